@@ -1,0 +1,68 @@
+"""``avledger config check|show|sample``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from avledger.cli.common import JsonOpt, console, emit, load_config, new_app, print_json, table
+from avledger.config import loader, schema
+from avledger.errors import ConfigError
+
+app = new_app("Check and show the configuration.")
+
+
+@app.command("check")
+def check(
+    path: Annotated[Path | None, typer.Argument(help="Check only this file (default: the "
+                                                     "effective layered config).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Validate the configuration; every problem is listed with its path.
+
+    Example: avledger config check /etc/avledger/avledger.yaml
+    """
+    if path is not None:
+        problems = loader.check_file(path)
+        if problems:
+            raise ConfigError(problems, source=str(path))
+        files = [str(path)]
+    else:
+        files = [str(p) for p in load_config().files]
+    emit({"ok": True, "files": files}, as_json,
+         lambda: console.print(f"[green]config OK[/] ({', '.join(files) or 'built-in defaults'})"))
+
+
+def _flatten(data: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    if isinstance(data, dict):
+        out: list[tuple[str, Any]] = []
+        for k, v in data.items():
+            out += _flatten(v, f"{prefix}{k}.")
+        return out
+    return [(prefix.rstrip("."), data)]
+
+
+@app.command("show")
+def show(as_json: JsonOpt = False) -> None:
+    """Show the effective configuration and where each value came from.
+
+    Example: avledger config show --json
+    """
+    cfg = load_config()
+    rows = []
+    for key, value in _flatten(cfg.data):
+        top = key.split(".")[0]
+        source = cfg.sources.get(key) or cfg.sources.get(top, "default")
+        rows.append((key, value, source))
+    if as_json:
+        print_json({"config": cfg.data, "sources": {k: s for k, _, s in rows}})
+        return
+    console.print(table("effective configuration", ["key", "value", "from"], rows))
+
+
+@app.command("sample")
+def sample() -> None:
+    """Print a commented sample configuration with every key and its default."""
+    typer.echo(schema.sample_yaml(), nl=False)

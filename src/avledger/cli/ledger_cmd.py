@@ -1,0 +1,168 @@
+"""``avledger ledger verify|show|export|checkpoint|public-key``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from avledger.cli.common import JsonOpt, console, emit, new_app, print_json, session, table
+from avledger.core import ledger as ledger_core
+from avledger.core.clock import display, iso
+from avledger.errors import IntegrityError
+from avledger.store import ledger as ledger_store
+
+app = new_app("The tamper-evident custody ledger.")
+
+
+@app.command("verify")
+def verify(as_json: JsonOpt = False) -> None:
+    """Check the hash chain, every checkpoint signature, and the checkpoint file.
+
+    Names the first bad sequence number. Exits 6 when anything is wrong.
+
+    Example: avledger ledger verify
+    """
+    with session() as app_:
+        report = ledger_core.verify(app_.catalog, app_.public_key(), app_.origin,
+                                    app_.checkpoint_file)
+
+    def render() -> None:
+        console.print(f"events: {report.size}   head: {report.head[:16]}…   checkpoints: "
+                      f"{report.checkpoints_db} in catalog, {report.checkpoints_file} in file "
+                      f"(latest at {report.latest_checkpoint})")
+        for p in report.problems:
+            console.print(f"[red]FAILED[/] {p}", markup=True, highlight=False)
+        if report.ok:
+            console.print("[green]ledger OK[/]: chain intact, checkpoints signed and consistent")
+
+    emit(report.as_dict(), as_json, render)
+    if not report.ok:
+        first = report.first_bad
+        where = f" (first bad event: seq {first})" if first else ""
+        raise IntegrityError(f"custody ledger verification failed{where}: {report.problems[0]}")
+
+
+def _time(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        from zoneinfo import ZoneInfo
+
+        from avledger.cli.common import load_config
+
+        value = value.replace(tzinfo=ZoneInfo(load_config().timezone))
+    return iso(value)
+
+
+def _filters(subject: str | None, type_: str | None, actor: str | None,
+             since: datetime | None, until: datetime | None) -> tuple[str, tuple[Any, ...]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if subject:
+        clauses.append("(subject = ? OR subject LIKE ?)")
+        params += [subject, subject.rstrip("*") + "%" if subject.endswith("*") else subject]
+    if type_:
+        clauses.append("(type = ? OR type LIKE ?)")
+        params += [type_, type_.rstrip("*") + "%" if type_.endswith("*") else type_]
+    if actor:
+        clauses.append("(actor = ? OR actor LIKE ? OR actor LIKE ?)")
+        params += [actor, f"{actor}:%", f"%:{actor}"]
+    if since:
+        clauses.append("ts >= ?")
+        params.append(_time(since))
+    if until:
+        clauses.append("ts < ?")
+        params.append(_time(until))
+    return " AND ".join(clauses), tuple(params)
+
+
+SubjectOpt = Annotated[str | None, typer.Option("--subject", help="Subject, e.g. clip:42; "
+                                                "a trailing * matches a prefix.")]
+TypeOpt = Annotated[str | None, typer.Option("--type", help="Event type, e.g. clip.ingested "
+                                             "or clip.*.")]
+ActorOpt = Annotated[str | None, typer.Option("--actor", help="Badge number or login.")]
+SinceOpt = Annotated[datetime | None, typer.Option("--since", help="From this time (site zone "
+                                                   "unless an offset is given).")]
+UntilOpt = Annotated[datetime | None, typer.Option("--until", help="Before this time.")]
+
+
+@app.command("show")
+def show(
+    subject: SubjectOpt = None, type_: TypeOpt = None, actor: ActorOpt = None,
+    since: SinceOpt = None, until: UntilOpt = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many, newest "
+                                       "first.")] = 50,
+    as_json: JsonOpt = False,
+) -> None:
+    """List custody events, newest first.
+
+    Examples:
+
+      avledger ledger show --subject 'clip:*' --since 2026-11-01
+
+      avledger ledger show --type store.verified --json
+    """
+    where, params = _filters(subject, type_, actor, since, until)
+    with session() as app_:
+        events = list(ledger_store.iter_events(app_.catalog.conn, where=where, params=params,
+                                               order="seq DESC", limit=limit))
+        tz = app_.config.timezone
+    if as_json:
+        print_json([e.as_dict() for e in events])
+        return
+    rows = [(e.seq, display(e.ts, tz), e.actor, e.type, e.subject,
+             _short(e.payload)) for e in events]
+    console.print(table(f"custody ledger ({len(rows)} shown, times in {tz})",
+                        ["seq", "time", "actor", "type", "subject", "details"], rows))
+
+
+def _short(payload: dict[str, Any], width: int = 80) -> str:
+    text = ", ".join(f"{k}={v}" for k, v in payload.items())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+@app.command("export")
+def export(
+    out: Annotated[Path, typer.Argument(help="Directory to create (must be empty or absent).")],
+    subject: SubjectOpt = None, type_: TypeOpt = None, actor: ActorOpt = None,
+    since: SinceOpt = None, until: UntilOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Export events (JSON Lines), checkpoints, public key and the standalone verifier.
+
+    Without filters the export verifies on its own: python3 OUT/verify_ledger.py OUT
+
+    Example: avledger ledger export /media/usb/ledger-2026
+    """
+    where, params = _filters(subject, type_, actor, since, until)
+    with session() as app_:
+        app_.actor.require(action="export the ledger")
+        with app_.transaction() as conn:
+            app_.record(conn, "ledger.exported", "ledger",
+                        {"directory": str(out.resolve()), "filtered": bool(where)})
+        app_.checkpoint()
+        result = ledger_core.export(app_.catalog, app_.public_key(), out, where=where,
+                                    params=params)
+    emit(result, as_json, lambda: console.print(
+        f"exported {result['events']} events and {result['checkpoints']} checkpoints to {out}\n"
+        f"verify with: python3 {out}/verify_ledger.py {out}"))
+
+
+@app.command("checkpoint")
+def checkpoint(as_json: JsonOpt = False) -> None:
+    """Sign a checkpoint over the ledger now (normally automatic)."""
+    with session() as app_:
+        cp = app_.checkpoint()
+    data = {"size": cp.size, "head": cp.head, "root": cp.root.hex()} if cp else None
+    emit(data, as_json, lambda: console.print(
+        f"signed checkpoint at size {cp.size}" if cp else "ledger already covered by a checkpoint"))
+
+
+@app.command("public-key")
+def public_key() -> None:
+    """Print the ledger's public key (publish it so others can verify exports)."""
+    with session() as app_:
+        typer.echo(app_.public_key())

@@ -1,0 +1,63 @@
+"""The ``avledger`` command: global options and the sub-command groups."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from avledger import __version__
+from avledger.cli import config_cmd, init_cmd, ledger_cmd, store_cmd
+from avledger.cli.common import STATE, AvledgerGroup
+
+app = typer.Typer(
+    cls=AvledgerGroup,
+    name="avledger",
+    help=(
+        "Evidence system for body-worn recorders: dock ingest, a content-addressed store, and a "
+        "tamper-evident custody ledger.\n\n"
+        "Examples:\n\n"
+        "  avledger init\n\n"
+        "  avledger store verify --budget 600\n\n"
+        "  avledger ledger verify\n\n"
+        "Set AVLEDGER_HOME to keep everything under one directory (development, demos)."
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"avledger {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    config: Annotated[Path | None, typer.Option(
+        "--config", "-c", envvar="AVLEDGER_CONFIG", help="Extra config file, read last.",
+        show_envvar=True)] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks on errors.")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    STATE.config_path = config
+    STATE.verbose = verbose
+
+
+app.command("init")(init_cmd.init)
+app.add_typer(config_cmd.app, name="config")
+app.add_typer(store_cmd.app, name="store")
+app.add_typer(ledger_cmd.app, name="ledger")
+
+
+def run() -> None:
+    app(prog_name="avledger")
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,71 @@
+"""``avledger store verify``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from avledger.cli.common import JsonOpt, byte_progress, console, emit, new_app, session, table
+from avledger.core.integrity import verify_store
+from avledger.errors import IntegrityError
+
+
+
+
+app = new_app("The content-addressed evidence store.")
+
+
+@app.command("verify")
+def verify(
+    sample: Annotated[int | None, typer.Option(
+        "--sample", min=1, help="Check a random sample of this many objects.")] = None,
+    budget: Annotated[float | None, typer.Option(
+        "--budget", min=0.1, help="Stop after this many seconds (oldest-verified first).")] = None,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", min=1, help="Parallel readers (default: all cores).")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed for --sample.")] = None,
+    no_quarantine: Annotated[bool, typer.Option(
+        "--no-quarantine", help="Report corrupt objects but leave them in place.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Re-hash stored objects; report missing, corrupt and orphan objects.
+
+    Exits 6 when anything is wrong. Corrupt objects are moved to quarantine.
+
+    Examples:
+
+      avledger store verify                 # everything, plus an orphan scan
+
+      avledger store verify --budget 1800   # a nightly scrub, oldest-verified first
+    """
+    with session() as app_, byte_progress() as progress:
+        app_.actor.require(action="verify the store")
+        task = progress.add_task("verifying", total=None)
+        report = verify_store(
+            app_, sample=sample, budget_seconds=budget, workers=workers, seed=seed,
+            quarantine=not no_quarantine,
+            on_total=lambda n: progress.update(task, total=n),
+            on_progress=lambda n: progress.advance(task, n),
+        )
+
+    def render() -> None:
+        rate = report.bytes / report.seconds / 1e6 if report.seconds else 0.0
+        console.print(f"checked {report.checked} objects, {report.bytes / 1e6:.1f} MB in "
+                      f"{report.seconds:.1f} s ({rate:.0f} MB/s), mode {report.mode}")
+        if report.not_reached:
+            console.print(f"{report.not_reached} objects not reached within the budget")
+        rows = [("missing", d, "in catalog, not on disk") for d in report.missing]
+        rows += [("corrupt", c["object"], c["detail"]) for c in report.corrupt]
+        rows += [("unreadable", c["object"], c["detail"]) for c in report.unreadable]
+        rows += [("orphan", d, "on disk, not in catalog") for d in report.orphans]
+        if rows:
+            console.print(table("problems", ["kind", "object", "detail"], rows))
+        if report.quarantined:
+            console.print(f"quarantined {len(report.quarantined)} object(s)")
+        if not report.problems:
+            console.print("[green]store OK[/]")
+
+    emit(report.as_dict(), as_json, render)
+    if report.problems:
+        raise IntegrityError(f"store verification found {report.problems} problem(s)")

@@ -1,0 +1,213 @@
+"""Layered configuration: built-in defaults → system file → ``$AVLEDGER_CONFIG``/``--config``.
+
+``AVLEDGER_HOME`` puts everything (config, data, keys, log) under one directory, for
+development and demos. Every value remembers which layer it came from (``config show``).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from avledger.config import schema
+from avledger.errors import ConfigError
+
+BUILTIN_DIR = Path(__file__).resolve().parent.parent / "data"
+SYSTEM_CONFIG = Path("/etc/avledger/avledger.yaml")
+SYSTEM_DIRS = {
+    "data": Path("/var/lib/avledger"),
+    "keys": Path("/etc/avledger/keys"),
+    "log": Path("/var/log/avledger"),
+    "config_dir": Path("/etc/avledger"),
+}
+PATH_KEYS = ("store.path", "catalog.path", "ledger.key_path", "ledger.checkpoint_file")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where things live: one home directory in development, FHS paths on a real install."""
+
+    home: Path | None
+    config_file: Path
+    dirs: dict[str, Path]
+
+    @classmethod
+    def discover(cls, environ: dict[str, str] | None = None) -> Layout:
+        env = os.environ if environ is None else environ
+        home = env.get("AVLEDGER_HOME")
+        if home:
+            root = Path(home).expanduser().resolve()
+            dirs = {
+                "data": root / "data",
+                "keys": root / "keys",
+                "log": root / "log",
+                "config_dir": root,
+            }
+            return cls(root, root / "avledger.yaml", dirs)
+        return cls(None, SYSTEM_CONFIG, dict(SYSTEM_DIRS))
+
+    @property
+    def development(self) -> bool:
+        return self.home is not None
+
+
+@dataclass
+class Config:
+    """The effective configuration, with the origin of every value."""
+
+    data: dict[str, Any]
+    sources: dict[str, str]
+    layout: Layout
+    files: list[Path] = field(default_factory=list)
+
+    def get(self, dotted: str) -> Any:
+        node: Any = self.data
+        for part in dotted.split("."):
+            node = node[part]
+        return node
+
+    def path(self, dotted: str) -> Path:
+        return Path(self.get(dotted))
+
+    # Frequently used values, typed.
+    @property
+    def store_path(self) -> Path:
+        return self.path("store.path")
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.path("catalog.path")
+
+    @property
+    def key_path(self) -> Path:
+        return self.path("ledger.key_path")
+
+    @property
+    def checkpoint_file(self) -> Path:
+        return self.path("ledger.checkpoint_file")
+
+    @property
+    def timezone(self) -> str:
+        return str(self.get("site.timezone"))
+
+    @property
+    def roster(self) -> list[dict[str, Any]]:
+        return list(self.get("personnel"))
+
+    def profile_dirs(self) -> list[Path]:
+        return [Path(p) for p in self.get("profiles.dirs")]
+
+
+def read_yaml(path: Path) -> Any:
+    """Safe-load one YAML file; syntax errors become a ConfigError with file and line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([f"cannot read: {exc.strerror}"], source=str(path)) from exc
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError([f"{where}invalid YAML: {problem}"], source=str(path)) from exc
+
+
+def _merge(base: dict[str, Any], top: dict[str, Any], sources: dict[str, str], origin: str,
+           prefix: str = "") -> None:
+    for key, value in top.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value, sources, origin, dotted + ".")
+        else:
+            base[key] = copy.deepcopy(value)
+            _mark(value, dotted, sources, origin)
+
+
+def _mark(value: Any, dotted: str, sources: dict[str, str], origin: str) -> None:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _mark(v, f"{dotted}.{k}", sources, origin)
+    else:
+        sources[dotted] = origin
+
+
+def _resolve_relative(data: dict[str, Any], base: Path) -> None:
+    """Relative paths written in a file are relative to that file's directory."""
+    for dotted in PATH_KEYS:
+        section, key = dotted.split(".")
+        value = data.get(section, {}).get(key) if isinstance(data.get(section), dict) else None
+        if isinstance(value, str) and value and not value.startswith(("/", "{", "~")):
+            data[section][key] = str(base / value)
+    prof = data.get("profiles")
+    if isinstance(prof, dict) and isinstance(prof.get("dirs"), list):
+        prof["dirs"] = [
+            str(base / p) if isinstance(p, str) and not p.startswith(("/", "{", "~")) else p
+            for p in prof["dirs"]
+        ]
+
+
+def _expand(value: Any, placeholders: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        for name, repl in placeholders.items():
+            value = value.replace("{" + name + "}", repl)
+        return os.path.expanduser(value) if value.startswith("~") else value
+    if isinstance(value, list):
+        return [_expand(v, placeholders) for v in value]
+    if isinstance(value, dict):
+        return {k: _expand(v, placeholders) for k, v in value.items()}
+    return value
+
+
+def load(explicit: Path | None = None, environ: dict[str, str] | None = None) -> Config:
+    """Load, merge, validate and expand the configuration; raise ConfigError listing every problem."""
+    env = os.environ if environ is None else environ
+    layout = Layout.discover(env)
+    data: dict[str, Any] = schema.defaults()
+    sources: dict[str, str] = {}
+    _mark(data, "", sources, "default")
+    sources = {k.lstrip("."): v for k, v in sources.items()}
+
+    layers: list[Path] = []
+    if layout.config_file.exists():
+        layers.append(layout.config_file)
+    override = explicit or (Path(env["AVLEDGER_CONFIG"]) if env.get("AVLEDGER_CONFIG") else None)
+    if override is not None:
+        if not override.exists():
+            raise ConfigError(["file not found"], source=str(override))
+        if override.resolve() not in [p.resolve() for p in layers]:
+            layers.append(override)
+
+    problems: list[str] = []
+    for path in layers:
+        raw = read_yaml(path)
+        if raw is None:
+            continue
+        file_problems = schema.validate(raw)
+        if file_problems:
+            problems += [f"{path}: {p}" for p in file_problems]
+            continue
+        _resolve_relative(raw, path.resolve().parent)
+        _merge(data, raw, sources, str(path))
+    if problems:
+        raise ConfigError(problems)
+
+    placeholders = {name: str(p) for name, p in layout.dirs.items()}
+    placeholders["builtin"] = str(BUILTIN_DIR)
+    data = _expand(data, placeholders)
+    for person in data.get("personnel", []):
+        person["badge"] = str(person["badge"])
+        person.setdefault("unit", data["site"]["unit"])
+        person.setdefault("os_user", None)
+    return Config(data=data, sources=sources, layout=layout, files=layers)
+
+
+def check_file(path: Path) -> list[str]:
+    """Problems in one file on its own (for ``config check FILE``)."""
+    raw = read_yaml(path)
+    return [] if raw is None else schema.validate(raw)

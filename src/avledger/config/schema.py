@@ -1,0 +1,327 @@
+"""The one configuration schema.
+
+It drives three things, so they cannot drift apart: validation (every problem reported with
+its dotted path), the built-in defaults, and the commented sample config
+(``avledger config sample``; ``config/avledger.example.yaml`` is generated from it).
+Later capabilities add their sections here.
+"""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+ROLES = ("clerk", "handler", "records_manager", "leader", "auditor")
+
+Checker = Callable[[Any], str | None]
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """A single value: its type check, default and the help line shown in the sample."""
+
+    check: Checker
+    default: Any
+    help: str
+    example: Any = None
+
+
+@dataclass(frozen=True)
+class Section:
+    help: str
+    fields: dict[str, Node]
+
+
+@dataclass(frozen=True)
+class ListOf:
+    """A list whose items are sections (e.g. the personnel roster)."""
+
+    help: str
+    item: Section
+    default: list[Any] = field(default_factory=list)
+    example: list[dict[str, Any]] = field(default_factory=list)
+    unique: str | None = None  # a key that must be unique across items
+
+
+Node = Leaf | Section | ListOf
+
+
+# ---- value checks: each returns None when fine, else a message ----------------------------
+
+
+def positive_int(v: Any) -> str | None:
+    if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
+        return "must be a positive integer"
+    return None
+
+
+def non_negative_number(v: Any) -> str | None:
+    if isinstance(v, bool) or not isinstance(v, int | float) or v < 0:
+        return "must be a number of at least 0"
+    return None
+
+
+def non_empty_str(v: Any) -> str | None:
+    if not isinstance(v, str) or not v.strip():
+        return "must be a non-empty string"
+    return None
+
+
+def optional_str(v: Any) -> str | None:
+    if v is not None and not isinstance(v, str):
+        return "must be a string"
+    return None
+
+
+def path_str(v: Any) -> str | None:
+    if not isinstance(v, str) or not v:
+        return "must be a path"
+    return None
+
+
+def timezone(v: Any) -> str | None:
+    if not isinstance(v, str):
+        return "must be an IANA time zone name such as Asia/Shanghai"
+    try:
+        zoneinfo.ZoneInfo(v)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return f"unknown time zone {v!r} (use an IANA name such as Asia/Shanghai)"
+    return None
+
+
+def year(v: Any) -> str | None:
+    if isinstance(v, bool) or not isinstance(v, int) or not 1970 <= v <= 2100:
+        return "must be a year between 1970 and 2100"
+    return None
+
+
+def list_of_paths(v: Any) -> str | None:
+    if not isinstance(v, list) or not all(isinstance(p, str) and p for p in v):
+        return "must be a list of paths"
+    return None
+
+
+_BADGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
+
+
+def badge(v: Any) -> str | None:
+    if not isinstance(v, str | int) or isinstance(v, bool) or not _BADGE.match(str(v)):
+        return "must be a badge number (letters, digits, . _ -; up to 32)"
+    return None
+
+
+def roles(v: Any) -> str | None:
+    if not isinstance(v, list) or not v:
+        return f"must be a non-empty list of roles from: {', '.join(ROLES)}"
+    bad = [r for r in v if r not in ROLES]
+    if bad:
+        return f"unknown role(s) {', '.join(map(str, bad))} (known: {', '.join(ROLES)})"
+    return None
+
+
+def os_user(v: Any) -> str | None:
+    if v is None:
+        return None
+    if not isinstance(v, str) or not re.match(r"^[a-z_][a-z0-9_.-]*\$?$", v):
+        return "must be an operating-system user name"
+    return None
+
+
+# ---- the schema ------------------------------------------------------------------------------
+
+PERSON = Section(
+    "One person of the roster.",
+    {
+        "badge": Leaf(badge, None, "Badge (officer) number; unique."),
+        "name": Leaf(non_empty_str, None, "Full name as printed in reports."),
+        "unit": Leaf(optional_str, None, "Unit or team; defaults to site.unit."),
+        "os_user": Leaf(os_user, None, "Login name that acts as this person (may be empty)."),
+        "roles": Leaf(roles, None, f"Roles: {', '.join(ROLES)}."),
+    },
+)
+
+SCHEMA = Section(
+    "avledger configuration.",
+    {
+        "site": Section(
+            "Who runs this installation.",
+            {
+                "unit": Leaf(
+                    non_empty_str,
+                    "Municipal Ecology and Environment Bureau",
+                    "Unit name printed on reports, discs and copy packages.",
+                ),
+                "timezone": Leaf(timezone, "Asia/Shanghai", "Time zone for display; storage is UTC."),
+                "station": Leaf(non_empty_str, "dock-1", "Name of this dock station."),
+            },
+        ),
+        "store": Section(
+            "Content-addressed evidence store.",
+            {"path": Leaf(path_str, "{data}/store", "Directory of the object store.")},
+        ),
+        "catalog": Section(
+            "SQLite catalog (clips, devices, custody ledger).",
+            {"path": Leaf(path_str, "{data}/catalog.db", "Catalog database file.")},
+        ),
+        "ledger": Section(
+            "Tamper-evident custody ledger and its signed checkpoints.",
+            {
+                "origin": Leaf(
+                    non_empty_str,
+                    "avledger.local/custody",
+                    "Checkpoint origin line: names this ledger, should be unique per site.",
+                ),
+                "checkpoint_interval": Leaf(
+                    positive_int, 256, "Sign a checkpoint at least every this many events."
+                ),
+                "key_path": Leaf(
+                    path_str,
+                    "{keys}/ledger.key",
+                    "Ed25519 signing key; keep it outside the data directory.",
+                ),
+                "checkpoint_file": Leaf(
+                    path_str,
+                    "{log}/checkpoints.log",
+                    "Append-only copy of every signed checkpoint, outside the database.",
+                ),
+            },
+        ),
+        "retention": Section(
+            "How long footage is kept (rule B, Art. 15).",
+            {
+                "default_days": Leaf(positive_int, 365, "Keep footage this many days (12 months)."),
+                "pending_days": Leaf(
+                    positive_int, 7, "Days an expired clip waits in pending purge before --apply."
+                ),
+            },
+        ),
+        "window": Section(
+            "Hand-in window (rule B, Art. 13).",
+            {"hours": Leaf(positive_int, 24, "Footage is due this many hours after recording.")},
+        ),
+        "clock": Section(
+            "Recorder clock checks (rule B, Art. 7).",
+            {
+                "tolerance_seconds": Leaf(
+                    non_negative_number, 3, "Drift up to this many seconds is 'ok' (GA/T 947.2)."
+                ),
+                "reset_before_year": Leaf(
+                    year, 2016, "A device clock before this year means the clock was reset."
+                ),
+            },
+        ),
+        "personnel": ListOf(
+            "The roster: who may act, and in which roles.",
+            PERSON,
+            unique="badge",
+            example=[
+                {
+                    "badge": "0001",
+                    "name": "Zhang Wei",
+                    "unit": "Environmental Supervision Detachment",
+                    "os_user": "zhangw",
+                    "roles": ["clerk", "records_manager"],
+                }
+            ],
+        ),
+        "profiles": Section(
+            "Device profiles (one YAML file per recorder family).",
+            {
+                "dirs": Leaf(
+                    list_of_paths,
+                    ["{builtin}/profiles", "{config_dir}/profiles"],
+                    "Directories searched for *.yaml profiles, later ones override earlier.",
+                )
+            },
+        ),
+    },
+)
+
+
+def defaults(node: Node = SCHEMA) -> Any:
+    """The built-in default value tree."""
+    if isinstance(node, Section):
+        return {k: defaults(v) for k, v in node.fields.items()}
+    if isinstance(node, ListOf):
+        return list(node.default)
+    return node.default
+
+
+def validate(data: Any, node: Node = SCHEMA, path: str = "") -> list[str]:
+    """Every problem in ``data`` as ``dotted.path: message``, in document order."""
+    problems: list[str] = []
+    where = path or "(top level)"
+    if isinstance(node, Section):
+        if not isinstance(data, dict):
+            return [f"{where}: must be a mapping"]
+        for key, value in data.items():
+            sub = f"{path}.{key}" if path else str(key)
+            if key not in node.fields:
+                known = ", ".join(node.fields)
+                problems.append(f"{sub}: unknown key (known here: {known})")
+                continue
+            problems += validate(value, node.fields[key], sub)
+        return problems
+    if isinstance(node, ListOf):
+        if not isinstance(data, list):
+            return [f"{where}: must be a list"]
+        seen: dict[str, int] = {}
+        for i, item in enumerate(data):
+            sub = f"{path}[{i}]"
+            problems += validate(item, node.item, sub)
+            if isinstance(item, dict):
+                for name, leaf in node.item.fields.items():
+                    if name not in item and isinstance(leaf, Leaf) and leaf.default is None:
+                        if leaf.check(None) is not None:
+                            problems.append(f"{sub}.{name}: is required")
+                if node.unique and node.unique in item:
+                    key = str(item[node.unique])
+                    if key in seen:
+                        problems.append(
+                            f"{sub}.{node.unique}: duplicate {key!r} (also at [{seen[key]}])"
+                        )
+                    seen.setdefault(key, i)
+        return problems
+    message = node.check(data)
+    return [f"{where}: {message}"] if message else []
+
+
+def sample_yaml() -> str:
+    """A commented sample configuration generated from the schema."""
+    lines = [
+        "# avledger configuration (generated by 'avledger config sample').",
+        "# Every key is optional; shown values are the built-in defaults.",
+        "# Placeholders: {data} data directory, {keys} key directory, {log} log directory,",
+        "# {config_dir} the directory of this file, {builtin} files shipped with avledger.",
+        "",
+    ]
+    import yaml
+
+    def emit(node: Node, key: str, indent: int) -> None:
+        pad = "  " * indent
+        if isinstance(node, Section):
+            lines.append(f"{pad}# {node.help}")
+            lines.append(f"{pad}{key}:")
+            for k, v in node.fields.items():
+                emit(v, k, indent + 1)
+            lines.append("")
+        elif isinstance(node, ListOf):
+            lines.append(f"{pad}# {node.help}")
+            body = yaml.safe_dump({key: node.example}, allow_unicode=True, sort_keys=False)
+            for ln in body.rstrip().splitlines():
+                lines.append(pad + ln)
+            lines.append("")
+        else:
+            value = node.default if node.default is not None else node.example
+            rendered = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True).strip()
+            rendered = rendered.removesuffix("...").strip()
+            lines.append(f"{pad}# {node.help}")
+            lines.append(f"{pad}{key}: {rendered}")
+
+    assert isinstance(SCHEMA, Section)
+    for k, v in SCHEMA.fields.items():
+        emit(v, k, 0)
+    return "\n".join(lines).rstrip() + "\n"

@@ -1,0 +1,107 @@
+"""The session every command works through: config, catalog, store, actor and ledger.
+
+Commands (CLI or daemon) open one ``Avledger``, do their work in ``transaction()`` blocks that
+``record()`` ledger events alongside the change, and ``close()`` it, which signs a checkpoint
+over any events not yet covered.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from avledger.config.loader import Config
+from avledger.core import identity
+from avledger.core import ledger as ledger_core
+from avledger.core.keys import Signer, load_signer, public_key_path
+from avledger.errors import StorageError
+from avledger.store import ledger as ledger_store
+from avledger.store.catalog import Catalog
+from avledger.store.ledger import Event
+from avledger.store.local import LocalObjectStore
+
+
+@dataclass
+class Avledger:
+    config: Config
+    actor: identity.Actor
+    catalog: Catalog = field(init=False)
+    store: LocalObjectStore = field(init=False)
+    _signer: Signer | None = field(default=None, init=False)
+    _wrote: bool = field(default=False, init=False)
+
+    def __post_init__(self) -> None:
+        self.catalog = Catalog(self.config.catalog_path)
+        self.store = LocalObjectStore(self.config.store_path)
+
+    @classmethod
+    def open(cls, config: Config, *, daemon: bool = False, migrate: bool = True) -> Avledger:
+        app = cls(config, identity.resolve(config, daemon=daemon))
+        if not config.catalog_path.exists():
+            raise StorageError(f"avledger is not initialised here (no catalog at "
+                               f"{config.catalog_path})", hint="run 'avledger init'")
+        if migrate and app.catalog.pending():
+            app.catalog.migrate()
+        return app
+
+    # -- ledger ---------------------------------------------------------------------------
+    @property
+    def origin(self) -> str:
+        return str(self.config.get("ledger.origin"))
+
+    @property
+    def signer(self) -> Signer:
+        if self._signer is None:
+            self._signer = load_signer(self.config.key_path, self.origin)
+        return self._signer
+
+    def public_key(self) -> str:
+        path = public_key_path(self.config.key_path)
+        if path.exists():
+            return path.read_text(encoding="utf-8").strip()
+        return self.signer.verifier_key
+
+    @property
+    def checkpoint_file(self) -> ledger_core.CheckpointFile:
+        return ledger_core.CheckpointFile(self.config.checkpoint_file)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction; events recorded in it commit (or vanish) with the change."""
+        with self.catalog.write() as conn:
+            yield conn
+        if self._wrote and ledger_core.checkpoint_due(
+            self.catalog.conn, int(self.config.get("ledger.checkpoint_interval"))
+        ):
+            self.checkpoint()
+
+    def record(self, conn: sqlite3.Connection, type: str, subject: str,
+               payload: dict[str, Any] | None = None, *, ts: datetime | None = None,
+               actor: identity.Actor | None = None) -> Event:
+        self._wrote = True
+        who = actor or self.actor
+        return ledger_store.append(conn, actor=who.label, type=type, subject=subject,
+                                   payload=payload, ts=ts)
+
+    def checkpoint(self) -> Any:
+        return ledger_core.make_checkpoint(self.catalog, self.signer, self.origin,
+                                           self.checkpoint_file)
+
+    def close(self) -> None:
+        """Sign a checkpoint over what this session wrote, then release the catalog."""
+        try:
+            if self._wrote:
+                self.checkpoint()
+                self._wrote = False
+        finally:
+            self.catalog.close()
+
+    def __enter__(self) -> Avledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

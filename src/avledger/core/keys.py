@@ -1,0 +1,70 @@
+"""The ledger signing key: Ed25519, created by ``avledger init`` outside the data directory."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from avledger import verifier
+from avledger.errors import StorageError
+
+
+@dataclass(frozen=True)
+class Signer:
+    name: str
+    private_key: Ed25519PrivateKey
+
+    @property
+    def public_bytes(self) -> bytes:
+        return self.private_key.public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
+
+    @property
+    def verifier_key(self) -> str:
+        return verifier.verifier_key(self.name, self.public_bytes)
+
+    def sign_note(self, body: str) -> str:
+        sig = self.private_key.sign(body.encode())
+        return body + "\n" + verifier.sign_line(self.name, self.public_bytes, sig)
+
+
+def create_key(path: Path) -> bool:
+    """Create the key file (0600) unless it exists; return True when created."""
+    if path.exists():
+        return False
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(pem)
+        fh.flush()
+        os.fsync(fh.fileno())
+    return True
+
+
+def load_signer(path: Path, name: str) -> Signer:
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except FileNotFoundError as exc:
+        raise StorageError(f"ledger signing key not found at {path}",
+                           hint="run 'avledger init' or fix ledger.key_path") from exc
+    except (ValueError, TypeError) as exc:
+        raise StorageError(f"ledger signing key at {path} is unreadable: {exc}") from exc
+    except PermissionError as exc:
+        raise StorageError(f"no permission to read the ledger signing key at {path}") from exc
+    if not isinstance(key, Ed25519PrivateKey):
+        raise StorageError(f"ledger signing key at {path} is not Ed25519")
+    return Signer(name, key)
+
+
+def public_key_path(key_path: Path) -> Path:
+    return key_path.with_suffix(".pub")

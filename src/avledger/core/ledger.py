@@ -1,0 +1,199 @@
+"""Custody ledger services: signed checkpoints, verification, listing and export.
+
+Checkpoints are signed notes over (origin, size, Merkle root, head hash), stored in the catalog
+and appended to a file outside it, so that deleting the tail of the ledger (which leaves a
+valid chain) is still detected.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from avledger import verifier
+from avledger.core.clock import iso, utcnow
+from avledger.core.keys import Signer
+from avledger.errors import IntegrityError, StorageError
+from avledger.store import ledger as ledger_store
+from avledger.store.catalog import Catalog
+
+
+@dataclass(frozen=True)
+class CheckpointFile:
+    """Append-only JSON-lines file of signed checkpoints, kept outside the database."""
+
+    path: Path
+
+    def append(self, size: int, note: str) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        line = json.dumps({"size": size, "note": note}, ensure_ascii=False) + "\n"
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+        try:
+            os.write(fd, line.encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def read(self) -> list[dict[str, Any]]:
+        if not self.path.exists():
+            return []
+        out: list[dict[str, Any]] = []
+        for n, line in enumerate(self.path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+                out.append({"size": int(rec["size"]), "note": str(rec["note"])})
+            except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+                out.append({"size": -1, "note": "", "error": f"line {n} is not a checkpoint"})
+        return out
+
+
+def make_checkpoint(catalog: Catalog, signer: Signer, origin: str,
+                    cp_file: CheckpointFile) -> verifier.Checkpoint | None:
+    """Sign the current ledger state unless it is already covered; returns the checkpoint."""
+    with catalog.write() as conn:
+        st = ledger_store.state(conn)
+        if st.size == 0 or ledger_store.latest_checkpoint_size(conn) >= st.size:
+            return None
+        ts = iso(utcnow())
+        root = st.frontier.root()
+        body = verifier.checkpoint_body(origin, st.size, root, st.head, ts)
+        note = signer.sign_note(body)
+        conn.execute(
+            "INSERT INTO checkpoints (size, root, head, ts, note) VALUES (?, ?, ?, ?, ?)",
+            (st.size, root.hex(), st.head, ts, note),
+        )
+        # The file is written inside the transaction: if it fails, the row is rolled back.
+        try:
+            cp_file.append(st.size, note)
+        except OSError as exc:
+            raise StorageError(f"cannot append to checkpoint file {cp_file.path}: {exc}") from exc
+    return verifier.Checkpoint(origin, st.size, root, st.head, ts, note)
+
+
+def checkpoint_due(conn: sqlite3.Connection, interval: int) -> bool:
+    size = ledger_store.state(conn).size
+    return size - ledger_store.latest_checkpoint_size(conn) >= interval
+
+
+@dataclass
+class LedgerVerifyReport:
+    size: int
+    head: str
+    checkpoints_db: int
+    checkpoints_file: int
+    problems: list[verifier.Problem] = field(default_factory=list)
+    latest_checkpoint: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def first_bad(self) -> int | None:
+        seqs = [p.seq for p in self.problems if p.seq is not None]
+        return min(seqs) if seqs else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok, "events": self.size, "head": self.head,
+            "checkpoints_in_catalog": self.checkpoints_db,
+            "checkpoints_in_file": self.checkpoints_file,
+            "latest_checkpoint": self.latest_checkpoint, "first_bad_seq": self.first_bad,
+            "problems": [str(p) for p in self.problems],
+        }
+
+
+def verify(catalog: Catalog, public_key: str, origin: str, cp_file: CheckpointFile) -> LedgerVerifyReport:
+    """Chain, signatures, and agreement between the catalog and the checkpoint file."""
+    conn = catalog.conn
+    db_rows = ledger_store.checkpoints(conn)
+    file_rows = cp_file.read()
+    problems: list[verifier.Problem] = []
+    parsed: dict[int, verifier.Checkpoint] = {}
+    for label, rows in (("catalog", [dict(r) for r in db_rows]), ("checkpoint file", file_rows)):
+        for rec in rows:
+            if rec.get("error"):
+                problems.append(verifier.Problem(None, f"{label}: {rec['error']}"))
+                continue
+            try:
+                cp = verifier.verify_checkpoint(rec["note"], public_key)
+            except ValueError as exc:
+                problems.append(verifier.Problem(None, f"{label}: {exc}"))
+                continue
+            if cp.size != rec["size"]:
+                problems.append(verifier.Problem(None, f"{label}: checkpoint says size {cp.size}"
+                                                       f" but is filed under {rec['size']}"))
+            parsed.setdefault(cp.size, cp)
+    db_sizes = {int(r["size"]) for r in db_rows}
+    file_sizes = {int(r["size"]) for r in file_rows if not r.get("error")}
+    for size in sorted(file_sizes - db_sizes):
+        problems.append(verifier.Problem(None, f"checkpoint at size {size} is in the checkpoint "
+                                               "file but missing from the catalog"))
+    for size in sorted(db_sizes - file_sizes):
+        problems.append(verifier.Problem(None, f"checkpoint at size {size} is in the catalog but "
+                                               "missing from the checkpoint file"))
+    events = (e.as_dict() for e in ledger_store.iter_events(conn))
+    chain = verifier.verify_chain(events, roots_at=parsed.keys())
+    problems = chain.problems + problems + verifier.check_checkpoints(
+        chain, list(parsed.values()), origin)
+    st = ledger_store.state(conn)
+    if st.size != chain.size or st.head != chain.head:
+        problems.append(verifier.Problem(
+            None, f"ledger state records {st.size} events (head {st.head[:12]}…) but the table "
+                  f"holds {chain.size} (head {chain.head[:12]}…)"))
+    return LedgerVerifyReport(chain.size, chain.head, len(db_rows), len(file_rows), problems,
+                              max(parsed) if parsed else 0)
+
+
+def export(catalog: Catalog, public_key: str, out: Path, *, where: str = "",
+           params: tuple[Any, ...] = ()) -> dict[str, Any]:
+    """Write events.jsonl, checkpoints.jsonl, ledger.pub and the standalone verifier to ``out``."""
+    if out.exists() and any(out.iterdir()):
+        raise StorageError(f"export directory {out} is not empty")
+    out.mkdir(parents=True, exist_ok=True)
+    conn = catalog.conn
+    n = 0
+    with open(out / "events.jsonl", "w", encoding="utf-8") as fh:
+        for ev in ledger_store.iter_events(conn, where=where, params=params):
+            fh.write(json.dumps(ev.as_dict(), ensure_ascii=False, sort_keys=True) + "\n")
+            n += 1
+    cps = ledger_store.checkpoints(conn)
+    with open(out / "checkpoints.jsonl", "w", encoding="utf-8") as fh:
+        for row in cps:
+            fh.write(json.dumps({"size": row["size"], "note": row["note"]},
+                                ensure_ascii=False) + "\n")
+    (out / "ledger.pub").write_text(public_key + "\n", encoding="utf-8")
+    shutil.copyfile(Path(verifier.__file__), out / "verify_ledger.py")
+    (out / "README.txt").write_text(EXPORT_README, encoding="utf-8")
+    return {"directory": str(out), "events": n, "checkpoints": len(cps)}
+
+
+EXPORT_README = """avledger custody ledger export
+================================
+
+events.jsonl       every custody event, one JSON object per line, in sequence order
+checkpoints.jsonl  signed checkpoints (Ed25519 signed notes over size, Merkle root, head hash)
+ledger.pub         the public key that signed them (signed-note verifier key format)
+verify_ledger.py   a standalone verifier: needs only Python 3 (no avledger, no database)
+
+To verify:
+
+    python3 verify_ledger.py .
+
+It recomputes every event hash and the hash chain, checks each checkpoint signature against
+ledger.pub, and checks that each checkpoint's Merkle root matches the events it covers. It
+prints OK, or each problem with the sequence number of the first bad event, and exits non-zero.
+Compare ledger.pub with the key the agency publishes before trusting the result.
+"""
+
+
+def require_ok(report: LedgerVerifyReport) -> None:
+    if not report.ok:
+        raise IntegrityError(f"custody ledger verification failed: {report.problems[0]}")

@@ -1,0 +1,113 @@
+"""Ledger persistence: append events inside the caller's write transaction, read them back.
+
+The hash chain and the Merkle frontier are updated in the same transaction as the change the
+event records, so a state change without its event (or the reverse) cannot be committed.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from avledger import verifier
+from avledger.core.clock import iso, utcnow
+
+
+@dataclass(frozen=True)
+class Event:
+    seq: int
+    ts: str
+    actor: str
+    type: str
+    subject: str
+    payload: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq, "ts": self.ts, "actor": self.actor, "type": self.type,
+            "subject": self.subject, "payload": self.payload,
+            "prev_hash": self.prev_hash, "hash": self.hash,
+        }
+
+
+@dataclass(frozen=True)
+class LedgerState:
+    size: int
+    head: str
+    frontier: verifier.Frontier
+
+
+def state(conn: sqlite3.Connection) -> LedgerState:
+    row = conn.execute("SELECT size, head, frontier FROM ledger_state WHERE id = 1").fetchone()
+    return LedgerState(row[0], row[1], verifier.Frontier.from_json(row[2], row[0]))
+
+
+def append(
+    conn: sqlite3.Connection, *, actor: str, type: str, subject: str,
+    payload: dict[str, Any] | None = None, ts: datetime | None = None,
+) -> Event:
+    """Append one event; the caller must hold a write transaction (``Catalog.write``)."""
+    if not conn.in_transaction:
+        raise RuntimeError("ledger.append needs an open write transaction")
+    st = state(conn)
+    body = {
+        "seq": st.size + 1, "ts": iso(ts or utcnow()), "actor": actor, "type": type,
+        "subject": subject, "payload": payload or {},
+    }
+    # Round-trip through canonical JSON so what is hashed is exactly what is stored.
+    payload_text = verifier.canonical(body["payload"]).decode()
+    body["payload"] = json.loads(payload_text)
+    digest = verifier.event_hash(st.head, body)
+    conn.execute(
+        "INSERT INTO ledger (seq, ts, actor, type, subject, payload, prev_hash, hash)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (body["seq"], body["ts"], actor, type, subject, payload_text, st.head, digest),
+    )
+    st.frontier.push(verifier.leaf_hash(digest))
+    conn.execute(
+        "UPDATE ledger_state SET size = ?, head = ?, frontier = ? WHERE id = 1",
+        (body["seq"], digest, st.frontier.to_json()),
+    )
+    return Event(body["seq"], body["ts"], actor, type, subject, body["payload"], st.head, digest)
+
+
+def _row_event(row: sqlite3.Row) -> Event:
+    try:
+        payload = json.loads(row["payload"])
+    except (json.JSONDecodeError, TypeError):
+        payload = {"_unparseable": str(row["payload"])}
+    return Event(row["seq"], row["ts"], row["actor"], row["type"], row["subject"], payload,
+                 row["prev_hash"], row["hash"])
+
+
+def iter_events(
+    conn: sqlite3.Connection, *, where: str = "", params: tuple[Any, ...] = (),
+    order: str = "seq", limit: int | None = None,
+) -> Iterator[Event]:
+    sql = "SELECT seq, ts, actor, type, subject, payload, prev_hash, hash FROM ledger"
+    if where:
+        sql += f" WHERE {where}"
+    sql += f" ORDER BY {order}"
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    for row in conn.execute(sql, params):
+        yield _row_event(row)
+
+
+def count(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT COUNT(*) FROM ledger").fetchone()[0])
+
+
+def checkpoints(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+    return list(conn.execute("SELECT size, root, head, ts, note FROM checkpoints ORDER BY size"))
+
+
+def latest_checkpoint_size(conn: sqlite3.Connection) -> int:
+    row = conn.execute("SELECT MAX(size) FROM checkpoints").fetchone()
+    return int(row[0] or 0)

@@ -1,0 +1,276 @@
+"""Local filesystem backend: ``<root>/objects/ab/cd/<blake3-hex>``, read-only objects.
+
+Write path (DESIGN.md, Storage): temp file created with O_EXCL in ``<root>/tmp`` (same
+filesystem) → one pass read → hash → write → length check → fsync(file) → link into place
+(never overwrites) → unlink temp → fsync(shard dirs). A crash at any instant leaves at most a
+temp file, which is never visible as an object and is swept later.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import secrets
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+import blake3
+
+from avledger.errors import DeviceError, IntegrityError, NotFoundError, StorageError
+from avledger.store.backend import ObjectStat, Progress, PutResult, VerifyResult
+
+CHUNK = 4 * 1024 * 1024
+HEX_LEN = 64
+STALE_TEMP_SECONDS = 24 * 3600
+
+
+def _is_digest(name: str) -> bool:
+    return len(name) == HEX_LEN and all(c in "0123456789abcdef" for c in name)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _storage_error(exc: OSError, what: str) -> StorageError:
+    if exc.errno == errno.ENOSPC:
+        return StorageError(f"store disk is full while {what}", hint="free space or move the store")
+    if exc.errno == errno.EDQUOT:
+        return StorageError(f"disk quota exceeded while {what}")
+    return StorageError(f"store I/O error while {what}: {exc.strerror or exc}")
+
+
+class SourceReadError(DeviceError):
+    """Reading the source (the recorder) failed; the store is untouched."""
+
+
+class LocalObjectStore:
+    """Content-addressed objects in a local directory."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.objects = self.root / "objects"
+        self.tmp = self.root / "tmp"
+        self.quarantine_dir = self.root / "quarantine"
+
+    # -- set-up --------------------------------------------------------------------------
+    def create(self) -> None:
+        for d in (self.root, self.objects, self.tmp, self.quarantine_dir):
+            d.mkdir(mode=0o750, parents=True, exist_ok=True)
+        _fsync_dir(self.root)
+
+    def check_ready(self) -> None:
+        if not self.objects.is_dir():
+            raise StorageError(
+                f"no object store at {self.root}", hint="run 'avledger init' first"
+            )
+
+    def path_for(self, digest: str) -> Path:
+        if not _is_digest(digest):
+            raise NotFoundError(f"not an object id: {digest!r}")
+        return self.objects / digest[:2] / digest[2:4] / digest
+
+    # -- writing ------------------------------------------------------------------------
+    def put_stream(
+        self, source: BinaryIO, *, expected_size: int | None = None,
+        progress: Progress | None = None,
+    ) -> PutResult:
+        self.check_ready()
+        tmp_path = self.tmp / f"put-{os.getpid()}-{secrets.token_hex(8)}"
+        try:
+            fd = os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except OSError as exc:
+            raise _storage_error(exc, "creating a temporary file") from exc
+        hasher = blake3.blake3()
+        written = 0
+        try:
+            buf = bytearray(CHUNK)
+            view = memoryview(buf)
+            while True:
+                try:
+                    n = source.readinto(view)  # type: ignore[attr-defined]
+                except OSError as exc:
+                    raise SourceReadError(
+                        f"cannot read source after {written} bytes: {exc.strerror or exc}"
+                    ) from exc
+                if not n:
+                    break
+                chunk = view[:n]
+                hasher.update(chunk)
+                try:
+                    pos = 0
+                    while pos < n:
+                        pos += os.write(fd, chunk[pos:])
+                except OSError as exc:
+                    raise _storage_error(exc, "writing an object") from exc
+                written += n
+                if progress is not None:
+                    progress(n)
+            if expected_size is not None and written != expected_size:
+                raise SourceReadError(
+                    f"source ended early: read {written} of {expected_size} bytes"
+                )
+            try:
+                os.fsync(fd)
+            except OSError as exc:
+                raise _storage_error(exc, "flushing an object to disk") from exc
+        except BaseException:
+            os.close(fd)
+            _unlink_quietly(tmp_path)
+            raise
+        os.close(fd)
+        digest = hasher.hexdigest()
+        try:
+            created = self._publish(tmp_path, digest, written)
+        finally:
+            _unlink_quietly(tmp_path)
+        return PutResult(digest, written, created)
+
+    def put_file(self, path: Path, progress: Progress | None = None) -> PutResult:
+        try:
+            size = path.stat().st_size
+            with open(path, "rb", buffering=0) as src:
+                return self.put_stream(src, expected_size=size, progress=progress)  # type: ignore[arg-type]
+        except FileNotFoundError as exc:
+            raise SourceReadError(f"source vanished: {path}") from exc
+
+    def put_bytes(self, data: bytes) -> PutResult:
+        import io
+
+        return self.put_stream(io.BytesIO(data), expected_size=len(data))
+
+    def _publish(self, tmp_path: Path, digest: str, size: int) -> bool:
+        final = self.path_for(digest)
+        shard2 = final.parent
+        shard1 = shard2.parent
+        new_dirs: list[Path] = []
+        try:
+            for d in (shard1, shard2):
+                if not d.exists():
+                    try:
+                        d.mkdir(mode=0o750)
+                        new_dirs.append(d)
+                    except FileExistsError:
+                        pass
+            os.chmod(tmp_path, 0o444)
+            try:
+                os.link(tmp_path, final)  # atomic, and never overwrites
+            except FileExistsError:
+                existing = final.stat().st_size
+                if existing != size:
+                    raise IntegrityError(
+                        f"object {digest} exists with size {existing}, expected {size}",
+                        hint="run 'avledger store verify' and quarantine it",
+                    ) from None
+                return False
+            _fsync_dir(shard2)
+            for d in reversed(new_dirs):
+                _fsync_dir(d.parent)
+        except OSError as exc:
+            raise _storage_error(exc, "publishing an object") from exc
+        return True
+
+    # -- reading ------------------------------------------------------------------------
+    def open(self, digest: str) -> BinaryIO:
+        try:
+            return open(self.path_for(digest), "rb")
+        except FileNotFoundError as exc:
+            raise NotFoundError(f"object {digest} is not in the store") from exc
+
+    def exists(self, digest: str) -> bool:
+        return self.path_for(digest).exists()
+
+    def stat(self, digest: str) -> ObjectStat:
+        try:
+            st = self.path_for(digest).stat()
+        except FileNotFoundError as exc:
+            raise NotFoundError(f"object {digest} is not in the store") from exc
+        return ObjectStat(digest, st.st_size, st.st_mtime)
+
+    def iterate(self) -> Iterator[str]:
+        if not self.objects.is_dir():
+            return
+        for d1 in sorted(os.scandir(self.objects), key=lambda e: e.name):
+            if not d1.is_dir():
+                continue
+            for d2 in sorted(os.scandir(d1.path), key=lambda e: e.name):
+                if not d2.is_dir():
+                    continue
+                for entry in os.scandir(d2.path):
+                    if entry.is_file():
+                        yield entry.name
+
+    def verify(self, digest: str, expected_size: int | None = None) -> VerifyResult:
+        path = self.path_for(digest)
+        try:
+            size = path.stat().st_size
+            hasher = blake3.blake3(max_threads=blake3.blake3.AUTO)
+            if size:
+                hasher.update_mmap(path)
+        except FileNotFoundError:
+            return VerifyResult(digest, "missing", "not on disk")
+        except OSError as exc:
+            return VerifyResult(digest, "unreadable", exc.strerror or str(exc))
+        if expected_size is not None and size != expected_size:
+            return VerifyResult(digest, "corrupt", f"size {size}, catalog says {expected_size}",
+                                size)
+        actual = hasher.hexdigest()
+        if actual != digest:
+            return VerifyResult(digest, "corrupt", f"content hashes to {actual[:16]}…", size)
+        return VerifyResult(digest, "ok", "", size)
+
+    # -- removal ------------------------------------------------------------------------
+    def delete(self, digest: str) -> bool:
+        path = self.path_for(digest)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            raise _storage_error(exc, "deleting an object") from exc
+        _fsync_dir(path.parent)
+        return True
+
+    def quarantine(self, digest: str, reason: str) -> str | None:
+        path = self.path_for(digest)
+        if not path.exists():
+            return None
+        self.quarantine_dir.mkdir(mode=0o750, exist_ok=True)
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        target = self.quarantine_dir / f"{digest}.{stamp}"
+        os.rename(path, target)
+        (self.quarantine_dir / f"{digest}.{stamp}.reason").write_text(reason + "\n")
+        _fsync_dir(self.quarantine_dir)
+        _fsync_dir(path.parent)
+        return str(target)
+
+    def sweep_temp(self, older_than: float = STALE_TEMP_SECONDS) -> int:
+        """Remove temp files left by crashed writers (they were never visible)."""
+        if not self.tmp.is_dir():
+            return 0
+        cutoff = time.time() - older_than
+        removed = 0
+        for entry in os.scandir(self.tmp):
+            try:
+                if entry.stat().st_mtime < cutoff:
+                    os.unlink(entry.path)
+                    removed += 1
+            except FileNotFoundError:
+                pass
+        return removed
+
+    def temp_files(self) -> list[str]:
+        return sorted(os.listdir(self.tmp)) if self.tmp.is_dir() else []
+
+
+def _unlink_quietly(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
