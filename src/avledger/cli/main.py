@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from avledger import __version__
-from avledger.cli import config_cmd, init_cmd, ledger_cmd, store_cmd
+from avledger.cli import config_cmd, init_cmd, ledger_cmd, status_cmd, store_cmd
 from avledger.cli.common import STATE, AvledgerGroup
 
 app = typer.Typer(
@@ -50,6 +50,7 @@ def main(
 
 
 app.command("init")(init_cmd.init)
+app.command("status")(status_cmd.status)
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(store_cmd.app, name="store")
 app.add_typer(ledger_cmd.app, name="ledger")

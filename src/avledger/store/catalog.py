@@ -138,9 +138,14 @@ class Catalog:
         row = conn.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
         return int(row[0] or 0)
 
+    def applied(self) -> set[int]:
+        if self.version() == 0:
+            return set()
+        return {int(r[0]) for r in self.conn.execute("SELECT version FROM schema_migrations")}
+
     def pending(self) -> list[Migration]:
-        current = self.version()
-        return [m for m in bundled_migrations() if m.version > current]
+        done = self.applied()
+        return [m for m in bundled_migrations() if m.version not in done]
 
     def migrate(self) -> list[Migration]:
         """Apply pending migrations, each in its own transaction; back up first if not new."""
@@ -160,7 +165,7 @@ class Catalog:
             )
         for mig in todo:
             with self.write():
-                if self.version() >= mig.version:  # another process got there first
+                if mig.version in self.applied():  # another process got there first
                     continue
                 for statement in _split_sql(mig.sql):
                     conn.execute(statement)

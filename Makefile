@@ -1,0 +1,55 @@
+# avledger — set-up and the two everyday commands.
+#   make demo   venv + install, a simulated recorder docked and ingested, a summary shown
+#   make test   venv + dev deps (+ Debian packages when root), then the whole test suite
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DEMO_HOME ?= $(CURDIR)/demo-home
+PYTEST_ARGS ?=
+# Debian packages the tests and the dock use (real udev, loop devices, FAT/exFAT, FUSE).
+APT_PACKAGES := udev util-linux dosfstools mtools fusefat exfat-fuse exfatprogs fuse3 \
+                e2fsprogs b3sum xorriso sqlite3 systemd
+
+.PHONY: demo test sysdeps install dev bench lint clean
+
+$(BIN)/avledger: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	@touch $@
+
+install: $(BIN)/avledger
+
+$(VENV)/.dev: $(BIN)/avledger
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $@
+
+dev: $(VENV)/.dev
+
+sysdeps:
+	@if [ "$$(id -u)" != 0 ]; then \
+	  echo "sysdeps: not root, skipping Debian packages ($(APT_PACKAGES)); root-only tests will skip"; \
+	else \
+	  missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	  if [ -n "$$missing" ]; then \
+	    echo "sysdeps: installing$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	  fi; \
+	fi
+
+demo: $(BIN)/avledger
+	AVLEDGER_HOME=$(DEMO_HOME) BIN=$(BIN) bash scripts/demo.sh
+
+test: sysdeps $(VENV)/.dev
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.dev
+	$(BIN)/python bench/run_all.py
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy src
+
+clean:
+	rm -rf $(VENV) $(DEMO_HOME) build dist src/*.egg-info .pytest_cache

@@ -1,0 +1,37 @@
+"""``avledger status``."""
+
+from __future__ import annotations
+
+from avledger.cli.common import JsonOpt, console, emit, session, table
+from avledger.core.status import summary
+
+
+def status(as_json: JsonOpt = False) -> None:
+    """One-screen summary: store, clips, devices, checkouts, ledger and last verifications.
+
+    Example: avledger status --json
+    """
+    with session() as app_:
+        data = summary(app_)
+
+    def render() -> None:
+        rows = [
+            ("unit / station", f"{data['unit']} / {data['station']}"),
+            ("you are", data["actor"]),
+            ("store", f"{data['store']['objects']} objects, "
+                      f"{data['store']['bytes'] / 1e6:.1f} MB at {data['store']['path']}"),
+            ("clips", f"{data['clips']['count']} ({data['clips']['hours']} h), "
+                      f"{data['clips']['late']} late, "
+                      f"{data['clips']['unattributed']} unattributed"),
+            ("devices", data["devices"]),
+            ("open checkouts", data["open_checkouts"]),
+            ("ledger", f"{data['ledger']['events']} events, signed up to "
+                       f"{data['ledger']['checkpointed']}"),
+        ]
+        for kind, run in sorted(data["last_verify"].items()):
+            rows.append((f"last {kind} verify",
+                         f"{run['finished_at']}: {run['checked']} checked, "
+                         f"{run['problems']} problems"))
+        console.print(table("avledger status", ["", ""], rows))
+
+    emit(data, as_json, render)

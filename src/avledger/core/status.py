@@ -1,0 +1,36 @@
+"""A one-screen summary of an installation (``avledger status``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from avledger.core.app import Avledger
+from avledger.store import ledger as ledger_store
+
+
+def summary(app: Avledger) -> dict[str, Any]:
+    conn = app.catalog.conn
+    one = lambda sql: conn.execute(sql).fetchone()  # noqa: E731
+    objects = one("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM objects"
+                  " WHERE quarantined_at IS NULL")
+    clips = one("SELECT COUNT(*), COALESCE(SUM(duration_seconds), 0),"
+                " SUM(on_time = 0), SUM(attribution = 'unattributed') FROM clips"
+                " WHERE status != 'purged'")
+    st = ledger_store.state(conn)
+    last_cp = ledger_store.latest_checkpoint_size(conn)
+    runs = {r["kind"]: dict(r) for r in conn.execute(
+        "SELECT kind, finished_at, checked, problems FROM verify_runs"
+        " WHERE id IN (SELECT MAX(id) FROM verify_runs GROUP BY kind)")}
+    return {
+        "unit": app.config.get("site.unit"),
+        "station": app.config.get("site.station"),
+        "actor": app.actor.label,
+        "store": {"path": str(app.store.root), "objects": objects[0], "bytes": objects[1]},
+        "catalog": {"path": str(app.catalog.path), "schema": sorted(app.catalog.applied())},
+        "devices": one("SELECT COUNT(*) FROM devices")[0],
+        "clips": {"count": clips[0], "hours": round(clips[1] / 3600, 2),
+                  "late": clips[2] or 0, "unattributed": clips[3] or 0},
+        "open_checkouts": one("SELECT COUNT(*) FROM checkouts WHERE in_at IS NULL")[0],
+        "ledger": {"events": st.size, "head": st.head, "checkpointed": last_cp},
+        "last_verify": runs,
+    }
