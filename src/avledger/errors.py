@@ -7,6 +7,7 @@ prints or exits.
 
 from __future__ import annotations
 
+import errno
 from enum import IntEnum
 
 
@@ -67,6 +68,15 @@ class IntegrityError(AvledgerError):
 
 class StorageError(AvledgerError):
     exit_code = ExitCode.STORAGE
+
+    @classmethod
+    def from_os(cls, exc: OSError, what: str) -> StorageError:
+        """One wording for disk trouble everywhere: full disk, quota, other I/O errors."""
+        if exc.errno == errno.ENOSPC:
+            return cls(f"disk is full while {what}", hint="free space or move the store")
+        if exc.errno == errno.EDQUOT:
+            return cls(f"disk quota exceeded while {what}")
+        return cls(f"I/O error while {what}: {exc.strerror or exc}")
 
 
 class DeviceError(AvledgerError):

@@ -315,7 +315,8 @@ class Problem:
 
 @dataclass
 class ChainReport:
-    size: int = 0
+    size: int = 0  # events read
+    last_seq: int = 0  # highest sequence number read
     head: str = ZERO_HASH
     problems: list[Problem] = field(default_factory=list)
     roots: dict[int, bytes] = field(default_factory=dict)  # root at each requested size
@@ -327,43 +328,73 @@ class ChainReport:
         return min(seqs) if seqs else None
 
 
+def _leaf_of(hash_text: str) -> bytes:
+    """The Merkle leaf of a stored hash; garbage still yields a (non-matching) leaf."""
+    try:
+        if len(hash_text) == 64:
+            return leaf_hash(hash_text)
+    except ValueError:
+        pass
+    return b3(hash_text.encode())
+
+
 def verify_chain(
-    events: Iterable[dict[str, Any]], *, roots_at: Iterable[int] = (), keep_leaves: bool = False,
+    events: Iterable[Any], *, roots_at: Iterable[int] = (), keep_leaves: bool = False,
     start_seq: int = 1, start_prev: str = ZERO_HASH,
 ) -> ChainReport:
-    """Check seq continuity, prev_hash links and every hash; compute roots at ``roots_at``."""
+    """Check seq continuity, prev_hash links and every hash; compute roots at ``roots_at``.
+
+    Each problem names the earliest event it proves bad: an edited event fails its own hash;
+    an event whose hash was recomputed after an edit is betrayed by the next event, whose
+    (intact) prev_hash still names the original; a deleted event leaves a gap in seq.
+    """
     want = set(roots_at)
     report = ChainReport(head=start_prev)
     frontier = Frontier()
     expected_seq = start_seq
     prev = start_prev
-    for ev in events:
+    prev_intact = True  # did the previous event match its own hash?
+    for raw in events:
+        ev: dict[str, Any] = raw if isinstance(raw, dict) else {}
         seq = ev.get("seq")
-        if seq != expected_seq:
+        if not isinstance(raw, dict):
+            report.problems.append(Problem(expected_seq, "not an event object"))
+        contiguous = seq == expected_seq
+        if not contiguous:
             if isinstance(seq, int) and seq > expected_seq:
                 what = (f"event {expected_seq} is missing" if seq == expected_seq + 1
                         else f"events {expected_seq}..{seq - 1} are missing")
                 report.problems.append(Problem(expected_seq, f"{what} (deleted?)"))
             else:
                 report.problems.append(Problem(expected_seq, f"found seq {seq} out of order"))
-        if ev.get("prev_hash") != prev:
-            report.problems.append(Problem(
-                seq, "prev_hash does not link to the previous event (rows removed or re-ordered)"))
         try:
             actual = event_hash(str(ev.get("prev_hash")), ev)
-        except (KeyError, ValueError) as exc:
+        except (KeyError, ValueError, TypeError) as exc:
             report.problems.append(Problem(seq, f"malformed event: {exc}"))
             actual = ""
-        if actual != ev.get("hash"):
+        intact = actual == ev.get("hash")
+        if not intact:
             report.problems.append(Problem(seq, "content does not match its hash (edited)"))
+        if ev.get("prev_hash") != prev:
+            if intact and prev_intact and contiguous and isinstance(seq, int) and seq > start_seq:
+                report.problems.append(Problem(
+                    seq - 1, f"hash was rewritten: event {seq} was chained to a different "
+                             "hash (edited, then re-hashed)"))
+            else:
+                report.problems.append(Problem(
+                    seq, "prev_hash does not link to the previous event (rows removed or "
+                         "re-ordered)"))
         h = str(ev.get("hash"))
-        leaf = leaf_hash(h) if len(h) == 64 else b3(h.encode())
+        leaf = _leaf_of(h)
         frontier.push(leaf)
         if keep_leaves:
             report.leaves.append(leaf)
         if frontier.size in want:
             report.roots[frontier.size] = frontier.root()
         prev = h
+        prev_intact = intact
+        if isinstance(seq, int):
+            report.last_seq = max(report.last_seq, seq)
         expected_seq = (seq if isinstance(seq, int) else expected_seq) + 1
     report.size = frontier.size
     report.head = prev
@@ -373,24 +404,43 @@ def verify_chain(
 def check_checkpoints(
     chain: ChainReport, checkpoints: list[Checkpoint], origin: Optional[str] = None,
 ) -> list[Problem]:
-    """Each signed checkpoint must fit the chain: size not beyond it, same root and head."""
+    """Each signed checkpoint must fit the chain: size not beyond it, same Merkle root.
+
+    A root mismatch on an otherwise intact chain means history was rewritten (re-hashed)
+    after that checkpoint's predecessor; it names the earliest seq that may have changed.
+    """
     problems: list[Problem] = []
-    for cp in checkpoints:
+    good_sizes = [0]
+    for cp in sorted(checkpoints, key=lambda c: c.size):
         if origin is not None and cp.origin != origin:
             problems.append(Problem(None, f"checkpoint at size {cp.size} is for origin "
                                           f"{cp.origin!r}, not {origin!r}"))
-        if cp.size > chain.size:
+        if cp.size > chain.last_seq:
             problems.append(Problem(
-                chain.size + 1,
-                f"ledger truncated: a signed checkpoint covers {cp.size} events but only "
-                f"{chain.size} remain (events {chain.size + 1}..{cp.size} are gone)"))
+                chain.last_seq + 1,
+                f"ledger truncated: a signed checkpoint covers {cp.size} events but the "
+                f"ledger ends at seq {chain.last_seq} (events {chain.last_seq + 1}..{cp.size} "
+                "are gone)"))
             continue
         root = chain.roots.get(cp.size)
-        if cp.size and root != cp.root:
+        if not cp.size or root == cp.root:
+            good_sizes.append(cp.size)
+            continue
+        if chain.problems:
+            problems.append(Problem(None, f"Merkle root at size {cp.size} differs from the "
+                                          "signed checkpoint (follows from the problems above)"))
+        else:
+            low = max(good_sizes) + 1
             problems.append(Problem(
-                cp.size, f"Merkle root at size {cp.size} differs from the signed checkpoint "
-                         "(history rewritten)"))
+                low, f"history rewritten: events {low}..{cp.size} differ from what the "
+                     f"checkpoint at size {cp.size} signed (Merkle root differs; earliest "
+                     f"possible change is seq {low})"))
     return problems
+
+
+def sorted_problems(problems: Iterable[Problem]) -> list[Problem]:
+    """Problems naming an event first, earliest event first; then the others."""
+    return sorted(problems, key=lambda p: (p.seq is None, p.seq or 0))
 
 
 def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
@@ -409,13 +459,16 @@ def verify_export(directory: Path) -> tuple[list[str], list[Problem]]:
     raw_cps = list(read_jsonl(directory / "checkpoints.jsonl"))
     cps: list[Checkpoint] = []
     problems: list[Problem] = []
-    for raw in raw_cps:
+    for n, raw in enumerate(raw_cps, 1):
+        note = raw.get("note") if isinstance(raw, dict) else None
         try:
-            cps.append(verify_checkpoint(raw["note"], pub))
+            if not isinstance(note, str):
+                raise ValueError(f"checkpoints.jsonl entry {n} has no signed note")
+            cps.append(verify_checkpoint(note, pub))
         except ValueError as exc:
             problems.append(Problem(None, str(exc)))
     chain = verify_chain(read_jsonl(directory / "events.jsonl"), roots_at=[c.size for c in cps])
-    problems = chain.problems + problems + check_checkpoints(chain, cps)
+    problems = sorted_problems(chain.problems + problems + check_checkpoints(chain, cps))
     latest = max(cps, key=lambda c: c.size) if cps else None
     info = [f"events: {chain.size}", f"head: {chain.head}",
             f"signed checkpoints: {len(cps)}" + (f", latest at size {latest.size}" if latest else "")]

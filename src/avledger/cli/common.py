@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -26,11 +26,12 @@ from rich.progress import (
 )
 from rich.table import Table
 from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
 from avledger.config import loader
 from avledger.config.loader import Config
 from avledger.core.app import Avledger
-from avledger.errors import AvledgerError
+from avledger.errors import AvledgerError, StorageError
 
 console = Console()
 err_console = Console(stderr=True)
@@ -46,20 +47,35 @@ STATE = GlobalState()
 
 
 class AvledgerGroup(TyperGroup):
-    """The one exit path: an AvledgerError becomes one line on stderr and its exit code."""
+    """The one exit path: an AvledgerError becomes one line on stderr and its exit code.
+
+    Anything else that escapes (a bug, an unforeseen OS error) is still one line — the
+    traceback only with ``-v`` — so people never see a stack dump.
+    """
 
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
+        except (TyperException, typer.Exit, typer.Abort):
+            raise  # usage errors, --help, explicit exits: Typer renders these itself
         except AvledgerError as exc:
-            if STATE.verbose:
-                err_console.print(traceback.format_exc(), markup=False, highlight=False)
-            err_console.print(f"avledger: error: {exc.one_line()}", markup=False,
-                              highlight=False, soft_wrap=True)
-            raise typer.Exit(int(exc.exit_code)) from None
+            _fail(exc)
         except KeyboardInterrupt:
             err_console.print("avledger: interrupted", markup=False)
             raise typer.Exit(130) from None
+        except OSError as exc:
+            _fail(StorageError.from_os(exc, "running the command"))
+        except Exception as exc:
+            _fail(AvledgerError(f"internal error: {type(exc).__name__}: {exc}",
+                                hint="run again with -v for the traceback and report it"))
+
+
+def _fail(exc: AvledgerError) -> NoReturn:
+    if STATE.verbose:
+        err_console.print(traceback.format_exc(), markup=False, highlight=False)
+    err_console.print(f"avledger: error: {exc.one_line()}", markup=False,
+                      highlight=False, soft_wrap=True)
+    raise typer.Exit(int(exc.exit_code)) from None
 
 
 def new_app(help_text: str, **kwargs: Any) -> typer.Typer:

@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from avledger.cli.common import JsonOpt, console, emit, new_app, print_json, session, table
 from avledger.core import ledger as ledger_core
 from avledger.core.clock import display, iso
-from avledger.errors import IntegrityError
 from avledger.store import ledger as ledger_store
 
 app = new_app("The tamper-evident custody ledger.")
@@ -34,15 +34,14 @@ def verify(as_json: JsonOpt = False) -> None:
                       f"{report.checkpoints_db} in catalog, {report.checkpoints_file} in file "
                       f"(latest at {report.latest_checkpoint})")
         for p in report.problems:
-            console.print(f"[red]FAILED[/] {p}", markup=True, highlight=False)
+            console.print(f"[red]FAILED[/] {escape(str(p))}", highlight=False)
+        for note in report.notes:
+            console.print(f"note: {escape(note)}", highlight=False)
         if report.ok:
             console.print("[green]ledger OK[/]: chain intact, checkpoints signed and consistent")
 
     emit(report.as_dict(), as_json, render)
-    if not report.ok:
-        first = report.first_bad
-        where = f" (first bad event: seq {first})" if first else ""
-        raise IntegrityError(f"custody ledger verification failed{where}: {report.problems[0]}")
+    ledger_core.require_ok(report)
 
 
 def _time(value: datetime | None) -> str | None:
@@ -138,6 +137,7 @@ def export(
     Example: avledger ledger export /media/usb/ledger-2026
     """
     where, params = _filters(subject, type_, actor, since, until)
+    ledger_core.check_export_target(out)
     with session() as app_:
         app_.actor.require(action="export the ledger")
         with app_.transaction() as conn:
@@ -153,8 +153,12 @@ def export(
 
 @app.command("checkpoint")
 def checkpoint(as_json: JsonOpt = False) -> None:
-    """Sign a checkpoint over the ledger now (normally automatic)."""
+    """Sign a checkpoint over the ledger now (normally automatic).
+
+    Example: avledger ledger checkpoint --json
+    """
     with session() as app_:
+        app_.actor.require(action="sign a ledger checkpoint")
         cp = app_.checkpoint()
     data = {"size": cp.size, "head": cp.head, "root": cp.root.hex()} if cp else None
     emit(data, as_json, lambda: console.print(
@@ -163,6 +167,9 @@ def checkpoint(as_json: JsonOpt = False) -> None:
 
 @app.command("public-key")
 def public_key() -> None:
-    """Print the ledger's public key (publish it so others can verify exports)."""
+    """Print the ledger's public key (publish it so others can verify exports).
+
+    Example: avledger ledger public-key > /media/usb/avledger-ledger.pub
+    """
     with session() as app_:
         typer.echo(app_.public_key())

@@ -10,9 +10,6 @@ from avledger.cli.common import JsonOpt, byte_progress, console, emit, new_app, 
 from avledger.core.integrity import verify_store
 from avledger.errors import IntegrityError
 
-
-
-
 app = new_app("The content-addressed evidence store.")
 
 
@@ -31,7 +28,9 @@ def verify(
 ) -> None:
     """Re-hash stored objects; report missing, corrupt and orphan objects.
 
-    Exits 6 when anything is wrong. Corrupt objects are moved to quarantine.
+    Without --sample or --budget every catalogued object is checked and the store is scanned
+    for orphans (objects the catalog does not know). Exits 6 when anything is wrong. Corrupt
+    objects are moved to the store's quarantine directory, never repaired in place.
 
     Examples:
 
@@ -54,7 +53,14 @@ def verify(
         console.print(f"checked {report.checked} objects, {report.bytes / 1e6:.1f} MB in "
                       f"{report.seconds:.1f} s ({rate:.0f} MB/s), mode {report.mode}")
         if report.not_reached:
-            console.print(f"{report.not_reached} objects not reached within the budget")
+            console.print(f"{report.not_reached} objects not reached within the budget "
+                          "(the next run starts with them)")
+        if report.recent_unclaimed:
+            console.print(f"{report.recent_unclaimed} object(s) written in the last minutes are "
+                          "not catalogued yet (an ingest in progress); not counted as orphans")
+        if report.quarantined_earlier:
+            console.print(f"{report.quarantined_earlier} catalogued object(s) were quarantined "
+                          "by earlier runs and await restoration from another copy")
         rows = [("missing", d, "in catalog, not on disk") for d in report.missing]
         rows += [("corrupt", c["object"], c["detail"]) for c in report.corrupt]
         rows += [("unreadable", c["object"], c["detail"]) for c in report.unreadable]

@@ -109,6 +109,8 @@ def read_yaml(path: Path) -> Any:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError([f"cannot read: {exc.strerror}"], source=str(path)) from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError([f"not UTF-8 text (byte {exc.start})"], source=str(path)) from exc
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -43,7 +43,7 @@ class ListOf:
     item: Section
     default: list[Any] = field(default_factory=list)
     example: list[dict[str, Any]] = field(default_factory=list)
-    unique: str | None = None  # a key that must be unique across items
+    unique: str | tuple[str, ...] = ()  # key(s) whose values must differ across items
 
 
 Node = Leaf | Section | ListOf
@@ -67,6 +67,15 @@ def non_negative_number(v: Any) -> str | None:
 def non_empty_str(v: Any) -> str | None:
     if not isinstance(v, str) or not v.strip():
         return "must be a non-empty string"
+    return None
+
+
+def origin(v: Any) -> str | None:
+    """The origin is also the signed-note key name: no spaces, no '+'."""
+    if not isinstance(v, str) or not v:
+        return "must be a non-empty string such as avledger.example.gov.cn/custody"
+    if "+" in v or any(c.isspace() for c in v):
+        return "must not contain spaces or '+' (it names the signing key)"
     return None
 
 
@@ -170,7 +179,7 @@ SCHEMA = Section(
             "Tamper-evident custody ledger and its signed checkpoints.",
             {
                 "origin": Leaf(
-                    non_empty_str,
+                    origin,
                     "avledger.local/custody",
                     "Checkpoint origin line: names this ledger, should be unique per site.",
                 ),
@@ -216,7 +225,7 @@ SCHEMA = Section(
         "personnel": ListOf(
             "The roster: who may act, and in which roles.",
             PERSON,
-            unique="badge",
+            unique=("badge", "os_user"),
             example=[
                 {
                     "badge": "0001",
@@ -268,22 +277,24 @@ def validate(data: Any, node: Node = SCHEMA, path: str = "") -> list[str]:
     if isinstance(node, ListOf):
         if not isinstance(data, list):
             return [f"{where}: must be a list"]
-        seen: dict[str, int] = {}
+        seen: dict[tuple[str, str], int] = {}
         for i, item in enumerate(data):
             sub = f"{path}[{i}]"
             problems += validate(item, node.item, sub)
-            if isinstance(item, dict):
-                for name, leaf in node.item.fields.items():
-                    if name not in item and isinstance(leaf, Leaf) and leaf.default is None:
-                        if leaf.check(None) is not None:
-                            problems.append(f"{sub}.{name}: is required")
-                if node.unique and node.unique in item:
-                    key = str(item[node.unique])
-                    if key in seen:
-                        problems.append(
-                            f"{sub}.{node.unique}: duplicate {key!r} (also at [{seen[key]}])"
-                        )
-                    seen.setdefault(key, i)
+            if not isinstance(item, dict):
+                continue
+            for name, leaf in node.item.fields.items():
+                if name not in item and isinstance(leaf, Leaf) and leaf.default is None:
+                    if leaf.check(None) is not None:
+                        problems.append(f"{sub}.{name}: is required")
+            for name in (node.unique,) if isinstance(node.unique, str) else node.unique:
+                if item.get(name) is None:
+                    continue
+                value = str(item[name])
+                if (name, value) in seen:
+                    problems.append(f"{sub}.{name}: duplicate {value!r} (also at "
+                                    f"[{seen[name, value]}])")
+                seen.setdefault((name, value), i)
         return problems
     message = node.check(data)
     return [f"{where}: {message}"] if message else []

@@ -18,7 +18,7 @@ from avledger.config.loader import Config
 from avledger.core import identity
 from avledger.core import ledger as ledger_core
 from avledger.core.keys import Signer, load_signer, public_key_path
-from avledger.errors import StorageError
+from avledger.errors import ConfigError, StorageError
 from avledger.store import ledger as ledger_store
 from avledger.store.catalog import Catalog
 from avledger.store.ledger import Event
@@ -46,7 +46,15 @@ class Avledger:
                                f"{config.catalog_path})", hint="run 'avledger init'")
         if migrate and app.catalog.pending():
             app.catalog.migrate()
+        app._check_origin()
         return app
+
+    def _check_origin(self) -> None:
+        """The origin names the signing key; changing it later would break every signature."""
+        row = self.catalog.conn.execute("SELECT value FROM meta WHERE key = 'origin'").fetchone()
+        if row is not None and row[0] != self.origin:
+            raise ConfigError([f"ledger.origin: is {self.origin!r} but this ledger was created "
+                               f"as {row[0]!r}; the origin cannot change after 'avledger init'"])
 
     # -- ledger ---------------------------------------------------------------------------
     @property
@@ -82,8 +90,10 @@ class Avledger:
     def record(self, conn: sqlite3.Connection, type: str, subject: str,
                payload: dict[str, Any] | None = None, *, ts: datetime | None = None,
                actor: identity.Actor | None = None) -> Event:
-        self._wrote = True
+        """Append a ledger event in ``conn``'s transaction; unknown users change nothing."""
         who = actor or self.actor
+        who.require(action=f"make changes ({type})")
+        self._wrote = True
         return ledger_store.append(conn, actor=who.label, type=type, subject=subject,
                                    payload=payload, ts=ts)
 

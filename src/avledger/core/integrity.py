@@ -18,7 +18,10 @@ from typing import Any
 
 from avledger.core.app import Avledger
 from avledger.core.clock import iso, utcnow
+from avledger.errors import NotFoundError
 from avledger.store.backend import VerifyResult
+
+ORPHAN_GRACE_SECONDS = 600
 
 
 @dataclass
@@ -33,6 +36,8 @@ class StoreVerifyReport:
     orphans: list[str] = field(default_factory=list)
     quarantined: list[str] = field(default_factory=list)
     not_reached: int = 0
+    recent_unclaimed: int = 0  # objects just written whose catalog row is not committed yet
+    quarantined_earlier: int = 0  # catalogued objects that an earlier run quarantined
     seconds: float = 0.0
 
     @property
@@ -44,7 +49,8 @@ class StoreVerifyReport:
             "mode": self.mode, "checked": self.checked, "bytes": self.bytes, "ok": self.ok,
             "missing": self.missing, "corrupt": self.corrupt, "unreadable": self.unreadable,
             "orphans": self.orphans, "quarantined": self.quarantined,
-            "not_reached": self.not_reached, "seconds": round(self.seconds, 3),
+            "not_reached": self.not_reached, "recent_unclaimed": self.recent_unclaimed,
+            "quarantined_earlier": self.quarantined_earlier, "seconds": round(self.seconds, 3),
             "problems": self.problems,
         }
 
@@ -110,11 +116,32 @@ def verify_store(
         else:
             report.unreadable.append({"object": res.digest, "detail": res.detail})
     if full:
-        known = {r[0] for r in app.catalog.conn.execute("SELECT digest FROM objects")}
-        report.orphans = sorted(d for d in app.store.iterate() if d not in known)
+        _find_orphans(app, report)
+    report.quarantined_earlier = app.catalog.conn.execute(
+        "SELECT COUNT(*) FROM objects WHERE quarantined_at IS NOT NULL").fetchone()[0]
     report.seconds = time.monotonic() - started
     _record(app, report, results, quarantine)
     return report
+
+
+def _find_orphans(app: Avledger, report: StoreVerifyReport) -> None:
+    """Objects on disk that the catalog does not know. One written moments ago may belong
+    to an ingest whose catalog transaction has not committed yet: it is counted, not
+    reported, until it is ORPHAN_GRACE_SECONDS old."""
+    known = {r[0] for r in app.catalog.conn.execute("SELECT digest FROM objects")}
+    cutoff = time.time() - ORPHAN_GRACE_SECONDS
+    for digest in app.store.iterate():
+        if digest in known:
+            continue
+        try:
+            young = app.store.stat(digest).mtime > cutoff
+        except NotFoundError:  # quarantined or purged meanwhile
+            continue
+        if young:
+            report.recent_unclaimed += 1
+        else:
+            report.orphans.append(digest)
+    report.orphans.sort()
 
 
 def _record(app: Avledger, report: StoreVerifyReport, results: list[VerifyResult],
@@ -148,9 +175,16 @@ def _record(app: Avledger, report: StoreVerifyReport, results: list[VerifyResult
 
 
 def register_object(app: Avledger, conn: Any, digest: str, size: int) -> bool:
-    """Catalogue a stored object (idempotent); True when it is new to the catalog."""
+    """Catalogue a stored object (idempotent); True when the catalog had no usable copy.
+
+    Storing content whose earlier copy was quarantined puts it back in service: the new copy
+    was hashed while it was written.
+    """
     cur = conn.execute(
-        "INSERT OR IGNORE INTO objects (digest, size, stored_at) VALUES (?, ?, ?)",
+        "INSERT INTO objects (digest, size, stored_at) VALUES (?, ?, ?)"
+        " ON CONFLICT (digest) DO UPDATE SET stored_at = excluded.stored_at,"
+        " quarantined_at = NULL, verify_status = NULL, last_verified_at = NULL"
+        " WHERE objects.quarantined_at IS NOT NULL",
         (digest, size, iso(utcnow())),
     )
     return bool(cur.rowcount)

@@ -30,12 +30,28 @@ class CheckpointFile:
     path: Path
 
     def append(self, size: int, note: str) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        line = json.dumps({"size": size, "note": note}, ensure_ascii=False) + "\n"
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+        """Append one line durably; on failure the file is cut back to where it was, so a
+        half-written line never remains to look like tampering."""
+        line = (json.dumps({"size": size, "note": note}, ensure_ascii=False) + "\n").encode()
         try:
-            os.write(fd, line.encode())
-            os.fsync(fd)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+        except OSError as exc:
+            raise StorageError.from_os(exc, f"opening the checkpoint file {self.path}") from exc
+        try:
+            start = os.fstat(fd).st_size
+            try:
+                view = memoryview(line)
+                while view:
+                    view = view[os.write(fd, view):]
+                os.fsync(fd)
+            except OSError as exc:
+                try:
+                    os.ftruncate(fd, start)
+                except OSError:
+                    pass
+                raise StorageError.from_os(
+                    exc, f"appending to the checkpoint file {self.path}") from exc
         finally:
             os.close(fd)
 
@@ -56,7 +72,13 @@ class CheckpointFile:
 
 def make_checkpoint(catalog: Catalog, signer: Signer, origin: str,
                     cp_file: CheckpointFile) -> verifier.Checkpoint | None:
-    """Sign the current ledger state unless it is already covered; returns the checkpoint."""
+    """Sign the current ledger state; None when the latest checkpoint already covers it.
+
+    The line goes to the checkpoint file before the catalog commits (inside the same
+    serialised write transaction, so lines stay in size order). A crash between the two
+    leaves a signed checkpoint in the file only — harmless, and reported as a note by
+    ``verify`` — never a catalog checkpoint the file lacks, which would signal tampering.
+    """
     with catalog.write() as conn:
         st = ledger_store.state(conn)
         if st.size == 0 or ledger_store.latest_checkpoint_size(conn) >= st.size:
@@ -69,11 +91,7 @@ def make_checkpoint(catalog: Catalog, signer: Signer, origin: str,
             "INSERT INTO checkpoints (size, root, head, ts, note) VALUES (?, ?, ?, ?, ?)",
             (st.size, root.hex(), st.head, ts, note),
         )
-        # The file is written inside the transaction: if it fails, the row is rolled back.
-        try:
-            cp_file.append(st.size, note)
-        except OSError as exc:
-            raise StorageError(f"cannot append to checkpoint file {cp_file.path}: {exc}") from exc
+        cp_file.append(st.size, note)  # raises StorageError; the row then rolls back
     return verifier.Checkpoint(origin, st.size, root, st.head, ts, note)
 
 
@@ -90,6 +108,7 @@ class LedgerVerifyReport:
     checkpoints_file: int
     problems: list[verifier.Problem] = field(default_factory=list)
     latest_checkpoint: int = 0
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -106,65 +125,111 @@ class LedgerVerifyReport:
             "checkpoints_in_catalog": self.checkpoints_db,
             "checkpoints_in_file": self.checkpoints_file,
             "latest_checkpoint": self.latest_checkpoint, "first_bad_seq": self.first_bad,
-            "problems": [str(p) for p in self.problems],
+            "problems": [str(p) for p in self.problems], "notes": self.notes,
         }
 
 
-def verify(catalog: Catalog, public_key: str, origin: str, cp_file: CheckpointFile) -> LedgerVerifyReport:
+def _signed(rows: list[dict[str, Any]], label: str, public_key: str,
+            problems: list[verifier.Problem]) -> dict[int, verifier.Checkpoint]:
+    """The checkpoints among ``rows`` whose signature verifies; the rest become problems."""
+    good: dict[int, verifier.Checkpoint] = {}
+    for rec in rows:
+        if rec.get("error"):
+            problems.append(verifier.Problem(None, f"{label}: {rec['error']}"))
+            continue
+        try:
+            cp = verifier.verify_checkpoint(rec["note"], public_key)
+        except ValueError as exc:
+            problems.append(verifier.Problem(None, f"{label}: {exc}"))
+            continue
+        if cp.size != rec["size"]:
+            problems.append(verifier.Problem(None, f"{label}: checkpoint says size {cp.size} "
+                                                   f"but is filed under {rec['size']}"))
+            continue
+        good.setdefault(cp.size, cp)
+    return good
+
+
+def _creation_key(conn: sqlite3.Connection) -> str | None:
+    row = conn.execute("SELECT type, payload FROM ledger WHERE seq = 1").fetchone()
+    if row is None or row["type"] != "ledger.created":
+        return None
+    try:
+        key = json.loads(row["payload"]).get("public_key")
+    except (json.JSONDecodeError, AttributeError):
+        return None
+    return key if isinstance(key, str) else None
+
+
+def verify(catalog: Catalog, public_key: str, origin: str,
+           cp_file: CheckpointFile) -> LedgerVerifyReport:
     """Chain, signatures, and agreement between the catalog and the checkpoint file."""
     conn = catalog.conn
-    db_rows = ledger_store.checkpoints(conn)
+    db_rows = [dict(r) for r in ledger_store.checkpoints(conn)]
     file_rows = cp_file.read()
     problems: list[verifier.Problem] = []
-    parsed: dict[int, verifier.Checkpoint] = {}
-    for label, rows in (("catalog", [dict(r) for r in db_rows]), ("checkpoint file", file_rows)):
-        for rec in rows:
-            if rec.get("error"):
-                problems.append(verifier.Problem(None, f"{label}: {rec['error']}"))
-                continue
-            try:
-                cp = verifier.verify_checkpoint(rec["note"], public_key)
-            except ValueError as exc:
-                problems.append(verifier.Problem(None, f"{label}: {exc}"))
-                continue
-            if cp.size != rec["size"]:
-                problems.append(verifier.Problem(None, f"{label}: checkpoint says size {cp.size}"
-                                                       f" but is filed under {rec['size']}"))
-            parsed.setdefault(cp.size, cp)
-    db_sizes = {int(r["size"]) for r in db_rows}
-    file_sizes = {int(r["size"]) for r in file_rows if not r.get("error")}
-    for size in sorted(file_sizes - db_sizes):
-        problems.append(verifier.Problem(None, f"checkpoint at size {size} is in the checkpoint "
-                                               "file but missing from the catalog"))
-    for size in sorted(db_sizes - file_sizes):
+    notes: list[str] = []
+    created_with = _creation_key(conn)
+    if created_with is not None and created_with != public_key:
+        problems.append(verifier.Problem(
+            None, f"the verifying public key is not the one this ledger was created with "
+                  f"(seq 1 names {created_with[:40]}…)"))
+    in_db = _signed(db_rows, "catalog", public_key, problems)
+    in_file = _signed(file_rows, "checkpoint file", public_key, problems)
+    for size in sorted(set(in_db) - set(in_file)):
         problems.append(verifier.Problem(None, f"checkpoint at size {size} is in the catalog but "
                                                "missing from the checkpoint file"))
+    for size in sorted(set(in_file) - set(in_db)):
+        notes.append(f"checkpoint at size {size} is only in the checkpoint file (a checkpoint "
+                     "interrupted before the catalog committed); it is checked like the others")
+    parsed = in_file | in_db
     events = (e.as_dict() for e in ledger_store.iter_events(conn))
     chain = verifier.verify_chain(events, roots_at=parsed.keys())
-    problems = chain.problems + problems + verifier.check_checkpoints(
-        chain, list(parsed.values()), origin)
+    problems += chain.problems + verifier.check_checkpoints(chain, list(parsed.values()), origin)
     st = ledger_store.state(conn)
-    if st.size != chain.size or st.head != chain.head:
+    if st.size != chain.last_seq or st.head != chain.head:
         problems.append(verifier.Problem(
             None, f"ledger state records {st.size} events (head {st.head[:12]}…) but the table "
-                  f"holds {chain.size} (head {chain.head[:12]}…)"))
-    return LedgerVerifyReport(chain.size, chain.head, len(db_rows), len(file_rows), problems,
-                              max(parsed) if parsed else 0)
+                  f"ends at seq {chain.last_seq} (head {chain.head[:12]}…)"))
+    latest = max(parsed) if parsed else 0
+    if latest < chain.last_seq:
+        notes.append(f"events {latest + 1}..{chain.last_seq} are not yet covered by a signed "
+                     "checkpoint")
+    return LedgerVerifyReport(chain.size, chain.head, len(db_rows), len(file_rows),
+                              verifier.sorted_problems(problems), latest, notes)
 
 
 def export(catalog: Catalog, public_key: str, out: Path, *, where: str = "",
            params: tuple[Any, ...] = ()) -> dict[str, Any]:
     """Write events.jsonl, checkpoints.jsonl, ledger.pub and the standalone verifier to ``out``."""
-    if out.exists() and any(out.iterdir()):
-        raise StorageError(f"export directory {out} is not empty")
-    out.mkdir(parents=True, exist_ok=True)
+    check_export_target(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        return _write_export(catalog, public_key, out, where, params)
+    except OSError as exc:
+        raise StorageError.from_os(exc, f"writing the export to {out}") from exc
+
+
+def check_export_target(out: Path) -> None:
+    """Refuse a non-empty or non-directory target before anything is recorded."""
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise StorageError(f"export target {out} exists and is not an empty directory",
+                           hint="name a new directory")
+
+
+def _write_export(catalog: Catalog, public_key: str, out: Path, where: str,
+                  params: tuple[Any, ...]) -> dict[str, Any]:
     conn = catalog.conn
     n = 0
-    with open(out / "events.jsonl", "w", encoding="utf-8") as fh:
-        for ev in ledger_store.iter_events(conn, where=where, params=params):
-            fh.write(json.dumps(ev.as_dict(), ensure_ascii=False, sort_keys=True) + "\n")
-            n += 1
-    cps = ledger_store.checkpoints(conn)
+    conn.execute("BEGIN")  # one snapshot: checkpoints never cover events the export lacks
+    try:
+        with open(out / "events.jsonl", "w", encoding="utf-8") as fh:
+            for ev in ledger_store.iter_events(conn, where=where, params=params):
+                fh.write(json.dumps(ev.as_dict(), ensure_ascii=False, sort_keys=True) + "\n")
+                n += 1
+        cps = ledger_store.checkpoints(conn)
+    finally:
+        conn.execute("COMMIT")
     with open(out / "checkpoints.jsonl", "w", encoding="utf-8") as fh:
         for row in cps:
             fh.write(json.dumps({"size": row["size"], "note": row["note"]},
@@ -195,5 +260,10 @@ Compare ledger.pub with the key the agency publishes before trusting the result.
 
 
 def require_ok(report: LedgerVerifyReport) -> None:
+    """Raise the one-line IntegrityError naming the first bad event, if any."""
     if not report.ok:
-        raise IntegrityError(f"custody ledger verification failed: {report.problems[0]}")
+        first = report.first_bad
+        where = f" (first bad event: seq {first})" if first is not None else ""
+        raise IntegrityError(f"custody ledger verification failed{where}: {report.problems[0]}",
+                             hint="keep the catalog and checkpoint file as they are and "
+                                  "investigate; see 'avledger ledger verify --json'")

@@ -45,6 +45,15 @@ def development_config(layout: Layout, login: str) -> str:
     return header + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
 
 
+def ledger_is_empty(config: Config) -> bool:
+    """True until the first event (also after an init that stopped before writing it)."""
+    catalog = Catalog(config.catalog_path)
+    try:
+        return bool(catalog.conn.execute("SELECT size = 0 FROM ledger_state").fetchone()[0])
+    finally:
+        catalog.close()
+
+
 def initialise(config: Config | None, *, explicit: Path | None = None) -> tuple[InitReport, Config]:
     report = InitReport()
     layout = Layout.discover()
@@ -82,12 +91,15 @@ def initialise(config: Config | None, *, explicit: Path | None = None) -> tuple[
     catalog.close()
 
     config.checkpoint_file.parent.mkdir(parents=True, exist_ok=True)
-    if is_new:
-        with Avledger.open(config) as app, app.transaction() as conn:
+    if ledger_is_empty(config):
+        # Setting up is an installation act (often by root, who need not be on the roster):
+        # the event is the system's, naming the login that ran it.
+        with Avledger.open(config, daemon=True) as app, app.transaction() as conn:
             conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('origin', ?)",
                          (app.origin,))
             app.record(conn, "ledger.created", "ledger", {
                 "origin": app.origin, "public_key": signer.verifier_key,
                 "unit": config.get("site.unit"), "station": config.get("site.station"),
+                "initialised_by": identity._login_name(os.getuid()),
             })
     return report, config

@@ -8,6 +8,7 @@ is ``BEGIN IMMEDIATE`` with a busy timeout and a bounded retry, WAL is set once 
 
 from __future__ import annotations
 
+import os
 import random
 import re
 import sqlite3
@@ -65,12 +66,12 @@ class Catalog:
                 self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
                 check_same_thread=False,
             )
-        except sqlite3.OperationalError as exc:
-            raise StorageError(f"cannot open catalog {self.path}: {exc}") from exc
-        conn.row_factory = sqlite3.Row
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA synchronous = FULL")
-        conn.execute("PRAGMA foreign_keys = ON")
+            conn.row_factory = sqlite3.Row
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA foreign_keys = ON")
+        except sqlite3.Error as exc:
+            raise self._error(exc, f"opening {self.path}") from exc
         return conn
 
     @property
@@ -80,7 +81,17 @@ class Catalog:
                 raise StorageError(
                     f"no catalog at {self.path}", hint="run 'avledger init' first"
                 )
-            self._conn = self.connect()
+            conn = self.connect()
+            try:
+                conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            except sqlite3.OperationalError as exc:
+                conn.close()
+                raise self._error(exc, f"opening {self.path}") from exc
+            except sqlite3.DatabaseError as exc:
+                conn.close()
+                raise StorageError(f"catalog {self.path} is damaged or not a SQLite "
+                                   f"database ({exc})") from exc
+            self._conn = conn
         return self._conn
 
     def close(self) -> None:
@@ -90,7 +101,11 @@ class Catalog:
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
-        """A serialised write transaction (``BEGIN IMMEDIATE``), retried while busy."""
+        """A serialised write transaction (``BEGIN IMMEDIATE``), retried while busy.
+
+        SQLite failures inside it (disk full, I/O error, lock) roll back and surface as
+        StorageError/BusyError, never as raw ``sqlite3`` exceptions.
+        """
         conn = self.conn
         deadline = time.monotonic() + RETRY_SECONDS
         while True:
@@ -99,24 +114,28 @@ class Catalog:
                 break
             except sqlite3.OperationalError as exc:
                 if not _is_busy(exc) or time.monotonic() > deadline:
-                    raise BusyError(
-                        f"catalog stayed locked for {RETRY_SECONDS:.0f} s",
-                        hint="another avledger process holds a long write; try again",
-                    ) from exc
+                    raise self._error(exc, "starting a write") from exc
                 time.sleep(random.uniform(0.005, 0.05))
         try:
             yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            _rollback(conn)
+            if _is_storage_failure(exc):
+                raise self._error(exc, "writing") from exc  # type: ignore[arg-type]
             raise
-        else:
-            try:
-                conn.execute("COMMIT")
-            except sqlite3.OperationalError as exc:
-                conn.execute("ROLLBACK")
-                if _is_busy(exc):
-                    raise BusyError("catalog was locked at commit; nothing was written") from exc
-                raise StorageError(f"catalog commit failed: {exc}") from exc
+
+    def _error(self, exc: sqlite3.Error, what: str) -> StorageError | BusyError:
+        if isinstance(exc, sqlite3.OperationalError) and _is_busy(exc):
+            return BusyError(
+                f"catalog stayed locked while {what}; nothing was written",
+                hint="another avledger process holds a long write; try again",
+            )
+        name = getattr(exc, "sqlite_errorname", "") or ""
+        if name == "SQLITE_FULL" or (name.startswith("SQLITE_IOERR") and _disk_full(self.path)):
+            return StorageError(f"catalog disk is full while {what}; nothing was written",
+                                hint=f"free space on the disk holding {self.path}")
+        return StorageError(f"catalog error while {what} ({exc}); nothing was written")
 
     # -- schema -----------------------------------------------------------------------------
     def create(self) -> None:
@@ -153,10 +172,7 @@ class Catalog:
         if not todo:
             return []
         if self.version() > 0:
-            self.backup(self.path.with_name(
-                f"{self.path.name}.bak-v{self.version()}-"
-                f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}"
-            ))
+            self.backup(self._backup_name())
         conn = self.conn
         with self.write():
             conn.execute(
@@ -167,21 +183,65 @@ class Catalog:
             with self.write():
                 if mig.version in self.applied():  # another process got there first
                     continue
-                for statement in _split_sql(mig.sql):
-                    conn.execute(statement)
+                try:
+                    for statement in _split_sql(mig.sql):
+                        conn.execute(statement)
+                except sqlite3.Error as exc:
+                    raise StorageError(
+                        f"catalog migration {mig.version:04d}_{mig.name} failed: {exc}; "
+                        "the catalog is unchanged by it",
+                        hint="the catalog was backed up before migrating; report this error",
+                    ) from exc
                 conn.execute(
                     "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                     (mig.version, mig.name, datetime.now(UTC).isoformat(timespec="seconds")),
                 )
         return todo
 
-    def backup(self, target: Path) -> Path:
-        dest = sqlite3.connect(target)
-        try:
-            self.conn.backup(dest)
-        finally:
-            dest.close()
+    def _backup_name(self) -> Path:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        base = f"{self.path.name}.bak-v{self.version()}-{stamp}"
+        target = self.path.with_name(base)
+        n = 1
+        while target.exists():
+            n += 1
+            target = self.path.with_name(f"{base}-{n}")
         return target
+
+    def backup(self, target: Path) -> Path:
+        """A consistent copy of the catalog (SQLite online backup)."""
+        try:
+            dest = sqlite3.connect(target)
+            try:
+                self.conn.backup(dest)
+            finally:
+                dest.close()
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot back up the catalog to {target}: {exc}") from exc
+        return target
+
+
+def _disk_full(path: Path) -> bool:
+    """SQLite reports a full disk as an I/O error when growing its shared-memory file."""
+    try:
+        st = os.statvfs(path.parent)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < 64 * 1024
+
+
+def _is_storage_failure(exc: BaseException) -> bool:
+    """Locks, full disks, I/O errors, corruption — not constraint violations or bugs."""
+    return isinstance(exc, sqlite3.OperationalError) or type(exc) is sqlite3.DatabaseError
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    """Roll back if SQLite has not already done so itself (it does after some errors)."""
+    if conn.in_transaction:
+        try:
+            conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
 
 
 def _split_sql(script: str) -> list[str]:

@@ -8,7 +8,6 @@ temp file, which is never visible as an object and is swept later.
 
 from __future__ import annotations
 
-import errno
 import os
 import secrets
 import time
@@ -36,14 +35,6 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _storage_error(exc: OSError, what: str) -> StorageError:
-    if exc.errno == errno.ENOSPC:
-        return StorageError(f"store disk is full while {what}", hint="free space or move the store")
-    if exc.errno == errno.EDQUOT:
-        return StorageError(f"disk quota exceeded while {what}")
-    return StorageError(f"store I/O error while {what}: {exc.strerror or exc}")
 
 
 class SourceReadError(DeviceError):
@@ -86,7 +77,7 @@ class LocalObjectStore:
         try:
             fd = os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except OSError as exc:
-            raise _storage_error(exc, "creating a temporary file") from exc
+            raise StorageError.from_os(exc, "creating a temporary file in the store") from exc
         hasher = blake3.blake3()
         written = 0
         try:
@@ -108,7 +99,7 @@ class LocalObjectStore:
                     while pos < n:
                         pos += os.write(fd, chunk[pos:])
                 except OSError as exc:
-                    raise _storage_error(exc, "writing an object") from exc
+                    raise StorageError.from_os(exc, "writing an object to the store") from exc
                 written += n
                 if progress is not None:
                     progress(n)
@@ -119,7 +110,7 @@ class LocalObjectStore:
             try:
                 os.fsync(fd)
             except OSError as exc:
-                raise _storage_error(exc, "flushing an object to disk") from exc
+                raise StorageError.from_os(exc, "flushing an object to the store disk") from exc
         except BaseException:
             os.close(fd)
             _unlink_quietly(tmp_path)
@@ -173,7 +164,7 @@ class LocalObjectStore:
             for d in reversed(new_dirs):
                 _fsync_dir(d.parent)
         except OSError as exc:
-            raise _storage_error(exc, "publishing an object") from exc
+            raise StorageError.from_os(exc, "publishing an object in the store") from exc
         return True
 
     # -- reading ------------------------------------------------------------------------
@@ -210,6 +201,9 @@ class LocalObjectStore:
         path = self.path_for(digest)
         try:
             size = path.stat().st_size
+            if expected_size is not None and size != expected_size:
+                return VerifyResult(digest, "corrupt",
+                                    f"size {size}, catalog says {expected_size}", size)
             hasher = blake3.blake3(max_threads=blake3.blake3.AUTO)
             if size:
                 hasher.update_mmap(path)
@@ -217,9 +211,6 @@ class LocalObjectStore:
             return VerifyResult(digest, "missing", "not on disk")
         except OSError as exc:
             return VerifyResult(digest, "unreadable", exc.strerror or str(exc))
-        if expected_size is not None and size != expected_size:
-            return VerifyResult(digest, "corrupt", f"size {size}, catalog says {expected_size}",
-                                size)
         actual = hasher.hexdigest()
         if actual != digest:
             return VerifyResult(digest, "corrupt", f"content hashes to {actual[:16]}…", size)
@@ -233,7 +224,7 @@ class LocalObjectStore:
         except FileNotFoundError:
             return False
         except OSError as exc:
-            raise _storage_error(exc, "deleting an object") from exc
+            raise StorageError.from_os(exc, "deleting an object from the store") from exc
         _fsync_dir(path.parent)
         return True
 
@@ -241,13 +232,16 @@ class LocalObjectStore:
         path = self.path_for(digest)
         if not path.exists():
             return None
-        self.quarantine_dir.mkdir(mode=0o750, exist_ok=True)
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         target = self.quarantine_dir / f"{digest}.{stamp}"
-        os.rename(path, target)
-        (self.quarantine_dir / f"{digest}.{stamp}.reason").write_text(reason + "\n")
-        _fsync_dir(self.quarantine_dir)
-        _fsync_dir(path.parent)
+        try:
+            self.quarantine_dir.mkdir(mode=0o750, exist_ok=True)
+            (self.quarantine_dir / f"{digest}.{stamp}.reason").write_text(reason + "\n")
+            os.rename(path, target)
+            _fsync_dir(self.quarantine_dir)
+            _fsync_dir(path.parent)
+        except OSError as exc:
+            raise StorageError.from_os(exc, f"moving object {digest} to quarantine") from exc
         return str(target)
 
     def sweep_temp(self, older_than: float = STALE_TEMP_SECONDS) -> int:
