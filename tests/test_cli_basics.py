@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.conftest import run_cli
 
 
@@ -29,3 +31,58 @@ def test_not_initialised_is_one_line(tmp_path, monkeypatch) -> None:  # type: ig
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("avledger: error:")
     assert "avledger init" in lines[0]
+
+
+# ---- every command answers --help, with examples ------------------------------------------
+
+
+def _command_paths() -> list[tuple[str, ...]]:
+    """Every command and group of the installed CLI, found by walking the command tree."""
+    import typer.main
+
+    from avledger.cli.main import app
+
+    paths: list[tuple[str, ...]] = []
+
+    def walk(cmd, prefix: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+        paths.append(prefix)
+        for name, sub in getattr(cmd, "commands", {}).items():
+            walk(sub, (*prefix, name))
+
+    walk(typer.main.get_command(app), ())
+    return paths
+
+
+COMMANDS = _command_paths()
+
+
+def test_the_command_tree_is_found() -> None:
+    for expected in [("init",), ("status",), ("config", "check"), ("store", "verify"),
+                     ("ledger", "verify"), ("ledger", "export")]:
+        assert expected in COMMANDS
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=lambda p: " ".join(p) or "avledger")
+def test_help(path: tuple[str, ...]) -> None:
+    out = run_cli(*path, "--help", env={"AVLEDGER_HOME": "/nonexistent/avledger-help"})
+    assert out.returncode == 0, out.stderr
+    assert " ".join(("Usage: avledger", *path)) in out.stdout
+    assert out.stderr == ""
+    import typer.main
+
+    from avledger.cli.main import app
+
+    cmd = typer.main.get_command(app)
+    for name in path:
+        cmd = cmd.commands[name]  # type: ignore[attr-defined]
+    if not hasattr(cmd, "commands"):  # a leaf command: its help shows how to use it
+        assert "Example" in out.stdout, f"'avledger {' '.join(path)} --help' has no example"
+
+
+def test_short_help_option() -> None:
+    assert run_cli("ledger", "verify", "-h").returncode == 0
+
+
+def test_unknown_command_is_a_usage_error() -> None:
+    out = run_cli("no-such-command")
+    assert out.returncode == 2 and "Traceback" not in out.stderr

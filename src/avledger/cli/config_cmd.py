@@ -64,5 +64,8 @@ def show(as_json: JsonOpt = False) -> None:
 
 @app.command("sample")
 def sample() -> None:
-    """Print a commented sample configuration with every key and its default."""
+    """Print a commented sample configuration with every key and its default.
+
+    Example: avledger config sample > /etc/avledger/avledger.yaml
+    """
     typer.echo(schema.sample_yaml(), nl=False)

@@ -124,6 +124,8 @@ def _merge(base: dict[str, Any], top: dict[str, Any], sources: dict[str, str], o
            prefix: str = "") -> None:
     for key, value in top.items():
         dotted = f"{prefix}{key}"
+        if value is None and isinstance(base.get(key), dict | list):
+            continue  # an empty section: keep what lower layers say
         if isinstance(value, dict) and isinstance(base.get(key), dict):
             _merge(base[key], value, sources, origin, dotted + ".")
         else:

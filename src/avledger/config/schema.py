@@ -259,6 +259,16 @@ def defaults(node: Node = SCHEMA) -> Any:
     return node.default
 
 
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def key_path(path: str, key: Any) -> str:
+    """``path.key`` for ordinary keys; ``path[<repr>]`` for keys that would be ambiguous."""
+    if isinstance(key, str) and _PLAIN_KEY.match(key):
+        return f"{path}.{key}" if path else key
+    return f"{path}[{key!r}]"
+
+
 def validate(data: Any, node: Node = SCHEMA, path: str = "") -> list[str]:
     """Every problem in ``data`` as ``dotted.path: message``, in document order."""
     problems: list[str] = []
@@ -267,7 +277,9 @@ def validate(data: Any, node: Node = SCHEMA, path: str = "") -> list[str]:
         if not isinstance(data, dict):
             return [f"{where}: must be a mapping"]
         for key, value in data.items():
-            sub = f"{path}.{key}" if path else str(key)
+            sub = key_path(path, key)
+            if value is None and isinstance(node.fields.get(key), Section | ListOf):
+                continue  # a section whose keys are all commented out is empty
             if key not in node.fields:
                 known = ", ".join(node.fields)
                 problems.append(f"{sub}: unknown key (known here: {known})")
