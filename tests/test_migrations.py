@@ -112,6 +112,7 @@ def test_init_text_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("AVLEDGER_HOME", str(tmp_path / "h"))
     first = run_cli("init")
     assert first.returncode == 0, first.stderr
-    assert first.stdout.count("created") == 4 and "ledger public key: avledger.local/h+" in first.stdout
+    assert first.stdout.count("created") == 4
+    assert "ledger public key: avledger.local/h+" in first.stdout
     second = run_cli("init")
     assert second.stdout.count("kept") == 3 and "created" not in second.stdout

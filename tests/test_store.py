@@ -246,9 +246,9 @@ def test_budget_checks_oldest_verified_first(home: Path, monkeypatch) -> None:  
     app, digests = _stored(home)
     slow = app.store.verify
 
-    def slow_verify(digest: str, expected_size: int | None = None):  # type: ignore[no-untyped-def]
+    def slow_verify(digest: str, expected_size: int | None = None, **kw):  # type: ignore[no-untyped-def]
         time.sleep(0.3)
-        return slow(digest, expected_size)
+        return slow(digest, expected_size, **kw)
 
     def verified_at(a: Avledger) -> dict[str, str]:
         return {r[0]: r[1] or "" for r in a.catalog.conn.execute(

@@ -86,7 +86,8 @@ def new_app(help_text: str, **kwargs: Any) -> typer.Typer:
 # ---- shared options ----------------------------------------------------------------------
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for machines instead of tables.")]
-DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Show what would happen; change nothing.")]
+DryRunOpt = Annotated[bool, typer.Option("--dry-run",
+                                          help="Show what would happen; change nothing.")]
 
 
 def load_config() -> Config:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,7 @@ class Layout:
     dirs: dict[str, Path]
 
     @classmethod
-    def discover(cls, environ: dict[str, str] | None = None) -> Layout:
+    def discover(cls, environ: Mapping[str, str] | None = None) -> Layout:
         env = os.environ if environ is None else environ
         home = env.get("AVLEDGER_HOME")
         if home:
@@ -169,7 +170,7 @@ def _expand(value: Any, placeholders: dict[str, str]) -> Any:
 
 
 def load(explicit: Path | None = None, environ: dict[str, str] | None = None) -> Config:
-    """Load, merge, validate and expand the configuration; raise ConfigError listing every problem."""
+    """Load, merge, validate and expand the configuration; ConfigError lists every problem."""
     env = os.environ if environ is None else environ
     layout = Layout.discover(env)
     data: dict[str, Any] = schema.defaults()

@@ -163,7 +163,8 @@ SCHEMA = Section(
                     "Municipal Ecology and Environment Bureau",
                     "Unit name printed on reports, discs and copy packages.",
                 ),
-                "timezone": Leaf(timezone, "Asia/Shanghai", "Time zone for display; storage is UTC."),
+                "timezone": Leaf(timezone, "Asia/Shanghai",
+                                 "Time zone for display; storage is UTC."),
                 "station": Leaf(non_empty_str, "dock-1", "Name of this dock station."),
             },
         ),
@@ -296,9 +297,10 @@ def validate(data: Any, node: Node = SCHEMA, path: str = "") -> list[str]:
             if not isinstance(item, dict):
                 continue
             for name, leaf in node.item.fields.items():
-                if name not in item and isinstance(leaf, Leaf) and leaf.default is None:
-                    if leaf.check(None) is not None:
-                        problems.append(f"{sub}.{name}: is required")
+                required = isinstance(leaf, Leaf) and leaf.default is None and \
+                    leaf.check(None) is not None
+                if required and name not in item:
+                    problems.append(f"{sub}.{name}: is required")
             for name in (node.unique,) if isinstance(node.unique, str) else node.unique:
                 if item.get(name) is None:
                     continue

@@ -81,6 +81,9 @@ def verify_store(
     deadline = started + budget_seconds if budget_seconds is not None else None
     results: list[VerifyResult] = []
     pool_size = workers or max(2, os.cpu_count() or 2)
+    # Several objects at once, one core each, beats one object at a time on all cores
+    # (measured in bench/store_bench.py); a lone object gets every core.
+    threads = 1 if len(items) > 1 else 0
     pending: set[Future[VerifyResult]] = set()
     queue = iter(items)
     with ThreadPoolExecutor(max_workers=pool_size) as pool:
@@ -94,7 +97,7 @@ def verify_store(
                 if nxt is None:
                     exhausted = True
                     break
-                pending.add(pool.submit(app.store.verify, nxt[0], nxt[1]))
+                pending.add(pool.submit(app.store.verify, nxt[0], nxt[1], threads=threads))
             if not pending:
                 break
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -170,7 +173,8 @@ def _record(app: Avledger, report: StoreVerifyReport, results: list[VerifyResult
         )
         app.record(conn, "store.verified", "store", {
             k: summary[k] for k in ("mode", "checked", "bytes", "ok", "not_reached", "problems")
-        } | {"missing": report.missing[:100], "corrupt": [c["object"] for c in report.corrupt][:100],
+        } | {"missing": report.missing[:100],
+             "corrupt": [c["object"] for c in report.corrupt][:100],
              "orphans": report.orphans[:100]})
 
 

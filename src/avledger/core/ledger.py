@@ -7,6 +7,7 @@ valid chain) is still detected.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -46,10 +47,8 @@ class CheckpointFile:
                     view = view[os.write(fd, view):]
                 os.fsync(fd)
             except OSError as exc:
-                try:
+                with contextlib.suppress(OSError):
                     os.ftruncate(fd, start)
-                except OSError:
-                    pass
                 raise StorageError.from_os(
                     exc, f"appending to the checkpoint file {self.path}") from exc
         finally:

@@ -55,8 +55,9 @@ class ObjectStore(Protocol):
     def iterate(self) -> Iterator[str]:
         """Every stored object digest."""
 
-    def verify(self, digest: str, expected_size: int | None = None) -> VerifyResult:
-        """Re-hash one object and compare with its name."""
+    def verify(self, digest: str, expected_size: int | None = None, *,
+               threads: int = 0) -> VerifyResult:
+        """Re-hash one object and compare with its name (``threads`` 0: all cores)."""
 
     def quarantine(self, digest: str, reason: str) -> str | None:
         """Move a bad object aside (never repaired in place); return where it went."""

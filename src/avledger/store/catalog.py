@@ -8,6 +8,7 @@ is ``BEGIN IMMEDIATE`` with a busy timeout and a bounded retry, WAL is set once 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import re
@@ -238,10 +239,8 @@ def _is_storage_failure(exc: BaseException) -> bool:
 def _rollback(conn: sqlite3.Connection) -> None:
     """Roll back if SQLite has not already done so itself (it does after some errors)."""
     if conn.in_transaction:
-        try:
+        with contextlib.suppress(sqlite3.Error):
             conn.execute("ROLLBACK")
-        except sqlite3.Error:
-            pass
 
 
 def _split_sql(script: str) -> list[str]:

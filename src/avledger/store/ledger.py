@@ -56,25 +56,24 @@ def append(
     if not conn.in_transaction:
         raise RuntimeError("ledger.append needs an open write transaction")
     st = state(conn)
-    body = {
-        "seq": st.size + 1, "ts": iso(ts or utcnow()), "actor": actor, "type": type,
-        "subject": subject, "payload": payload or {},
-    }
+    seq, when = st.size + 1, iso(ts or utcnow())
     # Round-trip through canonical JSON so what is hashed is exactly what is stored.
-    payload_text = verifier.canonical(body["payload"]).decode()
-    body["payload"] = json.loads(payload_text)
+    payload_text = verifier.canonical(payload or {}).decode()
+    stored_payload: dict[str, Any] = json.loads(payload_text)
+    body = {"seq": seq, "ts": when, "actor": actor, "type": type, "subject": subject,
+            "payload": stored_payload}
     digest = verifier.event_hash(st.head, body)
     conn.execute(
         "INSERT INTO ledger (seq, ts, actor, type, subject, payload, prev_hash, hash)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (body["seq"], body["ts"], actor, type, subject, payload_text, st.head, digest),
+        (seq, when, actor, type, subject, payload_text, st.head, digest),
     )
     st.frontier.push(verifier.leaf_hash(digest))
     conn.execute(
         "UPDATE ledger_state SET size = ?, head = ?, frontier = ? WHERE id = 1",
-        (body["seq"], digest, st.frontier.to_json()),
+        (seq, digest, st.frontier.to_json()),
     )
-    return Event(body["seq"], body["ts"], actor, type, subject, body["payload"], st.head, digest)
+    return Event(seq, when, actor, type, subject, stored_payload, st.head, digest)
 
 
 def _row_event(row: sqlite3.Row) -> Event:
