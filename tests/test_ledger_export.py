@@ -166,3 +166,13 @@ def test_verifies_with_the_system_python(exported: Path) -> None:
     out = subprocess.run([str(SYSTEM_PYTHON), "-I", "verify_ledger.py", "."], cwd=exported,
                          capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_filtered_export_says_it_is_incomplete(home: Path, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    grow_ledger(6, 3)
+    out = cli("ledger", "export", str(tmp_path / "f"), "--subject", "thing:1", "--json")
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["complete"] is False and result["events"] == 2
+    assert "FILTERED" in (tmp_path / "f" / "README.txt").read_text()
+    assert run_verifier(tmp_path / "f").returncode == 1  # as the README says

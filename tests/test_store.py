@@ -291,3 +291,36 @@ def test_unknown_user_may_not_verify(home: Path, cli) -> None:  # type: ignore[n
     out = cli("store", "verify", env={"AVLEDGER_ACTOR": "mallory"})
     assert out.returncode == 5
     assert "not on the roster" in _one_error_line(out)
+
+
+def test_detects_stray_files(home: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """Files that are no object where they belong: a misnamed file, an object in the wrong
+    shard directory. Nothing in avledger writes them, so a full verify reports them."""
+    import shutil
+
+    app, digests = _stored(home, 2)
+    objects = app.store.root / "objects"
+    odd = app.store.path_for(digests[0]).parent / "notes.txt"
+    odd.write_text("someone was here")
+    wrong = objects / "00" / "00"
+    wrong.mkdir(parents=True)
+    shutil.copy(app.store.path_for(digests[1]), wrong / digests[1])
+    age(odd, 3600)
+    out, report = _verify_json(cli)
+    assert out.returncode == 6
+    rel_odd = str(odd.relative_to(objects))
+    assert report["strays"] == sorted([rel_odd, f"00/00/{digests[1]}"])
+    assert report["orphans"] == [] and report["ok"] == 2
+    text = cli("store", "verify")
+    assert "stray" in text.stdout and "notes.txt" in text.stdout
+
+
+def test_full_verify_sweeps_stale_temp_files(home: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    app, _ = _stored(home, 1)
+    stale, fresh = app.store.tmp / "put-1-dead", app.store.tmp / "put-2-busy"
+    stale.write_bytes(b"half an object")
+    fresh.write_bytes(b"a write in progress")
+    age(stale, 2 * 24 * 3600)
+    out, report = _verify_json(cli)
+    assert out.returncode == 0 and report["temp_swept"] == 1
+    assert not stale.exists() and fresh.exists()

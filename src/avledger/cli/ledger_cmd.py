@@ -137,9 +137,9 @@ def export(
     Example: avledger ledger export /media/usb/ledger-2026
     """
     where, params = _filters(subject, type_, actor, since, until)
-    ledger_core.check_export_target(out)
     with session() as app_:
         app_.actor.require(action="export the ledger")
+        ledger_core.prepare_export_dir(out)
         with app_.transaction() as conn:
             app_.record(conn, "ledger.exported", "ledger",
                         {"directory": str(out.resolve()), "filtered": bool(where)})
@@ -148,7 +148,8 @@ def export(
                                     params=params)
     emit(result, as_json, lambda: console.print(
         f"exported {result['events']} events and {result['checkpoints']} checkpoints to {out}\n"
-        f"verify with: python3 {out}/verify_ledger.py {out}"))
+        + (f"verify with: python3 {out}/verify_ledger.py {out}" if result["complete"] else
+           "filtered: readable, but only a complete export verifies as a chain")))
 
 
 @app.command("checkpoint")

@@ -28,8 +28,10 @@ def verify(
 ) -> None:
     """Re-hash stored objects; report missing, corrupt and orphan objects.
 
-    Without --sample or --budget every catalogued object is checked and the store is scanned
-    for orphans (objects the catalog does not know). Exits 6 when anything is wrong. Corrupt
+    Without --sample or --budget every catalogued object is checked, the store is scanned
+    for orphans (objects the catalog does not know) and strays (files that are not objects
+    where they belong), and temporary files of interrupted writes older than a day are
+    removed. Exits 6 when anything is wrong. Corrupt
     objects are moved to the store's quarantine directory, never repaired in place.
 
     Examples:
@@ -58,6 +60,9 @@ def verify(
         if report.recent_unclaimed:
             console.print(f"{report.recent_unclaimed} object(s) written in the last minutes are "
                           "not catalogued yet (an ingest in progress); not counted as orphans")
+        if report.temp_swept:
+            console.print(f"removed {report.temp_swept} temporary file(s) left by interrupted "
+                          "writes (never visible as objects)")
         if report.quarantined_earlier:
             console.print(f"{report.quarantined_earlier} catalogued object(s) were quarantined "
                           "by earlier runs and await restoration from another copy")
@@ -65,6 +70,8 @@ def verify(
         rows += [("corrupt", c["object"], c["detail"]) for c in report.corrupt]
         rows += [("unreadable", c["object"], c["detail"]) for c in report.unreadable]
         rows += [("orphan", d, "on disk, not in catalog") for d in report.orphans]
+        rows += [("stray", f"objects/{p}", "not an object, or not where its name says")
+                 for p in report.strays]
         if rows:
             console.print(table("problems", ["kind", "object", "detail"], rows))
         if report.quarantined:

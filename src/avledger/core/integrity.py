@@ -34,23 +34,27 @@ class StoreVerifyReport:
     corrupt: list[dict[str, str]] = field(default_factory=list)
     unreadable: list[dict[str, str]] = field(default_factory=list)
     orphans: list[str] = field(default_factory=list)
+    strays: list[str] = field(default_factory=list)  # files under objects/ that are no object
     quarantined: list[str] = field(default_factory=list)
     not_reached: int = 0
     recent_unclaimed: int = 0  # objects just written whose catalog row is not committed yet
     quarantined_earlier: int = 0  # catalogued objects that an earlier run quarantined
+    temp_swept: int = 0  # stale temp files of crashed writers removed
     seconds: float = 0.0
 
     @property
     def problems(self) -> int:
-        return len(self.missing) + len(self.corrupt) + len(self.unreadable) + len(self.orphans)
+        return (len(self.missing) + len(self.corrupt) + len(self.unreadable)
+                + len(self.orphans) + len(self.strays))
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "mode": self.mode, "checked": self.checked, "bytes": self.bytes, "ok": self.ok,
             "missing": self.missing, "corrupt": self.corrupt, "unreadable": self.unreadable,
-            "orphans": self.orphans, "quarantined": self.quarantined,
+            "orphans": self.orphans, "strays": self.strays, "quarantined": self.quarantined,
             "not_reached": self.not_reached, "recent_unclaimed": self.recent_unclaimed,
-            "quarantined_earlier": self.quarantined_earlier, "seconds": round(self.seconds, 3),
+            "quarantined_earlier": self.quarantined_earlier, "temp_swept": self.temp_swept,
+            "seconds": round(self.seconds, 3),
             "problems": self.problems,
         }
 
@@ -120,6 +124,8 @@ def verify_store(
             report.unreadable.append({"object": res.digest, "detail": res.detail})
     if full:
         _find_orphans(app, report)
+        report.strays = app.store.strays()
+        report.temp_swept = app.store.sweep_temp()
     report.quarantined_earlier = app.catalog.conn.execute(
         "SELECT COUNT(*) FROM objects WHERE quarantined_at IS NOT NULL").fetchone()[0]
     report.seconds = time.monotonic() - started
@@ -175,7 +181,7 @@ def _record(app: Avledger, report: StoreVerifyReport, results: list[VerifyResult
             k: summary[k] for k in ("mode", "checked", "bytes", "ok", "not_reached", "problems")
         } | {"missing": report.missing[:100],
              "corrupt": [c["object"] for c in report.corrupt][:100],
-             "orphans": report.orphans[:100]})
+             "orphans": report.orphans[:100], "strays": report.strays[:100]})
 
 
 def register_object(app: Avledger, conn: Any, digest: str, size: int) -> bool:

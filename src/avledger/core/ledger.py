@@ -201,19 +201,22 @@ def verify(catalog: Catalog, public_key: str, origin: str,
 def export(catalog: Catalog, public_key: str, out: Path, *, where: str = "",
            params: tuple[Any, ...] = ()) -> dict[str, Any]:
     """Write events.jsonl, checkpoints.jsonl, ledger.pub and the standalone verifier to ``out``."""
-    check_export_target(out)
+    prepare_export_dir(out)
     try:
-        out.mkdir(parents=True, exist_ok=True)
         return _write_export(catalog, public_key, out, where, params)
     except OSError as exc:
         raise StorageError.from_os(exc, f"writing the export to {out}") from exc
 
 
-def check_export_target(out: Path) -> None:
-    """Refuse a non-empty or non-directory target before anything is recorded."""
+def prepare_export_dir(out: Path) -> None:
+    """Create the (empty) target, or refuse, before anything is recorded."""
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise StorageError(f"export target {out} exists and is not an empty directory",
                            hint="name a new directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorageError.from_os(exc, f"creating the export directory {out}") from exc
 
 
 def _write_export(catalog: Catalog, public_key: str, out: Path, where: str,
@@ -235,8 +238,9 @@ def _write_export(catalog: Catalog, public_key: str, out: Path, where: str,
                                 ensure_ascii=False) + "\n")
     (out / "ledger.pub").write_text(public_key + "\n", encoding="utf-8")
     shutil.copyfile(Path(verifier.__file__), out / "verify_ledger.py")
-    (out / "README.txt").write_text(EXPORT_README, encoding="utf-8")
-    return {"directory": str(out), "events": n, "checkpoints": len(cps)}
+    readme = EXPORT_README + (FILTERED_NOTE if where else "")
+    (out / "README.txt").write_text(readme, encoding="utf-8")
+    return {"directory": str(out), "events": n, "checkpoints": len(cps), "complete": not where}
 
 
 EXPORT_README = """avledger custody ledger export
@@ -255,6 +259,13 @@ It recomputes every event hash and the hash chain, checks each checkpoint signat
 ledger.pub, and checks that each checkpoint's Merkle root matches the events it covers. It
 prints OK, or each problem with the sequence number of the first bad event, and exits non-zero.
 Compare ledger.pub with the key the agency publishes before trusting the result.
+"""
+
+
+FILTERED_NOTE = """
+This export is FILTERED: it holds only some events, so the chain check reports the events
+left out as missing, and the checkpoints cannot be matched. Use it to read those events;
+to verify the ledger, export it without filters.
 """
 
 

@@ -31,6 +31,16 @@ def _is_digest(name: str) -> bool:
     return len(name) == HEX_LEN and all(c in "0123456789abcdef" for c in name)
 
 
+def _relative(digest: str) -> str:
+    """Where an object lives below ``objects/``."""
+    return f"{digest[:2]}/{digest[2:4]}/{digest}"
+
+
+def _is_object_path(rel: str) -> bool:
+    name = rel.rsplit("/", 1)[-1]
+    return _is_digest(name) and rel == _relative(name)
+
+
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
@@ -67,7 +77,7 @@ class LocalObjectStore:
     def path_for(self, digest: str) -> Path:
         if not _is_digest(digest):
             raise NotFoundError(f"not an object id: {digest!r}")
-        return self.objects / digest[:2] / digest[2:4] / digest
+        return self.objects / _relative(digest)
 
     # -- writing ------------------------------------------------------------------------
     def put_stream(
@@ -167,17 +177,25 @@ class LocalObjectStore:
         return ObjectStat(digest, st.st_size, st.st_mtime)
 
     def iterate(self) -> Iterator[str]:
+        """Every object: a file named by a digest, in the shard directories its name says."""
+        for rel in self._walk():
+            if _is_object_path(rel):
+                yield rel.rsplit("/", 1)[-1]
+
+    def strays(self) -> list[str]:
+        """Files under ``objects/`` that are not objects where they belong (misnamed, or
+        in the wrong shard): nothing should put them there, so they are reported."""
+        return sorted(rel for rel in self._walk() if not _is_object_path(rel))
+
+    def _walk(self) -> Iterator[str]:
+        """Relative paths of every non-directory entry under ``objects/``."""
         if not self.objects.is_dir():
             return
-        for d1 in sorted(os.scandir(self.objects), key=lambda e: e.name):
-            if not d1.is_dir():
-                continue
-            for d2 in sorted(os.scandir(d1.path), key=lambda e: e.name):
-                if not d2.is_dir():
-                    continue
-                for entry in os.scandir(d2.path):
-                    if entry.is_file():
-                        yield entry.name
+        for top, dirs, files in os.walk(self.objects):
+            dirs.sort()
+            rel = os.path.relpath(top, self.objects)
+            for name in sorted(files):
+                yield name if rel == "." else f"{rel}/{name}"
 
     def verify(self, digest: str, expected_size: int | None = None, *,
                threads: int = 0) -> VerifyResult:
