@@ -101,7 +101,7 @@ def test_detects_one_flipped_bit(home: Path, cli) -> None:  # type: ignore[no-un
     assert out.returncode == 6
     assert [c["object"] for c in report["corrupt"]] == [victim]
     assert report["ok"] == len(digests) - 1
-    assert "1 problem" in _one_error_line(out)
+    assert "found 1 problem(s): 1 corrupt (hint:" in _one_error_line(out)
 
 
 def test_detects_truncated_object(home: Path, cli) -> None:  # type: ignore[no-untyped-def]
@@ -155,7 +155,7 @@ def test_all_kinds_at_once(home: Path, cli) -> None:  # type: ignore[no-untyped-
     assert sorted(c["object"] for c in report["corrupt"]) == sorted(digests[:2])
     assert report["missing"] == [digests[2]] and report["orphans"] == [orphan]
     assert report["problems"] == 4
-    assert "4 problem" in _one_error_line(out)
+    assert "found 4 problem(s): 2 corrupt, 1 missing, 1 orphan (hint:" in _one_error_line(out)
 
 
 # ---- quarantine --------------------------------------------------------------------------

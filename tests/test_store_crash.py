@@ -13,6 +13,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -20,7 +21,7 @@ import pytest
 
 from avledger.store.local import LocalObjectStore
 from tests.crashwriter import MIB, PacedSource, expected_digest
-from tests.storetools import assert_only_complete_objects
+from tests.storetools import assert_only_complete_objects, object_files
 
 REPO = Path(__file__).resolve().parent.parent
 SIZE_MIB = 200
@@ -33,19 +34,48 @@ def _writer(root: Path) -> subprocess.Popen[str]:
                             text=True)
 
 
-def _kill_at(proc: subprocess.Popen[str], target: int) -> int:
+class Watcher(threading.Thread):
+    """Looks at objects/ every few milliseconds while the writer runs: any file there must
+    already have the object's full size (it may only appear complete)."""
+
+    def __init__(self, root: Path, size: int) -> None:
+        super().__init__(daemon=True)
+        self.root, self.size = root, size
+        self.partial: list[tuple[str, int]] = []
+        self.looks = 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            for path in object_files(self.root):
+                try:
+                    size = path.stat().st_size
+                except FileNotFoundError:
+                    continue
+                if size != self.size:
+                    self.partial.append((path.name, size))
+            self.looks += 1
+            time.sleep(0.005)
+
+
+def _kill_at(proc: subprocess.Popen[str], target: int, watcher: Watcher) -> int:
     """SIGKILL the writer once it reports ``target`` bytes written; return bytes seen."""
     assert proc.stdout is not None
     seen = 0
-    for line in proc.stdout:
-        if line.startswith("bytes "):
-            seen = int(line.split()[1])
-        if line.startswith("done"):
-            break
-        if seen >= target:
-            break
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=60)
+    watcher.start()
+    try:
+        for line in proc.stdout:
+            if line.startswith("bytes "):
+                seen = int(line.split()[1])
+            if line.startswith("done"):
+                break
+            if seen >= target:
+                break
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+    finally:
+        watcher.stop.set()
+        watcher.join()
     return seen
 
 
@@ -61,8 +91,10 @@ def test_sigkill_never_leaves_a_partial_object(tmp_path: Path) -> None:
     outcomes = []
     for target in targets:
         proc = _writer(root)
-        seen = _kill_at(proc, target)
+        watcher = Watcher(root, total)
+        seen = _kill_at(proc, target, watcher)
         assert proc.returncode == -signal.SIGKILL, f"seed {seed}: writer was not killed"
+        assert watcher.looks > 10 and watcher.partial == [], f"seed {seed}: {watcher.partial}"
         files = assert_only_complete_objects(root)
         assert [f.name for f in files] in ([], [digest]), f"seed {seed}: unexpected objects"
         outcomes.append((seen, len(files)))

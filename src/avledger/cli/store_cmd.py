@@ -81,4 +81,6 @@ def verify(
 
     emit(report.as_dict(), as_json, render)
     if report.problems:
-        raise IntegrityError(f"store verification found {report.problems} problem(s)")
+        raise IntegrityError(
+            f"store verification found {report.problems} problem(s): {report.breakdown()}",
+            hint="see the list above; quarantined objects need restoring from another copy")

@@ -47,6 +47,13 @@ class StoreVerifyReport:
         return (len(self.missing) + len(self.corrupt) + len(self.unreadable)
                 + len(self.orphans) + len(self.strays))
 
+    def breakdown(self) -> str:
+        """``2 corrupt, 1 missing`` — the kinds of problem found, for a one-line summary."""
+        counts = [(len(self.corrupt), "corrupt"), (len(self.missing), "missing"),
+                  (len(self.unreadable), "unreadable"), (len(self.orphans), "orphan"),
+                  (len(self.strays), "stray")]
+        return ", ".join(f"{n} {kind}" for n, kind in counts if n)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "mode": self.mode, "checked": self.checked, "bytes": self.bytes, "ok": self.ok,
