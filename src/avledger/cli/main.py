@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from avledger import __version__
-from avledger.cli import config_cmd, init_cmd, ledger_cmd, status_cmd, store_cmd
+from avledger.cli import config_cmd, dock_cmd, init_cmd, ledger_cmd, status_cmd, store_cmd
 from avledger.cli.common import STATE, AvledgerGroup
 
 app = typer.Typer(
@@ -54,6 +54,7 @@ app.command("status")(status_cmd.status)
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(store_cmd.app, name="store")
 app.add_typer(ledger_cmd.app, name="ledger")
+app.add_typer(dock_cmd.app, name="dock")
 
 
 def run() -> None:
