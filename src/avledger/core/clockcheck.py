@@ -67,7 +67,8 @@ class Measurement:
 
 def parse_clock_text(text: str, fmt: str, tz: str) -> datetime:
     """The first non-empty line of ``text`` in ``fmt`` (device local time) as UTC."""
-    line = next((ln.strip().lstrip("\ufeff") for ln in text.splitlines() if ln.strip()), "")
+    text = text.lstrip("\ufeff")
+    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
     if not line:
         raise ValueError("empty")
     naive = datetime.strptime(line, fmt)

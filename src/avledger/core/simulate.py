@@ -12,6 +12,7 @@ from __future__ import annotations
 import configparser
 import io
 import json
+import math
 import os
 import re
 import shutil
@@ -166,8 +167,9 @@ def simulate(root: Path, profile: Profile, *, clips: int = 3, size: int = 1 << 2
                             - timedelta(seconds=total * (seconds + gap) + 3600))
     quicktime = any(g.lower().endswith(".mov") for g in profile.get("clips.globs"))
     for i in range(total):
-        true_start = start + timedelta(seconds=i * (seconds + gap))
-        device_start = true_start + timedelta(seconds=drift)
+        true_start = start + i * timedelta(seconds=math.ceil(seconds + gap))
+        # file names carry whole seconds of the recorder's clock
+        device_start = (true_start + timedelta(seconds=drift)).replace(microsecond=0)
         if i < clips:
             rel = clip_name(profile, device_start, i + 1)
         else:  # a name the profile's pattern cannot read, in the same folder
