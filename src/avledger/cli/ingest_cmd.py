@@ -52,9 +52,8 @@ class ProgressHooks(IngestHooks):
             self.progress.advance(self.overall, n)
 
     def clip_finished(self, outcome: ClipOutcome) -> None:
-        if outcome.status == "failed":
-            self.progress.console.print(f"[red]failed[/] {outcome.rel}: {outcome.error}",
-                                        highlight=False)
+        if outcome.status == "failed" and not self.progress.disable:
+            self.progress.console.print(f"[red]failed[/] {outcome.error}", highlight=False)
         if self.current is not None:
             self.progress.remove_task(self.current)
             self.current = None

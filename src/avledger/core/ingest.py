@@ -440,7 +440,8 @@ class IngestSession:
             except SourceReadError as exc:
                 raise SourceReadError(f"{clip.rel}: {exc.message}") from exc
         finally:
-            fh.close()
+            with contextlib.suppress(OSError):  # a vanished FUSE volume fails even close()
+                fh.close()
 
     def _verify(self, clip: SourceClip, digest: str) -> str | None:
         """Re-read source and stored copy past the page cache; a problem, or None."""
