@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -41,13 +42,13 @@ def loop_device(image: Path, read_only: bool = True) -> Iterator[str]:
 
 
 @contextmanager
-def fusefat(dev: str, target: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """fusefat in the foreground, read-only; the process is ours to kill (a pulled recorder)."""
+def _fuse_process(argv: list[str], target: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A FUSE server in the foreground; the process is ours to kill (a pulled recorder)."""
     target.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.Popen(["fusefat", "-f", "-o", "ro", dev, str(target)],
+    proc = subprocess.Popen(argv, cwd=Path(__file__).resolve().parent.parent,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        assert _wait(lambda: os.path.ismount(target)), "fusefat did not mount"
+        assert _wait(lambda: os.path.ismount(target)), f"{argv[0]} did not mount"
         yield proc
     finally:
         unmount(target)
@@ -56,22 +57,16 @@ def fusefat(dev: str, target: Path) -> Iterator[subprocess.Popen[bytes]]:
         proc.wait()
 
 
-@contextmanager
-def faultfs(source: Path, target: Path, failing: str, after: int) -> Iterator[None]:
+def fusefat(dev: str, target: Path) -> contextlib.AbstractContextManager[subprocess.Popen[bytes]]:
+    """fusefat, read-only, in the foreground."""
+    return _fuse_process(["fusefat", "-f", "-o", "ro", dev, str(target)], target)
+
+
+def faultfs(source: Path, target: Path, failing: str,
+            after: int) -> contextlib.AbstractContextManager[subprocess.Popen[bytes]]:
     """The EIO-injecting passthrough of tests/faultfs.py, read-only."""
-    target.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.Popen([sys.executable, "-m", "tests.faultfs", str(source), str(target),
-                             "--fail", failing, "--after", str(after)],
-                            cwd=Path(__file__).resolve().parent.parent,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        assert _wait(lambda: os.path.ismount(target)), "faultfs did not mount"
-        yield
-    finally:
-        unmount(target)
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
+    return _fuse_process([sys.executable, "-m", "tests.faultfs", str(source), str(target),
+                          "--fail", failing, "--after", str(after)], target)
 
 
 @contextmanager
