@@ -70,3 +70,22 @@ def test_host_sync_state_says_how() -> None:
     state = clockcheck.host_sync_state()
     assert state.synced in (True, False, None)
     assert state.how
+
+
+def test_clock_read_by_command(app: Avledger, tmp_path: Path) -> None:
+    from avledger.config.profiles import parse_profile
+    from tests.test_profiles import GOOD
+
+    live = ["sh", "-c", "TZ=Asia/Urumqi date -d '+95 seconds' '+%Y-%m-%d %H:%M:%S'; "
+                        "test -d '{root}'"]
+    prof = parse_profile(GOOD | {"clips": GOOD["clips"] | {"timezone": "Asia/Urumqi"},
+                                 "clock": {"read": {"method": "command", "command": live,
+                                                    "format": "%Y-%m-%d %H:%M:%S"}}},
+                         tmp_path / "cmd.yaml")
+    m = clockcheck.take(app, 1, tmp_path, prof)
+    assert m.status == "drifted" and m.drift_seconds is not None
+    assert 94 - 0.1 <= m.drift_seconds <= 95.1  # whole seconds, read at once
+    failing = parse_profile(GOOD | {"clock": {"read": {"method": "command", "command": ["false"],
+                                                       "format": "%Y"}}}, tmp_path / "f.yaml")
+    m = clockcheck.take(app, 1, tmp_path, failing)
+    assert m.status == "unknown" and "exited 1" in m.detail
