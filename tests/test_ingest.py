@@ -321,3 +321,20 @@ def test_status_counts_clips(home: Path, tmp_path: Path, cli) -> None:  # type: 
     status = json.loads(cli("status", "--json").stdout)
     assert status["clips"]["count"] == 2 and status["clips"]["late"] == 2
     assert clip_rows(home / "data" / "catalog.db")[0]["on_time"] == 0
+
+
+def test_verify_confirms_skipped_clips_by_hash(home: Path, tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    rec = tmp_path / "rec"
+    sim = make_recorder(rec, clips=2, size=30_000)
+    ingest_json(cli, str(rec))
+    ok = ingest_json(cli, str(rec), "--verify")
+    assert [c["verified"] for c in ok["clips"]] == [True, True]
+    target = rec / sim.clips[1].rel  # same name, size and time; other bytes
+    st = target.stat()
+    with open(target, "r+b") as fh:
+        fh.seek(20_000)
+        fh.write(b"tampered")
+    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
+    bad = ingest_json(cli, str(rec), "--verify", code=1)
+    failed = [c for c in bad["clips"] if c["status"] == "failed"]
+    assert len(failed) == 1 and "content differs" in failed[0]["error"]

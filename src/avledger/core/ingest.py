@@ -256,8 +256,7 @@ class IngestSession:
         todo = [c for c in clips if self._key(c) not in known]
         for c in clips:
             if self._key(c) in known:
-                report.outcomes.append(ClipOutcome(c.rel, c.size, "skipped",
-                                                   reason="already ingested"))
+                report.outcomes.append(self._skip(c, device_id))
         if self.dry_run:
             self._plan_only(report, todo, who, measurement)
         elif self.hooks.proceed(report, todo):
@@ -275,6 +274,29 @@ class IngestSession:
         rows = self.app.catalog.conn.execute(
             "SELECT source_path, size, source_mtime FROM clips WHERE device_id = ?", (device_id,))
         return {(r[0], int(r[1]), r[2]) for r in rows}
+
+    def _skip(self, clip: SourceClip, device_id: int) -> ClipOutcome:
+        """A clip already ingested; with --verify its content is confirmed by hash."""
+        outcome = ClipOutcome(clip.rel, clip.size, "skipped", reason="already ingested")
+        if not self.verify or self.dry_run:
+            return outcome
+        row = self.app.catalog.conn.execute(
+            "SELECT id, digest FROM clips WHERE device_id = ? AND source_path = ? AND size = ?"
+            " AND source_mtime = ?", (device_id, *self._key(clip))).fetchone()
+        outcome.clip_id, outcome.digest = int(row["id"]), row["digest"]
+        try:
+            with open(clip.path, "rb", buffering=0) as fh:
+                digest, _ = hash_uncached(fh)
+        except OSError as exc:
+            outcome.status, outcome.error = "failed", f"{clip.rel}: cannot re-read: {exc}"
+            return outcome
+        if digest != row["digest"]:
+            outcome.status = "failed"
+            outcome.error = (f"{clip.rel}: content differs from clip {row['id']} ingested "
+                             "before with the same name, size and time")
+        else:
+            outcome.verified = True
+        return outcome
 
     def _decide(self, clip: SourceClip, dur: float | None, dur_source: str,
                 measurement: clockcheck.Measurement, since: clockcheck.Anchor | None,
