@@ -8,7 +8,18 @@ from typing import Annotated
 import typer
 
 from avledger import __version__
-from avledger.cli import config_cmd, dock_cmd, init_cmd, ledger_cmd, status_cmd, store_cmd
+from avledger.cli import (
+    dock_cmd,
+    clips_cmd,
+    config_cmd,
+    ingest_cmd,
+    init_cmd,
+    ledger_cmd,
+    profile_cmd,
+    simulate_cmd,
+    status_cmd,
+    store_cmd,
+)
 from avledger.cli.common import STATE, AvledgerGroup
 
 app = typer.Typer(
@@ -55,6 +66,10 @@ app.add_typer(config_cmd.app, name="config")
 app.add_typer(store_cmd.app, name="store")
 app.add_typer(ledger_cmd.app, name="ledger")
 app.add_typer(dock_cmd.app, name="dock")
+app.command("ingest")(ingest_cmd.ingest)
+app.add_typer(clips_cmd.app, name="clips")
+app.add_typer(profile_cmd.app, name="profile")
+app.add_typer(simulate_cmd.app, name="simulate")
 
 
 def run() -> None:
