@@ -98,8 +98,9 @@ def test_drift_95_seconds_fast(home: Path, tmp_path: Path, cli) -> None:  # type
         assert device_start == simclip.device_start  # raw device time kept as recorded
         assert row["drift_seconds"] == drift
         assert device_start - corrected == timedelta(seconds=drift)
-        assert abs((corrected - simclip.true_start).total_seconds()) <= 1.5
-        assert abs((device_start - corrected).total_seconds() - 95) <= 1.5
+        # 1 s clock-file resolution + dock-to-measurement time (see above).
+        assert abs((corrected - simclip.true_start).total_seconds()) <= 3
+        assert abs((device_start - corrected).total_seconds() - 95) <= 3
     shown = json.loads(cli("clips", "show", str(rows[0]["id"]), "--json").stdout)
     assert shown["drift_seconds"] == drift
     assert shown["clock_measurement"]["drift_seconds"] == drift
@@ -229,7 +230,9 @@ def test_second_profile_mov_json_utc_plus_6(home: Path, tmp_path: Path, cli) -> 
     assert all(r["source_path"].endswith(".MOV") for r in rows)
     for row, simclip in zip(rows, sim.clips, strict=True):
         assert parse_iso(row["device_start"]) == simclip.device_start  # read in UTC+6
-        assert abs((parse_iso(row["corrected_start"]) - simclip.true_start).total_seconds()) <= 1.5
+        # Error budget: the clock file's 1 s resolution plus the time from "dock" to the
+        # measurement (a CLI start-up, slower on a loaded machine).
+        assert abs((parse_iso(row["corrected_start"]) - simclip.true_start).total_seconds()) <= 3
 
 
 def test_ini_profile_from_the_config_directory(home: Path, tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
