@@ -9,6 +9,7 @@ import typer
 
 from avledger import __version__
 from avledger.cli import config_cmd, dock_cmd, init_cmd, ledger_cmd, status_cmd, store_cmd
+from avledger.cli import inspect_cmd
 from avledger.cli.common import STATE, AvledgerGroup
 
 app = typer.Typer(
@@ -55,6 +56,7 @@ app.add_typer(config_cmd.app, name="config")
 app.add_typer(store_cmd.app, name="store")
 app.add_typer(ledger_cmd.app, name="ledger")
 app.add_typer(dock_cmd.app, name="dock")
+app.add_typer(inspect_cmd.app, name="inspect")
 
 
 def run() -> None:
