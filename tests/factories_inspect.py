@@ -55,6 +55,17 @@ def handlers(n: int, start: int = 101) -> list[dict[str, Any]]:
              "roles": ["handler"]} for i in range(n)]
 
 
+def add_standard_roster(home: Path) -> None:
+    """Six more handlers (0101-0106; 0106 logs in as insp106), a clerk-only desk worker (login
+    desk) and a second records manager (records2): with 0001, seven people hold 'handler'."""
+    add_people(home, handlers(5) + [
+        {"badge": "0106", "name": "Inspector 106", "os_user": "insp106", "roles": ["handler"]},
+        {"badge": "0201", "name": "Desk Only", "os_user": "desk", "roles": ["clerk"]},
+        {"badge": "0202", "name": "Records Two", "os_user": "records2",
+         "roles": ["records_manager"]},
+    ])
+
+
 @dataclass
 class TaskFootage:
     """What the generator put in for one task id."""
@@ -168,9 +179,6 @@ def generate_quarter(catalog: Path, task_ids: list[str], inspectors: dict[str, l
                 f.clips += 1
                 f.seconds += 60.0
                 f.late += 1
-            # the recorder comes back in before the next crew takes it out
-            conn.execute("UPDATE checkouts SET in_at = ? WHERE id = ? AND in_at IS NULL",
-                         (_iso(when + timedelta(hours=5)), co))
     # footage that belongs to no inspection: other tasks, no task, and unattributed clips
     for j, task in enumerate([*other_tasks, None, "routine patrol"]):
         when += timedelta(hours=7)

@@ -29,7 +29,7 @@ def inputs(mat: draw.Material, **over: object) -> dict[str, object]:
     args: dict[str, object] = {"period": "2026Q4", "round_no": 1, "checkpoint": CHECKPOINT_A,
                                "rate": Fraction(1, 5), "inspectors": 2, "material": mat}
     args.update(over)
-    return draw.make_inputs(**args)  # type: ignore[arg-type]
+    return draw.make_inputs(**args)
 
 
 def test_same_inputs_same_draw() -> None:

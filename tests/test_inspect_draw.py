@@ -15,21 +15,14 @@ import pytest
 from avledger.config import loader
 from avledger.core import draw
 from avledger.core.app import Avledger
-from tests.factories_inspect import add_people, handlers, write_population
+from tests.factories_inspect import add_standard_roster, write_population
 
 pytestmark = pytest.mark.usefixtures("home")
 
 
 @pytest.fixture
 def roster(home: Path) -> Path:
-    """Six more handlers (0101-0106; 0106 logs in as insp106), a clerk-only desk worker and a
-    second records manager: with 0001, seven people hold role 'handler'."""
-    add_people(home, handlers(5) + [
-        {"badge": "0106", "name": "Inspector 106", "os_user": "insp106", "roles": ["handler"]},
-        {"badge": "0201", "name": "Desk Only", "os_user": "desk", "roles": ["clerk"]},
-        {"badge": "0202", "name": "Records Two", "os_user": "records2",
-         "roles": ["records_manager"]},
-    ])
+    add_standard_roster(home)
     return home
 
 
@@ -397,3 +390,17 @@ def test_published_bundle_reruns_without_avledger(cli: Any, roster: Path, tmp_pa
     # the bundle goes only into a new or empty directory
     assert cli("inspect", "export", "2026Q4", "--format", "bundle", "--out",
                str(bundle)).returncode == 7
+
+
+def test_rate_and_inspectors_default_from_the_config(cli: Any, roster: Path,
+                                                     population: Path) -> None:
+    plan = ok(cli("inspect", "draw", "--population", str(population), "--period", "2026Q4",
+                  "--dry-run", "--json"))
+    assert (plan["rate"], plan["to_draw"], plan["inspectors_per_enterprise"]) == ("1/5", 8, 2)
+    cfg = roster / "avledger.yaml"
+    cfg.write_text(cfg.read_text(encoding="utf-8") +
+                   "inspections:\n  rate_percent: 12.5\n  inspectors: 3\n", encoding="utf-8")
+    data = ok(cli("inspect", "draw", "--population", str(population), "--period", "2026Q4",
+                  "--json"))
+    assert (data["rate"], data["drawn"], data["inspectors_per_enterprise"]) == ("1/8", 5, 3)
+    assert all(len(i["inspectors"]) == 3 for i in data["inspections"])

@@ -273,9 +273,10 @@ def status_cmd(
         console.print(f"{t['all']} inspections: {t['ingested']} ingested, {t['late']} late, "
                       f"{t['none']} without footage; {t['clips']} clips, {t['hours']:.2f} h")
         for u in data["unmatched_task_ids"]:
+            why = (f"a task of void draw {u['void_draw']}" if u["void_draw"]
+                   else "not a task of this draw")
             console.print(f"[yellow]warning[/]: checkout {u['checkout']} ({u['badge']}) names "
-                          f"task {u['task_id']}, which this period's draws do not have",
-                          highlight=False)
+                          f"{u['task_id']}: {why}", highlight=False)
 
     emit(data, as_json, render)
 

@@ -6,6 +6,8 @@ clips ingested from that checkout are the inspection's footage. Per inspection t
 ``ingested`` when there are clips and none is late, and ``none`` when there are no clips yet
 (the ``checkouts`` count tells whether a recorder was at least taken out for it). Every clip row
 counts, whatever its retention state: the question is whether the inspection was recorded.
+Checkouts naming a task id of this period that no live draw has (a typo, or a task of a voided
+draw) are listed, since their footage is attached to nothing.
 """
 
 from __future__ import annotations
@@ -62,12 +64,15 @@ def period_status(app: Avledger, period: str) -> dict[str, Any]:
             "recorded_by": badges, "not_drawn": sorted(set(badges) - drawn),
         })
     totals = {s: sum(1 for r in rows if r["state"] == s) for s in ("ingested", "late", "none")}
-    prefix = f"{draw_row['period']}"
+    prefix = str(draw_row["period"])
     unmatched = [dict(r) for r in conn.execute(
-        "SELECT c.id AS checkout, c.task_id, c.badge, c.out_at FROM checkouts c"
-        " WHERE (c.task_id LIKE ? OR c.task_id LIKE ?)"
-        " AND c.task_id NOT IN (SELECT task_id FROM inspections) ORDER BY c.out_at",
-        (f"{prefix}-%", f"{prefix}r%"))]
+        "SELECT c.id AS checkout, c.task_id, c.badge, c.out_at, i.draw_id AS void_draw"
+        " FROM checkouts c LEFT JOIN inspections i ON i.task_id = c.task_id"
+        " WHERE (substr(c.task_id, 1, ?) = ? OR substr(c.task_id, 1, ?) = ?)"
+        " AND c.task_id NOT IN (SELECT l.task_id FROM inspections l JOIN inspection_draws d"
+        "   ON d.id = l.draw_id WHERE d.status = 'active')"
+        " ORDER BY c.out_at",
+        (len(prefix) + 1, f"{prefix}-", len(prefix) + 1, f"{prefix}r"))]
     return {"draw": draw_row["id"], "period": draw_row["period"], "round": draw_row["round"],
             "inspections": rows, "totals": {**totals, "all": len(rows),
                                             "clips": sum(r["clips"] for r in rows),
