@@ -376,6 +376,13 @@ def test_published_bundle_reruns_without_avledger(cli: Any, roster: Path, tmp_pa
     assert "recomputed, identical" in rerun.stdout
     assert "checkpoint signature OK" in rerun.stdout
     assert not (bundle / "__pycache__").exists()
+    # without site packages (no cryptography) it says so, and still checks everything else
+    bare = subprocess.run(["/usr/bin/python3", "-I", "-S", str(bundle / "rerun_draw.py"),
+                           str(bundle)], capture_output=True, text=True, cwd=tmp_path)
+    assert bare.returncode == 0, bare.stdout + bare.stderr
+    assert "checkpoint signature NOT checked" in bare.stdout
+    assert bare.stdout.strip().endswith("OK, except that the checkpoint signature was not "
+                                        "checked")
     # anyone who edits the published population, result or beacon is caught
     for name, old, new in [("population.csv", "E0010", "E0010b"),
                            ("draw.json", "national lottery", "regional lottery"),
@@ -404,3 +411,17 @@ def test_rate_and_inspectors_default_from_the_config(cli: Any, roster: Path,
                   "--json"))
     assert (data["rate"], data["drawn"], data["inspectors_per_enterprise"]) == ("1/8", 5, 3)
     assert all(len(i["inspectors"]) == 3 for i in data["inspections"])
+
+
+def test_two_desks_drawing_at_once_give_one_draw(roster: Path, population: Path) -> None:
+    from tests.conftest import AVLEDGER_BIN
+
+    cmd = [AVLEDGER_BIN, "inspect", "draw", "--population", str(population), "--period",
+           "2026Q4", "--json"]
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(3)]
+    codes = sorted(p.wait(timeout=120) for p in procs)
+    assert codes == [0, 5, 5], [p.stderr.read() for p in procs if p.stderr]
+    assert ledger_types(roster).count("inspection.drawn") == 1
+    with catalog(roster) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM inspection_draws").fetchone()[0] == 1

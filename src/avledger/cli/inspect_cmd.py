@@ -59,8 +59,8 @@ def draw_cmd(
         "--inspectors", min=1, help="Inspectors per enterprise (default: "
                                     "inspections.inspectors).")] = None,
     beacon: Annotated[str | None, typer.Option(
-        "--beacon", help="Public randomness announced before the draw (e.g. a lottery result "
-                         "of a stated date); becomes part of the seed.")] = None,
+        "--beacon", help="Public randomness, its source named in advance (e.g. the lottery "
+                         "result of a stated date); becomes part of the seed.")] = None,
     encoding: Annotated[str, typer.Option(
         "--encoding", help="Text encoding of the population file (e.g. gb18030).")] = "utf-8",
     dry_run: DryRunOpt = False,

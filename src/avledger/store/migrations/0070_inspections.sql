@@ -64,3 +64,4 @@ CREATE UNIQUE INDEX inspection_conflicts_active ON inspection_conflicts(badge, e
 
 -- 'inspect status' finds the footage of a task through the checkouts that name it.
 CREATE INDEX IF NOT EXISTS inspections_checkouts_task ON checkouts(task_id);
+CREATE INDEX IF NOT EXISTS inspections_clips_checkout ON clips(checkout_id);
