@@ -425,3 +425,45 @@ def test_two_desks_drawing_at_once_give_one_draw(roster: Path, population: Path)
     assert ledger_types(roster).count("inspection.drawn") == 1
     with catalog(roster) as conn:
         assert conn.execute("SELECT COUNT(*) FROM inspection_draws").fetchone()[0] == 1
+
+
+def test_a_draw_that_fails_midway_leaves_nothing(roster: Path, population: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ledger append fails after the rows were inserted: the transaction takes both back,
+    and the period is not blocked."""
+    from avledger.core import inspections
+    from avledger.errors import StorageError
+    from avledger.store import ledger as ledger_store
+
+    real_append = ledger_store.append
+
+    def failing(conn: sqlite3.Connection, **kw: Any) -> Any:
+        if kw.get("type") == "inspection.drawn":
+            assert conn.execute("SELECT COUNT(*) FROM inspections").fetchone()[0] > 0
+            raise StorageError("disk is full while appending to the ledger")
+        return real_append(conn, **kw)
+
+    monkeypatch.setattr(ledger_store, "append", failing)
+    req = inspections.DrawRequest(population, "2026Q4", "20%", 2)
+    with Avledger.open(loader.load()) as app, pytest.raises(StorageError):
+        inspections.make(app, req)
+    with catalog(roster) as conn:
+        for table in ("inspection_draws", "inspections", "inspection_inspectors"):
+            assert conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] == 0
+    assert "inspection.drawn" not in ledger_types(roster)
+    monkeypatch.setattr(ledger_store, "append", real_append)
+    with Avledger.open(loader.load()) as app:
+        assert inspections.make(app, req)["round"] == 1
+
+
+def test_export_write_failures_are_one_line(cli: Any, roster: Path, population: Path,
+                                            tmp_path: Path) -> None:
+    ok(draw_cmd(cli, population))
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    for args in (["--format", "bundle", "--out", str(blocker / "bundle")],
+                 ["--format", "csv", "--out", str(blocker / "out.csv")]):
+        result = cli("inspect", "export", "2026Q4", *args)
+        assert result.returncode == 7, result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("avledger: error: cannot write")
