@@ -14,6 +14,7 @@ from avledger.cli import (
     config_cmd,
     ingest_cmd,
     init_cmd,
+    inspect_cmd,
     ledger_cmd,
     profile_cmd,
     simulate_cmd,
@@ -70,6 +71,7 @@ app.command("ingest")(ingest_cmd.ingest)
 app.add_typer(clips_cmd.app, name="clips")
 app.add_typer(profile_cmd.app, name="profile")
 app.add_typer(simulate_cmd.app, name="simulate")
+app.add_typer(inspect_cmd.app, name="inspect")
 
 
 def run() -> None:

@@ -110,6 +110,12 @@ def list_of_paths_or_empty(v: Any) -> str | None:
     return None
 
 
+def percent(v: Any) -> str | None:
+    if isinstance(v, bool) or not isinstance(v, int | float) or not 0 < v <= 100:
+        return "must be a percentage above 0 and at most 100"
+    return None
+
+
 def boolean(v: Any) -> str | None:
     return None if isinstance(v, bool) else "must be true or false"
 
@@ -236,6 +242,34 @@ SCHEMA = Section(
                     "roles": ["clerk", "records_manager"],
                 }
             ],
+        ),
+        "decisions": Section(
+            "Major decisions that go through legal review (Annex 2).",
+            {
+                "citizen_threshold_yuan": Leaf(
+                    non_negative_number, 10000,
+                    "A penalty of at least this many yuan on a citizen needs legal review.",
+                ),
+                "organisation_threshold_yuan": Leaf(
+                    non_negative_number, 100000,
+                    "A penalty of at least this many yuan on an organisation needs legal review.",
+                ),
+                "review_every_compulsion": Leaf(
+                    boolean, True, "Every compulsion decision needs legal review."
+                ),
+            },
+        ),
+        "inspections": Section(
+            "Random inspections of enterprises (Annex 3, 'double random').",
+            {
+                "rate_percent": Leaf(
+                    percent, 20, "Share of the enterprise population drawn each period (%)."
+                ),
+                "inspectors": Leaf(
+                    positive_int, 2,
+                    "Inspectors drawn for each enterprise, from people with role 'handler'.",
+                ),
+            },
         ),
         "daemon": Section(
             "The dock daemon (avledger daemon).",
