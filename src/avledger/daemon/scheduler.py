@@ -1,8 +1,9 @@
 """Which dockings run, on a bounded worker pool, once each.
 
-udev sends several add/change events for one attach; a recorder is queued once per medium
-(device node + filesystem UUID) until its job ends. A removal cancels the running job, which
-stops after abandoning the current file safely (the object store never shows partial objects).
+udev sends several add/change events for one attach (and more while it is read); a recorder
+is handled once per medium (device node + filesystem UUID) until that medium goes away. A
+removal cancels the running job, which stops after abandoning the current file safely (the
+object store never shows partial objects), and lets the next attach be handled afresh.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class Scheduler:
         self.on_done = on_done
         self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="dock")
         self.jobs: dict[str, Job] = {}
+        self.handled: dict[str, str] = {}  # key -> medium already handled while attached
         self.lock = threading.Lock()
         self.finished: list[Job] = []
 
@@ -47,7 +49,10 @@ class Scheduler:
             current = self.jobs.get(job.key)
             if current is not None and current.state in ("queued", "running"):
                 return False
+            if job.medium and self.handled.get(job.key) == job.medium:
+                return False
             self.jobs[job.key] = job
+            self.handled[job.key] = job.medium
         fut: Future[dict[str, Any]] = self.pool.submit(self._run, job)
         fut.add_done_callback(lambda _f: None)
         return True
@@ -76,6 +81,7 @@ class Scheduler:
         """The medium behind ``key`` disappeared: cancel its job."""
         with self.lock:
             job = self.jobs.get(key)
+            self.handled.pop(key, None)
         if job is not None:
             job.cancel.set()
         return job
