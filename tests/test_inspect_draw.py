@@ -376,9 +376,18 @@ def test_published_bundle_reruns_without_avledger(cli: Any, roster: Path, tmp_pa
     assert "recomputed, identical" in rerun.stdout
     assert "checkpoint signature OK" in rerun.stdout
     assert not (bundle / "__pycache__").exists()
-    # without site packages (no cryptography) it says so, and still checks everything else
+    # without site packages (no blake3, no cryptography) the shipped verifier's pure-Python
+    # BLAKE3 and Ed25519 still check the signature
     bare = subprocess.run(["/usr/bin/python3", "-I", "-S", str(bundle / "rerun_draw.py"),
                            str(bundle)], capture_output=True, text=True, cwd=tmp_path)
+    assert bare.returncode == 0, bare.stdout + bare.stderr
+    assert "checkpoint signature OK" in bare.stdout
+    assert bare.stdout.strip().endswith("OK")
+    # without the shipped verifier it says the signature was not checked, and checks the rest
+    (bundle / "verify_ledger.py").rename(tmp_path / "verify_ledger.py")
+    bare = subprocess.run(["/usr/bin/python3", "-I", "-S", str(bundle / "rerun_draw.py"),
+                           str(bundle)], capture_output=True, text=True, cwd=tmp_path)
+    (tmp_path / "verify_ledger.py").rename(bundle / "verify_ledger.py")
     assert bare.returncode == 0, bare.stdout + bare.stderr
     assert "checkpoint signature NOT checked" in bare.stdout
     assert bare.stdout.strip().endswith("OK, except that the checkpoint signature was not "

@@ -17,6 +17,7 @@ from rich.progress import (
 )
 
 from avledger.cli.common import DryRunOpt, JsonOpt, console, emit, err_console, session, table
+from avledger.core import identity
 from avledger.core.clock import display
 from avledger.core.ingest import (
     ClipOutcome,
@@ -122,6 +123,9 @@ def ingest(
     verify: Annotated[bool, typer.Option(
         "--verify", help="Re-read source and stored copy past the page cache and compare.")
     ] = False,
+    unattended: Annotated[bool, typer.Option(
+        "--unattended", help="Act as the dock ('system'), as the udev-started unit does; "
+                             "root or the avledger service user only.")] = False,
     dry_run: DryRunOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -144,7 +148,10 @@ def ingest(
     """
     if (path is None) == (device is None):
         raise typer.BadParameter("give either PATH or --device (one of them)")
-    with session() as app_:
+    if unattended:
+        identity.require_service_account("ingest as the dock (--unattended)")
+    with session(daemon=unattended) as app_:
+        app_.actor.require(action="ingest footage")
         tz = app_.config.timezone
         with _progress() as progress:
             hooks = ProgressHooks(progress)

@@ -12,6 +12,7 @@ from avledger.cli import (
     dock_cmd,
     clips_cmd,
     config_cmd,
+    daemon_cmd,
     ingest_cmd,
     init_cmd,
     inspect_cmd,
@@ -67,6 +68,7 @@ app.add_typer(config_cmd.app, name="config")
 app.add_typer(store_cmd.app, name="store")
 app.add_typer(ledger_cmd.app, name="ledger")
 app.add_typer(dock_cmd.app, name="dock")
+app.command("daemon")(daemon_cmd.daemon)
 app.command("ingest")(ingest_cmd.ingest)
 app.add_typer(clips_cmd.app, name="clips")
 app.add_typer(profile_cmd.app, name="profile")

@@ -89,3 +89,39 @@ def check(
     emit(data, as_json, render)
     if data["profile"] is None:
         raise NotFoundError(f"no device profile matches {path}")
+
+
+@app.command("udev-rule")
+def udev_rule(
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Write the rule to this file instead of printing it.")] = None,
+    check: Annotated[Path | None, typer.Option(
+        "--check", help="Compare with an installed rule file; exit 3 when it is stale.")] = None,
+) -> None:
+    """Generate the udev rule that starts avledger-ingest@.service for recognised recorders.
+
+    The rule is derived from the device profiles (udev properties and label), so the rule
+    and the daemon never disagree. Install it as /etc/udev/rules.d/99-avledger.rules.
+
+    Examples:
+
+      avledger profile udev-rule --out /etc/udev/rules.d/99-avledger.rules
+
+      avledger profile udev-rule --check /etc/udev/rules.d/99-avledger.rules
+    """
+    from avledger.core.udevrule import rule_text
+    from avledger.errors import ConfigError
+
+    text = rule_text(profiles.load_all(load_config()))
+    if check is not None:
+        current = check.read_text(encoding="utf-8") if check.exists() else ""
+        if current != text:
+            raise ConfigError([f"{check} does not match the device profiles; regenerate it "
+                               "with 'avledger profile udev-rule --out'"])
+        console.print(f"{check} matches the device profiles")
+        return
+    if out is not None:
+        out.write_text(text, encoding="utf-8")
+        console.print(f"wrote {out}")
+        return
+    typer.echo(text, nl=False)

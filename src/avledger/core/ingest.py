@@ -137,6 +137,17 @@ class IngestHooks:
 
     def planned(self, total_files: int, total_bytes: int) -> None: ...
 
+    def stop_requested(self) -> str | None:
+        """A reason to stop now (daemon shutting down, recorder reported gone), or None.
+
+        Checked before each clip and while copying: the clip being copied is abandoned
+        safely (the store never shows a partial object) and picked up by the next run."""
+        return None
+
+
+class IngestStopped(Exception):
+    """Raised inside a copy when ``stop_requested`` says so; never escapes the session."""
+
 
 # ---- derived times -----------------------------------------------------------------------------
 
@@ -395,9 +406,16 @@ class IngestSession:
         state = "done"
         error: Exception | None = None
         for i, clip in enumerate(todo):
+            reason = self.hooks.stop_requested()
+            if reason:
+                state, report.stopped = "cancelled", reason
+                break
             self.hooks.clip_started(clip)
             try:
                 outcome = self._one(clip, dev, m, since, checkouts, dock_id)
+            except IngestStopped as exc:
+                state, report.stopped = ("removed" if _gone(self.root) else "cancelled"), str(exc)
+                break
             except SourceReadError as exc:
                 outcome = ClipOutcome(clip.rel, clip.size, "failed", error=exc.message)
                 if _gone(self.root):
@@ -448,6 +466,12 @@ class IngestSession:
                 "state": state, "serial": report.serial, "stopped": report.stopped,
                 "failed_clips": [o.rel for o in report.outcomes if o.status == "failed"][:200]})
 
+    def _copied(self, n: int) -> None:
+        self.hooks.bytes_copied(n)
+        reason = self.hooks.stop_requested()
+        if reason:
+            raise IngestStopped(reason)
+
     def _copy(self, clip: SourceClip) -> Any:
         try:
             fh = open(clip.path, "rb", buffering=0)  # noqa: SIM115 - closed below
@@ -458,7 +482,7 @@ class IngestSession:
                 os.posix_fadvise(fh.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
             try:
                 return self.app.store.put_stream(fh, expected_size=clip.size,
-                                                 progress=self.hooks.bytes_copied)
+                                                 progress=self._copied)
             except SourceReadError as exc:
                 raise SourceReadError(f"{clip.rel}: {exc.message}") from exc
         finally:
@@ -576,7 +600,7 @@ def profile_for_device(app: Avledger, device: str, udev: dict[str, str], label: 
 
 def ingest_device(app: Avledger, device: str, *, profile: str | None = None,
                   hooks: IngestHooks | None = None, verify: bool = False,
-                  dry_run: bool = False) -> IngestReport:
+                  dry_run: bool = False, mount_dir: Path | None = None) -> IngestReport:
     """Mount a recorder's block device read-only, ingest it, unmount it."""
     from avledger.core import mounting
 
@@ -585,7 +609,7 @@ def ingest_device(app: Avledger, device: str, *, profile: str | None = None,
     udev = mounting.udev_properties(device)
     label = mounting.fs_label(device, udev)
     mount_as = profile_for_device(app, device, udev, label, profile)
-    with mounting.mounted(device, mount_as) as root:
+    with mounting.mounted(device, mount_as, mount_dir) as root:
         session = IngestSession(app, root, profile=profile, source=device, device_node=device,
                                 udev=udev or None, label=label, hooks=hooks, verify=verify,
                                 dry_run=dry_run)
