@@ -8,7 +8,18 @@ from typing import Annotated
 import typer
 
 from avledger import __version__
-from avledger.cli import config_cmd, dock_cmd, init_cmd, ledger_cmd, status_cmd, store_cmd
+from avledger.cli import (
+    checkout_cmd,
+    config_cmd,
+    device_cmd,
+    dock_cmd,
+    gap_cmd,
+    init_cmd,
+    ledger_cmd,
+    person_cmd,
+    status_cmd,
+    store_cmd,
+)
 from avledger.cli.common import STATE, AvledgerGroup
 
 app = typer.Typer(
@@ -55,6 +66,11 @@ app.add_typer(config_cmd.app, name="config")
 app.add_typer(store_cmd.app, name="store")
 app.add_typer(ledger_cmd.app, name="ledger")
 app.add_typer(dock_cmd.app, name="dock")
+app.add_typer(device_cmd.app, name="device")
+app.add_typer(person_cmd.app, name="person")
+app.add_typer(checkout_cmd.app, name="checkout")
+app.command("checkin")(checkout_cmd.checkin)
+app.add_typer(gap_cmd.app, name="gap")
 
 
 def run() -> None:

@@ -110,6 +110,12 @@ def list_of_paths_or_empty(v: Any) -> str | None:
     return None
 
 
+def percent(v: Any) -> str | None:
+    if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= 100:
+        return "must be a percentage between 0 and 100"
+    return None
+
+
 def boolean(v: Any) -> str | None:
     return None if isinstance(v, bool) else "must be true or false"
 
@@ -150,6 +156,8 @@ PERSON = Section(
         "unit": Leaf(optional_str, None, "Unit or team; defaults to site.unit."),
         "os_user": Leaf(os_user, None, "Login name that acts as this person (may be empty)."),
         "roles": Leaf(roles, None, f"Roles: {', '.join(ROLES)}."),
+        "active": Leaf(boolean, True, "false: kept on record, but may no longer act or be "
+                       "handed a device (someone who left or moved)."),
     },
 )
 
@@ -220,6 +228,17 @@ SCHEMA = Section(
                 ),
                 "reset_before_year": Leaf(
                     year, 2016, "A device clock before this year means the clock was reset."
+                ),
+            },
+        ),
+        "desk": Section(
+            "The equipment desk: pre-use check before a device is handed out (rule B, Art. 7).",
+            {
+                "min_battery_percent": Leaf(
+                    percent, 50, "Refuse a checkout below this battery level (0 turns it off)."
+                ),
+                "min_storage_free_percent": Leaf(
+                    percent, 20, "Refuse a checkout below this much free storage (0: off)."
                 ),
             },
         ),
