@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from avledger.config.loader import Config
-from avledger.core.clock import iso
+from avledger.core.clock import display, iso
 
 OK, LOW, NOT_CHECKED, NOT_APPLICABLE = "ok", "low", "not-checked", "not-applicable"
 DRIFTED, RESET, UNKNOWN = "drifted", "reset", "unknown"
@@ -62,12 +62,13 @@ class DeskPolicy:
     min_battery_percent: float
     min_storage_free_percent: float
     clock_tolerance_seconds: float
+    timezone: str = "UTC"  # for times in messages
 
     @classmethod
     def from_config(cls, config: Config) -> DeskPolicy:
         return cls(float(config.get("desk.min_battery_percent")),
                    float(config.get("desk.min_storage_free_percent")),
-                   float(config.get("clock.tolerance_seconds")))
+                   float(config.get("clock.tolerance_seconds")), config.timezone)
 
 
 @dataclass(frozen=True)
@@ -156,7 +157,8 @@ def _clock(state: PreUseState, now: datetime, policy: DeskPolicy) -> tuple[Check
             else f"is {_drift_words(reading.drift_seconds or 0.0)}")
     tail = (" and will be synced" if syncable else
             " and cannot be set here" if source == "device" else
-            f" at the last measurement ({iso(reading.measured_at)}) and has not been synced since")
+            f" at the last measurement ({display(reading.measured_at, policy.timezone)}) and has"
+            " not been synced since")
     problem = (f"clock of {state.serial} {what} (tolerance "
                f"{policy.clock_tolerance_seconds:g} s){tail}")
     return Check(status, reading.drift_seconds, source, when), problem, syncable
