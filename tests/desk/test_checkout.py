@@ -178,6 +178,10 @@ def test_docked_device_seam(desk) -> None:  # type: ignore[no-untyped-def]
     """The checks a docked device adds, with the DockedDevice the dock code will supply."""
     register(desk, "SN-1")
     now = utcnow()
+    register(desk, "SN-2")
+    with pytest.raises(RefusedError, match="the docked device is SN-2, not SN-1"):
+        checkouts.check_out(desk, CheckoutRequest("SN-1", "0003", "x",
+                                                  docked=DockedDevice("SN-2")))
     pending = DockedDevice("SN-1", battery_percent=90, storage_free_percent=70, pending_clips=2)
     with pytest.raises(RefusedError, match=r"2 clip\(s\) on SN-1 are not yet ingested"):
         checkouts.check_out(desk, CheckoutRequest("SN-1", "0003", "x", docked=pending))

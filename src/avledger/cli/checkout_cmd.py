@@ -33,7 +33,8 @@ app = new_app(
     "  avledger checkout DEVICE --to BADGE --task TEXT …   (same as 'checkout out DEVICE …')",
     cls=CheckoutGroup)
 
-DeviceArg = Annotated[str, typer.Argument(help="Serial number of the device.")]
+DeviceArg = Annotated[str, typer.Argument(metavar="DEVICE", help="Serial number of the "
+                                          "device.")]
 
 
 def _precheck_line(pre: dict[str, Any]) -> str:
@@ -236,10 +237,10 @@ class ExportFormat(StrEnum):
 def export(
     format_: Annotated[ExportFormat, typer.Option("--format", help="csv or json.")]
     = ExportFormat.csv,
-    start: Annotated[datetime | None, typer.Option("--from", formats=TIME_FORMATS,
+    start: Annotated[datetime | None, typer.Option("--from", formats=TIME_FORMATS, metavar="TIME",
                                                    help="Checkouts that began at or after "
                                                    "this time (site zone).")] = None,
-    end: Annotated[datetime | None, typer.Option("--to", formats=TIME_FORMATS,
+    end: Annotated[datetime | None, typer.Option("--to", formats=TIME_FORMATS, metavar="TIME",
                                                  help="… and before this time (exclusive).")]
     = None,
     month: Annotated[str | None, typer.Option("--month", help="A calendar month, YYYY-MM "

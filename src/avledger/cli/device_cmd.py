@@ -17,7 +17,7 @@ DeviceKind = Enum("DeviceKind", {k: k for k in registry.KINDS}, type=str)  # typ
 BODY_RECORDER = DeviceKind("body_recorder")
 DeviceStatus = Enum("DeviceStatus", {s: s for s in registry.STATUSES}, type=str)  # type: ignore[misc]
 
-SerialArg = Annotated[str, typer.Argument(help="The device's serial number.")]
+SerialArg = Annotated[str, typer.Argument(metavar="SERIAL", help="The device's serial number.")]
 ReasonOpt = Annotated[str, typer.Option("--reason", help="Why (kept in the custody ledger).")]
 
 

@@ -23,9 +23,9 @@ GapReason = Enum("GapReason", {r.replace("-", "_"): r for r in gaps.REASONS},  #
 def add(
     checkout: Annotated[int, typer.Option("--checkout", help="The checkout during which "
                                           "recording stopped.")],
-    start: Annotated[datetime, typer.Option("--from", formats=TIME_FORMATS,
+    start: Annotated[datetime, typer.Option("--from", formats=TIME_FORMATS, metavar="TIME",
                                             help="When recording stopped (site zone).")],
-    end: Annotated[datetime, typer.Option("--to", formats=TIME_FORMATS,
+    end: Annotated[datetime, typer.Option("--to", formats=TIME_FORMATS, metavar="TIME",
                                           help="When it resumed (or the checkout ended).")],
     reason: Annotated[GapReason, typer.Option("--reason", help="Why (rule B, Art. 12).")],
     note: Annotated[str, typer.Option("--note", help="The officer's account of what "

@@ -79,6 +79,9 @@ def last_clock(conn: sqlite3.Connection, device_id: int) -> desk.ClockReading | 
 def _pre_use(app: Avledger, device: sqlite3.Row, req: CheckoutRequest, now: datetime
              ) -> dict[str, Any]:
     """Run the pre-use check (syncing a docked clock if it can); refuse unless forced."""
+    if req.docked is not None and req.docked.serial != req.serial:
+        raise RefusedError(f"the docked device is {req.docked.serial}, not {req.serial}",
+                           hint="check out the device that is docked, or undock it")
     policy = desk.DeskPolicy.from_config(app.config)
     state = desk.PreUseState(
         req.serial, has_battery=device["kind"] not in registry.MAINS_POWERED,

@@ -120,7 +120,7 @@ def parse_csv(text: str) -> list[dict[str, Any]]:
             ([f"header: missing column(s) {', '.join(missing)}"] if missing else [])
             + ([f"header: unknown column(s) {', '.join(unknown)}"] if unknown else [])
             + [f"expected columns: {','.join(CSV_COLUMNS)}[,active]"])
-        raise ConfigError(header_problems, source="CSV")
+        raise _csv_error(header_problems)
     entries: list[dict[str, Any]] = []
     places: list[str] = []
     problems: list[str] = []
@@ -145,8 +145,14 @@ def parse_csv(text: str) -> list[dict[str, Any]]:
         places.append(f"line {reader.line_num}")
     problems += _validate(entries, places)
     if problems:
-        raise ConfigError(problems, source="CSV")
+        raise _csv_error(problems)
     return entries
+
+
+def _csv_error(problems: list[str], source: str = "CSV") -> ConfigError:
+    error = ConfigError(problems, source=source)
+    error.hint = "correct the CSV and import it again; nothing was written"
+    return error
 
 
 def _validate(entries: list[dict[str, Any]], places: list[str]) -> list[str]:
@@ -180,7 +186,7 @@ def merge(current: Iterable[dict[str, Any]], imported: list[dict[str, Any]]
     merged += [p for p in imported if str(p["badge"]) in by_badge]
     problems = _validate(merged, [f"badge {p['badge']}" for p in merged])
     if problems:
-        raise ConfigError(problems, source="merged roster")
+        raise _csv_error(problems, "merged roster")
     return merged
 
 
