@@ -79,6 +79,9 @@ def test_drifted_docked_clock_needs_sync_when_settable() -> None:
     after = desk.evaluate(desk.after_sync(state, reading(0.1, "ok", "sync-after")), NOW, POLICY)
     assert after.passed and not after.needs_sync
     assert after.checks["clock"].result == "ok"
+    failed = desk.evaluate(desk.after_sync(state, reading(-39.0, "drifted", "sync-after")),
+                           NOW, POLICY)
+    assert failed.problems == ["clock of SN is 39 s slow (tolerance 3 s) even after a sync"]
 
 
 def test_drifted_docked_clock_that_cannot_be_set_refuses() -> None:

@@ -12,7 +12,7 @@ decision (including a clock sync, which is the caller's to perform).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -156,6 +156,7 @@ def _clock(state: PreUseState, now: datetime, policy: DeskPolicy) -> tuple[Check
     what = ("was reset (date before the reset year)" if status == RESET
             else f"is {_drift_words(reading.drift_seconds or 0.0)}")
     tail = (" and will be synced" if syncable else
+            " even after a sync" if source == "device" and reading.source == "sync-after" else
             " and cannot be set here" if source == "device" else
             f" at the last measurement ({display(reading.measured_at, policy.timezone)}) and has"
             " not been synced since")
@@ -208,11 +209,7 @@ def evaluate(state: PreUseState, now: datetime, policy: DeskPolicy) -> PreUseChe
 def after_sync(state: PreUseState, reading: ClockReading) -> PreUseState:
     """The state once the docked device's clock has been set (``reading`` taken after)."""
     assert state.docked is not None
-    docked = DockedDevice(state.docked.serial, state.docked.volume, state.docked.battery_percent,
-                          state.docked.storage_free_percent, reading,
-                          state.docked.pending_clips, sync_clock=None)
-    return PreUseState(state.serial, state.has_battery, state.battery_percent,
-                       state.storage_free_percent, state.last_clock, docked)
+    return replace(state, docked=replace(state.docked, clock=reading, sync_clock=None))
 
 
 def is_overdue(out_at: datetime, last_dock_at: datetime | None, remote: bool, now: datetime,
