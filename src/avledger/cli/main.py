@@ -9,14 +9,18 @@ import typer
 
 from avledger import __version__
 from avledger.cli import (
-    dock_cmd,
+    checkout_cmd,
     clips_cmd,
     config_cmd,
     daemon_cmd,
+    device_cmd,
+    dock_cmd,
+    gap_cmd,
     ingest_cmd,
     init_cmd,
     inspect_cmd,
     ledger_cmd,
+    person_cmd,
     profile_cmd,
     simulate_cmd,
     status_cmd,
@@ -74,6 +78,11 @@ app.add_typer(clips_cmd.app, name="clips")
 app.add_typer(profile_cmd.app, name="profile")
 app.add_typer(simulate_cmd.app, name="simulate")
 app.add_typer(inspect_cmd.app, name="inspect")
+app.add_typer(device_cmd.app, name="device")
+app.add_typer(person_cmd.app, name="person")
+app.add_typer(checkout_cmd.app, name="checkout")
+app.command("checkin")(checkout_cmd.checkin)
+app.add_typer(gap_cmd.app, name="gap")
 
 
 def run() -> None:

@@ -111,6 +111,12 @@ def list_of_paths_or_empty(v: Any) -> str | None:
 
 
 def percent(v: Any) -> str | None:
+    if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= 100:
+        return "must be a percentage between 0 and 100"
+    return None
+
+
+def positive_percent(v: Any) -> str | None:
     if isinstance(v, bool) or not isinstance(v, int | float) or not 0 < v <= 100:
         return "must be a percentage above 0 and at most 100"
     return None
@@ -156,6 +162,8 @@ PERSON = Section(
         "unit": Leaf(optional_str, None, "Unit or team; defaults to site.unit."),
         "os_user": Leaf(os_user, None, "Login name that acts as this person (may be empty)."),
         "roles": Leaf(roles, None, f"Roles: {', '.join(ROLES)}."),
+        "active": Leaf(boolean, True, "false: kept on record, but may no longer act or be "
+                       "handed a device (someone who left or moved)."),
     },
 )
 
@@ -229,6 +237,17 @@ SCHEMA = Section(
                 ),
             },
         ),
+        "desk": Section(
+            "The equipment desk: pre-use check before a device is handed out (rule B, Art. 7).",
+            {
+                "min_battery_percent": Leaf(
+                    percent, 50, "Refuse a checkout below this battery level (0 turns it off)."
+                ),
+                "min_storage_free_percent": Leaf(
+                    percent, 20, "Refuse a checkout below this much free storage (0: off)."
+                ),
+            },
+        ),
         "personnel": ListOf(
             "The roster: who may act, and in which roles.",
             PERSON,
@@ -263,7 +282,7 @@ SCHEMA = Section(
             "Random inspections of enterprises (Annex 3, 'double random').",
             {
                 "rate_percent": Leaf(
-                    percent, 20, "Share of the enterprise population drawn each period (%)."
+                    positive_percent, 20, "Share of the enterprise population drawn each period (%)."
                 ),
                 "inspectors": Leaf(
                     positive_int, 2,

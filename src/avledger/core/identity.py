@@ -80,8 +80,9 @@ def require_service_account(action: str) -> None:
 
 
 def person_for_login(config: Config, login: str) -> dict[str, Any] | None:
+    """The active roster person for ``login``; someone marked ``active: false`` may not act."""
     for person in config.roster:
-        if person.get("os_user") == login:
+        if person.get("os_user") == login and person.get("active", True):
             return person
     return None
 
