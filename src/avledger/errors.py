@@ -91,3 +91,9 @@ class ProblemsFound(AvledgerError):
     """The command completed but some items failed; the report was already shown."""
 
     exit_code = ExitCode.PROBLEMS
+
+
+class InputError(AvledgerError):
+    """A file or value given on the command line is malformed (says where and what)."""
+
+    exit_code = ExitCode.USAGE

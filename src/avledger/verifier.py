@@ -481,14 +481,193 @@ def verify_export(directory: Path) -> tuple[list[str], list[Problem]]:
 
 
 # --------------------------------------------------------------------------- pure-Python fallbacks
+# Plain transcriptions of the BLAKE3 reference implementation (github.com/BLAKE3-team/BLAKE3,
+# reference_impl) and of RFC 8032 section 5.1.7. Slow (pure Python) but only used when the
+# blake3 / cryptography packages are missing; the tests check both against those packages.
+
+_M32 = 0xFFFFFFFF
+_B3_IV = (0x6A09E667, 0xBB67AE85, 0x3C6EF372, 0xA54FF53A,
+          0x510E527F, 0x9B05688C, 0x1F83D9AB, 0x5BE0CD19)
+_B3_CHUNK_START, _B3_CHUNK_END, _B3_PARENT, _B3_ROOT = 1, 2, 4, 8
+_B3_CHUNK_LEN, _B3_BLOCK_LEN = 1024, 64
 
 
-def _pure_blake3(data: bytes) -> bytes:  # pragma: no cover - replaced below when available
-    raise RuntimeError("the blake3 package is needed (pip install blake3)")
+def _b3_steps() -> tuple[tuple[int, int, int, int, int, int], ...]:
+    """The 7 rounds x 8 G calls as (a, b, c, d, index of mx, index of my) into the block words.
+
+    Each round mixes the columns, then the diagonals, and the message words are permuted
+    between rounds; the permutations are folded into these indices once, here.
+    """
+    lanes = ((0, 4, 8, 12), (1, 5, 9, 13), (2, 6, 10, 14), (3, 7, 11, 15),
+             (0, 5, 10, 15), (1, 6, 11, 12), (2, 7, 8, 13), (3, 4, 9, 14))
+    permutation = (2, 6, 3, 10, 7, 0, 4, 13, 1, 11, 12, 5, 9, 14, 15, 8)
+    order = list(range(16))
+    steps = []
+    for _ in range(7):
+        steps += [(a, b, c, d, order[2 * i], order[2 * i + 1])
+                  for i, (a, b, c, d) in enumerate(lanes)]
+        order = [order[p] for p in permutation]
+    return tuple(steps)
 
 
-def _pure_ed25519_verify(public_key: bytes, signature: bytes, message: bytes) -> bool:  # pragma: no cover
-    raise RuntimeError("the cryptography package is needed (pip install cryptography)")
+_B3_STEPS = _b3_steps()
+
+# A pending compression (the reference implementation's "Output"): the input chaining value,
+# the 16 block words, counter, block length and flags. The ROOT flag is added only to the very
+# last one, which is why the last chunk and the parent nodes are kept pending until known.
+_B3Output = tuple[list[int], list[int], int, int, int]
+
+
+def _b3_compress(cv: list[int], m: list[int], counter: int, block_len: int,
+                 flags: int) -> list[int]:
+    """The BLAKE3 compression function, truncated to the 8-word chaining value."""
+    v = [*cv, *_B3_IV[:4], counter & _M32, counter >> 32 & _M32, block_len, flags]
+    for a, b, c, d, x, y in _B3_STEPS:  # the G function, inlined
+        va = (v[a] + v[b] + m[x]) & _M32
+        vd = v[d] ^ va
+        vd = (vd >> 16 | vd << 16) & _M32
+        vc = (v[c] + vd) & _M32
+        vb = v[b] ^ vc
+        vb = (vb >> 12 | vb << 20) & _M32
+        va = (va + vb + m[y]) & _M32
+        vd ^= va
+        vd = (vd >> 8 | vd << 24) & _M32
+        vc = (vc + vd) & _M32
+        vb ^= vc
+        vb = (vb >> 7 | vb << 25) & _M32
+        v[a], v[b], v[c], v[d] = va, vb, vc, vd
+    return [v[i] ^ v[i + 8] for i in range(8)]
+
+
+def _b3_words(block: bytes) -> list[int]:
+    """A block of up to 64 bytes, zero-padded, as 16 little-endian 32-bit words."""
+    n = int.from_bytes(block, "little")
+    return [n >> (32 * i) & _M32 for i in range(16)]
+
+
+def _b3_chunk(chunk: bytes, counter: int) -> _B3Output:
+    """Compress all but the last block of a chunk (at most 1024 bytes); return the last, pending."""
+    cv = list(_B3_IV)
+    flags = _B3_CHUNK_START
+    last = max(len(chunk) - 1, 0) // _B3_BLOCK_LEN * _B3_BLOCK_LEN
+    for start in range(0, last, _B3_BLOCK_LEN):
+        cv = _b3_compress(cv, _b3_words(chunk[start:start + _B3_BLOCK_LEN]), counter,
+                          _B3_BLOCK_LEN, flags)
+        flags = 0
+    block = chunk[last:]
+    return cv, _b3_words(block), counter, len(block), flags | _B3_CHUNK_END
+
+
+def _b3_parent(left: list[int], right: list[int]) -> _B3Output:
+    return list(_B3_IV), left + right, 0, _B3_BLOCK_LEN, _B3_PARENT
+
+
+def _pure_blake3(data: bytes) -> bytes:
+    """BLAKE3 (default hash mode) of ``data``: its 32-byte digest."""
+    data = bytes(data)
+    last = max(len(data) - 1, 0) // _B3_CHUNK_LEN * _B3_CHUNK_LEN  # start of the last chunk
+    stack: list[list[int]] = []  # chaining values of complete subtrees, largest first
+    for counter, start in enumerate(range(0, last, _B3_CHUNK_LEN)):
+        cv = _b3_compress(*_b3_chunk(data[start:start + _B3_CHUNK_LEN], counter))
+        # Merge equal-sized subtrees: one merge per trailing zero bit of the chunk count.
+        total = counter + 1
+        while total & 1 == 0:
+            cv = _b3_compress(*_b3_parent(stack.pop(), cv))
+            total >>= 1
+        stack.append(cv)
+    output = _b3_chunk(data[last:], last // _B3_CHUNK_LEN)
+    while stack:  # fold the right edge of the tree into the final (root) node
+        output = _b3_parent(stack.pop(), _b3_compress(*output))
+    cv, m, counter, block_len, flags = output
+    root = _b3_compress(cv, m, counter, block_len, flags | _B3_ROOT)
+    return b"".join(w.to_bytes(4, "little") for w in root)
+
+
+_ED_P = 2**255 - 19
+_ED_L = 2**252 + 27742317777372353535851937790883648493  # order of the base point
+_ED_D = -121665 * pow(121666, _ED_P - 2, _ED_P) % _ED_P
+_ED_SQRT_M1 = pow(2, (_ED_P - 1) // 4, _ED_P)
+
+# Points in extended homogeneous coordinates (X, Y, Z, T): x = X/Z, y = Y/Z, x*y = T/Z.
+_EdPoint = tuple[int, int, int, int]
+_ED_IDENTITY: _EdPoint = (0, 1, 1, 0)
+
+
+def _ed_add(p: _EdPoint, q: _EdPoint) -> _EdPoint:
+    """Point addition (RFC 8032 5.1.4; complete, so it also doubles)."""
+    x1, y1, z1, t1 = p
+    x2, y2, z2, t2 = q
+    a = (y1 - x1) * (y2 - x2) % _ED_P
+    b = (y1 + x1) * (y2 + x2) % _ED_P
+    c = 2 * t1 * t2 * _ED_D % _ED_P
+    d = 2 * z1 * z2 % _ED_P
+    e, f, g, h = b - a, d - c, d + c, b + a
+    return e * f % _ED_P, g * h % _ED_P, f * g % _ED_P, e * h % _ED_P
+
+
+def _ed_mul(s: int, p: _EdPoint) -> _EdPoint:
+    """[s]p by double-and-add (variable time: verification handles only public data)."""
+    q = _ED_IDENTITY
+    while s > 0:
+        if s & 1:
+            q = _ed_add(q, p)
+        p = _ed_add(p, p)
+        s >>= 1
+    return q
+
+
+def _ed_equal(p: _EdPoint, q: _EdPoint) -> bool:
+    x1, y1, z1, _ = p
+    x2, y2, z2, _ = q
+    return (x1 * z2 - x2 * z1) % _ED_P == 0 and (y1 * z2 - y2 * z1) % _ED_P == 0
+
+
+def _ed_recover_x(y: int, sign: int) -> int | None:
+    """The x with x^2 = (y^2 - 1) / (d y^2 + 1) and parity ``sign``, or None (RFC 8032 5.1.3)."""
+    if y >= _ED_P:
+        return None
+    x2 = (y * y - 1) * pow(_ED_D * y * y + 1, _ED_P - 2, _ED_P) % _ED_P
+    if x2 == 0:
+        return None if sign else 0
+    x = pow(x2, (_ED_P + 3) // 8, _ED_P)  # a square root of x2 or of -x2
+    if (x * x - x2) % _ED_P != 0:
+        x = x * _ED_SQRT_M1 % _ED_P
+    if (x * x - x2) % _ED_P != 0:
+        return None  # x2 is not a square: not a point
+    if x & 1 != sign:
+        x = _ED_P - x
+    return x
+
+
+def _ed_decode(encoded: bytes) -> _EdPoint | None:
+    """Decode a 32-byte point encoding (y little-endian, top bit = parity of x), or None."""
+    if len(encoded) != 32:
+        return None
+    y = int.from_bytes(encoded, "little")
+    sign, y = y >> 255, y & ((1 << 255) - 1)
+    x = _ed_recover_x(y, sign)
+    if x is None:
+        return None
+    return x, y, 1, x * y % _ED_P
+
+
+_ED_BASE_X = 15112221349535400772501151409588531511454012693041857206046113283949847762202
+_ED_BASE_Y = 46316835694926478169428394003475163141307993866256225615783033603165251855960  # 4/5
+_ED_BASE: _EdPoint = (_ED_BASE_X, _ED_BASE_Y, 1, _ED_BASE_X * _ED_BASE_Y % _ED_P)
+
+
+def _pure_ed25519_verify(public_key: bytes, signature: bytes, message: bytes) -> bool:
+    """Ed25519 signature verification (RFC 8032 5.1.7, cofactorless [S]B == R + [k]A)."""
+    public_key, signature, message = bytes(public_key), bytes(signature), bytes(message)
+    if len(public_key) != 32 or len(signature) != 64:
+        return False
+    a = _ed_decode(public_key)
+    r = _ed_decode(signature[:32])
+    s = int.from_bytes(signature[32:], "little")
+    if a is None or r is None or s >= _ED_L:
+        return False
+    k = int.from_bytes(hashlib.sha512(signature[:32] + public_key + message).digest(), "little")
+    return _ed_equal(_ed_mul(s, _ED_BASE), _ed_add(r, _ed_mul(k % _ED_L, a)))
 
 
 # --------------------------------------------------------------------------- command line

@@ -8,7 +8,24 @@ from typing import Annotated
 import typer
 
 from avledger import __version__
-from avledger.cli import config_cmd, init_cmd, ledger_cmd, status_cmd, store_cmd
+from avledger.cli import (
+    checkout_cmd,
+    clips_cmd,
+    config_cmd,
+    daemon_cmd,
+    device_cmd,
+    dock_cmd,
+    gap_cmd,
+    ingest_cmd,
+    init_cmd,
+    inspect_cmd,
+    ledger_cmd,
+    person_cmd,
+    profile_cmd,
+    simulate_cmd,
+    status_cmd,
+    store_cmd,
+)
 from avledger.cli.common import STATE, AvledgerGroup
 
 app = typer.Typer(
@@ -54,6 +71,18 @@ app.command("status")(status_cmd.status)
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(store_cmd.app, name="store")
 app.add_typer(ledger_cmd.app, name="ledger")
+app.add_typer(dock_cmd.app, name="dock")
+app.command("daemon")(daemon_cmd.daemon)
+app.command("ingest")(ingest_cmd.ingest)
+app.add_typer(clips_cmd.app, name="clips")
+app.add_typer(profile_cmd.app, name="profile")
+app.add_typer(simulate_cmd.app, name="simulate")
+app.add_typer(inspect_cmd.app, name="inspect")
+app.add_typer(device_cmd.app, name="device")
+app.add_typer(person_cmd.app, name="person")
+app.add_typer(checkout_cmd.app, name="checkout")
+app.command("checkin")(checkout_cmd.checkin)
+app.add_typer(gap_cmd.app, name="gap")
 
 
 def run() -> None:

@@ -24,9 +24,11 @@ SYSTEM_DIRS = {
     "data": Path("/var/lib/avledger"),
     "keys": Path("/etc/avledger/keys"),
     "log": Path("/var/log/avledger"),
+    "run": Path("/run/avledger"),
     "config_dir": Path("/etc/avledger"),
 }
-PATH_KEYS = ("store.path", "catalog.path", "ledger.key_path", "ledger.checkpoint_file")
+PATH_KEYS = ("store.path", "catalog.path", "ledger.key_path", "ledger.checkpoint_file",
+             "daemon.mount_dir")
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ class Layout:
                 "data": root / "data",
                 "keys": root / "keys",
                 "log": root / "log",
+                "run": root / "run",
                 "config_dir": root,
             }
             return cls(root, root / "avledger.yaml", dirs)

@@ -113,6 +113,28 @@ def list_of_paths(v: Any) -> str | None:
     return None
 
 
+def list_of_paths_or_empty(v: Any) -> str | None:
+    if not isinstance(v, list) or not all(isinstance(p, str) and p for p in v):
+        return "must be a list of paths (may be empty)"
+    return None
+
+
+def percent(v: Any) -> str | None:
+    if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= 100:
+        return "must be a percentage between 0 and 100"
+    return None
+
+
+def positive_percent(v: Any) -> str | None:
+    if isinstance(v, bool) or not isinstance(v, int | float) or not 0 < v <= 100:
+        return "must be a percentage above 0 and at most 100"
+    return None
+
+
+def boolean(v: Any) -> str | None:
+    return None if isinstance(v, bool) else "must be true or false"
+
+
 _BADGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 
 
@@ -149,6 +171,8 @@ PERSON = Section(
         "unit": Leaf(optional_str, None, "Unit or team; defaults to site.unit."),
         "os_user": Leaf(os_user, None, "Login name that acts as this person (may be empty)."),
         "roles": Leaf(roles, None, f"Roles: {', '.join(ROLES)}."),
+        "active": Leaf(boolean, True, "false: kept on record, but may no longer act or be "
+                       "handed a device (someone who left or moved)."),
     },
 )
 
@@ -223,6 +247,17 @@ SCHEMA = Section(
                 ),
             },
         ),
+        "desk": Section(
+            "The equipment desk: pre-use check before a device is handed out (rule B, Art. 7).",
+            {
+                "min_battery_percent": Leaf(
+                    percent, 50, "Refuse a checkout below this battery level (0 turns it off)."
+                ),
+                "min_storage_free_percent": Leaf(
+                    percent, 20, "Refuse a checkout below this much free storage (0: off)."
+                ),
+            },
+        ),
         "personnel": ListOf(
             "The roster: who may act, and in which roles.",
             PERSON,
@@ -236,6 +271,64 @@ SCHEMA = Section(
                     "roles": ["clerk", "records_manager"],
                 }
             ],
+        ),
+        "decisions": Section(
+            "Major decisions that go through legal review (Annex 2).",
+            {
+                "citizen_threshold_yuan": Leaf(
+                    non_negative_number, 10000,
+                    "A penalty of at least this many yuan on a citizen needs legal review.",
+                ),
+                "organisation_threshold_yuan": Leaf(
+                    non_negative_number, 100000,
+                    "A penalty of at least this many yuan on an organisation needs legal review.",
+                ),
+                "review_every_compulsion": Leaf(
+                    boolean, True, "Every compulsion decision needs legal review."
+                ),
+            },
+        ),
+        "inspections": Section(
+            "Random inspections of enterprises (Annex 3, 'double random').",
+            {
+                "rate_percent": Leaf(
+                    positive_percent, 20, "Share of the enterprise population drawn each period (%)."
+                ),
+                "inspectors": Leaf(
+                    positive_int, 2,
+                    "Inspectors drawn for each enterprise, from people with role 'handler'.",
+                ),
+            },
+        ),
+        "daemon": Section(
+            "The dock daemon (avledger daemon).",
+            {
+                "concurrency": Leaf(
+                    positive_int, 4, "Recorders ingested at once (bays of a multi-bay dock)."
+                ),
+                "mount_dir": Leaf(
+                    path_str, "{run}/mnt", "Where docked recorders are mounted (read-only)."
+                ),
+                "drop_folders": Leaf(
+                    list_of_paths_or_empty, [],
+                    "Folders a docking station copies recorders into (one subfolder each).",
+                ),
+                "drop_profile": Leaf(
+                    non_empty_str, "generic", "Device profile used for drop-folder batches."
+                ),
+                "settle_seconds": Leaf(
+                    non_negative_number, 5,
+                    "A drop-folder batch must be quiet this long before it is ingested.",
+                ),
+                "clock_sync": Leaf(
+                    boolean, True, "After ingest, set the recorder clock if its profile can."
+                ),
+                "clear_after_ingest": Leaf(
+                    boolean, False,
+                    "After a verified ingest, delete the clips from the recorder (profile "
+                    "permitting). Off by default: the recorder keeps its copy.",
+                ),
+            },
         ),
         "profiles": Section(
             "Device profiles (one YAML file per recorder family).",
@@ -319,8 +412,8 @@ def sample_yaml() -> str:
     lines = [
         "# avledger configuration (generated by 'avledger config sample').",
         "# Every key is optional; shown values are the built-in defaults.",
-        "# Placeholders: {data} data directory, {keys} key directory, {log} log directory,",
-        "# {config_dir} the directory of this file, {builtin} files shipped with avledger.",
+        "# Placeholders: {data} data directory, {keys} key directory, {log} log directory, {run}",
+        "# runtime directory, {config_dir} this file's directory, {builtin} files shipped with avledger.",
         "",
     ]
     import yaml

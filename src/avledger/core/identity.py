@@ -73,9 +73,16 @@ def current_login(config: Config, environ: dict[str, str] | None = None) -> str:
     return _login_name(os.getuid())
 
 
+def require_service_account(action: str) -> None:
+    """Only root or the avledger service user may act as ``system`` (the dock)."""
+    if os.geteuid() != 0 and _login_name(os.geteuid()) != SERVICE_USER:
+        raise RefusedError(f"only root or the '{SERVICE_USER}' user may {action}")
+
+
 def person_for_login(config: Config, login: str) -> dict[str, Any] | None:
+    """The active roster person for ``login``; someone marked ``active: false`` may not act."""
     for person in config.roster:
-        if person.get("os_user") == login:
+        if person.get("os_user") == login and person.get("active", True):
             return person
     return None
 

@@ -262,6 +262,33 @@ class LocalObjectStore:
                 pass
         return removed
 
+    def sweep_abandoned(self) -> int:
+        """Remove temp files whose writer process is gone (killed mid-put); live writers'
+        files (``put-<pid>-…``) are left alone."""
+        if not self.tmp.is_dir():
+            return 0
+        removed = 0
+        for entry in os.scandir(self.tmp):
+            parts = entry.name.split("-")
+            if len(parts) != 3 or parts[0] != "put" or not parts[1].isdigit():
+                continue
+            pid = int(parts[1])
+            if pid == os.getpid():
+                continue
+            try:
+                os.kill(pid, 0)
+                continue  # still running
+            except ProcessLookupError:
+                pass
+            except PermissionError:
+                continue
+            try:
+                os.unlink(entry.path)
+                removed += 1
+            except FileNotFoundError:
+                pass
+        return removed
+
     def temp_files(self) -> list[str]:
         return sorted(os.listdir(self.tmp)) if self.tmp.is_dir() else []
 

@@ -1,0 +1,287 @@
+"""``avledger checkout DEVICE …``, ``checkout list|show|export`` and ``avledger checkin``."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from avledger.cli.common import JsonOpt, console, emit, new_app, session, table
+from avledger.cli.inputs import TIME_FORMATS, ask, interactive, to_utc
+from avledger.core import checkouts, usage
+from avledger.core.clock import display
+from avledger.errors import NotFoundError
+
+
+class CheckoutGroup(TyperGroup):
+    """``checkout DEVICE …`` is short for ``checkout out DEVICE …``."""
+
+    default_command = "out"
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = [self.default_command, *args]
+        return super().resolve_command(ctx, args)
+
+
+app = new_app(
+    "The usage ledger (台账): hand a device out, list and export checkouts.\n\n"
+    "  avledger checkout DEVICE --to BADGE --task TEXT …   (same as 'checkout out DEVICE …')",
+    cls=CheckoutGroup)
+
+DeviceArg = Annotated[str, typer.Argument(metavar="DEVICE", help="Serial number of the "
+                                          "device.")]
+
+
+def _precheck_line(pre: dict[str, Any]) -> str:
+    parts = []
+    for name in ("battery", "storage", "clock", "footage"):
+        check = pre.get(name)
+        if not check:
+            continue
+        value = check.get("value")
+        shown = (f" {value:g}%" if name in ("battery", "storage") and value is not None else
+                 f" {value:+g} s" if name == "clock" and value is not None else "")
+        parts.append(f"{name}{shown} {check['result']}")
+    return ", ".join(parts)
+
+
+@app.command("out")
+def out(
+    ctx: typer.Context,
+    device: DeviceArg,
+    to: Annotated[str | None, typer.Option("--to", help="Badge number of the officer who "
+                                           "takes it.")] = None,
+    task: Annotated[str | None, typer.Option("--task", help="What it is for (rule B, Art. 8)."
+                                             )] = None,
+    task_id: Annotated[str | None, typer.Option("--task-id", help="Case or task number.")]
+    = None,
+    remote: Annotated[bool, typer.Option("--remote", help="Out-of-town or continuous work: "
+                                         "footage is due within the window after return.")]
+    = False,
+    battery: Annotated[float | None, typer.Option("--battery", min=0, max=100,
+                                                  help="Battery level seen at the desk, %.")]
+    = None,
+    storage_free: Annotated[float | None, typer.Option("--storage-free", min=0, max=100,
+                                                       help="Free storage seen at the desk, "
+                                                       "%.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Hand it out although the pre-use "
+                                        "check failed (needs --reason; logged).")] = False,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why --force is needed.")]
+    = None,
+    note: Annotated[str | None, typer.Option("--note", help="Remarks for the ledger.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Hand DEVICE to an officer after the pre-use check (battery, storage, clock; Art. 7).
+
+    Refused, with the reason, when the device is already out, retired, lost or unregistered,
+    when the officer is unknown or inactive, or when the pre-use check fails (battery or free
+    storage below the minimum or not entered, clock out of tolerance, footage not ingested) —
+    the last only can be overridden with --force --reason, which is logged. At a terminal,
+    missing values are asked for. Needs role clerk.
+
+    Examples:
+
+      avledger checkout DSJ-A8-0042 --to 0003 --task "site inspection, Xinhua Paper" \\
+          --battery 95 --storage-free 80
+
+      avledger checkout DSJ-A8-0042 --to 0003 --task "flood response" --remote \\
+          --battery 40 --storage-free 90 --force --reason "only charged unit left"
+    """
+    to = ask(ctx, to, "Officer's badge number", "--to")
+    task = ask(ctx, task, "Task (what the device is for)", "--task")
+    if interactive():
+        battery = ask(ctx, battery, "Battery level, %", "--battery", type_=float)
+        storage_free = ask(ctx, storage_free, "Free storage, %", "--storage-free", type_=float)
+    if force and not reason:
+        reason = ask(ctx, reason, "Reason for overriding the pre-use check", "--reason")
+    if reason and not force:
+        ctx.fail("--reason goes with --force.")
+    request = checkouts.CheckoutRequest(device, to, task, task_id=task_id, remote=remote,
+                                        battery_percent=battery,
+                                        storage_free_percent=storage_free,
+                                        force_reason=reason if force else None, note=note)
+    with session() as app_:
+        result = checkouts.check_out(app_, request)
+
+    def render() -> None:
+        console.print(f"checked out {device} to {result['badge']} {result['name']} "
+                      f"(checkout {result['id']}){' — remote' if remote else ''}")
+        console.print(f"pre-use check: {_precheck_line(result['precheck'])}")
+        forced = result["precheck"].get("forced")
+        if forced:
+            console.print(f"[yellow]forced[/] ({forced['reason']}): "
+                          + "; ".join(forced["overrode"]))
+
+    emit(result, as_json, render)
+
+
+def checkin(
+    device: DeviceArg,
+    note: Annotated[str | None, typer.Option("--note", help="Condition on return, remarks.")]
+    = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Take DEVICE back: close its checkout and say whether its footage has come in.
+
+    Footage comes in when the device is docked; a device not docked since it went out is
+    reported, so that it is docked now (within the hand-in window). Needs role clerk.
+
+    Example: avledger checkin DSJ-A8-0042 --note "lens scratched"
+    """
+    with session() as app_:
+        result = checkouts.check_in(app_, device, note=note)
+        tz = app_.config.timezone
+        window = int(app_.config.get("window.hours"))
+
+    def render() -> None:
+        console.print(f"checked in {device} from {result['badge']} {result['name'] or ''} "
+                      f"after {result['hours_out']} h (checkout {result['id']})")
+        f = result["footage"]
+        if f["status"] == "not-docked":
+            deadline = datetime.fromisoformat(result["in_at"]) + timedelta(hours=window)
+            due = f" — remote work: due by {display(deadline, tz)}" if result["remote"] else ""
+            console.print(f"[yellow]footage not yet ingested[/]: {device} has not been docked "
+                          f"since it went out; dock it now{due}")
+        elif f["status"] == "pending":
+            console.print(f"[yellow]{f['pending_clips']} clip(s) still to ingest[/] from "
+                          f"{device}: leave it docked")
+        else:
+            console.print(f"footage: {f['clips']} clip(s), {f['hours']} h ingested for this "
+                          f"checkout (last dock {display(f['last_dock'], tz)})")
+
+    emit(result, as_json, render)
+
+
+@app.command("list")
+def list_(
+    open_: Annotated[bool, typer.Option("--open", help="Only devices still out.")] = False,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only devices out longer than the "
+                                          "hand-in window without a dock.")] = False,
+    device: Annotated[str | None, typer.Option("--device", help="Only this device.")] = None,
+    badge: Annotated[str | None, typer.Option("--badge", help="Only this officer.")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most this many, "
+                                              "newest first.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List checkouts, newest first; flag the overdue ones.
+
+    Overdue: still out, not remote, and neither checked out nor docked within the last
+    window.hours (default 24).
+
+    Examples:
+
+      avledger checkout list --open
+
+      avledger checkout list --overdue --json
+    """
+    with session() as app_:
+        rows = checkouts.listing(app_, open_only=open_, overdue_only=overdue, serial=device,
+                                 badge=badge, limit=limit)
+        tz = app_.config.timezone
+
+    def render() -> None:
+        shown = [(r["id"], r["serial"], r["badge"], r["name"], r["task"],
+                  display(r["out_at"], tz), display(r["in_at"], tz),
+                  "yes" if r["remote"] else "",
+                  "[bold red]OVERDUE[/]" if r["overdue"] else "out" if r["in_at"] is None
+                  else "in") for r in rows]
+        console.print(table(f"checkouts ({len(shown)}, times in {tz})",
+                            ["id", "device", "badge", "name", "task", "out", "in", "remote",
+                             "state"], shown) if shown else "no checkouts")
+
+    emit(rows, as_json, render)
+
+
+@app.command("show")
+def show(checkout_id: Annotated[int, typer.Argument(help="Checkout number.")],
+         as_json: JsonOpt = False) -> None:
+    """One checkout as in the usage ledger: pre-use check, footage, gaps.
+
+    Example: avledger checkout show 12
+    """
+    with session() as app_:
+        found = usage.rows(app_, checkout_id=checkout_id)
+    if not found:
+        raise NotFoundError(f"no checkout {checkout_id}")
+    row = found[0]
+
+    def render() -> None:
+        lines = [("device", f"{row['device']} ({row['kind']})"),
+                 ("officer", f"{row['badge']} {row['name'] or ''}"),
+                 ("task", f"{row['task']}" + (f" [{row['task_id']}]" if row["task_id"] else "")),
+                 ("out", f"{row['out']} by {row['out_by']}"),
+                 ("in", f"{row['in']} by {row['in_by']}" if row["in"] else "still out"),
+                 ("remote", "yes" if row["remote"] else "no"),
+                 ("pre-use check", _precheck_line(row["precheck"])),
+                 ("forced", (row["precheck"].get("forced") or {}).get("reason", "")),
+                 ("footage", f"{row['clips']} clips, {row['hours']} h")]
+        lines += [(f"gap {g['id']}", f"{g['reason']} {g['minutes']} min "
+                   f"({'approved' if g['approved'] else 'pending approval'}): {g['note']}")
+                  for g in row["gaps"]]
+        console.print(table(f"checkout {checkout_id}", ["", ""], lines))
+
+    emit(row, as_json, render)
+
+
+class ExportFormat(StrEnum):
+    csv = "csv"
+    json = "json"
+
+
+@app.command("export")
+def export(
+    format_: Annotated[ExportFormat, typer.Option("--format", help="csv or json.")]
+    = ExportFormat.csv,
+    start: Annotated[datetime | None, typer.Option("--from", formats=TIME_FORMATS, metavar="TIME",
+                                                   help="Checkouts that began at or after "
+                                                   "this time (site zone).")] = None,
+    end: Annotated[datetime | None, typer.Option("--to", formats=TIME_FORMATS, metavar="TIME",
+                                                 help="… and before this time (exclusive).")]
+    = None,
+    month: Annotated[str | None, typer.Option("--month", help="A calendar month, YYYY-MM "
+                                              "(instead of --from/--to).")] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write here instead of to "
+                                                  "standard output.")] = None,
+    bom: Annotated[bool, typer.Option("--bom", help="Start the CSV with a UTF-8 byte order "
+                                      "mark (for spreadsheet programs).")] = False,
+) -> None:
+    """Export the usage ledger (台账): one line per checkout, as CSV or JSON.
+
+    Columns: checkout, device, kind, badge, name, unit, out, in, out_by, in_by, task, task_id,
+    remote, battery, storage_free, clock, clock_drift_s, forced_reason, clips, hours, gaps,
+    gaps_approved, gap_details. Times are in the site zone with their offset.
+
+    Examples:
+
+      avledger checkout export --month 2026-11 --out ledger-2026-11.csv --bom
+
+      avledger checkout export --format json --from 2026-11-01 --to 2026-11-08
+    """
+    with session() as app_:
+        tz = app_.config.timezone
+        if month:
+            start, end = _month(month)
+        data = usage.rows(app_, start=to_utc(start, tz), end=to_utc(end, tz))
+    text = usage.to_csv(data, tz) if format_ is ExportFormat.csv else usage.to_json(data)
+    if bom and format_ is ExportFormat.csv:
+        text = "\ufeff" + text
+    if out_file is None:
+        typer.echo(text, nl=False)
+    else:
+        out_file.write_text(text, encoding="utf-8")
+        console.print(f"wrote {len(data)} checkouts to {out_file}")
+
+
+def _month(text: str) -> tuple[datetime, datetime]:
+    try:
+        first = datetime.strptime(text, "%Y-%m")
+    except ValueError:
+        raise typer.BadParameter("must be YYYY-MM, e.g. 2026-11", param_hint="--month") from None
+    following = first.replace(year=first.year + (first.month == 12),
+                              month=first.month % 12 + 1)
+    return first, following

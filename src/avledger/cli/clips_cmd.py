@@ -1,0 +1,147 @@
+"""``avledger clips list | show | explain``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import typer
+
+from avledger.cli.common import JsonOpt, console, emit, load_config, new_app, session, table
+from avledger.cli.ingest_cmd import yes_no
+from avledger.core import clips as clips_core
+from avledger.core.clock import display
+
+app = new_app("Ingested clips: list, show, explain late ones.")
+
+
+def _local(value: datetime | None) -> datetime | None:
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=ZoneInfo(load_config().timezone))
+
+
+def _window(c: dict[str, Any]) -> str:
+    if c["on_time"] is None:
+        return "?"
+    if c["on_time"]:
+        return "on time"
+    return "LATE (explained)" if c["late_reason"] else "LATE"
+
+
+@app.command("list")
+def list_(
+    device: Annotated[str | None, typer.Option(
+        "--device", "-d", help="Only this recorder (serial number or device id).")] = None,
+    officer: Annotated[str | None, typer.Option(
+        "--officer", "--badge", help="Only clips attributed to this badge number.")] = None,
+    since: Annotated[datetime | None, typer.Option(
+        "--since", help="Recorded at or after (site time unless an offset is given).")] = None,
+    until: Annotated[datetime | None, typer.Option(
+        "--until", help="Recorded before (site time unless an offset is given).")] = None,
+    late: Annotated[bool, typer.Option("--late", help="Only clips handed in late.")] = False,
+    unattributed: Annotated[bool, typer.Option(
+        "--unattributed", help="Only clips with no officer (incl. between checkouts).")] = False,
+    dock: Annotated[int | None, typer.Option("--dock", help="Only clips of this docking.")
+                    ] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most this many.")
+                     ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List clips, oldest recording first, with their hand-in status and officer.
+
+    Examples:
+
+      avledger clips list --late
+
+      avledger clips list --device BWR0042 --since 2026-11-01 --until 2026-12-01
+
+      avledger clips list --officer 0001 --json
+    """
+    f = clips_core.ClipFilter(device=device, badge=officer, since=_local(since),
+                              until=_local(until), late=late, unattributed=unattributed,
+                              dock=dock, limit=limit)
+    with session() as app_:
+        found = clips_core.list_clips(app_, f)
+        tz = app_.config.timezone
+
+    def render() -> None:
+        rows = [(c["id"], c["serial"], c["source_path"].rsplit("/", 1)[-1],
+                 display(c["corrected_start"], tz),
+                 "" if c["duration_seconds"] is None else f"{c['duration_seconds']:.0f} s",
+                 "" if c["drift_seconds"] is None else f"{c['drift_seconds']:+.1f}",
+                 _window(c), c["badge"] or "", c["attribution"], ", ".join(c["flags"]))
+                for c in found]
+        console.print(table(f"{len(found)} clip(s)", ["id", "device", "file", "recorded",
+                                                      "length", "drift s", "window", "badge",
+                                                      "attribution", "flags"], rows))
+
+    emit(found, as_json, render)
+
+
+@app.command("show")
+def show(
+    clip: Annotated[int, typer.Argument(help="Clip id (see 'clips list').")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Everything about one clip: times (device and corrected), drift and the clock
+    measurement behind it, deadline, attribution, stored object, and its ledger events.
+
+    Example: avledger clips show 42
+    """
+    with session() as app_:
+        data = clips_core.show_clip(app_, clip)
+        tz = app_.config.timezone
+
+    def render() -> None:
+        m = data["clock_measurement"] or {}
+        rows = [
+            ("clip", data["id"]), ("recorder", f"{data['serial']} (device {data['device_id']})"),
+            ("file on recorder", data["source_path"]), ("size", f"{data['size']:,} bytes"),
+            ("object (BLAKE3)", data["digest"]),
+            ("recorded, device clock", f"{display(data['device_start'], tz)} – "
+                                       f"{display(data['device_end'], tz)}"),
+            ("recorded, corrected", f"{display(data['corrected_start'], tz)} – "
+                                    f"{display(data['corrected_end'], tz)}"),
+            ("duration", "" if data["duration_seconds"] is None
+             else f"{data['duration_seconds']:.1f} s (from {data['duration_source']})"),
+            ("drift at recording", "unknown" if data["drift_seconds"] is None
+             else f"{data['drift_seconds']:+.3f} s (device minus true time)"),
+            ("clock at dock", _clock_line(m, tz)),
+            ("ingested", display(data["ingested_at"], tz)),
+            ("deadline", display(data["deadline"], tz)), ("window", _window(data)),
+            ("late reason", data["late_reason"] or ""),
+            ("officer", f"{data['badge'] or '-'} ({data['attribution']})"),
+            ("flags", ", ".join(data["flags"])), ("status", data["status"]),
+        ]
+        console.print(table(f"clip {data['id']}", ["", ""], rows))
+        ev = [(e["seq"], display(e["ts"], tz), e["actor"], e["type"]) for e in data["events"]]
+        console.print(table("ledger events", ["seq", "time", "actor", "type"], ev))
+
+    emit(data, as_json, render)
+
+
+@app.command("explain")
+def explain(
+    clip: Annotated[int, typer.Argument(help="Id of a late clip.")],
+    reason: Annotated[str, typer.Option("--reason", "-r", help="Why it was handed in late.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Record why a late clip was handed in after its deadline (a ledger event).
+
+    Example: avledger clips explain 42 --reason "out-of-town inspection, no dock until Monday"
+    """
+    with session() as app_:
+        result = clips_core.explain(app_, clip, reason)
+    emit(result, as_json, lambda: console.print(
+        f"clip {result['clip']}: reason recorded (ledger event {result['event']})"))
+
+
+
+def _clock_line(m: dict[str, Any], tz: str) -> str:
+    if not m:
+        return "-"
+    return (f"{m.get('status', '?')}, drift {m.get('drift_seconds')} s, measured "
+            f"{display(m.get('measured_at'), tz)}, host synchronised: "
+            f"{yes_no(m.get('host_synced'))} ({m.get('host_sync')})")

@@ -1,0 +1,46 @@
+"""``avledger dock status``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from avledger.cli.common import JsonOpt, console, emit, new_app, session, table
+from avledger.core.clock import display
+from avledger.core.dockstatus import dock_status
+
+app = new_app("The dock: what is docked and how ingest is going.")
+
+
+@app.command("status")
+def status(
+    recent: Annotated[int, typer.Option("--recent", min=0, help="How many finished dockings "
+                                        "to list.")] = 10,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show docked recorders, ingest progress, and recent results (from any terminal).
+
+    Example: watch -n1 avledger dock status
+    """
+    with session() as app_:
+        data = dock_status(app_, recent)
+        tz = app_.config.timezone
+
+    def render() -> None:
+        rows = [(d["id"], d["serial"] or "?", d["source"], d["state"],
+                 f"{d['files_done']}/{d['files_total']}",
+                 f"{d['percent']}%" if d["percent"] is not None else "",
+                 display(d["started_at"], tz)) for d in data["docked"]]
+        console.print(table(f"docked at {data['station']}",
+                            ["dock", "serial", "source", "state", "files", "bytes", "since"],
+                            rows) if rows else f"nothing docked at {data['station']}")
+        done = [(d["id"], d["serial"] or "?", d["state"], display(d["finished_at"], tz),
+                 d["result"].get("new", ""), d["result"].get("skipped", ""),
+                 d["result"].get("failed", ""), d["result"].get("error", ""))
+                for d in data["recent"]]
+        if done:
+            console.print(table("recent", ["dock", "serial", "result", "finished", "new",
+                                           "skipped", "failed", "error"], done))
+
+    emit(data, as_json, render)

@@ -1,0 +1,171 @@
+"""``avledger ingest PATH | --device /dev/sdX1``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+
+from avledger.cli.common import DryRunOpt, JsonOpt, console, emit, err_console, session, table
+from avledger.core import identity
+from avledger.core.clock import display
+from avledger.core.ingest import (
+    ClipOutcome,
+    IngestHooks,
+    IngestReport,
+    IngestSession,
+    ingest_device,
+)
+from avledger.core.volume import SourceClip
+from avledger.errors import DeviceError, ProblemsFound
+
+
+class ProgressHooks(IngestHooks):
+    """Shows per-file and overall progress (bytes/s, ETA); decides nothing."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.overall: TaskID | None = None
+        self.current: TaskID | None = None
+
+    def planned(self, total_files: int, total_bytes: int) -> None:
+        self.overall = self.progress.add_task(f"{total_files} clips", total=total_bytes)
+
+    def clip_started(self, clip: SourceClip) -> None:
+        if self.current is not None:
+            self.progress.remove_task(self.current)
+        self.current = self.progress.add_task(Path(clip.rel).name, total=clip.size)
+
+    def bytes_copied(self, n: int) -> None:
+        if self.current is not None:
+            self.progress.advance(self.current, n)
+        if self.overall is not None:
+            self.progress.advance(self.overall, n)
+
+    def clip_finished(self, outcome: ClipOutcome) -> None:
+        if outcome.status == "failed" and not self.progress.disable:
+            self.progress.console.print(f"[red]failed[/] {outcome.error}", highlight=False)
+        if self.current is not None:
+            self.progress.remove_task(self.current)
+            self.current = None
+        if outcome.status == "skipped" and self.overall is not None:
+            self.progress.advance(self.overall, outcome.size)
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("[bold]{task.description:>28}"), BarColumn(), DownloadColumn(),
+                    TransferSpeedColumn(), TimeRemainingColumn(), console=err_console,
+                    disable=not err_console.is_terminal)
+
+
+def render(report: IngestReport, tz: str) -> None:
+    t = report.totals()
+    clock = report.clock
+    drift = clock.get("drift_seconds")
+    console.print(
+        f"recorder [bold]{report.serial}[/] ({report.profile}"
+        f"{', new, unregistered' if report.device_new else ''}) from {report.source}; "
+        f"badge in device file: {report.badge_hint or '-'}", highlight=False)
+    console.print(
+        f"clock: {clock.get('status')}"
+        + (f", drift {drift:+.1f} s" if drift is not None else f" ({clock.get('detail')})")
+        + f"; host clock synchronised: {yes_no(clock.get('host_synced'))}", highlight=False)
+    listed = [o for o in report.outcomes if o.status != "skipped" or o.reason != "already ingested"]
+    if listed:
+        rows = [(o.rel, o.status, f"{o.size / 1e6:.1f} MB", display(o.corrected_start, tz),
+                 "" if o.drift_seconds is None else f"{o.drift_seconds:+.1f}",
+                 {True: "on time", False: "LATE", None: "?"}[o.on_time]
+                 if o.status in ("new", "planned") else "",
+                 o.badge or "", o.attribution or "",
+                 ", ".join(o.flags) or o.error or o.reason or "")
+                for o in listed]
+        console.print(table(None, ["clip", "result", "size", "recorded (corrected)", "drift s",
+                                   "window", "badge", "attribution", "notes"], rows))
+    rate = t["bytes_copied"] / t["seconds"] / 1e6 if t["seconds"] else 0.0
+    summary = [("new", t["new"]), ("skipped (already ingested)", t["skipped"]),
+               ("late", t["late"]), ("failed", t["failed"]),
+               ("unattributed", t["unattributed"]),
+               ("drift", "unknown" if drift is None else f"{drift:+.1f} s ({clock.get('status')})"),
+               ("copied", f"{t['bytes_copied'] / 1e6:.1f} MB in {t['seconds']:.1f} s "
+                          f"({rate:.0f} MB/s)")]
+    if report.dry_run:
+        summary.insert(0, ("would ingest (dry run)", t["planned"]))
+    if report.stopped:
+        summary.append(("stopped", report.stopped))
+    console.print(table("summary", ["", ""], summary))
+
+
+def yes_no(value: object) -> str:
+    """A tri-state flag (1/0/None or True/False/None) for people."""
+    if value is None:
+        return "unknown"
+    return "yes" if value else "NO"
+
+
+def ingest(
+    path: Annotated[Path | None, typer.Argument(
+        help="A mounted recorder volume or a folder laid out like one.")] = None,
+    device: Annotated[str | None, typer.Option(
+        "--device", help="A recorder's block device: mounted read-only, ingested, unmounted.")
+    ] = None,
+    profile: Annotated[str | None, typer.Option(
+        "--profile", "-p", help="Use this device profile instead of recognising it.")] = None,
+    verify: Annotated[bool, typer.Option(
+        "--verify", help="Re-read source and stored copy past the page cache and compare.")
+    ] = False,
+    unattended: Annotated[bool, typer.Option(
+        "--unattended", help="Act as the dock ('system'), as the udev-started unit does; "
+                             "root or the avledger service user only.")] = False,
+    dry_run: DryRunOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Copy a docked recorder's clips into the evidence store, with their custody trail.
+
+    Recognises the recorder by its profile, checks its clock, skips clips already ingested,
+    copies the rest (hashing while copying), and records each clip in the catalog and the
+    ledger. Never writes to the recorder. Safe to re-run: an interrupted ingest resumes.
+
+    Exit codes: 0 all ingested, 1 some clips failed, 3 profile/config invalid,
+    4 nothing recognised, 7 store full or unusable, 8 recorder removed or unmountable.
+
+    Examples:
+
+      avledger ingest /media/BWR-SIM
+
+      avledger ingest --device /dev/sdb1 --verify
+
+      avledger ingest ./recorder --profile generic --dry-run --json
+    """
+    if (path is None) == (device is None):
+        raise typer.BadParameter("give either PATH or --device (one of them)")
+    if unattended:
+        identity.require_service_account("ingest as the dock (--unattended)")
+    with session(daemon=unattended) as app_:
+        app_.actor.require(action="ingest footage")
+        tz = app_.config.timezone
+        with _progress() as progress:
+            hooks = ProgressHooks(progress)
+            if device is not None:
+                report = ingest_device(app_, device, profile=profile, hooks=hooks,
+                                       verify=verify, dry_run=dry_run)
+            else:
+                assert path is not None
+                report = IngestSession(app_, path, profile=profile, hooks=hooks, verify=verify,
+                                       dry_run=dry_run).run()
+    emit(report.as_dict(), as_json, lambda: render(report, tz))
+    if report.stopped and "removed" in report.stopped:
+        raise DeviceError(f"{report.stopped}; {report.failed} clip(s) not ingested",
+                          hint="dock it again: the ingest resumes where it stopped")
+    if report.failed:
+        raise ProblemsFound(f"{report.failed} clip(s) failed; the others were ingested",
+                            hint="see the list above; re-run to retry them")

@@ -1,0 +1,127 @@
+"""``avledger profile list | show | check``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import yaml
+
+from avledger.cli.common import JsonOpt, console, emit, load_config, new_app, table
+from avledger.config import profiles
+from avledger.core.profilecheck import check_volume
+from avledger.errors import NotFoundError
+
+app = new_app("Device profiles: how each recorder family is recognised and read.")
+
+
+@app.command("list")
+def list_(as_json: JsonOpt = False) -> None:
+    """List the device profiles found in 'profiles.dirs' (all are validated).
+
+    Example: avledger profile list
+    """
+    found = profiles.load_all(load_config())
+    data = [p.summary() | {"match": p.get("match"), "clock": p.get("clock.read.method"),
+                           "mount": p.get("mount.method")} for p in found.values()]
+    emit(data, as_json, lambda: console.print(table(
+        f"{len(data)} profile(s)", ["name", "description", "clock", "mount", "file"],
+        [(d["name"], d["description"], d["clock"], d["mount"], d["file"]) for d in data])))
+
+
+@app.command("show")
+def show(
+    name: Annotated[str, typer.Argument(help="Profile name (or a profile file to validate).")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Show one profile with every default filled in.
+
+    Example: avledger profile show generic
+    """
+    prof = profiles.get(load_config(), name)
+
+    def render() -> None:
+        console.print(f"# {prof.path}", highlight=False)
+        console.print(yaml.safe_dump(prof.data, allow_unicode=True, sort_keys=False),
+                      highlight=False, markup=False)
+
+    emit(prof.data | {"file": str(prof.path)}, as_json, render)
+
+
+@app.command("check")
+def check(
+    path: Annotated[Path, typer.Argument(help="A mounted recorder volume or a folder.")],
+    profile: Annotated[str | None, typer.Option(
+        "--profile", "-p", help="Check against this profile only.")] = None,
+    label: Annotated[str | None, typer.Option(
+        "--label", help="The volume's file-system label, if it should count.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Does this volume match a profile, and what would be ingested from it?
+
+    Exits 4 when no profile matches.
+
+    Example: avledger profile check /media/BWR-SIM
+    """
+    data = check_volume(load_config(), path, profile, label)
+
+    def render() -> None:
+        console.print(table("profiles", ["profile", "matches", "tests passed", "not evaluated"],
+                            [(r["profile"], "yes" if r["matches"] else "no",
+                              ", ".join(r["passed"]), ", ".join(r["not_evaluated"]))
+                             for r in data["profiles"]]))
+        if data["profile"] is None:
+            return
+        ident = data.get("identity") or {}
+        console.print(f"using [bold]{data['profile']}[/]: serial {ident.get('serial', '?')}, "
+                      f"badge {ident.get('badge') or '-'}"
+                      + (f"  [red]{data['identity_error']}[/]" if "identity_error" in data else ""),
+                      highlight=False)
+        console.print(table(f"{len(data['clips'])} clip(s) would be considered", [
+            "clip", "size", "start (device clock)", "duration", "notes"], [
+            (c["path"], f"{c['size']:,}", c["device_start"] or "",
+             "" if c["duration_seconds"] is None
+             else f"{c['duration_seconds']:.1f} s ({c['duration_source']})",
+             "" if c["name_parsed"] else "name does not parse: ingested, flagged")
+            for c in data["clips"]]))
+
+    emit(data, as_json, render)
+    if data["profile"] is None:
+        raise NotFoundError(f"no device profile matches {path}")
+
+
+@app.command("udev-rule")
+def udev_rule(
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Write the rule to this file instead of printing it.")] = None,
+    check: Annotated[Path | None, typer.Option(
+        "--check", help="Compare with an installed rule file; exit 3 when it is stale.")] = None,
+) -> None:
+    """Generate the udev rule that starts avledger-ingest@.service for recognised recorders.
+
+    The rule is derived from the device profiles (udev properties and label), so the rule
+    and the daemon never disagree. Install it as /etc/udev/rules.d/99-avledger.rules.
+
+    Examples:
+
+      avledger profile udev-rule --out /etc/udev/rules.d/99-avledger.rules
+
+      avledger profile udev-rule --check /etc/udev/rules.d/99-avledger.rules
+    """
+    from avledger.core.udevrule import rule_text
+    from avledger.errors import ConfigError
+
+    text = rule_text(profiles.load_all(load_config()))
+    if check is not None:
+        current = check.read_text(encoding="utf-8") if check.exists() else ""
+        if current != text:
+            raise ConfigError([f"{check} does not match the device profiles; regenerate it "
+                               "with 'avledger profile udev-rule --out'"])
+        console.print(f"{check} matches the device profiles")
+        return
+    if out is not None:
+        out.write_text(text, encoding="utf-8")
+        console.print(f"wrote {out}")
+        return
+    typer.echo(text, nl=False)

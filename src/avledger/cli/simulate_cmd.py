@@ -1,0 +1,76 @@
+"""``avledger simulate recorder DIR``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+
+from avledger.cli.common import JsonOpt, console, emit, load_config, new_app, table
+from avledger.config import profiles
+from avledger.core.simulate import parse_size, simulate
+
+app = new_app("Simulated recorders for demos and tests.")
+
+
+def _size(text: str) -> int:
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+
+
+@app.command("recorder")
+def recorder(
+    directory: Annotated[Path, typer.Argument(help="Empty folder to lay the volume out in.")],
+    profile: Annotated[str, typer.Option("--profile", "-p", help="Device profile to imitate.")
+                       ] = "generic",
+    clips: Annotated[int, typer.Option("--clips", "-n", min=0, help="Number of clips.")] = 3,
+    size: Annotated[str, typer.Option("--size", help="Size of each clip (e.g. 512k, 64MiB).")
+                    ] = "1MiB",
+    seconds: Annotated[float, typer.Option("--seconds", min=0.1,
+                                           help="Duration of each clip.")] = 60.0,
+    drift: Annotated[float, typer.Option(
+        "--drift", help="Recorder clock minus true time, in seconds (95 = 95 s fast).")] = 0.0,
+    serial: Annotated[str, typer.Option("--serial", help="Serial number.")] = "SIM0001",
+    badge: Annotated[str | None, typer.Option(
+        "--badge", help="Badge number in the device-info file.")] = "0001",
+    start: Annotated[datetime | None, typer.Option(
+        "--start", help="True start of the first clip (site time); default: about an hour "
+                        "before now.")] = None,
+    gap: Annotated[float, typer.Option("--gap", min=0, help="Seconds between clips.")] = 120.0,
+    bad_names: Annotated[int, typer.Option(
+        "--bad-names", min=0, help="Extra clips whose names the profile cannot parse.")] = 0,
+    garbage_clock: Annotated[bool, typer.Option(
+        "--garbage-clock", help="Write an unreadable clock file.")] = False,
+    image: Annotated[Path | None, typer.Option(
+        "--image", help="Also write a FAT image of the volume (mkfs.vfat + mcopy).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Lay out a recorder volume: clips with valid MP4/MOV headers and durations, named by
+    the recorder's (drifting) clock, a device-info file, and a clock file.
+
+    Examples:
+
+      avledger simulate recorder /tmp/bwr --clips 5 --size 8MiB --drift 95
+
+      avledger simulate recorder /tmp/bwr --image /tmp/bwr.img
+
+      avledger simulate recorder /tmp/fc --profile fieldcam-json --clips 2
+    """
+    config = load_config()
+    prof = profiles.get(config, profile)
+    first = start.replace(tzinfo=ZoneInfo(config.timezone)) if start and not start.tzinfo \
+        else start
+    report = simulate(directory, prof, clips=clips, size=_size(size), seconds=seconds,
+                      drift=drift, serial=serial, badge=badge, first_start=first, gap=gap,
+                      bad_names=bad_names, garbage_clock=garbage_clock, image=image)
+    data = report.as_dict()
+    emit(data, as_json, lambda: console.print(table(
+        f"simulated {prof.name} recorder {serial} in {directory}"
+        + (f" (image {image})" if image else ""),
+        ["clip", "size", "seconds", "recorder clock says"],
+        [(c["path"], f"{c['size']:,}", c["seconds"], c["device_start"]) for c in data["clips"]])))

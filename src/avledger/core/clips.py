@@ -1,0 +1,116 @@
+"""Looking up ingested clips, and explaining late ones.
+
+A late clip (handed in after its 24-hour deadline) keeps the fact that it was late; someone
+records why with ``explain``, which is a ledger event like every other change.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from avledger.core.app import Avledger
+from avledger.core.clock import iso
+from avledger.errors import NotFoundError, RefusedError
+from avledger.store import ledger as ledger_store
+
+CLIP_COLUMNS = (
+    "c.id, c.device_id, d.serial, c.digest, c.size, c.source_path, c.source_mtime,"
+    " c.device_start, c.device_end, c.duration_seconds, c.duration_source, c.drift_seconds,"
+    " c.corrected_start, c.corrected_end, c.ingested_at, c.deadline, c.on_time, c.late_reason,"
+    " c.checkout_id, c.badge, c.attribution, c.flags, c.dock_id, c.status,"
+    " c.clock_measurement_id"
+)
+
+
+@dataclass(frozen=True)
+class ClipFilter:
+    device: str | None = None  # serial or device id
+    badge: str | None = None
+    since: datetime | None = None  # corrected start >= since
+    until: datetime | None = None  # corrected start < until
+    late: bool = False
+    unattributed: bool = False
+    dock: int | None = None
+    limit: int | None = None
+
+
+def _row(r: Any) -> dict[str, Any]:
+    d = dict(r)
+    d["flags"] = json.loads(d["flags"] or "[]")
+    d["on_time"] = None if d["on_time"] is None else bool(d["on_time"])
+    return d
+
+
+def list_clips(app: Avledger, f: ClipFilter) -> list[dict[str, Any]]:
+    clauses: list[str] = ["c.status != 'purged'"]
+    params: list[Any] = []
+    if f.device:
+        clauses.append("(d.serial = ? OR CAST(d.id AS TEXT) = ?)")
+        params += [f.device, f.device]
+    if f.badge:
+        clauses.append("c.badge = ?")
+        params.append(f.badge)
+    if f.since:
+        clauses.append("c.corrected_start >= ?")
+        params.append(iso(f.since))
+    if f.until:
+        clauses.append("c.corrected_start < ?")
+        params.append(iso(f.until))
+    if f.late:
+        clauses.append("c.on_time = 0")
+    if f.unattributed:
+        clauses.append("c.attribution IN ('unattributed', 'between-checkouts')")
+    if f.dock is not None:
+        clauses.append("c.dock_id = ?")
+        params.append(f.dock)
+    sql = (f"SELECT {CLIP_COLUMNS} FROM clips c JOIN devices d ON d.id = c.device_id"
+           f" WHERE {' AND '.join(clauses)}"
+           " ORDER BY c.corrected_start IS NULL, c.corrected_start, c.id")
+    if f.limit:
+        sql += f" LIMIT {int(f.limit)}"
+    return [_row(r) for r in app.catalog.conn.execute(sql, params)]
+
+
+def get_clip(app: Avledger, clip_id: int) -> dict[str, Any]:
+    row = app.catalog.conn.execute(
+        f"SELECT {CLIP_COLUMNS} FROM clips c JOIN devices d ON d.id = c.device_id"
+        " WHERE c.id = ?", (clip_id,)).fetchone()
+    if row is None:
+        raise NotFoundError(f"no clip {clip_id}", hint="see 'avledger clips list'")
+    return _row(row)
+
+
+def show_clip(app: Avledger, clip_id: int) -> dict[str, Any]:
+    """The clip, the clock measurement that corrected its times, and its ledger events."""
+    clip = get_clip(app, clip_id)
+    conn = app.catalog.conn
+    measurement = None
+    if clip.get("clock_measurement_id"):
+        m = conn.execute("SELECT * FROM clock_measurements WHERE id = ?",
+                         (clip["clock_measurement_id"],)).fetchone()
+        measurement = dict(m) if m else None
+    events = [e.as_dict() for e in ledger_store.iter_events(
+        conn, where="subject = ?", params=(f"clip:{clip_id}",))]
+    return clip | {"clock_measurement": measurement, "events": events}
+
+
+def explain(app: Avledger, clip_id: int, reason: str) -> dict[str, Any]:
+    """Record why a late clip was late (who said it and when are in the ledger event)."""
+    app.actor.require(action="explain a late clip")
+    reason = reason.strip()
+    if not reason:
+        raise RefusedError("the reason must not be empty")
+    with app.transaction() as conn:
+        row = conn.execute("SELECT on_time, late_reason FROM clips WHERE id = ?",
+                           (clip_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no clip {clip_id}", hint="see 'avledger clips list --late'")
+        if row["on_time"] != 0:
+            raise RefusedError(f"clip {clip_id} was not late; there is nothing to explain")
+        conn.execute("UPDATE clips SET late_reason = ? WHERE id = ?", (reason, clip_id))
+        event = app.record(conn, "clip.late_explained", f"clip:{clip_id}",
+                           {"reason": reason, "previous": row["late_reason"]})
+    return {"clip": clip_id, "reason": reason, "event": event.seq}

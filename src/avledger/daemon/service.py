@@ -1,0 +1,152 @@
+"""The dock daemon's main loop: udev events and drop folders in, dock jobs out.
+
+Plumbing only: which profile matches a device and what a docking does are decided in
+``core`` and handed in as ``matcher`` and ``runner``.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from avledger.daemon.dropfolder import DropFolderWatcher
+from avledger.daemon.notify import Notifier
+from avledger.daemon.scheduler import Job, Runner, Scheduler
+from avledger.daemon.udev import BlockEvent, UdevWatcher, existing_devices
+
+log = logging.getLogger("avledger.daemon")
+
+Matcher = Callable[[dict[str, str]], str | None]  # udev properties -> profile name
+
+
+@dataclass
+class DaemonSettings:
+    concurrency: int = 4
+    drop_folders: tuple[Path, ...] = ()
+    drop_profile: str = "generic"
+    settle_seconds: float = 5.0
+    stop_grace_seconds: float = 30.0
+
+
+class Daemon:
+    def __init__(self, settings: DaemonSettings, matcher: Matcher, runner: Runner,
+                 reload: Callable[[], tuple[DaemonSettings, Matcher]] | None = None,
+                 notifier: Notifier | None = None) -> None:
+        self.settings = settings
+        self.matcher = matcher
+        self.reload_fn = reload
+        self.notifier = notifier or Notifier()
+        self.events: queue.Queue[BlockEvent] = queue.Queue()
+        self.scheduler = Scheduler(settings.concurrency, runner, on_done=self._done)
+        self.stopping = threading.Event()
+        self.reload_requested = threading.Event()
+        self.watcher: UdevWatcher | None = None
+        self.drops: DropFolderWatcher | None = None
+        self.completed = 0
+
+    # -- events -------------------------------------------------------------------------
+    def handle(self, ev: BlockEvent) -> None:
+        if ev.gone:
+            job = self.scheduler.gone(ev.devnode)
+            if job is not None:
+                log.warning("%s removed while %s; abandoning safely", ev.devnode, job.state)
+            return
+        if not ev.has_filesystem:
+            return
+        profile = self.matcher(ev.properties)
+        if profile is None:
+            log.debug("%s (%s) matches no profile; ignored", ev.devnode,
+                      ev.properties.get("ID_FS_LABEL", "?"))
+            return
+        job = Job(ev.devnode, "device", profile, ev.fs_uuid, dict(ev.properties))
+        if self.scheduler.offer(job):
+            log.info("%s docked (%s, label %s): ingest queued", ev.devnode, profile,
+                     ev.properties.get("ID_FS_LABEL", "?"))
+
+    def _drop_ready(self, batch: Path, sig: str) -> None:
+        job = Job(str(batch), "folder", self.settings.drop_profile, sig, path=batch)
+        if self.scheduler.offer(job):
+            log.info("drop folder batch %s complete: ingest queued", batch)
+
+    def _done(self, job: Job) -> None:
+        self.completed += 1
+        summary = {k: v for k, v in job.result.items() if k in
+                   ("new", "skipped", "failed", "late", "error", "serial")}
+        log.info("%s %s: %s", job.key, job.state, summary)
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def _signals(self) -> None:
+        signal.signal(signal.SIGTERM, lambda *_: self.stopping.set())
+        signal.signal(signal.SIGINT, lambda *_: self.stopping.set())
+        signal.signal(signal.SIGHUP, lambda *_: self.reload_requested.set())
+
+    def _reload(self) -> None:
+        self.reload_requested.clear()
+        if self.reload_fn is None:
+            return
+        self.notifier.reloading()
+        try:
+            self.settings, self.matcher = self.reload_fn()
+            log.info("configuration and profiles reloaded")
+        except Exception as exc:  # keep running on the old config
+            log.error("reload failed, keeping the previous configuration: %s", exc)
+        self.notifier.ready(self.status_text())
+
+    def status_text(self) -> str:
+        active = self.scheduler.active()
+        running = sum(1 for j in active if j.state == "running")
+        return f"{running} ingesting, {len(active) - running} queued, {self.completed} done"
+
+    def start(self) -> None:
+        self.watcher = UdevWatcher(self.events)
+        self.watcher.start()  # listen first, then scan, so nothing falls between
+        for ev in existing_devices():
+            self.handle(ev)
+        if self.settings.drop_folders:
+            self.drops = DropFolderWatcher(list(self.settings.drop_folders), self._drop_ready,
+                                           self.settings.settle_seconds)
+            self.drops.start()
+
+    def run(self, *, install_signals: bool = True, until: Callable[[], bool] | None = None) -> int:
+        if install_signals:
+            self._signals()
+        self.start()
+        self.notifier.ready(self.status_text())
+        log.info("dock daemon ready (concurrency %d, drop folders: %s)",
+                 self.settings.concurrency,
+                 ", ".join(map(str, self.settings.drop_folders)) or "none")
+        last_tick = 0.0
+        while not self.stopping.is_set() and not (until and until()):
+            try:
+                self.handle(self.events.get(timeout=0.2))
+            except queue.Empty:
+                pass
+            if self.reload_requested.is_set():
+                self._reload()
+            now = time.monotonic()
+            if now - last_tick >= 1.0:
+                last_tick = now
+                self.notifier.status(self.status_text())
+                self.notifier.watchdog()
+        self.shutdown()
+        return 0
+
+    def shutdown(self) -> None:
+        self.notifier.stopping()
+        log.info("stopping: %s", self.status_text())
+        if self.watcher:
+            self.watcher.stop()
+        if self.drops:
+            self.drops.stop()
+        self.scheduler.shutdown(cancel=True, wait=True)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"active": [{"key": j.key, "state": j.state, "profile": j.profile}
+                           for j in self.scheduler.active()], "completed": self.completed}

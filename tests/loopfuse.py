@@ -1,0 +1,80 @@
+"""Root-only test helpers: loop devices, fusefat and tmpfs mounts, always cleaned up."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def _wait(cond, seconds: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(0.02)
+    return bool(cond())
+
+
+def unmount(target: Path) -> None:
+    if os.path.ismount(target):
+        subprocess.run(["fusermount", "-u", str(target)], capture_output=True)
+    if os.path.ismount(target):
+        subprocess.run(["umount", "-l", str(target)], capture_output=True)
+
+
+@contextmanager
+def loop_device(image: Path, read_only: bool = True) -> Iterator[str]:
+    argv = ["losetup", "-f", "--show", *(["-r"] if read_only else []), str(image)]
+    dev = subprocess.run(argv, check=True, capture_output=True, text=True).stdout.strip()
+    try:
+        yield dev
+    finally:
+        for _ in range(20):
+            if subprocess.run(["losetup", "-d", dev], capture_output=True).returncode == 0:
+                break
+            time.sleep(0.1)
+
+
+@contextmanager
+def _fuse_process(argv: list[str], target: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A FUSE server in the foreground; the process is ours to kill (a pulled recorder)."""
+    target.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.Popen(argv, cwd=Path(__file__).resolve().parent.parent,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert _wait(lambda: os.path.ismount(target)), f"{argv[0]} did not mount"
+        yield proc
+    finally:
+        unmount(target)
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+
+
+def fusefat(dev: str, target: Path) -> contextlib.AbstractContextManager[subprocess.Popen[bytes]]:
+    """fusefat, read-only, in the foreground."""
+    return _fuse_process(["fusefat", "-f", "-o", "ro", dev, str(target)], target)
+
+
+def faultfs(source: Path, target: Path, failing: str,
+            after: int) -> contextlib.AbstractContextManager[subprocess.Popen[bytes]]:
+    """The EIO-injecting passthrough of tests/faultfs.py, read-only."""
+    return _fuse_process([sys.executable, "-m", "tests.faultfs", str(source), str(target),
+                          "--fail", failing, "--after", str(after)], target)
+
+
+@contextmanager
+def tmpfs(target: Path, size: str) -> Iterator[Path]:
+    target.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(target)],
+                   check=True, capture_output=True)
+    try:
+        yield target
+    finally:
+        subprocess.run(["umount", "-l", str(target)], capture_output=True)

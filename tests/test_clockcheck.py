@@ -1,0 +1,91 @@
+"""Clock checks: parsing, classification, interpolation, host state, garbage input."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from avledger.core import clockcheck
+from avledger.core.app import Avledger
+from avledger.core.clockcheck import Anchor, classify, drift_at
+from tests.recorder_tools import make_recorder, profile
+
+T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+
+
+def test_classify() -> None:
+    now = datetime(2026, 11, 27, tzinfo=UTC)
+    assert classify(now, 2.9, tolerance=3, reset_before_year=2016) == "ok"
+    assert classify(now, -3.5, tolerance=3, reset_before_year=2016) == "drifted"
+    assert classify(datetime(2000, 1, 1, tzinfo=UTC), -8e8, tolerance=3,
+                    reset_before_year=2016) == "reset"
+    assert classify(None, None, tolerance=3, reset_before_year=2016) == "unknown"
+
+
+def test_drift_interpolates_between_sync_and_measurement() -> None:
+    since = Anchor(T0, 0.0)
+    now = Anchor(T0 + timedelta(days=10), 100.0)
+    halfway = T0 + timedelta(days=5)
+    assert abs(drift_at(halfway + timedelta(seconds=50), now, since) - 50.0) < 0.01
+    assert drift_at(T0 - timedelta(days=1), now, since) == 0.0  # before the sync: clamp
+    assert drift_at(halfway, now, None) == 100.0  # never synced: constant
+
+
+def test_parse_clock_text_in_device_zone() -> None:
+    got = clockcheck.parse_clock_text("\ufeff\n2026-11-27 16:00:00\r\n", "%Y-%m-%d %H:%M:%S",
+                                      "Asia/Shanghai")
+    assert got == datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
+
+
+def test_measure_records_row_and_event(app: Avledger, tmp_path: Path) -> None:
+    rec = tmp_path / "rec"
+    make_recorder(rec, clips=0, drift=95)
+    with app.transaction() as conn:
+        dev = conn.execute("INSERT INTO devices (serial, first_seen_at) VALUES ('X', ?)",
+                           (T0.isoformat(),)).lastrowid
+    m = clockcheck.measure(app, int(dev or 0), rec, profile(), source="desk")
+    assert m.status == "drifted" and m.drift_seconds is not None
+    assert 92 <= m.drift_seconds <= 95.5
+    row = app.catalog.conn.execute("SELECT * FROM clock_measurements WHERE id = ?",
+                                   (m.id,)).fetchone()
+    assert row["source"] == "desk" and row["kind"] == "check"
+    assert row["host_sync"]  # how the host state was read is always said
+    ev = app.catalog.conn.execute("SELECT payload FROM ledger WHERE type = 'clock.measured'"
+                                  ).fetchone()
+    assert '"status":"drifted"' in ev[0]
+
+
+def test_garbage_clock_file_is_unknown_not_a_crash(app: Avledger, tmp_path: Path) -> None:
+    rec = tmp_path / "rec"
+    make_recorder(rec, clips=0, garbage_clock=True)
+    m = clockcheck.take(app, 1, rec, profile())
+    assert m.status == "unknown" and m.drift_seconds is None
+    assert "does not parse" in m.detail
+    (rec / "CLOCK.TXT").unlink()
+    m = clockcheck.take(app, 1, rec, profile())
+    assert m.status == "unknown" and "unreadable" in m.detail
+
+
+def test_host_sync_state_says_how() -> None:
+    state = clockcheck.host_sync_state()
+    assert state.synced in (True, False, None)
+    assert state.how
+
+
+def test_clock_read_by_command(app: Avledger, tmp_path: Path) -> None:
+    from avledger.config.profiles import parse_profile
+    from tests.test_profiles import GOOD
+
+    live = ["sh", "-c", "TZ=Asia/Urumqi date -d '+95 seconds' '+%Y-%m-%d %H:%M:%S'; "
+                        "test -d '{root}'"]
+    prof = parse_profile(GOOD | {"clips": GOOD["clips"] | {"timezone": "Asia/Urumqi"},
+                                 "clock": {"read": {"method": "command", "command": live,
+                                                    "format": "%Y-%m-%d %H:%M:%S"}}},
+                         tmp_path / "cmd.yaml")
+    m = clockcheck.take(app, 1, tmp_path, prof)
+    assert m.status == "drifted" and m.drift_seconds is not None
+    assert 94 - 0.1 <= m.drift_seconds <= 95.1  # whole seconds, read at once
+    failing = parse_profile(GOOD | {"clock": {"read": {"method": "command", "command": ["false"],
+                                                       "format": "%Y"}}}, tmp_path / "f.yaml")
+    m = clockcheck.take(app, 1, tmp_path, failing)
+    assert m.status == "unknown" and "exited 1" in m.detail

@@ -1,0 +1,171 @@
+"""End to end with real parts: systemd-udevd, loop-attached FAT images, FUSE, the daemon.
+
+The installed ``avledger daemon`` runs as a separate process; recorders are simulator-made
+FAT images attached with ``losetup``; the daemon must notice the real udev event, mount
+read-only (fusefat), ingest, and unmount.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import blake3
+import pytest
+
+from tests.conftest import AVLEDGER_BIN, require_root_tools, run_cli
+from tests.recorder_tools import make_recorder
+from tests.udevtools import attach, detach, ensure_udevd
+
+TOOLS = ("losetup", "mkfs.vfat", "mcopy", "fusefat", "udevadm")
+
+
+def _sha(path: Path) -> str:
+    return blake3.blake3(path.read_bytes()).hexdigest()
+
+
+def _rows(catalog: Path, sql: str, *args: Any) -> list[dict[str, Any]]:
+    conn = sqlite3.connect(catalog, timeout=30)
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in conn.execute(sql, args)]
+    finally:
+        conn.close()
+
+
+def _wait(cond, timeout: float = 120.0, what: str = "condition") -> None:  # type: ignore[no-untyped-def]
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def daemon(home: Path, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    require_root_tools(*TOOLS)
+    ensure_udevd()
+    log = open(tmp_path / "daemon.log", "wb")  # noqa: SIM115
+    proc = subprocess.Popen([AVLEDGER_BIN, "daemon", "--concurrency", "4"], stdout=log,
+                            stderr=subprocess.STDOUT, env=dict(os.environ))
+    _wait(lambda: b"dock daemon ready" in (tmp_path / "daemon.log").read_bytes(), 30,
+          "the daemon to start")
+    yield proc
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    log.close()
+
+
+def _recorder(tmp_path: Path, serial: str, clips: int, size: int) -> tuple[Path, Path, dict[str, str]]:
+    root = tmp_path / serial
+    image = tmp_path / f"{serial}.img"
+    make_recorder(root, clips=clips, size=size, serial=serial, badge="0001", image=image)
+    digests = {str(p.relative_to(root)): _sha(p) for p in root.rglob("*.MP4")}
+    return root, image, digests
+
+
+def _docks(home: Path, serial: str) -> list[dict[str, Any]]:
+    return _rows(home / "data" / "catalog.db",
+                 "SELECT d.* FROM docks d JOIN devices v ON v.id = d.device_id"
+                 " WHERE v.serial = ? ORDER BY d.id", serial)
+
+
+def _clips(home: Path, serial: str) -> dict[str, str]:
+    rows = _rows(home / "data" / "catalog.db",
+                 "SELECT c.source_path, c.digest FROM clips c JOIN devices v"
+                 " ON v.id = c.device_id WHERE v.serial = ?", serial)
+    return {r["source_path"]: r["digest"] for r in rows}
+
+
+def _mounted_under(path: Path) -> list[str]:
+    with open("/proc/mounts") as fh:
+        return [ln for ln in fh if str(path) in ln]
+
+
+def test_docked_image_is_detected_ingested_and_unmounted(daemon, home: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _root, image, digests = _recorder(tmp_path, "E2E001", clips=4, size=2 << 20)
+    before = _sha(image)
+    dev = attach(image)
+    try:
+        _wait(lambda: any(d["state"] == "done" for d in _docks(home, "E2E001")),
+              what="the dock to finish")
+        assert _clips(home, "E2E001") == digests  # every clip, with the right hash
+        assert not _mounted_under(home), "the recorder was left mounted"
+    finally:
+        detach(dev)
+    assert _sha(image) == before, "the recorder image changed"
+    events = json.loads(run_cli("ledger", "show", "--limit", "100", "--json").stdout)
+    story = [e["type"] for e in reversed(events) if e["actor"] == "system"]
+    assert story[:3] == ["device.discovered", "clock.measured", "dock.started"]
+    assert story.count("clip.ingested") == 4 and story[-1] == "dock.finished"
+    assert run_cli("ledger", "verify").returncode == 0
+    assert run_cli("store", "verify").returncode == 0
+    status = json.loads(run_cli("dock", "status", "--json").stdout)
+    assert status["docked"] == [] and status["recent"][0]["serial"] == "E2E001"
+
+
+def test_four_recorders_at_once(daemon, home: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    recorders = [_recorder(tmp_path, f"BAY{i}", clips=3, size=12 << 20) for i in range(4)]
+    devs = [attach(image) for _root, image, _d in recorders]
+    try:
+        _wait(lambda: all(any(d["state"] == "done" for d in _docks(home, f"BAY{i}"))
+                          for i in range(4)), 300, "four docks to finish")
+        for i, (_root, _image, digests) in enumerate(recorders):
+            assert _clips(home, f"BAY{i}") == digests
+        docks = [_docks(home, f"BAY{i}")[-1] for i in range(4)]
+        # Concurrent: every docking started before any of them finished.
+        assert max(d["started_at"] for d in docks) < min(d["finished_at"] for d in docks)
+    finally:
+        for dev in devs:
+            detach(dev)
+    assert run_cli("store", "verify").returncode == 0
+
+
+def _fusefat_pids(dev: str) -> list[int]:
+    out = subprocess.run(["pgrep", "-f", f"fusefat .*{dev} "], capture_output=True, text=True)
+    return [int(p) for p in out.stdout.split()]
+
+
+def test_detached_mid_ingest_leaves_no_partial_and_completes_later(daemon, home: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _root, image, digests = _recorder(tmp_path, "YANK01", clips=6, size=24 << 20)
+    dev = attach(image)
+    _wait(lambda: any(d["state"] == "ingesting" and d["bytes_done"] > 0
+                      for d in _docks(home, "YANK01")), what="the copy to start")
+    # Pull the recorder: the loop device goes away and its FUSE helper with it.
+    detach(dev)
+    for pid in _fusefat_pids(dev):
+        os.kill(pid, signal.SIGKILL)
+    _wait(lambda: _docks(home, "YANK01")[-1]["state"] in ("removed", "failed", "cancelled"),
+          what="the dock to notice the removal")
+    partial = _clips(home, "YANK01")
+    assert len(partial) < len(digests)
+    assert all(digests[k] == v for k, v in partial.items())
+    assert run_cli("store", "verify").returncode == 0  # no partial or corrupt object
+    assert not list((home / "data" / "store" / "tmp").iterdir())
+    # Dock it again: the rest is ingested, nothing twice.
+    dev = attach(image)
+    try:
+        _wait(lambda: _docks(home, "YANK01")[-1]["state"] == "done"
+              and len(_docks(home, "YANK01")) >= 2, what="the second docking")
+        assert _clips(home, "YANK01") == digests
+    finally:
+        detach(dev)
+    assert run_cli("ledger", "verify").returncode == 0
+    assert run_cli("store", "verify").returncode == 0
+
+
+def test_sigterm_stops_cleanly(daemon) -> None:  # type: ignore[no-untyped-def]
+    daemon.send_signal(signal.SIGTERM)
+    assert daemon.wait(timeout=60) == 0
