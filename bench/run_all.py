@@ -4,8 +4,11 @@
     .venv/bin/python bench/run_all.py            # full sizes (make bench)
     .venv/bin/python bench/run_all.py --quick    # small sizes, to prove the scripts work
 
-Each script is run with ``--json`` (and ``--quick``); its last stdout line is the JSON result
-(see benchlib.py). A script that fails is listed with its error; the exit status is 1 then.
+A script that offers ``--json`` (see benchlib.py) is run with it, and with ``--quick`` when
+asked and offered; its last stdout line is the JSON result that fills the table. A script
+without ``--json`` is run as it is and its own report is shown (with ``--quick``, it is
+skipped unless it offers ``--quick``). A script that fails is listed with its error; the exit
+status is 1 then.
 """
 
 from __future__ import annotations
@@ -19,20 +22,34 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
+def options(script: Path) -> str:
+    """The script's --help text (to see which of --json/--quick it offers)."""
+    proc = subprocess.run([sys.executable, str(script), "--help"], capture_output=True,
+                          text=True)
+    return proc.stdout if proc.returncode == 0 else ""
+
+
 def run_one(script: Path, quick: bool) -> tuple[list[dict[str, object]], str | None]:
-    cmd = [sys.executable, str(script), "--json"] + (["--quick"] if quick else [])
+    offered = options(script)
+    as_json = "--json" in offered
+    if quick and "--quick" not in offered:
+        return [], "skipped: no --quick option (run without --quick)"
+    cmd = [sys.executable, str(script)] + (["--json"] if as_json else []) + \
+        (["--quick"] if quick else [])
     proc = subprocess.run(cmd, capture_output=True, text=True)
     sys.stderr.write(proc.stderr)
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        return [], f"exit {proc.returncode}: {last}"
+        return [], f"failed, exit {proc.returncode}: {last}"
     lines = proc.stdout.strip().splitlines()
-    for line in lines[:-1]:
+    for line in lines[:-1] if as_json else lines:
         print(f"  {line}")
+    if not as_json:
+        return [], "no --json: see its report above"
     try:
         return list(json.loads(lines[-1])["results"]), None
     except (IndexError, ValueError, KeyError, TypeError):
-        return [], "did not print a JSON result line"
+        return [], "failed: did not print a JSON result line"
 
 
 def main() -> int:
@@ -48,10 +65,10 @@ def main() -> int:
     for script in scripts:
         name = script.name.removesuffix("_bench.py")
         print(f"== {name}", flush=True)
-        results, error = run_one(script, args.quick)
-        if error:
-            failed = True
-            rows.append((name, "ERROR", "", "", "", error))
+        results, remark = run_one(script, args.quick)
+        if remark:
+            failed = failed or remark.startswith("failed")
+            rows.append((name, remark, "", "", "", ""))
         for r in results:
             rows.append((name, f"{r['metric']} vs {r['reference']}",
                          f"{r['ours']:.0f} {r['unit']}", f"{r['theirs']:.0f} {r['unit']}",

@@ -95,7 +95,8 @@ def test_problems_in_several_files_are_all_reported(home: Path, cli, tmp_path: P
      "personnel[1].badge: duplicate '1' (also at [0])"),
     ("personnel:\n  - {badge: '1', name: A, roles: [clerk], os_user: zhang}\n"
      "  - {badge: '2', name: B, roles: [clerk], os_user: zhang}\n",
-     "personnel[1].os_user: duplicate 'zhang' (also at [0])"),
+     "personnel[1].os_user: 'zhang' is already used at personnel[0] (one login acts as one "
+     "person)"),
     ("- just\n- a list\n", "(top level): must be a mapping"),
     ("site: 3\n", "site: must be a mapping"),
     ("clock:\n  reset_before_year: 1800\n", "clock.reset_before_year: must be a year"),

@@ -56,12 +56,12 @@ def _retry_works(store: LocalObjectStore, monkeypatch: pytest.MonkeyPatch) -> No
 
 
 @pytest.mark.parametrize(("call", "works", "err", "message"), [
-    ("write", 1, errno.ENOSPC, "disk is full while writing an object to the store"),
-    ("write", 0, errno.EIO, "I/O error while writing an object to the store"),
-    ("fsync", 0, errno.EIO, "I/O error while flushing an object to the store disk"),
-    ("fsync", 0, errno.ENOSPC, "disk is full while flushing an object"),
-    ("link", 0, errno.EIO, "I/O error while publishing an object in the store"),
-    ("link", 0, errno.ENOSPC, "disk is full while publishing an object in the store"),
+    ("write", 1, errno.ENOSPC, "store disk is full while writing an object"),
+    ("write", 0, errno.EIO, "store I/O error while writing an object"),
+    ("fsync", 0, errno.EIO, "store I/O error while flushing an object to disk"),
+    ("fsync", 0, errno.ENOSPC, "store disk is full while flushing an object"),
+    ("link", 0, errno.EIO, "store I/O error while publishing an object"),
+    ("link", 0, errno.ENOSPC, "store disk is full while publishing an object"),
 ])
 def test_write_path_fault(store: LocalObjectStore, monkeypatch: pytest.MonkeyPatch, call: str,
                           works: int, err: int, message: str) -> None:
@@ -78,7 +78,7 @@ def test_write_path_fault(store: LocalObjectStore, monkeypatch: pytest.MonkeyPat
 def test_temp_file_cannot_be_created(store: LocalObjectStore,
                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(os, "open", _fails_after(0, errno.ENOSPC, os.open))
-    with pytest.raises(StorageError, match="disk is full while creating a temporary file"):
+    with pytest.raises(StorageError, match="store disk is full while creating a temporary file"):
         store.put_bytes(DATA)
     monkeypatch.undo()
     _nothing_left(store)

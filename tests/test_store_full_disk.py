@@ -56,7 +56,7 @@ def test_object_larger_than_the_disk(small_disk: Path) -> None:
         store.put_stream(io.BytesIO(data), expected_size=len(data))
     line = info.value.one_line()
     assert "\n" not in line
-    assert line.startswith("disk is full while writing an object to the store")
+    assert line.startswith("store disk is full while writing an object")
     assert info.value.exit_code == 7
     assert store.temp_files() == [] and object_files(store.root) == []
     # The space was given back: a smaller object fits now.

@@ -70,13 +70,16 @@ class StorageError(AvledgerError):
     exit_code = ExitCode.STORAGE
 
     @classmethod
-    def from_os(cls, exc: OSError, what: str) -> StorageError:
-        """One wording for disk trouble everywhere: full disk, quota, other I/O errors."""
+    def from_os(cls, exc: OSError, what: str, *, where: str = "") -> StorageError:
+        """One wording for disk trouble everywhere: full disk, quota, other I/O errors.
+        ``where`` names the disk ("store" gives "store disk is full while ...")."""
+        prefix = f"{where} " if where else ""
         if exc.errno == errno.ENOSPC:
-            return cls(f"disk is full while {what}", hint="free space or move the store")
+            return cls(f"{prefix}disk is full while {what}",
+                       hint="free space or move the store")
         if exc.errno == errno.EDQUOT:
-            return cls(f"disk quota exceeded while {what}")
-        return cls(f"I/O error while {what}: {exc.strerror or exc}")
+            return cls(f"{prefix}disk quota exceeded while {what}")
+        return cls(f"{prefix}I/O error while {what}: {exc.strerror or exc}")
 
 
 class DeviceError(AvledgerError):

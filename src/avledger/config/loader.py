@@ -196,7 +196,7 @@ def load(explicit: Path | None = None, environ: dict[str, str] | None = None) ->
         raw = read_yaml(path)
         if raw is None:
             continue
-        file_problems = schema.validate(raw)
+        file_problems = schema.validate(raw) + schema.roster_problems(raw)
         if file_problems:
             problems += [f"{path}: {p}" for p in file_problems]
             continue
@@ -218,4 +218,4 @@ def load(explicit: Path | None = None, environ: dict[str, str] | None = None) ->
 def check_file(path: Path) -> list[str]:
     """Problems in one file on its own (for ``config check FILE``)."""
     raw = read_yaml(path)
-    return [] if raw is None else schema.validate(raw)
+    return [] if raw is None else schema.validate(raw) + schema.roster_problems(raw)

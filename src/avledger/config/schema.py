@@ -43,7 +43,7 @@ class ListOf:
     item: Section
     default: list[Any] = field(default_factory=list)
     example: list[dict[str, Any]] = field(default_factory=list)
-    unique: str | tuple[str, ...] = ()  # key(s) whose values must differ across items
+    unique: str | None = None  # a key that must be unique across items
 
 
 Node = Leaf | Section | ListOf
@@ -261,7 +261,7 @@ SCHEMA = Section(
         "personnel": ListOf(
             "The roster: who may act, and in which roles.",
             PERSON,
-            unique=("badge", "os_user"),
+            unique="badge",
             example=[
                 {
                     "badge": "0001",
@@ -383,7 +383,7 @@ def validate(data: Any, node: Node = SCHEMA, path: str = "") -> list[str]:
     if isinstance(node, ListOf):
         if not isinstance(data, list):
             return [f"{where}: must be a list"]
-        seen: dict[tuple[str, str], int] = {}
+        seen: dict[str, int] = {}
         for i, item in enumerate(data):
             sub = f"{path}[{i}]"
             problems += validate(item, node.item, sub)
@@ -394,17 +394,35 @@ def validate(data: Any, node: Node = SCHEMA, path: str = "") -> list[str]:
                     leaf.check(None) is not None
                 if required and name not in item:
                     problems.append(f"{sub}.{name}: is required")
-            for name in (node.unique,) if isinstance(node.unique, str) else node.unique:
-                if item.get(name) is None:
-                    continue
-                value = str(item[name])
-                if (name, value) in seen:
-                    problems.append(f"{sub}.{name}: duplicate {value!r} (also at "
-                                    f"[{seen[name, value]}])")
-                seen.setdefault((name, value), i)
+            if node.unique and item.get(node.unique) is not None:
+                key = str(item[node.unique])
+                if key in seen:
+                    problems.append(f"{sub}.{node.unique}: duplicate {key!r} (also at "
+                                    f"[{seen[key]}])")
+                seen.setdefault(key, i)
         return problems
     message = node.check(data)
     return [f"{where}: {message}"] if message else []
+
+
+def roster_problems(data: Any) -> list[str]:
+    """Checks across roster entries that the per-entry schema cannot make: one login acts
+    as one person (else the actor of an event would be ambiguous)."""
+    people = data.get("personnel") if isinstance(data, dict) else None
+    if not isinstance(people, list):
+        return []
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    for i, person in enumerate(people):
+        login = person.get("os_user") if isinstance(person, dict) else None
+        if not isinstance(login, str) or not login:
+            continue
+        if login in seen:
+            problems.append(f"personnel[{i}].os_user: {login!r} is already used at "
+                            f"personnel[{seen[login]}] (one login acts as one person)")
+        else:
+            seen[login] = i
+    return problems
 
 
 def sample_yaml() -> str:

@@ -89,7 +89,7 @@ class LocalObjectStore:
         try:
             fd = os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except OSError as exc:
-            raise StorageError.from_os(exc, "creating a temporary file in the store") from exc
+            raise StorageError.from_os(exc, "creating a temporary file", where="store") from exc
         hasher = blake3.blake3()
         try:
             written = _copy(source, fd, hasher, progress)
@@ -102,7 +102,8 @@ class LocalObjectStore:
             try:
                 os.fsync(fd)
             except OSError as exc:
-                raise StorageError.from_os(exc, "flushing an object to the store disk") from exc
+                raise StorageError.from_os(exc, "flushing an object to disk",
+                                           where="store") from exc
         except BaseException:
             os.close(fd)
             _unlink_quietly(tmp_path)
@@ -156,7 +157,7 @@ class LocalObjectStore:
             for d in reversed(new_dirs):
                 _fsync_dir(d.parent)
         except OSError as exc:
-            raise StorageError.from_os(exc, "publishing an object in the store") from exc
+            raise StorageError.from_os(exc, "publishing an object", where="store") from exc
         return True
 
     # -- reading ------------------------------------------------------------------------
@@ -227,7 +228,7 @@ class LocalObjectStore:
         except FileNotFoundError:
             return False
         except OSError as exc:
-            raise StorageError.from_os(exc, "deleting an object from the store") from exc
+            raise StorageError.from_os(exc, "deleting an object", where="store") from exc
         _fsync_dir(path.parent)
         return True
 
@@ -244,7 +245,8 @@ class LocalObjectStore:
             _fsync_dir(self.quarantine_dir)
             _fsync_dir(path.parent)
         except OSError as exc:
-            raise StorageError.from_os(exc, f"moving object {digest} to quarantine") from exc
+            raise StorageError.from_os(exc, f"moving object {digest} to quarantine",
+                                       where="store") from exc
         return str(target)
 
     def sweep_temp(self, older_than: float = STALE_TEMP_SECONDS) -> int:
@@ -318,7 +320,7 @@ def _copy(source: BinaryIO, fd: int, hasher: blake3.blake3, progress: Progress |
             while pos < n:
                 pos += os.write(fd, chunk[pos:])
         except OSError as exc:
-            raise StorageError.from_os(exc, "writing an object to the store") from exc
+            raise StorageError.from_os(exc, "writing an object", where="store") from exc
         start_writeback(fd, written, n)
         written += n
         if progress is not None:
