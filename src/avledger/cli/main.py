@@ -8,7 +8,17 @@ from typing import Annotated
 import typer
 
 from avledger import __version__
-from avledger.cli import config_cmd, dock_cmd, init_cmd, ledger_cmd, status_cmd, store_cmd
+from avledger.cli import (
+    case_cmd,
+    config_cmd,
+    dock_cmd,
+    hold_cmd,
+    init_cmd,
+    ledger_cmd,
+    retention_cmd,
+    status_cmd,
+    store_cmd,
+)
 from avledger.cli.common import STATE, AvledgerGroup
 
 app = typer.Typer(
@@ -55,6 +65,10 @@ app.add_typer(config_cmd.app, name="config")
 app.add_typer(store_cmd.app, name="store")
 app.add_typer(ledger_cmd.app, name="ledger")
 app.add_typer(dock_cmd.app, name="dock")
+app.add_typer(case_cmd.app, name="case")
+app.add_typer(hold_cmd.app, name="hold")
+app.add_typer(retention_cmd.app, name="retention")
+app.command("purge")(retention_cmd.purge)
 
 
 def run() -> None:
