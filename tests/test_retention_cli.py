@@ -70,7 +70,8 @@ def test_sweep_dry_run_apply_restore(cli, app: Avledger, home: Path) -> None:  #
     purged = sorted(p.clip_id for p in result.purged)
     assert purged == sorted(set(clips["old"]) - {clips["old"][1]})
     old0 = next(p for p in result.purged if p.clip_id == clips["old"][0])
-    assert not old0.content_deleted and old0.kept_because == f"shared with clip {clips['shared'][0]}"
+    assert not old0.content_deleted
+    assert old0.kept_because == f"shared with clip {clips['shared'][0]}"
     assert statuses(app)[clips["shared"][0]] == "stored"
     ok(cli("store", "verify"))
     ok(cli("ledger", "verify"))

@@ -72,7 +72,8 @@ def test_sweep_while_clips_arrive(app: Avledger, home: Path, tmp_path: Path) -> 
 
     batches = [json.loads(line) for line in out.read_text().splitlines()]
     during = [b for b in batches if sweep_start <= b["t"] <= sweep_end]
-    print(f"feeder batches: {len(batches)}, during the sweep: {len(during)}, sweep {sweep_end - sweep_start:.1f} s")
+    print(f"feeder batches: {len(batches)}, during the sweep: {len(during)}, "
+          f"sweep {sweep_end - sweep_start:.1f} s")
     assert len(during) >= 3, "the feeder must have catalogued clips while the sweep ran"
     fed = [i for b in batches for i in b["ids"]]
     conn = app.catalog.conn
