@@ -9,6 +9,7 @@ import typer
 
 from avledger import __version__
 from avledger.cli import (
+    archive_cmd,
     case_cmd,
     config_cmd,
     dock_cmd,
@@ -69,6 +70,7 @@ app.add_typer(case_cmd.app, name="case")
 app.add_typer(hold_cmd.app, name="hold")
 app.add_typer(retention_cmd.app, name="retention")
 app.command("purge")(retention_cmd.purge)
+app.add_typer(archive_cmd.app, name="archive")
 
 
 def run() -> None:

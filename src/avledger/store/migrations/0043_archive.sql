@@ -13,8 +13,9 @@ CREATE TABLE archive_sets (
     discs           INTEGER NOT NULL,       -- discs per copy
     clips           INTEGER NOT NULL,
     bytes           INTEGER NOT NULL,
-    manifest_sha256 TEXT NOT NULL,
+    manifest_sha256 TEXT,
     out_dir         TEXT NOT NULL,
+    status          TEXT NOT NULL DEFAULT 'building' CHECK (status IN ('building', 'complete')),
     created_at      TEXT NOT NULL,
     created_by      TEXT NOT NULL
 );
