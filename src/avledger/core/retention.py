@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from operator import attrgetter
 from typing import Any
 
 from avledger.config.loader import Config
@@ -33,25 +34,40 @@ from avledger.core.retention_facts import (
     count_unknown_time,
     expiry_candidates,
 )
-from avledger.core.retention_policy import RetentionPolicy, Verdict, judge
+from avledger.core.retention_policy import (
+    CLASSIFIED_ATTRIBUTIONS,
+    RetentionPolicy,
+    Verdict,
+    judge,
+)
 from avledger.errors import RefusedError
 
 BATCH = 200
 SWEEP_ROLES = ("records_manager",)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class PlanItem:
     clip_id: int
     size: int
     recorded_at: str | None
-    expires_at: str | None
+    expires: str | None  # None with basis 'default': recorded + default_days, worked out late
     basis: str
     pending_since: str | None = None
     purge_due: str | None = None
+    default_days: int = 0
+
+    @property
+    def expires_at(self) -> str | None:
+        if self.expires is None and self.basis == "default" and self.recorded_at:
+            return iso(parse_iso(self.recorded_at) + timedelta(days=self.default_days))
+        return self.expires
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if v is not None}
+        out = {"clip_id": self.clip_id, "size": self.size, "recorded_at": self.recorded_at,
+               "expires_at": self.expires_at, "basis": self.basis,
+               "pending_since": self.pending_since, "purge_due": self.purge_due}
+        return {k: v for k, v in out.items() if v is not None}
 
 
 @dataclass
@@ -81,10 +97,11 @@ class SweepPlan:
                 "waiting": [i.as_dict() for i in self.waiting]}
 
 
-def _item(row: ClipRow, verdict: Verdict, **extra: str | None) -> PlanItem:
+def _item(row: ClipRow, verdict: Verdict, pending_since: str | None = None,
+          purge_due: str | None = None) -> PlanItem:
     return PlanItem(row.facts.clip_id, row.size, row.recorded,
                     iso(verdict.expires_at) if verdict.expires_at else None, verdict.basis,
-                    **extra)
+                    pending_since, purge_due)
 
 
 def plan_sweep(app: Avledger, now: datetime, policy: RetentionPolicy | None = None) -> SweepPlan:
@@ -93,14 +110,29 @@ def plan_sweep(app: Avledger, now: datetime, policy: RetentionPolicy | None = No
     conn = app.catalog.conn
     plan = SweepPlan(iso(now))
     ctx = Context.read(conn)
+    special = ctx.special()
+    keep_unclassified = policy.keep_unclassified
+    classified = CLASSIFIED_ATTRIBUTIONS
+    to_judge: list[int] = []
+    pending = plan.to_pending
     unknown_candidates = 0
-    for row in expiry_candidates(conn, ctx, policy, now):
+    # Most clips are plain: no hold, case or restore. Such a clip, recorded before the cutoff,
+    # has expired (judge() would say 'default'), unless it is unclassified and kept as such.
+    for clip_id, start, attribution, size in expiry_candidates(conn, policy, now):
+        if clip_id in special or start is None:
+            to_judge.append(clip_id)
+            unknown_candidates += start is None
+        elif keep_unclassified and attribution not in classified:
+            plan.kept["unclassified"] += 1
+        else:
+            pending.append(PlanItem(clip_id, size, start, None, "default",
+                                    default_days=policy.default_days))
+    for row in clip_rows(conn, ctx, to_judge).values():
         verdict = judge(row.facts, policy)
         if verdict.expired(now):
-            plan.to_pending.append(_item(row, verdict))
+            pending.append(_item(row, verdict))
         else:
             plan.kept[verdict.keep_reason(now) or "?"] += 1
-        unknown_candidates += row.facts.recorded_at is None
     unknown = count_unknown_time(conn)
     if policy.unknown_time == "keep":
         plan.kept["unknown-time"] += unknown
@@ -108,23 +140,24 @@ def plan_sweep(app: Avledger, now: datetime, policy: RetentionPolicy | None = No
     if policy.unknown_time == "ingested":
         not_due += unknown - unknown_candidates
     plan.kept["not-due"] += not_due
-    pending = conn.execute("SELECT clip_id, since FROM retention_pending").fetchall()
-    rows = clip_rows(conn, ctx, [p[0] for p in pending])
-    for clip_id, since in pending:
-        waiting = rows.get(clip_id)
-        if waiting is None or waiting.status != "pending_purge":
+    waiting = conn.execute("SELECT clip_id, since FROM retention_pending").fetchall()
+    rows = clip_rows(conn, ctx, [p[0] for p in waiting])
+    for clip_id, since in waiting:
+        waiter = rows.get(clip_id)
+        if waiter is None or waiter.status != "pending_purge":
             continue
-        verdict = judge(waiting.facts, policy)
+        verdict = judge(waiter.facts, policy)
         due = parse_iso(since) + policy.pending
-        extra = {"pending_since": since, "purge_due": iso(due)}
+        item = _item(waiter, verdict, since, iso(due))
         if not verdict.expired(now):
-            plan.to_restore.append(_item(waiting, verdict, **extra))
+            plan.to_restore.append(item)
         elif due <= now:
-            plan.to_purge.append(_item(waiting, verdict, **extra))
+            plan.to_purge.append(item)
         else:
-            plan.waiting.append(_item(waiting, verdict, **extra))
+            plan.waiting.append(item)
+    by_id = attrgetter("clip_id")
     for items in (plan.to_pending, plan.to_purge, plan.to_restore, plan.waiting):
-        items.sort(key=lambda i: i.clip_id)
+        items.sort(key=by_id)
     return plan
 
 

@@ -1,17 +1,18 @@
 """Reading what the retention rules need from the catalog, in bulk and fast.
 
-Holds, case links and restores are few; they are read once into memory. Clips are read by
-range (``clips(status, corrected_start)`` index) so that a plan over a million clips only
-touches those old enough to have expired.
+Holds, case links and restores are few; they are read once into memory. Stored clips old
+enough to have expired are read straight from the ``clips_sweep`` index (status, recording
+time, attribution, size), so a plan over a million clips touches only those and never the
+table itself.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from avledger.core.clipref import chunks
 from avledger.core.clock import iso, parse_iso
@@ -19,6 +20,7 @@ from avledger.core.holds import held_clip_ids
 from avledger.core.retention_policy import CaseLink, ClipFacts, RetentionPolicy
 
 _COLUMNS = "id, corrected_start, ingested_at, attribution, size, status"
+Candidate = tuple[int, str | None, str, int]  # id, corrected start, attribution, size
 
 
 @dataclass
@@ -39,42 +41,48 @@ class Context:
 
     @classmethod
     def read(cls, conn: sqlite3.Connection) -> Context:
-        links: dict[int, list[CaseLink]] = defaultdict(list)
-        for clip_id, case_id, etype, status, closed_at in conn.execute(
-                "SELECT cc.clip_id, k.id, k.enforcement_type, k.status, k.closed_at"
-                " FROM clip_cases cc JOIN cases k ON k.id = cc.case_id"):
-            links[clip_id].append(CaseLink(case_id, etype, status,
-                                           parse_iso(closed_at) if closed_at else None))
+        case = {r[0]: CaseLink(r[0], r[1], r[2], parse_iso(r[3]) if r[3] else None)
+                for r in _tuples(conn, "SELECT id, enforcement_type, status, closed_at"
+                                       " FROM cases", ())}
+        links: dict[int, tuple[CaseLink, ...]] = {}
+        for clip_id, case_id in _tuples(conn, "SELECT clip_id, case_id FROM clip_cases", ()):
+            links[clip_id] = links.get(clip_id, ()) + (case[case_id],)
         kept = {r[0]: parse_iso(r[1])
-                for r in conn.execute("SELECT clip_id, until FROM retention_keep")}
-        return cls(held_clip_ids(conn), {k: tuple(v) for k, v in links.items()}, kept)
+                for r in _tuples(conn, "SELECT clip_id, until FROM retention_keep", ())}
+        return cls(held_clip_ids(conn), links, kept)
 
-    def row(self, raw: tuple[int, str | None, str, str, int, str]) -> ClipRow:
+    def special(self) -> set[int]:
+        """Clips whose expiry is not simply 'recorded + default_days'."""
+        return self.held | self.cases.keys() | self.kept.keys()
+
+    def row(self, raw: tuple[int, str | None, str | None, str, int, str]) -> ClipRow:
         clip_id, start, ingested, attribution, size, status = raw
         facts = ClipFacts(
-            clip_id, parse_iso(start) if start else None, parse_iso(ingested), attribution,
+            clip_id, parse_iso(start) if start else None,
+            parse_iso(ingested) if ingested else None, attribution,
             held=clip_id in self.held, cases=self.cases.get(clip_id, ()),
             kept_until=self.kept.get(clip_id))
         return ClipRow(facts, size, status, start)
 
 
-def _tuples(conn: sqlite3.Connection, sql: str, params: Sequence[object]) -> Iterator[tuple]:  # type: ignore[type-arg]
+def _tuples(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> Iterator[Any]:
     cur = conn.cursor()
     cur.row_factory = None
     yield from cur.execute(sql, params)
 
 
-def expiry_candidates(conn: sqlite3.Connection, ctx: Context, policy: RetentionPolicy,
-                      now: datetime) -> Iterator[ClipRow]:
-    """Stored clips old enough that they may have expired (no others can have)."""
+def expiry_candidates(conn: sqlite3.Connection, policy: RetentionPolicy,
+                      now: datetime) -> Iterator[Candidate]:
+    """Stored clips recorded before the default cutoff: only these can have expired (a case
+    or a restore only ever lengthens retention)."""
     cutoff = iso(now - policy.default)
-    yield from (ctx.row(r) for r in _tuples(
-        conn, f"SELECT {_COLUMNS} FROM clips WHERE status = 'stored'"
-              " AND corrected_start < ?", (cutoff,)))
+    yield from _tuples(conn, "SELECT id, corrected_start, attribution, size FROM clips"
+                             " INDEXED BY clips_sweep WHERE status = 'stored'"
+                             " AND corrected_start < ?", (cutoff,))
     if policy.unknown_time == "ingested":
-        yield from (ctx.row(r) for r in _tuples(
-            conn, f"SELECT {_COLUMNS} FROM clips WHERE status = 'stored'"
-                  " AND corrected_start IS NULL AND ingested_at < ?", (cutoff,)))
+        yield from _tuples(conn, "SELECT id, NULL, attribution, size FROM clips"
+                                 " WHERE status = 'stored' AND corrected_start IS NULL"
+                                 " AND ingested_at < ?", (cutoff,))
 
 
 def clip_rows(conn: sqlite3.Connection, ctx: Context, ids: Sequence[int]) -> dict[int, ClipRow]:
@@ -89,10 +97,11 @@ def clip_rows(conn: sqlite3.Connection, ctx: Context, ids: Sequence[int]) -> dic
 
 def count_not_due(conn: sqlite3.Connection, policy: RetentionPolicy, now: datetime) -> int:
     cutoff = iso(now - policy.default)
-    return int(conn.execute("SELECT COUNT(*) FROM clips WHERE status = 'stored'"
-                            " AND corrected_start >= ?", (cutoff,)).fetchone()[0])
+    return int(conn.execute("SELECT COUNT(*) FROM clips INDEXED BY clips_sweep"
+                            " WHERE status = 'stored' AND corrected_start >= ?",
+                            (cutoff,)).fetchone()[0])
 
 
 def count_unknown_time(conn: sqlite3.Connection) -> int:
-    return int(conn.execute("SELECT COUNT(*) FROM clips WHERE status = 'stored'"
-                            " AND corrected_start IS NULL").fetchone()[0])
+    return int(conn.execute("SELECT COUNT(*) FROM clips INDEXED BY clips_sweep"
+                            " WHERE status = 'stored' AND corrected_start IS NULL").fetchone()[0])

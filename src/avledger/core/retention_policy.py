@@ -70,7 +70,7 @@ class CaseLink:
 class ClipFacts:
     clip_id: int
     recorded_at: datetime | None  # corrected start; None when unknown
-    ingested_at: datetime
+    ingested_at: datetime | None
     attribution: str
     held: bool = False
     cases: tuple[CaseLink, ...] = ()
@@ -106,7 +106,7 @@ def judge(facts: ClipFacts, policy: RetentionPolicy) -> Verdict:
         return Verdict(None, "open-case")
     if facts.recorded_at is not None:
         expires, basis = facts.recorded_at + policy.default, "default"
-    elif policy.unknown_time == "ingested":
+    elif policy.unknown_time == "ingested" and facts.ingested_at is not None:
         expires, basis = facts.ingested_at + policy.default, "ingested"
     else:
         return Verdict(None, "unknown-time")
