@@ -33,12 +33,13 @@ def main() -> int:
 
     work = args.dir or Path(tempfile.mkdtemp(prefix="avledger-retention-bench-"))
     os.environ["AVLEDGER_HOME"] = str(work / "home")
+    from tests.factories import insert_synthetic
+
     from avledger.config import loader
     from avledger.core.app import Avledger
     from avledger.core.clock import utcnow
     from avledger.core.retention import plan_sweep
     from avledger.core.setup import initialise
-    from tests.factories import insert_synthetic
 
     try:
         initialise(None)

@@ -17,11 +17,11 @@ from avledger.cli.common import (
     session,
     table,
 )
-from avledger.cli.options import human_bytes
 from avledger.core.archive import register
 from avledger.core.archive.build import create_archive, plan_archive
 from avledger.core.archive.selection import select
 from avledger.core.clock import display, utcnow
+from avledger.core.units import human_bytes
 from avledger.errors import IntegrityError
 
 app = new_app("Archive discs (Art. 16): two labelled copies on optical media, verified.")

@@ -1,4 +1,4 @@
-"""Small CLI helpers shared by the records-office commands: times, sizes, counted progress."""
+"""Small CLI helpers shared by the records-office commands: typed times, counted progress."""
 
 from __future__ import annotations
 
@@ -13,15 +13,6 @@ from avledger.cli.common import err_console
 def site_time(value: datetime, tz: str) -> datetime:
     """A time typed on the command line: in the site's zone unless it carries an offset."""
     return value if value.tzinfo is not None else value.replace(tzinfo=ZoneInfo(tz))
-
-
-def human_bytes(n: int | float) -> str:
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if size < 1000 or unit == "TB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{size:.1f} TB"
 
 
 def count_progress() -> Progress:

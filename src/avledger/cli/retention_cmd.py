@@ -16,10 +16,11 @@ from avledger.cli.common import (
     session,
     table,
 )
-from avledger.cli.options import count_progress, human_bytes
+from avledger.cli.options import count_progress
 from avledger.core import retention as retention_core
 from avledger.core.clock import display, utcnow
 from avledger.core.retention import PlanItem, SweepPlan
+from avledger.core.units import human_bytes
 
 app = new_app("Retention (Art. 15): expiry, pending purge, purge, restore.")
 

@@ -205,7 +205,7 @@ def apply_sweep(app: Avledger, now: datetime, policy: RetentionPolicy | None = N
 
     for batch in batches(plan.to_restore):
         with app.transaction() as conn:
-            rows = clip_rows(conn, Context.read(conn), batch)
+            rows = clip_rows(conn, Context.read(conn, batch), batch)
             for clip_id in batch:
                 verdict = judge(rows[clip_id].facts, policy)
                 if verdict.expired(now):
@@ -216,7 +216,7 @@ def apply_sweep(app: Avledger, now: datetime, policy: RetentionPolicy | None = N
         tick(len(batch))
     for batch in batches(plan.to_pending):
         with app.transaction() as conn:
-            rows = clip_rows(conn, Context.read(conn), batch)
+            rows = clip_rows(conn, Context.read(conn, batch), batch)
             for clip_id in batch:
                 row = rows[clip_id]
                 verdict = judge(row.facts, policy)
@@ -253,7 +253,7 @@ def _purge_blocker(conn: Any, clip_id: int, policy: RetentionPolicy, now: dateti
     """Inside the purge transaction: why this pending clip may not be purged now, if at all."""
     pending = conn.execute("SELECT since FROM retention_pending WHERE clip_id = ?",
                            (clip_id,)).fetchone()
-    row = clip_rows(conn, Context.read(conn), [clip_id]).get(clip_id)
+    row = clip_rows(conn, Context.read(conn, [clip_id]), [clip_id]).get(clip_id)
     if row is None or row.status != "pending_purge" or pending is None:
         return f"no longer pending ({row.status if row else 'gone'})"
     if parse_iso(pending[0]) + policy.pending > now:
@@ -331,7 +331,7 @@ def purge_clips(app: Avledger, clip_ids: list[int], *, reason: str, now: datetim
 
 def _manual_refusals(conn: Any, ids: list[int], policy: RetentionPolicy,
                      now: datetime) -> list[str]:
-    rows = clip_rows(conn, Context.read(conn), ids)
+    rows = clip_rows(conn, Context.read(conn, ids), ids)
     refused = []
     for clip_id in ids:
         row = rows[clip_id]
@@ -354,7 +354,7 @@ def explain(app: Avledger, clip_id: int, now: datetime) -> dict[str, Any]:
     conn = app.catalog.conn
     fetch_clips(conn, [clip_id])
     policy = RetentionPolicy.from_config(app.config)
-    row = clip_rows(conn, Context.read(conn), [clip_id])[clip_id]
+    row = clip_rows(conn, Context.read(conn, [clip_id]), [clip_id])[clip_id]
     verdict = judge(row.facts, policy)
     pending = conn.execute("SELECT since, expired_at, basis FROM retention_pending"
                            " WHERE clip_id = ?", (clip_id,)).fetchone()

@@ -40,15 +40,20 @@ class Context:
     kept: dict[int, datetime]
 
     @classmethod
-    def read(cls, conn: sqlite3.Connection) -> Context:
+    def read(cls, conn: sqlite3.Connection, ids: Sequence[int] | None = None) -> Context:
+        """Everything, or (inside a short write transaction) just what ``ids`` need."""
         case = {r[0]: CaseLink(r[0], r[1], r[2], parse_iso(r[3]) if r[3] else None)
                 for r in _tuples(conn, "SELECT id, enforcement_type, status, closed_at"
                                        " FROM cases", ())}
         links: dict[int, tuple[CaseLink, ...]] = {}
-        for clip_id, case_id in _tuples(conn, "SELECT clip_id, case_id FROM clip_cases", ()):
-            links[clip_id] = links.get(clip_id, ()) + (case[case_id],)
-        kept = {r[0]: parse_iso(r[1])
-                for r in _tuples(conn, "SELECT clip_id, until FROM retention_keep", ())}
+        kept: dict[int, datetime] = {}
+        for where, params in _restricted(ids):
+            for clip_id, case_id in _tuples(
+                    conn, f"SELECT clip_id, case_id FROM clip_cases {where}", params):
+                links[clip_id] = links.get(clip_id, ()) + (case[case_id],)
+            for clip_id, until in _tuples(
+                    conn, f"SELECT clip_id, until FROM retention_keep {where}", params):
+                kept[clip_id] = parse_iso(until)
         return cls(held_clip_ids(conn), links, kept)
 
     def special(self) -> set[int]:
@@ -63,6 +68,14 @@ class Context:
             held=clip_id in self.held, cases=self.cases.get(clip_id, ()),
             kept_until=self.kept.get(clip_id))
         return ClipRow(facts, size, status, start)
+
+
+def _restricted(ids: Sequence[int] | None) -> Iterator[tuple[str, Sequence[int]]]:
+    if ids is None:
+        yield "", ()
+        return
+    for chunk in chunks(ids, 500):
+        yield f"WHERE clip_id IN ({','.join('?' * len(chunk))})", chunk
 
 
 def _tuples(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> Iterator[Any]:

@@ -24,6 +24,7 @@ from avledger.core.archive.selection import Selection
 from avledger.core.archive.verify import DiscReport, read_disc
 from avledger.core.clock import display, local
 from avledger.core.clock import iso as iso_time
+from avledger.core.units import human_bytes
 from avledger.errors import DeviceError, IntegrityError, RefusedError, StorageError
 
 ARCHIVE_ROLES = ("records_manager",)
@@ -227,11 +228,11 @@ def _make(app: Avledger, sel: Selection, *, set_id: int, media_name: str, copies
                 made_at=local(now, tz).strftime("%Y年%m月%d日"), title=sel.title,
                 set_code=f"AVL{set_id:04d}", volume_id=volume_id, copy_no=k, copies=copies,
                 disc_no=n, discs=m, clips=len(clips_here),
-                size=_human(sum(c.size for c in clips_here)),
+                size=human_bytes(sum(c.size for c in clips_here)),
                 recorded=f"{display(times[0], tz)[:16]} 至 {display(times[-1], tz)[:16]}",
                 reasons=tuple(sel.reasons), manifest_sha256=manifest_sha),
                 target / f"{stem}.label.svg")
-            item = DiscImage(k, n, m, volume_id, image, size, _sha256_file(image), labels,
+            item = DiscImage(k, n, m, volume_id, image, size, content.sha256_file(image), labels,
                              list(members))
             tick("image", 1)
             if verify:
@@ -258,22 +259,6 @@ def _verify_made(source: str | Path, manifest_sha: str, image_sha: str | None,
         raise IntegrityError(f"{source} did not verify after writing: {bad['path']}: "
                              f"{bad['problem']}")
     return report
-
-
-def _sha256_file(path: Path) -> str:
-    sha = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(4 * 1024 * 1024):
-            sha.update(chunk)
-    return sha.hexdigest()
-
-
-def _human(n: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000  # type: ignore[assignment]
-    return f"{n} B"
 
 
 def _catalogue(app: Avledger, result: ArchiveResult, sel: Selection, now: datetime) -> None:

@@ -13,6 +13,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import blake3
@@ -35,6 +36,14 @@ class Hashes:
 
 def hash_bytes(data: bytes) -> Hashes:
     return Hashes(hashlib.sha256(data).hexdigest(), blake3.blake3(data).hexdigest())
+
+
+def sha256_file(path: Path) -> str:
+    sha = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            sha.update(chunk)
+    return sha.hexdigest()
 
 
 def hash_clips(store: LocalObjectStore, clips: Iterable[ArchiveClip],

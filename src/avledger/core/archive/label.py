@@ -97,8 +97,14 @@ def wrap(text: str, ems: float) -> list[str]:
             carry: list[str] = []
             while line and (line[-1] in _NO_LINE_END or line[-1].isspace()):
                 carry.insert(0, line.pop())
-            if tok in _NO_LINE_START and line:
-                carry.insert(0, line.pop())
+            if tok in _NO_LINE_START:  # take the word before along, and its punctuation
+                moved: list[str] = []
+                while line and (not moved or moved[0] in _NO_LINE_START):
+                    moved.insert(0, line.pop())
+                if line:
+                    carry = moved + carry
+                else:  # nothing to break before: leave the line as it was
+                    line = moved
             if line:
                 lines.append("".join(line).rstrip())
             line = [t for t in carry if not t.isspace()]

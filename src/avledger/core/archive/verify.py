@@ -20,7 +20,14 @@ from typing import Any
 import blake3
 
 from avledger.core.archive import iso
-from avledger.core.archive.content import B3SUMS, DISC, MANIFEST, SHA256SUMS, manifest_of
+from avledger.core.archive.content import (
+    B3SUMS,
+    DISC,
+    MANIFEST,
+    SHA256SUMS,
+    manifest_of,
+    sha256_file,
+)
 from avledger.core.archive.excerpt import DIR as LEDGER_DIR
 from avledger.core.archive.excerpt import check_excerpt
 from avledger.errors import IntegrityError
@@ -123,7 +130,8 @@ def read_disc(source: str, *, lookup: Lookup | None = None, public_key: str | No
             report.in_catalog = True
             if manifest_sha != known[0]:
                 report.bad(MANIFEST, "its SHA-256 differs from the catalog's (and the label's)")
-            if known[1] and _is_regular_file(source) and _hash_image(source) != known[1]:
+            image = Path(source.removeprefix("stdio:"))
+            if known[1] and _is_regular_file(source) and sha256_file(image) != known[1]:
                 report.bad("(whole image)", "image SHA-256 differs from when it was made")
         expected: dict[str, Expected] = {}
         for item in manifest["clips"]:
@@ -167,14 +175,6 @@ def read_disc(source: str, *, lookup: Lookup | None = None, public_key: str | No
                 batch, size = [], 0
         _check_batch(report, source, tmp, batch, expected, progress)
     return report
-
-
-def _hash_image(source: str) -> str:
-    sha = hashlib.sha256()
-    with open(source.removeprefix("stdio:"), "rb") as fh:
-        while chunk := fh.read(4 * 1024 * 1024):
-            sha.update(chunk)
-    return sha.hexdigest()
 
 
 def _check_batch(report: DiscReport, source: str, tmp: Path, batch: list[str],
