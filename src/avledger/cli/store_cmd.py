@@ -10,6 +10,9 @@ from avledger.cli.common import JsonOpt, byte_progress, console, emit, new_app, 
 from avledger.core.integrity import verify_store
 from avledger.errors import IntegrityError
 
+
+
+
 app = new_app("The content-addressed evidence store.")
 
 
