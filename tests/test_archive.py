@@ -201,7 +201,8 @@ def test_burn_uses_xorriso_outdev(cli, app: Avledger, tmp_path: Path) -> None:  
     assert cmd[0].endswith("xorriso")
     tail = cmd[cmd.index("-outdev"):]
     assert tail[:4] == ["-outdev", "/dev/sr0", "-blank", "as_needed"]
-    assert tail[-5:] == ["-close", "on", "-commit", "-eject", "all"]
+    assert tail[-3:] == ["-close", "on", "-commit"]  # read back first, then ejected
+    assert iso.eject_command("/dev/sr0")[-4:] == ["-outdev", "/dev/sr0", "-eject", "all"]
     assert ["-map", str(stage), "/"] == tail[tail.index("-map"):tail.index("-map") + 3]
     assert "-joliet" in tail and "-rockridge" in tail and "AVL0007_C1_D1OF1" in tail
     # No drive here: a missing one is refused before anything is made.
@@ -211,14 +212,19 @@ def test_burn_uses_xorriso_outdev(cli, app: Avledger, tmp_path: Path) -> None:  
     assert gone.returncode == 8 and "no drive at /dev/sr9" in gone.stderr
     assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
     assert app.catalog.conn.execute("SELECT COUNT(*) FROM archive_sets").fetchone()[0] == 0
-    # The same command, aimed at xorriso's file pseudo-drive, writes a disc that verifies.
-    made = ok_json(cli("archive", "create", "--case", CASE, "--copies", "1", "--out",
-                       str(tmp_path / "o"), "--json"))
-    extract_all(made["images"][0]["image"], stage)
+    # The same path, aimed at xorriso's file pseudo-drive: burned, read back, verified.
     burned = tmp_path / "burned.iso"
-    iso.burn(stage, f"stdio:{burned}", "AVL0001_C1_D1OF1")
+    made = ok_json(cli("archive", "create", "--case", CASE, "--copies", "1", "--out",
+                       str(tmp_path / "o"), "--burn", f"stdio:{burned}", "--yes", "--json"))
+    assert made["images"][0]["burned_to"] == f"stdio:{burned}" and made["images"][0]["verified"]
     report = read_disc(str(burned))
     assert report.ok and report.files_checked == 10 and report.volume_id == "AVL0001_C1_D1OF1"
+    row = ok_json(cli("archive", "list", "--json"))[0]
+    assert row["burned_device"] == f"stdio:{burned}" and row["burned_at"]
+    # What was burned is the same content as the image file: same manifest, same clips.
+    extract_all(made["images"][0]["image"], stage)
+    assert sorted(iso.list_files(str(burned))) == sorted(
+        str(p.relative_to(stage)) for p in stage.rglob("*") if p.is_file())
 
 
 def test_catalog_locations_and_due_verification(cli, app: Avledger, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

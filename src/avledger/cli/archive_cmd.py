@@ -13,6 +13,7 @@ from avledger.cli.common import (
     byte_progress,
     console,
     emit,
+    err_console,
     new_app,
     session,
     table,
@@ -88,7 +89,7 @@ def create(
             prompt = (f"Insert a blank disc for copy {copy_no}, disc {disc_no} of {discs} into "
                       f"{burn}")
             if yes:
-                console.print(prompt)
+                err_console.print(prompt, markup=False)
             else:
                 typer.prompt(prompt + ", then press Enter", default="", show_default=False,
                              err=True)

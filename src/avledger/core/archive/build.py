@@ -244,6 +244,7 @@ def _make(app: Avledger, sel: Selection, *, set_id: int, media_name: str, copies
                 item.burned_to = burn_device
                 if verify:
                     item.verified = _verify_made(burn_device, manifest_sha, None, app)
+                iso.eject(burn_device)
             result.images.append(item)
         shutil.rmtree(stage)
     result.images.sort(key=lambda i: (i.copy_no, i.disc_no))

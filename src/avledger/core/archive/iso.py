@@ -44,9 +44,14 @@ def image_command(stage: Path, image: Path, volume_id: str) -> list[str]:
 
 
 def burn_command(stage: Path, device: str, volume_id: str) -> list[str]:
-    """Write the staged directory onto a blank disc in ``device`` as one closed session."""
+    """Write the staged directory onto a blank disc in ``device`` as one closed session (the
+    disc stays in the drive so that it can be read back before it is ejected)."""
     return [xorriso(), *_QUIET, "-outdev", device, "-blank", "as_needed",
-            *_tree_options(volume_id, stage), "-close", "on", "-commit", "-eject", "all"]
+            *_tree_options(volume_id, stage), "-close", "on", "-commit"]
+
+
+def eject_command(device: str) -> list[str]:
+    return [xorriso(), *_QUIET, "-outdev", device, "-eject", "all"]
 
 
 def _run(cmd: Sequence[str], what: str, error: type[AvledgerError] = StorageError) -> str:
@@ -76,9 +81,17 @@ def burn(stage: Path, device: str, volume_id: str) -> None:
     _run(burn_command(stage, device, volume_id), f"burn to {device}", DeviceError)
 
 
+def eject(device: str) -> None:
+    if not device.startswith("stdio:"):
+        _run(eject_command(device), f"eject the disc in {device}", DeviceError)
+
+
 def _indev(source: str) -> str:
-    return source if source.startswith("stdio:") or source.startswith("/dev/") \
-        else f"stdio:{source}"
+    """Optical drives (/dev/sr0, /dev/cdrom → sr0) by name; files and other block devices
+    through xorriso's stdio pseudo-drive."""
+    if source.startswith("stdio:"):
+        return source
+    return source if Path(source).resolve().name.startswith("sr") else f"stdio:{source}"
 
 
 def list_files(source: str) -> list[str]:
