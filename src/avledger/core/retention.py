@@ -22,8 +22,10 @@ from typing import Any
 from avledger.config.loader import Config
 from avledger.core import identity
 from avledger.core.app import Avledger
+from avledger.core.cases import cases_for_clip
 from avledger.core.clipref import fetch_clips, unique_ids
 from avledger.core.clock import iso, parse_iso
+from avledger.core.holds import holds_for_clip
 from avledger.core.pending import mark_pending, return_to_stored
 from avledger.core.purge import PurgeOutcome, purge_clip, purge_transaction
 from avledger.core.retention_facts import (
@@ -106,6 +108,7 @@ def _item(row: ClipRow, verdict: Verdict, pending_since: str | None = None,
 
 def plan_sweep(app: Avledger, now: datetime, policy: RetentionPolicy | None = None) -> SweepPlan:
     """What a sweep at ``now`` would do; changes nothing."""
+    app.actor.require(action="see the retention plan")
     policy = policy or RetentionPolicy.from_config(app.config)
     conn = app.catalog.conn
     plan = SweepPlan(iso(now))
@@ -348,9 +351,6 @@ def _manual_refusals(conn: Any, ids: list[int], policy: RetentionPolicy,
 
 def explain(app: Avledger, clip_id: int, now: datetime) -> dict[str, Any]:
     """Why a clip is kept or when it expires (for 'retention show')."""
-    from avledger.core.cases import cases_for_clip
-    from avledger.core.holds import holds_for_clip
-
     conn = app.catalog.conn
     fetch_clips(conn, [clip_id])
     policy = RetentionPolicy.from_config(app.config)
