@@ -18,7 +18,7 @@ from typing import Any
 
 from avledger.core.app import Avledger
 from avledger.core.clock import iso, utcnow
-from avledger.errors import NotFoundError
+from avledger.errors import NotFoundError, StorageError
 from avledger.store.backend import VerifyResult
 
 ORPHAN_GRACE_SECONDS = 600
@@ -191,12 +191,21 @@ def _record(app: Avledger, report: StoreVerifyReport, results: list[VerifyResult
              "orphans": report.orphans[:100], "strays": report.strays[:100]})
 
 
+class ObjectVanished(StorageError):
+    """Identical content was purged between storing it and cataloguing it: store it again."""
+
+
 def register_object(app: Avledger, conn: Any, digest: str, size: int) -> bool:
     """Catalogue a stored object (idempotent); True when the catalog had no usable copy.
 
-    Storing content whose earlier copy was quarantined puts it back in service: the new copy
-    was hashed while it was written.
+    Checked inside the caller's write transaction: a purge (which deletes objects under the
+    same write lock) may have removed identical content between the copy and this call; then
+    the caller must store the content again. Storing content whose earlier copy was
+    quarantined puts it back in service: the new copy was hashed while it was written.
     """
+    if not app.store.exists(digest):
+        raise ObjectVanished(f"object {digest} is no longer in the store (purged meanwhile)",
+                             hint="store the content again and retry")
     cur = conn.execute(
         "INSERT INTO objects (digest, size, stored_at) VALUES (?, ?, ?)"
         " ON CONFLICT (digest) DO UPDATE SET stored_at = excluded.stored_at,"
