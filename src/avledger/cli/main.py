@@ -11,6 +11,7 @@ from avledger import __version__
 from avledger.cli import (
     checkout_cmd,
     clips_cmd,
+    clock_cmd,
     config_cmd,
     daemon_cmd,
     device_cmd,
@@ -83,6 +84,7 @@ app.add_typer(person_cmd.app, name="person")
 app.add_typer(checkout_cmd.app, name="checkout")
 app.command("checkin")(checkout_cmd.checkin)
 app.add_typer(gap_cmd.app, name="gap")
+app.add_typer(clock_cmd.app, name="clock")
 
 
 def run() -> None:
