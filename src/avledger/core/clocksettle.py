@@ -96,11 +96,11 @@ def record_sync(app: Avledger, conn: sqlite3.Connection, *, serial: str, device_
     conn.execute("UPDATE clock_syncs SET state = 'superseded', settled_at = ?"
                  " WHERE device_id = ? AND state = 'pending'", (now, device_id))
     stored_after = None
-    state = "pending"
+    state, kind = "pending", CHECK_KIND
     if after is not None:
         state = "applied" if after.status == "ok" else "not-applied"
-        stored_after = clockcheck.record(app, conn, after, serial=serial,
-                                         kind=SYNC_KIND if state == "applied" else CHECK_KIND)
+        kind = SYNC_KIND if state == "applied" else CHECK_KIND
+        stored_after = clockcheck.record(app, conn, after, serial=serial, kind=kind)
         if state == "applied":
             _mark_applied(conn, device_id, stored_after.measured_at)
     cur = conn.execute(
@@ -112,7 +112,8 @@ def record_sync(app: Avledger, conn: sqlite3.Connection, *, serial: str, device_
     sync_id = int(cur.lastrowid or 0)
     payload = {
         "sync_id": sync_id, "serial": serial, "origin": origin, "written": written.as_dict(),
-        "before": before.as_dict(), "after": stored_after.as_dict() if stored_after else None,
+        "before": before.as_dict(),
+        "after": stored_after.as_dict() | {"kind": kind} if stored_after else None,
         "state": state, "read_write_mount": read_write_mount,
         "takes_effect": "now" if after is not None else "when the recorder is next connected",
     }

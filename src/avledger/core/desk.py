@@ -58,6 +58,7 @@ class DockedDevice:
     pending_clips: int = 0
     sync_clock: Callable[[], ClockReading] | None = field(default=None, compare=False)
     clock_settable: bool = False
+    clock_setting_waiting: bool = False  # a time written earlier is still to be taken up
 
 
 @dataclass(frozen=True)
@@ -157,8 +158,10 @@ def _clock(state: PreUseState, now: datetime, policy: DeskPolicy) -> tuple[Check
         return Check(NOT_CHECKED, None, source, f"last reading unknown ({when})"), None, False
     settable = docked is not None and source == "device" and (
         docked.sync_clock is not None or docked.clock_settable)
+    waiting = source == "device" and docked is not None and (
+        reading.source == "sync-pending" or docked.clock_setting_waiting)
     syncable = (docked is not None and docked.sync_clock is not None and source == "device"
-                and reading.source not in ("sync-after", "sync-pending"))
+                and reading.source != "sync-after" and not waiting)
     waits_for_clips = syncable and docked is not None and docked.pending_clips > 0
     what = ("was reset (date before the reset year)" if status == RESET
             else f"is {_drift_words(reading.drift_seconds or 0.0)}")
@@ -166,7 +169,7 @@ def _clock(state: PreUseState, now: datetime, policy: DeskPolicy) -> tuple[Check
             "; it is set once its clips are ingested" if waits_for_clips else
             " even after a sync" if source == "device" and reading.source == "sync-after" else
             "; the new time written to it takes effect when it is next connected: dock it "
-            "again and retry" if source == "device" and reading.source == "sync-pending" else
+            "again and retry" if waiting else
             "; its profile can set it: run 'avledger clock sync', or check out without "
             "--no-sync-clock" if settable else
             " and cannot be set here" if source == "device" else

@@ -76,13 +76,14 @@ def inspect(app: Avledger, target: str, *, profile: str | None = None,
         if clock:
             m = clocksync.measure_volume(app, vol, device_id, source="desk").measurement
             reading = ClockReading(m.measured_at, m.drift_seconds, m.status, "desk", m.id)
+        waiting = clockset.setting_waiting(vol.root, vol.profile)
         settable = clockset.can_set(vol.profile)
         prof_name, serial = vol.profile.name, vol.serial
         docked = DockedDevice(
             serial, volume=None if vol.device_node else vol.root,
             battery_percent=read_level(vol.root, vol.profile.get("battery")),
             storage_free_percent=free_storage(vol), clock=reading, pending_clips=len(pending),
-            clock_settable=settable)
+            clock_settable=settable, clock_setting_waiting=waiting)
 
     def sync_clock() -> ClockReading:
         return reading_of(clocksync.sync(app, target, profile=prof_name, origin="checkout",
