@@ -60,7 +60,7 @@ class SyncResult:
     read_write_mount: bool
     dry_run: bool = False
     sync_id: int | None = None
-    state: str = "planned"  # planned | pending | applied | not-applied
+    state: str = "planned"  # planned | waiting | pending | applied | not-applied
     after: Measurement | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -73,7 +73,7 @@ class SyncResult:
                 "takes_effect": ("now" if self.takes_effect_at_once
                                  else "when the recorder is next connected"),
                 "read_write_mount": self.read_write_mount,
-                "writes_to_recorder": not self.dry_run}
+                "writes_to_recorder": self.state not in ("planned", "waiting")}
 
 
 def known_device(conn: sqlite3.Connection, serial: str) -> int:
@@ -126,9 +126,12 @@ def _refuse_unsyncable(app: Avledger, vol: Volume, device_id: int, target: str) 
 
 
 def sync(app: Avledger, target: str, *, profile: str | None = None, origin: str = "desk",
-         expect_serial: str | None = None, dry_run: bool = False) -> SyncResult:
+         expect_serial: str | None = None, dry_run: bool = False,
+         unless_waiting: bool = False) -> SyncResult:
     """Set the clock of the recorder at ``target`` to the host's time, measured before and
-    (when it takes effect at once) after; every step recorded (see the module docstring)."""
+    (when it takes effect at once) after; every step recorded (see the module docstring).
+    ``unless_waiting``: leave a setting written earlier that the recorder has yet to take up
+    (state 'waiting', nothing written)."""
     app.actor.require(*SYNC_ROLES, action="set recorder clocks")
     with recordervolume.opened(app, target, profile=profile) as vol:
         if expect_serial and vol.serial != expect_serial:
@@ -142,6 +145,9 @@ def sync(app: Avledger, target: str, *, profile: str | None = None, origin: str 
         result = SyncResult(vol.serial, device_id, prof.name, target, origin, before,
                             clockset.plan(prof, vol.root, vol.device_node),
                             clockset.takes_effect_at_once(prof), by_file_on_device, dry_run)
+        if unless_waiting and clockset.setting_waiting(vol.root, prof):
+            result.state = "waiting"
+            return result
         if dry_run:
             return result
         with app.transaction() as conn:

@@ -105,10 +105,14 @@ def sync_if_needed(app: Avledger, device: str, report: IngestReport) -> dict[str
         return {"state": "cannot-set", "clock_status": status}
     try:
         result = clocksync.sync(app, device, profile=report.profile, origin="dock",
-                                expect_serial=report.serial)
+                                expect_serial=report.serial, unless_waiting=True)
     except AvledgerError as exc:
         log.warning("%s (%s): clock sync failed: %s", device, report.serial, exc.one_line())
         return {"state": "failed", "clock_status": status, "error": exc.one_line()}
-    log.info("%s (%s): clock was %s s off; new time written (%s)", device, report.serial,
-             result.before.drift_seconds, result.state)
+    if result.state == "waiting":
+        log.info("%s (%s): clock %s; the time written to it earlier is still to be taken up",
+                 device, report.serial, status)
+    else:
+        log.info("%s (%s): clock was %s s off; new time written (%s)", device, report.serial,
+                 result.before.drift_seconds, result.state)
     return clocksync.after_reading(result)
