@@ -183,7 +183,8 @@ def test_sigterm_stops_cleanly(daemon) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.clock_sync
-def test_a_drifted_recorder_gets_its_clock_set_after_ingest(daemon, home: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_drifted_recorder_gets_its_clock_set_after_ingest(daemon, home: Path,  # type: ignore[no-untyped-def]
+                                                            tmp_path: Path) -> None:
     root = tmp_path / "SLOW01"
     image = tmp_path / "SLOW01.img"
     make_recorder(root, clips=2, size=1 << 20, serial="SLOW01", badge="0001", drift=-40,

@@ -28,18 +28,18 @@ TIME_FIELD = re.compile(r"\{time(?::([^{}]*))?\}")
 
 
 def can_set(profile: Profile) -> bool:
-    return profile.get("clock.set.method") != "none"
+    return str(profile.get("clock.set.method")) != "none"
 
 
 def takes_effect_at_once(profile: Profile) -> bool:
     """A command sets the clock now; a file is taken up when the recorder is next connected."""
-    return profile.get("clock.set.method") == "command"
+    return str(profile.get("clock.set.method")) == "command"
 
 
 def setting_waiting(root: Path, profile: Profile) -> bool:
     """Is a clock-setting file still on the volume, not yet taken up by the recorder?"""
     spec = profile.get("clock.set")
-    return spec["method"] == "file" and (root / spec["path"]).exists()
+    return bool(spec["method"] == "file" and (root / spec["path"]).exists())
 
 
 def render(template: str, moment: datetime, tz: str) -> str:

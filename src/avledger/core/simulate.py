@@ -138,7 +138,7 @@ def current_drift(root: Path, profile: Profile) -> float | None:
         written = path.stat().st_mtime_ns / 1e9
     except (OSError, ValueError):
         return None
-    return round(shown.timestamp() - written, 6)
+    return round(float(shown.timestamp() - written), 6)
 
 
 def take_up_clock_setting(root: Path, profile: Profile,
