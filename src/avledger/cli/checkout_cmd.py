@@ -118,6 +118,7 @@ def out(
     if reason and not force:
         ctx.fail("--reason goes with --force.")
     with session() as app_:
+        app_.actor.require(*checkouts.DESK_ROLES, action="check out devices")
         seen = (docked_mod.inspect(app_, docked, expect_serial=device, allow_sync=sync_clock)
                 if docked else None)
         if interactive():
