@@ -21,10 +21,16 @@ def _wait(cond, seconds: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
     return bool(cond())
 
 
+def _in_mounts(target: Path) -> bool:
+    """Mounted, per /proc/mounts (os.path.ismount says no for a dead FUSE mount: ENOTCONN)."""
+    with open("/proc/mounts") as fh:
+        return any(line.split()[1] == str(target) for line in fh if len(line.split()) > 1)
+
+
 def unmount(target: Path) -> None:
-    if os.path.ismount(target):
+    if _in_mounts(target):
         subprocess.run(["fusermount", "-u", str(target)], capture_output=True)
-    if os.path.ismount(target):
+    if _in_mounts(target):
         subprocess.run(["umount", "-l", str(target)], capture_output=True)
 
 

@@ -86,7 +86,8 @@ def show(
     as_json: JsonOpt = False,
 ) -> None:
     """Everything about one clip: times (device and corrected), drift and the clock
-    measurement behind it, deadline, attribution, stored object, and its ledger events.
+    measurement behind it, deadline, attribution, stored object, cases, holds, and its
+    ledger events.
 
     Example: avledger clips show 42
     """
@@ -114,6 +115,8 @@ def show(
             ("late reason", data["late_reason"] or ""),
             ("officer", f"{data['badge'] or '-'} ({data['attribution']})"),
             ("flags", ", ".join(data["flags"])), ("status", data["status"]),
+            ("cases", ", ".join(f"{c['number']} ({c['status']})" for c in data["cases"]) or "-"),
+            ("holds", ", ".join(f"#{h['id']} {h['reason']}" for h in data["holds"]) or "-"),
         ]
         console.print(table(f"clip {data['id']}", ["", ""], rows))
         ev = [(e["seq"], display(e["ts"], tz), e["actor"], e["type"]) for e in data["events"]]

@@ -9,6 +9,8 @@ import typer
 
 from avledger import __version__
 from avledger.cli import (
+    archive_cmd,
+    case_cmd,
     checkout_cmd,
     clips_cmd,
     clock_cmd,
@@ -17,12 +19,14 @@ from avledger.cli import (
     device_cmd,
     dock_cmd,
     gap_cmd,
+    hold_cmd,
     ingest_cmd,
     init_cmd,
     inspect_cmd,
     ledger_cmd,
     person_cmd,
     profile_cmd,
+    retention_cmd,
     simulate_cmd,
     status_cmd,
     store_cmd,
@@ -76,6 +80,7 @@ app.add_typer(dock_cmd.app, name="dock")
 app.command("daemon")(daemon_cmd.daemon)
 app.command("ingest")(ingest_cmd.ingest)
 app.add_typer(clips_cmd.app, name="clips")
+case_cmd.add_clip_commands(clips_cmd.app)
 app.add_typer(profile_cmd.app, name="profile")
 app.add_typer(simulate_cmd.app, name="simulate")
 app.add_typer(inspect_cmd.app, name="inspect")
@@ -85,6 +90,11 @@ app.add_typer(checkout_cmd.app, name="checkout")
 app.command("checkin")(checkout_cmd.checkin)
 app.add_typer(gap_cmd.app, name="gap")
 app.add_typer(clock_cmd.app, name="clock")
+app.add_typer(case_cmd.app, name="case")
+app.add_typer(hold_cmd.app, name="hold")
+app.add_typer(retention_cmd.app, name="retention")
+app.command("purge")(retention_cmd.purge)
+app.add_typer(archive_cmd.app, name="archive")
 
 
 def run() -> None:

@@ -126,6 +126,21 @@ def boolean(v: Any) -> str | None:
     return None if isinstance(v, bool) else "must be true or false"
 
 
+def one_of(*choices: str) -> Checker:
+    def check(v: Any) -> str | None:
+        return None if v in choices else f"must be one of: {', '.join(choices)}"
+    return check
+
+
+_MEDIA = re.compile(r"^(dvd|dvd-dl|bd25|bd50|\d+(\.\d+)?[KMG]?)$")
+
+
+def media_size(v: Any) -> str | None:
+    if not isinstance(v, str) or not _MEDIA.match(v):
+        return "must be dvd, dvd-dl, bd25, bd50 or a size such as 700M"
+    return None
+
+
 _BADGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 
 
@@ -219,6 +234,44 @@ SCHEMA = Section(
                 "default_days": Leaf(positive_int, 365, "Keep footage this many days (12 months)."),
                 "pending_days": Leaf(
                     positive_int, 7, "Days an expired clip waits in pending purge before --apply."
+                ),
+                "case_days": Section(
+                    "Footage linked to a closed case is kept this many days after the case is "
+                    "closed, by enforcement type (Annex 1: as long as the case file); open "
+                    "cases never expire. Never shorter than default_days.",
+                    {
+                        "inspection": Leaf(positive_int, 3650, "Inspection cases (10 years)."),
+                        "penalty": Leaf(positive_int, 10950, "Penalty cases (30 years)."),
+                        "compulsion": Leaf(positive_int, 10950, "Compulsion cases (30 years)."),
+                        "licensing": Leaf(positive_int, 10950, "Licensing cases (30 years)."),
+                    },
+                ),
+                "unknown_time": Leaf(
+                    one_of("keep", "ingested"), "keep",
+                    "Clips whose recording time is unknown: 'keep' them (the records manager "
+                    "clears them by hand), or count their retention from 'ingested' time.",
+                ),
+                "keep_unclassified": Leaf(
+                    boolean, True,
+                    "Never sweep clips attributed to no checkout (unattributed or recorded "
+                    "between checkouts); the records manager decides on them by hand.",
+                ),
+                "restore_days": Leaf(
+                    positive_int, 90,
+                    "A clip restored from pending purge is kept at least this many more days.",
+                ),
+            },
+        ),
+        "archive": Section(
+            "Long-term archive discs (rule B, Art. 16).",
+            {
+                "copies": Leaf(positive_int, 2, "Copies of every archive set (Art. 16: two)."),
+                "media": Leaf(media_size, "dvd",
+                              "Default media: dvd, dvd-dl, bd25, bd50 or a size (700M, 4G)."),
+                "verify_days": Leaf(
+                    positive_int, 730,
+                    "A disc not verified for this many days is due ('archive list --due-verify'"
+                    "); optical media decay.",
                 ),
             },
         ),

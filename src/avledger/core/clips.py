@@ -84,7 +84,8 @@ def get_clip(app: Avledger, clip_id: int) -> dict[str, Any]:
 
 
 def show_clip(app: Avledger, clip_id: int) -> dict[str, Any]:
-    """The clip, the clock measurement that corrected its times, and its ledger events."""
+    """The clip, the clock measurement that corrected its times, its holds and cases, and its
+    ledger events."""
     clip = get_clip(app, clip_id)
     conn = app.catalog.conn
     measurement = None
@@ -94,7 +95,11 @@ def show_clip(app: Avledger, clip_id: int) -> dict[str, Any]:
         measurement = dict(m) if m else None
     events = [e.as_dict() for e in ledger_store.iter_events(
         conn, where="subject = ?", params=(f"clip:{clip_id}",))]
-    return clip | {"clock_measurement": measurement, "events": events}
+    from avledger.core.cases import cases_for_clip
+    from avledger.core.holds import holds_for_clip
+
+    return clip | {"clock_measurement": measurement, "events": events,
+                   "holds": holds_for_clip(conn, clip_id), "cases": cases_for_clip(conn, clip_id)}
 
 
 def explain(app: Avledger, clip_id: int, reason: str) -> dict[str, Any]:

@@ -32,7 +32,7 @@ from avledger.core import clockcheck, clockset, clocksettle, recorders
 from avledger.core.app import Avledger
 from avledger.core.attribution import Attribution, Checkout, attribute, device_checkouts
 from avledger.core.clock import iso, utcnow
-from avledger.core.integrity import register_object
+from avledger.core.integrity import ObjectVanished, register_object
 from avledger.core.media import duration
 from avledger.core.readback import hash_uncached
 from avledger.core.volume import RecorderIdentity, SourceClip, read_identity, scan
@@ -558,6 +558,22 @@ class IngestSession:
                                       dev.badge_hint, now)
         outcome = self._outcome(clip, "new", times, att, tl, digest=put.digest,
                                 verified=verified)
+        for attempt in range(3):
+            try:
+                return self._commit(clip, put, dev, m, times, att, tl, outcome, now, dock_id,
+                                    verified)
+            except ObjectVanished:  # a purge removed identical content meanwhile: store again
+                if attempt == 2:
+                    raise
+                put = self._copy(clip)
+        return outcome
+
+    def _commit(self, clip: SourceClip, put: Any, dev: recorders.DeviceRow,
+                m: clockcheck.Measurement, times: ClipTimes, att: Attribution, tl: Any,
+                outcome: ClipOutcome, now: datetime, dock_id: int,
+                verified: bool | None) -> ClipOutcome:
+        """One transaction: object record, clip row, dock progress, ``clip.ingested``."""
+        app = self.app
         with app.transaction() as conn:
             register_object(app, conn, put.digest, put.size)
             cur = conn.execute(

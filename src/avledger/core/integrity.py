@@ -18,6 +18,7 @@ from typing import Any
 
 from avledger.core.app import Avledger
 from avledger.core.clock import iso, utcnow
+from avledger.errors import StorageError
 from avledger.store.backend import VerifyResult
 
 
@@ -147,8 +148,20 @@ def _record(app: Avledger, report: StoreVerifyReport, results: list[VerifyResult
              "orphans": report.orphans[:100]})
 
 
+class ObjectVanished(StorageError):
+    """Identical content was purged between storing it and cataloguing it: store it again."""
+
+
 def register_object(app: Avledger, conn: Any, digest: str, size: int) -> bool:
-    """Catalogue a stored object (idempotent); True when it is new to the catalog."""
+    """Catalogue a stored object (idempotent); True when it is new to the catalog.
+
+    Checked inside the caller's write transaction: a purge (which deletes objects under the
+    same write lock) may have removed identical content between the copy and this call; then
+    the caller must store the content again.
+    """
+    if not app.store.exists(digest):
+        raise ObjectVanished(f"object {digest} is no longer in the store (purged meanwhile)",
+                             hint="store the content again and retry")
     cur = conn.execute(
         "INSERT OR IGNORE INTO objects (digest, size, stored_at) VALUES (?, ?, ?)",
         (digest, size, iso(utcnow())),

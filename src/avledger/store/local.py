@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import os
 import secrets
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -224,6 +225,23 @@ class LocalObjectStore:
         if actual != digest:
             return VerifyResult(digest, "corrupt", f"content hashes to {actual[:16]}…", size)
         return VerifyResult(digest, "ok", "", size)
+
+    def link_into(self, digest: str, dest: Path) -> None:
+        """Place a read-only copy of an object at ``dest`` for tools that need a file name
+        (xorriso building a disc image): a hard link on the same filesystem, else a copy."""
+        src = self.path_for(digest)
+        try:
+            os.link(src, dest)
+        except FileNotFoundError as exc:
+            raise NotFoundError(f"object {digest} is not in the store") from exc
+        except OSError as exc:
+            if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK):
+                raise _storage_error(exc, "linking an object for export") from exc
+            try:
+                shutil.copyfile(src, dest)
+                os.chmod(dest, 0o444)
+            except OSError as copy_exc:
+                raise _storage_error(copy_exc, "copying an object for export") from copy_exc
 
     # -- removal ------------------------------------------------------------------------
     def delete(self, digest: str) -> bool:

@@ -1,0 +1,153 @@
+"""``avledger case add|show|list|close|link|unlink`` (and ``clips link|unlink``)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from avledger.cli.common import JsonOpt, console, emit, new_app, session, table
+from avledger.core import cases as cases_core
+from avledger.core.case_view import case_detail
+from avledger.core.clock import display, utcnow
+
+app = new_app("Cases (行政执法案件): numbers, types, handlers, and their footage.")
+
+NumberArg = Annotated[str, typer.Argument(help="Case number as the bureau writes it, e.g. "
+                                          "平环罚〔2026〕12号.")]
+CaseOpt = Annotated[str, typer.Option("--case", help="Case number.")]
+ClipsArg = Annotated[list[int], typer.Argument(help="Clip numbers.")]
+
+
+@app.command("add")
+def add(
+    number: NumberArg,
+    name: Annotated[str, typer.Option("--name", help="Case or activity name.")],
+    type_: Annotated[str, typer.Option("--type", help="Enforcement type: inspection, penalty, "
+                                       "compulsion or licensing.")],
+    handler: Annotated[list[str] | None, typer.Option(
+        "--handler", help="Badge of a case handler (承办人); repeat for each.")] = None,
+    confidentiality: Annotated[str, typer.Option(
+        "--confidentiality", help="none, personal-privacy, commercial-secret or "
+        "state-secret.")] = "none",
+    as_json: JsonOpt = False,
+) -> None:
+    """Open a case.
+
+    Footage linked to an open case never expires; once closed it is kept for
+    retention.case_days[type] days (Annex 1: as long as the case file).
+
+    Example:
+
+      avledger case add 平环罚〔2026〕12号 --name "XX化工 超标排放" --type penalty --handler 0001
+    """
+    with session() as app_:
+        case = cases_core.add_case(app_, number=number, name=name, enforcement_type=type_,
+                                   handlers=handler or [], confidentiality=confidentiality,
+                                   now=utcnow())
+    emit(case.as_dict(), as_json,
+         lambda: console.print(f"opened case {case.number} ({case.enforcement_type})"))
+
+
+@app.command("close")
+def close(
+    number: NumberArg,
+    note: Annotated[str, typer.Option("--note", help="How the case ended.")] = "",
+    as_json: JsonOpt = False,
+) -> None:
+    """Close a case; its footage's retention counts from today.
+
+    Example: avledger case close 平环罚〔2026〕12号 --note "penalty paid"
+    """
+    with session() as app_:
+        case = cases_core.close_case(app_, number, note=note, now=utcnow())
+    emit(case.as_dict(), as_json, lambda: console.print(f"closed case {case.number}"))
+
+
+@app.command("show")
+def show(number: NumberArg, as_json: JsonOpt = False) -> None:
+    """A case with its handlers, linked clips and holds.
+
+    Example: avledger case show 平环罚〔2026〕12号
+    """
+    with session() as app_:
+        data = case_detail(app_.catalog.conn, number)
+        tz = app_.config.timezone
+    clips, holds = data["clips"], data["holds"]
+
+    def render() -> None:
+        console.print(f"[bold]{escape(data['number'])}[/]  {escape(data['name'])}")
+        console.print(f"type {data['enforcement_type']}, confidentiality "
+                      f"{data['confidentiality']}, {data['status']}; handlers "
+                      f"{', '.join(data['handlers']) or '-'}")
+        console.print(f"opened {display(data['opened_at'], tz)} by {data['opened_by']}" +
+                      (f"; closed {display(data['closed_at'], tz)} by {data['closed_by']}"
+                       if data["closed_at"] else ""))
+        console.print(table(f"{len(clips)} clip(s)", ["clip", "recorder", "recorded", "bytes",
+                                                       "status"],
+                            [(c["id"], c["serial"], display(c["corrected_start"], tz),
+                              c["size"], c["status"]) for c in clips]))
+        if holds:
+            console.print(table("holds", ["hold", "reason", "covers", "note", "active"],
+                                [(h["id"], h["reason"], h["target"], h["note"],
+                                  "yes" if h["active"] else "released") for h in holds]))
+
+    emit(data, as_json, render)
+
+
+@app.command("list")
+def list_(
+    status: Annotated[str | None, typer.Option("--status", help="open or closed (default: "
+                                               "all).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List cases with their clip counts.
+
+    Example: avledger case list --status open --json
+    """
+    with session() as app_:
+        rows = cases_core.list_cases(app_.catalog.conn, status)
+        tz = app_.config.timezone
+    emit(rows, as_json, lambda: console.print(table(
+        f"{len(rows)} case(s)", ["number", "name", "type", "status", "handlers", "clips",
+                                 "opened", "closed"],
+        [(r["number"], r["name"], r["enforcement_type"], r["status"], ", ".join(r["handlers"]),
+          r["clips"], display(r["opened_at"], tz), display(r["closed_at"], tz))
+         for r in rows])))
+
+
+def link(clips: ClipsArg, case: CaseOpt, as_json: JsonOpt = False) -> None:
+    """Link clips to a case (their retention then follows the case).
+
+    Example: avledger case link 101 102 103 --case 平环罚〔2026〕12号
+    """
+    _link(clips, case, as_json, unlink=False)
+
+
+def unlink(clips: ClipsArg, case: CaseOpt, as_json: JsonOpt = False) -> None:
+    """Unlink clips from a case.
+
+    Example: avledger case unlink 103 --case 平环罚〔2026〕12号
+    """
+    _link(clips, case, as_json, unlink=True)
+
+
+def _link(clips: list[int], case: str, as_json: bool, *, unlink: bool) -> None:
+    with session() as app_:
+        result = cases_core.link_clips(app_, case, clips, now=utcnow(), unlink=unlink)
+    verb = "unlinked from" if unlink else "linked to"
+    emit(result, as_json, lambda: console.print(
+        f"{len(result['changed'])} clip(s) {verb} {result['case']}" +
+        (f"; {len(result['unchanged'])} already {'not ' if unlink else ''}linked"
+         if result["unchanged"] else "")))
+
+
+app.command("link")(link)
+app.command("unlink")(unlink)
+
+# The same two commands for the 'clips' group ('avledger clips link CLIP… --case N').
+def add_clip_commands(clips_app: typer.Typer) -> None:
+    """'clips link/unlink' are the same commands as 'case link/unlink'."""
+    clips_app.command("link")(link)
+    clips_app.command("unlink")(unlink)

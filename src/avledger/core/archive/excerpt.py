@@ -1,0 +1,119 @@
+"""The ledger excerpt on an archive disc: the footage's own events, provably from the ledger.
+
+A court must not receive other cases' history, so the disc carries only the events about its
+clips, cases and holds — each with an RFC 6962 inclusion proof against a signed checkpoint,
+which together show the events are unaltered members of the agency's ledger.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from avledger import verifier
+from avledger.core.app import Avledger
+from avledger.core.clipref import chunks
+from avledger.store import ledger as ledger_store
+
+DIR = "ledger"
+
+
+class _Tree:
+    """Merkle subtree roots, memoised, so many proofs over one tree cost O(n) in total."""
+
+    def __init__(self, leaves: list[bytes]) -> None:
+        self.leaves = leaves
+        self.root = lru_cache(maxsize=None)(self._root)
+
+    def _root(self, lo: int, hi: int) -> bytes:
+        if hi - lo == 1:
+            return self.leaves[lo]
+        k = _split(hi - lo)
+        return verifier.node_hash(self.root(lo, lo + k), self.root(lo + k, hi))
+
+    def path(self, index: int, lo: int, hi: int) -> list[bytes]:
+        if hi - lo <= 1:
+            return []
+        k = _split(hi - lo)
+        if index < lo + k:
+            return self.path(index, lo, lo + k) + [self.root(lo + k, hi)]
+        return self.path(index, lo + k, hi) + [self.root(lo, lo + k)]
+
+
+def _split(n: int) -> int:
+    """The largest power of two smaller than n (RFC 6962)."""
+    k = 1
+    while k * 2 < n:
+        k *= 2
+    return k
+
+
+@dataclass
+class Excerpt:
+    files: dict[str, bytes]  # path on the disc -> content
+    events: int
+    size: int  # ledger size of the checkpoint the proofs are against
+
+
+def build_excerpt(app: Avledger, subjects: list[str], *, sign: bool = True) -> Excerpt:
+    """The events about ``subjects`` with proofs against the latest signed checkpoint, which
+    is made first (``sign``) so that it covers every event so far."""
+    if sign:
+        app.checkpoint()
+    conn = app.catalog.conn
+    row = conn.execute("SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1").fetchone()
+    size, note = int(row["size"]), str(row["note"])
+    events = []
+    for part in chunks(subjects, 500):  # type: ignore[arg-type]
+        marks = ",".join("?" * len(part))
+        events += list(ledger_store.iter_events(
+            conn, where=f"subject IN ({marks}) AND seq <= ?", params=(*part, size)))
+    events.sort(key=lambda e: e.seq)
+    leaves = [verifier.leaf_hash(r[0]) for r in conn.execute(
+        "SELECT hash FROM ledger WHERE seq <= ? ORDER BY seq", (size,))]
+    tree = _Tree(leaves)
+    lines, proofs = [], []
+    for ev in events:
+        lines.append(json.dumps(ev.as_dict(), ensure_ascii=False, sort_keys=True))
+        proofs.append(json.dumps({"seq": ev.seq, "index": ev.seq - 1, "size": size,
+                                  "proof": [p.hex() for p in tree.path(ev.seq - 1, 0, size)]}))
+    files = {
+        f"{DIR}/events.jsonl": ("\n".join(lines) + "\n").encode(),
+        f"{DIR}/proofs.jsonl": ("\n".join(proofs) + "\n").encode(),
+        f"{DIR}/checkpoint.txt": note.encode(),
+        f"{DIR}/ledger.pub": (app.public_key() + "\n").encode(),
+        f"{DIR}/verify_ledger.py": Path(verifier.__file__).read_bytes(),
+    }
+    return Excerpt(files, len(events), size)
+
+
+def check_excerpt(folder: Path, expected_key: str | None) -> list[str]:
+    """Problems with an excerpt read back from a disc (empty when it proves out)."""
+    problems: list[str] = []
+    base = folder / DIR
+    try:
+        pub = (base / "ledger.pub").read_text(encoding="utf-8").strip()
+        cp = verifier.verify_checkpoint((base / "checkpoint.txt").read_text(encoding="utf-8"),
+                                        pub)
+        events = list(verifier.read_jsonl(base / "events.jsonl"))
+        proofs = {int(p["seq"]): p for p in verifier.read_jsonl(base / "proofs.jsonl")}
+    except (OSError, ValueError, KeyError) as exc:
+        return [f"{DIR}: cannot read the ledger excerpt: {exc}"]
+    if expected_key and pub != expected_key.strip():
+        problems.append(f"{DIR}/ledger.pub is not this installation's ledger key")
+    for ev in events:
+        seq = int(ev.get("seq", 0))
+        body: dict[str, Any] = {k: ev.get(k) for k in verifier.EVENT_FIELDS}
+        if verifier.event_hash(str(ev.get("prev_hash")), body) != ev.get("hash"):
+            problems.append(f"{DIR}/events.jsonl: event {seq} does not match its hash")
+            continue
+        proof = proofs.get(seq)
+        if proof is None or not verifier.verify_inclusion(
+                verifier.leaf_hash(str(ev["hash"])), seq - 1, cp.size,
+                [bytes.fromhex(p) for p in proof["proof"]], cp.root):
+            problems.append(f"{DIR}/proofs.jsonl: event {seq} is not proved to be in the "
+                            f"signed ledger of size {cp.size}")
+    return problems

@@ -1,0 +1,38 @@
+"""Looking up clips named on a command line: every id must exist, or nothing happens."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+
+from avledger.errors import NotFoundError
+
+CLIP_COLUMNS = ("id, device_id, digest, size, source_path, corrected_start, corrected_end,"
+                " device_start, ingested_at, attribution, badge, status")
+
+
+def unique_ids(ids: Iterable[int]) -> list[int]:
+    """The ids in their first-seen order, each once."""
+    return list(dict.fromkeys(int(i) for i in ids))
+
+
+def fetch_clips(conn: sqlite3.Connection, ids: Sequence[int]) -> dict[int, sqlite3.Row]:
+    """Rows of the named clips; NotFoundError naming every id that does not exist."""
+    wanted = unique_ids(ids)
+    rows: dict[int, sqlite3.Row] = {}
+    for chunk in chunks(wanted, 500):
+        marks = ",".join("?" * len(chunk))
+        for row in conn.execute(f"SELECT {CLIP_COLUMNS} FROM clips WHERE id IN ({marks})",
+                                chunk):
+            rows[int(row["id"])] = row
+    missing = [i for i in wanted if i not in rows]
+    if missing:
+        shown = ", ".join(map(str, missing[:10])) + (" …" if len(missing) > 10 else "")
+        raise NotFoundError(f"no such clip(s): {shown}",
+                            hint="clip numbers are shown by 'avledger clips list'")
+    return {i: rows[i] for i in wanted}
+
+
+def chunks(items: Sequence[int], size: int) -> Iterable[list[int]]:
+    for start in range(0, len(items), size):
+        yield list(items[start:start + size])
