@@ -213,3 +213,31 @@ def test_history_lists_readings_and_settings(desk, docked_home, dcli, tmp_path: 
     text = dcli("clock", "history", "BWR-7")
     assert "clock readings of BWR-7" in text.stdout and "clock settings written" in text.stdout
     assert dcli("clock", "history", "NOPE").returncode == 4
+
+
+def test_a_failed_write_is_one_line_and_recorded(desk, docked_home, dcli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import yaml
+
+    from tests.desk.conftest import TEST_PROFILES
+
+    busy = dict(TEST_PROFILES["liveclock"], match={"marker": "BUSY.TXT"},
+                identity={"file": "BUSY.TXT", "format": "keyvalue",
+                          "fields": {"serial": "SERIAL"}})
+    busy["clock"] = dict(busy["clock"], set={"method": "command", "command": [
+        "sh", "-c", "echo recorder busy >&2; exit 3"]})
+    busy.pop("battery")
+    (docked_home / "profiles" / "busyclock.yaml").write_text(yaml.safe_dump(busy))
+    register_device(desk, "BUSY-1")
+    rec = sim(tmp_path, "BUSY-1", drift=0, family="busyclock")
+    (rec / "RTC_OFFSET").write_text("-30\n")
+    res = dcli("clock", "sync", str(rec))
+    assert res.returncode == 8
+    assert one_error_line(res) == ("avledger: error: clock-setting command exited 3: "
+                                   "recorder busy")
+    failed = ledger_events(dcli, type="clock.sync_failed")
+    assert len(failed) == 1 and failed[0]["payload"]["error"] == (
+        "clock-setting command exited 3: recorder busy")
+    assert failed[0]["payload"]["planned"]["method"] == "command"
+    assert catalog_rows(docked_home, "SELECT COUNT(*) AS n FROM clock_syncs") == [{"n": 0}]
+    assert ledger_events(dcli, type="clock.synced") == []
+    assert dcli("ledger", "verify").returncode == 0
