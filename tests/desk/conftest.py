@@ -3,7 +3,9 @@ inactive person, and sessions acting as any of them (``AVLEDGER_ACTOR``)."""
 
 from __future__ import annotations
 
+import json
 import os
+import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -108,3 +110,74 @@ def one_error_line(result: Any) -> str:
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("avledger: error: "), lines[0]
     return str(lines[0])
+
+
+# ---- docked recorders ------------------------------------------------------------------------
+
+# A clock file says what the recorder's clock showed when it was docked: every second between
+# docking and reading it shows up as slowness, and a loaded machine takes seconds to start a
+# command. Docked tests therefore allow 10 s (a 40 s slow clock is still far outside).
+DOCKED_TOLERANCE = 10
+
+LIVE_CLOCK = ('TZ=Asia/Shanghai date -d "@$(( $(date +%s) + $(cat "{root}/RTC_OFFSET") ))" '
+              '"+%Y-%m-%d %H:%M:%S"')
+SET_LIVE_CLOCK = 'echo $(( $(date -d "{time}" +%s) - $(date +%s) )) > "{root}/RTC_OFFSET"'
+CLIPS = {"globs": ["DCIM/**/*.MP4"], "name_pattern": r"^(?P<start>\d{8}_\d{6})_\d{4}\.MP4$",
+         "time_format": "%Y%m%d_%H%M%S", "timezone": "Asia/Shanghai"}
+SIMULATE = {"clip_path": "DCIM/100TEST/{start:%Y%m%d_%H%M%S}_{index:04d}.MP4"}
+TEST_PROFILES = {
+    # a recorder whose clock the profile can read (file) but not set
+    "fixedclock": {
+        "match": {"marker": "FIXED.TXT"},
+        "identity": {"file": "FIXED.TXT", "format": "keyvalue", "fields": {"serial": "SERIAL"}},
+        "clips": CLIPS, "simulate": SIMULATE,
+        "clock": {"read": {"method": "file", "path": "CLOCK.TXT",
+                           "format": "%Y-%m-%d %H:%M:%S"}},
+        "battery": {"file": "FIXED.TXT", "format": "keyvalue", "key": "BATTERY"},
+        "storage": {"file": "FREE.TXT", "format": "text"},
+    },
+    # a recorder read and set by a vendor command, at once (its clock offset in RTC_OFFSET)
+    "liveclock": {
+        "match": {"marker": "LIVE.TXT"},
+        "identity": {"file": "LIVE.TXT", "format": "keyvalue", "fields": {"serial": "SERIAL"}},
+        "clips": CLIPS, "simulate": SIMULATE,
+        "clock": {"read": {"method": "command", "command": ["sh", "-c", LIVE_CLOCK],
+                           "format": "%Y-%m-%d %H:%M:%S"},
+                  "set": {"method": "command", "command": ["sh", "-c", SET_LIVE_CLOCK]}},
+        "battery": {"file": "LIVE.TXT", "format": "keyvalue", "key": "BATTERY"},
+    },
+}
+
+
+@pytest.fixture
+def docked_home(desk_home: Path) -> Path:
+    """``desk_home`` with the docked-clock tolerance and the two test recorder families."""
+    config_file = desk_home / "avledger.yaml"
+    doc = yaml.safe_load(config_file.read_text(encoding="utf-8"))
+    doc.setdefault("clock", {})["tolerance_seconds"] = DOCKED_TOLERANCE
+    config_file.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False),
+                           encoding="utf-8")
+    (desk_home / "profiles").mkdir(exist_ok=True)
+    for name, doc in TEST_PROFILES.items():
+        (desk_home / "profiles" / f"{name}.yaml").write_text(yaml.safe_dump(doc),
+                                                             encoding="utf-8")
+    return desk_home
+
+
+def catalog_rows(home: Path, sql: str, *args: Any) -> list[dict[str, Any]]:
+    conn = sqlite3.connect(home / "data" / "catalog.db", timeout=30)
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in conn.execute(sql, args)]
+    finally:
+        conn.close()
+
+
+def ledger_events(dcli: Callable[..., Any], subject: str = "*", **filters: str) -> list[Any]:
+    """Ledger events oldest first, through the installed command."""
+    args = ["ledger", "show", "--subject", subject, "--limit", "10000", "--json"]
+    for key, value in filters.items():
+        args += [f"--{key}", value]
+    res = dcli(*args)
+    assert res.returncode == 0, res.stderr
+    return list(reversed(json.loads(res.stdout)))

@@ -2,9 +2,11 @@
 
 A month of desk work is generated through the core API over simulated dates (several devices
 and officers, two checkouts a day on some devices, remote work, forced checkouts, gaps, some
-approved), with footage attributed to the checkouts as ingest would. The CSV and JSON exports
-of that month must list exactly those checkouts — and none from the days either side, judged
-in the site's time zone.
+approved), with footage attributed to the checkouts as ingest would. One recorder's clips
+are then really recorded (simulated, with their durations in the MP4 headers) and ingested,
+so that ingest's own attribution and the container durations add to the clips and hours.
+The CSV and JSON exports of that month must list exactly those checkouts — and none from the
+days either side, judged in the site's time zone.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from zoneinfo import ZoneInfo
 
 from avledger.core import checkouts, gaps
 from avledger.core.clock import iso, parse_iso
+from avledger.core.simulate import record
 from tests.desk.conftest import acting_as, out, register
+from tests.recorder_tools import make_recorder, profile
 
 TZ = ZoneInfo("Asia/Shanghai")
 OFFICERS = {"0003": "Li Na", "0004": "Wang Fang", "0008": "Field Leader", "0001": "Desk Clerk"}
@@ -107,6 +111,27 @@ def generate(desk: Any, leader: Any, first_day: datetime, days: int,
     return made
 
 
+def record_and_ingest(dcli: Any, root: Path, serial: str, month: list[Expected]) -> int:
+    """Real footage on ``serial`` during some of its checkouts (and once outside any),
+    ingested through the installed command; the expectations grow by what was recorded."""
+    make_recorder(root, serial=serial, badge=None, clips=0)
+    chosen = [e for e in month if e.device == serial][::3][:6]
+    for n, e in enumerate(chosen):
+        seconds = 450.0 * (n + 1)
+        record(root, profile(), clips=1, seconds=seconds, size=24_000,
+               start=e.out_at + timedelta(minutes=20))
+        e.clips += 1
+        e.seconds += seconds
+    night = chosen[0].out_at.replace(hour=3, minute=0)  # 03:00 local: no checkout then
+    record(root, profile(), clips=1, seconds=300, size=24_000, start=night)
+    res = dcli("ingest", str(root), "--json")
+    assert res.returncode == 0, res.stderr
+    report = json.loads(res.stdout)
+    assert report["totals"]["new"] == len(chosen) + 1
+    assert report["totals"]["unattributed"] == 1
+    return len(chosen)
+
+
 def test_a_month_of_activity_exports_one_for_one(desk, dcli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     for serial, kind in DEVICES.items():
         register(desk, serial, kind=kind)
@@ -127,6 +152,7 @@ def test_a_month_of_activity_exports_one_for_one(desk, dcli, tmp_path: Path) -> 
                           datetime(2026, 11, 1, 2, 0, tzinfo=TZ), "night call", None, False,
                           90.0, None))
     after = out(desk, "SN-1", "0003", now=datetime(2026, 12, 1, 0, 10, tzinfo=TZ))
+    assert record_and_ingest(dcli, tmp_path / "SN-2", "SN-2", month) == 6
     assert len(month) > 80 and sum(e.gaps for e in month) > 5
     assert sum(1 for e in month if e.forced) > 3 and sum(1 for e in month if e.remote) > 3
     outside = {e.id for e in edge_before + edge_after} | {late["id"], after["id"]}

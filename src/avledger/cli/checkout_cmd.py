@@ -10,9 +10,12 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
+from avledger.cli.clock_cmd import drift_words
 from avledger.cli.common import JsonOpt, console, emit, new_app, session, table
+from avledger.cli.ingest_cmd import ProgressHooks, ingest_progress
 from avledger.cli.inputs import TIME_FORMATS, ask, interactive, to_utc
 from avledger.core import checkouts, usage
+from avledger.core import docked as docked_mod
 from avledger.core.clock import display
 from avledger.errors import NotFoundError
 
@@ -35,6 +38,10 @@ app = new_app(
 
 DeviceArg = Annotated[str, typer.Argument(metavar="DEVICE", help="Serial number of the "
                                           "device.")]
+DockedOpt = Annotated[str | None, typer.Option(
+    "--docked", metavar="DEVNODE|PATH",
+    help="The device is docked here (its block device, or its mounted volume or folder): "
+         "battery, free storage, clock and footage are read from it.")]
 
 
 def _precheck_line(pre: dict[str, Any]) -> str:
@@ -74,6 +81,11 @@ def out(
     reason: Annotated[str | None, typer.Option("--reason", help="Why --force is needed.")]
     = None,
     note: Annotated[str | None, typer.Option("--note", help="Remarks for the ledger.")] = None,
+    docked: DockedOpt = None,
+    sync_clock: Annotated[bool, typer.Option(
+        "--sync-clock/--no-sync-clock",
+        help="With --docked: set the recorder's clock on the spot when it is out of tolerance "
+             "and its profile can (writes to the recorder; logged).")] = True,
     as_json: JsonOpt = False,
 ) -> None:
     """Hand DEVICE to an officer after the pre-use check (battery, storage, clock; Art. 7).
@@ -84,34 +96,55 @@ def out(
     the last only can be overridden with --force --reason, which is logged. At a terminal,
     missing values are asked for. Needs role clerk.
 
+    With --docked, the docked recorder is read through its profile: battery, free storage,
+    its clock (measured and recorded; set on the spot when out of tolerance and its profile
+    can, unless --no-sync-clock), and clips on it not yet ingested (which refuse the
+    checkout).
+
     Examples:
 
       avledger checkout DSJ-A8-0042 --to 0003 --task "site inspection, Xinhua Paper" \\
           --battery 95 --storage-free 80
+
+      avledger checkout DSJ-A8-0042 --to 0003 --task "site inspection" --docked /dev/sdb1
 
       avledger checkout DSJ-A8-0042 --to 0003 --task "flood response" --remote \\
           --battery 40 --storage-free 90 --force --reason "only charged unit left"
     """
     to = ask(ctx, to, "Officer's badge number", "--to")
     task = ask(ctx, task, "Task (what the device is for)", "--task")
-    if interactive():
-        battery = ask(ctx, battery, "Battery level, %", "--battery", type_=float)
-        storage_free = ask(ctx, storage_free, "Free storage, %", "--storage-free", type_=float)
     if force and not reason:
         reason = ask(ctx, reason, "Reason for overriding the pre-use check", "--reason")
     if reason and not force:
         ctx.fail("--reason goes with --force.")
-    request = checkouts.CheckoutRequest(device, to, task, task_id=task_id, remote=remote,
-                                        battery_percent=battery,
-                                        storage_free_percent=storage_free,
-                                        force_reason=reason if force else None, note=note)
     with session() as app_:
+        app_.actor.require(*checkouts.DESK_ROLES, action="check out devices")
+        seen = (docked_mod.inspect(app_, docked, expect_serial=device, allow_sync=sync_clock)
+                if docked else None)
+        if interactive():
+            if seen is None or seen.battery_percent is None:
+                battery = ask(ctx, battery, "Battery level, %", "--battery", type_=float)
+            if seen is None or seen.storage_free_percent is None:
+                storage_free = ask(ctx, storage_free, "Free storage, %", "--storage-free",
+                                   type_=float)
+        request = checkouts.CheckoutRequest(device, to, task, task_id=task_id, remote=remote,
+                                            battery_percent=battery,
+                                            storage_free_percent=storage_free,
+                                            force_reason=reason if force else None,
+                                            note=note, docked=seen)
         result = checkouts.check_out(app_, request)
 
     def render() -> None:
         console.print(f"checked out {device} to {result['badge']} {result['name']} "
                       f"(checkout {result['id']}){' — remote' if remote else ''}")
         console.print(f"pre-use check: {_precheck_line(result['precheck'])}")
+        synced = result["precheck"].get("clock_sync")
+        if synced:
+            before = (synced["before"] or {}).get("drift_seconds")
+            after = (synced["after"] or {}).get("drift_seconds")
+            console.print(f"clock set on the spot (written to the recorder): "
+                          f"{drift_words(before)} before, {drift_words(after)} after",
+                          highlight=False)
         forced = result["precheck"].get("forced")
         if forced:
             console.print(f"[yellow]forced[/] ({forced['reason']}): "
@@ -124,21 +157,50 @@ def checkin(
     device: DeviceArg,
     note: Annotated[str | None, typer.Option("--note", help="Condition on return, remarks.")]
     = None,
+    docked: DockedOpt = None,
+    ingest_now: Annotated[bool | None, typer.Option(
+        "--ingest/--no-ingest",
+        help="With --docked: ingest clips not yet ingested before checking in (default: ask "
+             "at a terminal, else do not).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Take DEVICE back: close its checkout and say whether its footage has come in.
 
     Footage comes in when the device is docked; a device not docked since it went out is
-    reported, so that it is docked now (within the hand-in window). Needs role clerk.
+    reported, so that it is docked now (within the hand-in window). With --docked, the clips
+    on the docked recorder are compared with the catalog; those not yet ingested are ingested
+    first when asked to (--ingest, or yes at the prompt). Needs role clerk.
 
-    Example: avledger checkin DSJ-A8-0042 --note "lens scratched"
+    Examples:
+
+      avledger checkin DSJ-A8-0042 --note "lens scratched"
+
+      avledger checkin DSJ-A8-0042 --docked /dev/sdb1 --ingest
     """
+    report = None
     with session() as app_:
-        result = checkouts.check_in(app_, device, note=note)
+        app_.actor.require(*checkouts.DESK_ROLES, action="check in devices")
+        seen = (docked_mod.inspect(app_, docked, expect_serial=device, clock=False)
+                if docked else None)
+        if docked and seen is not None and seen.pending_clips:
+            if ingest_now is None and interactive():
+                ingest_now = typer.confirm(f"{seen.pending_clips} clip(s) on {device} are not "
+                                           "yet ingested. Ingest them now?", default=True)
+            if ingest_now:
+                with ingest_progress() as progress:
+                    report, seen = docked_mod.ingest_pending(app_, docked, device,
+                                                             ProgressHooks(progress))
+        result = checkouts.check_in(app_, device, note=note, docked=seen)
         tz = app_.config.timezone
         window = int(app_.config.get("window.hours"))
+    if report is not None:
+        result["ingest"] = report.totals()
 
     def render() -> None:
+        if report is not None:
+            t = report.totals()
+            console.print(f"ingested from {docked}: {t['new']} new, {t['skipped']} already in, "
+                          f"{t['failed']} failed, {t['late']} late")
         console.print(f"checked in {device} from {result['badge']} {result['name'] or ''} "
                       f"after {result['hours_out']} h (checkout {result['id']})")
         f = result["footage"]

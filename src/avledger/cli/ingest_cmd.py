@@ -62,7 +62,7 @@ class ProgressHooks(IngestHooks):
             self.progress.advance(self.overall, outcome.size)
 
 
-def _progress() -> Progress:
+def ingest_progress() -> Progress:
     return Progress(TextColumn("[bold]{task.description:>28}"), BarColumn(), DownloadColumn(),
                     TransferSpeedColumn(), TimeRemainingColumn(), console=err_console,
                     disable=not err_console.is_terminal)
@@ -153,7 +153,7 @@ def ingest(
     with session(daemon=unattended) as app_:
         app_.actor.require(action="ingest footage")
         tz = app_.config.timezone
-        with _progress() as progress:
+        with ingest_progress() as progress:
             hooks = ProgressHooks(progress)
             if device is not None:
                 report = ingest_device(app_, device, profile=profile, hooks=hooks,

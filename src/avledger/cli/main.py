@@ -13,6 +13,7 @@ from avledger.cli import (
     case_cmd,
     checkout_cmd,
     clips_cmd,
+    clock_cmd,
     config_cmd,
     daemon_cmd,
     device_cmd,
@@ -88,6 +89,7 @@ app.add_typer(person_cmd.app, name="person")
 app.add_typer(checkout_cmd.app, name="checkout")
 app.command("checkin")(checkout_cmd.checkin)
 app.add_typer(gap_cmd.app, name="gap")
+app.add_typer(clock_cmd.app, name="clock")
 app.add_typer(case_cmd.app, name="case")
 app.add_typer(hold_cmd.app, name="hold")
 app.add_typer(retention_cmd.app, name="retention")

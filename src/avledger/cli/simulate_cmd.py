@@ -11,9 +11,13 @@ import typer
 
 from avledger.cli.common import JsonOpt, console, emit, load_config, new_app, table
 from avledger.config import profiles
-from avledger.core.simulate import parse_size, simulate
+from avledger.core.simulate import parse_size, record, redock, simulate
 
 app = new_app("Simulated recorders for demos and tests.")
+
+
+def _site_time(value: datetime | None, tz: str) -> datetime | None:
+    return value.replace(tzinfo=ZoneInfo(tz)) if value and not value.tzinfo else value
 
 
 def _size(text: str) -> int:
@@ -46,6 +50,9 @@ def recorder(
         "--bad-names", min=0, help="Extra clips whose names the profile cannot parse.")] = 0,
     garbage_clock: Annotated[bool, typer.Option(
         "--garbage-clock", help="Write an unreadable clock file.")] = False,
+    battery: Annotated[float, typer.Option(
+        "--battery", min=0, max=100, help="Battery level the recorder reports, % (where its "
+                                          "profile's 'battery' section says).")] = 95.0,
     image: Annotated[Path | None, typer.Option(
         "--image", help="Also write a FAT image of the volume (mkfs.vfat + mcopy).")] = None,
     as_json: JsonOpt = False,
@@ -63,14 +70,78 @@ def recorder(
     """
     config = load_config()
     prof = profiles.get(config, profile)
-    first = start.replace(tzinfo=ZoneInfo(config.timezone)) if start and not start.tzinfo \
-        else start
+    first = _site_time(start, config.timezone)
     report = simulate(directory, prof, clips=clips, size=_size(size), seconds=seconds,
                       drift=drift, serial=serial, badge=badge, first_start=first, gap=gap,
-                      bad_names=bad_names, garbage_clock=garbage_clock, image=image)
+                      bad_names=bad_names, garbage_clock=garbage_clock, battery=battery,
+                      image=image)
     data = report.as_dict()
     emit(data, as_json, lambda: console.print(table(
         f"simulated {prof.name} recorder {serial} in {directory}"
         + (f" (image {image})" if image else ""),
         ["clip", "size", "seconds", "recorder clock says"],
         [(c["path"], f"{c['size']:,}", c["seconds"], c["device_start"]) for c in data["clips"]])))
+
+
+VolumeArg = Annotated[Path, typer.Argument(metavar="DIR", help="A simulated recorder's folder.")]
+ProfileOpt = Annotated[str, typer.Option("--profile", "-p", help="Device profile it imitates.")]
+
+
+@app.command("dock")
+def dock(
+    directory: VolumeArg,
+    profile: ProfileOpt = "generic",
+    drift: Annotated[float | None, typer.Option(
+        "--drift", help="Its clock now runs this many seconds off (default: as before).")]
+    = None,
+    battery: Annotated[float | None, typer.Option(
+        "--battery", min=0, max=100, help="Battery level it reports now, %.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The simulated recorder is connected again, as a real one would be.
+
+    It takes up a clock setting left on it by 'avledger clock sync' (setting its clock to the
+    written time as of the moment it was written, and removing the file), reports its
+    battery, and writes its clock file afresh.
+
+    Examples:
+
+      avledger simulate dock /tmp/bwr
+
+      avledger simulate dock /tmp/bwr --drift 12 --battery 40
+    """
+    prof = profiles.get(load_config(), profile)
+    result = redock(directory, prof, drift=drift, battery=battery)
+    emit(result.__dict__, as_json, lambda: console.print(
+        f"docked {directory}: clock {result.drift_seconds:+.3f} s"
+        + (" (took up the clock setting written to it)" if result.took_up_setting else "")))
+
+
+@app.command("record")
+def record_(
+    directory: VolumeArg,
+    profile: ProfileOpt = "generic",
+    clips: Annotated[int, typer.Option("--clips", "-n", min=1, help="Number of clips.")] = 1,
+    size: Annotated[str, typer.Option("--size", help="Size of each clip.")] = "1MiB",
+    seconds: Annotated[float, typer.Option("--seconds", min=0.1, help="Duration of each "
+                                           "clip.")] = 60.0,
+    start: Annotated[datetime | None, typer.Option(
+        "--start", help="True start of the first clip (site time); default: just ended.")]
+    = None,
+    gap: Annotated[float, typer.Option("--gap", min=0, help="Seconds between clips.")] = 120.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """The simulated recorder records more clips, named by its clock as it runs now.
+
+    Example: avledger simulate record /tmp/bwr --clips 2 --start "2026-11-27 09:30:00"
+    """
+    config = load_config()
+    prof = profiles.get(config, profile)
+    laid = record(directory, prof, clips=clips, size=_size(size), seconds=seconds, gap=gap,
+                  start=_site_time(start, config.timezone))
+    rows = [{"path": c.rel, "size": c.size, "seconds": c.seconds,
+             "true_start": c.true_start.isoformat(), "device_start": c.device_start.isoformat()}
+            for c in laid]
+    emit(rows, as_json, lambda: console.print(table(
+        f"recorded in {directory}", ["clip", "true start", "recorder clock says"],
+        [(r["path"], r["true_start"], r["device_start"]) for r in rows])))

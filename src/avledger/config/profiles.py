@@ -21,6 +21,7 @@ from avledger.config.schema import Leaf, Node, Section
 from avledger.errors import ConfigError, NotFoundError
 
 IDENTITY_FORMATS = ("keyvalue", "ini", "json")
+LEVEL_FORMATS = (*IDENTITY_FORMATS, "text")
 CLOCK_READ_METHODS = ("file", "command", "none")
 CLOCK_SET_METHODS = ("file", "command", "none")
 MOUNT_METHODS = ("kernel", "fuse")
@@ -116,6 +117,23 @@ def optional_bool(v: Any) -> str | None:
 
 REQUIRED = object()  # marker default: the key must be given
 
+
+def level_section(what: str, otherwise: str) -> Section:
+    """Where the recorder reports a percentage (battery, free storage) in a file on its volume."""
+    return Section(
+        f"Where the recorder reports its {what} in percent (read when docked at the desk); "
+        f"{otherwise}.",
+        {
+            "file": Leaf(relative_path, None, "The file, relative to the root; none: not read."),
+            "format": Leaf(one_of(*LEVEL_FORMATS), "keyvalue",
+                           "keyvalue, ini, json, or text (the first number in the file)."),
+            "key": Leaf(schema.optional_str, None,
+                        "The key (json: dotted path) holding the percentage; not for text."),
+            "section": Leaf(schema.optional_str, None, "INI section (default: the first)."),
+        },
+    )
+
+
 PROFILE_SCHEMA = Section(
     "A device profile: one recorder family.",
     {
@@ -184,8 +202,11 @@ PROFILE_SCHEMA = Section(
                 ),
             },
         ),
+        "battery": level_section("battery level", "without it the desk enters the level"),
+        "storage": level_section(
+            "free storage", "without it the free space of the mounted volume is measured"),
         "mount": Section(
-            "How to mount the volume (always read-only).",
+            "How to mount the volume (read-only; read-write only to set the clock).",
             {
                 "method": Leaf(one_of(*MOUNT_METHODS), "fuse",
                                "kernel (mount -t FSTYPE -o ro) or fuse (HELPER -o ro)."),
@@ -193,6 +214,9 @@ PROFILE_SCHEMA = Section(
                 "helper": Leaf(schema.non_empty_str, "fusefat", "FUSE helper program."),
                 "options": Leaf(schema.optional_str, None,
                                 "Extra mount options; 'ro' is always added."),
+                "write_option": Leaf(schema.optional_str, None,
+                                     "Option that mounts read-write for a clock sync (default: "
+                                     "rw+ for fusefat, rw otherwise)."),
             },
         ),
         "simulate": Section(
@@ -271,6 +295,12 @@ def validate(raw: Any) -> list[str]:
                          for n in needs if not section.get(n)]
     if merged["identity"].get("section") and merged["identity"].get("format") != "ini":
         problems.append("identity.section: only used with format ini")
+    for level in ("battery", "storage"):
+        spec = merged[level]
+        if spec.get("file") and spec["format"] != "text" and not spec.get("key"):
+            problems.append(f"{level}.key: is required when format is {spec['format']}")
+        if spec.get("section") and spec["format"] != "ini":
+            problems.append(f"{level}.section: only used with format ini")
     return problems
 
 

@@ -374,12 +374,14 @@ SCHEMA = Section(
                     "A drop-folder batch must be quiet this long before it is ingested.",
                 ),
                 "clock_sync": Leaf(
-                    boolean, True, "After ingest, set the recorder clock if its profile can."
+                    boolean, True,
+                    "After a complete ingest, set the recorder clock when it is out of "
+                    "tolerance and its profile can (the same logged step as 'clock sync').",
                 ),
                 "clear_after_ingest": Leaf(
                     boolean, False,
-                    "After a verified ingest, delete the clips from the recorder (profile "
-                    "permitting). Off by default: the recorder keeps its copy.",
+                    "Delete clips from the recorder after a verified ingest. Not done yet: "
+                    "when on, each docking logs that clearing was refused; clips stay.",
                 ),
             },
         ),

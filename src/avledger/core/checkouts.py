@@ -92,7 +92,11 @@ def _pre_use(app: Avledger, device: sqlite3.Row, req: CheckoutRequest, now: date
     if check.needs_sync and state.docked is not None and state.docked.sync_clock is not None:
         before = state.docked.clock
         after = state.docked.sync_clock()
-        synced = {"before": before.as_dict() if before else None, "after": after.as_dict()}
+        waiting = after.source == "sync-pending"
+        synced = {"before": before.as_dict() if before else None,
+                  "after": None if waiting else after.as_dict(),
+                  "takes_effect": ("when the recorder is next connected" if waiting
+                                   else "now")}
         check = desk.evaluate(desk.after_sync(state, after), now, policy)
     result = check.as_dict()
     if synced:

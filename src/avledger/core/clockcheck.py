@@ -75,7 +75,8 @@ def parse_clock_text(text: str, fmt: str, tz: str) -> datetime:
     return naive.replace(tzinfo=ZoneInfo(tz)).astimezone(UTC)
 
 
-def _expand(args: list[str], values: dict[str, str]) -> list[str]:
+def expand(args: list[str], values: dict[str, str]) -> list[str]:
+    """A profile command with ``{name}`` placeholders filled in."""
     out = []
     for arg in args:
         for key, value in values.items():
@@ -98,7 +99,7 @@ def read_device_clock(root: Path, profile: Profile, device_node: str | None = No
                                      f"{exc.strerror or exc}")
         origin = f"clock file {spec['path']}"
     else:
-        argv = _expand(spec["command"], {"root": str(root), "device": device_node or ""})
+        argv = expand(spec["command"], {"root": str(root), "device": device_node or ""})
         try:
             done = subprocess.run(argv, capture_output=True, text=True, timeout=COMMAND_TIMEOUT)
         except (OSError, subprocess.TimeoutExpired) as exc:
@@ -227,18 +228,21 @@ def take(app: Avledger, device_id: int, root: Path, profile: Profile, *,
 
 
 def record(app: Avledger, conn: sqlite3.Connection, m: Measurement, *,
-           serial: str | None = None) -> Measurement:
-    """Store a measurement and its ledger event inside the caller's transaction."""
+           serial: str | None = None, kind: str = "check") -> Measurement:
+    """Store a measurement and its ledger event inside the caller's transaction.
+
+    ``kind`` 'sync' marks the first reading after a clock setting took effect: the anchor
+    ``last_sync`` interpolates drift from."""
     cur = conn.execute(
         "INSERT INTO clock_measurements (device_id, kind, measured_at, device_time,"
         " drift_seconds, status, host_synced, host_sync, source, detail)"
-        " VALUES (?, 'check', ?, ?, ?, ?, ?, ?, ?, ?)",
-        (m.device_id, iso(m.measured_at), iso(m.device_time) if m.device_time else None,
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (m.device_id, kind, iso(m.measured_at), iso(m.device_time) if m.device_time else None,
          m.drift_seconds, m.status, None if m.host.synced is None else int(m.host.synced),
          m.host.how, m.source, m.detail))
     stored = Measurement(int(cur.lastrowid or 0), m.device_id, m.measured_at, m.device_time,
                          m.drift_seconds, m.status, m.host, m.source, m.detail)
-    payload = stored.as_dict() | ({"serial": serial} if serial else {})
+    payload = stored.as_dict() | {"kind": kind} | ({"serial": serial} if serial else {})
     app.record(conn, "clock.measured", f"device:{m.device_id}", payload)
     return stored
 

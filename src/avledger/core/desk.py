@@ -44,8 +44,10 @@ class ClockReading:
 class DockedDevice:
     """What the desk can read from a device that is docked right now (through its profile).
 
-    ``sync_clock`` sets the device clock and returns the reading taken after setting it; it is
-    None when the profile cannot set this device's clock.
+    ``sync_clock`` sets the device clock and returns the reading taken after setting it (source
+    'sync-after'), or, when the recorder takes the new time up only at its next connection,
+    the reading before with source 'sync-pending'. It is None when the clock may not be set
+    here: the profile cannot set it (``clock_settable`` False) or the clerk said not to.
     """
 
     serial: str
@@ -55,6 +57,8 @@ class DockedDevice:
     clock: ClockReading | None = None
     pending_clips: int = 0
     sync_clock: Callable[[], ClockReading] | None = field(default=None, compare=False)
+    clock_settable: bool = False
+    clock_setting_waiting: bool = False  # a time written earlier is still to be taken up
 
 
 @dataclass(frozen=True)
@@ -152,17 +156,29 @@ def _clock(state: PreUseState, now: datetime, policy: DeskPolicy) -> tuple[Check
             return Check(UNKNOWN, None, source, "the device clock could not be read"), \
                 f"the clock of {state.serial} could not be read", False
         return Check(NOT_CHECKED, None, source, f"last reading unknown ({when})"), None, False
-    syncable = docked is not None and docked.sync_clock is not None and source == "device"
+    settable = docked is not None and source == "device" and (
+        docked.sync_clock is not None or docked.clock_settable)
+    waiting = source == "device" and docked is not None and (
+        reading.source == "sync-pending" or docked.clock_setting_waiting)
+    syncable = (docked is not None and docked.sync_clock is not None and source == "device"
+                and reading.source != "sync-after" and not waiting)
+    waits_for_clips = syncable and docked is not None and docked.pending_clips > 0
     what = ("was reset (date before the reset year)" if status == RESET
             else f"is {_drift_words(reading.drift_seconds or 0.0)}")
-    tail = (" and will be synced" if syncable else
+    tail = (" and will be synced" if syncable and not waits_for_clips else
+            "; it is set once its clips are ingested" if waits_for_clips else
             " even after a sync" if source == "device" and reading.source == "sync-after" else
+            "; the new time written to it takes effect when it is next connected: dock it "
+            "again and retry" if waiting else
+            "; its profile can set it: run 'avledger clock sync', or check out without "
+            "--no-sync-clock" if settable else
             " and cannot be set here" if source == "device" else
             f" at the last measurement ({display(reading.measured_at, policy.timezone)}) and has"
             " not been synced since")
     problem = (f"clock of {state.serial} {what} (tolerance "
                f"{policy.clock_tolerance_seconds:g} s){tail}")
-    return Check(status, reading.drift_seconds, source, when), problem, syncable
+    return Check(status, reading.drift_seconds, source, when), problem, \
+        syncable and not waits_for_clips
 
 
 def _ago(now: datetime, then: datetime) -> str:

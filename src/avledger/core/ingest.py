@@ -28,7 +28,7 @@ from typing import Any
 
 from avledger.config import profiles as profiles_mod
 from avledger.config.profiles import Match, Profile, Seen
-from avledger.core import clockcheck, recorders
+from avledger.core import clockcheck, clockset, clocksettle, recorders
 from avledger.core.app import Avledger
 from avledger.core.attribution import Attribution, Checkout, attribute, device_checkouts
 from avledger.core.clock import iso, utcnow
@@ -193,6 +193,44 @@ def clip_times(clip: SourceClip, dur: float | None, dur_source: str,
                      end - shift if end else None, tuple(flags))
 
 
+# ---- what is already in ----------------------------------------------------------------------
+
+
+def clip_key(c: SourceClip) -> tuple[str, int, str]:
+    """How a clip is recognised as already ingested: serial (the device) + path + size + mtime."""
+    return (c.rel, c.size, iso(c.mtime))
+
+
+def known_keys(conn: sqlite3.Connection, device_id: int) -> set[tuple[str, int, str]]:
+    rows = conn.execute(
+        "SELECT source_path, size, source_mtime FROM clips WHERE device_id = ?", (device_id,))
+    return {(r[0], int(r[1]), r[2]) for r in rows}
+
+
+def not_ingested(conn: sqlite3.Connection, device_id: int | None,
+                 clips: list[SourceClip]) -> list[SourceClip]:
+    """The clips an ingest would copy (the rest it skips at once)."""
+    known = known_keys(conn, device_id) if device_id else set()
+    return [c for c in clips if clip_key(c) not in known]
+
+
+def recognise(app: Avledger, seen: Seen, name: str | None, source: str,
+              hooks: IngestHooks | None = None) -> Profile:
+    """The profile for a volume: the one named, else the best match (``hooks`` may choose)."""
+    known = profiles_mod.load_all(app.config)
+    if name:
+        return profiles_mod.get(app.config, name)
+    if seen.root is not None and not seen.root.is_dir():
+        raise NotFoundError(f"{seen.root} is not a directory or mounted volume")
+    matches = profiles_mod.recognise(known, seen)
+    if not matches:
+        raise NotFoundError(
+            f"no device profile recognises {source} "
+            f"(tried: {', '.join(known) or 'no profiles'})",
+            hint="name one with --profile, or add a profile (see 'avledger profile list')")
+    return (hooks or IngestHooks()).choose_profile(matches).profile
+
+
 # ---- the session ---------------------------------------------------------------------------------
 
 
@@ -238,18 +276,7 @@ class IngestSession:
 
     # -- steps ------------------------------------------------------------------------------
     def recognise(self) -> Profile:
-        known = profiles_mod.load_all(self.app.config)
-        if self.profile_name:
-            return profiles_mod.get(self.app.config, self.profile_name)
-        if not self.root.is_dir():
-            raise NotFoundError(f"{self.root} is not a directory or mounted volume")
-        matches = profiles_mod.recognise(known, self.seen)
-        if not matches:
-            raise NotFoundError(
-                f"no device profile recognises {self.source} "
-                f"(tried: {', '.join(known) or 'no profiles'})",
-                hint="name one with --profile, or add a profile (see 'avledger profile list')")
-        return self.hooks.choose_profile(matches).profile
+        return recognise(self.app, self.seen, self.profile_name, self.source, self.hooks)
 
     def run(self) -> IngestReport:
         started = utcnow()
@@ -263,10 +290,10 @@ class IngestSession:
         report = IngestReport(self.source, profile.name, who.serial,
                               device_id or None, device is None, who.badge, None,
                               measurement.as_dict(), self.dry_run, self.verify)
-        known = self._known_keys(device_id) if device else set()
-        todo = [c for c in clips if self._key(c) not in known]
+        todo = not_ingested(self.app.catalog.conn, device_id or None, clips)
+        copying = set(todo)
         for c in clips:
-            if self._key(c) in known:
+            if c not in copying:
                 report.outcomes.append(self._skip(c, device_id))
         if self.dry_run:
             self._plan_only(report, todo, who, measurement)
@@ -277,15 +304,6 @@ class IngestSession:
         return report
 
     # -- helpers ----------------------------------------------------------------------------
-    @staticmethod
-    def _key(c: SourceClip) -> tuple[str, int, str]:
-        return (c.rel, c.size, iso(c.mtime))
-
-    def _known_keys(self, device_id: int) -> set[tuple[str, int, str]]:
-        rows = self.app.catalog.conn.execute(
-            "SELECT source_path, size, source_mtime FROM clips WHERE device_id = ?", (device_id,))
-        return {(r[0], int(r[1]), r[2]) for r in rows}
-
     def _skip(self, clip: SourceClip, device_id: int) -> ClipOutcome:
         """A clip already ingested; with --verify its content is confirmed by hash."""
         outcome = ClipOutcome(clip.rel, clip.size, "skipped", reason="already ingested")
@@ -293,7 +311,7 @@ class IngestSession:
             return outcome
         row = self.app.catalog.conn.execute(
             "SELECT id, digest FROM clips WHERE device_id = ? AND source_path = ? AND size = ?"
-            " AND source_mtime = ?", (device_id, *self._key(clip))).fetchone()
+            " AND source_mtime = ?", (device_id, *clip_key(clip))).fetchone()
         outcome.clip_id, outcome.digest = int(row["id"]), row["digest"]
         try:
             with open(clip.path, "rb", buffering=0) as fh:
@@ -358,7 +376,9 @@ class IngestSession:
                                        measurement.device_time, measurement.drift_seconds,
                                        measurement.status, measurement.host,
                                        measurement.source, measurement.detail)
-            m = clockcheck.record(app, conn, m, serial=who.serial)
+            m, _ = clocksettle.record_measurement(
+                app, conn, m, waiting=clockset.setting_waiting(self.root, profile),
+                serial=who.serial)
             cur = conn.execute(
                 "INSERT INTO docks (device_id, station, source, started_at, updated_at, state,"
                 " files_total, bytes_total, pid, profile) VALUES (?, ?, ?, ?, ?, 'ingesting',"

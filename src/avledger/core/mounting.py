@@ -1,8 +1,10 @@
-"""Mounting a recorder read-only, per its profile, and finding out what a block device is.
+"""Mounting a recorder per its profile, and finding out what a block device is.
 
-Always read-only: the kernel with ``mount -t FSTYPE -o ro``, or a FUSE helper
-(``fusefat -o ro DEVICE DIR``) that needs no kernel module. Used by ``ingest --device`` and
-by the dock daemon.
+Read-only: the kernel with ``mount -t FSTYPE -o ro``, or a FUSE helper
+(``fusefat -o ro DEVICE DIR``) that needs no kernel module. Used by ``ingest --device``, the
+desk and the dock daemon. The one exception is the clock sync's single write
+(``writable=True``): mounted read-write for that step only, and the medium is flushed and
+the helper gone before it returns.
 """
 
 from __future__ import annotations
@@ -66,12 +68,28 @@ def fs_label(device: str, udev: dict[str, str] | None = None) -> str | None:
     return label or None
 
 
-def mount_command(device: str, target: Path, profile: Profile) -> list[str]:
+# FUSE helpers whose read-write option is not plain 'rw'.
+HELPER_WRITE_OPTIONS = {"fusefat": "rw+"}
+
+
+def write_option(profile: Profile) -> str:
     spec = profile.get("mount")
-    extra = [o for o in (spec.get("options") or "").split(",") if o and o not in ("rw", "ro")]
-    options = ",".join(["ro", *extra])
+    if spec.get("write_option"):
+        return str(spec["write_option"])
+    return HELPER_WRITE_OPTIONS.get(spec["helper"], "rw") if spec["method"] == "fuse" else "rw"
+
+
+def mount_command(device: str, target: Path, profile: Profile, *,
+                  writable: bool = False) -> list[str]:
+    spec = profile.get("mount")
+    mode = write_option(profile) if writable else "ro"
+    extra = [o for o in (spec.get("options") or "").split(",")
+             if o and o not in ("rw", "ro", mode)]
+    options = ",".join([mode, *extra])
     if spec["method"] == "fuse":
-        return [spec["helper"], "-o", options, device, str(target)]
+        # read-write: in the foreground, so that its exit says the medium has been written
+        return [spec["helper"], *(["-f"] if writable else []), "-o", options, device,
+                str(target)]
     return ["mount", "-t", spec["fstype"], "-o", options, device, str(target)]
 
 
@@ -95,27 +113,81 @@ def unmount(target: Path, method: str) -> None:
 
 
 @contextmanager
-def mounted(device: str, profile: Profile, where: Path | None = None) -> Iterator[Path]:
-    """Mount ``device`` read-only as ``profile`` says; unmount (and remove the dir) after."""
+def mounted(device: str, profile: Profile, where: Path | None = None, *,
+            writable: bool = False) -> Iterator[Path]:
+    """Mount ``device`` as ``profile`` says — read-only unless ``writable`` (the clock sync's
+    one write) — and unmount (and remove the dir) after."""
     if not Path(device).exists():
         raise DeviceError(f"{device} does not exist", hint="was the recorder unplugged?")
     base = where or Path(os.environ.get("RUNTIME_DIRECTORY") or tempfile.gettempdir())
     base.mkdir(parents=True, exist_ok=True)
     target = Path(tempfile.mkdtemp(prefix=f"avledger-{Path(device).name}-", dir=base))
-    argv = mount_command(device, target, profile)
-    done = _run(argv)
-    if done.returncode != 0 or not _wait_mounted(target):
+    argv = mount_command(device, target, profile, writable=writable)
+    how = "read-write" if writable else "read-only"
+    helper: subprocess.Popen[bytes] | None = None
+    if writable and profile.get("mount.method") == "fuse":
+        helper, problem = _start_helper(argv, target)
+    else:
+        done = _run(argv)
+        problem = (None if done.returncode == 0 and _wait_mounted(target)
+                   else done.stderr.strip()[:300] or "not mounted")
+    if problem is not None:
         target.rmdir()
-        raise DeviceError(f"cannot mount {device} read-only ({' '.join(argv[:1])}): "
-                          f"{done.stderr.strip()[:300] or 'not mounted'}")
+        raise DeviceError(f"cannot mount {device} {how} ({argv[0]}): {problem}")
     try:
         yield target
     finally:
         try:
             unmount(target, profile.get("mount.method"))
+            if helper is not None:
+                _wait_exit(helper, argv[0])
+            if writable:
+                flush(device)
         finally:
             with suppress(OSError):
                 target.rmdir()
+
+
+def _start_helper(argv: list[str], target: Path) -> tuple[subprocess.Popen[bytes], str | None]:
+    """A FUSE helper in the foreground; (process, None) once mounted, else why not."""
+    try:
+        helper = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+    except FileNotFoundError as exc:
+        raise DeviceError(f"{argv[0]} is not installed") from exc
+    deadline = time.monotonic() + MOUNT_TIMEOUT
+    while time.monotonic() < deadline:
+        if os.path.ismount(target):
+            return helper, None
+        if helper.poll() is not None:
+            return helper, f"{argv[0]} exited {helper.returncode}"
+        time.sleep(0.05)
+    helper.kill()
+    helper.wait()
+    return helper, f"not mounted within {MOUNT_TIMEOUT} s"
+
+
+def _wait_exit(helper: subprocess.Popen[bytes], name: str) -> None:
+    try:
+        helper.wait(timeout=MOUNT_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        helper.kill()
+        helper.wait()
+        raise DeviceError(f"{name} did not finish writing within {MOUNT_TIMEOUT} s") from None
+
+
+def flush(device: str) -> None:
+    """Push what was written through to the medium (the block device's buffers)."""
+    try:
+        fd = os.open(device, os.O_RDONLY)
+    except OSError as exc:
+        raise DeviceError(f"cannot open {device} to flush it: {exc.strerror or exc}") from exc
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        raise DeviceError(f"flushing {device} failed: {exc.strerror or exc}") from exc
+    finally:
+        os.close(fd)
 
 
 def _wait_mounted(target: Path, seconds: float = 5.0) -> bool:

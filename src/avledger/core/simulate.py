@@ -26,8 +26,10 @@ from zoneinfo import ZoneInfo
 import blake3
 
 from avledger.config.profiles import Profile
-from avledger.core import mp4write
+from avledger.core import clockset, mp4write
 from avledger.core.clock import utcnow
+from avledger.core.clockcheck import parse_clock_text
+from avledger.core.volume import read_identity, scan
 from avledger.errors import AvledgerError, DeviceError, RefusedError
 
 CHUNK = 8 * 1024 * 1024
@@ -100,7 +102,11 @@ def identity_text(profile: Profile, values: dict[str, str | None]) -> str:
 
 def write_clock_file(root: Path, profile: Profile, drift: float, *, garbage: bool = False,
                      now: datetime | None = None) -> datetime | None:
-    """What the recorder writes at connect: its own clock (host time + drift) in its zone."""
+    """What the recorder writes at connect: its own clock (host time + drift) in its zone.
+
+    The file's modification time is set to the host moment at which the recorder's clock
+    showed exactly what the file says, so that ``current_drift`` reads the drift back exactly
+    (the simulated recorder keeps its clock nowhere else)."""
     spec = profile.get("clock.read")
     if spec["method"] != "file":
         return None
@@ -111,8 +117,107 @@ def write_clock_file(root: Path, profile: Profile, drift: float, *, garbage: boo
         path.write_bytes(b"\xff\xfeclock?? 99:99\x00\n")
         return moment
     device_now = (moment + timedelta(seconds=drift)).astimezone(ZoneInfo(profile.timezone))
-    path.write_text(device_now.strftime(spec["format"]) + "\n", encoding="utf-8")
+    text = device_now.strftime(spec["format"]) + "\n"
+    path.write_text(text, encoding="utf-8")
+    shown = parse_clock_text(text, spec["format"], profile.timezone)
+    at = shown - timedelta(seconds=drift)
+    ns = round(at.timestamp() * 1e9)
+    os.utime(path, ns=(ns, ns))
     return moment
+
+
+def current_drift(root: Path, profile: Profile) -> float | None:
+    """The simulated recorder's drift, from the clock file it wrote when last connected."""
+    spec = profile.get("clock.read")
+    if spec["method"] != "file":
+        return None
+    path = root / spec["path"]
+    try:
+        shown = parse_clock_text(path.read_text(encoding="utf-8", errors="replace"),
+                                 spec["format"], profile.timezone)
+        written = path.stat().st_mtime_ns / 1e9
+    except (OSError, ValueError):
+        return None
+    return round(float(shown.timestamp() - written), 6)
+
+
+def take_up_clock_setting(root: Path, profile: Profile,
+                          as_of: datetime | None = None) -> float | None:
+    """Play the recorder finding a clock-setting file when connected: it sets its clock to the
+    written time, as of the moment the file was written (``as_of``, else its modification
+    time), and removes the file. The new drift, or None when no readable file was there."""
+    spec = profile.get("clock.set")
+    if spec["method"] != "file":
+        return None
+    path = root / spec["path"]
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        written_at = as_of or datetime.fromtimestamp(path.stat().st_mtime_ns / 1e9, UTC)
+    except OSError:
+        return None
+    path.unlink()
+    set_to = clockset.parse(spec["template"], text, profile.timezone)
+    return None if set_to is None else round((set_to - written_at).total_seconds(), 6)
+
+
+@dataclass(frozen=True)
+class Docking:
+    drift_seconds: float  # the recorder's clock minus true time, now
+    took_up_setting: bool  # a clock-setting file was found and applied
+    battery_percent: float | None
+
+
+def redock(root: Path, profile: Profile, *, drift: float | None = None,
+           battery: float | None = None) -> Docking:
+    """The simulated recorder is connected again: it takes up a clock setting left for it,
+    reports its battery (when given), and writes its clock file afresh. Without ``drift`` its
+    clock runs on as before."""
+    applied = take_up_clock_setting(root, profile)
+    if applied is not None:
+        drift = applied
+    elif drift is None:
+        drift = current_drift(root, profile) or 0.0
+    if battery is not None:
+        write_level(root, profile.get("battery"), battery)
+    write_clock_file(root, profile, drift)
+    return Docking(drift, applied is not None, battery)
+
+
+def write_level(root: Path, spec: dict[str, Any], value: float) -> None:
+    """Write a percentage where the profile's battery/storage section says the recorder
+    reports it (merged into the file when it holds other values)."""
+    if not spec.get("file"):
+        return
+    path = root / spec["file"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shown = f"{value:g}"
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    fmt, key = spec["format"], spec.get("key") or ""
+    if fmt == "text":
+        text = shown + "\n"
+    elif fmt == "keyvalue":
+        lines = [ln for ln in old.splitlines() if not re.match(rf"^\s*{re.escape(key)}\s*[=:]", ln)]
+        text = "".join(f"{ln}\n" for ln in lines) + f"{key}={shown}\n"
+    elif fmt == "ini":
+        parser = configparser.ConfigParser(interpolation=None)
+        parser.optionxform = str  # type: ignore[assignment,method-assign]
+        parser.read_string(old)
+        section = spec.get("section") or (parser.sections() or ["status"])[0]
+        if not parser.has_section(section):
+            parser.add_section(section)
+        parser[section][key] = shown
+        out = io.StringIO()
+        parser.write(out)
+        text = out.getvalue()
+    else:
+        doc = json.loads(old) if old.strip() else {}
+        node = doc
+        *parents, last = key.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = value
+        text = json.dumps(doc, indent=2) + "\n"
+    path.write_text(text, encoding="utf-8")
 
 
 # ---- clips ---------------------------------------------------------------------------------------
@@ -141,11 +246,37 @@ def clip_name(profile: Profile, device_start: datetime, index: int) -> str:
     return str(template.format(start=local, index=index))
 
 
+def _lay_clips(root: Path, profile: Profile, serial: str, *, start: datetime, clips: int,
+               bad_names: int, seconds: float, gap: float, drift: float, size: int,
+               first_index: int) -> list[SimClip]:
+    """Record clips: true times from ``start``, named by the recorder's (drifting) clock."""
+    laid: list[SimClip] = []
+    quicktime = any(g.lower().endswith(".mov") for g in profile.get("clips.globs"))
+    for i in range(clips + bad_names):
+        index = first_index + i
+        true_start = start + i * timedelta(seconds=math.ceil(seconds + gap))
+        # file names carry whole seconds of the recorder's clock
+        device_start = (true_start + timedelta(seconds=drift)).replace(microsecond=0)
+        if i < clips:
+            rel = clip_name(profile, device_start, index)
+        else:  # a name the profile's pattern cannot read, in the same folder
+            good = clip_name(profile, device_start, index)
+            rel = str(Path(good).with_name(f"MOVI{index:04d}{Path(good).suffix}"))
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        head = mp4write.header(seconds, true_start, quicktime=quicktime)
+        _payload(path, head, size, f"{serial}/{index}".encode())
+        device_end = (device_start + timedelta(seconds=seconds)).timestamp()
+        os.utime(path, (device_end, device_end))
+        laid.append(SimClip(rel, size, true_start, device_start, seconds))
+    return laid
+
+
 def simulate(root: Path, profile: Profile, *, clips: int = 3, size: int = 1 << 20,
              seconds: float = 60.0, drift: float = 0.0, serial: str = "SIM0001",
              badge: str | None = "0001", unit: str | None = None,
              first_start: datetime | None = None, gap: float = 120.0,
-             bad_names: int = 0, garbage_clock: bool = False,
+             bad_names: int = 0, garbage_clock: bool = False, battery: float | None = 95.0,
              image: Path | None = None) -> SimReport:
     """Lay out a recorder volume in ``root`` (and a FAT image of it when ``image`` is given)."""
     root.mkdir(parents=True, exist_ok=True)
@@ -165,28 +296,31 @@ def simulate(root: Path, profile: Profile, *, clips: int = 3, size: int = 1 << 2
     total = clips + bad_names
     start = first_start or (utcnow().replace(microsecond=0)
                             - timedelta(seconds=total * (seconds + gap) + 3600))
-    quicktime = any(g.lower().endswith(".mov") for g in profile.get("clips.globs"))
-    for i in range(total):
-        true_start = start + i * timedelta(seconds=math.ceil(seconds + gap))
-        # file names carry whole seconds of the recorder's clock
-        device_start = (true_start + timedelta(seconds=drift)).replace(microsecond=0)
-        if i < clips:
-            rel = clip_name(profile, device_start, i + 1)
-        else:  # a name the profile's pattern cannot read, in the same folder
-            good = clip_name(profile, device_start, i + 1)
-            rel = str(Path(good).with_name(f"MOVI{i + 1:04d}{Path(good).suffix}"))
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        head = mp4write.header(seconds, true_start, quicktime=quicktime)
-        _payload(path, head, size, f"{serial}/{i + 1}".encode())
-        device_end = (device_start + timedelta(seconds=seconds)).timestamp()
-        os.utime(path, (device_end, device_end))
-        report.clips.append(SimClip(rel, size, true_start, device_start, seconds))
+    report.clips = _lay_clips(root, profile, serial, start=start, clips=clips,
+                              bad_names=bad_names, seconds=seconds, gap=gap, drift=drift,
+                              size=size, first_index=1)
+    if battery is not None:
+        write_level(root, profile.get("battery"), battery)
     report.clock_written_at = write_clock_file(root, profile, drift, garbage=garbage_clock)
     if image is not None:
         make_fat_image(root, image, profile)
         report.image = image
     return report
+
+
+def record(root: Path, profile: Profile, *, clips: int = 1, size: int = 1 << 20,
+           seconds: float = 60.0, gap: float = 120.0, start: datetime | None = None,
+           drift: float | None = None) -> list[SimClip]:
+    """The simulated recorder records more clips (numbered on from those it holds), named by
+    its clock as it runs now (``drift``, else read from its clock file)."""
+    who = read_identity(root, profile)
+    held = len(scan(root, profile))
+    if drift is None:
+        drift = current_drift(root, profile) or 0.0
+    first = start or (utcnow().replace(microsecond=0)
+                      - timedelta(seconds=clips * math.ceil(seconds + gap) + 60))
+    return _lay_clips(root, profile, who.serial, start=first, clips=clips, bad_names=0,
+                      seconds=seconds, gap=gap, drift=drift, size=size, first_index=held + 1)
 
 
 # ---- FAT image -------------------------------------------------------------------------------

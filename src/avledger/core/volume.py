@@ -111,6 +111,26 @@ def parse_identity(text: str, fmt: str, fields: dict[str, str],
                             values if isinstance(values, dict) else {})
 
 
+def parse_field(text: str, fmt: str, key: str | None, section: str | None = None) -> Any:
+    """One value from a small device file: a key (keyvalue, ini), a dotted path (json), or the
+    first number in the file (text). None when absent; ValueError when the file is malformed."""
+    if fmt == "text":
+        m = re.search(r"-?\d+(?:\.\d+)?", text)
+        return m.group(0) if m else None
+    if key is None:
+        raise ValueError(f"format {fmt} needs a key")
+    if fmt == "keyvalue":
+        return parse_keyvalue(text).get(key)
+    if fmt == "ini":
+        return parse_ini(text, section).get(key)
+    if fmt == "json":
+        try:
+            return _dotted(json.loads(text), key)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"not valid JSON: {exc.msg} at line {exc.lineno}") from exc
+    raise ValueError(f"unknown format {fmt!r}")
+
+
 def read_identity(root: Path, profile: Profile) -> RecorderIdentity:
     spec = profile.get("identity")
     path = root / spec["file"]

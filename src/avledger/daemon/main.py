@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from avledger.config.loader import Config
-from avledger.core.dock import daemon_profiles, match_block_device, run_docking
+from avledger.core.dock import CLEAR_REFUSED, daemon_profiles, match_block_device, run_docking
 from avledger.daemon.scheduler import Job
 from avledger.daemon.service import Daemon, DaemonSettings, Matcher
 
@@ -45,6 +45,8 @@ def serve(load: Callable[[], Config], *, concurrency: int | None = None,
     current = {"config": load()}
     config = current["config"]
     Path(config.get("daemon.mount_dir")).mkdir(parents=True, exist_ok=True)
+    if config.get("daemon.clear_after_ingest"):
+        logging.getLogger("avledger.daemon").warning(CLEAR_REFUSED)
     holder: dict[str, Daemon] = {}
 
     def runner(job: Job) -> dict[str, Any]:

@@ -78,7 +78,8 @@ class Daemon:
     def _done(self, job: Job) -> None:
         self.completed += 1
         summary = {k: v for k, v in job.result.items() if k in
-                   ("new", "skipped", "failed", "late", "error", "serial")}
+                   ("new", "skipped", "failed", "late", "error", "serial", "clock_sync",
+                    "clear_after_ingest")}
         log.info("%s %s: %s", job.key, job.state, summary)
 
     # -- lifecycle ------------------------------------------------------------------------

@@ -1,0 +1,171 @@
+"""``avledger clock check|sync TARGET`` and ``avledger clock history DEVICE``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from avledger.cli.common import DryRunOpt, JsonOpt, console, emit, new_app, session, table
+from avledger.cli.ingest_cmd import yes_no
+from avledger.core import clocksync
+from avledger.core.clock import display
+from avledger.errors import ProblemsFound
+
+app = new_app("Recorder clocks (rule B, Art. 7): read them, set them, and their history.")
+
+TargetArg = Annotated[str, typer.Argument(
+    metavar="DEVICE|PATH", help="A recorder's block device (/dev/sdb1: mounted for the step "
+                                "and unmounted), or its mounted volume or folder.")]
+ProfileOpt = Annotated[str | None, typer.Option(
+    "--profile", "-p", help="Use this device profile instead of recognising the recorder.")]
+
+
+def drift_words(drift: float | None) -> str:
+    if drift is None:
+        return "unknown"
+    if abs(drift) < 0.05:
+        return "exact"
+    return f"{abs(drift):.1f} s {'fast' if drift > 0 else 'slow'}"
+
+
+def _settled_line(settled: dict[str, Any], tz: str) -> str:
+    when = display(settled["written_at"], tz)
+    before = drift_words(settled["before_drift_seconds"])
+    after = drift_words(settled["after_drift_seconds"])
+    if settled["applied"]:
+        return f"the clock setting written {when} has taken effect: {before} before, {after} now"
+    return (f"[yellow]the clock setting written {when} did NOT take effect[/]: {before} before, "
+            f"{after} now")
+
+
+@app.command("check")
+def check(target: TargetArg, profile: ProfileOpt = None, as_json: JsonOpt = False) -> None:
+    """Read a docked recorder's clock through its profile and record the measurement.
+
+    The measurement (device time against host time, with the host's own sync state) is kept
+    in the catalog and the custody ledger. It is also the reading that shows whether a clock
+    setting written earlier has taken effect. Nothing is written to the recorder.
+
+    Exit codes: 0 the clock is within clock.tolerance_seconds, 1 it is not (or unreadable),
+    4 recorder not recognised or not in the catalog, 8 it could not be mounted.
+
+    Examples:
+
+      avledger clock check /media/BWR-SIM
+
+      avledger clock check /dev/sdb1 --json
+    """
+    with session() as app_:
+        result = clocksync.check(app_, target, profile=profile)
+        tz = app_.config.timezone
+    data = result.as_dict()
+    m = result.measurement
+
+    def render() -> None:
+        console.print(f"recorder [bold]{result.serial}[/] ({result.profile}) at {target}: clock "
+                      f"{drift_words(m.drift_seconds)} — {m.status} (tolerance "
+                      f"{result.tolerance:g} s)", highlight=False)
+        if m.drift_seconds is None:
+            console.print(f"  {m.detail}", highlight=False)
+        console.print(f"host clock synchronised: {yes_no(m.host.synced)} ({m.host.how})",
+                      highlight=False)
+        if result.settled:
+            console.print(_settled_line(result.settled.as_dict(), tz), highlight=False)
+        if result.waiting:
+            console.print(f"a clock setting written {display(result.waiting['written_at'], tz)}"
+                          f" is still waiting on the recorder ({result.waiting['target']}): it "
+                          "takes effect when the recorder is next connected", highlight=False)
+
+    emit(data, as_json, render)
+    if m.status != "ok":
+        raise ProblemsFound(f"clock of {result.serial} is {drift_words(m.drift_seconds)} "
+                            f"({m.status}, tolerance {result.tolerance:g} s)",
+                            hint=None if result.waiting else f"avledger clock sync {target}")
+
+
+@app.command("sync")
+def sync(target: TargetArg, profile: ProfileOpt = None, dry_run: DryRunOpt = False,
+         as_json: JsonOpt = False) -> None:
+    """Set a docked recorder's clock to this computer's time, through its profile.
+
+    THE ONE AVLEDGER COMMAND THAT WRITES TO A RECORDER. It measures the clock (before), writes
+    the new time as the profile says — a file (e.g. TIMESET.TXT) or a command — and measures
+    again (after) when the recorder takes the time at once. A recorder that takes the file up
+    when it is next connected gets its after-measurement then (its next dock, clock check or
+    docked checkout). A block device is mounted read-write for that one write only, then
+    unmounted. Refused while clips on the recorder are not yet ingested. Every step is in the
+    custody ledger (clock.measured, clock.synced, clock.sync_settled). Needs role clerk.
+
+    Examples:
+
+      avledger clock sync /media/BWR-SIM
+
+      avledger clock sync /dev/sdb1 --dry-run
+    """
+    with session() as app_:
+        result = clocksync.sync(app_, target, profile=profile, dry_run=dry_run)
+    data = result.as_dict()
+    w = result.written
+
+    def render() -> None:
+        console.print(f"recorder [bold]{result.serial}[/] ({result.profile}) at {target}: clock "
+                      f"before {drift_words(result.before.drift_seconds)} "
+                      f"({result.before.status})", highlight=False)
+        what = (f"{w.target} = {w.content.strip()!r}" if w.method == "file"
+                else f"ran {w.content}")
+        if result.dry_run:
+            console.print(f"dry run: would write to the recorder: {what}; nothing written",
+                          highlight=False)
+            return
+        console.print(f"[bold]wrote to the recorder[/]: {what} — clock sync is the one avledger "
+                      "command that writes to a recorder"
+                      + (f"; {target} was mounted read-write for this one write and unmounted"
+                         if result.read_write_mount else ""), highlight=False)
+        if result.after is not None:
+            console.print(f"after: {drift_words(result.after.drift_seconds)} "
+                          f"({result.after.status}) — {result.state}", highlight=False)
+        else:
+            console.print("after: the recorder takes the new time up when it is next "
+                          "connected — undock it and dock it again; its next dock, clock "
+                          "check or docked checkout records the after-measurement",
+                          highlight=False)
+
+    emit(data, as_json, render)
+    if result.state == "not-applied":
+        raise ProblemsFound(f"the clock of {result.serial} is still "
+                            f"{drift_words(result.after.drift_seconds if result.after else None)}"
+                            " after the sync")
+
+
+@app.command("history")
+def history(
+    device: Annotated[str, typer.Argument(metavar="DEVICE", help="Serial number.")],
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most this many "
+                                              "readings and settings, newest first.")] = 20,
+    as_json: JsonOpt = False,
+) -> None:
+    """A recorder's clock readings and the clock settings written to it, newest first.
+
+    Example: avledger clock history BWR0042 --limit 5
+    """
+    with session() as app_:
+        data = clocksync.history(app_, device, limit=limit)
+        tz = app_.config.timezone
+
+    def render() -> None:
+        console.print(table(
+            f"clock readings of {device} (times in {tz})",
+            ["id", "measured", "kind", "source", "drift", "status", "host synced"],
+            [(r["id"], display(r["measured_at"], tz), r["kind"], r["source"],
+              drift_words(r["drift_seconds"]), r["status"], yes_no(r["host_synced"]))
+             for r in data["readings"]]))
+        if data["syncs"]:
+            console.print(table(
+                "clock settings written", ["id", "written", "by", "to", "state", "before",
+                                           "after"],
+                [(s["id"], display(s["written_at"], tz), s["origin"], s["target"], s["state"],
+                  drift_words(s["before_drift"]), drift_words(s["after_drift"]))
+                 for s in data["syncs"]]))
+
+    emit(data, as_json, render)
