@@ -23,6 +23,10 @@ from avledger.errors import BusyError, StorageError
 
 BUSY_TIMEOUT_MS = 10_000
 RETRY_SECONDS = 120.0
+# A migration that rebuilds a table (SQLite's way to change a constraint: create the new table,
+# copy, drop the old one, rename) says so on a line of its own. It runs with foreign keys off,
+# as SQLite requires for that, and must leave no dangling reference behind.
+REBUILDS_TABLES = "-- migration: rebuilds tables"
 
 
 @dataclass(frozen=True)
@@ -164,16 +168,30 @@ class Catalog:
                 " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
             )
         for mig in todo:
-            with self.write():
+            with self._foreign_keys_off(REBUILDS_TABLES in mig.sql), self.write():
                 if mig.version in self.applied():  # another process got there first
                     continue
                 for statement in _split_sql(mig.sql):
                     conn.execute(statement)
+                if REBUILDS_TABLES in mig.sql:
+                    _check_references(conn, mig)
                 conn.execute(
                     "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                     (mig.version, mig.name, datetime.now(UTC).isoformat(timespec="seconds")),
                 )
         return todo
+
+    @contextmanager
+    def _foreign_keys_off(self, off: bool) -> Iterator[None]:
+        """Foreign keys off around one migration (only outside a transaction is this possible)."""
+        if not off:
+            yield
+            return
+        self.conn.execute("PRAGMA foreign_keys = OFF")
+        try:
+            yield
+        finally:
+            self.conn.execute("PRAGMA foreign_keys = ON")
 
     def backup(self, target: Path) -> Path:
         dest = sqlite3.connect(target)
@@ -182,6 +200,15 @@ class Catalog:
         finally:
             dest.close()
         return target
+
+
+def _check_references(conn: sqlite3.Connection, mig: Migration) -> None:
+    """After a table rebuild every reference must still point at a row (else roll back)."""
+    broken = conn.execute("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        tables = sorted({str(row[0]) for row in broken})
+        raise StorageError(f"migration {mig.version:04d}_{mig.name} would leave dangling "
+                           f"references in {', '.join(tables)}; nothing was changed")
 
 
 def _split_sql(script: str) -> list[str]:
