@@ -136,10 +136,9 @@ def test_upgrade_keeps_every_hold_and_reference(old_home: Path,
                 " clips, bytes, out_dir, created_at, created_by) VALUES ('t', '{}', ?, 'dvd',"
                 " 1, 2, 1, 1, 1, '/tmp/x', ?, 'test')", (by_clip["id"], iso(utcnow())))
         conn = app.catalog.conn
-        with pytest.raises(sqlite3.IntegrityError):  # the old table refuses the new reason
-            with app.transaction() as c:
-                c.execute("UPDATE holds SET reason = 'legal-review' WHERE id = ?",
-                          (by_case["id"],))
+        # The old table refuses the new reason.
+        with pytest.raises(sqlite3.IntegrityError), app.transaction() as c:
+            c.execute("UPDATE holds SET reason = 'legal-review' WHERE id = ?", (by_case["id"],))
         rows_before = [tuple(r) for r in conn.execute("SELECT * FROM holds ORDER BY id")]
         links_before = [tuple(r) for r in conn.execute("SELECT * FROM hold_clips")]
 
@@ -156,17 +155,12 @@ def test_upgrade_keeps_every_hold_and_reference(old_home: Path,
         assert [h["id"] for h in holds.holds_for_clip(conn, clips[2])] == [by_clip["id"]]
         # References are enforced again, the old reasons still checked, the new one accepted
         # only for a case.
-        with pytest.raises(sqlite3.IntegrityError):
-            with app.transaction() as c:
-                c.execute("INSERT INTO hold_clips (hold_id, clip_id) VALUES (9999, ?)",
-                          (clips[0],))
-        with pytest.raises(sqlite3.IntegrityError):
-            with app.transaction() as c:
-                c.execute("UPDATE holds SET reason = 'whim' WHERE id = ?", (by_case["id"],))
-        with pytest.raises(sqlite3.IntegrityError):
-            with app.transaction() as c:
-                c.execute("UPDATE holds SET reason = 'legal-review' WHERE id = ?",
-                          (by_clip["id"],))
+        with pytest.raises(sqlite3.IntegrityError), app.transaction() as c:
+            c.execute("INSERT INTO hold_clips (hold_id, clip_id) VALUES (9999, ?)", (clips[0],))
+        with pytest.raises(sqlite3.IntegrityError), app.transaction() as c:
+            c.execute("UPDATE holds SET reason = 'whim' WHERE id = ?", (by_case["id"],))
+        with pytest.raises(sqlite3.IntegrityError), app.transaction() as c:
+            c.execute("UPDATE holds SET reason = 'legal-review' WHERE id = ?", (by_clip["id"],))
         decided = legal_review.record_decision(app, CASE, kind="compulsion", amount=None,
                                                party=None, note="", now=utcnow())
         assert decided["hold"]["reason"] == "legal-review"
@@ -201,3 +195,10 @@ def test_a_rebuild_that_breaks_references_changes_nothing(
         assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     finally:
         cat.close()
+
+
+def test_every_hold_reason_has_a_disc_label() -> None:
+    """Archive disc labels print the reason in Chinese; a new reason must not print raw."""
+    from avledger.core.archive.label import REASONS_ZH
+
+    assert set(REASONS_ZH) == set(holds.REASONS)

@@ -12,13 +12,14 @@ from avledger.core import legal_review
 from avledger.core.clock import display, utcnow
 from avledger.core.decisions import Kind, Outcome, Party, list_reviews, yuan_text
 
-NumberArg = Annotated[str, typer.Argument(metavar="CASE", help="Case number, e.g. 平环罚〔2026〕12号.")]
+NumberArg = Annotated[str, typer.Argument(metavar="CASE",
+                                          help="Case number, e.g. 平环罚〔2026〕12号.")]
 
 
 def decide(
     number: NumberArg,
-    kind: Annotated[Kind, typer.Option("--kind", help="penalty, compulsion, licensing or "
-                                       "other.")],
+    kind: Annotated[Kind, typer.Option("--kind", help="Kind of decision: penalties are judged "
+                                       "by amount, every compulsion is reviewed.")],
     amount: Annotated[str | None, typer.Option(
         "--amount", metavar="YUAN", help="Amount in yuan: 10000, 10,000 or 9999.50 (at most "
         "two decimals). Required for a penalty.")] = None,

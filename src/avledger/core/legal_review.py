@@ -12,6 +12,7 @@ the review, and every step is a ledger event in the same transaction as the chan
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -90,8 +91,8 @@ def record_decision(app: Avledger, number: str, *, kind: Kind | str,
     return result
 
 
-def _open_review(app: Avledger, conn: Any, case: Case, decision_id: int, what: str, *,
-                 now: datetime) -> dict[str, Any]:
+def _open_review(app: Avledger, conn: sqlite3.Connection, case: Case, decision_id: int,
+                 what: str, *, now: datetime) -> dict[str, Any]:
     hold = place_review_hold(app, conn, case.id, decision_id=decision_id, now=now,
                              note=f"legal review of decision {decision_id} ({what}) on case "
                                   f"{case.number}")
@@ -141,7 +142,7 @@ def review_decision(app: Avledger, number: str, *, outcome: Outcome | str, note:
     return result
 
 
-def _the_open_review(conn: Any, case: Case, decision_id: int | None,
+def _the_open_review(conn: sqlite3.Connection, case: Case, decision_id: int | None,
                      now: datetime) -> dict[str, Any]:
     """The one open review meant: the only one of the case, or the one of ``decision_id``."""
     reviews = list_reviews(conn, now, open_only=True, case_id=case.id)
