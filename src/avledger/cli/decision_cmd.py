@@ -128,12 +128,12 @@ def reviews(
         tz = app_.config.timezone
     title = f"{len(rows)} {'open ' if open_only else ''}legal review(s), times in {tz}"
     emit(rows, as_json, lambda: console.print(table(
-        title, ["review", "case", "decision", "kind", "amount (yuan)", "party", "flagged", "by",
-                "age (days)", "state", "reviewed by", "note"],
-        [(r["id"], r["case_number"], r["decision_id"], r["kind"], yuan_text(r["amount"]),
-          r["party"] or "-", display(r["flagged_at"], tz), r["flagged_by"], r["age_days"],
-          "open" if r["open"] else r["outcome"], r["reviewed_by"] or "", r["note"] or "")
-         for r in rows])))
+        title, ["review", "case", "decision", "flagged", "by", "age (days)", "state",
+                "reviewed by"],
+        [(r["id"], r["case_number"],
+          f"{r['decision_id']}: {legal_review.describe(r['kind'], r['amount'], r['party'])}",
+          display(r["flagged_at"], tz), r["flagged_by"], r["age_days"],
+          "open" if r["open"] else r["outcome"], r["reviewed_by"] or "") for r in rows])))
 
 
 def review_state(decision: dict[str, Any], tz: str) -> str:

@@ -35,6 +35,11 @@ class Party(StrEnum):
     citizen = "citizen"
     organisation = "organisation"
 
+    @property
+    def named(self) -> str:
+        """'a citizen', 'an organisation' (how reasons and listings name the party)."""
+        return f"{'an' if self is Party.organisation else 'a'} {self.value}"
+
 
 class Outcome(StrEnum):
     """How a legal review ends: the decision may be made, or goes back to the handler."""
@@ -114,9 +119,9 @@ def review_required(kind: Kind | str, amount: Decimal | int | float | str | None
         raise InputError("a penalty needs both an amount and a party (citizen or organisation)")
     limit = rules.threshold(party)
     if money >= limit:
-        return True, (f"a penalty of {_yuan(money)} yuan on a {party.value} reaches the "
+        return True, (f"a penalty of {_yuan(money)} yuan on {party.named} reaches the "
                       f"legal-review threshold of {_yuan(limit)} yuan (Annex 2)")
-    return False, (f"a penalty of {_yuan(money)} yuan on a {party.value} is below the "
+    return False, (f"a penalty of {_yuan(money)} yuan on {party.named} is below the "
                    f"legal-review threshold of {_yuan(limit)} yuan")
 
 

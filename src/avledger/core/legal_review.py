@@ -52,7 +52,7 @@ def describe(kind: str, amount: Decimal | str | None, party: str | None) -> str:
     if amount is not None:
         text += f" of {yuan_text(amount)} yuan"
     if party is not None:
-        text += f" on {'an' if party == Party.organisation else 'a'} {party}"
+        text += f" on {Party(party).named}"
     return text
 
 
