@@ -112,7 +112,7 @@ def test_every_csv_problem_is_reported_by_line() -> None:
         "line 4: badge: must be a badge number (letters, digits, . _ -; up to 32)",
         "line 5: name: must be a non-empty string",
         "line 6: roles: unknown role(s) janitor (known: clerk, handler, records_manager, "
-        "leader, auditor)",
+        "leader, auditor, legal_reviewer)",
         "line 8: os_user: must be an operating-system user name",
         "line 7: os_user: 'chenj' is already used at line 2 (one login acts as one person)",
     ]

@@ -1,4 +1,6 @@
-"""``avledger case add|show|list|close|link|unlink`` (and ``clips link|unlink``)."""
+"""``avledger case add|show|list|close|link|unlink`` (and ``clips link|unlink``).
+
+``case decide|review|reviews`` are in ``decision_cmd``."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import typer
 from rich.markup import escape
 
 from avledger.cli.common import JsonOpt, console, emit, new_app, session, table
+from avledger.cli.decision_cmd import add_case_commands, decisions_table
 from avledger.core import cases as cases_core
 from avledger.core.case_view import case_detail
 from avledger.core.clock import display, utcnow
@@ -67,12 +70,12 @@ def close(
 
 @app.command("show")
 def show(number: NumberArg, as_json: JsonOpt = False) -> None:
-    """A case with its handlers, linked clips and holds.
+    """A case with its handlers, linked clips, holds, decisions and legal reviews.
 
     Example: avledger case show 平环罚〔2026〕12号
     """
     with session() as app_:
-        data = case_detail(app_.catalog.conn, number)
+        data = case_detail(app_.catalog.conn, number, utcnow())
         tz = app_.config.timezone
     clips, holds = data["clips"], data["holds"]
 
@@ -92,6 +95,8 @@ def show(number: NumberArg, as_json: JsonOpt = False) -> None:
             console.print(table("holds", ["hold", "reason", "covers", "note", "active"],
                                 [(h["id"], h["reason"], h["target"], h["note"],
                                   "yes" if h["active"] else "released") for h in holds]))
+        if data["decisions"]:
+            console.print(decisions_table(data["decisions"], tz))
 
     emit(data, as_json, render)
 
@@ -145,6 +150,7 @@ def _link(clips: list[int], case: str, as_json: bool, *, unlink: bool) -> None:
 
 app.command("link")(link)
 app.command("unlink")(unlink)
+add_case_commands(app)
 
 # The same two commands for the 'clips' group ('avledger clips link CLIP… --case N').
 def add_clip_commands(clips_app: typer.Typer) -> None:

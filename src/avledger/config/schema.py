@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-ROLES = ("clerk", "handler", "records_manager", "leader", "auditor")
+ROLES = ("clerk", "handler", "records_manager", "leader", "auditor", "legal_reviewer")
 
 Checker = Callable[[Any], str | None]
 

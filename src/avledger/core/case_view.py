@@ -1,15 +1,21 @@
-"""One case as the records office reads it: the case, its clips, and every hold touching it."""
+"""One case as the records office reads it: the case, its clips, every hold touching it, and
+its decisions with their legal reviews."""
 
 from __future__ import annotations
 
 import sqlite3
+from datetime import datetime
 from typing import Any
 
 from avledger.core.cases import clips_of_case, get_case
+from avledger.core.clock import utcnow
+from avledger.core.decisions import decisions_of_case
 from avledger.core.holds import holds_for_clip, list_holds
 
 
-def case_detail(conn: sqlite3.Connection, number: str) -> dict[str, Any]:
+def case_detail(conn: sqlite3.Connection, number: str,
+                now: datetime | None = None) -> dict[str, Any]:
+    """``now`` dates the open reviews' ages (default: the current time)."""
     case = get_case(conn, number)
     clips = [dict(r) for r in conn.execute(
         "SELECT c.id, d.serial, c.corrected_start, c.size, c.status FROM clips c"
@@ -20,4 +26,5 @@ def case_detail(conn: sqlite3.Connection, number: str) -> dict[str, Any]:
     for clip_id in clips_of_case(conn, case.id):
         for h in holds_for_clip(conn, clip_id):
             holds.setdefault(h["id"], h)
-    return case.as_dict() | {"clips": clips, "holds": [holds[k] for k in sorted(holds)]}
+    return case.as_dict() | {"clips": clips, "holds": [holds[k] for k in sorted(holds)],
+                             "decisions": decisions_of_case(conn, case.id, now or utcnow())}

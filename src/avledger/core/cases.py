@@ -3,7 +3,8 @@
 A case has a number, a name, an enforcement type (rule A, Art. 2: inspection, penalty,
 compulsion, licensing), its handlers (案件承办人, by badge) and a confidentiality level (rule A,
 Art. 10; rule B, Art. 14). Footage linked to a case is kept as long as the case file (rule B,
-Annex 1): an open case never lets its footage expire.
+Annex 1): an open case never lets its footage expire. While a decision on the case awaits legal
+review (Annex 2, ``core.legal_review``) the case cannot be closed nor footage unlinked from it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from avledger.core.app import Avledger
 from avledger.core.clipref import fetch_clips, unique_ids
 from avledger.core.clock import iso
+from avledger.core.decisions import open_review_ids
 from avledger.core.identity import find_person
 from avledger.errors import NotFoundError, RefusedError
 
@@ -130,12 +132,21 @@ def close_case(app: Avledger, number: str, *, note: str, now: datetime) -> Case:
         case = get_case(conn, number)
         if case.status == "closed":
             raise RefusedError(f"case {number!r} was already closed on {case.closed_at}")
+        _refuse_during_review(conn, case, "it may not be closed")
         conn.execute("UPDATE cases SET status = 'closed', closed_at = ?, closed_by = ?,"
                      " close_note = ? WHERE id = ?",
                      (iso(now), app.actor.label, note, case.id))
         app.record(conn, "case.closed", case.subject, {"number": number, "note": note,
                                                        "closed_at": iso(now)})
         return case_by_id(conn, case.id)
+
+
+def _refuse_during_review(conn: sqlite3.Connection, case: Case, what: str) -> None:
+    """While a decision awaits legal review, the case and the footage under review stay put."""
+    if open_review_ids(conn, case.id):
+        raise RefusedError(f"case {case.number} has a decision awaiting legal review; {what} "
+                           "until the review ends",
+                           hint="avledger case reviews --open")
 
 
 def link_clips(app: Avledger, number: str, clip_ids: list[int], *, now: datetime,
@@ -148,6 +159,8 @@ def link_clips(app: Avledger, number: str, clip_ids: list[int], *, now: datetime
     unchanged: list[int] = []
     with app.transaction() as conn:
         case = get_case(conn, number)
+        if unlink:
+            _refuse_during_review(conn, case, "no clip may be unlinked from it")
         clips = fetch_clips(conn, ids)
         purged = [i for i, row in clips.items() if row["status"] == "purged"]
         if purged and not unlink:

@@ -4,6 +4,10 @@ A hold covers named clips, every clip linked to a case (including clips linked a
 was placed), or one recorder's footage in a time range. A clip under any active hold is never
 purged; placing a hold returns its clips from pending purge at once. Releasing a hold (records
 manager or leader) deletes nothing: the clips simply follow the normal retention rules again.
+
+A ``legal-review`` hold is different: a decision that needs legal review (Annex 2) places it on
+its case, and only the end of that review releases it — never ``release_hold`` — so the
+footage the reviewer weighs cannot lose its protection while the review is open.
 """
 
 from __future__ import annotations
@@ -20,7 +24,9 @@ from avledger.core.clock import iso
 from avledger.core.pending import return_to_stored
 from avledger.errors import NotFoundError, RefusedError
 
-REASONS = ("complaint", "obstruction", "major-sensitive", "litigation", "other")
+LEGAL_REVIEW = "legal-review"
+MANUAL_REASONS = ("complaint", "obstruction", "major-sensitive", "litigation", "other")
+REASONS = (*MANUAL_REASONS, LEGAL_REVIEW)
 PLACE_ROLES = ("handler", "records_manager", "leader")
 RELEASE_ROLES = ("records_manager", "leader")
 
@@ -57,8 +63,12 @@ def _device_id(conn: sqlite3.Connection, device: str) -> int:
 def place_hold(app: Avledger, target: HoldTarget, *, reason: str, note: str,
                now: datetime) -> dict[str, Any]:
     app.actor.require(*PLACE_ROLES, action="place a hold")
-    if reason not in REASONS:
-        raise RefusedError(f"unknown hold reason {reason!r} (choose from: {', '.join(REASONS)})")
+    if reason == LEGAL_REVIEW:
+        raise RefusedError("legal-review holds are placed by 'avledger case decide' when a "
+                           "decision needs legal review, not by hand")
+    if reason not in MANUAL_REASONS:
+        raise RefusedError(f"unknown hold reason {reason!r} (choose from: "
+                           f"{', '.join(MANUAL_REASONS)})")
     if not note.strip():
         raise RefusedError("a hold needs a note saying why (who complained, which case, …)")
     given = [bool(target.clips), target.case is not None, target.device is not None]
@@ -67,6 +77,7 @@ def place_hold(app: Avledger, target: HoldTarget, *, reason: str, note: str,
     with app.transaction() as conn:
         values: dict[str, Any] = {"case_id": None, "device_id": None, "from_ts": None,
                                   "to_ts": None}
+        ids: list[int] = []
         if target.clips:
             scope = "clips"
             ids = unique_ids(target.clips)
@@ -82,40 +93,80 @@ def place_hold(app: Avledger, target: HoldTarget, *, reason: str, note: str,
                 raise RefusedError("--from is after --to")
             values.update(device_id=_device_id(conn, str(target.device)),
                           from_ts=iso(target.start), to_ts=iso(target.end))
-        cur = conn.execute(
-            "INSERT INTO holds (scope, case_id, device_id, from_ts, to_ts, reason, note,"
-            " placed_at, placed_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (scope, values["case_id"], values["device_id"], values["from_ts"], values["to_ts"],
-             reason, note, iso(now), app.actor.label))
-        hold_id = int(cur.lastrowid or 0)
-        if scope == "clips":
-            conn.executemany("INSERT INTO hold_clips (hold_id, clip_id) VALUES (?, ?)",
-                             [(hold_id, c) for c in ids])
-        covered = clips_under_hold(conn, hold_id)
-        app.record(conn, "hold.placed", f"hold:{hold_id}", {
-            "scope": scope, "reason": reason, "note": note, **values,
-            "clips": covered[:1000], "clip_count": len(covered), "placed_at": iso(now)})
-        returned = [c for c in covered
-                    if return_to_stored(app, conn, c, why="hold", details={"hold": hold_id})]
-        hold = get_hold(conn, hold_id)
+        return _insert_hold(app, conn, scope, values, reason=reason, note=note, now=now,
+                            clips=ids)
+
+
+def place_review_hold(app: Avledger, conn: sqlite3.Connection, case_id: int, *,
+                      decision_id: int, note: str, now: datetime) -> dict[str, Any]:
+    """The legal-review hold on a case's footage, inside the decision's own transaction."""
+    return _insert_hold(app, conn, "case", {"case_id": case_id, "device_id": None,
+                                            "from_ts": None, "to_ts": None},
+                        reason=LEGAL_REVIEW, note=note, now=now,
+                        extra={"decision": decision_id})
+
+
+def _insert_hold(app: Avledger, conn: sqlite3.Connection, scope: str, values: dict[str, Any],
+                 *, reason: str, note: str, now: datetime, clips: list[int] | None = None,
+                 extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    cur = conn.execute(
+        "INSERT INTO holds (scope, case_id, device_id, from_ts, to_ts, reason, note,"
+        " placed_at, placed_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (scope, values["case_id"], values["device_id"], values["from_ts"], values["to_ts"],
+         reason, note, iso(now), app.actor.label))
+    hold_id = int(cur.lastrowid or 0)
+    if clips:
+        conn.executemany("INSERT INTO hold_clips (hold_id, clip_id) VALUES (?, ?)",
+                         [(hold_id, c) for c in clips])
+    covered = clips_under_hold(conn, hold_id)
+    app.record(conn, "hold.placed", f"hold:{hold_id}", {
+        "scope": scope, "reason": reason, "note": note, **values, **(extra or {}),
+        "clips": covered[:1000], "clip_count": len(covered), "placed_at": iso(now)})
+    returned = [c for c in covered
+                if return_to_stored(app, conn, c, why="hold", details={"hold": hold_id})]
+    hold = get_hold(conn, hold_id)
     hold["returned_from_pending"] = returned
     return hold
 
 
 def release_hold(app: Avledger, hold_id: int, *, note: str, now: datetime) -> dict[str, Any]:
     """End a hold; nothing is deleted, the clips follow the retention rules again."""
-    app.actor.require(*RELEASE_ROLES, action="release a hold")
-    if not note.strip():
-        raise RefusedError("releasing a hold needs a note saying why")
+    app.actor.require(action="release a hold")
     with app.transaction() as conn:
         hold = get_hold(conn, hold_id)
-        if hold["released_at"]:
-            raise RefusedError(f"hold {hold_id} was already released on {hold['released_at']}")
-        conn.execute("UPDATE holds SET released_at = ?, released_by = ?, release_note = ?"
-                     " WHERE id = ?", (iso(now), app.actor.label, note, hold_id))
-        app.record(conn, "hold.released", f"hold:{hold_id}", {
-            "note": note, "released_at": iso(now), "clip_count": hold["clip_count"]})
-        return get_hold(conn, hold_id)
+        if hold["reason"] == LEGAL_REVIEW and not hold["released_at"]:
+            number = hold["case_number"]
+            raise RefusedError(
+                f"hold {hold_id} keeps the footage of case {number} for its legal review; "
+                "only the review can release it",
+                hint=f"avledger case review {number} --outcome approved|returned --note …")
+        app.actor.require(*RELEASE_ROLES, action="release a hold")
+        if not note.strip():
+            raise RefusedError("releasing a hold needs a note saying why")
+        return _end_hold(app, conn, hold, note=note, now=now)
+
+
+def end_review_hold(app: Avledger, conn: sqlite3.Connection, hold_id: int, *, note: str,
+                    now: datetime, review_id: int, outcome: str) -> dict[str, Any]:
+    """Release a legal-review hold as its review closes (inside the review's transaction)."""
+    hold = get_hold(conn, hold_id)
+    if hold["reason"] != LEGAL_REVIEW:
+        raise RefusedError(f"hold {hold_id} is not a legal-review hold")
+    return _end_hold(app, conn, hold, note=note, now=now,
+                     extra={"review": review_id, "outcome": outcome})
+
+
+def _end_hold(app: Avledger, conn: sqlite3.Connection, hold: dict[str, Any], *, note: str,
+              now: datetime, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    hold_id = hold["id"]
+    if hold["released_at"]:
+        raise RefusedError(f"hold {hold_id} was already released on {hold['released_at']}")
+    conn.execute("UPDATE holds SET released_at = ?, released_by = ?, release_note = ?"
+                 " WHERE id = ?", (iso(now), app.actor.label, note, hold_id))
+    app.record(conn, "hold.released", f"hold:{hold_id}", {
+        "note": note, "released_at": iso(now), "clip_count": hold["clip_count"],
+        **(extra or {})})
+    return get_hold(conn, hold_id)
 
 
 def _describe(conn: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from avledger.errors import BusyError, StorageError
 
+REBUILDS_TABLES = "-- migration: rebuilds tables"
 BUSY_TIMEOUT_MS = 10_000
 RETRY_SECONDS = 120.0
 
@@ -181,7 +182,7 @@ class Catalog:
                 " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
             )
         for mig in todo:
-            with self.write():
+            with self._foreign_keys_off(REBUILDS_TABLES in mig.sql), self.write():
                 if mig.version in self.applied():  # another process got there first
                     continue
                 try:
@@ -193,11 +194,25 @@ class Catalog:
                         "the catalog is unchanged by it",
                         hint="the catalog was backed up before migrating; report this error",
                     ) from exc
+                if REBUILDS_TABLES in mig.sql:
+                    _check_references(conn, mig)
                 conn.execute(
                     "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                     (mig.version, mig.name, datetime.now(UTC).isoformat(timespec="seconds")),
                 )
         return todo
+
+    @contextmanager
+    def _foreign_keys_off(self, off: bool) -> Iterator[None]:
+        """Foreign keys off around one migration (only outside a transaction is this possible)."""
+        if not off:
+            yield
+            return
+        self.conn.execute("PRAGMA foreign_keys = OFF")
+        try:
+            yield
+        finally:
+            self.conn.execute("PRAGMA foreign_keys = ON")
 
     def _backup_name(self) -> Path:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -258,3 +273,17 @@ def _split_sql(script: str) -> list[str]:
     if buf.strip():
         statements.append(buf.strip())
     return statements
+
+
+def _check_references(conn: sqlite3.Connection, mig: Migration) -> None:
+    """After a table rebuild every reference must still point at a row (else roll back)."""
+    rebuilt = set(re.findall(r"CREATE TABLE\s+(?:IF NOT EXISTS\s+)?(\w+)", mig.sql, re.I))
+    rebuilt |= set(re.findall(r"RENAME TO\s+(\w+)", mig.sql, re.I))
+    # Only references into the rebuilt tables: purged clips keep their (removed) object
+    # digests on purpose, and must not block an unrelated rebuild.
+    broken = [row for row in conn.execute("PRAGMA foreign_key_check").fetchall()
+              if str(row[2]) in rebuilt or str(row[0]) in rebuilt]
+    if broken:
+        tables = sorted({str(row[0]) for row in broken})
+        raise StorageError(f"migration {mig.version:04d}_{mig.name} would leave dangling "
+                           f"references in {', '.join(tables)}; nothing was changed")

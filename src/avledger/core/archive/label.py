@@ -25,6 +25,7 @@ REASONS_ZH = {
     "major-sensitive": "重大、敏感案件",
     "litigation": "复议、诉讼",
     "other": "其他",
+    "legal-review": "重大执法决定法制审核",
 }
 
 
