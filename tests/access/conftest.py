@@ -61,6 +61,18 @@ class Office:
         assert len(lines) == 1, result.stderr  # one line, no traceback
         return lines[0]
 
+    def ask(self, category: str, action: str, *args: str, actor: str | None = None,
+            purpose: str = "needed for the file") -> dict[str, Any]:
+        """Register a request the policy accepts (approved at once, or pending)."""
+        return dict(self.ok("access", "request", "--category", category, "--action", action,
+                            "--purpose", purpose, *args, actor=actor))
+
+    def ask_refused(self, category: str, action: str, *args: str,
+                    actor: str | None = None) -> str:
+        """Register a request the policy refuses: exit 5, one line naming the article."""
+        return self.refused("access", "request", "--category", category, "--action", action,
+                            "--purpose", "needed for the file", *args, actor=actor)
+
     def register(self) -> list[dict[str, Any]]:
         result = self.run("access", "register", "--format", "json")
         assert result.returncode == 0, result.stderr

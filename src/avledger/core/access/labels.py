@@ -19,6 +19,15 @@ KINDS = {
     "judicial_administration": ("司法行政机关", "judicial administration"),
     "audit": ("审计机关", "audit"),
 }
+# The requester as the subject of a sentence ("the party may view, not copy").
+WHO = {
+    "case_handler": "a case handler",
+    "internal_staff": "other staff",
+    "judicial": "a judicial or supervisory body",
+    "party": "the party",
+    "party_lawyer": "the party's lawyer",
+    "external_agency": "another region's enforcement body",
+}
 DOCUMENTS = {
     "unit_letter": ("单位介绍信", "unit letter"),
     "id_card": ("有效身份证件", "ID"),

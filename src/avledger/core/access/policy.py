@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from avledger.config.loader import Config
+from avledger.core.access.labels import WHO
 
 RULE = "rule A"
 LEVELS = ("none", "personal-privacy", "commercial-secret", "state-secret")  # loosest first
@@ -138,7 +139,7 @@ def decide(request: Request, facts: Facts, policy: Policy) -> Decision:
     refusals: list[Refusal] = []
     if request.action not in rule.actions:
         may = " or ".join(sorted(rule.actions)) or "nothing"
-        refusals.append(Refusal(rule.article, f"a {_label(rule.name)} may {may}, not "
+        refusals.append(Refusal(rule.article, f"{_who(rule.name)} may {may}, not "
                                               f"{request.action}"))
     if rule.kinds and request.kind not in rule.kinds:
         refusals.append(Refusal(rule.article, f"the requesting body must be one of: "
@@ -171,14 +172,14 @@ def _scope_problems(rule: CategoryRule, request: Request, facts: Facts) -> list[
         return []
     if rule.scope == "one_case":
         if request.case is None:
-            return [f"a {_label(rule.name)} may see only the footage of the one case it asks "
-                    "about; name the case"]
+            return [f"{_who(rule.name)} may see only the footage of the one case asked about;"
+                    " name the case"]
         strays = [c for c in request.clips if request.case not in facts.clip_cases.get(c, ())]
         return [f"clip {c} is not footage of case {request.case}" for c in strays]
     if rule.scope == "case_footage":
         loose = [c for c in request.clips if not facts.clip_cases.get(c)]
-        return [f"clip {c} belongs to no enforcement case; only case footage is shown to a "
-                f"{_label(rule.name)}" for c in loose]
+        return [f"clip {c} belongs to no enforcement case; only case footage is shown to "
+                f"{_who(rule.name)}" for c in loose]
     # handled_cases: every clip must be footage of a case the requester handles
     badge = request.badge or "?"
     problems = []
@@ -191,5 +192,5 @@ def _scope_problems(rule: CategoryRule, request: Request, facts: Facts) -> list[
     return problems
 
 
-def _label(category: str) -> str:
-    return category.replace("_", " ")
+def _who(category: str) -> str:
+    return WHO.get(category, category.replace("_", " "))
