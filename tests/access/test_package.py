@@ -76,7 +76,7 @@ def test_verifies_with_standard_tools_alone(office: Office, tmp_path: Path) -> N
     result = standalone(court)
     assert result.returncode == 0, result.stdout
     assert result.stdout.splitlines()[-1].startswith("OK: every file matches")
-    assert f"seal: MANIFEST.json is the one sealed in event" in result.stdout
+    assert "seal: MANIFEST.json is the one sealed in event" in result.stdout
     assert f"custody excerpt: {made['ledger_events']} event(s) proved" in result.stdout
     # With neither blake3 nor cryptography importable: the pure-Python fallbacks do it.
     bare = subprocess.run(
@@ -209,7 +209,8 @@ def test_cover_sheet_and_register(office: Office, tmp_path: Path) -> None:
     md = (folder / "COVER.md").read_text()
     for text in ("复制件编号 Package | ACC0001", "申请人 Requester | 陈检察官（新华区人民检察院）",
                  "司法、监察等机关 judicial or supervisory body — 检察院 procuratorate",
-                 "单位介绍信 unit letter、有效身份证件 ID", "无需批准 not required (rule A, Art. 6)",
+                 "单位介绍信 unit letter、有效身份证件 ID",
+                 "无需批准 not required (rule A, Art. 6)",
                  "public-interest litigation review", "Art. 6", OPEN):
         assert text in md
     manifest = json.loads((folder / "MANIFEST.json").read_text())
