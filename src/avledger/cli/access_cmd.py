@@ -27,7 +27,7 @@ from avledger.core.access import policy as policy_core
 from avledger.core.access import register as register_core
 from avledger.core.access import requests as requests_core
 from avledger.core.access.package import make_package, package_id_for
-from avledger.core.access.viewing import player_command, view
+from avledger.core.access.viewing import player_command, run_viewing
 from avledger.core.clock import display, utcnow
 
 app = new_app("Access register (查阅登记簿, rule A): look-ups and copies under the rules.")
@@ -197,7 +197,7 @@ def fulfil(
             return
         if not copying:
             argv = player_command(app_, player)
-            viewing = view(
+            viewing = run_viewing(
                 app_, request_id, player=argv, clock=utcnow, player_output=sys.stderr.fileno(),
                 announce=lambda c: err_console.print(
                     f"{'playing' if argv else 'would play'} clip {c['clip']}: "

@@ -74,7 +74,7 @@ def player_command(app: Avledger, given: str | None) -> list[str] | None:
     return argv
 
 
-def view(app: Avledger, request_id: int, *, player: list[str] | None, clock: Clock,
+def run_viewing(app: Avledger, request_id: int, *, player: list[str] | None, clock: Clock,
          player_output: int | None = None,
          announce: Callable[[dict[str, Any]], None] | None = None) -> Viewing:
     """Fulfil a view request: record the start, play each clip read-only, record the end."""
