@@ -18,6 +18,7 @@ still approved.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -163,9 +164,12 @@ def make_package(app: Avledger, request_id: int, out_dir: Path, *, now: datetime
     stage = out_dir / f".{package_id}.partial-{os.getpid()}"
     made: list[Path] = []
     try:
-        stage.mkdir()
-        result = _build(app, item, package_id, stage, now, progress)
-        os.rename(stage, target)
+        try:
+            stage.mkdir()
+            result = _build(app, item, package_id, stage, now, progress)
+            os.rename(stage, target)
+        except OSError as exc:
+            raise _write_error(exc, target) from exc
         made.append(target)
         result.directory = target
         if zip_path is not None:
@@ -243,6 +247,15 @@ def _build(app: Avledger, item: dict[str, Any], package_id: str, stage: Path, no
     _fsync_tree(stage)
     return PackageResult(package_id, request_id, stage, None, manifest_sha, len(clips),
                          sum(c.size for c in clips), excerpt.events, excerpt.size)
+
+
+def _write_error(exc: OSError, target: Path) -> StorageError:
+    if exc.errno == errno.ENOSPC:
+        return StorageError(f"disk full while writing package {target.name} in {target.parent};"
+                            " nothing was handed out", hint="free space or use --out elsewhere")
+    if exc.errno in (errno.EEXIST, errno.ENOTEMPTY):
+        return StorageError(f"{target} already exists (made meanwhile by another process?)")
+    return StorageError(f"cannot write package {target}: {exc.strerror or exc}")
 
 
 def _fsync_tree(root: Path) -> None:
