@@ -23,7 +23,7 @@ from avledger.core.access.requests import mark_fulfilled, ready_to_fulfil
 from avledger.core.app import Avledger
 from avledger.core.clipref import fetch_clips
 from avledger.core.clock import iso, parse_iso
-from avledger.errors import NotFoundError, RefusedError
+from avledger.errors import DeviceError, NotFoundError, RefusedError
 
 Clock = Callable[[], datetime]
 
@@ -104,8 +104,14 @@ def run_viewing(app: Avledger, request_id: int, *, player: list[str] | None, clo
             env = dict(os.environ, AVLEDGER_CLIP=str(clip["clip"]),
                        AVLEDGER_CLIP_RECORDED=str(clip["recorded_at"] or ""))
             with app.store.open(digest) as source:
-                done = subprocess.run(player, stdin=source, stdout=player_output, env=env,
-                                      check=False)
+                try:
+                    done = subprocess.run(player, stdin=source, stdout=player_output, env=env,
+                                          check=False)
+                except OSError as exc:
+                    viewing.results.append({"clip": clip["clip"], "exit": None,
+                                            "error": exc.strerror or str(exc)})
+                    raise DeviceError(f"the player could not be started: "
+                                      f"{exc.strerror or exc}") from exc
             viewing.results.append({"clip": clip["clip"], "exit": done.returncode})
     except KeyboardInterrupt:
         viewing.interrupted = True
