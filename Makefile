@@ -9,9 +9,11 @@ DEMO_HOME ?= $(CURDIR)/demo-home
 PYTEST_ARGS ?=
 # Debian packages the tests and the dock use (real udev, loop devices, FAT/exFAT, FUSE).
 # Archive discs: xorriso writes and reads the ISO images; rsvg-convert renders the labels to
-# PDF, with a CJK font for their Chinese text.
+# PDF, with a CJK font for their Chinese text. Copy packages are checked as a court would,
+# with sha256sum (coreutils) and the system python3.
 APT_PACKAGES := udev util-linux dosfstools mtools fusefat exfat-fuse exfatprogs fuse3 \
-                e2fsprogs b3sum xorriso sqlite3 systemd librsvg2-bin fonts-wqy-zenhei
+                e2fsprogs b3sum xorriso sqlite3 systemd librsvg2-bin fonts-wqy-zenhei \
+                python3 coreutils
 
 .PHONY: demo test sysdeps install dev bench lint clean
 

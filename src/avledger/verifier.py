@@ -9,8 +9,19 @@ the third party check exactly the same thing.
 
 Usage:
     python3 verify_ledger.py EXPORT_DIR        # events.jsonl + checkpoints.jsonl + ledger.pub
+    python3 verify_ledger.py --package DIR [--key KEY]
+                                               # a copy package (see its VERIFY.txt); KEY is
+                                               # the agency's published key, text or file
 
-Exit status 0 when everything verifies, 1 when anything does not (each problem is printed).
+Exit status 0 when everything verifies, 1 when anything does not (each problem is printed,
+naming the file and line).
+
+A copy package is checked file by file against SHA256SUMS and MANIFEST.json (sizes and SHA-256;
+BLAKE3 too when the blake3 package is installed); each event of its custody excerpt
+(ledger/events.jsonl) against its own hash and, through its inclusion proof
+(ledger/proofs.jsonl), against the Merkle root of the signed checkpoint
+(ledger/checkpoint.txt, key ledger/ledger.pub); and the manifest against the package's sealed
+record in that excerpt, which also lists every event the excerpt must contain.
 
 Definitions (see README "Custody ledger"):
     canonical(e) = JSON of {seq, ts, actor, type, subject, payload}, keys sorted,
@@ -480,6 +491,248 @@ def verify_export(directory: Path) -> tuple[list[str], list[Problem]]:
     return info, problems
 
 
+# --------------------------------------------------------------------------- copy packages
+
+PACKAGE_FORMAT = "avledger-package/1"
+PACKAGE_SUMS = ("SHA256SUMS", "B3SUMS")
+SEAL_EVENT = "access.package_sealed"
+
+
+def sha256_file(path: Path) -> str:
+    sha = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(4 * 1024 * 1024), b""):
+            sha.update(chunk)
+    return sha.hexdigest()
+
+
+def _fast_blake3() -> bool:
+    return "_blake3_mod" in globals()
+
+
+def _safe_relative(name: str) -> bool:
+    parts = Path(name).parts
+    return bool(parts) and not Path(name).is_absolute() and ".." not in parts
+
+
+def _read_sums(path: Path, problems: list[str]) -> dict[str, str]:
+    """``<sha256>  <file>`` lines as sha256sum writes them; malformed lines are problems."""
+    sums: dict[str, str] = {}
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        digest, sep, name = line.partition(" ")
+        name = name[1:] if name[:1] in (" ", "*") else name
+        if not sep or len(digest) != 64 or not name or not _safe_relative(name):
+            problems.append(f"{path.name} line {n}: not a '<sha256>  <file>' line")
+            continue
+        sums[name] = digest.lower()
+    return sums
+
+
+class _PackageCheck:
+    """One run of the package checks; ``problems`` are ``where: what`` lines."""
+
+    def __init__(self, root: Path, expected_key: Optional[str]) -> None:
+        self.root = root
+        self.expected_key = expected_key
+        self.info: list[str] = []
+        self.problems: list[str] = []
+        self.sha: dict[str, str] = {}
+        self.seen: set[int] = set()  # every event seq in the excerpt, proved or not
+
+    def bad(self, where: str, what: str) -> None:
+        self.problems.append(f"{where}: {what}")
+
+    def file_sha(self, name: str) -> Optional[str]:
+        if name not in self.sha:
+            path = self.root / name
+            if not path.is_file():
+                return None
+            self.sha[name] = sha256_file(path)
+        return self.sha[name]
+
+    def run(self) -> None:
+        for name in ("MANIFEST.json", "SHA256SUMS", "ledger/events.jsonl",
+                     "ledger/proofs.jsonl", "ledger/checkpoint.txt", "ledger/ledger.pub"):
+            if not (self.root / name).is_file():
+                self.bad(name, "missing: this is not a complete avledger copy package")
+        if self.problems:
+            return
+        manifest_bytes = (self.root / "MANIFEST.json").read_bytes()
+        try:
+            manifest = json.loads(manifest_bytes)
+            if manifest.get("format") != PACKAGE_FORMAT:
+                raise ValueError(f"format {manifest.get('format')!r}, not {PACKAGE_FORMAT}")
+        except ValueError as exc:
+            self.bad("MANIFEST.json", f"unreadable: {exc}")
+            return
+        self.info.append(f"package {manifest.get('package')}: request "
+                         f"{manifest.get('request', {}).get('id')}, "
+                         f"{len(manifest.get('clips', []))} clip(s)")
+        self.check_sums()
+        self.check_manifest(manifest)
+        events = self.check_excerpt()
+        if events is not None:
+            self.check_seal(manifest, hashlib.sha256(manifest_bytes).hexdigest(), events)
+
+    def check_sums(self) -> None:
+        sums = _read_sums(self.root / "SHA256SUMS", self.problems)
+        for name, digest in sorted(sums.items()):
+            actual = self.file_sha(name)
+            if actual is None:
+                self.bad(name, "missing (listed in SHA256SUMS)")
+            elif actual != digest:
+                self.bad(name, "SHA-256 differs from SHA256SUMS (the file was changed)")
+        for path in sorted(self.root.rglob("*")):
+            name = path.relative_to(self.root).as_posix()
+            if path.is_file() and name not in sums and name not in PACKAGE_SUMS:
+                self.bad(name, "not listed in SHA256SUMS (added to the package?)")
+        self.info.append(f"files: {len(sums)} checked against SHA256SUMS (SHA-256)")
+
+    def check_manifest(self, manifest: dict[str, Any]) -> None:
+        entries = list(manifest.get("clips", [])) + list(manifest.get("files", []))
+        fast = _fast_blake3()
+        for entry in entries:
+            name = str(entry.get("path"))
+            path = self.root / name
+            if not _safe_relative(name) or not path.is_file():
+                self.bad(name, "missing (listed in MANIFEST.json)")
+                continue
+            if path.stat().st_size != entry.get("size"):
+                self.bad(name, f"size {path.stat().st_size}, MANIFEST.json says "
+                               f"{entry.get('size')}")
+            elif self.file_sha(name) != entry.get("sha256"):
+                self.bad(name, "SHA-256 differs from MANIFEST.json (the file was changed)")
+            elif fast and b3_file(path) != entry.get("blake3"):
+                self.bad(name, "BLAKE3 differs from MANIFEST.json (the file was changed)")
+        self.info.append("footage: sizes and SHA-256 match MANIFEST.json" + (
+            ", BLAKE3 too" if fast else " (BLAKE3 not recomputed: the blake3 package is not "
+            "installed; SHA-256 suffices)"))
+
+    def check_excerpt(self) -> Optional[list[dict[str, Any]]]:
+        """Every event against its hash and its proof; returns the events that hold up."""
+        base = self.root / "ledger"
+        pub = (base / "ledger.pub").read_text(encoding="utf-8").strip()
+        if self.expected_key is not None and pub != self.expected_key.strip():
+            self.bad("ledger/ledger.pub", "is not the key you expected (compare it with the "
+                                          "agency's published key)")
+        try:
+            cp = verify_checkpoint((base / "checkpoint.txt").read_text(encoding="utf-8"), pub)
+        except ValueError as exc:
+            self.bad("ledger/checkpoint.txt", str(exc))
+            return None
+        self.info.append(f"checkpoint: {cp.origin}, size {cp.size}, signed {cp.ts} by "
+                         f"{pub.split('+')[0]}+{pub.split('+')[1]}")
+        proofs: dict[int, tuple[int, dict[str, Any]]] = {}
+        for n, line in enumerate((base / "proofs.jsonl").read_text(encoding="utf-8")
+                                 .splitlines(), 1):
+            if line.strip():
+                try:
+                    rec = json.loads(line)
+                    proofs[int(rec["seq"])] = (n, rec)
+                except (ValueError, KeyError, TypeError):
+                    self.bad(f"ledger/proofs.jsonl line {n}", "not a proof record")
+        good: list[dict[str, Any]] = []
+        for n, line in enumerate((base / "events.jsonl").read_text(encoding="utf-8")
+                                 .splitlines(), 1):
+            if not line.strip():
+                continue
+            where = f"ledger/events.jsonl line {n}"
+            try:
+                ev = json.loads(line)
+                seq = int(ev["seq"])
+                self.seen.add(seq)
+                if event_hash(str(ev["prev_hash"]), ev) != ev["hash"]:
+                    self.bad(f"{where} (event {seq})", "content does not match its hash "
+                                                      "(edited)")
+                    continue
+            except (ValueError, KeyError, TypeError) as exc:
+                self.bad(where, f"not a ledger event ({exc})")
+                continue
+            found = proofs.get(seq)
+            if found is None:
+                self.bad("ledger/proofs.jsonl", f"no inclusion proof for event {seq}")
+                continue
+            m, rec = found
+            try:
+                path = [bytes.fromhex(p) for p in rec["proof"]]
+                ok = (int(rec["size"]) == cp.size and verify_inclusion(
+                    leaf_hash(str(ev["hash"])), seq - 1, cp.size, path, cp.root))
+            except (ValueError, KeyError, TypeError):
+                ok = False
+            if not ok:
+                self.bad(f"ledger/proofs.jsonl line {m} (event {seq})",
+                         f"does not prove the event is in the signed ledger of size {cp.size}")
+                continue
+            good.append(ev)
+        self.info.append(f"custody excerpt: {len(good)} event(s) proved against the signed "
+                         "checkpoint")
+        return good
+
+    def check_seal(self, manifest: dict[str, Any], manifest_sha: str,
+                   events: list[dict[str, Any]]) -> None:
+        """The manifest must be the one sealed in the ledger, with every listed event."""
+        seals = [e for e in events if e.get("type") == SEAL_EVENT
+                 and e.get("payload", {}).get("package") == manifest.get("package")]
+        if not seals:
+            self.bad("ledger/events.jsonl", f"no proved record sealing package "
+                                            f"{manifest.get('package')}")
+            return
+        seal = max(seals, key=lambda e: int(e["seq"]))
+        sealed = seal["payload"]
+        if sealed.get("manifest_sha256") != manifest_sha:
+            self.bad("MANIFEST.json", f"differs from the manifest sealed in the ledger "
+                                      f"(event {seal['seq']})")
+        keys = ("clip", "path", "size", "sha256", "blake3")
+        listed = {int(c["clip"]): {k: c.get(k) for k in keys} for c in manifest.get("clips", [])}
+        for item in sealed.get("clips", []):
+            if listed.get(int(item["clip"])) != {k: item.get(k) for k in keys}:
+                self.bad("MANIFEST.json", f"clip {item['clip']} differs from the sealed record "
+                                          f"(event {seal['seq']})")
+        for seq in sealed.get("excerpt", []):
+            if int(seq) not in self.seen:
+                self.bad("ledger/events.jsonl", f"event {seq} is missing (the sealed record "
+                                                f"lists it)")
+        for ev in events:
+            if ev.get("type") != "clip.ingested":
+                continue
+            clip = listed.get(int(str(ev.get("subject", "")).partition(":")[2] or 0))
+            digest = ev.get("payload", {}).get("digest")
+            if clip is not None and digest and digest != clip["blake3"]:
+                self.bad("MANIFEST.json", f"clip {clip['clip']}: BLAKE3 differs from its "
+                                          f"ingest record (event {ev['seq']})")
+        self.info.append(f"seal: MANIFEST.json is the one sealed in event {seal['seq']}")
+
+
+def verify_package(directory: Path,
+                   expected_key: Optional[str] = None) -> tuple[list[str], list[str]]:
+    """Check a copy package; return (info lines, problems as 'where: what')."""
+    check = _PackageCheck(directory, expected_key)
+    try:
+        check.run()
+    except OSError as exc:
+        check.bad(str(directory), f"cannot read: {exc}")
+    return check.info, check.problems
+
+
+def _package_main(args: list[str]) -> int:
+    key: Optional[str] = None
+    if len(args) == 3 and args[1] == "--key":
+        given = Path(args[2])
+        key = given.read_text(encoding="utf-8") if given.is_file() else args[2]
+    elif len(args) != 1:
+        print(__doc__)
+        return 2
+    info, problems = verify_package(Path(args[0]), key)
+    for line in info:
+        print(line)
+    for problem in problems:
+        print(f"FAILED: {problem}")
+    if problems:
+        return 1
+    print("OK: every file matches, every custody event is proved against the signed checkpoint")
+    return 0
+
+
 # --------------------------------------------------------------------------- pure-Python fallbacks
 # Plain transcriptions of the BLAKE3 reference implementation (github.com/BLAKE3-team/BLAKE3,
 # reference_impl) and of RFC 8032 section 5.1.7. Slow (pure Python) but only used when the
@@ -675,6 +928,8 @@ def _pure_ed25519_verify(public_key: bytes, signature: bytes, message: bytes) ->
 
 def main(argv: Optional[list[str]] = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if args and args[0] == "--package":
+        return _package_main(args[1:])
     if len(args) != 1 or args[0] in ("-h", "--help"):
         print(__doc__)
         return 2

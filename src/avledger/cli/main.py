@@ -9,6 +9,7 @@ import typer
 
 from avledger import __version__
 from avledger.cli import (
+    access_cmd,
     archive_cmd,
     case_cmd,
     checkout_cmd,
@@ -24,6 +25,7 @@ from avledger.cli import (
     init_cmd,
     inspect_cmd,
     ledger_cmd,
+    package_cmd,
     person_cmd,
     profile_cmd,
     retention_cmd,
@@ -95,6 +97,8 @@ app.add_typer(hold_cmd.app, name="hold")
 app.add_typer(retention_cmd.app, name="retention")
 app.command("purge")(retention_cmd.purge)
 app.add_typer(archive_cmd.app, name="archive")
+app.add_typer(access_cmd.app, name="access")
+app.add_typer(package_cmd.app, name="package")
 
 
 def run() -> None:

@@ -28,7 +28,7 @@ SYSTEM_DIRS = {
     "config_dir": Path("/etc/avledger"),
 }
 PATH_KEYS = ("store.path", "catalog.path", "ledger.key_path", "ledger.checkpoint_file",
-             "daemon.mount_dir")
+             "daemon.mount_dir", "access.package_dir")
 
 
 @dataclass(frozen=True)

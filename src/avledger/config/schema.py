@@ -131,6 +131,39 @@ def positive_percent(v: Any) -> str | None:
     return None
 
 
+def subset_of(*choices: str) -> Checker:
+    """A list (possibly empty) whose items all come from ``choices``, each once."""
+    def check(v: Any) -> str | None:
+        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+            return f"must be a list drawn from: {', '.join(choices)}"
+        bad = [x for x in v if x not in choices]
+        if bad:
+            return f"unknown value(s) {', '.join(bad)} (known: {', '.join(choices)})"
+        if len(set(v)) != len(v):
+            return "lists a value twice"
+        return None
+    return check
+
+
+def names_list(v: Any) -> str | None:
+    if not isinstance(v, list) or not all(isinstance(x, str) and re.match(r"^[a-z][a-z0-9_]*$", x)
+                                          for x in v):
+        return "must be a list of lower-case names (letters, digits, _)"
+    return None
+
+
+def command_line(v: Any) -> str | None:
+    if not isinstance(v, str):
+        return "must be a command line (a string; empty for none)"
+    return None
+
+
+def list_of_commands(v: Any) -> str | None:
+    if not isinstance(v, list) or not all(isinstance(x, str) and x.strip() for x in v):
+        return "must be a list of command lines"
+    return None
+
+
 def boolean(v: Any) -> str | None:
     return None if isinstance(v, bool) else "must be true or false"
 
@@ -175,6 +208,114 @@ def os_user(v: Any) -> str | None:
         return "must be an operating-system user name"
     return None
 
+
+# ---- the access policy (rule A) ----------------------------------------------------------------
+
+ACCESS_ACTIONS = ("view", "copy")
+ACCESS_DOCUMENTS = ("unit_letter", "id_card", "power_of_attorney", "authorisation",
+                    "lawyer_licence")
+ACCESS_CATEGORIES = ("case_handler", "internal_staff", "judicial", "party", "party_lawyer",
+                     "external_agency")
+ACCESS_SCOPES = ("handled_cases", "any", "case_footage", "one_case")
+JUDICIAL_KINDS = ("police", "procuratorate", "court", "state_security",
+                  "discipline_inspection", "judicial_administration", "audit")
+CONFIDENTIAL_LEVELS = ("personal-privacy", "commercial-secret", "state-secret")
+
+
+def _requester(help_text: str, *, article: str, actions: list[str], documents: list[str],
+               approval: dict[str, bool], scope: str, kinds: tuple[str, ...] = ()) -> Section:
+    """One requester category of the policy table: its defaults reproduce rule A."""
+    docs = subset_of(*ACCESS_DOCUMENTS)
+    return Section(help_text, {
+        "article": Leaf(non_empty_str, article, "The article of rule A cited in decisions."),
+        "actions": Leaf(subset_of(*ACCESS_ACTIONS), actions, "What they may do: view, copy."),
+        "documents": Section("Documents that must be shown and checked, per action (unit_letter,"
+                             " id_card, power_of_attorney, authorisation, lawyer_licence).", {
+            "view": Leaf(docs, list(documents), "Needed to view."),
+            "copy": Leaf(docs, list(documents), "Needed to take a copy."),
+        }),
+        "approval": Section("Whether the principal leader (role leader) must approve.", {
+            "view": Leaf(boolean, approval["view"], "Viewing needs approval."),
+            "copy": Leaf(boolean, approval["copy"], "Copying needs approval."),
+        }),
+        "scope": Leaf(one_of(*ACCESS_SCOPES), scope,
+                      "What they may see: handled_cases (cases they handle), any, case_footage "
+                      "(footage of enforcement cases), one_case (the one case they name)."),
+        "kinds": Leaf(names_list, list(kinds),
+                      "Sub-kinds of requester; when listed, a request must name one (--kind)."),
+    })
+
+
+def _secrecy(help_text: str, *, allowed: tuple[str, ...], approval: bool,
+             exempt: tuple[str, ...]) -> Section:
+    cats = subset_of(*ACCESS_CATEGORIES)
+    return Section(help_text, {
+        "article": Leaf(non_empty_str, "Art. 10", "The article of rule A cited in decisions."),
+        "allowed": Leaf(cats, list(allowed), "Requester categories that may have access at all."),
+        "approval": Leaf(boolean, approval, "Access needs the principal leader's approval…"),
+        "approval_exempt": Leaf(cats, list(exempt), "…except for these categories."),
+    })
+
+
+ACCESS = Section(
+    "Access to footage (rule A): who may view or copy what, with which documents and whose "
+    "approval. The defaults reproduce rule A, Arts. 4-8 and 10.",
+    {
+        "categories": Section("Requester categories (rule A, Arts. 4-8).", {
+            "case_handler": _requester(
+                "Art. 4: the case handler views directly; a copy needs the leader's approval.",
+                article="Art. 4", actions=["view", "copy"], documents=[],
+                approval={"view": False, "copy": True}, scope="handled_cases"),
+            "internal_staff": _requester(
+                "Art. 5: other staff view only with the leader's approval.",
+                article="Art. 5", actions=["view"], documents=[],
+                approval={"view": True, "copy": True}, scope="any"),
+            "judicial": _requester(
+                "Art. 6: police, procuratorate, court, state security, discipline inspection, "
+                "judicial administration and audit bodies: unit letter and ID, then view or copy.",
+                article="Art. 6", actions=["view", "copy"], documents=["unit_letter", "id_card"],
+                approval={"view": False, "copy": False}, scope="case_footage",
+                kinds=JUDICIAL_KINDS),
+            "party": _requester(
+                "Art. 7: the party (行政相对人): unit letter and ID, leader's approval; views "
+                "the footage of its own case.",
+                article="Art. 7", actions=["view"], documents=["unit_letter", "id_card"],
+                approval={"view": True, "copy": True}, scope="one_case"),
+            "party_lawyer": _requester(
+                "Art. 7: the party's lawyer: also power of attorney, authorisation and "
+                "practising licence.",
+                article="Art. 7", actions=["view"],
+                documents=["unit_letter", "id_card", "power_of_attorney", "authorisation",
+                           "lawyer_licence"],
+                approval={"view": True, "copy": True}, scope="one_case"),
+            "external_agency": _requester(
+                "Art. 8: an enforcement body from another region, by letter: leader's approval;"
+                " the handler copies and mails, or the body sends someone to read.",
+                article="Art. 8", actions=["view", "copy"], documents=["unit_letter"],
+                approval={"view": True, "copy": True}, scope="one_case"),
+        }),
+        "confidentiality": Section(
+            "Art. 10: confidential footage (a case's confidentiality level) tightens the rules.", {
+                "personal-privacy": _secrecy(
+                    "Personal privacy: the leader approves every access but the handler's.",
+                    allowed=ACCESS_CATEGORIES, approval=True, exempt=("case_handler",)),
+                "commercial-secret": _secrecy(
+                    "Commercial secrets: the leader approves every access but the handler's.",
+                    allowed=ACCESS_CATEGORIES, approval=True, exempt=("case_handler",)),
+                "state-secret": _secrecy(
+                    "State secrets: nobody but judicial bodies, and only with approval.",
+                    allowed=("judicial",), approval=True, exempt=()),
+            }),
+        "player": Leaf(command_line, "",
+                       "Command that plays one clip read-only from its standard input during a "
+                       "viewing (e.g. 'mpv --really-quiet -'); empty: list what would be shown."),
+        "players": Leaf(list_of_commands, [],
+                        "On a real installation, 'access fulfil --player' accepts only these "
+                        "commands (and 'player'); in development any command."),
+        "package_dir": Leaf(path_str, "{data}/packages",
+                            "Where copy packages are made unless 'access fulfil --out' says."),
+    },
+)
 
 # ---- the schema ------------------------------------------------------------------------------
 
@@ -325,6 +466,7 @@ SCHEMA = Section(
                 }
             ],
         ),
+        "access": ACCESS,
         "decisions": Section(
             "Major decisions that go through legal review (Annex 2).",
             {

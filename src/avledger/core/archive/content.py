@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,20 +48,37 @@ def sha256_file(path: Path) -> str:
 
 
 def hash_clips(store: LocalObjectStore, clips: Iterable[ArchiveClip],
-               progress: Callable[[int], None] | None = None) -> dict[int, Hashes]:
-    """SHA-256 of every clip, reading it once; its BLAKE3 must still match its name."""
+               progress: Callable[[int], None] | None = None, *,
+               copy_into: Path | None = None,
+               outcome: str = "nothing was archived") -> dict[int, Hashes]:
+    """SHA-256 of every clip, reading it once; its BLAKE3 must still match its name. With
+    ``copy_into``, each clip is also written (new file, synced) to ``copy_into/clip.path``
+    in the same pass."""
     out: dict[int, Hashes] = {}
     for clip in clips:
         sha, b3 = hashlib.sha256(), blake3.blake3()
-        with store.open(clip.digest) as fh:
-            while chunk := fh.read(CHUNK):
-                sha.update(chunk)
-                b3.update(chunk)
-                if progress:
-                    progress(len(chunk))
+        sink = None
+        if copy_into is not None:
+            (copy_into / clip.path).parent.mkdir(parents=True, exist_ok=True)
+            sink = open(copy_into / clip.path, "xb")  # noqa: SIM115 - closed below
+        try:
+            with store.open(clip.digest) as fh:
+                while chunk := fh.read(CHUNK):
+                    sha.update(chunk)
+                    b3.update(chunk)
+                    if sink is not None:
+                        sink.write(chunk)
+                    if progress:
+                        progress(len(chunk))
+            if sink is not None:
+                sink.flush()
+                os.fsync(sink.fileno())
+        finally:
+            if sink is not None:
+                sink.close()
         if b3.hexdigest() != clip.digest:
             raise IntegrityError(f"clip {clip.id}: stored object {clip.digest[:16]}… does not "
-                                 "match its hash; nothing was archived",
+                                 f"match its hash; {outcome}",
                                  hint="run 'avledger store verify'")
         out[clip.id] = Hashes(sha.hexdigest(), clip.digest)
     return out

@@ -8,6 +8,8 @@ which together show the events are unaltered members of the agency's ledger.
 from __future__ import annotations
 
 import json
+import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -17,6 +19,7 @@ from avledger import verifier
 from avledger.core.app import Avledger
 from avledger.core.clipref import chunks
 from avledger.store import ledger as ledger_store
+from avledger.store.ledger import Event
 
 DIR = "ledger"
 
@@ -58,20 +61,30 @@ class Excerpt:
     size: int  # ledger size of the checkpoint the proofs are against
 
 
-def build_excerpt(app: Avledger, subjects: list[str], *, sign: bool = True) -> Excerpt:
-    """The events about ``subjects`` with proofs against the latest signed checkpoint, which
-    is made first (``sign``) so that it covers every event so far."""
+def events_about(conn: sqlite3.Connection, subjects: list[str],
+                 upto: int | None = None) -> list[Event]:
+    """The ledger events whose subject is one of ``subjects`` (up to seq ``upto``), in order."""
+    events: list[Event] = []
+    limit = ledger_store.state(conn).size if upto is None else upto
+    for part in chunks(subjects, 500):  # type: ignore[arg-type]
+        marks = ",".join("?" * len(part))
+        events += list(ledger_store.iter_events(
+            conn, where=f"subject IN ({marks}) AND seq <= ?", params=(*part, limit)))
+    events.sort(key=lambda e: e.seq)
+    return events
+
+
+def build_excerpt(app: Avledger, subjects: list[str], *, sign: bool = True,
+                  keep: Callable[[Event], bool] | None = None) -> Excerpt:
+    """The events about ``subjects`` (those ``keep`` accepts, if given) with proofs against
+    the latest signed checkpoint, which is made first (``sign``) so that it covers every
+    event so far."""
     if sign:
         app.checkpoint()
     conn = app.catalog.conn
     row = conn.execute("SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1").fetchone()
     size, note = int(row["size"]), str(row["note"])
-    events = []
-    for part in chunks(subjects, 500):  # type: ignore[arg-type]
-        marks = ",".join("?" * len(part))
-        events += list(ledger_store.iter_events(
-            conn, where=f"subject IN ({marks}) AND seq <= ?", params=(*part, size)))
-    events.sort(key=lambda e: e.seq)
+    events = [e for e in events_about(conn, subjects, size) if keep is None or keep(e)]
     leaves = [verifier.leaf_hash(r[0]) for r in conn.execute(
         "SELECT hash FROM ledger WHERE seq <= ? ORDER BY seq", (size,))]
     tree = _Tree(leaves)

@@ -1,0 +1,364 @@
+"""``avledger access request|approve|deny|fulfil|list|show|register|policy`` (rule A)."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+
+from avledger.cli.common import (
+    DryRunOpt,
+    JsonOpt,
+    byte_progress,
+    console,
+    emit,
+    err_console,
+    new_app,
+    print_json,
+    session,
+    table,
+)
+from avledger.core.access import labels
+from avledger.core.access import policy as policy_core
+from avledger.core.access import register as register_core
+from avledger.core.access import requests as requests_core
+from avledger.core.access.package import make_package, package_id_for
+from avledger.core.access.viewing import player_command, run_viewing
+from avledger.core.clock import display, utcnow
+
+app = new_app("Access register (查阅登记簿, rule A): look-ups and copies under the rules.")
+
+IdArg = Annotated[int, typer.Argument(help="Request number (see 'avledger access list').")]
+
+
+def _split(values: list[str] | None) -> list[str]:
+    """Values given repeatedly and/or comma-separated: ``--documents a,b --documents c``."""
+    return [v.strip() for value in values or [] for v in value.split(",") if v.strip()]
+
+
+def _clip_ids(values: list[str] | None) -> tuple[int, ...]:
+    try:
+        return tuple(int(v) for v in _split(values))
+    except ValueError:
+        raise typer.BadParameter("clip numbers are whole numbers, e.g. --clip 12,13",
+                                 param_hint="--clip") from None
+
+
+def _say_request(item: dict[str, Any]) -> None:
+    state = {"approved": "[green]approved[/] at once, no approval needed",
+             "pending": "[yellow]pending[/]: the principal leader must approve",
+             }.get(item["status"], item["status"])
+    console.print(f"request {item['id']} registered: {state} (rule A, {item['article']}); "
+                  f"{item['action']} {len(item['clips'])} clip(s) for "
+                  f"{escape(item['requester'])}")
+
+
+@app.command("request")
+def request(
+    category: Annotated[str, typer.Option(
+        "--category", help="case_handler, internal_staff, judicial, party, party_lawyer or "
+        "external_agency.")],
+    action: Annotated[str, typer.Option("--action", help="view or copy.")],
+    purpose: Annotated[str, typer.Option("--purpose", help="Why the footage is needed.")],
+    requester: Annotated[str | None, typer.Option(
+        "--requester", help="Name of the person asking (staff: defaults to the roster name).")]
+    = None,
+    badge: Annotated[str | None, typer.Option(
+        "--badge", help="Staff requesters (case_handler, internal_staff): their badge "
+        "(default: yours).")] = None,
+    unit: Annotated[str | None, typer.Option(
+        "--unit", help="The unit or body asking, e.g. 新华区人民法院.")] = None,
+    kind: Annotated[str | None, typer.Option(
+        "--kind", help="judicial: police, procuratorate, court, state_security, "
+        "discipline_inspection, judicial_administration or audit.")] = None,
+    case: Annotated[str | None, typer.Option("--case", help="Case number: its footage.")]
+    = None,
+    clip: Annotated[list[str] | None, typer.Option(
+        "--clip", metavar="ID[,ID…]", help="Clip numbers (repeat or comma-separate); with "
+        "--case, some of its clips.")] = None,
+    documents: Annotated[list[str] | None, typer.Option(
+        "--documents", metavar="DOC[,DOC…]", help="Documents seen and checked: unit_letter, "
+        "id_card, power_of_attorney, authorisation, lawyer_licence.")] = None,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Show the policy's decision; register nothing.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Register a request to view or copy footage; the policy decides at once.
+
+    Allowed without approval (a handler viewing their own case, Art. 4; a judicial body with
+    its documents, Art. 6): approved at once. Needing approval: pending until a leader runs
+    'access approve'. Refused by a rule: registered as denied, and the message names every
+    article that refused it (exit 5). Every request is in the register.
+
+    Examples:
+
+      avledger access request --category case_handler --case 平环罚〔2026〕12号 --action view
+      --purpose "preparing the hearing"
+
+      avledger access request --category judicial --kind court --requester 李法官
+      --unit 新华区人民法院 --case 平环罚〔2026〕12号 --action copy
+      --purpose "administrative litigation (2026)豫0402行初15号" --documents unit_letter,id_card
+
+      avledger access request --category party_lawyer --requester 王律师 --case 平环罚〔2026〕12号
+      --action view --purpose "client's defence"
+      --documents unit_letter,id_card,power_of_attorney,authorisation,lawyer_licence
+    """
+    new = requests_core.NewRequest(
+        category=category, action=action, purpose=purpose, documents=tuple(_split(documents)),
+        requester=requester, badge=badge, unit=unit, kind=kind, case=case,
+        clips=_clip_ids(clip))
+    with session() as app_:
+        if dry_run:
+            data = requests_core.preview(app_, new)
+            decision = data["decision"]
+            emit(data, as_json, lambda: console.print(
+                f"would be {decision['outcome'].replace('_', ' ')}: {decision['message']}"))
+            return
+        item = requests_core.file_request(app_, new, now=utcnow())
+    emit(item, as_json, lambda: _say_request(item))
+
+
+@app.command("approve")
+def approve(
+    request_id: IdArg,
+    note: Annotated[str, typer.Option("--note", help="A note on the approval.")] = "",
+    as_json: JsonOpt = False,
+) -> None:
+    """Approve a pending request (role leader; not your own, nor one you registered).
+
+    Example: avledger access approve 7 --note "approved; view in the archive room"
+    """
+    with session() as app_:
+        item = requests_core.approve(app_, request_id, note=note, now=utcnow())
+    emit(item, as_json, lambda: console.print(
+        f"request {request_id} approved (rule A, {item['article']})"))
+
+
+@app.command("deny")
+def deny(
+    request_id: IdArg,
+    reason: Annotated[str, typer.Option("--reason", help="Why (required; in the register).")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Deny a pending request, or withdraw an approval not yet used (role leader).
+
+    Example: avledger access deny 7 --reason "the case is under state-secret review"
+    """
+    with session() as app_:
+        item = requests_core.deny(app_, request_id, reason=reason, now=utcnow())
+    emit(item, as_json, lambda: console.print(f"request {request_id} denied"))
+
+
+@app.command("fulfil")
+def fulfil(
+    request_id: IdArg,
+    player: Annotated[str | None, typer.Option(
+        "--player", help="View: the command that plays one clip from its standard input, "
+        "e.g. 'mpv --really-quiet -' (default access.player; none: list only).")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Copy: where to make the package (default access.package_dir).")] = None,
+    make_zip: Annotated[bool, typer.Option("--zip", help="Copy: also make ACC<n>.zip.")]
+    = False,
+    dry_run: DryRunOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Carry out an approved request: a read-only viewing, or a copy package.
+
+    View: each clip is opened read-only in the store and given to the player on its standard
+    input — no copy is made; start and end are recorded in the ledger and the register.
+    Without a player it lists what would be shown and records the viewing the same way.
+
+    Copy: a folder ACC<n> with the clips, MANIFEST.json (BLAKE3 + SHA-256), SHA256SUMS, the
+    custody excerpt with inclusion proofs against a signed checkpoint, the cover sheet, and
+    VERIFY.txt with verify_ledger.py so a court can check it without avledger.
+
+    Examples:
+
+      avledger access fulfil 7 --player "mpv --really-quiet -"
+
+      avledger access fulfil 8 --out /srv/packages --zip
+    """
+    with session() as app_:
+        tz = app_.config.timezone
+        item = requests_core.ready_to_fulfil(app_, request_id)
+        copying = item["action"] == "copy"
+        target = out or app_.config.path("access.package_dir")
+        if dry_run:
+            data = {"dry_run": True, "request": request_id, "action": item["action"],
+                    "clips": item["clips"],
+                    "package": str(target / package_id_for(request_id)) if copying else None}
+            emit(data, as_json, lambda: console.print(
+                f"would {'copy' if copying else 'show'} {len(item['clips'])} clip(s) for "
+                f"request {request_id}" + (f" into {data['package']}" if copying else "")))
+            return
+        if not copying:
+            argv = player_command(app_, player)
+            viewing = run_viewing(
+                app_, request_id, player=argv, clock=utcnow, player_output=sys.stderr.fileno(),
+                announce=lambda c: err_console.print(
+                    f"{'playing' if argv else 'would play'} clip {c['clip']}: "
+                    f"{c['source_path']} ({c['size']} bytes)", markup=False, highlight=False))
+            emit(viewing.as_dict(), as_json, lambda: console.print(
+                f"viewing for request {request_id} recorded: {display(viewing.started_at, tz)}"
+                f" – {display(viewing.ended_at, tz)}"
+                + ("" if viewing.ok else "; the player reported an error")))
+            return
+        with byte_progress() as progress:
+            task = progress.add_task("copying clips", total=requests_core.footage_bytes(
+                app_.catalog.conn, item["clips"]))
+            made = make_package(app_, request_id, target, now=utcnow(), make_zip=make_zip,
+                                progress=lambda n: progress.advance(task, n))
+    emit(made.as_dict(), as_json, lambda: console.print(
+        f"package {made.package_id}: {made.clips} clip(s), {made.events} custody event(s), "
+        f"manifest SHA-256 {made.manifest_sha256}\n  {made.directory}"
+        + (f"\n  {made.zip_path}" if made.zip_path else "")))
+
+
+def _status_line(item: dict[str, Any], tz: str) -> list[Any]:
+    return [item["id"], display(item["requested_at"], tz), item["requester"],
+            labels.both(labels.CATEGORIES, item["category"]), item["action"],
+            item["case_number"] or "", len(item["clips"]), item["status"], item["article"],
+            item["package_id"] or ""]
+
+
+STATUS_COLUMNS = ["no.", "registered", "requester", "category", "action", "case", "clips",
+                  "status", "article", "package"]
+
+
+@app.command("list")
+def list_(
+    status: Annotated[str | None, typer.Option(
+        "--status", help="pending, approved, denied or fulfilled (default: all).")] = None,
+    category: Annotated[str | None, typer.Option("--category", help="Only this category.")]
+    = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List access requests.
+
+    Examples:
+
+      avledger access list --status pending
+
+      avledger access list --category judicial --json
+    """
+    with session() as app_:
+        rows = requests_core.list_requests(app_.catalog.conn, status=status, category=category)
+        tz = app_.config.timezone
+    emit(rows, as_json, lambda: console.print(table(
+        f"{len(rows)} request(s)", STATUS_COLUMNS, [_status_line(r, tz) for r in rows])))
+
+
+@app.command("show")
+def show(request_id: IdArg, as_json: JsonOpt = False) -> None:
+    """One request: who asked, the decision and article, the viewing or package, its events.
+
+    Example: avledger access show 7
+    """
+    with session() as app_:
+        item = requests_core.get_request(app_.catalog.conn, request_id)
+        item["events"] = requests_core.history(app_.catalog.conn, request_id)
+        tz = app_.config.timezone
+
+    def render() -> None:
+        rows = [("requester", f"{item['requester']} {item['requester_unit'] or ''} "
+                              f"{item['requester_badge'] or ''}".strip()),
+                ("category", labels.both(labels.CATEGORIES, item["category"])
+                 + (f" — {item['kind']}" if item["kind"] else "")),
+                ("action", item["action"]), ("purpose", item["purpose"]),
+                ("documents", labels.documents(item["documents"])),
+                ("case", item["case_number"] or "—"),
+                ("clips", " ".join(map(str, item["clips"]))),
+                ("confidentiality", item["confidentiality"]),
+                ("status", item["status"]), ("article", f"rule A, {item['article']}"),
+                ("decided", f"{display(item['decided_at'], tz)} {item['decided_by'] or ''} "
+                            f"{item['decision_note'] or ''}".strip()),
+                ("fulfilled", f"{display(item['fulfilled_at'], tz)} "
+                              f"{item['fulfilled_by'] or ''}".strip()),
+                ("package", item["package_id"] or "—")]
+        if item["viewing"]:
+            v = item["viewing"]
+            rows.append(("viewing", f"{display(v['started_at'], tz)} – "
+                                    f"{display(v['ended_at'], tz) or '(not ended)'}"
+                                    f" {v['player'] or '(listed only)'}"))
+        console.print(table(f"access request {request_id}", ["", ""], rows))
+        console.print(table("ledger events", ["seq", "time", "actor", "event"],
+                            [(e["seq"], display(e["ts"], tz), e["actor"], e["type"])
+                             for e in item["events"]]))
+
+    emit(item, as_json, render)
+
+
+class RegisterFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    md = "md"
+
+
+@app.command("register")
+def register(
+    year: Annotated[int | None, typer.Option("--year", help="Only requests registered in this "
+                                             "calendar year (site zone).")] = None,
+    format_: Annotated[RegisterFormat, typer.Option(
+        "--format", help="table (terminal), csv, json or md.")] = RegisterFormat.table,
+    out_file: Annotated[Path | None, typer.Option(
+        "--out", help="Write to this file instead of standard output.")] = None,
+) -> None:
+    """The access register (查阅登记簿): every request, one line each.
+
+    Columns: no., date, requester, category, documents seen, scope, action, purpose,
+    approver, outcome, article, package, viewed from/to, registered by.
+
+    Examples:
+
+      avledger access register --year 2026 --format md --out 查阅登记簿-2026.md
+
+      avledger access register --format csv > register.csv
+    """
+    with session() as app_:
+        rows = register_core.entries(app_.catalog.conn, app_.config, year=year)
+        unit = str(app_.config.get("site.unit"))
+    if format_ is RegisterFormat.table and out_file is None:
+        console.print(table(f"查阅登记簿 access register{f' {year}' if year else ''}: "
+                            f"{len(rows)} entries",
+                            [register_core.HEADINGS[c] for c in register_core.COLUMNS],
+                            [[r[c] for c in register_core.COLUMNS] for r in rows]))
+        return
+    text = {RegisterFormat.csv: lambda: register_core.to_csv(rows),
+            RegisterFormat.json: lambda: register_core.to_json(rows),
+            }.get(format_, lambda: register_core.to_markdown(rows, unit=unit, year=year))()
+    if out_file is None:
+        typer.echo(text, nl=False)
+    else:
+        out_file.write_text(text, encoding="utf-8")
+        err_console.print(f"wrote {len(rows)} register entries to {out_file}")
+
+
+@app.command("policy")
+def policy(as_json: JsonOpt = False) -> None:
+    """The access policy in force (config section 'access'): who may do what, with what.
+
+    Example: avledger access policy
+    """
+    with session() as app_:
+        data = app_.config.get("access")
+        rules = policy_core.Policy.from_config(app_.config)
+    if as_json:
+        print_json(data)
+        return
+    console.print(table("requester categories (rule A)", [
+        "category", "article", "actions", "documents (view / copy)", "leader approval",
+        "scope", "kinds"], [
+        (labels.both(labels.CATEGORIES, c.name), c.article, ", ".join(sorted(c.actions)),
+         f"{', '.join(sorted(c.documents['view'])) or '-'} / "
+         f"{', '.join(sorted(c.documents['copy'])) or '-'}",
+         ", ".join(a for a in ("view", "copy") if c.approval[a] and a in c.actions) or "no",
+         c.scope, ", ".join(c.kinds)) for c in rules.categories.values()]))
+    console.print(table("confidential footage (rule A, Art. 10)", [
+        "level", "who may have access", "leader approval", "except"], [
+        (s.level, ", ".join(sorted(s.allowed)) or "nobody", "yes" if s.approval else "no",
+         ", ".join(sorted(s.exempt)) or "-") for s in rules.secrecy.values()]))

@@ -1,0 +1,171 @@
+"""The human side of a copy package: the cover sheet (Markdown and HTML) and VERIFY.txt.
+
+The cover sheet says who asked, in what capacity, with which documents, who approved and
+when, under which article, and lists the footage with its SHA-256; labels are Chinese with the
+English alongside. VERIFY.txt is the procedure a court follows with standard tools only.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import Any
+
+from avledger.core.access import labels
+from avledger.core.units import human_bytes
+
+BASIS = "平环〔2019〕185号 行政执法记录信息调阅监督制度 (rule A)"
+
+
+@dataclass(frozen=True)
+class CoverFacts:
+    package_id: str
+    unit: str
+    request: dict[str, Any]
+    case: dict[str, Any] | None  # number, name
+    registered: str  # "time, by whom"
+    approval: str  # "name (badge), time" or why none was needed
+    made: str  # "time, by whom"
+    public_key: str
+    clips: list[dict[str, Any]]  # clip, recorder, recorded (display), size, sha256, path
+
+
+def _fields(f: CoverFacts) -> list[tuple[str, str]]:
+    r = f.request
+    category = labels.both(labels.CATEGORIES, r["category"])
+    if r.get("kind"):
+        category += f" — {labels.both(labels.KINDS, r['kind'])}"
+    who = r["requester"] + (f"（{r['requester_unit']}）" if r.get("requester_unit") else "")
+    return [
+        ("复制件编号 Package", f.package_id),
+        ("制作单位 Unit", f.unit),
+        ("申请编号 Request", str(r["id"])),
+        ("申请人 Requester", who),
+        ("申请人类别 Category", category),
+        ("事由 Purpose", r["purpose"]),
+        ("查验证件 Documents seen", labels.documents(r["documents"])),
+        ("案件 Case", f"{f.case['number']} {f.case['name']}" if f.case else "—（按编号调取 clips "
+                                                                            "named one by one）"),
+        ("保密等级 Confidentiality", labels.both(labels.CONFIDENTIALITY, r["confidentiality"])),
+        ("登记 Registered", f.registered),
+        ("批准 Approved", f.approval),
+        ("依据 Article", f"{BASIS}, {r['article']}"),
+        ("制作 Made", f.made),
+        ("音像资料 Footage", f"{len(f.clips)} clip(s), "
+                             f"{human_bytes(sum(int(c['size']) for c in f.clips))}"),
+    ]
+
+
+def _clip_rows(f: CoverFacts) -> list[tuple[str, ...]]:
+    return [(str(c["clip"]), c["recorder"], c["recorded"] or "?", human_bytes(int(c["size"])),
+             c["sha256"]) for c in f.clips]
+
+
+CLIP_HEAD = ("编号 Clip", "记录仪 Recorder", "录制时间 Recorded", "大小 Size", "SHA-256")
+
+
+def markdown(f: CoverFacts) -> bytes:
+    def row(cells: tuple[str, ...] | list[str]) -> str:
+        return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+    lines = ["# 执法音像资料复制件封面 / Copy of enforcement footage — cover sheet", "",
+             row(["项目 Item", "内容 Details"]), "|---|---|"]
+    lines += [row(list(pair)) for pair in _fields(f)]
+    lines += ["", "## 音像资料清单 / Footage", "", row(CLIP_HEAD),
+              "|" + "---|" * len(CLIP_HEAD)]
+    lines += [row(r) for r in _clip_rows(f)]
+    lines += ["", "## 核验 / Verification", "",
+              "原始资料保存在档案室，本件为复制件。/ The originals stay in the archive; this is a "
+              "copy.", "",
+              "See VERIFY.txt: `sha256sum -c SHA256SUMS`, then "
+              "`python3 verify_ledger.py --package .`.", "",
+              "Ledger key (compare with the key the agency publishes) / 签名公钥:", "",
+              f"    {f.public_key}", ""]
+    return "\n".join(lines).encode()
+
+
+def html_page(f: CoverFacts) -> bytes:
+    e = html.escape
+    rows = "\n".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in _fields(f))
+    head = "".join(f"<th>{e(h)}</th>" for h in CLIP_HEAD)
+    clips = "\n".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>"
+                      for r in _clip_rows(f))
+    page = f"""<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="utf-8">
+<title>{e(f.package_id)} 执法音像资料复制件封面 / cover sheet</title>
+<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}
+table{{border-collapse:collapse;margin:1em 0}}th,td{{border:1px solid #999;padding:.3em .6em;
+text-align:left;vertical-align:top}}td{{word-break:break-all}}</style></head>
+<body>
+<h1>执法音像资料复制件封面<br><small>Copy of enforcement footage — cover sheet</small></h1>
+<table>
+{rows}
+</table>
+<h2>音像资料清单 / Footage</h2>
+<table><tr>{head}</tr>
+{clips}
+</table>
+<h2>核验 / Verification</h2>
+<p>原始资料保存在档案室，本件为复制件。/ The originals stay in the archive; this is a copy.</p>
+<p>See VERIFY.txt: <code>sha256sum -c SHA256SUMS</code>, then
+<code>python3 verify_ledger.py --package .</code></p>
+<p>Ledger key (compare with the key the agency publishes) / 签名公钥:<br>
+<code>{e(f.public_key)}</code></p>
+</body></html>
+"""
+    return page.encode()
+
+
+def verify_text(package_id: str, public_key: str) -> bytes:
+    text = f"""核验方法 / How to verify copy package {package_id}
+=========================================================
+
+This folder can be checked without avledger and without the agency's database. You need
+sha256sum (GNU coreutils) and Python 3.9 or later — nothing else. Work on this folder (or a
+copy of it); the checks only read.
+
+1. Every file / 文件完整性
+
+       cd {package_id}
+       sha256sum -c SHA256SUMS
+
+   Every line must end in "OK". A changed file is reported as "FAILED"; a missing one as
+   "No such file". (With BLAKE3 tools installed, "b3sum -c B3SUMS" checks the same files.)
+
+2. Chain of custody / 保管链
+
+       python3 verify_ledger.py --package .
+
+   It checks every file again against SHA256SUMS and MANIFEST.json (sizes, SHA-256, and
+   BLAKE3 when the blake3 package is installed); every custody event in ledger/events.jsonl
+   against its own hash; each event's inclusion proof (ledger/proofs.jsonl) against the
+   Merkle root of the signed checkpoint (ledger/checkpoint.txt, Ed25519, key ledger/ledger.pub);
+   and that MANIFEST.json is the manifest sealed in the agency's ledger, with every event that
+   record lists. The last line is "OK: …" when all holds. Otherwise each problem is printed as
+   "FAILED: <file, line or event>: <what is wrong>", and the exit status is 1.
+
+3. The key / 公钥
+
+   The signature proves the excerpt comes from whoever holds the key in ledger/ledger.pub.
+   Compare that key with the one the agency publishes (also printed on the cover sheet):
+
+       {public_key}
+
+   or let the verifier insist on it:
+
+       python3 verify_ledger.py --package . --key "<the published key>"
+
+What is in the package / 内容
+   COVER.md, COVER.html  the cover sheet: who asked, who approved, when, under which article
+   clips/                the footage, byte for byte as stored in the archive
+   MANIFEST.json         every clip and file with size, SHA-256 and BLAKE3; the request
+   SHA256SUMS, B3SUMS    checksums of every file, for sha256sum -c / b3sum -c
+   ledger/               the custody events about this footage and this request only, each
+                         with an inclusion proof, the signed checkpoint and its public key
+   verify_ledger.py      the standalone verifier (one file, standard library only)
+   VERIFY.txt            this procedure
+
+The custody excerpt holds only the events about this footage, its case and this request:
+other cases' history is not in it, yet each event is proved to belong to the whole ledger.
+"""
+    return text.encode()

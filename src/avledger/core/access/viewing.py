@@ -1,0 +1,128 @@
+"""A read-only viewing (rule A, Art. 4: the material does not leave the archive room).
+
+Each clip is opened read-only from the store and handed to the player as its standard input —
+the player reads the original bytes and no copy is made anywhere. The start is recorded before
+the player runs and the end after it exits (also when interrupted), so the ledger and the
+register show who watched what, and for how long. Without a player, the viewing lists what
+would be shown and is recorded the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from avledger.core.access.requests import mark_fulfilled, ready_to_fulfil
+from avledger.core.app import Avledger
+from avledger.core.clipref import fetch_clips
+from avledger.core.clock import iso, parse_iso
+from avledger.errors import DeviceError, NotFoundError, RefusedError
+
+Clock = Callable[[], datetime]
+
+
+@dataclass
+class Viewing:
+    request_id: int
+    started_at: str
+    player: str | None
+    clips: list[dict[str, Any]]
+    ended_at: str | None = None
+    results: list[dict[str, Any]] = field(default_factory=list)
+    interrupted: bool = False
+
+    @property
+    def seconds(self) -> float:
+        if self.ended_at is None:
+            return 0.0
+        return (parse_iso(self.ended_at) - parse_iso(self.started_at)).total_seconds()
+
+    @property
+    def ok(self) -> bool:
+        return not self.interrupted and all(r["exit"] in (0, None) for r in self.results)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"request": self.request_id, "started_at": self.started_at,
+                "ended_at": self.ended_at, "seconds": round(self.seconds, 3),
+                "player": self.player, "clips": self.clips, "results": self.results,
+                "interrupted": self.interrupted, "ok": self.ok}
+
+
+def player_command(app: Avledger, given: str | None) -> list[str] | None:
+    """The player to run: ``given`` (on a real installation only a configured one), else
+    ``access.player``; None to list only. Arbitrary commands would run as the service user,
+    which can read the whole store, so only development homes accept any."""
+    configured = str(app.config.get("access.player") or "")
+    allowed = [configured, *app.config.get("access.players")]
+    text = given if given is not None else configured
+    if not text.strip():
+        return None
+    if given is not None and not app.config.layout.development and given not in allowed:
+        raise RefusedError(f"player {given!r} is not one of access.players",
+                           hint="the administrator lists allowed players in the config")
+    argv = shlex.split(text)
+    if shutil.which(argv[0]) is None:
+        raise NotFoundError(f"player {argv[0]!r} not found", hint="install it or fix "
+                            "access.player / --player")
+    return argv
+
+
+def run_viewing(app: Avledger, request_id: int, *, player: list[str] | None, clock: Clock,
+         player_output: int | None = None,
+         announce: Callable[[dict[str, Any]], None] | None = None) -> Viewing:
+    """Fulfil a view request: record the start, play each clip read-only, record the end."""
+    item = ready_to_fulfil(app, request_id)
+    if item["action"] != "view":
+        raise RefusedError(f"request {request_id} is for a copy, not a viewing")
+    rows = fetch_clips(app.catalog.conn, item["clips"])
+    clips = [{"clip": i, "size": r["size"], "recorded_at": r["corrected_start"],
+              "source_path": r["source_path"]} for i, r in rows.items()]
+    line = shlex.join(player) if player else None
+    start = clock()
+    viewing = Viewing(request_id, iso(start), line, clips)
+    with app.transaction() as conn:
+        conn.execute("INSERT INTO access_viewings (request_id, started_at, started_by, player)"
+                     " VALUES (?, ?, ?, ?)", (request_id, iso(start), app.actor.label, line))
+        mark_fulfilled(app, conn, request_id, start)
+        app.record(conn, "access.viewing_started", f"access:{request_id}", {
+            "clips": item["clips"], "player": line, "started_at": iso(start)}, ts=start)
+    try:
+        for clip in clips:
+            if announce:
+                announce(clip)
+            if player is None:
+                viewing.results.append({"clip": clip["clip"], "exit": None})
+                continue
+            digest = rows[clip["clip"]]["digest"]
+            env = dict(os.environ, AVLEDGER_CLIP=str(clip["clip"]),
+                       AVLEDGER_CLIP_RECORDED=str(clip["recorded_at"] or ""))
+            with app.store.open(digest) as source:
+                try:
+                    done = subprocess.run(player, stdin=source, stdout=player_output, env=env,
+                                          check=False)
+                except OSError as exc:
+                    viewing.results.append({"clip": clip["clip"], "exit": None,
+                                            "error": exc.strerror or str(exc)})
+                    raise DeviceError(f"the player could not be started: "
+                                      f"{exc.strerror or exc}") from exc
+            viewing.results.append({"clip": clip["clip"], "exit": done.returncode})
+    except KeyboardInterrupt:
+        viewing.interrupted = True
+        raise
+    finally:
+        end = clock()
+        viewing.ended_at = iso(end)
+        result = {"clips": viewing.results, "interrupted": viewing.interrupted}
+        with app.transaction() as conn:
+            conn.execute("UPDATE access_viewings SET ended_at = ?, result = ? WHERE request_id"
+                         " = ?", (iso(end), json.dumps(result), request_id))
+            app.record(conn, "access.viewing_ended", f"access:{request_id}", {
+                "ended_at": iso(end), "seconds": round(viewing.seconds, 3), **result}, ts=end)
+    return viewing

@@ -1,0 +1,30 @@
+"""The one rule on footage leaving the store, written down so that a test can enforce it.
+
+Footage reaches people only through the access register (rule A) and the archive discs (rule B,
+Art. 16). So, outside ``store/``, the object-store calls that hand out an object's bytes or its
+path (``READ_CALLS``) are made only by the modules in ``READERS``, and the functions that move
+footage out of the store (``EXPORTS``) are called only from where ``EXPORTS`` says: in the end
+only by ``avledger access fulfil`` and ``avledger archive create``, each of which writes a ledger
+event. ``tests/access/test_export_paths.py`` reads the source and fails on any other use.
+"""
+
+from __future__ import annotations
+
+READ_CALLS = ("open", "link_into", "path_for")
+
+READERS = {
+    "avledger.core.ingest": "re-reads a clip it has just stored (--verify) and reads its "
+                            "container for the duration",
+    "avledger.core.archive.content": "hashes clips for an archive set, or copies them into a "
+                                     "copy package while hashing",
+    "avledger.core.archive.build": "links clips into a disc's staging folder for xorriso",
+    "avledger.core.access.viewing": "hands one clip, opened read-only, to a player's stdin",
+}
+
+# function -> the places allowed to call it ("module" or "module:function")
+EXPORTS = {
+    "hash_clips": ("avledger.core.archive.build", "avledger.core.access.package"),
+    "create_archive": ("avledger.cli.archive_cmd:create",),
+    "make_package": ("avledger.cli.access_cmd:fulfil",),
+    "run_viewing": ("avledger.cli.access_cmd:fulfil",),
+}
