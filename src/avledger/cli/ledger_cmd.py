@@ -10,7 +10,7 @@ import typer
 
 from avledger.cli.common import JsonOpt, console, emit, new_app, print_json, session, table
 from avledger.core import ledger as ledger_core
-from avledger.core.clock import display, iso
+from avledger.core.clock import display, iso, utcnow
 from avledger.errors import IntegrityError
 from avledger.store import ledger as ledger_store
 
@@ -21,13 +21,16 @@ app = new_app("The tamper-evident custody ledger.")
 def verify(as_json: JsonOpt = False) -> None:
     """Check the hash chain, every checkpoint signature, and the checkpoint file.
 
-    Names the first bad sequence number. Exits 6 when anything is wrong.
+    Names the first bad sequence number. Exits 6 when anything is wrong. The result is kept
+    (a ledger.verified event) for 'avledger status' and the reports.
 
     Example: avledger ledger verify
     """
     with session() as app_:
+        started = utcnow()
         report = ledger_core.verify(app_.catalog, app_.public_key(), app_.origin,
                                     app_.checkpoint_file)
+        ledger_core.record_verification(app_, report, started)
 
     def render() -> None:
         console.print(f"events: {report.size}   head: {report.head[:16]}…   checkpoints: "

@@ -25,7 +25,9 @@ from avledger.cli import (
     ledger_cmd,
     person_cmd,
     profile_cmd,
+    report_cmd,
     retention_cmd,
+    review_cmd,
     simulate_cmd,
     status_cmd,
     store_cmd,
@@ -93,6 +95,8 @@ app.add_typer(hold_cmd.app, name="hold")
 app.add_typer(retention_cmd.app, name="retention")
 app.command("purge")(retention_cmd.purge)
 app.add_typer(archive_cmd.app, name="archive")
+app.add_typer(report_cmd.app, name="report")
+app.add_typer(review_cmd.app, name="review")
 
 
 def run() -> None:
