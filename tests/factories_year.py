@@ -296,6 +296,9 @@ class Generator:
             for dev in self.devices:
                 if busy_until.get(dev.id, day) > day:
                     continue
+                if dev is self.devices[0] and day == date(self.year, 12, 30):
+                    self.checkout(dev, day, reset=False, kind="lost")  # never comes back
+                    continue
                 if self.rng.random() >= (self.p_work if working else self.p_weekend):
                     if self.rng.random() < 0.04:
                         self.stray_clip(dev, day)
@@ -306,17 +309,18 @@ class Generator:
                 busy_until[dev.id] = self.checkout(dev, day, reset=reset)
         self.rows.flush(self.conn)
 
-    def checkout(self, dev: Device, day: date, *, reset: bool) -> date:
+    def checkout(self, dev: Device, day: date, *, reset: bool, kind: str | None = None) -> date:
         """One checkout starting ``day``; returns the first day the recorder is free again."""
         rng = self.rng
         badges = self.by_unit.get(dev.unit) or [p["badge"] for p in self.people]
         badge = rng.choices(badges, [self.activity[b] for b in badges])[0]
         out_at = self.at(day, rng.uniform(8.0, 9.5))
         roll = rng.random()
-        kind = ("remote" if roll < 0.04 else "overnight" if roll < 0.055 else
-                "late-dock" if roll < 0.095 else "normal")
-        if day == date(self.year, 12, 30) and dev is self.devices[0]:
-            kind = "lost"
+        if kind is None:
+            kind = ("remote" if roll < 0.04 else "overnight" if roll < 0.055 else
+                    "late-dock" if roll < 0.095 else "normal")
+            if dev is self.devices[0] and day >= date(self.year, 12, 20):
+                kind = "normal"  # free on 30 December, when it goes out for good
         days = rng.randint(2, 4) if kind == "remote" else 1
         if kind == "remote":
             in_at = self.at(day + timedelta(days=days - 1), rng.uniform(17, 20))

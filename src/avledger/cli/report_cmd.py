@@ -64,7 +64,6 @@ def _produce(kind: str, period: Period, unit: str | None, fmt: Format, lang: Lan
                 progress.update(task, description=f"{kind} report: {key}")))
             progress.update(task, description=f"{kind} report: writing {fmt.value}")
             written = output.render(report, fmt.value, language, out, chromium_command=command)
-        output.record_generated(app_, report, fmt.value, language, written)
     if written.stdout is not None:
         typer.echo(written.stdout, nl=False)
     else:

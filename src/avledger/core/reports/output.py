@@ -1,15 +1,16 @@
-"""Writing a report in the format asked for, and recording in the custody ledger that it was
-made (what, for which period, by whom, and the digest of what it says)."""
+"""Writing a report in the format asked for.
+
+Making a report changes nothing: the same catalog state gives the same report, with the same
+content digest, in every format and language — which is what lets the HTML, the CSV files and
+the JSON be checked against one another.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from avledger.core.app import Avledger
 from avledger.core.reports import chromium, i18n, render_html, render_text
 from avledger.core.reports.model import Report
 from avledger.errors import InputError, StorageError
@@ -61,30 +62,3 @@ def _text(report: Report, fmt: str, lang: str) -> str:
     if fmt == "md":
         return render_text.to_markdown(report, lang)
     return render_text.to_json(report, lang)
-
-
-def sha256_files(paths: list[Path]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for p in paths:
-        h = hashlib.sha256()
-        with open(p, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
-        out[p.name] = h.hexdigest()
-    return out
-
-
-def record_generated(app: Avledger, report: Report, fmt: str, lang: str,
-                     written: Written) -> dict[str, Any]:
-    """The ledger event 'report.generated': a report that left the system is on record."""
-    payload = {
-        "kind": report.kind, "period": report.meta["period"], "unit": report.meta["unit"],
-        "format": fmt, "lang": lang, "digest": report.meta["digest"],
-        "ledger_events": report.meta["ledger"]["events"],
-        "files": (sha256_files(written.files) if written.files else
-                  {"-": hashlib.sha256((written.stdout or "").encode()).hexdigest()}),
-        "out": str(written.target.resolve()) if written.target else "-",
-    }
-    with app.transaction() as conn:
-        event = app.record(conn, "report.generated", f"report:{report.kind}", payload)
-    return {"event": event.seq, **payload}
