@@ -68,7 +68,8 @@ def choose(ids: list[int], rate: Fraction, year: int, seed: str) -> list[int]:
     if not ids:
         return []
     count = math.ceil(rate * len(ids))
-    chosen = draw.sample([str(i) for i in ids], count, draw.Stream(key_of(year, seed), "clips"))
+    chosen = draw.sample([str(i) for i in sorted(ids)], count,
+                         draw.Stream(key_of(year, seed), "clips"))
     return [int(c) for c in chosen]
 
 

@@ -8,12 +8,9 @@ row of kind ``sync``. The drift distribution leaves resets out: their "drift" is
 
 from __future__ import annotations
 
-from collections import defaultdict
-
-from avledger.core.reports.calc import bin_index, bin_labels, local, rate
+from avledger.core.reports.calc import bin_labels, local, rate
 from avledger.core.reports.context import Context
 from avledger.core.reports.model import Chart, Column, Figure, Note, Section, Table
-from avledger.core.reports.period import month_case
 
 OUTER_EDGES = (1, 10, 30)  # seconds, mirrored; the tolerance is added between them
 
@@ -23,41 +20,48 @@ def drift_edges(tolerance: float) -> list[float]:
     return [-e for e in reversed(inner)] + inner
 
 
+def _bins_sql(edges: list[float]) -> str:
+    """One SUM per drift bin, for the measurements that have a drift and no reset."""
+    bounds = [None, *edges, None]
+    sums = []
+    for lo, hi in zip(bounds, bounds[1:], strict=False):
+        cond = " AND ".join(c for c in (f"drift_seconds >= {lo!r}" if lo is not None else "",
+                                        f"drift_seconds < {hi!r}" if hi is not None else "")
+                            if c)
+        sums.append(f"SUM(kind = 'check' AND status IN ('ok', 'drifted') AND {cond})")
+    return ", ".join(sums)
+
+
 def build(ctx: Context) -> Section:
     months = ctx.period.months()
-    case, params = month_case("measured_at", months)
     tolerance = float(ctx.config.get("clock.tolerance_seconds"))
     edges = drift_edges(tolerance)
-    hist = [0] * (len(edges) + 1)
-    per_month = [[0, 0, 0, 0] for _ in months]  # measurements, out of tolerance, resets, syncs
-    per_device: dict[int, dict[str, float]] = defaultdict(
-        lambda: {"checks": 0, "drifted": 0, "resets": 0, "max": 0.0, "syncs": 0})
-    status_count: dict[str, int] = defaultdict(int)
-    host_unsynced = 0
-    rows = ctx.conn.execute(
-        f"SELECT {case}, device_id, kind, status, drift_seconds, host_synced"
-        " FROM clock_measurements WHERE measured_at >= ? AND measured_at < ?",
-        [*params, ctx.period.start, ctx.period.end])
-    for month, device_id, kind, status, drift, host_synced in rows:
-        if not ctx.scope.has_device(device_id):
-            continue
-        dev = per_device[device_id]
-        if kind == "sync":
-            per_month[month][3] += 1
-            dev["syncs"] += 1
-            continue
-        per_month[month][0] += 1
-        dev["checks"] += 1
-        status_count[status] += 1
-        host_unsynced += host_synced == 0
-        if status in ("drifted", "reset"):
-            per_month[month][1] += 1
-            dev["drifted" if status == "drifted" else "resets"] += 1
-        if status == "reset":
-            per_month[month][2] += 1
-        elif drift is not None and status in ("ok", "drifted"):
-            hist[bin_index(drift, edges)] += 1
-            dev["max"] = max(dev["max"], abs(drift))
+    scope_sql, scope_params = ctx.scope.device_filter()
+    # Per month: checks, drifted, resets, unreadable, ok, syncs, checks against an unsynced
+    # host, then the drift histogram.
+    monthly = ctx.monthly(
+        "SELECT SUM(kind = 'check'), SUM(kind = 'check' AND status = 'drifted'),"
+        " SUM(kind = 'check' AND status = 'reset'), SUM(kind = 'check' AND status = 'unknown'),"
+        " SUM(kind = 'check' AND status = 'ok'), SUM(kind = 'sync'),"
+        f" SUM(kind = 'check' AND host_synced = 0), {_bins_sql(edges)}"
+        " FROM clock_measurements INDEXED BY reports_clock_time", "measured_at", scope_sql,
+        scope_params)
+    monthly = [tuple(int(v or 0) for v in row) for row in monthly]
+    per_month = [[m[0], m[1] + m[2], m[2], m[5]] for m in monthly]
+    hist = [sum(m[7 + i] for m in monthly) for i in range(len(edges) + 1)]
+    status_count = {k: sum(m[i] for m in monthly) for k, i in
+                    (("drifted", 1), ("reset", 2), ("unknown", 3), ("ok", 4))}
+    host_unsynced = sum(m[6] for m in monthly)
+    per_device: dict[int, dict[str, float]] = {}
+    for device_id, checks, drifted, resets, largest, syncs in ctx.conn.execute(
+            "SELECT device_id, SUM(kind = 'check'), SUM(kind = 'check' AND status = 'drifted'),"
+            " SUM(kind = 'check' AND status = 'reset'), MAX(CASE WHEN kind = 'check' AND"
+            " status IN ('ok', 'drifted') THEN abs(drift_seconds) END), SUM(kind = 'sync')"
+            " FROM clock_measurements INDEXED BY reports_clock_time"
+            f" WHERE measured_at >= ? AND measured_at < ?{scope_sql} GROUP BY device_id",
+            [ctx.period.start, ctx.period.end, *scope_params]):
+        per_device[device_id] = {"checks": checks, "drifted": drifted, "resets": resets,
+                                 "max": largest or 0.0, "syncs": syncs}
     checks = sum(status_count.values())
     flagged = [(d, v) for d, v in per_device.items() if v["drifted"] or v["resets"]]
     flagged.sort(key=lambda kv: (-(kv[1]["drifted"] + kv[1]["resets"]), ctx.scope.serial(kv[0])))

@@ -12,17 +12,13 @@ UNATTRIBUTED = "-"  # the badge column of footage attributed to nobody
 
 
 def build(ctx: Context) -> Section:
-    groups = ctx.clip_groups()
     months = ctx.period.months()
-    per_month = [[0, 0.0] for _ in months]
     per_unit: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
     per_officer: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
     per_device: dict[int, list[float]] = defaultdict(lambda: [0, 0.0, 0])
     totals = {"clips": 0, "seconds": 0.0, "bytes": 0, "unknown": 0, "no_duration": 0,
               "purged": 0}
-    for g in groups:
-        per_month[g.month][0] += g.clips
-        per_month[g.month][1] += g.seconds
+    for g in ctx.who():
         for acc in (per_unit[ctx.scope.clip_unit(g.badge, g.device_id)],
                     per_officer[g.badge or UNATTRIBUTED]):
             acc[0] += g.clips
@@ -34,7 +30,7 @@ def build(ctx: Context) -> Section:
         totals["clips"] += g.clips
         totals["seconds"] += g.seconds
         totals["bytes"] += g.bytes
-        totals["unknown"] += g.clips if g.unknown_time else 0
+        totals["unknown"] += g.unknown_time
         totals["no_duration"] += g.no_duration
         totals["purged"] += g.clips if g.status == "purged" else 0
     officers = [b for b in per_officer if b != UNATTRIBUTED]
@@ -50,8 +46,8 @@ def build(ctx: Context) -> Section:
     ])
     section.tables = [
         Table("by_month", [Column("month"), Column("clips", "int"), Column("hours", "hours")],
-              [[m.label, int(c), hours(s)] for m, (c, s) in zip(months, per_month,
-                                                               strict=True)]),
+              [[m.label, t.clips, hours(t.seconds)] for m, t in zip(
+                  months, ctx.month_totals(), strict=True)]),
         Table("by_unit", [Column("unit"), Column("clips", "int"), Column("hours", "hours")],
               [[u, int(c), hours(s)] for u, (c, s) in sorted(
                   per_unit.items(), key=lambda kv: (-kv[1][1], kv[0]))]),

@@ -26,25 +26,20 @@ UNATTRIBUTED = "-"
 
 def build(ctx: Context) -> Section:
     months = ctx.period.months()
-    per_month = [[0, 0] for _ in months]
     per_officer: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     judged = late = explained = unknown = 0
-    for g in ctx.clip_groups():
+    for g in ctx.who():
         if g.on_time is None:
             unknown += g.clips
             continue
-        is_late = g.on_time == 0
         judged += g.clips
-        per_month[g.month][0] += g.clips
         acc = per_officer[g.badge or UNATTRIBUTED]
         acc[0] += g.clips
-        if is_late:
+        if g.on_time == 0:
             late += g.clips
-            per_month[g.month][1] += g.clips
+            explained += g.explained
             acc[1] += g.clips
-            if g.explained:
-                explained += g.clips
-                acc[2] += g.clips
+            acc[2] += g.explained
     bins, unexplained_rows, unexplained_total = _lateness(ctx)
     overdue_rows = _overdue(ctx)
     out_overdue = _out_overdue_at(ctx)
@@ -68,8 +63,8 @@ def build(ctx: Context) -> Section:
     section.tables = [
         Table("by_month", [Column("month"), Column("judged", "int"), Column("late", "int"),
                            Column("on_time_rate", "pct")],
-              [[m.label, j, lt, rate(j - lt, j)] for m, (j, lt) in zip(months, per_month,
-                                                                      strict=True)]),
+              [[m.label, t.judged, t.late, rate(t.judged - t.late, t.judged)]
+               for m, t in zip(months, ctx.month_totals(), strict=True)]),
         Table("by_officer", [Column("badge"), Column("name"), Column("judged", "int"),
                              Column("late", "int"), Column("explained", "int"),
                              Column("unexplained", "int"), Column("on_time_rate", "pct")],
@@ -81,7 +76,7 @@ def build(ctx: Context) -> Section:
         Table("late_unexplained", [Column("clip", "id"), Column("recorded", "time"),
                                    Column("device"), Column("badge"), Column("name"),
                                    Column("handed_in", "time"), Column("hours_late", "num")],
-              unexplained_rows[:LIST_LIMIT],
+              unexplained_rows,
               total_rows=unexplained_total if unexplained_total > LIST_LIMIT else None,
               note=Note("note.explain_hint")),
         Table("overdue", [Column("checkout", "id"), Column("device"), Column("badge"),
@@ -103,9 +98,10 @@ def build(ctx: Context) -> Section:
 
 
 def _lateness(ctx: Context) -> tuple[list[list[int]], list[list[Any]], int]:
-    """Late clips by hours past the deadline; the unexplained ones, latest first."""
+    """Late clips by hours past the deadline; the unexplained ones, latest first (only the
+    first LIST_LIMIT are written out)."""
     bins = [[0, 0] for _ in range(len(LATE_EDGES) + 1)]
-    unexplained: list[list[Any]] = []
+    unexplained: list[tuple[float, int, int, str | None, str | None, str]] = []
     cur = ctx.conn.execute(
         "SELECT id, device_id, badge, corrected_start, ingested_at,"
         " (julianday(ingested_at) - julianday(deadline)) * 24,"
@@ -115,16 +111,18 @@ def _lateness(ctx: Context) -> tuple[list[list[int]], list[list[Any]], int]:
     for clip_id, device_id, badge, start, ingested, late_h, has_reason in cur:
         if not ctx.scope.has_clip(badge, device_id):
             continue
-        b = bins[bin_index(late_h or 0.0, LATE_EDGES)]
+        late_h = round(late_h or 0.0, 1)
+        b = bins[bin_index(late_h, LATE_EDGES)]
         b[0] += 1
         if has_reason:
             b[1] += 1
         else:
-            unexplained.append([clip_id, local(start, ctx.tz), ctx.scope.serial(device_id),
-                                badge or UNATTRIBUTED, ctx.scope.name(badge),
-                                local(ingested, ctx.tz), round(late_h or 0.0, 1)])
-    unexplained.sort(key=lambda r: (-float(r[6]), int(r[0])))
-    return bins, unexplained, len(unexplained)
+            unexplained.append((late_h, clip_id, device_id, badge, start, ingested))
+    unexplained.sort(key=lambda r: (-r[0], r[1]))
+    rows = [[clip_id, local(start, ctx.tz), ctx.scope.serial(device_id), badge or UNATTRIBUTED,
+             ctx.scope.name(badge), local(ingested, ctx.tz), late_h]
+            for late_h, clip_id, device_id, badge, start, ingested in unexplained[:LIST_LIMIT]]
+    return bins, rows, len(unexplained)
 
 
 def _overdue(ctx: Context) -> list[list[Any]]:
@@ -132,13 +130,17 @@ def _overdue(ctx: Context) -> list[list[Any]]:
     window = timedelta(hours=ctx.window_hours)
     horizon = ctx.horizon
     earliest = iso(parse_iso(ctx.period.start) - window)
+    # A checkout handed back within the window was never overdue: SQL leaves those out
+    # before looking up the first docking of the rest.
     rows = ctx.conn.execute(
         "SELECT c.id, c.device_id, c.badge, c.out_at, c.in_at,"
         " (SELECT MIN(k.started_at) FROM docks k WHERE k.device_id = c.device_id"
         "   AND k.started_at > c.out_at) AS first_dock, d.last_docked_at"
         " FROM checkouts c JOIN devices d ON d.id = c.device_id"
-        " WHERE c.remote = 0 AND c.out_at >= ? AND c.out_at < ? ORDER BY c.out_at, c.id",
-        (earliest, ctx.period.end)).fetchall()
+        " WHERE c.remote = 0 AND c.out_at >= ? AND c.out_at < ?"
+        " AND (c.in_at IS NULL OR julianday(c.in_at) - julianday(c.out_at) > ?)"
+        " ORDER BY c.out_at, c.id",
+        (earliest, ctx.period.end, ctx.window_hours / 24)).fetchall()
     found: list[list[Any]] = []
     start, end = parse_iso(ctx.period.start), ctx.period.end_moment
     for r in rows:

@@ -17,7 +17,6 @@ from avledger.core.holds import REASONS, clips_under_hold, held_clip_ids
 from avledger.core.reports.calc import local
 from avledger.core.reports.context import Context, clip_time
 from avledger.core.reports.model import Chart, Column, Figure, Note, Section, Table
-from avledger.core.reports.period import month_case
 
 DISC_STATES = ("verified-ok", "verify-failed", "never-verified", "verify-due")
 
@@ -26,17 +25,14 @@ def build(ctx: Context) -> Section:
     conn = ctx.conn
     start, end = ctx.period.start, ctx.period.end
     months = ctx.period.months()
-    case, params = month_case("purged_at", months)
-    per_month = [[0, 0] for _ in months]
-    by_how = {"sweep": 0, "manual": 0}
-    freed = 0
-    for month, how, size, deleted in conn.execute(
-            f"SELECT {case}, how, size, content_deleted FROM tombstones"
-            " WHERE purged_at >= ? AND purged_at < ?", [*params, start, end]):
-        per_month[month][0] += 1
-        per_month[month][1] += size
-        by_how[how] = by_how.get(how, 0) + 1
-        freed += size if deleted else 0
+    per_month = [(int(n), int(size)) for n, size in ctx.monthly(
+        "SELECT COUNT(*), TOTAL(size) FROM tombstones INDEXED BY reports_tombstones_time",
+        "purged_at")]
+    manual, freed = conn.execute(
+        "SELECT TOTAL(how = 'manual'), TOTAL(CASE WHEN content_deleted THEN size END)"
+        " FROM tombstones INDEXED BY reports_tombstones_time WHERE purged_at >= ?"
+        " AND purged_at < ?", (start, end)).fetchone()
+    purged = sum(n for n, _ in per_month)
     pending = conn.execute("SELECT COUNT(*), TOTAL(c.size) FROM retention_pending p"
                            " JOIN clips c ON c.id = p.clip_id"
                            " WHERE c.status = 'pending_purge'").fetchone()
@@ -44,10 +40,10 @@ def build(ctx: Context) -> Section:
     links = _case_links(ctx)
     sets, discs = _archive(ctx)
     section = Section("retention", scope="site", figures=[
-        Figure("purged", sum(m[0] for m in per_month)),
-        Figure("purged_by_sweep", by_how.get("sweep", 0)),
-        Figure("purged_manually", by_how.get("manual", 0)),
-        Figure("bytes_freed", freed, "bytes"),
+        Figure("purged", purged),
+        Figure("purged_by_sweep", purged - int(manual)),
+        Figure("purged_manually", int(manual)),
+        Figure("bytes_freed", int(freed), "bytes"),
         Figure("pending_now", int(pending[0])),
         Figure("pending_bytes_now", int(pending[1]), "bytes"),
         Figure("holds_placed", sum(h[0] for h in holds.values())),

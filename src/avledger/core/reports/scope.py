@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field
+from typing import Any
 
 from avledger.config.loader import Config
 from avledger.errors import NotFoundError
@@ -70,5 +71,28 @@ class Scope:
             unit = self.device_unit(device_id)
         return unit == self.unit
 
+    def clip_filter(self) -> tuple[str, list[Any]]:
+        """``has_clip`` as SQL to append to a WHERE clause over clips (empty for the site)."""
+        if self.unit is None:
+            return "", []
+        badges = [b for b, p in self.people.items() if p["unit"] == self.unit]
+        devices = [d for d, (_, u) in self.devices.items() if u == self.unit]
+        known = list(self.people)
+        unknown_badge = f"badge NOT IN ({_marks(known)})" if known else "1"
+        sql = (f" AND (badge IN ({_marks(badges)}) OR ((badge IS NULL OR {unknown_badge})"
+               f" AND device_id IN ({_marks(devices)})))")
+        return sql, [*badges, *known, *devices]
+
+    def device_filter(self, column: str = "device_id") -> tuple[str, list[Any]]:
+        """``has_device`` as SQL to append to a WHERE clause (empty for the site)."""
+        if self.unit is None:
+            return "", []
+        devices = [d for d, (_, u) in self.devices.items() if u == self.unit]
+        return f" AND {column} IN ({_marks(devices)})", devices
+
     def has_device(self, device_id: int) -> bool:
         return self.unit is None or self.device_unit(device_id) == self.unit
+
+
+def _marks(values: list[Any]) -> str:
+    return ",".join("?" * len(values)) or "NULL"

@@ -3,55 +3,46 @@ and the gap records officers wrote when recording stopped, with their approval s
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from typing import Any
 
 from avledger.core.clock import iso
 from avledger.core.gaps import REASONS
 from avledger.core.reports.calc import rate
-from avledger.core.reports.context import Context
+from avledger.core.reports.context import NO_CHECKOUT, Context
 from avledger.core.reports.model import Chart, Column, Figure, Note, Section, Table
 from avledger.core.reports.period import month_case
-
-NO_CHECKOUT = ("unattributed", "between-checkouts", "device-info")
 
 
 def build(ctx: Context) -> Section:
     months = ctx.period.months()
-    per_month = [[0, 0, 0] for _ in months]  # checkouts, clips without checkout, gaps
-    case, params = month_case("c.out_at", months)
-    checkouts = remote = forced = 0
-    officers: set[str] = set()
-    devices: set[int] = set()
-    for month, device_id, badge, is_remote, precheck in ctx.conn.execute(
-            f"SELECT {case}, c.device_id, c.badge, c.remote, c.precheck FROM checkouts c"
-            " WHERE c.out_at >= ? AND c.out_at < ?", [*params, ctx.period.start,
-                                                       ctx.period.end]):
-        if not ctx.scope.has_officer(badge, device_id):
-            continue
-        checkouts += 1
-        per_month[month][0] += 1
-        remote += bool(is_remote)
-        forced += _forced(precheck)
-        officers.add(badge)
-        devices.add(device_id)
+    scope_sql, scope_params = ctx.scope.clip_filter()  # a checkout's officer, or its recorder
+    per_month = [[int(n or 0), 0, 0] for n, in ctx.monthly(
+        "SELECT COUNT(*) FROM checkouts INDEXED BY reports_checkouts_out", "out_at",
+        scope_sql, scope_params)]  # checkouts, clips without checkout, gaps
+    checkouts, remote, forced, officers, devices = ctx.conn.execute(
+        "SELECT COUNT(*), TOTAL(remote), TOTAL(CASE WHEN json_valid(precheck)"
+        " THEN json_extract(precheck, '$.forced') IS NOT NULL ELSE 0 END),"
+        " COUNT(DISTINCT badge), COUNT(DISTINCT device_id) FROM checkouts"
+        f" WHERE out_at >= ? AND out_at < ?{scope_sql}",
+        [ctx.period.start, ctx.period.end, *scope_params]).fetchone()
     no_checkout: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(NO_CHECKOUT, 0))
-    for g in ctx.clip_groups():
+    for g in ctx.who():
         if g.attribution in NO_CHECKOUT:
-            per_month[g.month][1] += g.clips
             no_checkout[g.device_id][g.attribution] += g.clips
+    for month, totals in zip(per_month, ctx.month_totals(), strict=True):
+        month[1] = totals.no_checkout
     gaps = _gaps(ctx, per_month)
     attributed = {a: sum(v[a] for v in no_checkout.values()) for a in NO_CHECKOUT}
-    all_clips = sum(g.clips for g in ctx.clip_groups())
+    all_clips = sum(g.clips for g in ctx.who())
     approved = sum(v[0] for v in gaps.values())
     pending = sum(v[1] for v in gaps.values())
     section = Section("usage", figures=[
         Figure("checkouts", checkouts),
-        Figure("remote_checkouts", remote),
-        Figure("forced_checkouts", forced),
-        Figure("officers_out", len(officers)),
-        Figure("devices_used", len(devices)),
+        Figure("remote_checkouts", int(remote)),
+        Figure("forced_checkouts", int(forced)),
+        Figure("officers_out", officers),
+        Figure("devices_used", devices),
         Figure("still_out", _still_out(ctx)),
         Figure("clips_unattributed", attributed["unattributed"]),
         Figure("clips_between_checkouts", attributed["between-checkouts"]),
@@ -86,13 +77,6 @@ def build(ctx: Context) -> Section:
               ("total",), limit=20),
     ]
     return section
-
-
-def _forced(precheck: str | None) -> bool:
-    try:
-        return bool(json.loads(precheck or "{}").get("forced"))
-    except (json.JSONDecodeError, AttributeError):
-        return False
 
 
 def _gaps(ctx: Context, per_month: list[list[int]]) -> dict[str, list[float]]:

@@ -38,10 +38,18 @@ CREATE TABLE review_findings (
 );
 CREATE INDEX review_findings_clip ON review_findings(clip_id, id);
 
--- Period reports: checkouts, measurements, gaps, purges and archive sets by time; the first
--- docking after a checkout began (overdue recorders).
-CREATE INDEX IF NOT EXISTS reports_checkouts_out ON checkouts(out_at);
-CREATE INDEX IF NOT EXISTS reports_clock_time ON clock_measurements(measured_at);
+-- Period reports read the clips table twice, each time from a covering index and without
+-- sorting: by who (recorder, officer, attribution, timeliness, status) and by when (recording
+-- time). Also checkouts, measurements, gaps and purges by time, and the first docking after a
+-- checkout began (overdue recorders).
+CREATE INDEX IF NOT EXISTS reports_clips_who ON clips(device_id, badge, attribution, on_time,
+    status, corrected_start, ingested_at, duration_seconds, size, late_reason);
+CREATE INDEX IF NOT EXISTS reports_clips_when ON clips(corrected_start, on_time, attribution,
+    duration_seconds, badge, device_id);
+CREATE INDEX IF NOT EXISTS reports_checkouts_out ON checkouts(out_at, badge, device_id);
+CREATE INDEX IF NOT EXISTS reports_clock_time ON clock_measurements(measured_at, kind, status,
+    host_synced, drift_seconds, device_id);
 CREATE INDEX IF NOT EXISTS reports_docks_device ON docks(device_id, started_at);
-CREATE INDEX IF NOT EXISTS reports_tombstones_time ON tombstones(purged_at);
+CREATE INDEX IF NOT EXISTS reports_tombstones_time ON tombstones(purged_at, how,
+    content_deleted, size);
 CREATE INDEX IF NOT EXISTS reports_gaps_time ON gaps(from_at);
