@@ -60,6 +60,18 @@ def test_a_period_is_cut_at_local_midnight(cli, march: list[int]) -> None:  # ty
     assert [s["key"] for s in doc["sections"]] == ["footage", "usage"]
 
 
+def test_a_fresh_installation_reports_nothing_gracefully(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    for fmt in ("html", "md", "json"):
+        result = cli("report", "annual", "--year", "2025", "--format", fmt)
+        assert result.returncode == 0, result.stderr
+    doc = _json(cli("report", "annual", "--year", "2025", "--format", "json"))
+    assert _section(doc, "footage")["figures"]["clips"] == 0
+    assert _section(doc, "handin")["figures"]["on_time_rate"] is None
+    csv_dir = cli("report", "annual", "--year", "2025", "--format", "csv", "--out",
+                  str(tmp_path / "csv"))
+    assert csv_dir.returncode == 0 and (tmp_path / "csv" / "summary.csv").exists()
+
+
 def test_months_of_a_period() -> None:
     p = Period.span(date(2025, 1, 20), date(2025, 3, 5), "Asia/Shanghai")
     assert [m.label for m in p.months()] == ["2025-01", "2025-02", "2025-03"]
@@ -86,6 +98,7 @@ def test_unit_scope(cli, march: list[int]) -> None:  # type: ignore[no-untyped-d
     assert _section(both, "handin")["figures"]["judged"] == 3
     handin = _section(team_a, "handin")
     assert handin["figures"]["judged"] == 2  # 0401's clips: 00:30 on 1 March and 31 March
+    assert [r[1] for r in handin["tables"]["by_month"]["rows"]] == [2]  # the month read agrees
     assert handin["figures"]["late"] == 0
     assert _section(both, "handin")["figures"]["late"] == 1
     assert _section(team_a, "retention")["scope"] == "site"

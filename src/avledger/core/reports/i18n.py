@@ -183,7 +183,7 @@ L: dict[str, tuple[str, str]] = {
     "table.handin.by_officer": ("By officer, lowest on-time rate first",
                                 "按执法人员（按时移交率由低到高）"),
     "table.handin.lateness": ("How late", "逾期时长分布"),
-    "table.handin.late_unexplained": ("Late clips without an explanation, latest first",
+    "table.handin.late_unexplained": ("Late clips without an explanation, most overdue first",
                                       "逾期且未说明原因的记录（逾期最久的在前）"),
     "table.handin.overdue": ("Overdue checkouts", "逾期未交的领用"),
     "table.clocks.drift_distribution": ("Drift found at docking", "接入时的时钟偏差分布"),
