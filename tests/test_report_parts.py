@@ -177,3 +177,13 @@ def test_labels_are_escaped_and_wrapped() -> None:
     assert svg.wrap("Party objects, may complain", 80) == ["Party", "objects, may", "complain"]
     assert all(svg._text_width(line) <= 100 for line in svg.wrap("当事人有异议、可能投诉", 100))
     assert svg.wrap("short", 200) == ["short"]
+
+
+def test_names_cannot_break_out_of_the_page(app: Avledger, some_footage: None,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, MODULE, None)
+    report = _annual(app)
+    report.meta["site_unit"] = 'Bureau "X" </style><script>alert(1)</script>'
+    html = render_html.render(report, "en")
+    assert "<script" not in html and html.count("</style>") == 1
+    assert "@bottom-right" in html and "counter(pages)" in html

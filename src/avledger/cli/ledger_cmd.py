@@ -8,10 +8,19 @@ from typing import Annotated, Any
 
 import typer
 
-from avledger.cli.common import JsonOpt, console, emit, new_app, print_json, session, table
+from avledger.cli.common import (
+    JsonOpt,
+    console,
+    emit,
+    err_console,
+    new_app,
+    print_json,
+    session,
+    table,
+)
 from avledger.core import ledger as ledger_core
 from avledger.core.clock import display, iso, utcnow
-from avledger.errors import IntegrityError
+from avledger.errors import AvledgerError, IntegrityError
 from avledger.store import ledger as ledger_store
 
 app = new_app("The tamper-evident custody ledger.")
@@ -30,7 +39,11 @@ def verify(as_json: JsonOpt = False) -> None:
         started = utcnow()
         report = ledger_core.verify(app_.catalog, app_.public_key(), app_.origin,
                                     app_.checkpoint_file)
-        ledger_core.record_verification(app_, report, started)
+        try:
+            ledger_core.record_verification(app_, report, started)
+        except AvledgerError as exc:  # the verification itself stands; say it was not kept
+            err_console.print(f"avledger: warning: the result was not recorded: "
+                              f"{exc.one_line()}", markup=False, highlight=False)
 
     def render() -> None:
         console.print(f"events: {report.size}   head: {report.head[:16]}…   checkpoints: "

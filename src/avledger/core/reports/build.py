@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from types import ModuleType
 
@@ -53,9 +55,7 @@ def build_report(app: Avledger, kind: str, period: Period, *, unit: str | None =
     app.actor.require(action="read reports")
     conn = app.catalog.conn
     moment = now or utcnow()
-    # One read transaction: every section sees the same catalog state.
-    conn.execute("BEGIN")
-    try:
+    with _snapshot(conn):
         scope = Scope.read(app.config, conn, unit)
         ctx = Context(conn, app.config, period, scope, moment)
         state = ledger_store.state(conn)
@@ -64,8 +64,6 @@ def build_report(app: Avledger, kind: str, period: Period, *, unit: str | None =
             if progress:
                 progress(key)
             sections.append(SECTIONS[key].build(ctx))
-    finally:
-        conn.execute("COMMIT")
     meta = {
         "kind": kind, "period": period.as_dict(), "period_label": period.label,
         "unit": unit, "site_unit": str(app.config.get("site.unit")),
@@ -76,6 +74,20 @@ def build_report(app: Avledger, kind: str, period: Period, *, unit: str | None =
     report = Report(kind, meta, sections)
     report.meta["digest"] = report.digest()
     return report
+
+
+@contextmanager
+def _snapshot(conn: sqlite3.Connection) -> Iterator[None]:
+    """One read transaction, so that every section sees the same catalog state while the
+    dock and the desk go on writing."""
+    if conn.in_transaction:
+        yield
+        return
+    conn.execute("BEGIN")
+    try:
+        yield
+    finally:
+        conn.execute("COMMIT")
 
 
 def _who(actor: identity.Actor) -> str:

@@ -78,7 +78,10 @@ pre.signed { background: var(--band); padding: .7rem .9rem; white-space: pre-wra
              overflow-wrap: anywhere; border: 1px solid var(--rule); }
 footer { margin-top: 3rem; padding-top: .6rem; border-top: 1px solid var(--rule);
          color: var(--muted); font-size: .8rem; }
-@page { size: A4; margin: 15mm 14mm 16mm; }
+@page { size: A4; margin: 15mm 14mm 16mm;
+        @bottom-left { content: "RUNNING"; font-size: 8pt; color: #5f6b7a; }
+        @bottom-right { content: counter(page) " / " counter(pages); font-size: 8pt;
+                        color: #5f6b7a; } }
 @media print {
   html { font-size: 10.5pt; }
   .page { max-width: none; padding: 0; }
@@ -99,7 +102,9 @@ def render(report: Report, lang: str) -> str:
     title = i18n.t(f"title.{report.kind}", lang)
     period = i18n.period_text(meta["period"], lang)
     fonts = FONTS_CJK if lang == "zh" else FONTS_LATIN
-    css = CSS.replace("MONOFONT", MONO).replace("FONTS", fonts)
+    running = f"{meta['site_unit']} · {title} · {period}"
+    css = (CSS.replace("MONOFONT", MONO).replace("FONTS", fonts)
+           .replace("RUNNING", _css_string(running)))
     sections = report.sections
     parts = [
         "<!DOCTYPE html>",
@@ -121,6 +126,11 @@ def render(report: Report, lang: str) -> str:
         "</div></body></html>",
     ]
     return "\n".join(parts) + "\n"
+
+
+def _css_string(text: str) -> str:
+    """Text for inside a double-quoted CSS string (the page footer)."""
+    return "".join(f"\\{ord(ch):x} " if ch in '"\\<>' or ord(ch) < 32 else ch for ch in text)
 
 
 def _cover(report: Report, lang: str, title: str, period: str) -> str:
