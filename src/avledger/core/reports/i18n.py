@@ -377,10 +377,10 @@ L: dict[str, tuple[str, str]] = {
                          "执法证号；“领用间隙”：在设备未领用期间录制；“按设备证号”：仅依据执法"
                          "记录仪信息文件中的证号归属。"),
     "note.retention_now": ("Pending clearing, long-term keeping in force and the state of the "
-                           "discs are as of {when}; everything else counts what happened in the "
-                           "period.",
-                           "待清理、当前长期保存及光盘校验状态为 {when} 的状态；其余为本期内发生的"
-                           "情况。"),
+                           "discs are as they stood when the report was made (see the cover); "
+                           "everything else counts what happened in the period.",
+                           "待清理、当前长期保存及光盘校验状态为生成本报告时的状态（见封面生成"
+                           "时间）；其余为本期内发生的情况。"),
     "note.access_unavailable": ("Access register not available on this installation.",
                                 "查阅登记簿功能尚未启用（access register not available）。"),
     "note.checkpoint": ("Signed over the first {size} ledger events (Merkle root {root}). "

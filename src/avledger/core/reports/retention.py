@@ -54,7 +54,7 @@ def build(ctx: Context) -> Section:
         Figure("archive_sets", len(sets)),
         Figure("archive_discs", sum(int(r[4]) * int(r[5]) for r in sets)),
         Figure("discs_verify_failed", discs["verify-failed"]),
-    ], notes=[Note("note.retention_now", {"when": local(iso(ctx.now), ctx.tz)})])
+    ], notes=[Note("note.retention_now")])
     section.tables = [
         Table("purged_by_month", [Column("month"), Column("purged", "int"),
                                   Column("bytes", "bytes")],
