@@ -10,10 +10,11 @@ PYTEST_ARGS ?=
 # Debian packages the tests and the dock use (real udev, loop devices, FAT/exFAT, FUSE).
 # Archive discs: xorriso writes and reads the ISO images; rsvg-convert renders the labels to
 # PDF, with a CJK font for their Chinese text. Copy packages are checked as a court would,
-# with sha256sum (coreutils) and the system python3.
+# with sha256sum (coreutils) and the system python3. Reports: headless chromium prints them
+# to PDF (Noto CJK for the Chinese edition); poppler-utils lets the tests read the PDF back.
 APT_PACKAGES := udev util-linux dosfstools mtools fusefat exfat-fuse exfatprogs fuse3 \
                 e2fsprogs b3sum xorriso sqlite3 systemd librsvg2-bin fonts-wqy-zenhei \
-                python3 coreutils
+                python3 coreutils chromium fonts-noto-cjk poppler-utils
 
 .PHONY: demo test sysdeps install dev bench lint clean
 

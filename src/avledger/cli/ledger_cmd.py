@@ -9,9 +9,19 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from avledger.cli.common import JsonOpt, console, emit, new_app, print_json, session, table
+from avledger.cli.common import (
+    JsonOpt,
+    console,
+    emit,
+    err_console,
+    new_app,
+    print_json,
+    session,
+    table,
+)
 from avledger.core import ledger as ledger_core
-from avledger.core.clock import display, iso
+from avledger.core.clock import display, iso, utcnow
+from avledger.errors import AvledgerError
 from avledger.store import ledger as ledger_store
 
 app = new_app("The tamper-evident custody ledger.")
@@ -21,13 +31,20 @@ app = new_app("The tamper-evident custody ledger.")
 def verify(as_json: JsonOpt = False) -> None:
     """Check the hash chain, every checkpoint signature, and the checkpoint file.
 
-    Names the first bad sequence number. Exits 6 when anything is wrong.
+    Names the first bad sequence number. Exits 6 when anything is wrong. The result is kept
+    (a ledger.verified event) for 'avledger status' and the reports.
 
     Example: avledger ledger verify
     """
     with session() as app_:
+        started = utcnow()
         report = ledger_core.verify(app_.catalog, app_.public_key(), app_.origin,
                                     app_.checkpoint_file)
+        try:
+            ledger_core.record_verification(app_, report, started)
+        except AvledgerError as exc:  # the verification itself stands; say it was not kept
+            err_console.print(f"avledger: warning: the result was not recorded: "
+                              f"{exc.one_line()}", markup=False, highlight=False)
 
     def render() -> None:
         console.print(f"events: {report.size}   head: {report.head[:16]}…   checkpoints: "

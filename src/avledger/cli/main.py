@@ -28,7 +28,9 @@ from avledger.cli import (
     package_cmd,
     person_cmd,
     profile_cmd,
+    report_cmd,
     retention_cmd,
+    review_cmd,
     simulate_cmd,
     status_cmd,
     store_cmd,
@@ -99,6 +101,8 @@ app.command("purge")(retention_cmd.purge)
 app.add_typer(archive_cmd.app, name="archive")
 app.add_typer(access_cmd.app, name="access")
 app.add_typer(package_cmd.app, name="package")
+app.add_typer(report_cmd.app, name="report")
+app.add_typer(review_cmd.app, name="review")
 
 
 def run() -> None:

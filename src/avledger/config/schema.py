@@ -495,6 +495,21 @@ SCHEMA = Section(
                 ),
             },
         ),
+        "reports": Section(
+            "Reports and the annual footage review (rule B, Art. 17).",
+            {
+                "lang": Leaf(one_of("en", "zh"), "en",
+                             "Language of reports unless --lang says otherwise: en or zh."),
+                "review_rate_percent": Leaf(
+                    positive_percent, 5,
+                    "Share of the year's clips drawn for review unless --rate is given (%).",
+                ),
+                "chromium": Leaf(
+                    non_empty_str, "chromium",
+                    "Headless browser that prints PDF reports (Debian package 'chromium').",
+                ),
+            },
+        ),
         "daemon": Section(
             "The dock daemon (avledger daemon).",
             {

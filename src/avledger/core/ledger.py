@@ -13,8 +13,9 @@ import os
 import shutil
 import sqlite3
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from avledger import verifier
 from avledger.core.clock import iso, utcnow
@@ -22,6 +23,9 @@ from avledger.core.keys import Signer
 from avledger.errors import IntegrityError, StorageError
 from avledger.store import ledger as ledger_store
 from avledger.store.catalog import Catalog
+
+if TYPE_CHECKING:
+    from avledger.core.app import Avledger
 
 
 @dataclass(frozen=True)
@@ -196,6 +200,24 @@ def verify(catalog: Catalog, public_key: str, origin: str,
                      "checkpoint")
     return LedgerVerifyReport(chain.size, chain.head, len(db_rows), len(file_rows),
                               verifier.sorted_problems(problems), latest, notes)
+
+
+def record_verification(app: Avledger, report: LedgerVerifyReport, started: datetime) -> None:
+    """Keep the result as a ``verify_runs`` row and a ``ledger.verified`` event, so reports
+    and ``status`` can say when the ledger was last verified and what was found. The event is
+    appended after the verification, so it is covered by the next one."""
+    summary = report.as_dict() | {"mode": "full"}
+    with app.transaction() as conn:
+        conn.execute(
+            "INSERT INTO verify_runs (kind, started_at, finished_at, actor, checked, problems,"
+            " summary) VALUES ('ledger', ?, ?, ?, ?, ?, ?)",
+            (iso(started), iso(utcnow()), app.actor.label, report.size, len(report.problems),
+             json.dumps(summary, ensure_ascii=False)))
+        app.record(conn, "ledger.verified", "ledger", {
+            "ok": report.ok, "events": report.size, "head": report.head,
+            "latest_checkpoint": report.latest_checkpoint, "problems": len(report.problems),
+            "first_bad_seq": report.first_bad,
+            "details": [str(p) for p in report.problems[:20]]})
 
 
 def export(catalog: Catalog, public_key: str, out: Path, *, where: str = "",
