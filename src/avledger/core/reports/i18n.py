@@ -322,6 +322,7 @@ L: dict[str, tuple[str, str]] = {
     "code.other": ("Other", "其他"),
     "code.complaint": ("Party objects, may complain", "当事人有异议、可能投诉"),
     "code.major-sensitive": ("Major or sensitive case", "重大、敏感案件"),
+    "code.legal-review": ("Legal review of a major decision", "重大执法决定法制审核"),
     "code.litigation": ("Litigation", "诉讼"),
     "code.inspection": ("Inspection", "行政检查"),
     "code.penalty": ("Penalty", "行政处罚"),
