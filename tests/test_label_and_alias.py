@@ -24,7 +24,8 @@ def test_wrap_keeps_every_character_and_fits(text: str, ems: float) -> None:
     lines = wrap(text, ems)
     assert "".join(lines).replace(" ", "") == text.replace(" ", "")
     for line in lines:
-        assert _width(line) <= ems + 5  # a word carried along with its punctuation at most
+        # a word carried along with its punctuation at most; closing punctuation may hang
+        assert _width(line.rstrip("）〕，、；")) <= ems + 5
     for line in lines[1:]:
         assert line[:1] not in "）〕，、；"  # no line starts with closing punctuation
 

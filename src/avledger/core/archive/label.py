@@ -94,7 +94,8 @@ def wrap(text: str, ems: float) -> list[str]:
     lines: list[str] = []
     line: list[str] = []
     for tok in _tokens(text):
-        if line and _width("".join(line) + tok.rstrip()) > ems:
+        glued = tok in _NO_LINE_START and all(t in _NO_LINE_START for t in line[:-1])
+        if line and _width("".join(line) + tok.rstrip()) > ems and not (glued and len(line) <= 1):
             carry: list[str] = []
             while line and (line[-1] in _NO_LINE_END or line[-1].isspace()):
                 carry.insert(0, line.pop())
@@ -122,7 +123,23 @@ def wrap(text: str, ems: float) -> list[str]:
             line.append(tok)
     if line:
         lines.append("".join(line).rstrip())
-    return lines
+    return _no_leading_closers(lines)
+
+
+def _no_leading_closers(lines: list[str]) -> list[str]:
+    """Closing punctuation left at a line start hangs at the end of the line before it
+    (hanging punctuation, as Chinese typesetting does)."""
+    out: list[str] = []
+    for text in lines:
+        n = 0
+        while n < len(text) and text[n] in _NO_LINE_START:
+            n += 1
+        if out and n:
+            out[-1] += text[:n]
+            text = text[n:].lstrip()
+        if text:
+            out.append(text)
+    return out
 
 
 TOP, BOTTOM = 30.0, 100.0  # the body lies between the header and the hash lines (mm)
