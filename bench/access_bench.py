@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -32,16 +30,16 @@ def timed(argv: list[str], cwd: Path | None = None) -> float:
     return time.perf_counter() - t0
 
 
+from workdir import add_work_options, initialised_home  # noqa: E402
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clips", type=int, default=20, help="clips in the package")
     parser.add_argument("--size", type=int, default=50_000_000, help="bytes per clip")
-    parser.add_argument("--dir", type=Path, default=None, help="work directory (default: temp)")
-    parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    add_work_options(parser)
     args = parser.parse_args()
 
-    work = args.dir or Path(tempfile.mkdtemp(prefix="avledger-access-bench-"))
-    os.environ["AVLEDGER_HOME"] = str(work / "home")
     from tests.factories import ClipSpec, insert_clips
 
     from avledger.config import loader
@@ -50,10 +48,8 @@ def main() -> int:
     from avledger.core.access.requests import NewRequest, file_request
     from avledger.core.app import Avledger
     from avledger.core.clock import utcnow
-    from avledger.core.setup import initialise
 
-    try:
-        initialise(None)
+    with initialised_home(args, "access") as work:
         app = Avledger.open(loader.load())
         now = utcnow()
         ids = insert_clips(app, [ClipSpec("TC0001", f"DCIM/100MEDIA/V{i:04d}.MP4",
@@ -97,11 +93,6 @@ def main() -> int:
         print(f"sha256sum -c SHA256SUMS: {sums_s:.2f} s")
         print(f"verify_ledger.py --package (system Python, isolated): {verify_s:.2f} s "
               f"= {verify_s / sums_s:.2f} × sha256sum -c")
-    finally:
-        if args.keep or args.dir:
-            print(f"work directory kept: {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
     return 0
 
 

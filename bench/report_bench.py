@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -26,16 +24,15 @@ TARGET_SECONDS = 10.0
 YEAR = 2025
 
 
+from workdir import add_work_options, initialised_home  # noqa: E402
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clips", type=int, default=1_000_000, help="clips in the year")
-    parser.add_argument("--dir", type=Path, default=None, help="work directory (default: temp)")
-    parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    add_work_options(parser)
     args = parser.parse_args()
 
-    work = args.dir or Path(tempfile.mkdtemp(prefix="avledger-report-bench-"))
-    home = work / "home"
-    os.environ["AVLEDGER_HOME"] = str(home)
     os.environ.pop("AVLEDGER_ACTOR", None)
     from tests.factories_year import configure, generate_busy_year, roster
 
@@ -44,10 +41,9 @@ def main() -> int:
     from avledger.core.reports import output
     from avledger.core.reports.build import build_report
     from avledger.core.reports.period import Period
-    from avledger.core.setup import initialise
 
-    try:
-        initialise(None)
+    with initialised_home(args, "report") as work:
+        home = work / "home"
         devices = max(40, args.clips // 1300)
         people = roster(devices * 3)
         configure(home, people, site_unit="Municipal Ecology and Environment Bureau")
@@ -90,11 +86,6 @@ def main() -> int:
               f"{'met' if first_all < TARGET_SECONDS else 'NOT met'} "
               f"({first_all / TARGET_SECONDS:.2f} of the budget)")
         app.close()
-    finally:
-        if args.keep or args.dir:
-            print(f"work directory kept: {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
     return 0
 
 

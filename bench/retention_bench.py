@@ -12,10 +12,7 @@ Usage: python bench/retention_bench.py [--clips N] [--dir DIR] [--keep]
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -24,25 +21,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 TARGET_SECONDS = 2.0
 
 
+from workdir import add_work_options, initialised_home  # noqa: E402
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clips", type=int, default=1_000_000, help="catalogued clips")
-    parser.add_argument("--dir", type=Path, default=None, help="work directory (default: temp)")
-    parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    add_work_options(parser)
     args = parser.parse_args()
 
-    work = args.dir or Path(tempfile.mkdtemp(prefix="avledger-retention-bench-"))
-    os.environ["AVLEDGER_HOME"] = str(work / "home")
     from tests.factories import insert_synthetic
 
     from avledger.config import loader
     from avledger.core.app import Avledger
     from avledger.core.clock import utcnow
     from avledger.core.retention import plan_sweep
-    from avledger.core.setup import initialise
 
-    try:
-        initialise(None)
+    with initialised_home(args, "retention"):
         app = Avledger.open(loader.load())
         now = utcnow()
         t0 = time.perf_counter()
@@ -74,11 +69,6 @@ def main() -> int:
               f"{'met' if first < TARGET_SECONDS else 'NOT met'} "
               f"({first / TARGET_SECONDS:.2f} of the budget)")
         app.close()
-    finally:
-        if args.keep or args.dir:
-            print(f"work directory kept: {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
     return 0
 
 
