@@ -171,7 +171,9 @@ def test_roles(cli: Any, roster: Path, population: Path) -> None:
      "stored inspections"),
     ("DELETE FROM inspection_inspectors WHERE inspection_id = (SELECT MAX(id) FROM inspections)"
      " AND slot = 2", "stored inspections"),
-    ("UPDATE inspection_draws SET seed = 'ab' || substr(seed, 3)", "seed"),
+    # The first two hex digits become something they are not (the seed varies per run).
+    ("UPDATE inspection_draws SET seed = CASE WHEN substr(seed, 1, 2) = 'ab' THEN 'cd'"
+     " ELSE 'ab' END || substr(seed, 3)", "seed"),
     ("UPDATE inspection_draws SET population = replace(population, 'E0001', 'E0001x')",
      "recompute"),
     ("UPDATE inspection_draws SET roster = replace(roster, 'Inspector 101', 'Inspector X')",
