@@ -34,10 +34,10 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
 import pyudev  # noqa: E402
+from tests.udevtools import attach, detach, ensure_udevd  # noqa: E402
 
 from avledger.config import loader, profiles  # noqa: E402
 from avledger.core.simulate import simulate  # noqa: E402
-from tests.udevtools import attach, detach, ensure_udevd  # noqa: E402
 
 AVLEDGER = str(Path(sys.executable).parent / "avledger")
 

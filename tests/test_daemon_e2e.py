@@ -79,7 +79,8 @@ def daemon(home: Path, tmp_path: Path,
     log.close()
 
 
-def _recorder(tmp_path: Path, serial: str, clips: int, size: int) -> tuple[Path, Path, dict[str, str]]:
+def _recorder(tmp_path: Path, serial: str, clips: int,
+              size: int) -> tuple[Path, Path, dict[str, str]]:
     root = tmp_path / serial
     image = tmp_path / f"{serial}.img"
     make_recorder(root, clips=clips, size=size, serial=serial, badge="0001", image=image)
@@ -105,7 +106,8 @@ def _mounted_under(path: Path) -> list[str]:
         return [ln for ln in fh if str(path) in ln]
 
 
-def test_docked_image_is_detected_ingested_and_unmounted(daemon, home: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_docked_image_is_detected_ingested_and_unmounted(  # type: ignore[no-untyped-def]
+        daemon, home: Path, tmp_path: Path) -> None:
     _root, image, digests = _recorder(tmp_path, "E2E001", clips=4, size=2 << 20)
     before = _sha(image)
     dev = attach(image)
@@ -150,7 +152,8 @@ def _fusefat_pids(dev: str) -> list[int]:
     return [int(p) for p in out.stdout.split()]
 
 
-def test_detached_mid_ingest_leaves_no_partial_and_completes_later(daemon, home: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_detached_mid_ingest_leaves_no_partial_and_completes_later(  # type: ignore[no-untyped-def]
+        daemon, home: Path, tmp_path: Path) -> None:
     _root, image, digests = _recorder(tmp_path, "YANK01", clips=6, size=24 << 20)
     dev = attach(image)
     _wait(lambda: any(d["state"] == "ingesting" and d["bytes_done"] > 0

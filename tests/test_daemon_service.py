@@ -17,7 +17,8 @@ from tests.recorder_tools import make_recorder
 from tests.test_daemon_e2e import _clips, _docks, _wait
 
 
-def _start(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], Path]:
+def _start(tmp_path: Path, *args: str,
+           env: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], Path]:
     log = tmp_path / "daemon.log"
     proc = subprocess.Popen([AVLEDGER_BIN, "daemon", *args], stdout=open(log, "wb"),  # noqa: SIM115
                             stderr=subprocess.STDOUT, env=dict(os.environ) | (env or {}))

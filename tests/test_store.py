@@ -15,6 +15,7 @@ import pytest
 from avledger.config import loader
 from avledger.core.app import Avledger
 from avledger.core.integrity import register_object, verify_store
+from avledger.errors import StorageError
 from avledger.store import ledger as ledger_store
 from avledger.store.local import LocalObjectStore
 from tests.storetools import age, assert_only_complete_objects, flip_bit, store_objects, truncate
@@ -55,6 +56,29 @@ def test_put_is_content_addressed_read_only_and_deduplicated(tmp_path: Path) -> 
         assert fh.read() == data
     empty = store.put_bytes(b"")
     assert store.verify(empty.digest, 0).status == "ok"
+
+
+def test_link_into_links_on_one_disk_and_copies_across_disks(tmp_path: Path) -> None:
+    store = LocalObjectStore(tmp_path / "s")
+    store.create()
+    put = store.put_bytes(b"disc content " * 100)
+    same_disk = tmp_path / "stage" / "a.mp4"
+    same_disk.parent.mkdir()
+    store.link_into(put.digest, same_disk)
+    assert same_disk.stat().st_ino == store.path_for(put.digest).stat().st_ino
+    other = Path("/dev/shm")
+    if not other.is_dir() or os.stat(other).st_dev == os.stat(tmp_path).st_dev:
+        pytest.skip("no second filesystem (/dev/shm) to copy across")
+    across = other / f"avledger-link-{os.getpid()}-{put.digest[:8]}"
+    try:
+        store.link_into(put.digest, across)  # EXDEV: falls back to a read-only copy
+        assert across.read_bytes() == b"disc content " * 100
+        assert across.stat().st_ino != store.path_for(put.digest).stat().st_ino
+        assert stat.S_IMODE(across.stat().st_mode) == 0o444
+        with pytest.raises(StorageError, match="store I/O error while linking an object"):
+            store.link_into(put.digest, tmp_path / "no-such-dir" / "b.mp4")
+    finally:
+        across.unlink(missing_ok=True)
 
 
 def test_progress_and_expected_size(tmp_path: Path) -> None:

@@ -482,7 +482,8 @@ def verify_export(directory: Path) -> tuple[list[str], list[Problem]]:
     problems = sorted_problems(chain.problems + problems + check_checkpoints(chain, cps))
     latest = max(cps, key=lambda c: c.size) if cps else None
     info = [f"events: {chain.size}", f"head: {chain.head}",
-            f"signed checkpoints: {len(cps)}" + (f", latest at size {latest.size}" if latest else "")]
+            f"signed checkpoints: {len(cps)}"
+            + (f", latest at size {latest.size}" if latest else "")]
     if latest and latest.size < chain.size:
         info.append(f"note: events {latest.size + 1}..{chain.size} are not yet covered "
                     "by a signed checkpoint")

@@ -12,9 +12,11 @@ from avledger.cli.common import STATE, load_config
 
 def daemon(
     concurrency: Annotated[int | None, typer.Option(
-        "--concurrency", min=1, help="Recorders ingested at once (default: daemon.concurrency).")] = None,
+        "--concurrency", min=1,
+        help="Recorders ingested at once (default: daemon.concurrency).")] = None,
     drop_folder: Annotated[list[Path] | None, typer.Option(
-        "--drop-folder", help="Watch this folder too (repeatable; default: daemon.drop_folders).")] = None,
+        "--drop-folder",
+        help="Watch this folder too (repeatable; default: daemon.drop_folders).")] = None,
 ) -> None:
     """Run the dock daemon: ingest every recorder docked, unattended.
 

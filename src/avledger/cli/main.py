@@ -67,7 +67,8 @@ def main(
     config: Annotated[Path | None, typer.Option(
         "--config", "-c", envvar="AVLEDGER_CONFIG", help="Extra config file, read last.",
         show_envvar=True)] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks on errors.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v",
+                                          help="Show tracebacks on errors.")] = False,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
 ) -> None:

@@ -10,7 +10,10 @@ from avledger.store import ledger as ledger_store
 
 def summary(app: Avledger) -> dict[str, Any]:
     conn = app.catalog.conn
-    one = lambda sql: conn.execute(sql).fetchone()  # noqa: E731
+
+    def one(sql: str) -> Any:
+        return conn.execute(sql).fetchone()
+
     objects = one("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM objects"
                   " WHERE quarantined_at IS NULL")
     clips = one("SELECT COUNT(*), COALESCE(SUM(duration_seconds), 0),"

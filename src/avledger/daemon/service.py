@@ -6,6 +6,7 @@ Plumbing only: which profile matches a device and what a docking does are decide
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import signal
@@ -125,10 +126,8 @@ class Daemon:
                  ", ".join(map(str, self.settings.drop_folders)) or "none")
         last_tick = 0.0
         while not self.stopping.is_set() and not (until and until()):
-            try:
+            with contextlib.suppress(queue.Empty):
                 self.handle(self.events.get(timeout=0.2))
-            except queue.Empty:
-                pass
             if self.reload_requested.is_set():
                 self._reload()
             now = time.monotonic()

@@ -9,6 +9,7 @@ temp file, which is never visible as an object and is swept later.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import queue
 import secrets
@@ -231,15 +232,20 @@ class LocalObjectStore:
         try:
             os.link(src, dest)
         except FileNotFoundError as exc:
-            raise NotFoundError(f"object {digest} is not in the store") from exc
+            if not src.exists():
+                raise NotFoundError(f"object {digest} is not in the store") from exc
+            raise StorageError.from_os(exc, "linking an object for export",
+                                       where="store") from exc
         except OSError as exc:
             if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK):
-                raise _storage_error(exc, "linking an object for export") from exc
+                raise StorageError.from_os(exc, "linking an object for export",
+                                           where="store") from exc
             try:
                 shutil.copyfile(src, dest)
                 os.chmod(dest, 0o444)
             except OSError as copy_exc:
-                raise _storage_error(copy_exc, "copying an object for export") from copy_exc
+                raise StorageError.from_os(copy_exc, "copying an object for export",
+                                           where="store") from copy_exc
 
     # -- removal ------------------------------------------------------------------------
     def delete(self, digest: str) -> bool:
