@@ -80,13 +80,13 @@ def initialise(config: Config | None, *, explicit: Path | None = None) -> tuple[
     report.public_key = signer.verifier_key
 
     catalog = Catalog(config.catalog_path)
-    is_new = not config.catalog_path.exists()
+    is_new = not catalog.exists()
     if is_new:
         catalog.create()
-        report.created.append(f"catalog {config.catalog_path}")
+        report.created.append(f"catalog {catalog.describe()}")
     else:
         applied = catalog.migrate()
-        report.existing.append(f"catalog {config.catalog_path}" +
+        report.existing.append(f"catalog {catalog.describe()}" +
                                (f" (migrated {len(applied)})" if applied else ""))
     catalog.close()
 
@@ -95,8 +95,8 @@ def initialise(config: Config | None, *, explicit: Path | None = None) -> tuple[
         # Setting up is an installation act (often by root, who need not be on the roster):
         # the event is the system's, naming the login that ran it.
         with Avledger.open(config, daemon=True) as app, app.transaction() as conn:
-            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('origin', ?)",
-                         (app.origin,))
+            conn.execute("INSERT INTO meta (key, value) VALUES ('origin', ?)"
+                         " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (app.origin,))
             app.record(conn, "ledger.created", "ledger", {
                 "origin": app.origin, "public_key": signer.verifier_key,
                 "unit": config.get("site.unit"), "station": config.get("site.station"),
