@@ -21,6 +21,7 @@ from avledger.errors import ConfigError, StorageError
 from avledger.store import db
 from avledger.store import ledger as ledger_store
 from avledger.store.catalog import Catalog
+from avledger.store.catalogs import open_catalog
 from avledger.store.ledger import Event
 from avledger.store.local import LocalObjectStore
 
@@ -41,6 +42,7 @@ class Avledger:
     @classmethod
     def open(cls, config: Config, *, daemon: bool = False, migrate: bool = True) -> Avledger:
         app = cls(config, identity.resolve(config, daemon=daemon))
+        app.catalog = open_catalog(config)  # the configured backend (SQLite by default)
         if not app.catalog.exists():
             raise StorageError(f"avledger is not initialised here (no catalog at "
                                f"{app.catalog.describe()})", hint="run 'avledger init'")

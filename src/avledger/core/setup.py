@@ -15,7 +15,7 @@ from avledger.config.schema import ROLES
 from avledger.core import identity
 from avledger.core.app import Avledger
 from avledger.core.keys import create_key, load_signer, public_key_path
-from avledger.store.catalog import Catalog
+from avledger.store.catalogs import open_catalog
 from avledger.store.local import LocalObjectStore
 
 
@@ -47,7 +47,7 @@ def development_config(layout: Layout, login: str) -> str:
 
 def ledger_is_empty(config: Config) -> bool:
     """True until the first event (also after an init that stopped before writing it)."""
-    catalog = Catalog(config.catalog_path)
+    catalog = open_catalog(config)
     try:
         return bool(catalog.conn.execute("SELECT size = 0 FROM ledger_state").fetchone()[0])
     finally:
@@ -79,7 +79,7 @@ def initialise(config: Config | None, *, explicit: Path | None = None) -> tuple[
         pub.write_text(signer.verifier_key + "\n", encoding="utf-8")
     report.public_key = signer.verifier_key
 
-    catalog = Catalog(config.catalog_path)
+    catalog = open_catalog(config)
     is_new = not catalog.exists()
     if is_new:
         catalog.create()
