@@ -28,6 +28,7 @@ WRITE_LOCK = int.from_bytes(b"avledger", "big")
 _WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|ALTER|DROP)\b", re.I)
 _INDEXED_BY = re.compile(r"\s+INDEXED\s+BY\s+\w+", re.I)
 _LIKE = re.compile(r"\bLIKE\b")
+_INSERT = re.compile(r"^\s*INSERT\b", re.I)
 _NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
 
@@ -109,13 +110,23 @@ class PgCursor:
         self._owner = owner
         self._cur = owner.raw.cursor(row_factory=_row_factory)
         self.row_factory: Any = None
+        self._inserted = False
 
     @property
     def rowcount(self) -> int:
         return int(self._cur.rowcount)
 
+    @property
+    def lastrowid(self) -> int | None:
+        """The id an INSERT just drew from its table's identity (``lastval()``), as
+        ``sqlite3``'s; the code itself uses ``RETURNING id``."""
+        if not self._inserted:
+            return None
+        return self._owner.last_value()
+
     def execute(self, sql: str, parameters: Any = None, /) -> PgCursor:
         self._owner._run(self._cur, sql, parameters)
+        self._inserted = bool(_INSERT.match(sql))
         return self
 
     def executemany(self, sql: str, seq: Iterable[Any], /) -> PgCursor:
@@ -166,6 +177,19 @@ class PgConnection:
     def close(self) -> None:
         self.raw.close()
 
+    def last_value(self) -> int | None:
+        box: list[int | None] = [None]
+
+        def run() -> None:
+            row = self.raw.execute("SELECT lastval()").fetchone()
+            box[0] = int(row[0]) if row else None
+
+        try:
+            self._in_savepoint(run) if self.in_transaction else run()
+        except psycopg.Error:  # no identity value drawn yet in this session
+            return None
+        return box[0]
+
     def refresh_constraints(self) -> None:
         """Unique indexes → (table, columns), so violations read as SQLite's do."""
         try:
@@ -184,6 +208,11 @@ class PgConnection:
 
     # -- running statements ---------------------------------------------------------------
     def _run(self, cur: psycopg.Cursor[Any], sql: str, params: Any) -> None:
+        if sql.strip().upper() == "BEGIN":
+            # A plain BEGIN is a reader's: one snapshot for every statement, as in SQLite.
+            # Writers begin READ COMMITTED under the write lock (PgCatalog._begin), so they
+            # see every commit made while they waited for it.
+            sql = "BEGIN ISOLATION LEVEL REPEATABLE READ"
         text = translate(sql, bool(params), isinstance(params, dict))
         args = _params(params) if params else None
         self._guarded(sql, lambda: cur.execute(text, args))

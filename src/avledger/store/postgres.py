@@ -126,7 +126,7 @@ class PgCatalog(Catalog):
 
     def _begin(self, conn: db.Connection) -> None:
         """``BEGIN`` + the catalog-wide advisory lock (``write()`` retries while it waits)."""
-        conn.execute("BEGIN")
+        conn.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
         conn.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
 
     def _is_busy(self, exc: db.Error) -> bool:
