@@ -27,7 +27,8 @@ SYSTEM_DIRS = {
     "run": Path("/run/avledger"),
     "config_dir": Path("/etc/avledger"),
 }
-PATH_KEYS = ("store.path", "catalog.path", "ledger.key_path", "ledger.checkpoint_file",
+PATH_KEYS = ("store.path", "catalog.path", "catalog.password_file", "ledger.key_path",
+             "ledger.checkpoint_file",
              "daemon.mount_dir", "access.package_dir")
 
 

@@ -353,8 +353,19 @@ SCHEMA = Section(
             {"path": Leaf(path_str, "{data}/store", "Directory of the object store.")},
         ),
         "catalog": Section(
-            "SQLite catalog (clips, devices, custody ledger).",
-            {"path": Leaf(path_str, "{data}/catalog.db", "Catalog database file.")},
+            "Catalog (clips, devices, custody ledger): an embedded SQLite file by default, or "
+            "a PostgreSQL database shared by several stations.",
+            {
+                "backend": Leaf(one_of("sqlite", "postgres"), "sqlite",
+                                "sqlite (one machine) or postgres (several stations)."),
+                "path": Leaf(path_str, "{data}/catalog.db", "SQLite: the catalog file."),
+                "dsn": Leaf(optional_str, None,
+                            "postgres: libpq connection string without the password, e.g. "
+                            "'host=db1 port=5432 dbname=avledger user=avledger'."),
+                "password_file": Leaf(optional_str, None,
+                                      "postgres: file holding the password (never logged), "
+                                      "e.g. /etc/avledger/catalog.password."),
+            },
         ),
         "ledger": Section(
             "Tamper-evident custody ledger and its signed checkpoints.",

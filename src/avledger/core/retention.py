@@ -287,8 +287,10 @@ def restore_clips(app: Avledger, clip_ids: list[int], *, note: str, now: datetim
             raise RefusedError(f"only clips pending purge can be restored; not pending: "
                                f"{', '.join(not_pending)}")
         for clip_id in ids:
-            conn.execute("INSERT OR REPLACE INTO retention_keep (clip_id, until, note, kept_at,"
-                         " kept_by) VALUES (?, ?, ?, ?, ?)",
+            conn.execute("INSERT INTO retention_keep (clip_id, until, note, kept_at,"
+                         " kept_by) VALUES (?, ?, ?, ?, ?) ON CONFLICT (clip_id) DO UPDATE SET"
+                         " until = excluded.until, note = excluded.note,"
+                         " kept_at = excluded.kept_at, kept_by = excluded.kept_by",
                          (clip_id, iso(until), note, iso(now), app.actor.label))
             return_to_stored(app, conn, clip_id, why="restored",
                              details={"note": note, "kept_until": iso(until)})

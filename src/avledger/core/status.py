@@ -29,7 +29,7 @@ def summary(app: Avledger) -> dict[str, Any]:
         "station": app.config.get("site.station"),
         "actor": app.actor.label,
         "store": {"path": str(app.store.root), "objects": objects[0], "bytes": objects[1]},
-        "catalog": {"path": str(app.catalog.path), "schema": sorted(app.catalog.applied())},
+        "catalog": {"path": app.catalog.describe(), "schema": sorted(app.catalog.applied())},
         "devices": one("SELECT COUNT(*) FROM devices")[0],
         "clips": {"count": clips[0], "hours": round(clips[1] / 3600, 2),
                   "late": clips[2] or 0, "unattributed": clips[3] or 0},
