@@ -85,6 +85,18 @@ def optional_str(v: Any) -> str | None:
     return None
 
 
+def str_or_empty(v: Any) -> str | None:
+    if not isinstance(v, str):
+        return "must be a string (may be empty)"
+    return None
+
+
+def part_size_mib(v: Any) -> str | None:
+    if isinstance(v, bool) or not isinstance(v, int) or not 5 <= v <= 5120:
+        return "must be a whole number of MiB from 5 to 5120 (S3's part size limits)"
+    return None
+
+
 def path_str(v: Any) -> str | None:
     if not isinstance(v, str) or not v:
         return "must be a path"
@@ -350,7 +362,48 @@ SCHEMA = Section(
         ),
         "store": Section(
             "Content-addressed evidence store.",
-            {"path": Leaf(path_str, "{data}/store", "Directory of the object store.")},
+            {
+                "backend": Leaf(one_of("local", "s3"), "local",
+                                "Where objects live: 'local' (store.path) or 's3' (store.s3)."),
+                "path": Leaf(path_str, "{data}/store",
+                             "Directory of the object store (with s3: its local upload state)."),
+                "s3": Section(
+                    "S3-compatible store with Object Lock, used when backend is 's3'. Every "
+                    "object is locked for its retention and carries a legal hold while avledger "
+                    "holds it; the store refuses any deletion its lock forbids.",
+                    {
+                        "endpoint_url": Leaf(optional_str, None,
+                                             "Service URL (none: AWS's own endpoints).",
+                                             example="http://127.0.0.1:8333"),
+                        "bucket": Leaf(optional_str, None,
+                                       "Bucket; created with Object Lock by 'avledger init'.",
+                                       example="evidence"),
+                        "region": Leaf(non_empty_str, "us-east-1", "Region name."),
+                        "prefix": Leaf(str_or_empty, "", "Key prefix inside the bucket."),
+                        "lock_mode": Leaf(
+                            one_of("governance", "compliance"), "governance",
+                            "Object Lock mode: 'compliance' cannot be shortened or lifted by "
+                            "anyone, ever; 'governance' can by an account with the bypass right."),
+                        "min_retention_days": Leaf(
+                            positive_int, 30,
+                            "Every object is locked at least this long from upload, and footage "
+                            "kept without an end date (held, open case) this long ahead of each "
+                            "sweep."),
+                        "credentials_file": Leaf(
+                            optional_str, None,
+                            "AWS-style credentials file (aws_access_key_id, "
+                            "aws_secret_access_key); none: the AWS_* environment variables.",
+                            example="{config_dir}/s3.credentials"),
+                        "profile": Leaf(non_empty_str, "default",
+                                        "Section of the credentials file to use."),
+                        "multipart_threshold_mib": Leaf(
+                            positive_int, 64, "Clips above this size go up in parts."),
+                        "part_size_mib": Leaf(
+                            part_size_mib, 16, "Part size of a multipart upload (5 MiB or more)."),
+                        "max_concurrency": Leaf(positive_int, 4, "Parts uploaded at once."),
+                    },
+                ),
+            },
         ),
         "catalog": Section(
             "SQLite catalog (clips, devices, custody ledger).",

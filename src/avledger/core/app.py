@@ -20,9 +20,10 @@ from avledger.core import ledger as ledger_core
 from avledger.core.keys import Signer, load_signer, public_key_path
 from avledger.errors import ConfigError, StorageError
 from avledger.store import ledger as ledger_store
+from avledger.store.backend import ObjectStore
 from avledger.store.catalog import Catalog
+from avledger.store.factory import open_store
 from avledger.store.ledger import Event
-from avledger.store.local import LocalObjectStore
 
 
 @dataclass
@@ -30,13 +31,13 @@ class Avledger:
     config: Config
     actor: identity.Actor
     catalog: Catalog = field(init=False)
-    store: LocalObjectStore = field(init=False)
+    store: ObjectStore = field(init=False)
     _signer: Signer | None = field(default=None, init=False)
     _wrote: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
         self.catalog = Catalog(self.config.catalog_path)
-        self.store = LocalObjectStore(self.config.store_path)
+        self.store = open_store(self.config)
 
     @classmethod
     def open(cls, config: Config, *, daemon: bool = False, migrate: bool = True) -> Avledger:

@@ -9,6 +9,7 @@ temp file, which is never visible as an object and is swept later.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import queue
 import secrets
@@ -16,6 +17,7 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -60,17 +62,26 @@ class SourceReadError(DeviceError):
 class LocalObjectStore:
     """Content-addressed objects in a local directory."""
 
+    locks = False  # no store-side retention: avledger's own rules are the only guard
+
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self.objects = self.root / "objects"
         self.tmp = self.root / "tmp"
         self.quarantine_dir = self.root / "quarantine"
 
+    @property
+    def location(self) -> str:
+        return str(self.root)
+
     # -- set-up --------------------------------------------------------------------------
-    def create(self) -> None:
+    def create(self) -> bool:
+        """Create the directories; True when the store was not there before."""
+        new = not self.objects.is_dir()
         for d in (self.root, self.objects, self.tmp, self.quarantine_dir):
             d.mkdir(mode=0o750, parents=True, exist_ok=True)
         _fsync_dir(self.root)
+        return new
 
     def check_ready(self) -> None:
         if not self.objects.is_dir():
@@ -234,12 +245,20 @@ class LocalObjectStore:
             raise NotFoundError(f"object {digest} is not in the store") from exc
         except OSError as exc:
             if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK):
-                raise _storage_error(exc, "linking an object for export") from exc
+                raise StorageError.from_os(exc, "linking an object for export") from exc
             try:
                 shutil.copyfile(src, dest)
                 os.chmod(dest, 0o444)
             except OSError as copy_exc:
-                raise _storage_error(copy_exc, "copying an object for export") from copy_exc
+                raise StorageError.from_os(copy_exc, "copying an object for "
+                                           "export") from copy_exc
+
+    # -- store-side locks: none here ------------------------------------------------------
+    def retain(self, digest: str, until: datetime) -> bool:
+        return False
+
+    def set_legal_hold(self, digest: str, on: bool) -> bool:
+        return False
 
     # -- removal ------------------------------------------------------------------------
     def delete(self, digest: str) -> bool:
