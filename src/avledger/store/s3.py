@@ -46,6 +46,7 @@ from avledger.store.local import CHUNK, SourceReadError, _is_digest, _relative
 from avledger.store.s3client import LockState, S3Settings, client_error_code, make_client
 
 STALE_UPLOAD_SECONDS = 24 * 3600
+_NO_LOCK_CODES = ("NoSuchObjectLockConfiguration", "NoSuchObjectLegalHold", "404")
 
 
 @dataclass
@@ -227,8 +228,10 @@ class S3ObjectStore:
             if old.get("part_size") == self.settings.part_size and old.get("key") == key:
                 listed = self._listed_parts(key, str(old["upload_id"]))
                 if listed is not None:
+                    saved = {int(k): v for k, v in old.get("done", {}).items()}
                     done = {n: etag for n, (etag, chk) in listed.items()
-                            if n <= len(first.sums) and chk == first.sums[n - 1]}
+                            if n <= len(first.sums) and _same_part(
+                                chk, first.sums[n - 1], etag, saved.get(n))}
                     return {**old, "done": done, "resumed": sorted(done)}
             self._abort(key, str(old["upload_id"]))
         try:
@@ -406,7 +409,7 @@ class S3ObjectStore:
                 cur = self.client.get_object_retention(Bucket=self._bucket, Key=key,
                                                        VersionId=vid).get("Retention", {})
             except Exception as exc:
-                if client_error_code(exc) not in ("NoSuchObjectLockConfiguration", "404"):
+                if client_error_code(exc) not in _NO_LOCK_CODES:
                     raise self._error(exc, f"reading the retention of object {digest}") from exc
                 cur = {}
             if cur.get("RetainUntilDate") and cur["RetainUntilDate"] >= until:
@@ -433,7 +436,7 @@ class S3ObjectStore:
                 cur = self.client.get_object_legal_hold(Bucket=self._bucket, Key=key,
                                                         VersionId=vid)["LegalHold"]["Status"]
             except Exception as exc:
-                if client_error_code(exc) not in ("NoSuchObjectLockConfiguration", "404"):
+                if client_error_code(exc) not in _NO_LOCK_CODES:
                     raise self._error(exc, f"reading the legal hold of {digest}") from exc
                 cur = "OFF"
             if (cur == "ON") == on:
@@ -621,6 +624,16 @@ def _first_pass(source: BinaryIO, part_size: int) -> _Pass:
     if not part_size or in_part or not sums:
         sums.append(_b64(sha))
     return _Pass(b3.hexdigest(), size, sums)
+
+
+def _same_part(listed_sum: str, our_sum: str, listed_etag: str, saved_etag: str | None) -> bool:
+    """Whether a part the server lists is the part we mean to send. ListParts reports its
+    SHA-256 where the server keeps it (AWS does; SeaweedFS 4.48 does not): then compare
+    that. Otherwise trust it only if its ETag is the one the server answered when it accepted
+    that part with our SHA-256 (recorded in the state file); anything else is sent again."""
+    if listed_sum and listed_sum != "None":
+        return listed_sum == our_sum
+    return saved_etag is not None and listed_etag == saved_etag
 
 
 def _b64(sha: Any) -> str:
