@@ -205,6 +205,7 @@ def load(explicit: Path | None = None, environ: dict[str, str] | None = None) ->
             continue
         _resolve_relative(raw, path.resolve().parent)
         _merge(data, raw, sources, str(path))
+    problems += schema.store_problems(data)
     if problems:
         raise ConfigError(problems)
 

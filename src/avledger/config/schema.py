@@ -690,6 +690,18 @@ def roster_problems(data: Any) -> list[str]:
     return problems
 
 
+def store_problems(data: Any) -> list[str]:
+    """The S3 backend needs a bucket; checked on the merged layers (backend and bucket may
+    be set in different files)."""
+    store = data.get("store") if isinstance(data, dict) else None
+    if not isinstance(store, dict) or store.get("backend") != "s3":
+        return []
+    s3 = store.get("s3") if isinstance(store.get("s3"), dict) else {}
+    if not s3.get("bucket"):
+        return ["store.s3.bucket: is required when store.backend is 's3'"]
+    return []
+
+
 def sample_yaml() -> str:
     """A commented sample configuration generated from the schema."""
     lines = [
