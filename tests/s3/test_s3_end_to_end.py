@@ -98,6 +98,12 @@ def test_s3_home_ingest_purge_refused_holds_and_verify(s3_home: Path, s3: Any,
     _ok("hold", "release", str(hold_id), "--note", "complaint withdrawn")
     assert not _lock(s3, s3_home, digests[second]).legal_hold
 
+    rec2 = tmp_path / "bwr2"
+    _ok("simulate", "recorder", str(rec2), "--clips", "1", "--size", "128k",
+        "--serial", "BWR0099")
+    verified = json.loads(_ok("ingest", str(rec2), "--verify", "--json").stdout)
+    assert [o["verified"] for o in verified["clips"]] == [True], verified
+
     # A plain (unversioned) DELETE only hides the locked version behind a delete marker, but
     # the object is gone from the store's view: verify reports it missing.
     cfg = yaml.safe_load((s3_home / "avledger.yaml").read_text())["store"]["s3"]

@@ -178,3 +178,19 @@ def test_stale_multipart_upload_is_aborted_by_the_sweep(weed: seaweed.Seaweed, b
     assert store.sweep_temp(older_than=3600) == 0
     assert store.sweep_temp(older_than=0) == 1
     assert not s3.list_multipart_uploads(Bucket=bucket).get("Uploads")
+
+
+def test_player_and_disc_staging_get_the_bytes_without_a_local_object(
+        store: S3ObjectStore, tmp_path: Path) -> None:
+    from avledger.core.access.viewing import _play
+
+    data = os.urandom(3 * MIB + 17)
+    put = store.put_bytes(data)
+    out = tmp_path / "played"
+    with store.open(put.digest) as source:
+        code = _play(["sh", "-c", f"cat > '{out}'"], source, None, dict(os.environ))
+    assert code == 0 and out.read_bytes() == data
+    staged = tmp_path / "stage" / "clip.mp4"
+    staged.parent.mkdir()
+    store.link_into(put.digest, staged)
+    assert staged.read_bytes() == data and staged.stat().st_mode & 0o777 == 0o444

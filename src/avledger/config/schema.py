@@ -696,8 +696,8 @@ def store_problems(data: Any) -> list[str]:
     store = data.get("store") if isinstance(data, dict) else None
     if not isinstance(store, dict) or store.get("backend") != "s3":
         return []
-    s3 = store.get("s3") if isinstance(store.get("s3"), dict) else {}
-    if not s3.get("bucket"):
+    s3 = store.get("s3")
+    if not isinstance(s3, dict) or not s3.get("bucket"):
         return ["store.s3.bucket: is required when store.backend is 's3'"]
     return []
 
