@@ -33,6 +33,7 @@ def s3_home(weed: seaweed.Seaweed, tmp_path: Path, monkeypatch: pytest.MonkeyPat
         .lower().replace("_", "-"),
         "prefix": "site1", "lock_mode": "compliance", "min_retention_days": 5,
         "credentials_file": "s3.credentials"}}
+    doc["retention"] = {"keep_unclassified": False}  # the simulated clips have no checkout
     (home / "avledger.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True), "utf-8")
     (home / "s3.credentials").write_text(weed.credentials_file().read_text(), "utf-8")
     return home
@@ -103,6 +104,14 @@ def test_s3_home_ingest_purge_refused_holds_and_verify(s3_home: Path, s3: Any,
         "--serial", "BWR0099")
     verified = json.loads(_ok("ingest", str(rec2), "--verify", "--json").stdout)
     assert [o["verified"] for o in verified["clips"]] == [True], verified
+    recent = verified["clips"][0]["digest"]
+    lock = _lock(s3, s3_home, recent)  # avledger keeps it 365 days: so does the store
+    assert lock.retain_until is not None
+    assert lock.retain_until > datetime.now(UTC) + timedelta(days=300), lock
+
+    swept = json.loads(_ok("retention", "sweep", "--apply", "--json").stdout)
+    assert swept["applied"]["store_locks"]["objects"] == 3, swept
+    assert sorted(swept["applied"]["pending"]) == [first, second]  # expired here; locked there
 
     # A plain (unversioned) DELETE only hides the locked version behind a delete marker, but
     # the object is gone from the store's view: verify reports it missing.

@@ -95,8 +95,9 @@ def _apply(app: Avledger, sharing: dict[str, list[int]], now: datetime,
             if verdict.expires_at is not None and verdict.expires_at > until:
                 until = verdict.expires_at
         result.objects += 1
-        result.retention_extended += app.store.retain(digest, until)
-        if app.store.set_legal_hold(digest, held):
+        extended, hold_changed = app.store.apply_lock(digest, until, held)
+        result.retention_extended += extended
+        if hold_changed:
             if held:
                 result.holds_set += 1
             else:

@@ -92,6 +92,11 @@ class ObjectStore(Protocol):
 
     def temp_files(self) -> list[str]: ...
 
+    def apply_lock(self, digest: str, until: datetime | None,
+                   held: bool | None) -> tuple[bool, bool]:
+        """Extend the store-side retention to ``until`` and set its legal hold to ``held``
+        (None: unchanged); what changed. A no-op without store locks."""
+
     def retain(self, digest: str, until: datetime) -> bool:
         """Extend the store-side retention to ``until`` (no-op without store locks)."""
 

@@ -254,6 +254,10 @@ class LocalObjectStore:
                                            "export") from copy_exc
 
     # -- store-side locks: none here ------------------------------------------------------
+    def apply_lock(self, digest: str, until: datetime | None,
+                   held: bool | None) -> tuple[bool, bool]:
+        return False, False
+
     def retain(self, digest: str, until: datetime) -> bool:
         return False
 

@@ -46,7 +46,6 @@ from avledger.store.local import CHUNK, SourceReadError, _is_digest, _relative
 from avledger.store.s3client import LockState, S3Settings, client_error_code, make_client
 
 STALE_UPLOAD_SECONDS = 24 * 3600
-_NO_LOCK_CODES = ("NoSuchObjectLockConfiguration", "NoSuchObjectLegalHold", "404")
 
 
 @dataclass
@@ -398,62 +397,59 @@ class S3ObjectStore:
                          head.get("ObjectLockRetainUntilDate"),
                          head.get("ObjectLockLegalHoldStatus") == "ON")
 
-    def retain(self, digest: str, until: datetime) -> bool:
-        """Extend every version's retain-until to ``until`` (never shortens); True if changed."""
-        changed = False
+    def _version_locks(self, digest: str) -> list[LockState]:
+        """The lock of every version of the object (one HEAD each: mode, date, hold)."""
+        out = []
         for v in self._versions(digest):
             if v.get("marker"):
                 continue
-            key, vid = self.key_for(digest), v["VersionId"]
             try:
-                cur = self.client.get_object_retention(Bucket=self._bucket, Key=key,
-                                                       VersionId=vid).get("Retention", {})
+                head = self.client.head_object(Bucket=self._bucket, Key=self.key_for(digest),
+                                               VersionId=v["VersionId"])
             except Exception as exc:
-                if client_error_code(exc) not in _NO_LOCK_CODES:
-                    raise self._error(exc, f"reading the retention of object {digest}") from exc
-                cur = {}
-            if cur.get("RetainUntilDate") and cur["RetainUntilDate"] >= until:
-                continue
-            mode = cur.get("Mode") or self.settings.lock_mode.upper()
-            try:
-                self.client.put_object_retention(
-                    Bucket=self._bucket, Key=key, VersionId=vid,
-                    Retention={"Mode": mode, "RetainUntilDate": until})
-            except Exception as exc:
-                raise self._error(exc, f"extending the retention of object {digest}") from exc
-            changed = True
-        return changed
+                raise self._error(exc, f"reading the lock of object {digest}") from exc
+            out.append(LockState(str(v["VersionId"]), head.get("ObjectLockMode"),
+                                 head.get("ObjectLockRetainUntilDate"),
+                                 head.get("ObjectLockLegalHoldStatus") == "ON"))
+        return out
+
+    def apply_lock(self, digest: str, until: datetime | None,
+                   held: bool | None) -> tuple[bool, bool]:
+        """Extend every version's retain-until to ``until`` (never shortens) and set its
+        legal hold to ``held`` (None: leave as is); (retention changed, hold changed)."""
+        extended = hold_changed = False
+        key = self.key_for(digest)
+        for lock in self._version_locks(digest):
+            if until is not None and (lock.retain_until is None or lock.retain_until < until):
+                mode = lock.mode or self.settings.lock_mode.upper()
+                try:
+                    self.client.put_object_retention(
+                        Bucket=self._bucket, Key=key, VersionId=lock.version_id,
+                        Retention={"Mode": mode, "RetainUntilDate": until})
+                except Exception as exc:
+                    raise self._error(exc, f"extending the retention of {digest}") from exc
+                extended = True
+            if held is not None and lock.legal_hold != held:
+                try:
+                    self.client.put_object_legal_hold(
+                        Bucket=self._bucket, Key=key, VersionId=lock.version_id,
+                        LegalHold={"Status": "ON" if held else "OFF"})
+                except Exception as exc:
+                    raise self._error(exc, f"setting the legal hold of {digest}") from exc
+                hold_changed = True
+        return extended, hold_changed
+
+    def retain(self, digest: str, until: datetime) -> bool:
+        return self.apply_lock(digest, until, None)[0]
 
     def set_legal_hold(self, digest: str, on: bool) -> bool:
-        """Put (or clear) the S3 legal hold on every version; True if anything changed."""
-        changed = False
-        key = self.key_for(digest)
-        for v in self._versions(digest):
-            if v.get("marker"):
-                continue
-            vid = v["VersionId"]
-            try:
-                cur = self.client.get_object_legal_hold(Bucket=self._bucket, Key=key,
-                                                        VersionId=vid)["LegalHold"]["Status"]
-            except Exception as exc:
-                if client_error_code(exc) not in _NO_LOCK_CODES:
-                    raise self._error(exc, f"reading the legal hold of {digest}") from exc
-                cur = "OFF"
-            if (cur == "ON") == on:
-                continue
-            try:
-                self.client.put_object_legal_hold(Bucket=self._bucket, Key=key, VersionId=vid,
-                                                  LegalHold={"Status": "ON" if on else "OFF"})
-            except Exception as exc:
-                raise self._error(exc, f"setting the legal hold of object {digest}") from exc
-            changed = True
-        return changed
+        return self.apply_lock(digest, None, on)[1]
 
     # -- removal ------------------------------------------------------------------------
     def delete(self, digest: str) -> bool:
-        """Delete every version of the object (never a mere delete marker), unless the store
-        refuses: then StoreRefusedError says why and nothing was deleted by this call's
-        first refusal (the versions are tried oldest lock first)."""
+        """Delete every version of the object (a mere delete marker would leave the bytes),
+        unless the store refuses: then StoreRefusedError says why. avledger writes one
+        version per object, so a refusal leaves the object as it was."""
         versions = self._versions(digest)
         real = [v for v in versions if not v.get("marker")]
         for v in versions:
