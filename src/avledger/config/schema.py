@@ -373,11 +373,11 @@ SCHEMA = Section(
                     "holds it; the store refuses any deletion its lock forbids.",
                     {
                         "endpoint_url": Leaf(optional_str, None,
-                                             "Service URL (none: AWS's own endpoints).",
-                                             example="http://127.0.0.1:8333"),
+                                             "Service URL, e.g. http://127.0.0.1:8333 (none: "
+                                             "AWS's own endpoints)."),
                         "bucket": Leaf(optional_str, None,
-                                       "Bucket; created with Object Lock by 'avledger init'.",
-                                       example="evidence"),
+                                       "Bucket (required for s3); 'avledger init' creates it "
+                                       "with Object Lock."),
                         "region": Leaf(non_empty_str, "us-east-1", "Region name."),
                         "prefix": Leaf(str_or_empty, "", "Key prefix inside the bucket."),
                         "lock_mode": Leaf(
@@ -392,8 +392,8 @@ SCHEMA = Section(
                         "credentials_file": Leaf(
                             optional_str, None,
                             "AWS-style credentials file (aws_access_key_id, "
-                            "aws_secret_access_key); none: the AWS_* environment variables.",
-                            example="{config_dir}/s3.credentials"),
+                            "aws_secret_access_key), relative to this file; none: the "
+                            "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY environment variables."),
                         "profile": Leaf(non_empty_str, "default",
                                         "Section of the credentials file to use."),
                         "multipart_threshold_mib": Leaf(
