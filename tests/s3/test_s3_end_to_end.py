@@ -122,3 +122,27 @@ def test_s3_home_ingest_purge_refused_holds_and_verify(s3_home: Path, s3: Any,
     assert bad.returncode == 6, bad.stdout + bad.stderr
     report = json.loads(bad.stdout)
     assert report["missing"] == [digests[second]], report
+
+
+def test_sweep_leaves_a_clip_the_store_still_locks_pending(s3_home: Path,
+                                                            tmp_path: Path) -> None:
+    from avledger.config import loader
+    from avledger.core.app import Avledger
+    from avledger.core.clock import utcnow
+    from avledger.core.retention import apply_sweep
+
+    _ok("init")
+    rec = tmp_path / "bwr"
+    _ok("simulate", "recorder", str(rec), "--clips", "1", "--size", "64k",
+        "--start", "2024-06-01 09:00:00")
+    _ok("ingest", str(rec))
+    with Avledger.open(loader.load()) as app:
+        now = utcnow()
+        assert apply_sweep(app, now).pending == [1]
+        later = apply_sweep(app, now + timedelta(days=8))  # pending period over; lock is not
+        assert later.purged == []
+        assert [s["clip"] for s in later.skipped] == [1]
+        assert "store refuses to delete" in later.skipped[0]["why"]
+        assert "under COMPLIANCE retention until" in later.skipped[0]["why"]
+        status = app.catalog.conn.execute("SELECT status FROM clips WHERE id = 1").fetchone()
+        assert status[0] == "pending_purge"

@@ -382,8 +382,9 @@ SCHEMA = Section(
                         "prefix": Leaf(str_or_empty, "", "Key prefix inside the bucket."),
                         "lock_mode": Leaf(
                             one_of("governance", "compliance"), "governance",
-                            "Object Lock mode: 'compliance' cannot be shortened or lifted by "
-                            "anyone, ever; 'governance' can by an account with the bypass right."),
+                            "Object Lock mode: under 'compliance' nobody can delete an object "
+                            "or shorten its lock before the date; under 'governance' an account "
+                            "with the bypass permission can."),
                         "min_retention_days": Leaf(
                             positive_int, 30,
                             "Every object is locked at least this long from upload, and footage "
