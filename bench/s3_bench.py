@@ -38,8 +38,9 @@ AVLEDGER = str(Path(sys.executable).parent / "avledger")
 
 
 class Bench:
-    def __init__(self, sw: seaweed.Seaweed, work: Path, recorder: Path) -> None:
-        self.sw, self.work, self.recorder = sw, work, recorder
+    def __init__(self, sw: seaweed.Seaweed, work: Path, recorder: Path,
+                 settings: dict[str, int]) -> None:
+        self.sw, self.work, self.recorder, self.settings = sw, work, recorder, settings
         self.client = sw.client()
         self.n = 0
         self.files = sorted(p for p in recorder.rglob("*") if p.suffix.lower() in
@@ -59,7 +60,7 @@ class Bench:
         doc = yaml.safe_load(development_config(Layout.discover(), _login()))
         doc["store"] = {"backend": "s3", "s3": {
             "endpoint_url": self.sw.endpoint, "bucket": self._bucket(),
-            "credentials_file": str(self.sw.credentials_file())}}
+            "credentials_file": str(self.sw.credentials_file()), **self.settings}}
         (home / "avledger.yaml").write_text(yaml.safe_dump(doc), "utf-8")
         subprocess.run([AVLEDGER, "init"], check=True, env=env, capture_output=True)
         drop_caches()
@@ -100,6 +101,8 @@ def main() -> int:
     ap = parser(__doc__.splitlines()[0])
     ap.add_argument("--clips", type=int, default=8)
     ap.add_argument("--size-mib", type=int, default=96)
+    ap.add_argument("--part-mib", type=int, default=None, help="store.s3.part_size_mib")
+    ap.add_argument("--concurrency", type=int, default=None, help="store.s3.max_concurrency")
     args = ap.parse_args()
     if args.quick:
         args.clips, args.size_mib, args.rounds = 4, 16, 1
@@ -114,7 +117,9 @@ def main() -> int:
         rec = work / "recorder"
         simulate(rec, profiles.get(loader.load(), "generic"), clips=args.clips,
                  size=args.size_mib * MIB, serial="BENCH-S3")
-        bench = Bench(sw, work, rec)
+        settings = {k: v for k, v in (("part_size_mib", args.part_mib),
+                                      ("max_concurrency", args.concurrency)) if v}
+        bench = Bench(sw, work, rec, settings)
         total = sum(f.stat().st_size for f in bench.files)
         sides = {"avledger": bench.avledger, "boto3": bench.boto3}
         aws = shutil.which("aws")

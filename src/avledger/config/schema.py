@@ -398,10 +398,10 @@ SCHEMA = Section(
                         "profile": Leaf(non_empty_str, "default",
                                         "Section of the credentials file to use."),
                         "multipart_threshold_mib": Leaf(
-                            positive_int, 64, "Clips above this size go up in parts."),
+                            positive_int, 32, "Clips above this size go up in parts."),
                         "part_size_mib": Leaf(
-                            part_size_mib, 16, "Part size of a multipart upload (5 MiB or more)."),
-                        "max_concurrency": Leaf(positive_int, 4, "Parts uploaded at once."),
+                            part_size_mib, 8, "Part size of a multipart upload (5 MiB or more)."),
+                        "max_concurrency": Leaf(positive_int, 8, "Parts uploaded at once."),
                     },
                 ),
             },

@@ -24,9 +24,9 @@ class S3Settings:
     min_retention_days: int = 30
     credentials_file: str | None = None
     profile: str = "default"
-    multipart_threshold: int = 64 * MIB
-    part_size: int = 16 * MIB
-    max_concurrency: int = 4
+    multipart_threshold: int = 32 * MIB
+    part_size: int = 8 * MIB
+    max_concurrency: int = 8
 
     @classmethod
     def from_config(cls, section: dict[str, Any]) -> S3Settings:
@@ -42,9 +42,9 @@ class S3Settings:
             min_retention_days=int(section.get("min_retention_days", 30)),
             credentials_file=section.get("credentials_file") or None,
             profile=str(section.get("profile") or "default"),
-            multipart_threshold=int(section.get("multipart_threshold_mib", 64)) * MIB,
-            part_size=int(section.get("part_size_mib", 16)) * MIB,
-            max_concurrency=int(section.get("max_concurrency", 4)),
+            multipart_threshold=int(section.get("multipart_threshold_mib", 32)) * MIB,
+            part_size=int(section.get("part_size_mib", 8)) * MIB,
+            max_concurrency=int(section.get("max_concurrency", 8)),
         )
 
 
@@ -88,10 +88,12 @@ def make_client(settings: S3Settings) -> Any:
         key_id, secret = read_credentials(settings.credentials_file, settings.profile)
         keys = {"aws_access_key_id": key_id, "aws_secret_access_key": secret}
     cfg = BotoConfig(
-        # avledger sends its own SHA-256 with every upload; no extra CRC trailers on top
+        # avledger sends its own SHA-256 with every upload (x-amz-checksum-sha256, a signed
+        # header the server checks the body against): no extra CRC trailers on top, and no
+        # second SHA-256 of the body for the request signature, which would only repeat it.
         request_checksum_calculation="when_required",
         response_checksum_validation="when_required",
-        s3={"addressing_style": "path"},
+        s3={"addressing_style": "path", "payload_signing_enabled": False},
         retries={"max_attempts": 5, "mode": "standard"},
         max_pool_connections=max(10, settings.max_concurrency * 2),
     )
