@@ -20,10 +20,11 @@ from avledger.core.keys import Signer, load_signer, public_key_path
 from avledger.errors import ConfigError, StorageError
 from avledger.store import db
 from avledger.store import ledger as ledger_store
+from avledger.store.backend import ObjectStore
 from avledger.store.catalog import Catalog
 from avledger.store.catalogs import open_catalog
+from avledger.store.factory import open_store
 from avledger.store.ledger import Event
-from avledger.store.local import LocalObjectStore
 
 
 @dataclass
@@ -31,13 +32,13 @@ class Avledger:
     config: Config
     actor: identity.Actor
     catalog: Catalog = field(init=False)
-    store: LocalObjectStore = field(init=False)
+    store: ObjectStore = field(init=False)
     _signer: Signer | None = field(default=None, init=False)
     _wrote: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
         self.catalog = Catalog(self.config.catalog_path)
-        self.store = LocalObjectStore(self.config.store_path)
+        self.store = open_store(self.config)
 
     @classmethod
     def open(cls, config: Config, *, daemon: bool = False, migrate: bool = True) -> Avledger:

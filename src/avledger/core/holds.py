@@ -124,6 +124,7 @@ def _insert_hold(app: Avledger, conn: db.Connection, scope: str, values: dict[st
         "clips": covered[:1000], "clip_count": len(covered), "placed_at": iso(now)})
     returned = [c for c in covered
                 if return_to_stored(app, conn, c, why="hold", details={"hold": hold_id})]
+    _mirror_in_store(app, covered, now)
     hold = get_hold(conn, hold_id)
     hold["returned_from_pending"] = returned
     return hold
@@ -166,7 +167,16 @@ def _end_hold(app: Avledger, conn: db.Connection, hold: dict[str, Any], *, note:
     app.record(conn, "hold.released", f"hold:{hold_id}", {
         "note": note, "released_at": iso(now), "clip_count": hold["clip_count"],
         **(extra or {})})
+    _mirror_in_store(app, clips_under_hold(conn, hold_id), now)
     return get_hold(conn, hold_id)
+
+
+def _mirror_in_store(app: Avledger, clip_ids: list[int], now: datetime) -> None:
+    """Set or clear the store's own legal hold on these clips' objects, inside the hold's
+    transaction: when the store cannot be told, the hold change is not made either."""
+    from avledger.core import store_locks  # store_locks reads holds through retention_facts
+
+    store_locks.sync_clips(app, clip_ids, now)
 
 
 def _describe(conn: db.Connection, row: db.Row) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from typing import Any
 
 from avledger.config import profiles as profiles_mod
 from avledger.config.profiles import Match, Profile, Seen
-from avledger.core import clockcheck, clockset, clocksettle, recorders
+from avledger.core import clockcheck, clockset, clocksettle, recorders, store_locks
 from avledger.core.app import Avledger
 from avledger.core.attribution import Attribution, Checkout, attribute, device_checkouts
 from avledger.core.clock import iso, utcnow
@@ -433,6 +433,8 @@ class IngestSession:
             self.hooks.clip_started(clip)
             try:
                 outcome = self._one(clip, dev, m, since, checkouts, dock_id)
+                if outcome.status == "new" and outcome.clip_id:
+                    store_locks.sync_clips(app, [outcome.clip_id], utcnow())
             except IngestStopped as exc:
                 state, report.stopped = ("removed" if _gone(self.root) else "cancelled"), str(exc)
                 break

@@ -16,7 +16,7 @@ from avledger.core import identity
 from avledger.core.app import Avledger
 from avledger.core.keys import create_key, load_signer, public_key_path
 from avledger.store.catalogs import open_catalog
-from avledger.store.local import LocalObjectStore
+from avledger.store.factory import open_store
 
 
 @dataclass
@@ -65,9 +65,8 @@ def initialise(config: Config | None, *, explicit: Path | None = None) -> tuple[
         report.created.append(f"config {layout.config_file}")
     config = loader.load(explicit)
 
-    store = LocalObjectStore(config.store_path)
-    (report.existing if store.objects.is_dir() else report.created).append(f"store {store.root}")
-    store.create()
+    store = open_store(config)
+    (report.created if store.create() else report.existing).append(f"store {store.location}")
 
     if create_key(config.key_path):
         report.created.append(f"signing key {config.key_path}")

@@ -28,7 +28,7 @@ def summary(app: Avledger) -> dict[str, Any]:
         "unit": app.config.get("site.unit"),
         "station": app.config.get("site.station"),
         "actor": app.actor.label,
-        "store": {"path": str(app.store.root), "objects": objects[0], "bytes": objects[1]},
+        "store": {"path": app.store.location, "objects": objects[0], "bytes": objects[1]},
         "catalog": {"path": app.catalog.describe(), "schema": sorted(app.catalog.applied())},
         "devices": one("SELECT COUNT(*) FROM devices")[0],
         "clips": {"count": clips[0], "hours": round(clips[1] / 3600, 2),
