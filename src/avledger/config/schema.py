@@ -585,6 +585,11 @@ SCHEMA = Section(
                 "mount_dir": Leaf(
                     path_str, "{run}/mnt", "Where docked recorders are mounted (read-only)."
                 ),
+                "watch_udev": Leaf(
+                    boolean, True,
+                    "Ingest recorders docked on this machine (udev block devices). Off for a "
+                    "station that only receives drop folders (for example a network share).",
+                ),
                 "drop_folders": Leaf(
                     list_of_paths_or_empty, [],
                     "Folders a docking station copies recorders into (one subfolder each).",
