@@ -101,3 +101,10 @@ def test_ledger_rows_are_append_only(pg_dsn: str) -> None:
         with pytest.raises(db.IntegrityError, match="append-only"), cat.write() as tx:
             tx.execute(sql)
     cat.close()
+
+
+def test_an_unreachable_server_is_named_not_taken_for_a_new_catalog(pg_server) -> None:  # type: ignore[no-untyped-def]
+    cat = PgCatalog(PgSettings(f"host=127.0.0.1 port={pg_server.port} dbname=nosuchdb"
+                               " user=postgres"))
+    with pytest.raises(StorageError, match="cannot open the catalog database"):
+        cat.exists()

@@ -10,6 +10,9 @@ def test_placeholders_and_percent_signs() -> None:
     assert translate("SELECT a FROM t WHERE b = ? AND c LIKE '5%?'", True) == \
         "SELECT a FROM t WHERE b = %s AND c ILIKE '5%%?'"
     assert translate("SELECT '50%' FROM t", False) == "SELECT '50%' FROM t"
+    assert translate("SELECT 1 FROM t WHERE u IS ? AND v IS NOT ? AND w IS NULL", True) == \
+        "SELECT 1 FROM t WHERE u IS NOT DISTINCT FROM %s AND v IS DISTINCT FROM %s" \
+        " AND w IS NULL"
     assert translate("SELECT x FROM t WHERE h = :h OR k = :h", True, True) == \
         "SELECT x FROM t WHERE h = %(h)s OR k = %(h)s"
     assert translate("SELECT COUNT(*) FROM clips INDEXED BY clips_sweep WHERE s = ?", True) \

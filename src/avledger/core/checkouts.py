@@ -23,7 +23,7 @@ from avledger.store import db
 DESK_ROLES = ("clerk",)
 # The latest docking of device ``d`` (its last_docked_at, or the newest docks row).
 LAST_DOCK_SQL = ("(SELECT MAX(t) FROM (SELECT d.last_docked_at AS t UNION ALL"
-                 " SELECT MAX(k.started_at) FROM docks k WHERE k.device_id = d.id))")
+                 " SELECT MAX(k.started_at) FROM docks k WHERE k.device_id = d.id) AS times)")
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ It takes ``?`` placeholders, returns rows readable by position and by name, rais
 failed: table.column`` as SQLite does), rolls back only the failing statement inside a
 transaction (a SAVEPOINT per write), and runs a write outside a transaction under the same
 catalog-wide lock as ``Catalog.write()``. SQLite's ``INDEXED BY`` hints are dropped (the
-PostgreSQL planner chooses) and ``LIKE`` is ``ILIKE`` (SQLite's LIKE ignores ASCII case).
+PostgreSQL planner chooses), ``LIKE`` is ``ILIKE`` (SQLite's LIKE ignores ASCII case) and
+``a IS ?`` is ``a IS NOT DISTINCT FROM ?``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ WRITE_LOCK = int.from_bytes(b"avledger", "big")
 _WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|ALTER|DROP)\b", re.I)
 _INDEXED_BY = re.compile(r"\s+INDEXED\s+BY\s+\w+", re.I)
 _LIKE = re.compile(r"\bLIKE\b")
+# SQLite's "a IS ?" compares any two values, NULL included; PostgreSQL spells it so.
+_IS_NOT_PARAM = re.compile(r"\bIS\s+NOT\s+(\?|:[A-Za-z_]\w*)", re.I)
+_IS_PARAM = re.compile(r"\bIS\s+(\?|:[A-Za-z_]\w*)", re.I)
 _INSERT = re.compile(r"^\s*INSERT\b", re.I)
 _NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
@@ -95,6 +99,8 @@ def translate(sql: str, with_params: bool, named: bool = False) -> str:
             out.append(part.replace("%", "%%") if with_params else part)
             continue
         part = _LIKE.sub("ILIKE", part)
+        part = _IS_NOT_PARAM.sub(r"IS DISTINCT FROM \1", part)
+        part = _IS_PARAM.sub(r"IS NOT DISTINCT FROM \1", part)
         if with_params:
             part = part.replace("%", "%%").replace("?", "%s")
             if named:

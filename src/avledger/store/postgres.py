@@ -116,10 +116,9 @@ class PgCatalog(Catalog):
             self._pg = None
 
     def exists(self) -> bool:
-        try:
-            return self._has_migrations_table()
-        except StorageError:
-            return False
+        """Has 'avledger init' created the schema? (A server that cannot be reached is an
+        error, not an uninitialised catalog.)"""
+        return self._has_migrations_table()
 
     def describe(self) -> str:
         return self.settings.describe()
