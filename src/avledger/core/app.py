@@ -37,13 +37,12 @@ class Avledger:
     _wrote: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
-        self.catalog = Catalog(self.config.catalog_path)
+        self.catalog = open_catalog(self.config)  # the configured backends, not yet connected
         self.store = open_store(self.config)
 
     @classmethod
     def open(cls, config: Config, *, daemon: bool = False, migrate: bool = True) -> Avledger:
         app = cls(config, identity.resolve(config, daemon=daemon))
-        app.catalog = open_catalog(config)  # the configured backend (SQLite by default)
         if not app.catalog.exists():
             raise StorageError(f"avledger is not initialised here (no catalog at "
                                f"{app.catalog.describe()})", hint="run 'avledger init'")
