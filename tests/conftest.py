@@ -17,6 +17,27 @@ from avledger.core.setup import initialise
 
 AVLEDGER_BIN = str(Path(sys.executable).parent / "avledger")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# AVLEDGER_TEST_CATALOG=postgres: every 'home' below uses a fresh PostgreSQL database.
+CATALOG_BACKEND = os.environ.get("AVLEDGER_TEST_CATALOG", "sqlite")
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[object]:
+    """One throw-away PostgreSQL server for the session (tests/pgserver.py).
+
+    Skips with the reason when the server binaries are absent; in CI it fails instead."""
+    from tests import pgserver
+
+    if pgserver.bindir() is None:
+        reason = "needs PostgreSQL server binaries (Debian package 'postgresql'; 'make test')"
+        if IN_CI or CATALOG_BACKEND == "postgres":
+            pytest.fail(f"this run must test PostgreSQL, but it {reason}")
+        pytest.skip(reason)
+    server = pgserver.launch()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def require_root_tools(*tools: str) -> None:
@@ -34,14 +55,29 @@ def require_root_tools(*tools: str) -> None:
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+         request: pytest.FixtureRequest) -> Path:
     """A fresh, initialised AVLEDGER_HOME (development layout)."""
     h = tmp_path / "home"
     monkeypatch.setenv("AVLEDGER_HOME", str(h))
     for var in ("AVLEDGER_CONFIG", "AVLEDGER_ACTOR"):
         monkeypatch.delenv(var, raising=False)
+    if CATALOG_BACKEND == "postgres":
+        use_postgres(h, request.getfixturevalue("pg_server").fresh_database())
     initialise(None)
     return h
+
+
+def use_postgres(h: Path, dsn: str) -> None:
+    """Write a development config for ``h`` whose catalog is the PostgreSQL database ``dsn``."""
+    from avledger.core import identity
+    from avledger.core.setup import development_config
+    from tests import pgserver
+
+    layout = loader.Layout.discover({"AVLEDGER_HOME": str(h)})
+    h.mkdir(parents=True, exist_ok=True)
+    text = development_config(layout, identity._login_name(os.getuid()))
+    (h / "avledger.yaml").write_text(text + pgserver.catalog_yaml(dsn), encoding="utf-8")
 
 
 @pytest.fixture

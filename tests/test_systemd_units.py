@@ -33,3 +33,22 @@ def test_unit_verifies(unit: str, tmp_path: Path) -> None:
     problems = [ln for ln in (out.stdout + out.stderr).splitlines()
                 if "avledger" in ln and "dev-sdb1.device" not in ln]
     assert out.returncode == 0 and not problems, out.stdout + out.stderr
+
+
+@pytest.mark.parametrize("unit", sorted(p.name for p in UNITS.glob("*.service")))
+def test_unit_verifies_with_the_shared_backends_drop_in(unit: str, tmp_path: Path) -> None:
+    """The drop-in's settings, applied after the unit's own (as systemd does), still verify."""
+    if shutil.which("systemd-analyze") is None:
+        if IN_CI:
+            pytest.fail("systemd-analyze is missing in CI")
+        pytest.skip("needs systemd-analyze")
+    drop_in = (UNITS / "shared-backends.conf").read_text()
+    assert "PrivateNetwork=no" in drop_in and "IPAddressDeny=any" in drop_in
+    name = unit.replace("@", "@sdb1") if "@" in unit else unit
+    text = (UNITS / unit).read_text().replace("/usr/bin/avledger", AVLEDGER_BIN)
+    (tmp_path / name).write_text(text + "\n" + drop_in)
+    out = subprocess.run(["systemd-analyze", "verify", "--man=no", str(tmp_path / name)],
+                         capture_output=True, text=True, cwd=tmp_path)
+    problems = [ln for ln in (out.stdout + out.stderr).splitlines()
+                if "avledger" in ln and "dev-sdb1.device" not in ln]
+    assert out.returncode == 0 and not problems, out.stdout + out.stderr

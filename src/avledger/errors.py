@@ -62,6 +62,10 @@ class RefusedError(AvledgerError):
     exit_code = ExitCode.REFUSED
 
 
+class StoreRefusedError(RefusedError):
+    """The object store itself refused (Object Lock retention or a legal hold)."""
+
+
 class IntegrityError(AvledgerError):
     exit_code = ExitCode.INTEGRITY
 

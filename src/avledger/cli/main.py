@@ -25,6 +25,7 @@ from avledger.cli import (
     init_cmd,
     inspect_cmd,
     ledger_cmd,
+    migrate_cmd,
     package_cmd,
     person_cmd,
     profile_cmd,
@@ -78,6 +79,7 @@ def main(
 
 app.command("init")(init_cmd.init)
 app.command("status")(status_cmd.status)
+app.command("migrate")(migrate_cmd.migrate)
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(store_cmd.app, name="store")
 app.add_typer(ledger_cmd.app, name="ledger")

@@ -27,8 +27,9 @@ SYSTEM_DIRS = {
     "run": Path("/run/avledger"),
     "config_dir": Path("/etc/avledger"),
 }
-PATH_KEYS = ("store.path", "catalog.path", "ledger.key_path", "ledger.checkpoint_file",
-             "daemon.mount_dir", "access.package_dir")
+PATH_KEYS = ("store.path", "catalog.path", "catalog.password_file", "ledger.key_path",
+             "ledger.checkpoint_file", "daemon.mount_dir", "access.package_dir",
+             "store.s3.credentials_file")
 
 
 @dataclass(frozen=True)
@@ -148,10 +149,13 @@ def _mark(value: Any, dotted: str, sources: dict[str, str], origin: str) -> None
 def _resolve_relative(data: dict[str, Any], base: Path) -> None:
     """Relative paths written in a file are relative to that file's directory."""
     for dotted in PATH_KEYS:
-        section, key = dotted.split(".")
-        value = data.get(section, {}).get(key) if isinstance(data.get(section), dict) else None
+        *sections, key = dotted.split(".")
+        node: Any = data
+        for section in sections:
+            node = node.get(section) if isinstance(node, dict) else None
+        value = node.get(key) if isinstance(node, dict) else None
         if isinstance(value, str) and value and not value.startswith(("/", "{", "~")):
-            data[section][key] = str(base / value)
+            node[key] = str(base / value)
     prof = data.get("profiles")
     if isinstance(prof, dict) and isinstance(prof.get("dirs"), list):
         prof["dirs"] = [
@@ -202,6 +206,7 @@ def load(explicit: Path | None = None, environ: dict[str, str] | None = None) ->
             continue
         _resolve_relative(raw, path.resolve().parent)
         _merge(data, raw, sources, str(path))
+    problems += schema.store_problems(data)
     if problems:
         raise ConfigError(problems)
 

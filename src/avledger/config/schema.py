@@ -85,6 +85,18 @@ def optional_str(v: Any) -> str | None:
     return None
 
 
+def str_or_empty(v: Any) -> str | None:
+    if not isinstance(v, str):
+        return "must be a string (may be empty)"
+    return None
+
+
+def part_size_mib(v: Any) -> str | None:
+    if isinstance(v, bool) or not isinstance(v, int) or not 5 <= v <= 5120:
+        return "must be a whole number of MiB from 5 to 5120 (S3's part size limits)"
+    return None
+
+
 def path_str(v: Any) -> str | None:
     if not isinstance(v, str) or not v:
         return "must be a path"
@@ -350,11 +362,64 @@ SCHEMA = Section(
         ),
         "store": Section(
             "Content-addressed evidence store.",
-            {"path": Leaf(path_str, "{data}/store", "Directory of the object store.")},
+            {
+                "backend": Leaf(one_of("local", "s3"), "local",
+                                "Where objects live: 'local' (store.path) or 's3' (store.s3)."),
+                "path": Leaf(path_str, "{data}/store",
+                             "Directory of the object store (with s3: its local upload state)."),
+                "s3": Section(
+                    "S3-compatible store with Object Lock, used when backend is 's3'. Every "
+                    "object is locked for its retention and carries a legal hold while avledger "
+                    "holds it; the store refuses any deletion its lock forbids.",
+                    {
+                        "endpoint_url": Leaf(optional_str, None,
+                                             "Service URL, e.g. http://127.0.0.1:8333 (none: "
+                                             "AWS's own endpoints)."),
+                        "bucket": Leaf(optional_str, None,
+                                       "Bucket (required for s3); 'avledger init' creates it "
+                                       "with Object Lock."),
+                        "region": Leaf(non_empty_str, "us-east-1", "Region name."),
+                        "prefix": Leaf(str_or_empty, "", "Key prefix inside the bucket."),
+                        "lock_mode": Leaf(
+                            one_of("governance", "compliance"), "governance",
+                            "Object Lock mode: under 'compliance' nobody can delete an object "
+                            "or shorten its lock before the date; under 'governance' an account "
+                            "with the bypass permission can."),
+                        "min_retention_days": Leaf(
+                            positive_int, 30,
+                            "Every object is locked at least this long from upload, and footage "
+                            "kept without an end date (held, open case) this long ahead of each "
+                            "sweep."),
+                        "credentials_file": Leaf(
+                            optional_str, None,
+                            "AWS-style credentials file (aws_access_key_id, "
+                            "aws_secret_access_key), relative to this file; none: the "
+                            "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY environment variables."),
+                        "profile": Leaf(non_empty_str, "default",
+                                        "Section of the credentials file to use."),
+                        "multipart_threshold_mib": Leaf(
+                            positive_int, 32, "Clips above this size go up in parts."),
+                        "part_size_mib": Leaf(
+                            part_size_mib, 8, "Part size of a multipart upload (5 MiB or more)."),
+                        "max_concurrency": Leaf(positive_int, 8, "Parts uploaded at once."),
+                    },
+                ),
+            },
         ),
         "catalog": Section(
-            "SQLite catalog (clips, devices, custody ledger).",
-            {"path": Leaf(path_str, "{data}/catalog.db", "Catalog database file.")},
+            "Catalog (clips, devices, custody ledger): an embedded SQLite file by default, or "
+            "a PostgreSQL database shared by several stations.",
+            {
+                "backend": Leaf(one_of("sqlite", "postgres"), "sqlite",
+                                "sqlite (one machine) or postgres (several stations)."),
+                "path": Leaf(path_str, "{data}/catalog.db", "SQLite: the catalog file."),
+                "dsn": Leaf(optional_str, None,
+                            "postgres: libpq connection string without the password, e.g. "
+                            "'host=db1 port=5432 dbname=avledger user=avledger'."),
+                "password_file": Leaf(optional_str, None,
+                                      "postgres: file holding the password (never logged), "
+                                      "e.g. /etc/avledger/catalog.password."),
+            },
         ),
         "ledger": Section(
             "Tamper-evident custody ledger and its signed checkpoints.",
@@ -520,6 +585,11 @@ SCHEMA = Section(
                 "mount_dir": Leaf(
                     path_str, "{run}/mnt", "Where docked recorders are mounted (read-only)."
                 ),
+                "watch_udev": Leaf(
+                    boolean, True,
+                    "Ingest recorders docked on this machine (udev block devices). Off for a "
+                    "station that only receives drop folders (for example a network share).",
+                ),
                 "drop_folders": Leaf(
                     list_of_paths_or_empty, [],
                     "Folders a docking station copies recorders into (one subfolder each).",
@@ -636,6 +706,18 @@ def roster_problems(data: Any) -> list[str]:
         else:
             seen[login] = i
     return problems
+
+
+def store_problems(data: Any) -> list[str]:
+    """The S3 backend needs a bucket; checked on the merged layers (backend and bucket may
+    be set in different files)."""
+    store = data.get("store") if isinstance(data, dict) else None
+    if not isinstance(store, dict) or store.get("backend") != "s3":
+        return []
+    s3 = store.get("s3")
+    if not isinstance(s3, dict) or not s3.get("bucket"):
+        return ["store.s3.bucket: is required when store.backend is 's3'"]
+    return []
 
 
 def sample_yaml() -> str:

@@ -7,7 +7,6 @@ over any events not yet covered.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,10 +18,13 @@ from avledger.core import identity
 from avledger.core import ledger as ledger_core
 from avledger.core.keys import Signer, load_signer, public_key_path
 from avledger.errors import ConfigError, StorageError
+from avledger.store import db
 from avledger.store import ledger as ledger_store
+from avledger.store.backend import ObjectStore
 from avledger.store.catalog import Catalog
+from avledger.store.catalogs import open_catalog
+from avledger.store.factory import open_store
 from avledger.store.ledger import Event
-from avledger.store.local import LocalObjectStore
 
 
 @dataclass
@@ -30,20 +32,20 @@ class Avledger:
     config: Config
     actor: identity.Actor
     catalog: Catalog = field(init=False)
-    store: LocalObjectStore = field(init=False)
+    store: ObjectStore = field(init=False)
     _signer: Signer | None = field(default=None, init=False)
     _wrote: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
-        self.catalog = Catalog(self.config.catalog_path)
-        self.store = LocalObjectStore(self.config.store_path)
+        self.catalog = open_catalog(self.config)  # the configured backends, not yet connected
+        self.store = open_store(self.config)
 
     @classmethod
     def open(cls, config: Config, *, daemon: bool = False, migrate: bool = True) -> Avledger:
         app = cls(config, identity.resolve(config, daemon=daemon))
-        if not config.catalog_path.exists():
+        if not app.catalog.exists():
             raise StorageError(f"avledger is not initialised here (no catalog at "
-                               f"{config.catalog_path})", hint="run 'avledger init'")
+                               f"{app.catalog.describe()})", hint="run 'avledger init'")
         if migrate and app.catalog.pending():
             app.catalog.migrate()
         app._check_origin()
@@ -78,7 +80,7 @@ class Avledger:
         return ledger_core.CheckpointFile(self.config.checkpoint_file)
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[db.Connection]:
         """A write transaction; events recorded in it commit (or vanish) with the change."""
         with self.catalog.write() as conn:
             yield conn
@@ -87,7 +89,7 @@ class Avledger:
         ):
             self.checkpoint()
 
-    def record(self, conn: sqlite3.Connection, type: str, subject: str,
+    def record(self, conn: db.Connection, type: str, subject: str,
                payload: dict[str, Any] | None = None, *, ts: datetime | None = None,
                actor: identity.Actor | None = None) -> Event:
         """Append a ledger event in ``conn``'s transaction; unknown users change nothing."""

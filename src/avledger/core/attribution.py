@@ -6,11 +6,11 @@ file stands in. Pure: (clip time, the device's checkouts, badge hint) → attrib
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
 from avledger.core.clock import parse_iso
+from avledger.store import db
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ def attribute(start: datetime | None, checkouts: list[Checkout],
     return Attribution("unattributed")
 
 
-def device_checkouts(conn: sqlite3.Connection, device_id: int) -> list[Checkout]:
+def device_checkouts(conn: db.Connection, device_id: int) -> list[Checkout]:
     return [
         Checkout(r["id"], r["badge"], parse_iso(r["out_at"]),
                  parse_iso(r["in_at"]) if r["in_at"] else None, bool(r["remote"]))

@@ -3,7 +3,6 @@ its decisions with their legal reviews."""
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 from typing import Any
 
@@ -11,9 +10,10 @@ from avledger.core.cases import clips_of_case, get_case
 from avledger.core.clock import utcnow
 from avledger.core.decisions import decisions_of_case
 from avledger.core.holds import holds_for_clip, list_holds
+from avledger.store import db
 
 
-def case_detail(conn: sqlite3.Connection, number: str,
+def case_detail(conn: db.Connection, number: str,
                 now: datetime | None = None) -> dict[str, Any]:
     """``now`` dates the open reviews' ages (default: the current time)."""
     case = get_case(conn, number)

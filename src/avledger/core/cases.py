@@ -9,7 +9,6 @@ review (Annex 2, ``core.legal_review``) the case cannot be closed nor footage un
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,6 +19,7 @@ from avledger.core.clock import iso
 from avledger.core.decisions import open_review_ids
 from avledger.core.identity import find_person
 from avledger.errors import NotFoundError, RefusedError
+from avledger.store import db
 
 ENFORCEMENT_TYPES = ("inspection", "penalty", "compulsion", "licensing")
 CONFIDENTIALITY = ("none", "personal-privacy", "commercial-secret", "state-secret")
@@ -55,7 +55,7 @@ class Case:
         }
 
 
-def _case(conn: sqlite3.Connection, row: sqlite3.Row) -> Case:
+def _case(conn: db.Connection, row: db.Row) -> Case:
     handlers = tuple(r[0] for r in conn.execute(
         "SELECT badge FROM case_handlers WHERE case_id = ? ORDER BY badge", (row["id"],)))
     return Case(row["id"], row["number"], row["name"], row["enforcement_type"],
@@ -63,21 +63,21 @@ def _case(conn: sqlite3.Connection, row: sqlite3.Row) -> Case:
                 row["opened_by"], row["closed_at"], row["closed_by"], row["close_note"])
 
 
-def get_case(conn: sqlite3.Connection, number: str) -> Case:
+def get_case(conn: db.Connection, number: str) -> Case:
     row = conn.execute("SELECT * FROM cases WHERE number = ?", (number,)).fetchone()
     if row is None:
         raise NotFoundError(f"no case numbered {number!r}", hint="see 'avledger case list'")
     return _case(conn, row)
 
 
-def case_by_id(conn: sqlite3.Connection, case_id: int) -> Case:
+def case_by_id(conn: db.Connection, case_id: int) -> Case:
     row = conn.execute("SELECT * FROM cases WHERE id = ?", (case_id,)).fetchone()
     if row is None:
         raise NotFoundError(f"no case with id {case_id}")
     return _case(conn, row)
 
 
-def list_cases(conn: sqlite3.Connection, status: str | None = None) -> list[dict[str, Any]]:
+def list_cases(conn: db.Connection, status: str | None = None) -> list[dict[str, Any]]:
     where = "WHERE k.status = ?" if status else ""
     params = (status,) if status else ()
     rows = conn.execute(
@@ -113,9 +113,9 @@ def add_case(app: Avledger, *, number: str, name: str, enforcement_type: str,
             raise RefusedError(f"case {number!r} already exists")
         cur = conn.execute(
             "INSERT INTO cases (number, name, enforcement_type, confidentiality, opened_at,"
-            " opened_by) VALUES (?, ?, ?, ?, ?, ?)",
+            " opened_by) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
             (number, name, enforcement_type, confidentiality, iso(now), app.actor.label))
-        case_id = int(cur.lastrowid or 0)
+        case_id = int(cur.fetchone()[0])
         conn.executemany("INSERT INTO case_handlers (case_id, badge) VALUES (?, ?)",
                          [(case_id, b) for b in dict.fromkeys(handlers)])
         app.record(conn, "case.opened", f"case:{case_id}", {
@@ -141,7 +141,7 @@ def close_case(app: Avledger, number: str, *, note: str, now: datetime) -> Case:
         return case_by_id(conn, case.id)
 
 
-def _refuse_during_review(conn: sqlite3.Connection, case: Case, what: str) -> None:
+def _refuse_during_review(conn: db.Connection, case: Case, what: str) -> None:
     """While a decision awaits legal review, the case and the footage under review stay put."""
     if open_review_ids(conn, case.id):
         raise RefusedError(f"case {case.number} has a decision awaiting legal review; {what} "
@@ -172,8 +172,9 @@ def link_clips(app: Avledger, number: str, clip_ids: list[int], *, now: datetime
                                    (clip_id, case.id))
             else:
                 cur = conn.execute(
-                    "INSERT OR IGNORE INTO clip_cases (clip_id, case_id, linked_at, linked_by)"
-                    " VALUES (?, ?, ?, ?)", (clip_id, case.id, iso(now), app.actor.label))
+                    "INSERT INTO clip_cases (clip_id, case_id, linked_at, linked_by)"
+                    " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    (clip_id, case.id, iso(now), app.actor.label))
             if cur.rowcount:
                 changed.append(clip_id)
                 app.record(conn, f"clip.{verb}ed", f"clip:{clip_id}",
@@ -183,7 +184,7 @@ def link_clips(app: Avledger, number: str, clip_ids: list[int], *, now: datetime
     return {"case": case.number, "action": verb, "changed": changed, "unchanged": unchanged}
 
 
-def cases_for_clip(conn: sqlite3.Connection, clip_id: int) -> list[dict[str, Any]]:
+def cases_for_clip(conn: db.Connection, clip_id: int) -> list[dict[str, Any]]:
     """The cases a clip is linked to (for 'clips show' and the retention explanation)."""
     rows = conn.execute(
         "SELECT k.id, k.number, k.name, k.enforcement_type, k.status, k.closed_at"
@@ -192,6 +193,6 @@ def cases_for_clip(conn: sqlite3.Connection, clip_id: int) -> list[dict[str, Any
     return [dict(r) for r in rows]
 
 
-def clips_of_case(conn: sqlite3.Connection, case_id: int) -> list[int]:
+def clips_of_case(conn: db.Connection, case_id: int) -> list[int]:
     return [int(r[0]) for r in conn.execute(
         "SELECT clip_id FROM clip_cases WHERE case_id = ? ORDER BY clip_id", (case_id,))]

@@ -9,7 +9,6 @@ told the device is already out. Every checkout and check-in is a ledger event.
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,11 +18,12 @@ from avledger.core import desk, query, registry, roster
 from avledger.core.app import Avledger
 from avledger.core.clock import display, iso, parse_iso, utcnow
 from avledger.errors import RefusedError
+from avledger.store import db
 
 DESK_ROLES = ("clerk",)
 # The latest docking of device ``d`` (its last_docked_at, or the newest docks row).
 LAST_DOCK_SQL = ("(SELECT MAX(t) FROM (SELECT d.last_docked_at AS t UNION ALL"
-                 " SELECT MAX(k.started_at) FROM docks k WHERE k.device_id = d.id))")
+                 " SELECT MAX(k.started_at) FROM docks k WHERE k.device_id = d.id) AS times)")
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class CheckoutRequest:
     docked: desk.DockedDevice | None = None
 
 
-def refuse_unusable(device: sqlite3.Row | dict[str, Any], tz: str) -> None:
+def refuse_unusable(device: db.Row | dict[str, Any], tz: str) -> None:
     """Refuse handing out a device that is not registered and in service."""
     serial = device["serial"]
     if device["status"] == "retired":
@@ -54,7 +54,7 @@ def refuse_unusable(device: sqlite3.Row | dict[str, Any], tz: str) -> None:
                            hint=f"register it: avledger device add {serial} --kind …")
 
 
-def already_out(serial: str, holder: sqlite3.Row | dict[str, Any] | None,
+def already_out(serial: str, holder: db.Row | dict[str, Any] | None,
                 config: Config) -> RefusedError:
     if holder is None:  # the winner's row is not visible to us (cannot normally happen)
         return RefusedError(f"device {serial} is already checked out")
@@ -65,7 +65,7 @@ def already_out(serial: str, holder: sqlite3.Row | dict[str, Any] | None,
                         hint=f"check it in first: avledger checkin {serial}")
 
 
-def last_clock(conn: sqlite3.Connection, device_id: int) -> desk.ClockReading | None:
+def last_clock(conn: db.Connection, device_id: int) -> desk.ClockReading | None:
     row = conn.execute(
         "SELECT id, measured_at, drift_seconds, status, source FROM clock_measurements"
         " WHERE device_id = ? ORDER BY measured_at DESC, id DESC LIMIT 1",
@@ -76,7 +76,7 @@ def last_clock(conn: sqlite3.Connection, device_id: int) -> desk.ClockReading | 
                              row["source"], row["id"])
 
 
-def _pre_use(app: Avledger, device: sqlite3.Row, req: CheckoutRequest, now: datetime
+def _pre_use(app: Avledger, device: db.Row, req: CheckoutRequest, now: datetime
              ) -> dict[str, Any]:
     """Run the pre-use check (syncing a docked clock if it can); refuse unless forced."""
     if req.docked is not None and req.docked.serial != req.serial:
@@ -133,15 +133,16 @@ def check_out(app: Avledger, req: CheckoutRequest, *, now: datetime | None = Non
         try:
             cur = conn.execute(
                 "INSERT INTO checkouts (device_id, badge, task, task_id, remote, out_at, out_by,"
-                " precheck, notes) VALUES (?, ?, ?, ?, ?, ?, ?, json(?), ?)",
+                " precheck, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (device["id"], person["badge"], task, req.task_id, int(req.remote), iso(moment),
                  app.actor.label, _json(precheck), req.note))
-        except sqlite3.IntegrityError as exc:
+            checkout_row = cur.fetchone()
+        except db.IntegrityError as exc:
             if "checkouts.device_id" not in str(exc):
                 raise
             raise already_out(req.serial, registry.open_checkout(conn, device["id"]),
                               app.config) from None
-        checkout_id = int(cur.lastrowid or 0)
+        checkout_id = int(checkout_row[0])
         payload = {"serial": req.serial, "device_id": device["id"], "badge": person["badge"],
                    "name": person["name"], "task": task, "task_id": req.task_id,
                    "remote": req.remote, "out_at": iso(moment), "precheck": precheck}
@@ -153,10 +154,11 @@ def check_out(app: Avledger, req: CheckoutRequest, *, now: datetime | None = Non
 
 
 def _json(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, sort_keys=True)
+    """Compact, as SQLite's ``json()`` wrote it when the insert used that (any backend now)."""
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def footage_state(conn: sqlite3.Connection, checkout: sqlite3.Row | dict[str, Any],
+def footage_state(conn: db.Connection, checkout: db.Row | dict[str, Any],
                   docked: desk.DockedDevice | None) -> dict[str, Any]:
     """Has this checkout's footage come in? Clips attributed so far, and any dock since."""
     clips = conn.execute(

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Sequence
 
 from avledger.errors import NotFoundError
+from avledger.store import db
 
 CLIP_COLUMNS = ("id, device_id, digest, size, source_path, corrected_start, corrected_end,"
                 " device_start, ingested_at, attribution, badge, status")
@@ -16,10 +16,10 @@ def unique_ids(ids: Iterable[int]) -> list[int]:
     return list(dict.fromkeys(int(i) for i in ids))
 
 
-def fetch_clips(conn: sqlite3.Connection, ids: Sequence[int]) -> dict[int, sqlite3.Row]:
+def fetch_clips(conn: db.Connection, ids: Sequence[int]) -> dict[int, db.Row]:
     """Rows of the named clips; NotFoundError naming every id that does not exist."""
     wanted = unique_ids(ids)
-    rows: dict[int, sqlite3.Row] = {}
+    rows: dict[int, db.Row] = {}
     for chunk in chunks(wanted, 500):
         marks = ",".join("?" * len(chunk))
         for row in conn.execute(f"SELECT {CLIP_COLUMNS} FROM clips WHERE id IN ({marks})",

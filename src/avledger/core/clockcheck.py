@@ -12,7 +12,6 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import shutil
-import sqlite3
 import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,6 +22,7 @@ from zoneinfo import ZoneInfo
 from avledger.config.profiles import Profile
 from avledger.core.app import Avledger
 from avledger.core.clock import iso, parse_iso, utcnow
+from avledger.store import db
 
 MAX_CLOCK_BYTES = 4096
 COMMAND_TIMEOUT = 15
@@ -191,7 +191,7 @@ def drift_at(device_time: datetime, now: Anchor, since: Anchor | None) -> float:
     return drift
 
 
-def last_sync(conn: sqlite3.Connection, device_id: int, before: datetime) -> Anchor | None:
+def last_sync(conn: db.Connection, device_id: int, before: datetime) -> Anchor | None:
     """The device's last clock sync before ``before``: a 'sync' measurement or last_synced_at."""
     best: Anchor | None = None
     row = conn.execute(
@@ -227,7 +227,7 @@ def take(app: Avledger, device_id: int, root: Path, profile: Profile, *,
                        clock.detail)
 
 
-def record(app: Avledger, conn: sqlite3.Connection, m: Measurement, *,
+def record(app: Avledger, conn: db.Connection, m: Measurement, *,
            serial: str | None = None, kind: str = "check") -> Measurement:
     """Store a measurement and its ledger event inside the caller's transaction.
 
@@ -236,11 +236,11 @@ def record(app: Avledger, conn: sqlite3.Connection, m: Measurement, *,
     cur = conn.execute(
         "INSERT INTO clock_measurements (device_id, kind, measured_at, device_time,"
         " drift_seconds, status, host_synced, host_sync, source, detail)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (m.device_id, kind, iso(m.measured_at), iso(m.device_time) if m.device_time else None,
          m.drift_seconds, m.status, None if m.host.synced is None else int(m.host.synced),
          m.host.how, m.source, m.detail))
-    stored = Measurement(int(cur.lastrowid or 0), m.device_id, m.measured_at, m.device_time,
+    stored = Measurement(int(cur.fetchone()[0]), m.device_id, m.measured_at, m.device_time,
                          m.drift_seconds, m.status, m.host, m.source, m.detail)
     payload = stored.as_dict() | {"kind": kind} | ({"serial": serial} if serial else {})
     app.record(conn, "clock.measured", f"device:{m.device_id}", payload)

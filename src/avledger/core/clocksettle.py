@@ -10,7 +10,6 @@ as a 'sync' measurement, the anchor ``clockcheck.last_sync`` interpolates drift 
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,6 +19,7 @@ from avledger.core.app import Avledger
 from avledger.core.clock import iso, utcnow
 from avledger.core.clockcheck import Measurement
 from avledger.core.clockset import Written
+from avledger.store import db
 
 SYNC_KIND, CHECK_KIND = "sync", "check"
 
@@ -40,9 +40,9 @@ class Settled:
                 "after_drift_seconds": self.after_drift}
 
 
-def pending(conn: sqlite3.Connection, device_id: int) -> sqlite3.Row | None:
+def pending(conn: db.Connection, device_id: int) -> db.Row | None:
     """The device's clock setting still waiting to be taken up, if any."""
-    row: sqlite3.Row | None = conn.execute(
+    row: db.Row | None = conn.execute(
         "SELECT s.*, b.drift_seconds AS before_drift FROM clock_syncs s"
         " LEFT JOIN clock_measurements b ON b.id = s.before_id"
         " WHERE s.device_id = ? AND s.state = 'pending' ORDER BY s.id DESC LIMIT 1",
@@ -50,11 +50,11 @@ def pending(conn: sqlite3.Connection, device_id: int) -> sqlite3.Row | None:
     return row
 
 
-def _mark_applied(conn: sqlite3.Connection, device_id: int, when: datetime) -> None:
+def _mark_applied(conn: db.Connection, device_id: int, when: datetime) -> None:
     conn.execute("UPDATE devices SET last_synced_at = ? WHERE id = ?", (iso(when), device_id))
 
 
-def record_measurement(app: Avledger, conn: sqlite3.Connection, m: Measurement, *,
+def record_measurement(app: Avledger, conn: db.Connection, m: Measurement, *,
                        waiting: bool, serial: str | None = None
                        ) -> tuple[Measurement, Settled | None]:
     """Record a reading (in the caller's transaction); it settles a pending setting when the
@@ -87,7 +87,7 @@ class SyncRecord:
     event: dict[str, Any]  # the clock.synced payload
 
 
-def record_sync(app: Avledger, conn: sqlite3.Connection, *, serial: str, device_id: int,
+def record_sync(app: Avledger, conn: db.Connection, *, serial: str, device_id: int,
                 before: Measurement, written: Written, after: Measurement | None,
                 origin: str, read_write_mount: bool) -> SyncRecord:
     """Record a clock setting written to a recorder, with the reading after it when there is
@@ -105,11 +105,12 @@ def record_sync(app: Avledger, conn: sqlite3.Connection, *, serial: str, device_
             _mark_applied(conn, device_id, stored_after.measured_at)
     cur = conn.execute(
         "INSERT INTO clock_syncs (device_id, written_at, set_to, method, target, origin,"
-        " before_id, after_id, state, settled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " before_id, after_id, state, settled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " RETURNING id",
         (device_id, now, iso(written.set_to), written.method, written.target, origin,
          before.id, stored_after.id if stored_after else None, state,
          now if stored_after else None))
-    sync_id = int(cur.lastrowid or 0)
+    sync_id = int(cur.fetchone()[0])
     payload = {
         "sync_id": sync_id, "serial": serial, "origin": origin, "written": written.as_dict(),
         "before": before.as_dict(),

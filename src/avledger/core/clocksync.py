@@ -12,7 +12,6 @@ through ``sync``.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +23,7 @@ from avledger.core.clockset import Written
 from avledger.core.recordervolume import Volume
 from avledger.core.volume import scan
 from avledger.errors import AvledgerError, DeviceError, NotFoundError, RefusedError
+from avledger.store import db
 
 SYNC_ROLES = ("clerk",)
 
@@ -76,7 +76,7 @@ class SyncResult:
                 "writes_to_recorder": self.state not in ("planned", "waiting")}
 
 
-def known_device(conn: sqlite3.Connection, serial: str) -> int:
+def known_device(conn: db.Connection, serial: str) -> int:
     row = recorders.find(conn, serial)
     if row is None:
         raise NotFoundError(f"recorder {serial} is not in the catalog",
@@ -84,7 +84,7 @@ def known_device(conn: sqlite3.Connection, serial: str) -> int:
     return int(row["id"])
 
 
-def waiting_sync(conn: sqlite3.Connection, device_id: int) -> dict[str, Any] | None:
+def waiting_sync(conn: db.Connection, device_id: int) -> dict[str, Any] | None:
     row = clocksettle.pending(conn, device_id)
     if row is None:
         return None

@@ -8,13 +8,13 @@ withdrawing one, needs the ``leader`` or ``records_manager`` role.
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 from avledger.core.app import Avledger
 from avledger.core.clock import iso, utcnow
 from avledger.core.identity import find_person
 from avledger.errors import InputError, NotFoundError, RefusedError
+from avledger.store import db
 
 MANAGER_ROLES = ("leader", "records_manager")
 
@@ -50,9 +50,9 @@ def add(app: Avledger, badge: str, enterprise_id: str, note: str) -> dict[str, A
             raise RefusedError(f"a conflict between {badge} and {eid} is already declared")
         cur = conn.execute(
             "INSERT INTO inspection_conflicts (badge, enterprise_id, note, added_at, added_by)"
-            " VALUES (?, ?, ?, ?, ?)", (str(person["badge"]), eid, note.strip(), now,
+            " VALUES (?, ?, ?, ?, ?) RETURNING id", (str(person["badge"]), eid, note.strip(), now,
                                         app.actor.label))
-        cid = int(cur.lastrowid or 0)
+        cid = int(cur.fetchone()[0])
         app.record(conn, "inspection.conflict.declared", f"conflict:{cid}",
                    {"badge": str(person["badge"]), "enterprise_id": eid, "note": note.strip()})
     return {"id": cid, "badge": str(person["badge"]), "enterprise_id": eid, "note": note.strip(),
@@ -78,8 +78,8 @@ def remove(app: Avledger, badge: str, enterprise_id: str, note: str) -> dict[str
     return {"id": row["id"], "badge": str(badge), "enterprise_id": eid, "removed_at": now}
 
 
-def _active(conn: sqlite3.Connection, badge: str, eid: str) -> sqlite3.Row | None:
-    row: sqlite3.Row | None = conn.execute(
+def _active(conn: db.Connection, badge: str, eid: str) -> db.Row | None:
+    row: db.Row | None = conn.execute(
         "SELECT * FROM inspection_conflicts WHERE badge = ? AND enterprise_id = ?"
         " AND removed_at IS NULL", (badge, eid)).fetchone()
     return row
@@ -93,7 +93,7 @@ def listing(app: Avledger, *, include_withdrawn: bool = False) -> list[dict[str,
     return [dict(r) for r in rows]
 
 
-def declared_pairs(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+def declared_pairs(conn: db.Connection) -> list[tuple[str, str]]:
     """(enterprise id, badge) of every conflict in force, for a draw's snapshot."""
     return [(r[0], r[1]) for r in conn.execute(
         "SELECT enterprise_id, badge FROM inspection_conflicts WHERE removed_at IS NULL")]

@@ -12,7 +12,6 @@ Recording decisions and closing reviews (which writes) lives in ``core.legal_rev
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -22,6 +21,7 @@ from typing import Any
 from avledger.config.loader import Config
 from avledger.core.clock import parse_iso
 from avledger.errors import InputError
+from avledger.store import db
 
 
 class Kind(StrEnum):
@@ -145,7 +145,7 @@ _REVIEWS = (
     " JOIN cases k ON k.id = d.case_id")
 
 
-def _review(row: sqlite3.Row, now: datetime) -> dict[str, Any]:
+def _review(row: db.Row, now: datetime) -> dict[str, Any]:
     item = dict(row)
     item["open"] = row["outcome"] is None
     end = parse_iso(row["reviewed_at"]) if row["reviewed_at"] else now
@@ -153,7 +153,7 @@ def _review(row: sqlite3.Row, now: datetime) -> dict[str, Any]:
     return item
 
 
-def list_reviews(conn: sqlite3.Connection, now: datetime, *, open_only: bool = False,
+def list_reviews(conn: db.Connection, now: datetime, *, open_only: bool = False,
                  case_id: int | None = None) -> list[dict[str, Any]]:
     """Legal reviews, oldest first. ``age_days``: days open so far, or until it was closed."""
     where = []
@@ -168,7 +168,7 @@ def list_reviews(conn: sqlite3.Connection, now: datetime, *, open_only: bool = F
     return [_review(row, now) for row in conn.execute(sql, params)]
 
 
-def open_reviews(conn: sqlite3.Connection, now: datetime) -> list[dict[str, Any]]:
+def open_reviews(conn: db.Connection, now: datetime) -> list[dict[str, Any]]:
     """Decisions awaiting legal review at ``now``, oldest first (for listings and reports).
 
     Each item: ``id`` (review), ``decision_id``, ``case_id``, ``case_number``, ``case_name``,
@@ -181,7 +181,7 @@ def open_reviews(conn: sqlite3.Connection, now: datetime) -> list[dict[str, Any]
     return list_reviews(conn, now, open_only=True)
 
 
-def open_review_ids(conn: sqlite3.Connection, case_id: int) -> list[int]:
+def open_review_ids(conn: db.Connection, case_id: int) -> list[int]:
     """The reviews of one case still open (they block closing the case and unlinking clips)."""
     return [int(r[0]) for r in conn.execute(
         "SELECT r.id FROM legal_reviews r JOIN case_decisions d ON d.id = r.decision_id"
@@ -195,7 +195,7 @@ def decision_status(review: dict[str, Any] | None) -> str:
     return "under-review" if review["open"] else str(review["outcome"])
 
 
-def decisions_of_case(conn: sqlite3.Connection, case_id: int,
+def decisions_of_case(conn: db.Connection, case_id: int,
                       now: datetime) -> list[dict[str, Any]]:
     """Every decision recorded on a case, oldest first, each with its review (or None)."""
     reviews = {r["decision_id"]: r for r in list_reviews(conn, now, case_id=case_id)}
@@ -204,7 +204,7 @@ def decisions_of_case(conn: sqlite3.Connection, case_id: int,
         " JOIN cases k ON k.id = d.case_id WHERE d.case_id = ? ORDER BY d.id", (case_id,))]
 
 
-def decision_by_id(conn: sqlite3.Connection, decision_id: int, now: datetime) -> dict[str, Any]:
+def decision_by_id(conn: db.Connection, decision_id: int, now: datetime) -> dict[str, Any]:
     row = conn.execute("SELECT d.*, k.number AS case_number FROM case_decisions d"
                        " JOIN cases k ON k.id = d.case_id WHERE d.id = ?",
                        (decision_id,)).fetchone()
@@ -213,7 +213,7 @@ def decision_by_id(conn: sqlite3.Connection, decision_id: int, now: datetime) ->
     return _decision(row, review)
 
 
-def _decision(row: sqlite3.Row, review: dict[str, Any] | None) -> dict[str, Any]:
+def _decision(row: db.Row, review: dict[str, Any] | None) -> dict[str, Any]:
     item = dict(row)
     item["review_required"] = bool(row["review_required"])
     item["rules"] = json.loads(row["rules"])

@@ -10,7 +10,6 @@ event's result and the stored inspection rows; and the void state agrees with th
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +17,7 @@ from avledger import verifier
 from avledger.core import draw
 from avledger.core.app import Avledger
 from avledger.core.inspections import inspections_of, resolve
+from avledger.store import db
 from avledger.store import ledger as ledger_store
 from avledger.store.ledger import Event
 
@@ -56,14 +56,14 @@ class DrawVerifyReport:
                            for c in self.checks]}
 
 
-def _event(conn: sqlite3.Connection, seq: int | None) -> Event | None:
+def _event(conn: db.Connection, seq: int | None) -> Event | None:
     if not seq:
         return None
     found = list(ledger_store.iter_events(conn, where="seq = ?", params=(seq,)))
     return found[0] if found else None
 
 
-def _event_intact(conn: sqlite3.Connection, ev: Event) -> str | None:
+def _event_intact(conn: db.Connection, ev: Event) -> str | None:
     """None when the event's hash recomputes and the chain links to it; else what is wrong."""
     if verifier.event_hash(ev.prev_hash, ev.as_dict()) != ev.hash:
         return f"ledger event {ev.seq} does not match its hash (edited)"
@@ -75,8 +75,8 @@ def _event_intact(conn: sqlite3.Connection, ev: Event) -> str | None:
     return None
 
 
-def _drawn_event(report: DrawVerifyReport, conn: sqlite3.Connection,
-                 row: sqlite3.Row) -> Event | None:
+def _drawn_event(report: DrawVerifyReport, conn: db.Connection,
+                 row: db.Row) -> Event | None:
     ev = _event(conn, row["event_seq"])
     subject = f"draw:{row['id']}"
     if ev is None or ev.type != "inspection.drawn" or ev.subject != subject:
@@ -96,7 +96,7 @@ def _loads(text: str) -> Any:
         return None
 
 
-def _checkpoint(report: DrawVerifyReport, app: Avledger, conn: sqlite3.Connection,
+def _checkpoint(report: DrawVerifyReport, app: Avledger, conn: db.Connection,
                 inputs: dict[str, Any], event_seq: int) -> None:
     note = str(inputs.get("checkpoint", ""))
     try:
@@ -116,7 +116,7 @@ def _checkpoint(report: DrawVerifyReport, app: Avledger, conn: sqlite3.Connectio
                                        "predates the draw")
 
 
-def _stored_result(conn: sqlite3.Connection, draw_id: int) -> list[dict[str, Any]]:
+def _stored_result(conn: db.Connection, draw_id: int) -> list[dict[str, Any]]:
     return [{"position": i["position"], "task_id": i["task_id"],
              "enterprise_id": i["enterprise_id"], "enterprise_name": i["enterprise_name"],
              "inspectors": [p["badge"] for p in i["inspectors"]],
@@ -144,7 +144,7 @@ def _compare_rows(report: DrawVerifyReport, again: list[dict[str, Any]],
             return
 
 
-def _void_state(report: DrawVerifyReport, conn: sqlite3.Connection, row: sqlite3.Row) -> None:
+def _void_state(report: DrawVerifyReport, conn: db.Connection, row: db.Row) -> None:
     subject = f"draw:{row['id']}"
     voids = list(ledger_store.iter_events(conn, where="subject = ? AND type = ?",
                                           params=(subject, "inspection.voided")))

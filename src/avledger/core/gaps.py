@@ -69,10 +69,10 @@ def add(app: Avledger, checkout_id: int, start: datetime, end: datetime, reason:
         validate_span(co, start, end, moment, app.config.timezone)
         cur = conn.execute(
             "INSERT INTO gaps (checkout_id, from_at, to_at, reason, note, created_at,"
-            " created_by, author_badge) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " created_by, author_badge) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (checkout_id, iso(start), iso(end), reason, note.strip(), iso(moment),
              actor.label, actor.badge))
-        gap_id = int(cur.lastrowid or 0)
+        gap_id = int(cur.fetchone()[0])
         payload = {"checkout": checkout_id, "serial": co["serial"], "badge": co["badge"],
                    "from": iso(start), "to": iso(end), "reason": reason, "note": note.strip()}
         app.record(conn, "gap.recorded", f"gap:{gap_id}", payload)

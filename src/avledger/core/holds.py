@@ -12,7 +12,6 @@ footage the reviewer weighs cannot lose its protection while the review is open.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,6 +22,7 @@ from avledger.core.clipref import fetch_clips, unique_ids
 from avledger.core.clock import iso
 from avledger.core.pending import return_to_stored
 from avledger.errors import NotFoundError, RefusedError
+from avledger.store import db
 
 LEGAL_REVIEW = "legal-review"
 MANUAL_REASONS = ("complaint", "obstruction", "major-sensitive", "litigation", "other")
@@ -50,7 +50,7 @@ class HoldTarget:
     end: datetime | None = None
 
 
-def _device_id(conn: sqlite3.Connection, device: str) -> int:
+def _device_id(conn: db.Connection, device: str) -> int:
     row = conn.execute("SELECT id FROM devices WHERE serial = ?", (device,)).fetchone()
     if row is None and device.isdigit():
         row = conn.execute("SELECT id FROM devices WHERE id = ?", (int(device),)).fetchone()
@@ -97,7 +97,7 @@ def place_hold(app: Avledger, target: HoldTarget, *, reason: str, note: str,
                             clips=ids)
 
 
-def place_review_hold(app: Avledger, conn: sqlite3.Connection, case_id: int, *,
+def place_review_hold(app: Avledger, conn: db.Connection, case_id: int, *,
                       decision_id: int, note: str, now: datetime) -> dict[str, Any]:
     """The legal-review hold on a case's footage, inside the decision's own transaction."""
     return _insert_hold(app, conn, "case", {"case_id": case_id, "device_id": None,
@@ -106,15 +106,15 @@ def place_review_hold(app: Avledger, conn: sqlite3.Connection, case_id: int, *,
                         extra={"decision": decision_id})
 
 
-def _insert_hold(app: Avledger, conn: sqlite3.Connection, scope: str, values: dict[str, Any],
+def _insert_hold(app: Avledger, conn: db.Connection, scope: str, values: dict[str, Any],
                  *, reason: str, note: str, now: datetime, clips: list[int] | None = None,
                  extra: dict[str, Any] | None = None) -> dict[str, Any]:
     cur = conn.execute(
         "INSERT INTO holds (scope, case_id, device_id, from_ts, to_ts, reason, note,"
-        " placed_at, placed_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " placed_at, placed_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (scope, values["case_id"], values["device_id"], values["from_ts"], values["to_ts"],
          reason, note, iso(now), app.actor.label))
-    hold_id = int(cur.lastrowid or 0)
+    hold_id = int(cur.fetchone()[0])
     if clips:
         conn.executemany("INSERT INTO hold_clips (hold_id, clip_id) VALUES (?, ?)",
                          [(hold_id, c) for c in clips])
@@ -124,6 +124,7 @@ def _insert_hold(app: Avledger, conn: sqlite3.Connection, scope: str, values: di
         "clips": covered[:1000], "clip_count": len(covered), "placed_at": iso(now)})
     returned = [c for c in covered
                 if return_to_stored(app, conn, c, why="hold", details={"hold": hold_id})]
+    _mirror_in_store(app, covered, now)
     hold = get_hold(conn, hold_id)
     hold["returned_from_pending"] = returned
     return hold
@@ -146,7 +147,7 @@ def release_hold(app: Avledger, hold_id: int, *, note: str, now: datetime) -> di
         return _end_hold(app, conn, hold, note=note, now=now)
 
 
-def end_review_hold(app: Avledger, conn: sqlite3.Connection, hold_id: int, *, note: str,
+def end_review_hold(app: Avledger, conn: db.Connection, hold_id: int, *, note: str,
                     now: datetime, review_id: int, outcome: str) -> dict[str, Any]:
     """Release a legal-review hold as its review closes (inside the review's transaction)."""
     hold = get_hold(conn, hold_id)
@@ -156,7 +157,7 @@ def end_review_hold(app: Avledger, conn: sqlite3.Connection, hold_id: int, *, no
                      extra={"review": review_id, "outcome": outcome})
 
 
-def _end_hold(app: Avledger, conn: sqlite3.Connection, hold: dict[str, Any], *, note: str,
+def _end_hold(app: Avledger, conn: db.Connection, hold: dict[str, Any], *, note: str,
               now: datetime, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     hold_id = hold["id"]
     if hold["released_at"]:
@@ -166,10 +167,19 @@ def _end_hold(app: Avledger, conn: sqlite3.Connection, hold: dict[str, Any], *, 
     app.record(conn, "hold.released", f"hold:{hold_id}", {
         "note": note, "released_at": iso(now), "clip_count": hold["clip_count"],
         **(extra or {})})
+    _mirror_in_store(app, clips_under_hold(conn, hold_id), now)
     return get_hold(conn, hold_id)
 
 
-def _describe(conn: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
+def _mirror_in_store(app: Avledger, clip_ids: list[int], now: datetime) -> None:
+    """Set or clear the store's own legal hold on these clips' objects, inside the hold's
+    transaction: when the store cannot be told, the hold change is not made either."""
+    from avledger.core import store_locks  # store_locks reads holds through retention_facts
+
+    store_locks.sync_clips(app, clip_ids, now)
+
+
+def _describe(conn: db.Connection, row: db.Row) -> dict[str, Any]:
     item = dict(row)
     if row["scope"] == "case":
         k = conn.execute("SELECT number, name FROM cases WHERE id = ?",
@@ -191,20 +201,20 @@ def _describe(conn: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
     return item
 
 
-def get_hold(conn: sqlite3.Connection, hold_id: int) -> dict[str, Any]:
+def get_hold(conn: db.Connection, hold_id: int) -> dict[str, Any]:
     row = conn.execute("SELECT * FROM holds WHERE id = ?", (hold_id,)).fetchone()
     if row is None:
         raise NotFoundError(f"no hold {hold_id}", hint="see 'avledger hold list'")
     return _describe(conn, row)
 
 
-def list_holds(conn: sqlite3.Connection, *, include_released: bool = False) -> list[dict[str, Any]]:
+def list_holds(conn: db.Connection, *, include_released: bool = False) -> list[dict[str, Any]]:
     where = "" if include_released else "WHERE released_at IS NULL"
     rows = conn.execute(f"SELECT * FROM holds {where} ORDER BY id").fetchall()
     return [_describe(conn, r) for r in rows]
 
 
-def clips_under_hold(conn: sqlite3.Connection, hold_id: int) -> list[int]:
+def clips_under_hold(conn: db.Connection, hold_id: int) -> list[int]:
     """Every clip the hold covers now (case holds follow the case's current links)."""
     rows = conn.execute(
         "SELECT hc.clip_id FROM hold_clips hc WHERE hc.hold_id = :h"
@@ -216,7 +226,7 @@ def clips_under_hold(conn: sqlite3.Connection, hold_id: int) -> list[int]:
     return [int(r[0]) for r in rows]
 
 
-def held_clip_ids(conn: sqlite3.Connection) -> set[int]:
+def held_clip_ids(conn: db.Connection) -> set[int]:
     """Every clip under at least one active hold (the sweep plan reads this once)."""
     rows = conn.execute(
         "SELECT hc.clip_id FROM holds h JOIN hold_clips hc ON hc.hold_id = h.id"
@@ -228,7 +238,7 @@ def held_clip_ids(conn: sqlite3.Connection) -> set[int]:
     return {int(r[0]) for r in rows}
 
 
-def holds_for_clip(conn: sqlite3.Connection, clip_id: int, *,
+def holds_for_clip(conn: db.Connection, clip_id: int, *,
                    include_released: bool = False) -> list[dict[str, Any]]:
     """The holds covering one clip, for 'clips show' and the retention explanation.
 

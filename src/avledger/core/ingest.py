@@ -20,7 +20,6 @@ import contextlib
 import errno
 import json
 import os
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -28,7 +27,7 @@ from typing import Any
 
 from avledger.config import profiles as profiles_mod
 from avledger.config.profiles import Match, Profile, Seen
-from avledger.core import clockcheck, clockset, clocksettle, recorders
+from avledger.core import clockcheck, clockset, clocksettle, recorders, store_locks
 from avledger.core.app import Avledger
 from avledger.core.attribution import Attribution, Checkout, attribute, device_checkouts
 from avledger.core.clock import iso, utcnow
@@ -38,6 +37,7 @@ from avledger.core.readback import hash_uncached
 from avledger.core.volume import RecorderIdentity, SourceClip, read_identity, scan
 from avledger.core.window import judge
 from avledger.errors import DeviceError, NotFoundError, StorageError
+from avledger.store import db
 from avledger.store.local import SourceReadError
 
 GONE_ERRNOS = {errno.ENOTCONN, errno.ENODEV, errno.ENXIO, errno.ENOENT, errno.EIO,
@@ -201,13 +201,13 @@ def clip_key(c: SourceClip) -> tuple[str, int, str]:
     return (c.rel, c.size, iso(c.mtime))
 
 
-def known_keys(conn: sqlite3.Connection, device_id: int) -> set[tuple[str, int, str]]:
+def known_keys(conn: db.Connection, device_id: int) -> set[tuple[str, int, str]]:
     rows = conn.execute(
         "SELECT source_path, size, source_mtime FROM clips WHERE device_id = ?", (device_id,))
     return {(r[0], int(r[1]), r[2]) for r in rows}
 
 
-def not_ingested(conn: sqlite3.Connection, device_id: int | None,
+def not_ingested(conn: db.Connection, device_id: int | None,
                  clips: list[SourceClip]) -> list[SourceClip]:
     """The clips an ingest would copy (the rest it skips at once)."""
     known = known_keys(conn, device_id) if device_id else set()
@@ -382,11 +382,11 @@ class IngestSession:
             cur = conn.execute(
                 "INSERT INTO docks (device_id, station, source, started_at, updated_at, state,"
                 " files_total, bytes_total, pid, profile) VALUES (?, ?, ?, ?, ?, 'ingesting',"
-                " ?, ?, ?, ?)",
+                " ?, ?, ?, ?) RETURNING id",
                 (dev.id, app.config.get("site.station"), self.source, iso(started),
                  iso(started), len(todo), sum(c.size for c in todo), os.getpid(),
                  profile.name))
-            dock_id = int(cur.lastrowid or 0)
+            dock_id = int(cur.fetchone()[0])
             app.record(conn, "dock.started", f"dock:{dock_id}", {
                 "device_id": dev.id, "serial": who.serial, "source": self.source,
                 "profile": profile.name, "station": app.config.get("site.station"),
@@ -394,7 +394,7 @@ class IngestSession:
                 "clock_measurement": m.id})
         return dev, m, dock_id
 
-    def _close_interrupted(self, conn: sqlite3.Connection) -> None:
+    def _close_interrupted(self, conn: db.Connection) -> None:
         """Docks left 'ingesting' by a process that no longer runs were interrupted."""
         station = self.app.config.get("site.station")
         for row in conn.execute("SELECT id, pid FROM docks WHERE state = 'ingesting'"
@@ -433,6 +433,8 @@ class IngestSession:
             self.hooks.clip_started(clip)
             try:
                 outcome = self._one(clip, dev, m, since, checkouts, dock_id)
+                if outcome.status == "new" and outcome.clip_id:
+                    store_locks.sync_clips(app, [outcome.clip_id], utcnow())
             except IngestStopped as exc:
                 state, report.stopped = ("removed" if _gone(self.root) else "cancelled"), str(exc)
                 break
@@ -470,7 +472,7 @@ class IngestSession:
             self._bump(conn, dock_id, files, nbytes)
 
     @staticmethod
-    def _bump(conn: sqlite3.Connection, dock_id: int, files: int, nbytes: int) -> None:
+    def _bump(conn: db.Connection, dock_id: int, files: int, nbytes: int) -> None:
         conn.execute("UPDATE docks SET files_done = files_done + ?, bytes_done = bytes_done + ?,"
                      " updated_at = ? WHERE id = ?", (files, nbytes, iso(utcnow()), dock_id))
 
@@ -582,7 +584,7 @@ class IngestSession:
                 " corrected_start, corrected_end, ingested_at, deadline, on_time, checkout_id,"
                 " badge, attribution, flags, dock_id, clock_measurement_id)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (device_id, source_path, size, source_mtime) DO NOTHING",
+                " ON CONFLICT (device_id, source_path, size, source_mtime) DO NOTHING RETURNING id",
                 (dev.id, put.digest, put.size, clip.rel, iso(clip.mtime),
                  _iso(times.device_start), _iso(times.device_end), times.duration,
                  times.duration_source, times.drift, _iso(times.corrected_start),
@@ -590,11 +592,12 @@ class IngestSession:
                  None if tl.on_time is None else int(tl.on_time),
                  att.checkout.id if att.checkout else None, att.badge, att.kind,
                  json.dumps(outcome.flags), dock_id, m.id))
+            inserted = cur.fetchone()
             self._bump(conn, dock_id, 1, clip.size)
-            if not cur.rowcount:  # a concurrent ingest of the same recorder got there first
+            if inserted is None:  # a concurrent ingest of the same recorder got there first
                 outcome.status, outcome.reason = "skipped", "ingested concurrently"
                 return outcome
-            outcome.clip_id = int(cur.lastrowid or 0)
+            outcome.clip_id = int(inserted[0])
             app.record(conn, "clip.ingested", f"clip:{outcome.clip_id}", {
                 "digest": put.digest, "size": put.size, "serial": dev.serial,
                 "source_path": clip.rel, "source_mtime": iso(clip.mtime),

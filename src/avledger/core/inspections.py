@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import sqlite3
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -28,6 +27,7 @@ from avledger.core.clock import iso, utcnow
 from avledger.core.identity import find_person
 from avledger.core.population import Population, read_population
 from avledger.errors import InputError, IntegrityError, NotFoundError, RefusedError
+from avledger.store import db
 
 INSPECTOR_ROLE = "handler"
 DRAW_ROLES = ("leader", "records_manager")
@@ -81,14 +81,14 @@ def _csv_conflicts(app: Avledger, pop: Population) -> None:
                              f"{badge}, who is not on the roster")
 
 
-def _active_draw(conn: sqlite3.Connection, period: str) -> sqlite3.Row | None:
-    row: sqlite3.Row | None = conn.execute(
+def _active_draw(conn: db.Connection, period: str) -> db.Row | None:
+    row: db.Row | None = conn.execute(
         "SELECT * FROM inspection_draws WHERE period = ? AND status = 'active'",
         (period,)).fetchone()
     return row
 
 
-def _refuse_second(conn: sqlite3.Connection, period: str) -> None:
+def _refuse_second(conn: db.Connection, period: str) -> None:
     row = _active_draw(conn, period)
     if row is not None:
         raise RefusedError(
@@ -97,8 +97,8 @@ def _refuse_second(conn: sqlite3.Connection, period: str) -> None:
                                         "--reason '…'")
 
 
-def _latest_checkpoint(app: Avledger, conn: sqlite3.Connection) -> sqlite3.Row:
-    row: sqlite3.Row | None = conn.execute(
+def _latest_checkpoint(app: Avledger, conn: db.Connection) -> db.Row:
+    row: db.Row | None = conn.execute(
         "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1").fetchone()
     if row is None:
         raise RefusedError("the custody ledger has no signed checkpoint to seed the draw",
@@ -132,7 +132,7 @@ def prepare(app: Avledger, req: DrawRequest) -> Prepared:
     return Prepared(pop, roster, rate, per)
 
 
-def _snapshot_conflicts(conn: sqlite3.Connection, pop: Population,
+def _snapshot_conflicts(conn: db.Connection, pop: Population,
                         roster: list[dict[str, str]]) -> list[list[str]]:
     """Conflicts that can matter to this draw: population enterprises × eligible inspectors."""
     ids = {eid for eid, _ in pop.rows}
@@ -187,23 +187,24 @@ def make(app: Avledger, req: DrawRequest) -> dict[str, Any]:
             cur = conn.execute(
                 "INSERT INTO inspection_draws (period, round, drawn_at, drawn_by, inputs, seed,"
                 " population, roster, conflicts, source, source_sha256, event_seq)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0) RETURNING id",
                 (req.period, round_no, now, app.actor.label, draw.canonical(inputs).decode(),
                  seed, material.population, draw.canonical(material.roster).decode(),
                  draw.canonical(material.conflicts).decode(), pop.source, pop.source_sha256))
-            draw_id = int(cur.lastrowid or 0)
+            draw_id = int(cur.fetchone()[0])
             for r in result:
                 icur = conn.execute(
                     "INSERT INTO inspections (draw_id, position, task_id, enterprise_id,"
-                    " enterprise_name) VALUES (?, ?, ?, ?, ?)",
+                    " enterprise_name) VALUES (?, ?, ?, ?, ?) RETURNING id",
                     (draw_id, r["position"], r["task_id"], r["enterprise_id"],
                      r["enterprise_name"]))
+                inspection_id = int(icur.fetchone()[0])
                 conn.executemany(
                     "INSERT INTO inspection_inspectors (inspection_id, slot, badge, name)"
                     " VALUES (?, ?, ?, ?)",
-                    [(icur.lastrowid, slot, b, names[b])
+                    [(inspection_id, slot, b, names[b])
                      for slot, b in enumerate(r["inspectors"], 1)])
-        except sqlite3.IntegrityError as exc:
+        except db.IntegrityError as exc:
             raise RefusedError(f"draw for {req.period} conflicts with an existing one: {exc}",
                                hint="task ids must be unique; choose another period name"
                                ) from None
@@ -215,10 +216,10 @@ def make(app: Avledger, req: DrawRequest) -> dict[str, Any]:
     return show(app, str(draw_id))
 
 
-def resolve(conn: sqlite3.Connection, ref: str, *, period_only: bool = False) -> sqlite3.Row:
+def resolve(conn: db.Connection, ref: str, *, period_only: bool = False) -> db.Row:
     """A draw by number, or the live draw of a period (a number that is no draw's is tried as
     a period, so that a period named '2026' still works)."""
-    row: sqlite3.Row | None = None
+    row: db.Row | None = None
     if ref.isdigit() and not period_only:
         row = conn.execute("SELECT * FROM inspection_draws WHERE id = ?", (int(ref),)).fetchone()
     if row is None:
@@ -265,7 +266,7 @@ def void(app: Avledger, ref: str, reason: str, *, dry_run: bool = False) -> dict
     return summary
 
 
-def _summary(row: sqlite3.Row, conn: sqlite3.Connection) -> dict[str, Any]:
+def _summary(row: db.Row, conn: db.Connection) -> dict[str, Any]:
     try:
         inputs = json.loads(row["inputs"])
     except json.JSONDecodeError:
@@ -291,7 +292,7 @@ def listing(app: Avledger, period: str | None = None) -> list[dict[str, Any]]:
     return [_summary(r, conn) for r in conn.execute(sql + " ORDER BY id", params)]
 
 
-def inspections_of(conn: sqlite3.Connection, draw_id: int) -> list[dict[str, Any]]:
+def inspections_of(conn: db.Connection, draw_id: int) -> list[dict[str, Any]]:
     out = []
     for r in conn.execute("SELECT * FROM inspections WHERE draw_id = ? ORDER BY position",
                           (draw_id,)):

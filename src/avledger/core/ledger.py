@@ -11,7 +11,6 @@ import contextlib
 import json
 import os
 import shutil
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +20,7 @@ from avledger import verifier
 from avledger.core.clock import iso, utcnow
 from avledger.core.keys import Signer
 from avledger.errors import IntegrityError, StorageError
+from avledger.store import db
 from avledger.store import ledger as ledger_store
 from avledger.store.catalog import Catalog
 
@@ -98,7 +98,7 @@ def make_checkpoint(catalog: Catalog, signer: Signer, origin: str,
     return verifier.Checkpoint(origin, st.size, root, st.head, ts, note)
 
 
-def checkpoint_due(conn: sqlite3.Connection, interval: int) -> bool:
+def checkpoint_due(conn: db.Connection, interval: int) -> bool:
     size = ledger_store.state(conn).size
     return size - ledger_store.latest_checkpoint_size(conn) >= interval
 
@@ -153,7 +153,7 @@ def _signed(rows: list[dict[str, Any]], label: str, public_key: str,
     return good
 
 
-def _creation_key(conn: sqlite3.Connection) -> str | None:
+def _creation_key(conn: db.Connection) -> str | None:
     row = conn.execute("SELECT type, payload FROM ledger WHERE seq = 1").fetchone()
     if row is None or row["type"] != "ledger.created":
         return None

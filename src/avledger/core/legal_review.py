@@ -12,7 +12,6 @@ the review, and every step is a ledger event in the same transaction as the chan
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -34,6 +33,7 @@ from avledger.core.decisions import (
 )
 from avledger.core.holds import end_review_hold, place_review_hold
 from avledger.errors import RefusedError
+from avledger.store import db
 
 DECIDE_ROLES = ("handler", "records_manager")
 REVIEW_ROLES = ("legal_reviewer",)
@@ -74,11 +74,11 @@ def record_decision(app: Avledger, number: str, *, kind: Kind | str,
         cur = conn.execute(
             "INSERT INTO case_decisions (case_id, kind, amount, party, note, review_required,"
             " review_reason, rules, decided_at, decided_by, decided_badge)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (case.id, kind.value, stored_amount(money), party and party.value, note,
              int(flagged), reason, json.dumps(rules.as_dict(), sort_keys=True), iso(now),
              app.actor.label, badge))
-        decision_id = int(cur.lastrowid or 0)
+        decision_id = int(cur.fetchone()[0])
         app.record(conn, "decision.recorded", f"decision:{decision_id}", {
             "case": case.id, "number": case.number, "kind": kind.value,
             "amount": stored_amount(money), "party": party and party.value, "note": note,
@@ -91,14 +91,15 @@ def record_decision(app: Avledger, number: str, *, kind: Kind | str,
     return result
 
 
-def _open_review(app: Avledger, conn: sqlite3.Connection, case: Case, decision_id: int,
+def _open_review(app: Avledger, conn: db.Connection, case: Case, decision_id: int,
                  what: str, *, now: datetime) -> dict[str, Any]:
     hold = place_review_hold(app, conn, case.id, decision_id=decision_id, now=now,
                              note=f"legal review of decision {decision_id} ({what}) on case "
                                   f"{case.number}")
     cur = conn.execute("INSERT INTO legal_reviews (decision_id, hold_id, flagged_at)"
-                       " VALUES (?, ?, ?)", (decision_id, hold["id"], iso(now)))
-    app.record(conn, "review.opened", f"review:{cur.lastrowid}", {
+                       " VALUES (?, ?, ?) RETURNING id", (decision_id, hold["id"], iso(now)))
+    review_id = int(cur.fetchone()[0])
+    app.record(conn, "review.opened", f"review:{review_id}", {
         "decision": decision_id, "case": case.id, "number": case.number,
         "hold": hold["id"], "flagged_at": iso(now)})
     return hold
@@ -142,7 +143,7 @@ def review_decision(app: Avledger, number: str, *, outcome: Outcome | str, note:
     return result
 
 
-def _the_open_review(conn: sqlite3.Connection, case: Case, decision_id: int | None,
+def _the_open_review(conn: db.Connection, case: Case, decision_id: int | None,
                      now: datetime) -> dict[str, Any]:
     """The one open review meant: the only one of the case, or the one of ``decision_id``."""
     reviews = list_reviews(conn, now, open_only=True, case_id=case.id)

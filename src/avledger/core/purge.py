@@ -16,7 +16,6 @@ purge transaction alone.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from typing import Any
 from avledger.core.app import Avledger
 from avledger.core.cases import cases_for_clip
 from avledger.core.clock import iso
+from avledger.store import db
 
 
 @dataclass(frozen=True)
@@ -42,8 +42,12 @@ class PurgeOutcome:
 
 
 @contextmanager
-def purge_transaction(app: Avledger) -> Iterator[sqlite3.Connection]:
+def purge_transaction(app: Avledger) -> Iterator[db.Connection]:
     conn = app.catalog.conn
+    if db.is_postgres(conn):  # its schema has no clips → objects reference (store/pgschema.py)
+        with app.transaction() as tx:
+            yield tx
+        return
     conn.execute("PRAGMA foreign_keys = OFF")  # only effective outside a transaction
     try:
         with app.transaction() as tx:
@@ -52,8 +56,15 @@ def purge_transaction(app: Avledger) -> Iterator[sqlite3.Connection]:
         conn.execute("PRAGMA foreign_keys = ON")
 
 
-def _referencing_tables(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+def _referencing_tables(conn: db.Connection) -> list[tuple[str, str]]:
     """(table, column) pairs other than clips that reference objects(digest)."""
+    if db.is_postgres(conn):
+        return [(str(r[0]), str(r[1])) for r in conn.execute(
+            "SELECT k.table_name, k.column_name FROM information_schema.referential_constraints r"
+            " JOIN information_schema.key_column_usage k ON k.constraint_name = r.constraint_name"
+            " JOIN information_schema.constraint_column_usage u"
+            "   ON u.constraint_name = r.unique_constraint_name"
+            " WHERE u.table_name = 'objects' AND k.table_name != 'clips'")]
     refs = []
     for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
         if table == "clips":
@@ -64,7 +75,7 @@ def _referencing_tables(conn: sqlite3.Connection) -> list[tuple[str, str]]:
     return refs
 
 
-def object_still_needed(conn: sqlite3.Connection, digest: str) -> str | None:
+def object_still_needed(conn: db.Connection, digest: str) -> str | None:
     """Why the object must stay (a remaining clip or another record uses it), or None."""
     row = conn.execute("SELECT id FROM clips WHERE digest = ? AND status != 'purged' LIMIT 1",
                        (digest,)).fetchone()
@@ -77,7 +88,7 @@ def object_still_needed(conn: sqlite3.Connection, digest: str) -> str | None:
     return None
 
 
-def _metadata(conn: sqlite3.Connection, clip: sqlite3.Row) -> str:
+def _metadata(conn: db.Connection, clip: db.Row) -> str:
     device = conn.execute("SELECT serial, model, unit FROM devices WHERE id = ?",
                           (clip["device_id"],)).fetchone()
     meta = {"clip": dict(clip), "device": dict(device) if device else None,
@@ -85,7 +96,7 @@ def _metadata(conn: sqlite3.Connection, clip: sqlite3.Row) -> str:
     return json.dumps(meta, ensure_ascii=False, sort_keys=True, default=str)
 
 
-def purge_clip(app: Avledger, conn: sqlite3.Connection, clip_id: int, *, now: datetime,
+def purge_clip(app: Avledger, conn: db.Connection, clip_id: int, *, now: datetime,
                reason: str, how: str) -> PurgeOutcome | None:
     """Purge one clip in the caller's purge transaction; None when it was already purged."""
     clip = conn.execute("SELECT * FROM clips WHERE id = ?", (clip_id,)).fetchone()

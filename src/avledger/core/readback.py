@@ -17,15 +17,21 @@ import blake3
 CHUNK = 4 * 1024 * 1024
 
 
-def _drop(fd: int) -> None:
-    # Where unsupported the read still happens, possibly from the cache.
+def _drop(fd: int | None) -> None:
+    # Where unsupported the read still happens, possibly from the cache. A stream without a
+    # file descriptor (an object read from S3) has no local cache to drop.
+    if fd is None:
+        return
     with contextlib.suppress(OSError):
         os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
 
 
 def hash_uncached(fh: BinaryIO) -> tuple[str, int]:
     """BLAKE3 and size of an open file, read past the page cache."""
-    fd = fh.fileno()
+    try:
+        fd: int | None = fh.fileno()
+    except (OSError, ValueError):
+        fd = None
     _drop(fd)
     hasher = blake3.blake3()
     size = 0

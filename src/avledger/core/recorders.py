@@ -6,7 +6,6 @@ properly), so that its clips are never refused or lost; that is a ledger event.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,6 +13,7 @@ from avledger.config.profiles import Profile
 from avledger.core.app import Avledger
 from avledger.core.clock import iso
 from avledger.core.volume import RecorderIdentity
+from avledger.store import db
 
 
 @dataclass(frozen=True)
@@ -25,24 +25,25 @@ class DeviceRow:
     new: bool
 
 
-def find(conn: sqlite3.Connection, serial: str) -> sqlite3.Row | None:
-    row: sqlite3.Row | None = conn.execute(
+def find(conn: db.Connection, serial: str) -> db.Row | None:
+    row: db.Row | None = conn.execute(
         "SELECT id, serial, registration, badge_hint, profile FROM devices WHERE serial = ?",
         (serial,)).fetchone()
     return row
 
 
-def ensure(app: Avledger, conn: sqlite3.Connection, who: RecorderIdentity, profile: Profile,
+def ensure(app: Avledger, conn: db.Connection, who: RecorderIdentity, profile: Profile,
            now: datetime) -> DeviceRow:
     """The device row for ``who`` (created as unregistered if new); marks it docked now."""
     row = find(conn, who.serial)
     if row is None:
         cur = conn.execute(
             "INSERT INTO devices (serial, profile, model, unit, registration, badge_hint,"
-            " first_seen_at, last_docked_at) VALUES (?, ?, ?, ?, 'unregistered', ?, ?, ?)",
+            " first_seen_at, last_docked_at) VALUES (?, ?, ?, ?, 'unregistered', ?, ?, ?)"
+            " RETURNING id",
             (who.serial, profile.name, who.model or profile.data.get("model"), who.unit,
              who.badge, iso(now), iso(now)))
-        device_id = int(cur.lastrowid or 0)
+        device_id = int(cur.fetchone()[0])
         app.record(conn, "device.discovered", f"device:{device_id}", {
             "serial": who.serial, "profile": profile.name, "model": who.model,
             "badge_hint": who.badge, "unit": who.unit, "registration": "unregistered",

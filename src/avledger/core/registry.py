@@ -7,7 +7,6 @@ the desk registers it properly (kind, model, unit). Status moves in_service → 
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,6 +15,7 @@ from avledger.core import query
 from avledger.core.app import Avledger
 from avledger.core.clock import display, iso, utcnow
 from avledger.errors import NotFoundError, RefusedError
+from avledger.store import db
 
 # Rule B, Art. 2: the devices the rules cover.
 KINDS = ("body_recorder", "camera", "audio_recorder", "camcorder", "handheld_terminal",
@@ -28,13 +28,13 @@ REGISTRARS = ("clerk", "records_manager")
 STATUS_KEEPERS = ("records_manager",)
 
 
-def find(conn: sqlite3.Connection, serial: str) -> sqlite3.Row | None:
-    row: sqlite3.Row | None = conn.execute(
+def find(conn: db.Connection, serial: str) -> db.Row | None:
+    row: db.Row | None = conn.execute(
         "SELECT * FROM devices WHERE serial = ?", (serial,)).fetchone()
     return row
 
 
-def get(conn: sqlite3.Connection, serial: str) -> sqlite3.Row:
+def get(conn: db.Connection, serial: str) -> db.Row:
     row = find(conn, serial)
     if row is None:
         raise NotFoundError(f"no device with serial {serial!r}",
@@ -42,8 +42,8 @@ def get(conn: sqlite3.Connection, serial: str) -> sqlite3.Row:
     return row
 
 
-def open_checkout(conn: sqlite3.Connection, device_id: int) -> sqlite3.Row | None:
-    row: sqlite3.Row | None = conn.execute(
+def open_checkout(conn: db.Connection, device_id: int) -> db.Row | None:
+    row: db.Row | None = conn.execute(
         "SELECT * FROM checkouts WHERE device_id = ? AND in_at IS NULL", (device_id,)).fetchone()
     return row
 
@@ -75,9 +75,10 @@ def add(app: Avledger, serial: str, *, kind: str = "body_recorder", model: str |
         if row is None:
             cur = conn.execute(
                 "INSERT INTO devices (serial, profile, model, kind, unit, registration, notes,"
-                " first_seen_at, registered_at) VALUES (?, ?, ?, ?, ?, 'registered', ?, ?, ?)",
+                " first_seen_at, registered_at) VALUES (?, ?, ?, ?, ?, 'registered', ?, ?, ?)"
+                " RETURNING id",
                 (serial, profile, model, kind, unit, notes, moment, moment))
-            device_id = int(cur.lastrowid or 0)
+            device_id = int(cur.fetchone()[0])
         else:
             device_id = int(row["id"])
             conn.execute(
@@ -103,8 +104,8 @@ _TRANSITIONS = {
 }
 
 
-def plan_status_change(device: sqlite3.Row | dict[str, Any], action: str,
-                       open_co: sqlite3.Row | dict[str, Any] | None) -> str:
+def plan_status_change(device: db.Row | dict[str, Any], action: str,
+                       open_co: db.Row | dict[str, Any] | None) -> str:
     """The new status, or RefusedError saying why ``action`` is not allowed (pure)."""
     allowed, new, _, verb = _TRANSITIONS[action]
     serial, status = device["serial"], device["status"]

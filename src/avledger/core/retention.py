@@ -20,7 +20,7 @@ from operator import attrgetter
 from typing import Any
 
 from avledger.config.loader import Config
-from avledger.core import identity
+from avledger.core import identity, store_locks
 from avledger.core.app import Avledger
 from avledger.core.cases import cases_for_clip
 from avledger.core.clipref import fetch_clips, unique_ids
@@ -42,7 +42,7 @@ from avledger.core.retention_policy import (
     Verdict,
     judge,
 )
-from avledger.errors import RefusedError
+from avledger.errors import RefusedError, StoreRefusedError
 
 BATCH = 200
 SWEEP_ROLES = ("records_manager",)
@@ -171,6 +171,7 @@ class SweepResult:
     purged: list[PurgeOutcome] = field(default_factory=list)
     restored: list[int] = field(default_factory=list)
     skipped: list[dict[str, Any]] = field(default_factory=list)  # changed since the plan
+    locks: dict[str, int] | None = None  # what the store's own locks were brought up to
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -179,7 +180,7 @@ class SweepResult:
             "content_deleted": sum(p.content_deleted for p in self.purged),
             "bytes_freed": sum(p.size for p in self.purged if p.content_deleted),
             "skipped": self.skipped,
-        }
+        } | ({"store_locks": self.locks} if self.locks is not None else {})
 
 
 def is_service_process(config: Config) -> bool:
@@ -233,16 +234,21 @@ def apply_sweep(app: Avledger, now: datetime, policy: RetentionPolicy | None = N
                     result.pending.append(clip_id)
         tick(len(batch))
     for item in plan.to_purge:
-        with purge_transaction(app) as conn:
-            why = _purge_blocker(conn, item.clip_id, policy, now)
-            if why:
-                result.skipped.append({"clip": item.clip_id, "why": why})
-            else:
-                outcome = purge_clip(app, conn, item.clip_id, now=now, how="sweep",
-                                     reason=f"retention expired ({item.basis})")
-                if outcome:
-                    result.purged.append(outcome)
+        try:
+            with purge_transaction(app) as conn:
+                why = _purge_blocker(conn, item.clip_id, policy, now)
+                if why:
+                    result.skipped.append({"clip": item.clip_id, "why": why})
+                else:
+                    outcome = purge_clip(app, conn, item.clip_id, now=now, how="sweep",
+                                         reason=f"retention expired ({item.basis})")
+                    if outcome:
+                        result.purged.append(outcome)
+        except StoreRefusedError as exc:  # the store's lock outlasts ours: stays pending
+            result.skipped.append({"clip": item.clip_id, "why": exc.message})
         tick(1)
+    if app.store.locks:
+        result.locks = store_locks.sync_all(app, now).as_dict()
     with app.transaction() as conn:
         app.record(conn, "retention.swept", "retention", {
             "as_of": iso(now), "pending": len(result.pending), "purged": len(result.purged),
@@ -287,8 +293,10 @@ def restore_clips(app: Avledger, clip_ids: list[int], *, note: str, now: datetim
             raise RefusedError(f"only clips pending purge can be restored; not pending: "
                                f"{', '.join(not_pending)}")
         for clip_id in ids:
-            conn.execute("INSERT OR REPLACE INTO retention_keep (clip_id, until, note, kept_at,"
-                         " kept_by) VALUES (?, ?, ?, ?, ?)",
+            conn.execute("INSERT INTO retention_keep (clip_id, until, note, kept_at,"
+                         " kept_by) VALUES (?, ?, ?, ?, ?) ON CONFLICT (clip_id) DO UPDATE SET"
+                         " until = excluded.until, note = excluded.note,"
+                         " kept_at = excluded.kept_at, kept_by = excluded.kept_by",
                          (clip_id, iso(until), note, iso(now), app.actor.label))
             return_to_stored(app, conn, clip_id, why="restored",
                              details={"note": note, "kept_until": iso(until)})
@@ -320,14 +328,22 @@ def purge_clips(app: Avledger, clip_ids: list[int], *, reason: str, now: datetim
     outcomes: list[PurgeOutcome] = []
     if not dry_run:
         for clip_id in todo:
-            with purge_transaction(app) as tx:
-                late = _manual_refusals(tx, [clip_id], policy, now)
-                if late:
-                    raise RefusedError(f"stopped: {late[0]} (changed meanwhile); "
-                                       f"{len(outcomes)} clip(s) were purged before it")
-                outcome = purge_clip(app, tx, clip_id, now=now, reason=reason, how="manual")
-                if outcome:
-                    outcomes.append(outcome)
+            try:
+                with purge_transaction(app) as tx:
+                    late = _manual_refusals(tx, [clip_id], policy, now)
+                    if late:
+                        raise RefusedError(f"stopped: {late[0]} (changed meanwhile); "
+                                           f"{len(outcomes)} clip(s) were purged before it")
+                    outcome = purge_clip(app, tx, clip_id, now=now, reason=reason,
+                                         how="manual")
+                    if outcome:
+                        outcomes.append(outcome)
+            except StoreRefusedError as exc:  # rolled back: clip {clip_id} is unchanged
+                done = (f"{len(outcomes)} clip(s) were purged before it" if outcomes
+                        else "nothing was purged")
+                raise StoreRefusedError(f"clip {clip_id}: {exc.message}; {done}",
+                                        hint="the store's Object Lock outlasts avledger's "
+                                        "retention; purge after it runs out") from exc
     return {"dry_run": dry_run, "would_purge" if dry_run else "purged":
             todo if dry_run else [o.as_dict() for o in outcomes], "already_purged": already}
 

@@ -8,7 +8,6 @@ table itself.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +17,7 @@ from avledger.core.clipref import chunks
 from avledger.core.clock import iso, parse_iso
 from avledger.core.holds import held_clip_ids
 from avledger.core.retention_policy import CaseLink, ClipFacts, RetentionPolicy
+from avledger.store import db
 
 _COLUMNS = "id, corrected_start, ingested_at, attribution, size, status"
 Candidate = tuple[int, str | None, str, int]  # id, corrected start, attribution, size
@@ -40,7 +40,7 @@ class Context:
     kept: dict[int, datetime]
 
     @classmethod
-    def read(cls, conn: sqlite3.Connection, ids: Sequence[int] | None = None) -> Context:
+    def read(cls, conn: db.Connection, ids: Sequence[int] | None = None) -> Context:
         """Everything, or (inside a short write transaction) just what ``ids`` need."""
         case = {r[0]: CaseLink(r[0], r[1], r[2], parse_iso(r[3]) if r[3] else None)
                 for r in _tuples(conn, "SELECT id, enforcement_type, status, closed_at"
@@ -78,13 +78,13 @@ def _restricted(ids: Sequence[int] | None) -> Iterator[tuple[str, Sequence[int]]
         yield f"WHERE clip_id IN ({','.join('?' * len(chunk))})", chunk
 
 
-def _tuples(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> Iterator[Any]:
+def _tuples(conn: db.Connection, sql: str, params: Sequence[Any]) -> Iterator[Any]:
     cur = conn.cursor()
     cur.row_factory = None
     yield from cur.execute(sql, params)
 
 
-def expiry_candidates(conn: sqlite3.Connection, policy: RetentionPolicy,
+def expiry_candidates(conn: db.Connection, policy: RetentionPolicy,
                       now: datetime) -> Iterator[Candidate]:
     """Stored clips recorded before the default cutoff: only these can have expired (a case
     or a restore only ever lengthens retention)."""
@@ -98,7 +98,7 @@ def expiry_candidates(conn: sqlite3.Connection, policy: RetentionPolicy,
                                  " AND ingested_at < ?", (cutoff,))
 
 
-def clip_rows(conn: sqlite3.Connection, ctx: Context, ids: Sequence[int]) -> dict[int, ClipRow]:
+def clip_rows(conn: db.Connection, ctx: Context, ids: Sequence[int]) -> dict[int, ClipRow]:
     out: dict[int, ClipRow] = {}
     for chunk in chunks(ids, 500):
         marks = ",".join("?" * len(chunk))
@@ -108,13 +108,13 @@ def clip_rows(conn: sqlite3.Connection, ctx: Context, ids: Sequence[int]) -> dic
     return out
 
 
-def count_not_due(conn: sqlite3.Connection, policy: RetentionPolicy, now: datetime) -> int:
+def count_not_due(conn: db.Connection, policy: RetentionPolicy, now: datetime) -> int:
     cutoff = iso(now - policy.default)
     return int(conn.execute("SELECT COUNT(*) FROM clips INDEXED BY clips_sweep"
                             " WHERE status = 'stored' AND corrected_start >= ?",
                             (cutoff,)).fetchone()[0])
 
 
-def count_unknown_time(conn: sqlite3.Connection) -> int:
+def count_unknown_time(conn: db.Connection) -> int:
     return int(conn.execute("SELECT COUNT(*) FROM clips INDEXED BY clips_sweep"
                             " WHERE status = 'stored' AND corrected_start IS NULL").fetchone()[0])

@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import math
 import secrets
-import sqlite3
 from datetime import datetime
 from fractions import Fraction
 from typing import Any
@@ -35,6 +34,7 @@ from avledger.core.reports.context import clip_time
 from avledger.core.reports.period import Period
 from avledger.core.reports.scope import Scope
 from avledger.errors import InputError, NotFoundError, RefusedError
+from avledger.store import db
 
 SCHEME = "avledger-review-v1"
 FINDINGS = ("ok", "unclear", "incomplete", "no-announcement", "other")
@@ -48,7 +48,7 @@ def parse_rate(text: str) -> Fraction:
         raise InputError(str(exc)) from None
 
 
-def population(conn: sqlite3.Connection, period: Period, scope: Scope) -> list[int]:
+def population(conn: db.Connection, period: Period, scope: Scope) -> list[int]:
     rows = conn.execute(
         f"SELECT id, badge, device_id FROM clips WHERE {clip_time()} >= ? AND {clip_time()} < ?"
         " AND status != 'purged' ORDER BY id", (period.start, period.end))
@@ -105,10 +105,10 @@ def draw_sample(app: Avledger, *, year: int, rate: Fraction, seed: str | None = 
         cur = conn.execute(
             "INSERT INTO review_samples (year, unit, rate, seed, scheme, population_size,"
             " population_sha256, drawn_at, drawn_by, event_seq)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (year, unit, result["rate"], seed, SCHEME, len(ids), result["population_sha256"],
              iso(moment), app.actor.label, event.seq))
-        sample_id = int(cur.lastrowid or 0)
+        sample_id = int(cur.fetchone()[0])
         conn.executemany("INSERT INTO review_items (sample_id, position, clip_id)"
                          " VALUES (?, ?, ?)",
                          [(sample_id, n, c) for n, c in enumerate(chosen, 1)])
@@ -143,28 +143,29 @@ def record_finding(app: Avledger, clip_id: int, finding: str, note: str, *,
             "finding": finding, "note": note, "sample": sample_id})
         cur = conn.execute(
             "INSERT INTO review_findings (clip_id, sample_id, finding, note, recorded_at,"
-            " recorded_by, event_seq) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " recorded_by, event_seq) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (clip_id, sample_id, finding, note, iso(moment), app.actor.label, event.seq))
-    return {"id": int(cur.lastrowid or 0), "clip": clip_id, "finding": finding, "note": note,
+        finding_id = int(cur.fetchone()[0])
+    return {"id": finding_id, "clip": clip_id, "finding": finding, "note": note,
             "sample": sample_id, "recorded_at": iso(moment), "recorded_by": app.actor.label,
             "event": event.seq}
 
 
-def latest_sample(conn: sqlite3.Connection, year: int, unit: str | None = None
-                  ) -> sqlite3.Row | None:
-    row: sqlite3.Row | None = conn.execute(
+def latest_sample(conn: db.Connection, year: int, unit: str | None = None
+                  ) -> db.Row | None:
+    row: db.Row | None = conn.execute(
         "SELECT * FROM review_samples WHERE year = ? AND unit IS ? ORDER BY id DESC LIMIT 1",
         (year, unit)).fetchone()
     return row
 
 
-def samples_of(conn: sqlite3.Connection, year: int, unit: str | None = None
-               ) -> list[sqlite3.Row]:
+def samples_of(conn: db.Connection, year: int, unit: str | None = None
+               ) -> list[db.Row]:
     return conn.execute("SELECT * FROM review_samples WHERE year = ? AND unit IS ?"
                         " ORDER BY id", (year, unit)).fetchall()
 
 
-def sample_items(conn: sqlite3.Connection, sample_id: int) -> list[dict[str, Any]]:
+def sample_items(conn: db.Connection, sample_id: int) -> list[dict[str, Any]]:
     """The sample's clips in draw order, each with its latest finding (or none yet)."""
     rows = conn.execute(
         "SELECT i.position, c.id AS clip, c.corrected_start, c.ingested_at, c.device_id,"

@@ -15,8 +15,8 @@ from avledger.config.schema import ROLES
 from avledger.core import identity
 from avledger.core.app import Avledger
 from avledger.core.keys import create_key, load_signer, public_key_path
-from avledger.store.catalog import Catalog
-from avledger.store.local import LocalObjectStore
+from avledger.store.catalogs import open_catalog
+from avledger.store.factory import open_store
 
 
 @dataclass
@@ -47,7 +47,7 @@ def development_config(layout: Layout, login: str) -> str:
 
 def ledger_is_empty(config: Config) -> bool:
     """True until the first event (also after an init that stopped before writing it)."""
-    catalog = Catalog(config.catalog_path)
+    catalog = open_catalog(config)
     try:
         return bool(catalog.conn.execute("SELECT size = 0 FROM ledger_state").fetchone()[0])
     finally:
@@ -65,9 +65,8 @@ def initialise(config: Config | None, *, explicit: Path | None = None) -> tuple[
         report.created.append(f"config {layout.config_file}")
     config = loader.load(explicit)
 
-    store = LocalObjectStore(config.store_path)
-    (report.existing if store.objects.is_dir() else report.created).append(f"store {store.root}")
-    store.create()
+    store = open_store(config)
+    (report.created if store.create() else report.existing).append(f"store {store.location}")
 
     if create_key(config.key_path):
         report.created.append(f"signing key {config.key_path}")
@@ -79,14 +78,14 @@ def initialise(config: Config | None, *, explicit: Path | None = None) -> tuple[
         pub.write_text(signer.verifier_key + "\n", encoding="utf-8")
     report.public_key = signer.verifier_key
 
-    catalog = Catalog(config.catalog_path)
-    is_new = not config.catalog_path.exists()
+    catalog = open_catalog(config)
+    is_new = not catalog.exists()
     if is_new:
         catalog.create()
-        report.created.append(f"catalog {config.catalog_path}")
+        report.created.append(f"catalog {catalog.describe()}")
     else:
         applied = catalog.migrate()
-        report.existing.append(f"catalog {config.catalog_path}" +
+        report.existing.append(f"catalog {catalog.describe()}" +
                                (f" (migrated {len(applied)})" if applied else ""))
     catalog.close()
 
@@ -95,8 +94,8 @@ def initialise(config: Config | None, *, explicit: Path | None = None) -> tuple[
         # Setting up is an installation act (often by root, who need not be on the roster):
         # the event is the system's, naming the login that ran it.
         with Avledger.open(config, daemon=True) as app, app.transaction() as conn:
-            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('origin', ?)",
-                         (app.origin,))
+            conn.execute("INSERT INTO meta (key, value) VALUES ('origin', ?)"
+                         " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (app.origin,))
             app.record(conn, "ledger.created", "ledger", {
                 "origin": app.origin, "public_key": signer.verifier_key,
                 "unit": config.get("site.unit"), "station": config.get("site.station"),

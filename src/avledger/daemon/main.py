@@ -23,6 +23,7 @@ def settings_from(config: Config, concurrency: int | None = None,
         drop_folders=tuple(folders),
         drop_profile=str(config.get("daemon.drop_profile")),
         settle_seconds=float(config.get("daemon.settle_seconds")),
+        watch_udev=bool(config.get("daemon.watch_udev")),
     )
 
 

@@ -34,6 +34,7 @@ class DaemonSettings:
     drop_profile: str = "generic"
     settle_seconds: float = 5.0
     stop_grace_seconds: float = 30.0
+    watch_udev: bool = True  # False: a station that only receives drop folders
 
 
 class Daemon:
@@ -107,10 +108,11 @@ class Daemon:
         return f"{running} ingesting, {len(active) - running} queued, {self.completed} done"
 
     def start(self) -> None:
-        self.watcher = UdevWatcher(self.events)
-        self.watcher.start()  # listen first, then scan, so nothing falls between
-        for ev in existing_devices():
-            self.handle(ev)
+        if self.settings.watch_udev:
+            self.watcher = UdevWatcher(self.events)
+            self.watcher.start()  # listen first, then scan, so nothing falls between
+            for ev in existing_devices():
+                self.handle(ev)
         if self.settings.drop_folders:
             self.drops = DropFolderWatcher(list(self.settings.drop_folders), self._drop_ready,
                                            self.settings.settle_seconds)
@@ -121,8 +123,8 @@ class Daemon:
             self._signals()
         self.start()
         self.notifier.ready(self.status_text())
-        log.info("dock daemon ready (concurrency %d, drop folders: %s)",
-                 self.settings.concurrency,
+        log.info("dock daemon ready (concurrency %d, udev %s, drop folders: %s)",
+                 self.settings.concurrency, "on" if self.settings.watch_udev else "off",
                  ", ".join(map(str, self.settings.drop_folders)) or "none")
         last_tick = 0.0
         while not self.stopping.is_set() and not (until and until()):

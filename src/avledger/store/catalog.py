@@ -22,6 +22,7 @@ from importlib import resources
 from pathlib import Path
 
 from avledger.errors import BusyError, StorageError
+from avledger.store import db
 
 REBUILDS_TABLES = "-- migration: rebuilds tables"
 BUSY_TIMEOUT_MS = 10_000
@@ -77,7 +78,7 @@ class Catalog:
         return conn
 
     @property
-    def conn(self) -> sqlite3.Connection:
+    def conn(self) -> db.Connection:
         if self._conn is None:
             if not self.path.exists():
                 raise StorageError(
@@ -102,7 +103,7 @@ class Catalog:
             self._conn = None
 
     @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
+    def write(self) -> Iterator[db.Connection]:
         """A serialised write transaction (``BEGIN IMMEDIATE``), retried while busy.
 
         SQLite failures inside it (disk full, I/O error, lock) roll back and surface as
@@ -112,10 +113,11 @@ class Catalog:
         deadline = time.monotonic() + RETRY_SECONDS
         while True:
             try:
-                conn.execute("BEGIN IMMEDIATE")
+                self._begin(conn)
                 break
-            except sqlite3.OperationalError as exc:
-                if not _is_busy(exc) or time.monotonic() > deadline:
+            except db.OperationalError as exc:
+                _rollback(conn)
+                if not self._is_busy(exc) or time.monotonic() > deadline:
                     raise self._error(exc, "starting a write") from exc
                 time.sleep(random.uniform(0.005, 0.05))
         try:
@@ -127,7 +129,14 @@ class Catalog:
                 raise self._error(exc, "writing") from exc  # type: ignore[arg-type]
             raise
 
-    def _error(self, exc: sqlite3.Error, what: str) -> StorageError | BusyError:
+    def _begin(self, conn: db.Connection) -> None:
+        """Start a write transaction that excludes every other writer."""
+        conn.execute("BEGIN IMMEDIATE")
+
+    def _is_busy(self, exc: db.Error) -> bool:
+        return isinstance(exc, db.OperationalError) and _is_busy(exc)
+
+    def _error(self, exc: db.Error, what: str) -> StorageError | BusyError:
         if isinstance(exc, sqlite3.OperationalError) and _is_busy(exc):
             return BusyError(
                 f"catalog stayed locked while {what}; nothing was written",
@@ -149,12 +158,30 @@ class Catalog:
             raise StorageError(f"catalog filesystem does not support WAL (got {mode})")
         self.migrate()
 
+    def exists(self) -> bool:
+        """Has 'avledger init' created this catalog?"""
+        return self.path.exists()
+
+    def describe(self) -> str:
+        """Where the catalog is, for messages (never a password)."""
+        return str(self.path)
+
+    def _has_migrations_table(self) -> bool:
+        return self.conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_migrations'"
+        ).fetchone() is not None
+
+    def _statements(self, mig: Migration) -> list[str]:
+        """The statements of one migration as this backend runs them."""
+        return _split_sql(mig.sql)
+
+    def _before_migrating(self) -> None:
+        """An existing SQLite catalog is copied aside before it is migrated."""
+        self.backup(self._backup_name())
+
     def version(self) -> int:
         conn = self.conn
-        has = conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_migrations'"
-        ).fetchone()
-        if not has:
+        if not self._has_migrations_table():
             return 0
         row = conn.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
         return int(row[0] or 0)
@@ -174,33 +201,45 @@ class Catalog:
         if not todo:
             return []
         if self.version() > 0:
-            self.backup(self._backup_name())
+            self._before_migrating()
         conn = self.conn
         with self.write():
-            conn.execute(
+            conn.execute(self._translate(
                 "CREATE TABLE IF NOT EXISTS schema_migrations ("
                 " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-            )
+            ))
         for mig in todo:
             with self._foreign_keys_off(REBUILDS_TABLES in mig.sql), self.write():
                 if mig.version in self.applied():  # another process got there first
                     continue
                 try:
-                    for statement in _split_sql(mig.sql):
+                    for statement in self._statements(mig):
                         conn.execute(statement)
-                except sqlite3.Error as exc:
+                except db.Error as exc:
                     raise StorageError(
                         f"catalog migration {mig.version:04d}_{mig.name} failed: {exc}; "
                         "the catalog is unchanged by it",
                         hint="the catalog was backed up before migrating; report this error",
                     ) from exc
                 if REBUILDS_TABLES in mig.sql:
-                    _check_references(conn, mig)
+                    self._check_references(mig)
                 conn.execute(
                     "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                     (mig.version, mig.name, datetime.now(UTC).isoformat(timespec="seconds")),
                 )
         return todo
+
+    def _translate(self, sql: str) -> str:
+        """A schema statement written for SQLite, as this backend runs it."""
+        return sql
+
+    def _check_references(self, mig: Migration) -> None:
+        _check_references(self._sqlite(), mig)
+
+    def _sqlite(self) -> sqlite3.Connection:
+        self.conn  # noqa: B018 - opens it
+        assert self._conn is not None
+        return self._conn
 
     @contextmanager
     def _foreign_keys_off(self, off: bool) -> Iterator[None]:
@@ -229,7 +268,7 @@ class Catalog:
         try:
             dest = sqlite3.connect(target)
             try:
-                self.conn.backup(dest)
+                self._sqlite().backup(dest)
             finally:
                 dest.close()
         except sqlite3.Error as exc:
@@ -251,7 +290,7 @@ def _is_storage_failure(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.OperationalError) or type(exc) is sqlite3.DatabaseError
 
 
-def _rollback(conn: sqlite3.Connection) -> None:
+def _rollback(conn: db.Connection) -> None:
     """Roll back if SQLite has not already done so itself (it does after some errors)."""
     if conn.in_transaction:
         with contextlib.suppress(sqlite3.Error):
@@ -275,7 +314,7 @@ def _split_sql(script: str) -> list[str]:
     return statements
 
 
-def _check_references(conn: sqlite3.Connection, mig: Migration) -> None:
+def _check_references(conn: db.Connection, mig: Migration) -> None:
     """After a table rebuild every reference must still point at a row (else roll back)."""
     rebuilt = set(re.findall(r"CREATE TABLE\s+(?:IF NOT EXISTS\s+)?(\w+)", mig.sql, re.I))
     rebuilt |= set(re.findall(r"RENAME TO\s+(\w+)", mig.sql, re.I))

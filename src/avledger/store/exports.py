@@ -6,6 +6,9 @@ path (``READ_CALLS``) are made only by the modules in ``READERS``, and the funct
 footage out of the store (``EXPORTS``) are called only from where ``EXPORTS`` says: in the end
 only by ``avledger access fulfil`` and ``avledger archive create``, each of which writes a ledger
 event. ``tests/access/test_export_paths.py`` reads the source and fails on any other use.
+
+The rule is the same for every backend: with the S3 store, ``open`` streams the object from
+the bucket and ``link_into`` downloads a copy into the staging folder, through these calls only.
 """
 
 from __future__ import annotations

@@ -7,7 +7,6 @@ event records, so a state change without its event (or the reverse) cannot be co
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +14,7 @@ from typing import Any
 
 from avledger import verifier
 from avledger.core.clock import iso, utcnow
+from avledger.store import db
 
 
 @dataclass(frozen=True)
@@ -43,13 +43,13 @@ class LedgerState:
     frontier: verifier.Frontier
 
 
-def state(conn: sqlite3.Connection) -> LedgerState:
+def state(conn: db.Connection) -> LedgerState:
     row = conn.execute("SELECT size, head, frontier FROM ledger_state WHERE id = 1").fetchone()
     return LedgerState(row[0], row[1], verifier.Frontier.from_json(row[2], row[0]))
 
 
 def append(
-    conn: sqlite3.Connection, *, actor: str, type: str, subject: str,
+    conn: db.Connection, *, actor: str, type: str, subject: str,
     payload: dict[str, Any] | None = None, ts: datetime | None = None,
 ) -> Event:
     """Append one event; the caller must hold a write transaction (``Catalog.write``)."""
@@ -76,7 +76,7 @@ def append(
     return Event(seq, when, actor, type, subject, stored_payload, st.head, digest)
 
 
-def _row_event(row: sqlite3.Row) -> Event:
+def _row_event(row: db.Row) -> Event:
     try:
         payload = json.loads(row["payload"])
     except (json.JSONDecodeError, TypeError):
@@ -86,7 +86,7 @@ def _row_event(row: sqlite3.Row) -> Event:
 
 
 def iter_events(
-    conn: sqlite3.Connection, *, where: str = "", params: tuple[Any, ...] = (),
+    conn: db.Connection, *, where: str = "", params: tuple[Any, ...] = (),
     order: str = "seq", limit: int | None = None,
 ) -> Iterator[Event]:
     sql = "SELECT seq, ts, actor, type, subject, payload, prev_hash, hash FROM ledger"
@@ -99,14 +99,14 @@ def iter_events(
         yield _row_event(row)
 
 
-def count(conn: sqlite3.Connection) -> int:
+def count(conn: db.Connection) -> int:
     return int(conn.execute("SELECT COUNT(*) FROM ledger").fetchone()[0])
 
 
-def checkpoints(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+def checkpoints(conn: db.Connection) -> list[db.Row]:
     return list(conn.execute("SELECT size, root, head, ts, note FROM checkpoints ORDER BY size"))
 
 
-def latest_checkpoint_size(conn: sqlite3.Connection) -> int:
+def latest_checkpoint_size(conn: db.Connection) -> int:
     row = conn.execute("SELECT MAX(size) FROM checkpoints").fetchone()
     return int(row[0] or 0)

@@ -17,6 +17,7 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -61,17 +62,26 @@ class SourceReadError(DeviceError):
 class LocalObjectStore:
     """Content-addressed objects in a local directory."""
 
+    locks = False  # no store-side retention: avledger's own rules are the only guard
+
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self.objects = self.root / "objects"
         self.tmp = self.root / "tmp"
         self.quarantine_dir = self.root / "quarantine"
 
+    @property
+    def location(self) -> str:
+        return str(self.root)
+
     # -- set-up --------------------------------------------------------------------------
-    def create(self) -> None:
+    def create(self) -> bool:
+        """Create the directories; True when the store was not there before."""
+        new = not self.objects.is_dir()
         for d in (self.root, self.objects, self.tmp, self.quarantine_dir):
             d.mkdir(mode=0o750, parents=True, exist_ok=True)
         _fsync_dir(self.root)
+        return new
 
     def check_ready(self) -> None:
         if not self.objects.is_dir():
@@ -246,6 +256,17 @@ class LocalObjectStore:
             except OSError as copy_exc:
                 raise StorageError.from_os(copy_exc, "copying an object for export",
                                            where="store") from copy_exc
+
+    # -- store-side locks: none here ------------------------------------------------------
+    def apply_lock(self, digest: str, until: datetime | None,
+                   held: bool | None) -> tuple[bool, bool]:
+        return False, False
+
+    def retain(self, digest: str, until: datetime) -> bool:
+        return False
+
+    def set_legal_hold(self, digest: str, on: bool) -> bool:
+        return False
 
     # -- removal ------------------------------------------------------------------------
     def delete(self, digest: str) -> bool:

@@ -23,7 +23,6 @@ import hashlib
 import json
 import os
 import shutil
-import sqlite3
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,6 +42,7 @@ from avledger.core.cases import case_by_id
 from avledger.core.clock import display, iso
 from avledger.core.identity import find_person
 from avledger.errors import IntegrityError, RefusedError, StorageError
+from avledger.store import db
 from avledger.store.ledger import Event
 
 MANIFEST, SHA256SUMS, B3SUMS = "MANIFEST.json", "SHA256SUMS", "B3SUMS"
@@ -123,7 +123,7 @@ def _manifest(app: Avledger, item: dict[str, Any], package_id: str,
     return (json.dumps(doc, ensure_ascii=False, indent=1) + "\n").encode()
 
 
-def _excerpt_filter(conn: sqlite3.Connection, clips: list[ArchiveClip], case_ids: set[int],
+def _excerpt_filter(conn: db.Connection, clips: list[ArchiveClip], case_ids: set[int],
                     request_id: int) -> Callable[[Event], bool]:
     """Which events about the footage belong in the package: none that speaks of a case
     outside the package's scope (a clip may be linked to other cases too), and of this

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from typing import Any
 
 from avledger import verifier
 from avledger.errors import InputError, NotFoundError
+from avledger.store import db
 
 
 @dataclass
@@ -38,7 +38,7 @@ class PackageReport:
 
 
 def check_package(source: Path, *, public_key: str,
-                  conn: sqlite3.Connection | None = None) -> PackageReport:
+                  conn: db.Connection | None = None) -> PackageReport:
     if not source.exists():
         raise NotFoundError(f"no package at {source}")
     if source.is_file():
@@ -58,7 +58,7 @@ def check_package(source: Path, *, public_key: str,
 
 
 def _check_folder(folder: Path, public_key: str,
-                  conn: sqlite3.Connection | None) -> PackageReport:
+                  conn: db.Connection | None) -> PackageReport:
     info, problems = verifier.verify_package(folder, public_key)
     report = PackageReport(str(folder), info=info, problems=problems)
     manifest = folder / "MANIFEST.json"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sqlite3
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,6 +19,7 @@ from avledger.core.access import labels
 from avledger.core.access.requests import POLICY, list_requests
 from avledger.core.clock import display, iso
 from avledger.core.identity import find_person
+from avledger.store import db
 
 COLUMNS = ("no", "date", "requester", "category", "documents", "scope", "action", "purpose",
            "approver", "outcome", "article", "package", "viewed_from", "viewed_to",
@@ -50,7 +50,7 @@ def _person(config: Config, label: str | None) -> str:
     return f"{person['name']} ({badge})" if person else label
 
 
-def entries(conn: sqlite3.Connection, config: Config, *,
+def entries(conn: db.Connection, config: Config, *,
             year: int | None = None) -> list[dict[str, Any]]:
     """The register lines (all, or those registered in ``year``), oldest first."""
     tz = config.timezone

@@ -10,7 +10,6 @@ registered. Each state change is a ledger event on ``access:<id>``.
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,6 +22,7 @@ from avledger.core.clipref import chunks, fetch_clips
 from avledger.core.clock import iso
 from avledger.core.identity import Actor, find_person
 from avledger.errors import NotFoundError, RefusedError
+from avledger.store import db
 
 STAFF_CATEGORIES = ("case_handler", "internal_staff")
 REGISTER_ROLES = ("clerk", "records_manager", "handler", "leader")
@@ -49,7 +49,7 @@ class NewRequest:
 # ---- reading ------------------------------------------------------------------------------
 
 
-def _as_dict(conn: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
+def _as_dict(conn: db.Connection, row: db.Row) -> dict[str, Any]:
     item = dict(row)
     item["documents"] = json.loads(row["documents"])
     item["clips"] = json.loads(row["clips"])
@@ -64,14 +64,14 @@ def _as_dict(conn: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
     return item
 
 
-def get_request(conn: sqlite3.Connection, request_id: int) -> dict[str, Any]:
+def get_request(conn: db.Connection, request_id: int) -> dict[str, Any]:
     row = conn.execute("SELECT * FROM access_requests WHERE id = ?", (request_id,)).fetchone()
     if row is None:
         raise NotFoundError(f"no access request {request_id}", hint="see 'avledger access list'")
     return _as_dict(conn, row)
 
 
-def list_requests(conn: sqlite3.Connection, *, status: str | None = None,
+def list_requests(conn: db.Connection, *, status: str | None = None,
                   category: str | None = None) -> list[dict[str, Any]]:
     clauses = [(c, v) for c, v in (("status = ?", status), ("category = ?", category))
                if v is not None]
@@ -81,7 +81,7 @@ def list_requests(conn: sqlite3.Connection, *, status: str | None = None,
     return [_as_dict(conn, r) for r in rows]
 
 
-def history(conn: sqlite3.Connection, request_id: int) -> list[dict[str, Any]]:
+def history(conn: db.Connection, request_id: int) -> list[dict[str, Any]]:
     """The request's own ledger events, oldest first."""
     rows = conn.execute("SELECT seq, ts, actor, type, payload FROM ledger WHERE subject = ?"
                         " ORDER BY seq", (f"access:{request_id}",))
@@ -92,7 +92,7 @@ def history(conn: sqlite3.Connection, request_id: int) -> list[dict[str, Any]]:
 # ---- the facts the policy looks at ----------------------------------------------------------
 
 
-def facts_for(conn: sqlite3.Connection, clip_ids: list[int],
+def facts_for(conn: db.Connection, clip_ids: list[int],
               case: Case | None = None) -> pol.Facts:
     """Each clip's cases, and every such case's handlers and confidentiality."""
     clip_cases: dict[int, list[str]] = {c: [] for c in clip_ids}
@@ -115,7 +115,7 @@ def facts_for(conn: sqlite3.Connection, clip_ids: list[int],
     return pol.Facts({c: tuple(v) for c, v in clip_cases.items()}, cases)
 
 
-def resolve_footage(conn: sqlite3.Connection, case_number: str | None,
+def resolve_footage(conn: db.Connection, case_number: str | None,
                     clip_ids: tuple[int, ...]) -> tuple[Case | None, list[int]]:
     """The case named and the clips asked for (a case alone: its footage still stored)."""
     if case_number is None and not clip_ids:
@@ -143,7 +143,7 @@ def resolve_footage(conn: sqlite3.Connection, case_number: str | None,
     return case, stored
 
 
-def footage_bytes(conn: sqlite3.Connection, clip_ids: list[int]) -> int:
+def footage_bytes(conn: db.Connection, clip_ids: list[int]) -> int:
     return sum(int(r["size"]) for r in fetch_clips(conn, clip_ids).values())
 
 
@@ -233,13 +233,13 @@ def file_request(app: Avledger, new: NewRequest, *, now: datetime) -> dict[str, 
             " requester_badge, requester_unit, category, kind, action, purpose, documents,"
             " case_id, clips, confidentiality, article, needs_approval, status, decided_at,"
             " decided_by, decision_note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-            " ?, ?, ?)",
+            " ?, ?, ?) RETURNING id",
             (iso(now), app.actor.label, new.requester, new.badge, new.unit, new.category,
              new.kind, new.action, new.purpose, json.dumps(list(new.documents)),
              case.id if case else None, json.dumps(clips), decision.confidentiality,
              decision.article, int(decision.needs_approval), status,
              iso(now) if decided else None, POLICY if decided else None, note))
-        request_id = int(cur.lastrowid or 0)
+        request_id = int(cur.fetchone()[0])
         subject = f"access:{request_id}"
         app.record(conn, "access.requested", subject, {
             "requester": new.requester, "badge": new.badge, "unit": new.unit,
@@ -352,7 +352,7 @@ def ready_to_fulfil(app: Avledger, request_id: int) -> dict[str, Any]:
     return item
 
 
-def _fulfiller_check(actor: Actor, item: dict[str, Any], conn: sqlite3.Connection) -> None:
+def _fulfiller_check(actor: Actor, item: dict[str, Any], conn: db.Connection) -> None:
     """The records office fulfils; a staff requester opens their own viewing; for another
     region's body the case handler may prepare the copy (Art. 8)."""
     actor.require(action="fulfil access requests")
@@ -367,7 +367,7 @@ def _fulfiller_check(actor: Actor, item: dict[str, Any], conn: sqlite3.Connectio
                        "the records office (role clerk or records_manager) does")
 
 
-def mark_fulfilled(app: Avledger, conn: sqlite3.Connection, request_id: int, now: datetime,
+def mark_fulfilled(app: Avledger, conn: db.Connection, request_id: int, now: datetime,
                    package_id: str | None = None) -> None:
     cur = conn.execute("UPDATE access_requests SET status = 'fulfilled', fulfilled_at = ?,"
                        " fulfilled_by = ?, package_id = ? WHERE id = ? AND status = 'approved'",

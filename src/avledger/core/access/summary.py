@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 from avledger.config.schema import ACCESS_CATEGORIES
 from avledger.core.clock import iso, parse_iso
+from avledger.store import db
 
 OUTCOMES = ("approved", "denied", "fulfilled", "pending")
 
 
-def summary(conn: sqlite3.Connection, start_iso: str, end_iso: str) -> dict[str, Any]:
+def summary(conn: db.Connection, start_iso: str, end_iso: str) -> dict[str, Any]:
     """Access requests and their fulfilment in the period [start_iso, end_iso).
 
     ``start_iso`` and ``end_iso`` are ISO-8601 times with an offset (any zone). Returns

@@ -9,6 +9,7 @@ would be shown and is recorded the same way.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
@@ -105,14 +106,13 @@ def run_viewing(app: Avledger, request_id: int, *, player: list[str] | None, clo
                        AVLEDGER_CLIP_RECORDED=str(clip["recorded_at"] or ""))
             with app.store.open(digest) as source:
                 try:
-                    done = subprocess.run(player, stdin=source, stdout=player_output, env=env,
-                                          check=False)
+                    code = _play(player, source, player_output, env)
                 except OSError as exc:
                     viewing.results.append({"clip": clip["clip"], "exit": None,
                                             "error": exc.strerror or str(exc)})
                     raise DeviceError(f"the player could not be started: "
                                       f"{exc.strerror or exc}") from exc
-            viewing.results.append({"clip": clip["clip"], "exit": done.returncode})
+            viewing.results.append({"clip": clip["clip"], "exit": code})
     except KeyboardInterrupt:
         viewing.interrupted = True
         raise
@@ -126,3 +126,26 @@ def run_viewing(app: Avledger, request_id: int, *, player: list[str] | None, clo
             app.record(conn, "access.viewing_ended", f"access:{request_id}", {
                 "ended_at": iso(end), "seconds": round(viewing.seconds, 3), **result}, ts=end)
     return viewing
+
+
+def _play(player: list[str], source: Any, output: int | None, env: dict[str, str]) -> int:
+    """Run the player on one clip: the object's own file as its stdin when it has one (local
+    store), else the bytes streamed through a pipe (S3). A player that stops reading early
+    (closed its stdin) is not an error of ours."""
+    try:
+        source.fileno()
+    except (AttributeError, OSError, ValueError):
+        pass
+    else:
+        return subprocess.run(player, stdin=source, stdout=output, env=env,
+                              check=False).returncode
+    proc = subprocess.Popen(player, stdin=subprocess.PIPE, stdout=output, env=env)
+    assert proc.stdin is not None
+    try:
+        shutil.copyfileobj(source, proc.stdin, 1024 * 1024)
+    except BrokenPipeError:
+        pass
+    finally:
+        with contextlib.suppress(BrokenPipeError):
+            proc.stdin.close()
+    return proc.wait()

@@ -143,10 +143,10 @@ def create_archive(app: Avledger, sel: Selection, *, media_name: str, copies: in
         set_id = int(conn.execute(
             "INSERT INTO archive_sets (title, scope, case_id, hold_id, media, capacity, copies,"
             " discs, clips, bytes, out_dir, created_at, created_by)"
-            " VALUES (?, ?, ?, ?, ?, 0, ?, 0, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, 0, ?, 0, ?, ?, ?, ?, ?) RETURNING id",
             (sel.title, json.dumps(sel.scope, ensure_ascii=False), sel.case_id, sel.hold_id,
              media_name, copies, len(sel.clips), sel.bytes, str(out_dir), iso_time(now),
-             app.actor.label)).lastrowid or 0)
+             app.actor.label)).fetchone()[0])
     target = out_dir / f"AVL{set_id:04d}"
     try:
         result = _make(app, sel, set_id=set_id, media_name=media_name, copies=copies,

@@ -21,7 +21,7 @@ import blake3
 
 from avledger.core.archive.selection import ArchiveClip, Selection
 from avledger.errors import IntegrityError
-from avledger.store.local import LocalObjectStore
+from avledger.store.backend import ObjectStore
 
 FORMAT = "avledger-archive/1"
 MANIFEST, DISC, SHA256SUMS, B3SUMS, README = (
@@ -47,7 +47,7 @@ def sha256_file(path: Path) -> str:
     return sha.hexdigest()
 
 
-def hash_clips(store: LocalObjectStore, clips: Iterable[ArchiveClip],
+def hash_clips(store: ObjectStore, clips: Iterable[ArchiveClip],
                progress: Callable[[int], None] | None = None, *,
                copy_into: Path | None = None,
                outcome: str = "nothing was archived") -> dict[int, Hashes]:

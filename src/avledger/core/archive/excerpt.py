@@ -8,7 +8,6 @@ which together show the events are unaltered members of the agency's ledger.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -18,6 +17,7 @@ from typing import Any
 from avledger import verifier
 from avledger.core.app import Avledger
 from avledger.core.clipref import chunks
+from avledger.store import db
 from avledger.store import ledger as ledger_store
 from avledger.store.ledger import Event
 
@@ -61,7 +61,7 @@ class Excerpt:
     size: int  # ledger size of the checkpoint the proofs are against
 
 
-def events_about(conn: sqlite3.Connection, subjects: list[str],
+def events_about(conn: db.Connection, subjects: list[str],
                  upto: int | None = None) -> list[Event]:
     """The ledger events whose subject is one of ``subjects`` (up to seq ``upto``), in order."""
     events: list[Event] = []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,11 +10,12 @@ from avledger.core.app import Avledger
 from avledger.core.archive.verify import DiscReport
 from avledger.core.clock import iso
 from avledger.errors import NotFoundError, RefusedError
+from avledger.store import db
 
 LOCATE_ROLES = ("records_manager", "clerk")
 
 
-def get_set(conn: sqlite3.Connection, set_id: int) -> dict[str, Any]:
+def get_set(conn: db.Connection, set_id: int) -> dict[str, Any]:
     row = conn.execute("SELECT * FROM archive_sets WHERE id = ? AND status = 'complete'",
                        (set_id,)).fetchone()
     if row is None:
@@ -29,7 +29,7 @@ def get_set(conn: sqlite3.Connection, set_id: int) -> dict[str, Any]:
     return item
 
 
-def list_discs(conn: sqlite3.Connection, *, now: datetime, verify_days: int,
+def list_discs(conn: db.Connection, *, now: datetime, verify_days: int,
                due_only: bool = False, set_id: int | None = None) -> list[dict[str, Any]]:
     """Every disc of every copy; 'due' when not verified within ``verify_days``."""
     cutoff = iso(now - timedelta(days=verify_days))
@@ -73,7 +73,7 @@ def set_location(app: Avledger, set_id: int, copy_no: int, location: str, *,
     return list_discs(app.catalog.conn, now=now, verify_days=0, set_id=set_id)
 
 
-def lookup(conn: sqlite3.Connection, set_id: int, copy_no: int,
+def lookup(conn: db.Connection, set_id: int, copy_no: int,
            disc_no: int) -> tuple[str, str | None] | None:
     row = conn.execute(
         "SELECT s.manifest_sha256, d.image_sha256 FROM archive_discs d JOIN archive_sets s"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +10,7 @@ from avledger.core.cases import case_by_id, clips_of_case, get_case
 from avledger.core.clipref import fetch_clips, unique_ids
 from avledger.core.holds import clips_under_hold, get_hold, holds_for_clip
 from avledger.errors import RefusedError
+from avledger.store import db
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -61,7 +61,7 @@ class Selection:
         return [f"clip:{c.id}" for c in self.clips] + sorted(cases) + sorted(holds)
 
 
-def select(conn: sqlite3.Connection, *, case: str | None = None, hold: int | None = None,
+def select(conn: db.Connection, *, case: str | None = None, hold: int | None = None,
            clips: list[int] | None = None, title: str | None = None) -> Selection:
     if sum([case is not None, hold is not None, bool(clips)]) != 1:
         raise RefusedError("name exactly one of: --case, --hold, or --clip")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -26,6 +25,7 @@ from avledger.core.reports.model import Report, Section
 from avledger.core.reports.period import Period
 from avledger.core.reports.scope import Scope
 from avledger.errors import RefusedError
+from avledger.store import db
 from avledger.store import ledger as ledger_store
 
 SECTIONS: dict[str, ModuleType] = {
@@ -77,7 +77,7 @@ def build_report(app: Avledger, kind: str, period: Period, *, unit: str | None =
 
 
 @contextmanager
-def _snapshot(conn: sqlite3.Connection) -> Iterator[None]:
+def _snapshot(conn: db.Connection) -> Iterator[None]:
     """One read transaction, so that every section sees the same catalog state while the
     dock and the desk go on writing."""
     if conn.in_transaction:

@@ -9,7 +9,6 @@ memory. Everything else a report reads is small.
 
 from __future__ import annotations
 
-import sqlite3
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,6 +17,7 @@ from typing import Any, NamedTuple
 from avledger.config.loader import Config
 from avledger.core.reports.period import Period
 from avledger.core.reports.scope import Scope
+from avledger.store import db
 
 NO_CHECKOUT = ("unattributed", "between-checkouts", "device-info")
 
@@ -70,7 +70,7 @@ _WHEN = (
 
 @dataclass
 class Context:
-    conn: sqlite3.Connection
+    conn: db.Connection
     config: Config
     period: Period
     scope: Scope

@@ -173,7 +173,7 @@ def _out_overdue_at(ctx: Context) -> int:
         "SELECT c.device_id, c.badge, c.out_at, c.remote,"
         " (SELECT MAX(t) FROM (SELECT d.last_docked_at AS t WHERE d.last_docked_at <= :h"
         "   UNION ALL SELECT MAX(k.started_at) FROM docks k WHERE k.device_id = c.device_id"
-        "   AND k.started_at <= :h)) AS last_dock"
+        "   AND k.started_at <= :h) AS times) AS last_dock"
         " FROM checkouts c JOIN devices d ON d.id = c.device_id"
         " WHERE c.out_at < :h AND (c.in_at IS NULL OR c.in_at > :h)", {"h": horizon})
     return sum(1 for r in rows if ctx.scope.has_officer(r["badge"], r["device_id"])

@@ -29,7 +29,8 @@ def build(ctx: Context) -> Section:
         "SELECT COUNT(*), TOTAL(size) FROM tombstones INDEXED BY reports_tombstones_time",
         "purged_at")]
     manual, freed = conn.execute(
-        "SELECT TOTAL(how = 'manual'), TOTAL(CASE WHEN content_deleted THEN size END)"
+        "SELECT TOTAL(CASE WHEN how = 'manual' THEN 1 ELSE 0 END),"
+        " TOTAL(CASE WHEN content_deleted != 0 THEN size END)"
         " FROM tombstones INDEXED BY reports_tombstones_time WHERE purged_at >= ?"
         " AND purged_at < ?", (start, end)).fetchone()
     purged = sum(n for n, _ in per_month)

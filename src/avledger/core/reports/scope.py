@@ -8,12 +8,12 @@ the unit of the recorder that made it.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
 from avledger.config.loader import Config
 from avledger.errors import NotFoundError
+from avledger.store import db
 
 
 @dataclass
@@ -24,7 +24,7 @@ class Scope:
     devices: dict[int, tuple[str, str]] = field(default_factory=dict)  # id -> serial, unit
 
     @classmethod
-    def read(cls, config: Config, conn: sqlite3.Connection, unit: str | None) -> Scope:
+    def read(cls, config: Config, conn: db.Connection, unit: str | None) -> Scope:
         site_unit = str(config.get("site.unit"))
         people = {str(p["badge"]): {"name": str(p["name"]), "unit": str(p.get("unit")
                                                                         or site_unit)}

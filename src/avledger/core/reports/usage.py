@@ -21,8 +21,8 @@ def build(ctx: Context) -> Section:
         "SELECT COUNT(*) FROM checkouts INDEXED BY reports_checkouts_out", "out_at",
         scope_sql, scope_params)]  # checkouts, clips without checkout, gaps
     checkouts, remote, forced, officers, devices = ctx.conn.execute(
-        "SELECT COUNT(*), TOTAL(remote), TOTAL(CASE WHEN json_valid(precheck)"
-        " THEN json_extract(precheck, '$.forced') IS NOT NULL ELSE 0 END),"
+        "SELECT COUNT(*), TOTAL(remote), TOTAL(CASE WHEN json_valid(precheck) THEN"
+        " CASE WHEN json_extract(precheck, '$.forced') IS NOT NULL THEN 1 ELSE 0 END ELSE 0 END),"
         " COUNT(DISTINCT badge), COUNT(DISTINCT device_id) FROM checkouts"
         f" WHERE out_at >= ? AND out_at < ?{scope_sql}",
         [ctx.period.start, ctx.period.end, *scope_params]).fetchone()

@@ -1,0 +1,57 @@
+"""What the rest of the code may assume about a catalog connection, whatever the backend.
+
+The catalog is SQLite by default and PostgreSQL when configured. Code outside ``store/``
+types its connections as :class:`Connection` and catches the exception aliases below. For
+SQLite these *are* ``sqlite3``'s own classes, so the embedded default behaves exactly as
+before; the PostgreSQL connection raises the same classes, chained from the driver's error.
+Rows allow ``row[0]`` and ``row["name"]`` on both.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from typing import Any, Protocol
+
+IntegrityError = sqlite3.IntegrityError
+OperationalError = sqlite3.OperationalError
+DatabaseError = sqlite3.DatabaseError
+Error = sqlite3.Error
+
+
+class Row(Protocol):
+    """A result row: by position and by column name (``sqlite3.Row`` is one)."""
+
+    def __getitem__(self, key: Any, /) -> Any: ...
+    def __len__(self) -> int: ...
+    def __iter__(self) -> Iterator[Any]: ...
+    def keys(self) -> list[str]: ...
+
+
+class Cursor(Protocol):
+    @property
+    def rowcount(self) -> int: ...
+    row_factory: Any
+
+    def execute(self, sql: str, parameters: Any = ..., /) -> Cursor: ...
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+    def fetchmany(self, size: int = ..., /) -> list[Any]: ...
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Connection(Protocol):
+    """The part of ``sqlite3.Connection`` the code uses; the PostgreSQL wrapper has it too."""
+
+    @property
+    def in_transaction(self) -> bool: ...
+
+    def execute(self, sql: str, parameters: Any = ..., /) -> Cursor: ...
+    def executemany(self, sql: str, parameters: Any, /) -> Cursor: ...
+    def cursor(self) -> Cursor: ...
+    def close(self) -> None: ...
+
+
+def is_postgres(conn: Connection) -> bool:
+    """The few statements that must differ by backend ask this (e.g. the purge)."""
+    return getattr(conn, "dialect", "sqlite") == "postgres"
