@@ -22,6 +22,9 @@ READERS = {
                                      "copy package while hashing",
     "avledger.core.archive.build": "links clips into a disc's staging folder for xorriso",
     "avledger.core.access.viewing": "hands one clip, opened read-only, to a player's stdin",
+    "avledger.core.relocate": "streams every object into the installation's new store "
+                              "(avledger migrate): the footage moves store to store, hashed "
+                              "on the way, and reaches no person",
 }
 
 # function -> the places allowed to call it ("module" or "module:function")
