@@ -27,7 +27,6 @@ import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from avledger.config.loader import Config
@@ -164,11 +163,6 @@ def _without_rowid(conn: db.Connection, table: str) -> bool:
     return bool(re.search(r"\)\s*WITHOUT\s+ROWID\s*;?\s*$", str(sql), re.I))
 
 
-def _ledger_size(conn: db.Connection) -> tuple[int, str]:
-    st = ledger_store.state(conn)
-    return st.size, st.head
-
-
 def _require_verified(app: Avledger, which: str) -> ledger_core.LedgerVerifyReport:
     report = ledger_core.verify(app.catalog, app.public_key(), app.origin, app.checkpoint_file)
     if not report.ok:
@@ -275,7 +269,7 @@ def migrate(source: Avledger, target_config: Config, *, dry_run: bool = False,
                            hint="its ledger records the move; work on the shared backends")
     present = target.exists()
     if present:
-        size, _head = _ledger_size(target.conn)
+        size = ledger_store.state(target.conn).size
         if size and not _continues(target.conn, report.events, report.head):
             raise RefusedError(f"the target catalog ({target.describe()}) already holds a "
                                f"ledger of {size} events that is not this one; nothing was "
@@ -324,7 +318,3 @@ def migrate(source: Avledger, target_config: Config, *, dry_run: bool = False,
             "objects": report.objects, "bytes": report.bytes})
     return report
 
-
-def describe_target(path: Path, target: Config) -> str:
-    return (f"{path}: catalog {open_catalog(target).describe()}, "
-            f"store {open_store(target).location}")
