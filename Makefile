@@ -49,6 +49,7 @@ demo: $(BIN)/avledger
 	AVLEDGER_HOME=$(DEMO_HOME) BIN=$(BIN) bash scripts/demo.sh
 
 test: sysdeps $(VENV)/.dev
+	$(BIN)/lint-imports
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.dev
@@ -57,6 +58,7 @@ bench: $(VENV)/.dev
 lint: $(VENV)/.dev
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy src
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) $(DEMO_HOME) build dist src/*.egg-info .pytest_cache

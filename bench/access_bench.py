@@ -43,11 +43,11 @@ def main() -> int:
     from tests.factories import ClipSpec, insert_clips
 
     from avledger.config import loader
-    from avledger.core import cases
     from avledger.core.access.package import make_package
     from avledger.core.access.requests import NewRequest, file_request
     from avledger.core.app import Avledger
-    from avledger.core.clock import utcnow
+    from avledger.core.cases import registry as cases
+    from avledger.timestamps import utcnow
 
     with initialised_home(args, "access") as work:
         app = Avledger.open(loader.load())

@@ -37,7 +37,7 @@ import pyudev  # noqa: E402
 from tests.udevtools import attach, detach, ensure_udevd  # noqa: E402
 
 from avledger.config import loader, profiles  # noqa: E402
-from avledger.core.simulate import simulate  # noqa: E402
+from avledger.core.simulate.recorder import simulate  # noqa: E402
 
 AVLEDGER = str(Path(sys.executable).parent / "avledger")
 

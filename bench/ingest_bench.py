@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from avledger.config import loader, profiles  # noqa: E402
-from avledger.core.simulate import simulate  # noqa: E402
+from avledger.core.simulate.recorder import simulate  # noqa: E402
 
 AVLEDGER = str(Path(sys.executable).parent / "avledger")
 
@@ -69,7 +69,7 @@ import sys, time
 from pathlib import Path
 from avledger.config import loader
 from avledger.core.app import Avledger
-from avledger.core.ingest import ingest
+from avledger.core.ingest.session import ingest
 with Avledger.open(loader.load()) as app:
     start = time.perf_counter()
     report = ingest(app, Path(sys.argv[1]))

@@ -31,9 +31,10 @@ sys.path.insert(0, str(ROOT / "src"))
 from tests.factories_inspect import generate_quarter  # noqa: E402
 
 from avledger.config import loader  # noqa: E402
-from avledger.core import draw, inspectstatus  # noqa: E402
 from avledger.core.app import Avledger  # noqa: E402
-from avledger.core.setup import initialise  # noqa: E402
+from avledger.core.inspect import draw  # noqa: E402
+from avledger.core.inspect import status as inspectstatus  # noqa: E402
+from avledger.core.install.setup import initialise  # noqa: E402
 
 
 def timed(fn, repeat: int = 3) -> float:  # type: ignore[no-untyped-def]

@@ -34,8 +34,8 @@ def main() -> int:
 
     from avledger.config import loader
     from avledger.core.app import Avledger
-    from avledger.core.clock import utcnow
-    from avledger.core.retention import plan_sweep
+    from avledger.core.retention.sweep import plan_sweep
+    from avledger.timestamps import utcnow
 
     with initialised_home(args, "retention"):
         app = Avledger.open(loader.load())

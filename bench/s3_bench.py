@@ -31,8 +31,8 @@ from tests.s3 import seaweed  # noqa: E402
 
 from avledger.config import loader, profiles  # noqa: E402
 from avledger.config.loader import Layout  # noqa: E402
-from avledger.core.setup import development_config  # noqa: E402
-from avledger.core.simulate import simulate  # noqa: E402
+from avledger.core.install.setup import development_config  # noqa: E402
+from avledger.core.simulate.recorder import simulate  # noqa: E402
 
 AVLEDGER = str(Path(sys.executable).parent / "avledger")
 

@@ -41,8 +41,8 @@ from benchlib import (  # noqa: E402
 
 from avledger.config import loader  # noqa: E402
 from avledger.core.app import Avledger  # noqa: E402
-from avledger.core.integrity import register_object  # noqa: E402
-from avledger.core.setup import initialise  # noqa: E402
+from avledger.core.custody.integrity import register_object  # noqa: E402
+from avledger.core.install.setup import initialise  # noqa: E402
 from avledger.store.local import LocalObjectStore  # noqa: E402
 
 AVLEDGER = str(Path(sys.executable).parent / "avledger")

@@ -22,7 +22,7 @@ def initialised_home(args: argparse.Namespace, name: str) -> Iterator[Path]:
     unless ``--dir`` or ``--keep`` was given."""
     work = args.dir or Path(tempfile.mkdtemp(prefix=f"avledger-{name}-bench-"))
     os.environ["AVLEDGER_HOME"] = str(work / "home")
-    from avledger.core.setup import initialise
+    from avledger.core.install.setup import initialise
 
     try:
         initialise(None)

@@ -13,7 +13,7 @@ import pytest
 
 from avledger.config import loader
 from avledger.core.app import Avledger
-from avledger.core.setup import initialise
+from avledger.core.install.setup import initialise
 
 AVLEDGER_BIN = str(Path(sys.executable).parent / "avledger")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -71,7 +71,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 def use_postgres(h: Path, dsn: str) -> None:
     """Write a development config for ``h`` whose catalog is the PostgreSQL database ``dsn``."""
     from avledger.core import identity
-    from avledger.core.setup import development_config
+    from avledger.core.install.setup import development_config
     from tests import pgserver
 
     layout = loader.Layout.discover({"AVLEDGER_HOME": str(h)})

@@ -20,9 +20,9 @@ from datetime import datetime, timedelta
 import blake3
 
 from avledger.core.app import Avledger
-from avledger.core.clock import iso
-from avledger.core.integrity import register_object
+from avledger.core.custody.integrity import register_object
 from avledger.errors import StorageError
+from avledger.timestamps import iso
 
 
 @dataclass

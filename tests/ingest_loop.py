@@ -17,7 +17,7 @@ from pathlib import Path
 
 from avledger.config import loader
 from avledger.core.app import Avledger
-from avledger.core.clock import utcnow
+from avledger.timestamps import utcnow
 from tests.factories import ClipSpec, insert_clips
 
 

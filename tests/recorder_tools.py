@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from avledger.config import loader, profiles
-from avledger.core.simulate import SimReport, simulate, write_clock_file
+from avledger.core.simulate.recorder import SimReport, simulate, write_clock_file
 
 # Columns that differ between two runs by nature (ids, when, which dock/measurement) or by
 # the clock measurement itself (taken at a different moment each run).

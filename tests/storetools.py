@@ -9,7 +9,7 @@ from pathlib import Path
 import blake3
 
 from avledger.core.app import Avledger
-from avledger.core.integrity import register_object
+from avledger.core.custody.integrity import register_object
 
 
 def store_objects(app: Avledger, contents: list[bytes]) -> list[str]:

@@ -13,13 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from avledger.core import cases, holds
 from avledger.core.app import Avledger
 from avledger.core.archive import iso
 from avledger.core.archive.excerpt import check_excerpt
 from avledger.core.archive.register import list_discs, verify_disc
 from avledger.core.archive.verify import read_disc
-from avledger.core.clock import utcnow
+from avledger.core.cases import registry as cases
+from avledger.core.retention import holds
+from avledger.timestamps import utcnow
 from tests.conftest import IN_CI
 from tests.factories import ClipSpec, insert_clips
 

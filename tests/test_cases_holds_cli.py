@@ -9,8 +9,8 @@ from pathlib import Path
 import yaml
 
 from avledger.core.app import Avledger
-from avledger.core.clock import utcnow
-from avledger.core.holds import holds_for_clip
+from avledger.core.retention.holds import holds_for_clip
+from avledger.timestamps import utcnow
 from tests.factories import ClipSpec, insert_clips
 
 CASE = "平环罚〔2026〕12号"

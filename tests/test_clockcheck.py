@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from avledger.core import clockcheck
 from avledger.core.app import Avledger
-from avledger.core.clockcheck import Anchor, classify, drift_at
+from avledger.core.clock import check as clockcheck
+from avledger.core.clock.check import Anchor, classify, drift_at
 from tests.recorder_tools import make_recorder, profile
 
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)

@@ -13,9 +13,11 @@ from hypothesis import strategies as st
 
 from avledger.config import profiles
 from avledger.config.profiles import parse_profile
-from avledger.core import clockset, desk, mounting
-from avledger.core.docked import read_level
-from avledger.core.simulate import (
+from avledger.core.clock import setter as clockset
+from avledger.core.desk import preuse as desk
+from avledger.core.desk.docked import read_level
+from avledger.core.dock import mounting
+from avledger.core.simulate.recorder import (
     current_drift,
     take_up_clock_setting,
     write_clock_file,

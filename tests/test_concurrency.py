@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from avledger.config import loader
-from avledger.core import ledger as ledger_core
 from avledger.core.app import Avledger
+from avledger.core.custody import ledger as ledger_core
 from avledger.store import ledger as ledger_store
 
 REPO = Path(__file__).resolve().parent.parent

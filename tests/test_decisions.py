@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from avledger.config import loader, schema
-from avledger.core.decisions import ReviewRules, review_required
+from avledger.core.cases.decisions import ReviewRules, review_required
 from avledger.errors import InputError
 
 ANNEX_2 = ReviewRules(Decimal(10000), Decimal(100000), True)

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from avledger.config import loader
-from avledger.core.dock import CLEAR_REFUSED, run_docking
+from avledger.core.ingest.unattended import CLEAR_REFUSED, run_docking
 from tests.conftest import require_root_tools, run_cli
 from tests.loopfuse import loop_device
 from tests.recorder_tools import make_recorder

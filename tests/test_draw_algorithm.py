@@ -10,7 +10,7 @@ from fractions import Fraction
 
 import pytest
 
-from avledger.core import draw
+from avledger.core.inspect import draw
 
 CHECKPOINT_A = "origin\n5\nAAAA\nhead aa\ntime t1\n\n— origin sigA\n"
 CHECKPOINT_B = "origin\n6\nBBBB\nhead bb\ntime t2\n\n— origin sigB\n"

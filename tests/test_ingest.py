@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from avledger.core.clock import iso, parse_iso, utcnow
+from avledger.timestamps import iso, parse_iso, utcnow
 from tests.recorder_tools import catalog_objects, clip_rows, dock, make_recorder, store_objects
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from avledger.core.setup import initialise
+from avledger.core.install.setup import initialise
 from tests.conftest import AVLEDGER_BIN, require_root_tools, run_cli
 from tests.loopfuse import faultfs, fusefat, loop_device, tmpfs
 from tests.recorder_tools import catalog_objects, make_recorder, store_objects

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from avledger.core.setup import initialise
+from avledger.core.install.setup import initialise
 from tests.conftest import AVLEDGER_BIN, run_cli
 from tests.recorder_tools import catalog_objects, clip_rows, make_recorder, store_objects
 

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from avledger.config import loader
-from avledger.core import draw
 from avledger.core.app import Avledger
+from avledger.core.inspect import draw
 from tests.factories_inspect import add_standard_roster, write_population
 
 pytestmark = pytest.mark.usefixtures("home")
@@ -324,7 +324,7 @@ def test_conflicts_leaving_too_few_inspectors_refuse_and_write_nothing(
 
 
 def test_population_order_and_extra_columns_do_not_change_the_draw(tmp_path: Path) -> None:
-    from avledger.core.population import read_population
+    from avledger.core.inspect.population import read_population
 
     a = read_population(write_population(tmp_path / "a.csv", 25))
     b = read_population(write_population(tmp_path / "b.csv", 25, extra_columns=False,
@@ -442,7 +442,7 @@ def test_a_draw_that_fails_midway_leaves_nothing(roster: Path, population: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """The ledger append fails after the rows were inserted: the transaction takes both back,
     and the period is not blocked."""
-    from avledger.core import inspections
+    from avledger.core.inspect import inspections
     from avledger.errors import StorageError
     from avledger.store import ledger as ledger_store
 

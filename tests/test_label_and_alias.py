@@ -9,10 +9,11 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from avledger.cli.main import app as cli_app
-from avledger.core import cases
+from avledger.core import caseref
 from avledger.core.app import Avledger
 from avledger.core.archive.label import _width, wrap
-from avledger.core.clock import utcnow
+from avledger.core.cases import registry as cases
+from avledger.timestamps import utcnow
 from tests.factories import ClipSpec, insert_clips
 
 TEXT = st.lists(st.sampled_from(list("平环罚〔〕（）号案 ab12-:.，、；") + ["2026", "AVL0003"]),
@@ -49,6 +50,7 @@ def test_clips_link_alias(app: Avledger) -> None:
     runner = CliRunner()
     out = runner.invoke(cli_app, ["clips", "link", *map(str, ids), "--case", "C-1", "--json"])
     assert out.exit_code == 0, out.output
-    assert cases.clips_of_case(app.catalog.conn, cases.get_case(app.catalog.conn, "C-1").id) == ids
+    conn = app.catalog.conn
+    assert caseref.clips_of_case(conn, caseref.get_case(conn, "C-1").id) == ids
     out = runner.invoke(cli_app, ["clips", "unlink", str(ids[0]), "--case", "C-1"])
     assert out.exit_code == 0 and "1 clip(s) unlinked" in out.output

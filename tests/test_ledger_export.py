@@ -123,7 +123,7 @@ def test_truncated_export_fails(exported: Path) -> None:
 def test_wrong_public_key_fails(exported: Path) -> None:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from avledger.core.keys import Signer
+    from avledger.store.keys import Signer
 
     origin = (exported / "ledger.pub").read_text().split("+")[0]
     (exported / "ledger.pub").write_text(Signer(origin, Ed25519PrivateKey.generate())

@@ -16,10 +16,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from avledger import verifier
 from avledger.config import loader
-from avledger.core import ledger as ledger_core
 from avledger.core.app import Avledger
-from avledger.core.keys import Signer
 from avledger.store import ledger as ledger_store
+from avledger.store.checkpoints import CheckpointFile
+from avledger.store.keys import Signer
 from tests.ledgertools import Attacker, grow_ledger, last_line_for
 
 
@@ -230,14 +230,14 @@ def test_interrupted_checkpoint_is_a_note_not_tampering(ledger: Path, monkeypatc
     with Avledger.open(loader.load()) as app:
         with app.transaction() as conn:
             app.record(conn, "test.event", "thing:x", {})
-        real_append = ledger_core.CheckpointFile.append
+        real_append = CheckpointFile.append
 
         def append_then_crash(self, size, note):  # type: ignore[no-untyped-def]
             real_append(self, size, note)
             raise KeyboardInterrupt  # the process dies before COMMIT
 
         with monkeypatch.context() as mp, pytest.raises(KeyboardInterrupt):
-            mp.setattr(ledger_core.CheckpointFile, "append", append_then_crash)
+            mp.setattr(CheckpointFile, "append", append_then_crash)
             app.checkpoint()
         app._wrote = False
     code, report, _ = verify(cli)

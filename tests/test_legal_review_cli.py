@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 import yaml
 
-from avledger.core import retention
 from avledger.core.app import Avledger
-from avledger.core.clock import parse_iso, utcnow
-from avledger.core.decisions import open_reviews
+from avledger.core.cases.decisions import open_reviews
+from avledger.core.retention import sweep as retention
+from avledger.timestamps import parse_iso, utcnow
 from tests.test_cases_holds_cli import ok, one_line_error, some_clips
 
 CASE = "平环罚〔2026〕12号"

@@ -11,14 +11,16 @@ from typing import Any
 import pytest
 
 from avledger.config import loader
-from avledger.core import cases, holds, legal_review
 from avledger.core.app import Avledger
-from avledger.core.clock import iso, utcnow
+from avledger.core.cases import legal_review
+from avledger.core.cases import registry as cases
 from avledger.core.identity import Actor
-from avledger.core.setup import initialise
+from avledger.core.install.setup import initialise
+from avledger.core.retention import held, holds
 from avledger.errors import RefusedError, StorageError
 from avledger.store import catalog as catalog_module
 from avledger.store.catalog import REBUILDS_TABLES, Catalog, Migration
+from avledger.timestamps import iso, utcnow
 from tests.test_cases_holds_cli import some_clips
 
 CASE = "平环罚〔2026〕7号"
@@ -56,7 +58,7 @@ def test_a_failed_decision_leaves_nothing(app: Avledger, monkeypatch: pytest.Mon
         legal_review.record_decision(app, CASE, kind="compulsion", amount=None, party=None,
                                      note="seal", now=utcnow())
     assert counts(app) == before
-    assert holds.held_clip_ids(app.catalog.conn) == set()
+    assert held.held_clip_ids(app.catalog.conn) == set()
     monkeypatch.undo()
     done = legal_review.record_decision(app, CASE, kind="compulsion", amount=None, party=None,
                                         note="seal", now=utcnow())
@@ -78,12 +80,12 @@ def test_a_failed_review_leaves_it_open_and_the_footage_held(
     with pytest.raises(StorageError):
         legal_review.review_decision(app, CASE, outcome="approved", note="ok", now=utcnow())
     assert counts(app) == before
-    assert holds.held_clip_ids(app.catalog.conn) == set(clips)
+    assert held.held_clip_ids(app.catalog.conn) == set(clips)
     monkeypatch.undo()
     done = legal_review.review_decision(app, CASE, outcome="approved", note="ok",
                                         now=utcnow())
     assert done["id"] == decided["id"] and done["status"] == "approved"
-    assert holds.held_clip_ids(app.catalog.conn) == set()
+    assert held.held_clip_ids(app.catalog.conn) == set()
 
 
 def test_review_refuses_a_person_without_a_badge(app: Avledger) -> None:

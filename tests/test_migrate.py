@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from avledger.config import loader
-from avledger.core import relocate
 from avledger.core.app import Avledger
+from avledger.core.install import relocate
 from tests.storetools import flip_bit
 
 CASE = "平环罚〔2026〕7号"

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from avledger.config import loader, profiles
 from avledger.config.profiles import Seen
-from avledger.core.volume import parse_identity, parse_keyvalue, parse_start
+from avledger.core.dock.volume import parse_identity, parse_keyvalue, parse_start
 
 GOOD = {
     "match": {"marker": "INFO.INI"},

@@ -6,11 +6,11 @@ from datetime import timedelta
 
 import pytest
 
-from avledger.core import retention
 from avledger.core.app import Avledger
-from avledger.core.clock import utcnow
-from avledger.core.integrity import register_object, verify_store
+from avledger.core.custody.integrity import register_object, verify_store
+from avledger.core.retention import sweep as retention
 from avledger.errors import StorageError
+from avledger.timestamps import utcnow
 from tests.factories import ClipSpec, insert_clips
 
 

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from avledger.core.setup import initialise
+from avledger.core.install.setup import initialise
 from tests.conftest import IN_CI, run_cli
 from tests.factories_year import configure, generate_busy_year, roster
 

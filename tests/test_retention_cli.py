@@ -6,9 +6,9 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
-from avledger.core import retention
 from avledger.core.app import Avledger
-from avledger.core.clock import utcnow
+from avledger.core.retention import sweep as retention
+from avledger.timestamps import utcnow
 from tests.factories import ClipSpec, insert_clips
 from tests.test_cases_holds_cli import add_clerk, ok, one_line_error
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from avledger.core.retention_policy import CaseLink, ClipFacts, RetentionPolicy, judge
+from avledger.core.retention.policy import CaseLink, ClipFacts, RetentionPolicy, judge
 
 POLICY = RetentionPolicy(default_days=365, pending_days=7,
                          case_days={"inspection": 30, "penalty": 3650, "compulsion": 3650,

@@ -15,9 +15,11 @@ from pathlib import Path
 import yaml
 
 from avledger.config import loader
-from avledger.core import cases, holds, retention
 from avledger.core.app import Avledger
-from avledger.core.integrity import verify_store
+from avledger.core.cases import registry as cases
+from avledger.core.custody.integrity import verify_store
+from avledger.core.retention import held, holds
+from avledger.core.retention import sweep as retention
 from avledger.store import ledger as ledger_store
 from tests.factories import Footage, GenClip, generate_year
 
@@ -132,7 +134,7 @@ def run_year(app: Avledger) -> None:
 
     def hold(target: holds.HoldTarget, ids: set[int], when: datetime, reason: str) -> int:
         h = holds.place_hold(app, target, reason=reason, note="test", now=when)
-        assert set(holds.clips_under_hold(app.catalog.conn, h["id"])) == ids
+        assert set(held.clips_under_hold(app.catalog.conn, h["id"])) == ids
         model.holds.append((ids, when, None))
         return int(h["id"])
 
@@ -259,6 +261,6 @@ def run_year(app: Avledger) -> None:
     assert report.checked == len(live)
     ledger_ok = ledger_store.count(conn)
     assert ledger_ok > len(purged)
-    from avledger.core import ledger as ledger_core
+    from avledger.core.custody import ledger as ledger_core
     lv = ledger_core.verify(app.catalog, app.public_key(), app.origin, app.checkpoint_file)
     assert lv.ok, lv.problems

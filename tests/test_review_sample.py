@@ -1,7 +1,8 @@
 """The review sample (rule B, Art. 17): reproducible, recorded, and re-derivable from the README.
 
-``_spec_sample`` implements the sampling exactly as the README and ``core/review.py`` describe
-it, with nothing but the standard library, so the code is checked against its documentation.
+``_spec_sample`` implements the sampling exactly as the README and
+``core/reports/review_sample.py`` describe it, with nothing but the standard library, so the
+code is checked against its documentation.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from avledger.core import review
 from avledger.core.app import Avledger
+from avledger.core.reports import review_sample as review
 from tests.factories import ClipSpec, insert_clips
 from tests.factories_inspect import add_people
 

@@ -14,7 +14,7 @@ import pytest
 
 from avledger.config import loader
 from avledger.core.app import Avledger
-from avledger.core.integrity import register_object, verify_store
+from avledger.core.custody.integrity import register_object, verify_store
 from avledger.errors import StorageError
 from avledger.store import ledger as ledger_store
 from avledger.store.local import LocalObjectStore

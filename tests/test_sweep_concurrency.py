@@ -15,9 +15,9 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from avledger.core import retention
 from avledger.core.app import Avledger
-from avledger.core.clock import utcnow
+from avledger.core.retention import sweep as retention
+from avledger.timestamps import utcnow
 from tests.conftest import AVLEDGER_BIN
 from tests.factories import ClipSpec, insert_clips
 

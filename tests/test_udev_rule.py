@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from avledger.config import loader, profiles
-from avledger.core.udevrule import label_glob, rule_text
+from avledger.core.dock.udevrule import label_glob, rule_text
 from avledger.errors import ConfigError
 from tests.conftest import require_root_tools
 from tests.udevtools import attach, detach, ensure_udevd, make_fat_image, settle

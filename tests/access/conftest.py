@@ -15,9 +15,9 @@ import pytest
 import yaml
 
 from avledger.config import loader
-from avledger.core import cases
 from avledger.core.app import Avledger
-from avledger.core.clock import utcnow
+from avledger.core.cases import registry as cases
+from avledger.timestamps import utcnow
 from tests.conftest import run_cli
 from tests.factories import ClipSpec, insert_clips
 

@@ -88,8 +88,8 @@ def test_only_the_listed_modules_read_footage_from_the_store() -> None:
                 and node.func.id in names}
 
     assert callers("LocalObjectStore", "S3ObjectStore") == {"avledger.store.factory"}
-    assert callers("open_store") == {"avledger.core.app", "avledger.core.setup",
-                                     "avledger.core.relocate"}
+    assert callers("open_store") == {"avledger.core.app", "avledger.core.install.setup",
+                                     "avledger.core.install.relocate"}
 
 
 def test_footage_moves_out_only_through_fulfil_and_archive_create() -> None:

@@ -17,8 +17,8 @@ from avledger.config import loader
 from avledger.core import access
 from avledger.core.access import package as package_core
 from avledger.core.app import Avledger
-from avledger.core.clock import iso, utcnow
 from avledger.errors import IntegrityError
+from avledger.timestamps import iso, utcnow
 from tests.access.conftest import OPEN, SECRET, Office
 from tests.conftest import AVLEDGER_BIN, require_root_tools
 

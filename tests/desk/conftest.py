@@ -16,8 +16,9 @@ import pytest
 import yaml
 
 from avledger.config import loader
-from avledger.core import checkouts, registry
 from avledger.core.app import Avledger
+from avledger.core.desk import checkouts
+from avledger.core.desk import devices as registry
 from tests.conftest import run_cli
 
 PEOPLE = [

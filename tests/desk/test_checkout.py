@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from avledger.core import checkouts
-from avledger.core.checkouts import CheckoutRequest
-from avledger.core.clock import iso, utcnow
-from avledger.core.desk import ClockReading, DockedDevice
+from avledger.core.desk import checkouts
+from avledger.core.desk.checkouts import CheckoutRequest
+from avledger.core.desk.preuse import ClockReading, DockedDevice
 from avledger.errors import RefusedError
 from avledger.store import ledger as ledger_store
+from avledger.timestamps import iso, utcnow
 from tests.desk.conftest import one_error_line, out, register
 
 OK_LEVELS = ("--battery", "90", "--storage-free", "80")

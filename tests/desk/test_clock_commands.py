@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from avledger.core import clockcheck, clockset
-from avledger.core.clock import parse_iso, utcnow
-from avledger.core.simulate import redock, write_clock_file
+from avledger.core.clock import check as clockcheck
+from avledger.core.clock import setter as clockset
+from avledger.core.simulate.recorder import redock, write_clock_file
+from avledger.timestamps import parse_iso, utcnow
 from tests.desk.conftest import DOCKED_TOLERANCE, catalog_rows, ledger_events, one_error_line
 from tests.desk.conftest import register as register_device
 from tests.recorder_tools import make_recorder, profile

@@ -8,7 +8,7 @@ import csv
 import io
 import json
 
-from avledger.core.clock import parse_iso
+from avledger.timestamps import parse_iso
 
 
 def test_day_at_the_desk(dcli) -> None:  # type: ignore[no-untyped-def]

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from avledger.core.clock import parse_iso, utcnow
-from avledger.core.simulate import make_fat_image
+from avledger.core.simulate.recorder import make_fat_image
+from avledger.timestamps import parse_iso, utcnow
 from tests.conftest import require_root_tools
 from tests.desk.conftest import one_error_line
 from tests.loopfuse import loop_device

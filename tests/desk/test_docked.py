@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from avledger.core.clock import utcnow
-from avledger.core.simulate import record, redock
+from avledger.core.simulate.recorder import record, redock
+from avledger.timestamps import utcnow
 from tests.desk.conftest import (
     DOCKED_TOLERANCE,
     catalog_rows,

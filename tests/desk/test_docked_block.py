@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from avledger.core.clock import parse_iso
-from avledger.core.simulate import take_up_clock_setting, write_clock_file
+from avledger.core.simulate.recorder import take_up_clock_setting, write_clock_file
+from avledger.timestamps import parse_iso
 from tests.conftest import require_root_tools
 from tests.desk.conftest import catalog_rows, ledger_events, one_error_line, register
 from tests.loopfuse import loop_device

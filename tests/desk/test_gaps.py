@@ -7,9 +7,9 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from avledger.core import checkouts
-from avledger.core.clock import utcnow
+from avledger.core.desk import checkouts
 from avledger.store import ledger as ledger_store
+from avledger.timestamps import utcnow
 from tests.desk.conftest import one_error_line, out, register
 
 TZ = ZoneInfo("Asia/Shanghai")

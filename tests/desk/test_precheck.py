@@ -6,8 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from avledger.core import desk, gaps, query, registry
-from avledger.core.desk import ClockReading, DeskPolicy, DockedDevice, PreUseState
+from avledger.core import query
+from avledger.core.desk import devices as registry
+from avledger.core.desk import gaps
+from avledger.core.desk import preuse as desk
+from avledger.core.desk.preuse import ClockReading, DeskPolicy, DockedDevice, PreUseState
 from avledger.errors import RefusedError
 
 NOW = datetime(2026, 11, 3, 1, 0, tzinfo=UTC)

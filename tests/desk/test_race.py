@@ -51,8 +51,8 @@ def _racer(home: str, badge: str, barrier: Any, results: Any) -> None:
     """A desk process that waits, after its pre-use check, until the other has done its own."""
     os.environ["AVLEDGER_HOME"] = home
     from avledger.config import loader
-    from avledger.core import checkouts
     from avledger.core.app import Avledger
+    from avledger.core.desk import checkouts
     from avledger.errors import AvledgerError
 
     original = checkouts._pre_use

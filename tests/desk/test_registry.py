@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from avledger.core.clock import iso, utcnow
 from avledger.store import ledger as ledger_store
+from avledger.timestamps import iso, utcnow
 from tests.desk.conftest import one_error_line, out, register
 
 

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from avledger.config import schema
-from avledger.core import roster
+from avledger.core.desk import roster
 from avledger.errors import ConfigError
 from tests.desk.conftest import one_error_line, out, register
 

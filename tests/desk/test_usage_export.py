@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from avledger.core import checkouts, gaps
-from avledger.core.clock import iso, parse_iso
-from avledger.core.simulate import record
+from avledger.core.desk import checkouts, gaps
+from avledger.core.simulate.recorder import record
+from avledger.timestamps import iso, parse_iso
 from tests.desk.conftest import acting_as, out, register
 from tests.recorder_tools import make_recorder, profile
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from avledger.core.setup import initialise
+from avledger.core.install.setup import initialise
 from tests.conftest import use_postgres
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from avledger.core.setup import initialise
+from avledger.core.install.setup import initialise
 from tests.conftest import run_cli
 
 # Times and drift depend on the moment each run measured the simulated clock.

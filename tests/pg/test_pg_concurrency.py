@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 from avledger.config import loader
-from avledger.core import ledger as ledger_core
 from avledger.core.app import Avledger
+from avledger.core.custody import ledger as ledger_core
 from avledger.store import ledger as ledger_store
 
 REPO = Path(__file__).resolve().parents[2]

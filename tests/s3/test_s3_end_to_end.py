@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from avledger.config.loader import Layout
-from avledger.core.setup import development_config
+from avledger.core.install.setup import development_config
 from avledger.store.s3client import LockState
 from tests.conftest import run_cli
 from tests.s3 import seaweed
@@ -128,8 +128,8 @@ def test_sweep_leaves_a_clip_the_store_still_locks_pending(s3_home: Path,
                                                             tmp_path: Path) -> None:
     from avledger.config import loader
     from avledger.core.app import Avledger
-    from avledger.core.clock import utcnow
-    from avledger.core.retention import apply_sweep
+    from avledger.core.retention.sweep import apply_sweep
+    from avledger.timestamps import utcnow
 
     _ok("init")
     rec = tmp_path / "bwr"

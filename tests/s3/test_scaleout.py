@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 from avledger.config.loader import Layout
-from avledger.core.setup import development_config
+from avledger.core.install.setup import development_config
 from tests import pgserver
 from tests.conftest import AVLEDGER_BIN, run_cli
 from tests.recorder_tools import make_recorder

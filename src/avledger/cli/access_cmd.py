@@ -28,7 +28,7 @@ from avledger.core.access import register as register_core
 from avledger.core.access import requests as requests_core
 from avledger.core.access.package import make_package, package_id_for
 from avledger.core.access.viewing import player_command, run_viewing
-from avledger.core.clock import display, utcnow
+from avledger.timestamps import display, utcnow
 
 app = new_app("Access register (查阅登记簿, rule A): look-ups and copies under the rules.")
 

@@ -21,9 +21,9 @@ from avledger.cli.common import (
 from avledger.core.archive import register
 from avledger.core.archive.build import create_archive, plan_archive
 from avledger.core.archive.selection import select
-from avledger.core.clock import display, utcnow
 from avledger.core.units import human_bytes
 from avledger.errors import IntegrityError
+from avledger.timestamps import display, utcnow
 
 app = new_app("Archive discs (Art. 16): two labelled copies on optical media, verified.")
 copy_app = new_app("One copy of an archive set (its series of discs).")

@@ -11,9 +11,9 @@ from rich.markup import escape
 
 from avledger.cli.common import JsonOpt, console, emit, new_app, session, table
 from avledger.cli.decision_cmd import add_case_commands, decisions_table
-from avledger.core import cases as cases_core
-from avledger.core.case_view import case_detail
-from avledger.core.clock import display, utcnow
+from avledger.core.cases import registry as cases_core
+from avledger.core.cases.view import case_detail
+from avledger.timestamps import display, utcnow
 
 app = new_app("Cases (行政执法案件): numbers, types, handlers, and their footage.")
 

@@ -14,10 +14,10 @@ from avledger.cli.clock_cmd import drift_words
 from avledger.cli.common import JsonOpt, console, emit, new_app, session, table
 from avledger.cli.ingest_cmd import ProgressHooks, ingest_progress
 from avledger.cli.inputs import TIME_FORMATS, ask, interactive, to_utc
-from avledger.core import checkouts, usage
-from avledger.core import docked as docked_mod
-from avledger.core.clock import display
+from avledger.core.desk import checkouts, usage
+from avledger.core.desk import docked as docked_mod
 from avledger.errors import NotFoundError
+from avledger.timestamps import display
 
 
 class CheckoutGroup(TyperGroup):

@@ -11,7 +11,7 @@ import typer
 from avledger.cli.common import JsonOpt, console, emit, load_config, new_app, session, table
 from avledger.cli.ingest_cmd import yes_no
 from avledger.core import clips as clips_core
-from avledger.core.clock import display
+from avledger.timestamps import display
 
 app = new_app("Ingested clips: list, show, explain late ones.")
 

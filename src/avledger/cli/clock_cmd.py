@@ -8,9 +8,9 @@ import typer
 
 from avledger.cli.common import DryRunOpt, JsonOpt, console, emit, new_app, session, table
 from avledger.cli.ingest_cmd import yes_no
-from avledger.core import clocksync
-from avledger.core.clock import display
+from avledger.core.clock import sync as clocksync
 from avledger.errors import ProblemsFound
+from avledger.timestamps import display
 
 app = new_app("Recorder clocks (rule B, Art. 7): read them, set them, and their history.")
 

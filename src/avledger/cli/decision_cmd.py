@@ -8,9 +8,9 @@ import typer
 from rich.markup import escape
 
 from avledger.cli.common import JsonOpt, console, emit, session, table
-from avledger.core import legal_review
-from avledger.core.clock import display, utcnow
-from avledger.core.decisions import Kind, Outcome, Party, list_reviews, yuan_text
+from avledger.core.cases import legal_review
+from avledger.core.cases.decisions import Kind, Outcome, Party, list_reviews, yuan_text
+from avledger.timestamps import display, utcnow
 
 NumberArg = Annotated[str, typer.Argument(metavar="CASE",
                                           help="Case number, e.g. 平环罚〔2026〕12号.")]

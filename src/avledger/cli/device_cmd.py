@@ -8,8 +8,8 @@ from typing import Annotated, Any
 import typer
 
 from avledger.cli.common import DryRunOpt, JsonOpt, console, emit, new_app, session, table
-from avledger.core import registry
-from avledger.core.clock import display
+from avledger.core.desk import devices as registry
+from avledger.timestamps import display
 
 app = new_app("The device registry: recorders and other devices, and their status.")
 

@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 
 from avledger.cli.common import JsonOpt, console, emit, new_app, session, table
-from avledger.core.clock import display
-from avledger.core.dockstatus import dock_status
+from avledger.core.dock.status import dock_status
+from avledger.timestamps import display
 
 app = new_app("The dock: what is docked and how ingest is going.")
 

@@ -10,8 +10,8 @@ import typer
 
 from avledger.cli.common import JsonOpt, console, emit, new_app, session, table
 from avledger.cli.inputs import TIME_FORMATS, to_utc
-from avledger.core import gaps
-from avledger.core.clock import display
+from avledger.core.desk import gaps
+from avledger.timestamps import display
 
 app = new_app("Gap records: why recording stopped during a checkout, approved by a leader.")
 

@@ -9,8 +9,9 @@ import typer
 
 from avledger.cli.common import JsonOpt, console, emit, new_app, session, table
 from avledger.cli.options import site_time
-from avledger.core import holds as holds_core
-from avledger.core.clock import display, utcnow
+from avledger.core.retention import held
+from avledger.core.retention import holds as holds_core
+from avledger.timestamps import display, utcnow
 
 app = new_app("Holds (Art. 16): footage that is never purged while the hold lasts.")
 
@@ -114,7 +115,7 @@ def show(hold_id: Annotated[int, typer.Argument(help="Hold number.")],
     with session() as app_:
         conn = app_.catalog.conn
         hold = holds_core.get_hold(conn, hold_id)
-        hold["clips"] = holds_core.clips_under_hold(conn, hold_id)
+        hold["clips"] = held.clips_under_hold(conn, hold_id)
         tz = app_.config.timezone
 
     def render() -> None:

@@ -18,16 +18,16 @@ from rich.progress import (
 
 from avledger.cli.common import DryRunOpt, JsonOpt, console, emit, err_console, session, table
 from avledger.core import identity
-from avledger.core.clock import display
-from avledger.core.ingest import (
+from avledger.core.dock.volume import SourceClip
+from avledger.core.ingest.session import (
     ClipOutcome,
     IngestHooks,
     IngestReport,
     IngestSession,
     ingest_device,
 )
-from avledger.core.volume import SourceClip
 from avledger.errors import DeviceError, ProblemsFound
+from avledger.timestamps import display
 
 
 class ProgressHooks(IngestHooks):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from avledger.cli.common import STATE, JsonOpt, console, emit
-from avledger.core.setup import initialise
+from avledger.core.install.setup import initialise
 
 
 def init(as_json: JsonOpt = False) -> None:

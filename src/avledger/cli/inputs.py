@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from avledger.core.clock import parse_iso
+from avledger.timestamps import parse_iso
 
 TIME_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S",
                 "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S%z"]

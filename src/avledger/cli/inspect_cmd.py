@@ -10,9 +10,12 @@ from typing import Annotated, Any
 import typer
 
 from avledger.cli.common import DryRunOpt, JsonOpt, console, emit, new_app, session, table
-from avledger.core import conflicts, drawexport, drawverify, inspections, inspectstatus
-from avledger.core.clock import display
+from avledger.core.inspect import conflicts, inspections
+from avledger.core.inspect import export as drawexport
+from avledger.core.inspect import status as inspectstatus
+from avledger.core.inspect import verify as drawverify
 from avledger.errors import IntegrityError, StorageError
+from avledger.timestamps import display
 
 app = new_app("Random inspections of enterprises (Annex 3, 'double random'), verifiable.")
 conflict_app = new_app("Declared conflicts of interest: inspectors who must not be drawn.")

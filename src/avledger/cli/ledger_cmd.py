@@ -19,10 +19,10 @@ from avledger.cli.common import (
     session,
     table,
 )
-from avledger.core import ledger as ledger_core
-from avledger.core.clock import display, iso, utcnow
+from avledger.core.custody import ledger as ledger_core
 from avledger.errors import AvledgerError
 from avledger.store import ledger as ledger_store
+from avledger.timestamps import display, iso, utcnow
 
 app = new_app("The tamper-evident custody ledger.")
 

@@ -9,7 +9,7 @@ import typer
 
 from avledger.cli.common import DryRunOpt, JsonOpt, byte_progress, console, emit, session, table
 from avledger.config import loader
-from avledger.core.relocate import migrate as move
+from avledger.core.install.relocate import migrate as move
 
 
 def migrate(

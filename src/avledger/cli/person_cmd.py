@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 
 from avledger.cli.common import JsonOpt, console, emit, load_config, new_app, session, table
-from avledger.core import roster
-from avledger.core.clock import display
+from avledger.core.desk import roster
 from avledger.errors import ConfigError, RefusedError
+from avledger.timestamps import display
 
 app = new_app("The roster: who may act, who may be handed a device (config 'personnel').")
 

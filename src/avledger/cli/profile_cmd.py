@@ -10,7 +10,7 @@ import yaml
 
 from avledger.cli.common import JsonOpt, console, emit, load_config, new_app, table
 from avledger.config import profiles
-from avledger.core.profilecheck import check_volume
+from avledger.core.dock.profilecheck import check_volume
 from avledger.errors import NotFoundError
 
 app = new_app("Device profiles: how each recorder family is recognised and read.")
@@ -109,7 +109,7 @@ def udev_rule(
 
       avledger profile udev-rule --check /etc/udev/rules.d/99-avledger.rules
     """
-    from avledger.core.udevrule import rule_text
+    from avledger.core.dock.udevrule import rule_text
     from avledger.errors import ConfigError
 
     text = rule_text(profiles.load_all(load_config()))

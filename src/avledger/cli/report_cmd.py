@@ -11,10 +11,10 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from avledger.cli.common import err_console, load_config, new_app, session
-from avledger.core.clock import local, utcnow
 from avledger.core.reports import chromium, output
 from avledger.core.reports.build import build_report
 from avledger.core.reports.period import Period
+from avledger.timestamps import local, utcnow
 
 app = new_app("Reports for supervisors: the annual review (Art. 17) and monthly checks.")
 

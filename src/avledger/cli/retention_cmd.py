@@ -17,10 +17,10 @@ from avledger.cli.common import (
     table,
 )
 from avledger.cli.options import count_progress
-from avledger.core import retention as retention_core
-from avledger.core.clock import display, utcnow
-from avledger.core.retention import PlanItem, SweepPlan
+from avledger.core.retention import sweep as retention_core
+from avledger.core.retention.sweep import PlanItem, SweepPlan
 from avledger.core.units import human_bytes
+from avledger.timestamps import display, utcnow
 
 app = new_app("Retention (Art. 15): expiry, pending purge, purge, restore.")
 

@@ -9,8 +9,8 @@ from typing import Annotated, Any
 import typer
 
 from avledger.cli.common import DryRunOpt, JsonOpt, console, emit, new_app, session, table
-from avledger.core import review
-from avledger.core.clock import display, local, utcnow
+from avledger.core.reports import review_sample as review
+from avledger.timestamps import display, local, utcnow
 
 app = new_app("The annual footage review (rule B, Art. 17): a reproducible sample, findings.")
 

@@ -11,7 +11,7 @@ import typer
 
 from avledger.cli.common import JsonOpt, console, emit, load_config, new_app, table
 from avledger.config import profiles
-from avledger.core.simulate import parse_size, record, redock, simulate
+from avledger.core.simulate.recorder import parse_size, record, redock, simulate
 
 app = new_app("Simulated recorders for demos and tests.")
 

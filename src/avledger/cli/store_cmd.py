@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from avledger.cli.common import JsonOpt, byte_progress, console, emit, new_app, session, table
-from avledger.core.integrity import verify_store
+from avledger.core.custody.integrity import verify_store
 from avledger.errors import IntegrityError
 
 app = new_app("The content-addressed evidence store.")

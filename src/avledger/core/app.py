@@ -15,15 +15,14 @@ from typing import Any
 
 from avledger.config.loader import Config
 from avledger.core import identity
-from avledger.core import ledger as ledger_core
-from avledger.core.keys import Signer, load_signer, public_key_path
 from avledger.errors import ConfigError, StorageError
-from avledger.store import db
+from avledger.store import checkpoints, db
 from avledger.store import ledger as ledger_store
 from avledger.store.backend import ObjectStore
 from avledger.store.catalog import Catalog
 from avledger.store.catalogs import open_catalog
 from avledger.store.factory import open_store
+from avledger.store.keys import Signer, load_signer, public_key_path
 from avledger.store.ledger import Event
 
 
@@ -76,15 +75,15 @@ class Avledger:
         return self.signer.verifier_key
 
     @property
-    def checkpoint_file(self) -> ledger_core.CheckpointFile:
-        return ledger_core.CheckpointFile(self.config.checkpoint_file)
+    def checkpoint_file(self) -> checkpoints.CheckpointFile:
+        return checkpoints.CheckpointFile(self.config.checkpoint_file)
 
     @contextmanager
     def transaction(self) -> Iterator[db.Connection]:
         """A write transaction; events recorded in it commit (or vanish) with the change."""
         with self.catalog.write() as conn:
             yield conn
-        if self._wrote and ledger_core.checkpoint_due(
+        if self._wrote and checkpoints.checkpoint_due(
             self.catalog.conn, int(self.config.get("ledger.checkpoint_interval"))
         ):
             self.checkpoint()
@@ -100,7 +99,7 @@ class Avledger:
                                    payload=payload, ts=ts)
 
     def checkpoint(self) -> Any:
-        return ledger_core.make_checkpoint(self.catalog, self.signer, self.origin,
+        return checkpoints.make_checkpoint(self.catalog, self.signer, self.origin,
                                            self.checkpoint_file)
 
     def close(self) -> None:

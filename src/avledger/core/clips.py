@@ -12,9 +12,9 @@ from datetime import datetime
 from typing import Any
 
 from avledger.core.app import Avledger
-from avledger.core.clock import iso
 from avledger.errors import NotFoundError, RefusedError
 from avledger.store import ledger as ledger_store
+from avledger.timestamps import iso
 
 CLIP_COLUMNS = (
     "c.id, c.device_id, d.serial, c.digest, c.size, c.source_path, c.source_mtime,"
@@ -95,8 +95,8 @@ def show_clip(app: Avledger, clip_id: int) -> dict[str, Any]:
         measurement = dict(m) if m else None
     events = [e.as_dict() for e in ledger_store.iter_events(
         conn, where="subject = ?", params=(f"clip:{clip_id}",))]
-    from avledger.core.cases import cases_for_clip
-    from avledger.core.holds import holds_for_clip
+    from avledger.core.caseref import cases_for_clip
+    from avledger.core.retention.holds import holds_for_clip
 
     return clip | {"clock_measurement": measurement, "events": events,
                    "holds": holds_for_clip(conn, clip_id), "cases": cases_for_clip(conn, clip_id)}

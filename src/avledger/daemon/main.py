@@ -10,7 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from avledger.config.loader import Config
-from avledger.core.dock import CLEAR_REFUSED, daemon_profiles, match_block_device, run_docking
+from avledger.core.ingest.unattended import (
+    CLEAR_REFUSED,
+    daemon_profiles,
+    match_block_device,
+    run_docking,
+)
 from avledger.daemon.scheduler import Job
 from avledger.daemon.service import Daemon, DaemonSettings, Matcher
 

@@ -16,13 +16,13 @@ from __future__ import annotations
 READ_CALLS = ("open", "link_into", "path_for")
 
 READERS = {
-    "avledger.core.ingest": "re-reads a clip it has just stored (--verify) and reads its "
+    "avledger.core.ingest.session": "re-reads a clip it has just stored (--verify) and reads its "
                             "container for the duration",
     "avledger.core.archive.content": "hashes clips for an archive set, or copies them into a "
                                      "copy package while hashing",
     "avledger.core.archive.build": "links clips into a disc's staging folder for xorriso",
     "avledger.core.access.viewing": "hands one clip, opened read-only, to a player's stdin",
-    "avledger.core.relocate": "streams every object into the installation's new store "
+    "avledger.core.install.relocate": "streams every object into the installation's new store "
                               "(avledger migrate): the footage moves store to store, hashed "
                               "on the way, and reaches no person",
 }

@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from avledger import verifier
-from avledger.core.clock import iso, utcnow
 from avledger.store import db
+from avledger.timestamps import iso, utcnow
 
 
 @dataclass(frozen=True)

@@ -38,12 +38,12 @@ from avledger.core.archive.content import Hashes, hash_bytes, hash_clips, sums
 from avledger.core.archive.excerpt import DIR as LEDGER_DIR
 from avledger.core.archive.excerpt import build_excerpt, events_about
 from avledger.core.archive.selection import ArchiveClip, select
-from avledger.core.cases import case_by_id
-from avledger.core.clock import display, iso
+from avledger.core.caseref import case_by_id
 from avledger.core.identity import find_person
 from avledger.errors import IntegrityError, RefusedError, StorageError
 from avledger.store import db
 from avledger.store.ledger import Event
+from avledger.timestamps import display, iso
 
 MANIFEST, SHA256SUMS, B3SUMS = "MANIFEST.json", "SHA256SUMS", "B3SUMS"
 COVER_MD, COVER_HTML, VERIFY_TXT, VERIFIER = ("COVER.md", "COVER.html", "VERIFY.txt",

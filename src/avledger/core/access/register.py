@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo
 from avledger.config.loader import Config
 from avledger.core.access import labels
 from avledger.core.access.requests import POLICY, list_requests
-from avledger.core.clock import display, iso
 from avledger.core.identity import find_person
 from avledger.store import db
+from avledger.timestamps import display, iso
 
 COLUMNS = ("no", "date", "requester", "category", "documents", "scope", "action", "purpose",
            "approver", "outcome", "article", "package", "viewed_from", "viewed_to",

@@ -17,12 +17,12 @@ from typing import Any
 from avledger.config.schema import ACCESS_ACTIONS, ACCESS_DOCUMENTS
 from avledger.core.access import policy as pol
 from avledger.core.app import Avledger
-from avledger.core.cases import Case, case_by_id, clips_of_case, get_case
+from avledger.core.caseref import Case, case_by_id, clips_of_case, get_case
 from avledger.core.clipref import chunks, fetch_clips
-from avledger.core.clock import iso
 from avledger.core.identity import Actor, find_person
 from avledger.errors import NotFoundError, RefusedError
 from avledger.store import db
+from avledger.timestamps import iso
 
 STAFF_CATEGORIES = ("case_handler", "internal_staff")
 REGISTER_ROLES = ("clerk", "records_manager", "handler", "leader")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from avledger.config.schema import ACCESS_CATEGORIES
-from avledger.core.clock import iso, parse_iso
 from avledger.store import db
+from avledger.timestamps import iso, parse_iso
 
 OUTCOMES = ("approved", "denied", "fulfilled", "pending")
 

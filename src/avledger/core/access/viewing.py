@@ -23,8 +23,8 @@ from typing import Any
 from avledger.core.access.requests import mark_fulfilled, ready_to_fulfil
 from avledger.core.app import Avledger
 from avledger.core.clipref import fetch_clips
-from avledger.core.clock import iso, parse_iso
 from avledger.errors import DeviceError, NotFoundError, RefusedError
+from avledger.timestamps import iso, parse_iso
 
 Clock = Callable[[], datetime]
 

@@ -22,10 +22,10 @@ from avledger.core.archive.excerpt import build_excerpt
 from avledger.core.archive.label import LabelText, write_label
 from avledger.core.archive.selection import Selection
 from avledger.core.archive.verify import DiscReport, read_disc
-from avledger.core.clock import display, local
-from avledger.core.clock import iso as iso_time
 from avledger.core.units import human_bytes
 from avledger.errors import DeviceError, IntegrityError, RefusedError, StorageError
+from avledger.timestamps import display, local
+from avledger.timestamps import iso as iso_time
 
 ARCHIVE_ROLES = ("records_manager",)
 # Announces the next blank disc before burning: (copy, disc, discs).

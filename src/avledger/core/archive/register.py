@@ -8,9 +8,9 @@ from typing import Any
 
 from avledger.core.app import Avledger
 from avledger.core.archive.verify import DiscReport
-from avledger.core.clock import iso
 from avledger.errors import NotFoundError, RefusedError
 from avledger.store import db
+from avledger.timestamps import iso
 
 LOCATE_ROLES = ("records_manager", "clerk")
 

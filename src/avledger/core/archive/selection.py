@@ -6,9 +6,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from avledger.core.cases import case_by_id, clips_of_case, get_case
+from avledger.core.caseref import case_by_id, clips_of_case, get_case
 from avledger.core.clipref import fetch_clips, unique_ids
-from avledger.core.holds import clips_under_hold, get_hold, holds_for_clip
+from avledger.core.retention.held import clips_under_hold
+from avledger.core.retention.holds import get_hold, holds_for_clip
 from avledger.errors import RefusedError
 from avledger.store import db
 

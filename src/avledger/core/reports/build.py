@@ -9,7 +9,6 @@ from types import ModuleType
 
 from avledger.core import identity
 from avledger.core.app import Avledger
-from avledger.core.clock import iso, utcnow
 from avledger.core.reports import (
     access,
     clocks,
@@ -27,6 +26,7 @@ from avledger.core.reports.scope import Scope
 from avledger.errors import RefusedError
 from avledger.store import db
 from avledger.store import ledger as ledger_store
+from avledger.timestamps import iso, utcnow
 
 SECTIONS: dict[str, ModuleType] = {
     "footage": footage, "handin": handin, "clocks": clocks, "usage": usage,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Sequence
 
-from avledger.core.clock import display
+from avledger.timestamps import display
 
 
 def rate(part: int, whole: int) -> float | None:

@@ -13,11 +13,11 @@ from collections import defaultdict
 from datetime import timedelta
 from typing import Any
 
-from avledger.core.clock import iso, parse_iso
-from avledger.core.desk import is_overdue
+from avledger.core.desk.preuse import is_overdue
 from avledger.core.reports.calc import bin_index, bin_labels, local, rate
 from avledger.core.reports.context import CLIP_TIME, Context
 from avledger.core.reports.model import Chart, Column, Figure, Note, Section, Table
+from avledger.timestamps import iso, parse_iso
 
 LATE_EDGES = (6, 24, 72, 168)  # hours past the deadline
 LIST_LIMIT = 30

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from avledger.core.clock import iso
 from avledger.errors import RefusedError
+from avledger.timestamps import iso
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from avledger.core.clock import display
 from avledger.core.reports import i18n, svg, text
 from avledger.core.reports.model import NUMERIC, Chart, Report, Section, Table
+from avledger.timestamps import display
 
 FONTS_LATIN = ('"Noto Sans", "Segoe UI", Roboto, "Helvetica Neue", Arial, "DejaVu Sans", '
                '"Noto Sans CJK SC", "WenQuanYi Zen Hei", sans-serif')

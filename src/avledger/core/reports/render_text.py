@@ -12,9 +12,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from avledger.core.clock import display
 from avledger.core.reports import i18n, text
 from avledger.core.reports.model import NUMERIC, Report, Section, Table
+from avledger.timestamps import display
 
 # -- Markdown -------------------------------------------------------------------------------
 

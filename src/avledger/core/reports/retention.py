@@ -11,12 +11,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from avledger.core.cases import ENFORCEMENT_TYPES
-from avledger.core.clock import iso
-from avledger.core.holds import REASONS, clips_under_hold, held_clip_ids
+from avledger.core.cases.registry import ENFORCEMENT_TYPES
 from avledger.core.reports.calc import local
 from avledger.core.reports.context import Context, clip_time
 from avledger.core.reports.model import Chart, Column, Figure, Note, Section, Table
+from avledger.core.retention.held import clips_under_hold, held_clip_ids
+from avledger.core.retention.holds import REASONS
+from avledger.timestamps import iso
 
 DISC_STATES = ("verified-ok", "verify-failed", "never-verified", "verify-due")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from avledger.core import review
+from avledger.core.reports import review_sample as review
 from avledger.core.reports.calc import hours, local, rate
 from avledger.core.reports.context import Context
 from avledger.core.reports.model import Chart, Column, Figure, Note, Section, Table

@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from avledger.core.clock import iso
-from avledger.core.gaps import REASONS
+from avledger.core.desk.gaps import REASONS
 from avledger.core.reports.calc import rate
 from avledger.core.reports.context import NO_CHECKOUT, Context
 from avledger.core.reports.model import Chart, Column, Figure, Note, Section, Table
 from avledger.core.reports.period import month_case
+from avledger.timestamps import iso
 
 
 def build(ctx: Context) -> Section:

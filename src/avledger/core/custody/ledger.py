@@ -1,0 +1,224 @@
+"""Custody ledger services: verification, listing and export (checkpoints: ``checkpoints``).
+
+Checkpoints are signed notes over (origin, size, Merkle root, head hash), stored in the catalog
+and appended to a file outside it, so that deleting the tail of the ledger (which leaves a
+valid chain) is still detected.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from avledger import verifier
+from avledger.errors import IntegrityError, StorageError
+from avledger.store import db
+from avledger.store import ledger as ledger_store
+from avledger.store.catalog import Catalog
+from avledger.store.checkpoints import CheckpointFile
+from avledger.timestamps import iso, utcnow
+
+if TYPE_CHECKING:
+    from avledger.core.app import Avledger
+
+
+@dataclass
+class LedgerVerifyReport:
+    size: int
+    head: str
+    checkpoints_db: int
+    checkpoints_file: int
+    problems: list[verifier.Problem] = field(default_factory=list)
+    latest_checkpoint: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def first_bad(self) -> int | None:
+        seqs = [p.seq for p in self.problems if p.seq is not None]
+        return min(seqs) if seqs else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok, "events": self.size, "head": self.head,
+            "checkpoints_in_catalog": self.checkpoints_db,
+            "checkpoints_in_file": self.checkpoints_file,
+            "latest_checkpoint": self.latest_checkpoint, "first_bad_seq": self.first_bad,
+            "problems": [str(p) for p in self.problems], "notes": self.notes,
+        }
+
+
+def _signed(rows: list[dict[str, Any]], label: str, public_key: str,
+            problems: list[verifier.Problem]) -> dict[int, verifier.Checkpoint]:
+    """The checkpoints among ``rows`` whose signature verifies; the rest become problems."""
+    good: dict[int, verifier.Checkpoint] = {}
+    for rec in rows:
+        if rec.get("error"):
+            problems.append(verifier.Problem(None, f"{label}: {rec['error']}"))
+            continue
+        try:
+            cp = verifier.verify_checkpoint(rec["note"], public_key)
+        except ValueError as exc:
+            problems.append(verifier.Problem(None, f"{label}: {exc}"))
+            continue
+        if cp.size != rec["size"]:
+            problems.append(verifier.Problem(None, f"{label}: checkpoint says size {cp.size} "
+                                                   f"but is filed under {rec['size']}"))
+            continue
+        good.setdefault(cp.size, cp)
+    return good
+
+
+def _creation_key(conn: db.Connection) -> str | None:
+    row = conn.execute("SELECT type, payload FROM ledger WHERE seq = 1").fetchone()
+    if row is None or row["type"] != "ledger.created":
+        return None
+    try:
+        key = json.loads(row["payload"]).get("public_key")
+    except (json.JSONDecodeError, AttributeError):
+        return None
+    return key if isinstance(key, str) else None
+
+
+def verify(catalog: Catalog, public_key: str, origin: str,
+           cp_file: CheckpointFile) -> LedgerVerifyReport:
+    """Chain, signatures, and agreement between the catalog and the checkpoint file."""
+    conn = catalog.conn
+    db_rows = [dict(r) for r in ledger_store.checkpoints(conn)]
+    file_rows = cp_file.read()
+    problems: list[verifier.Problem] = []
+    notes: list[str] = []
+    created_with = _creation_key(conn)
+    if created_with is not None and created_with != public_key:
+        problems.append(verifier.Problem(
+            None, f"the verifying public key is not the one this ledger was created with "
+                  f"(seq 1 names {created_with[:40]}…)"))
+    in_db = _signed(db_rows, "catalog", public_key, problems)
+    in_file = _signed(file_rows, "checkpoint file", public_key, problems)
+    for size in sorted(set(in_db) - set(in_file)):
+        problems.append(verifier.Problem(None, f"checkpoint at size {size} is in the catalog but "
+                                               "missing from the checkpoint file"))
+    for size in sorted(set(in_file) - set(in_db)):
+        notes.append(f"checkpoint at size {size} is only in the checkpoint file (a checkpoint "
+                     "interrupted before the catalog committed); it is checked like the others")
+    parsed = in_file | in_db
+    events = (e.as_dict() for e in ledger_store.iter_events(conn))
+    chain = verifier.verify_chain(events, roots_at=parsed.keys())
+    problems += chain.problems + verifier.check_checkpoints(chain, list(parsed.values()), origin)
+    st = ledger_store.state(conn)
+    if st.size != chain.last_seq or st.head != chain.head:
+        problems.append(verifier.Problem(
+            None, f"ledger state records {st.size} events (head {st.head[:12]}…) but the table "
+                  f"ends at seq {chain.last_seq} (head {chain.head[:12]}…)"))
+    latest = max(parsed) if parsed else 0
+    if latest < chain.last_seq:
+        notes.append(f"events {latest + 1}..{chain.last_seq} are not yet covered by a signed "
+                     "checkpoint")
+    return LedgerVerifyReport(chain.size, chain.head, len(db_rows), len(file_rows),
+                              verifier.sorted_problems(problems), latest, notes)
+
+
+def record_verification(app: Avledger, report: LedgerVerifyReport, started: datetime) -> None:
+    """Keep the result as a ``verify_runs`` row and a ``ledger.verified`` event, so reports
+    and ``status`` can say when the ledger was last verified and what was found. The event is
+    appended after the verification, so it is covered by the next one."""
+    summary = report.as_dict() | {"mode": "full"}
+    with app.transaction() as conn:
+        conn.execute(
+            "INSERT INTO verify_runs (kind, started_at, finished_at, actor, checked, problems,"
+            " summary) VALUES ('ledger', ?, ?, ?, ?, ?, ?)",
+            (iso(started), iso(utcnow()), app.actor.label, report.size, len(report.problems),
+             json.dumps(summary, ensure_ascii=False)))
+        app.record(conn, "ledger.verified", "ledger", {
+            "ok": report.ok, "events": report.size, "head": report.head,
+            "latest_checkpoint": report.latest_checkpoint, "problems": len(report.problems),
+            "first_bad_seq": report.first_bad,
+            "details": [str(p) for p in report.problems[:20]]})
+
+
+def export(catalog: Catalog, public_key: str, out: Path, *, where: str = "",
+           params: tuple[Any, ...] = ()) -> dict[str, Any]:
+    """Write events.jsonl, checkpoints.jsonl, ledger.pub and the standalone verifier to ``out``."""
+    prepare_export_dir(out)
+    try:
+        return _write_export(catalog, public_key, out, where, params)
+    except OSError as exc:
+        raise StorageError.from_os(exc, f"writing the export to {out}") from exc
+
+
+def prepare_export_dir(out: Path) -> None:
+    """Create the (empty) target, or refuse, before anything is recorded."""
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise StorageError(f"export target {out} exists and is not an empty directory",
+                           hint="name a new directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorageError.from_os(exc, f"creating the export directory {out}") from exc
+
+
+def _write_export(catalog: Catalog, public_key: str, out: Path, where: str,
+                  params: tuple[Any, ...]) -> dict[str, Any]:
+    conn = catalog.conn
+    n = 0
+    conn.execute("BEGIN")  # one snapshot: checkpoints never cover events the export lacks
+    try:
+        with open(out / "events.jsonl", "w", encoding="utf-8") as fh:
+            for ev in ledger_store.iter_events(conn, where=where, params=params):
+                fh.write(json.dumps(ev.as_dict(), ensure_ascii=False, sort_keys=True) + "\n")
+                n += 1
+        cps = ledger_store.checkpoints(conn)
+    finally:
+        conn.execute("COMMIT")
+    with open(out / "checkpoints.jsonl", "w", encoding="utf-8") as fh:
+        for row in cps:
+            fh.write(json.dumps({"size": row["size"], "note": row["note"]},
+                                ensure_ascii=False) + "\n")
+    (out / "ledger.pub").write_text(public_key + "\n", encoding="utf-8")
+    shutil.copyfile(Path(verifier.__file__), out / "verify_ledger.py")
+    readme = EXPORT_README + (FILTERED_NOTE if where else "")
+    (out / "README.txt").write_text(readme, encoding="utf-8")
+    return {"directory": str(out), "events": n, "checkpoints": len(cps), "complete": not where}
+
+
+EXPORT_README = """avledger custody ledger export
+================================
+
+events.jsonl       every custody event, one JSON object per line, in sequence order
+checkpoints.jsonl  signed checkpoints (Ed25519 signed notes over size, Merkle root, head hash)
+ledger.pub         the public key that signed them (signed-note verifier key format)
+verify_ledger.py   a standalone verifier: needs only Python 3 (no avledger, no database)
+
+To verify:
+
+    python3 verify_ledger.py .
+
+It recomputes every event hash and the hash chain, checks each checkpoint signature against
+ledger.pub, and checks that each checkpoint's Merkle root matches the events it covers. It
+prints OK, or each problem with the sequence number of the first bad event, and exits non-zero.
+Compare ledger.pub with the key the agency publishes before trusting the result.
+"""
+
+
+FILTERED_NOTE = """
+This export is FILTERED: it holds only some events, so the chain check reports the events
+left out as missing, and the checkpoints cannot be matched. Use it to read those events;
+to verify the ledger, export it without filters.
+"""
+
+
+def require_ok(report: LedgerVerifyReport) -> None:
+    """Raise the one-line IntegrityError naming the first bad event, if any."""
+    if not report.ok:
+        first = report.first_bad
+        where = f" (first bad event: seq {first})" if first is not None else ""
+        raise IntegrityError(f"custody ledger verification failed{where}: {report.problems[0]}",
+                             hint="keep the catalog and checkpoint file as they are and "
+                                  "investigate; see 'avledger ledger verify --json'")

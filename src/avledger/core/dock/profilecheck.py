@@ -1,0 +1,52 @@
+"""``profile check``: does a mounted volume match, and what would be ingested from it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from avledger.config import profiles as profiles_mod
+from avledger.config.loader import Config
+from avledger.config.profiles import Seen
+from avledger.core.dock.media import duration
+from avledger.core.dock.volume import read_identity, scan
+from avledger.errors import AvledgerError, NotFoundError
+from avledger.timestamps import iso
+
+
+def check_volume(config: Config, root: Path, name: str | None = None,
+                 label: str | None = None) -> dict[str, Any]:
+    """Which profiles match ``root``, and with the best (or named) one: identity and clips."""
+    if not root.is_dir():
+        raise NotFoundError(f"{root} is not a directory or mounted volume")
+    known = profiles_mod.load_all(config)
+    seen = Seen(root, None, label)
+    results = []
+    for prof in known.values():
+        m = profiles_mod.match(prof, seen)
+        results.append({"profile": prof.name, "matches": m is not None,
+                        "passed": list(m.passed) if m else [],
+                        "not_evaluated": list(m.skipped) if m else []})
+    if name:
+        chosen = profiles_mod.get(config, name)
+    else:
+        best = profiles_mod.recognise(known, seen)
+        if not best:
+            return {"root": str(root), "profiles": results, "profile": None}
+        chosen = best[0].profile
+    out: dict[str, Any] = {"root": str(root), "profiles": results, "profile": chosen.name}
+    try:
+        who = read_identity(root, chosen)
+        out["identity"] = {"serial": who.serial, "badge": who.badge, "unit": who.unit,
+                           "model": who.model}
+    except AvledgerError as exc:
+        out["identity_error"] = exc.message
+    clips = []
+    for clip in scan(root, chosen):
+        dur = duration(clip.path, clip.device_start, clip.mtime)
+        clips.append({"path": clip.rel, "size": clip.size,
+                      "device_start": iso(clip.device_start) if clip.device_start else None,
+                      "name_parsed": clip.device_start is not None,
+                      "duration_seconds": dur.seconds, "duration_source": dur.source})
+    out["clips"] = clips
+    return out

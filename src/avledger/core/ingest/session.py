@@ -1,0 +1,617 @@
+"""Ingest: copy a docked recorder's clips into the store, with a complete custody trail.
+
+One ``IngestSession`` per docking. Its steps — recognise, identify, check the clock, plan,
+copy, record — are the same at the desk and in the daemon; where they differ (which profile
+when several match, whether to go on, how to show progress) the session asks its ``hooks``,
+as beets' importer asks its session: an interactive front end overrides them, the daemon
+uses the unattended defaults.
+
+Durability per clip: a clip counts as ingested only when its object is durable (the store
+fsyncs it) and ONE transaction has committed its catalog row, the object record, the dock's
+progress and the ``clip.ingested`` ledger event. Re-running after any interruption skips
+what is already there (serial + path + size + mtime, and the content hash when those differ)
+and does the rest, so resume is simply running it again. Nothing is ever written to the
+recorder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from avledger.config.profiles import Match, Profile, Seen
+from avledger.core.app import Avledger
+from avledger.core.clock import check as clockcheck
+from avledger.core.clock import setter as clockset
+from avledger.core.clock import settle as clocksettle
+from avledger.core.custody.integrity import ObjectVanished, register_object
+from avledger.core.dock import recorders
+from avledger.core.dock.ingested import clip_key, not_ingested
+from avledger.core.dock.media import duration
+from avledger.core.dock.recognition import profile_for_device, recognise
+from avledger.core.dock.recorder_volume import is_block_device
+from avledger.core.dock.volume import RecorderIdentity, SourceClip, read_identity, scan
+from avledger.core.ingest.attribution import Attribution, Checkout, attribute, device_checkouts
+from avledger.core.ingest.readback import hash_uncached
+from avledger.core.ingest.window import judge
+from avledger.core.retention import store_locks
+from avledger.errors import DeviceError, StorageError
+from avledger.store import db
+from avledger.store.local import SourceReadError
+from avledger.timestamps import iso, utcnow
+
+GONE_ERRNOS = {errno.ENOTCONN, errno.ENODEV, errno.ENXIO, errno.ENOENT, errno.EIO,
+               errno.ESHUTDOWN}
+
+
+# ---- results -------------------------------------------------------------------------------------
+
+
+@dataclass
+class ClipOutcome:
+    rel: str
+    size: int
+    status: str  # new | skipped | failed | planned
+    clip_id: int | None = None
+    digest: str | None = None
+    error: str | None = None
+    reason: str | None = None  # why skipped
+    on_time: bool | None = None
+    deadline: str | None = None
+    device_start: str | None = None
+    corrected_start: str | None = None
+    drift_seconds: float | None = None
+    badge: str | None = None
+    attribution: str | None = None
+    flags: list[str] = field(default_factory=list)
+    verified: bool | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items()}
+
+
+@dataclass
+class IngestReport:
+    source: str
+    profile: str
+    serial: str
+    device_id: int | None
+    device_new: bool
+    badge_hint: str | None
+    dock_id: int | None
+    clock: dict[str, Any]
+    dry_run: bool
+    verify: bool
+    outcomes: list[ClipOutcome] = field(default_factory=list)
+    bytes_copied: int = 0
+    seconds: float = 0.0
+    stopped: str | None = None  # why the run stopped early (store full, recorder removed)
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def late(self) -> int:
+        return sum(1 for o in self.outcomes if o.status in ("new", "planned")
+                   and o.on_time is False)
+
+    @property
+    def failed(self) -> int:
+        return self.count("failed")
+
+    def totals(self) -> dict[str, Any]:
+        return {"clips": len(self.outcomes), "new": self.count("new"),
+                "skipped": self.count("skipped"), "planned": self.count("planned"),
+                "failed": self.failed, "late": self.late,
+                "unattributed": sum(1 for o in self.outcomes if o.status in ("new", "planned")
+                                    and o.attribution in ("unattributed", "between-checkouts")),
+                "bytes_copied": self.bytes_copied, "seconds": round(self.seconds, 3),
+                "drift_seconds": self.clock.get("drift_seconds"),
+                "clock_status": self.clock.get("status")}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "profile": self.profile, "serial": self.serial,
+                "device_id": self.device_id, "device_new": self.device_new,
+                "badge_hint": self.badge_hint, "dock_id": self.dock_id, "clock": self.clock,
+                "dry_run": self.dry_run, "verify": self.verify, "stopped": self.stopped,
+                "totals": self.totals(), "clips": [o.as_dict() for o in self.outcomes]}
+
+
+# ---- hooks ---------------------------------------------------------------------------------------
+
+
+class IngestHooks:
+    """Decisions and notifications; the defaults are the unattended (daemon) behaviour."""
+
+    def choose_profile(self, matches: list[Match]) -> Match:
+        return matches[0]  # most tests passed
+
+    def proceed(self, report: IngestReport, todo: list[SourceClip]) -> bool:
+        return True
+
+    def clip_started(self, clip: SourceClip) -> None: ...
+
+    def bytes_copied(self, n: int) -> None: ...
+
+    def clip_finished(self, outcome: ClipOutcome) -> None: ...
+
+    def planned(self, total_files: int, total_bytes: int) -> None: ...
+
+    def stop_requested(self) -> str | None:
+        """A reason to stop now (daemon shutting down, recorder reported gone), or None.
+
+        Checked before each clip and while copying: the clip being copied is abandoned
+        safely (the store never shows a partial object) and picked up by the next run."""
+        return None
+
+
+class IngestStopped(Exception):
+    """Raised inside a copy when ``stop_requested`` says so; never escapes the session."""
+
+
+# ---- derived times -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClipTimes:
+    device_start: datetime | None
+    device_end: datetime | None
+    duration: float | None
+    duration_source: str
+    drift: float | None
+    corrected_start: datetime | None
+    corrected_end: datetime | None
+    flags: tuple[str, ...]
+
+
+def clip_times(clip: SourceClip, dur: float | None, dur_source: str,
+               measurement: clockcheck.Measurement, since: clockcheck.Anchor | None,
+               reset_before_year: int) -> ClipTimes:
+    """Device times and corrected times for one clip (drift interpolated since the last sync)."""
+    flags: list[str] = []
+    start = clip.device_start
+    if start is None:
+        flags.append("unparsed-name")
+        return ClipTimes(None, None, dur, dur_source, None, None, None, tuple(flags))
+    end = start + timedelta(seconds=dur) if dur is not None else None
+    if dur_source == "file-times":
+        flags.append("duration-from-file-times")
+    elif dur is None:
+        flags.append("duration-unknown")
+    drift: float | None = None
+    if measurement.drift_seconds is None:
+        flags.append("drift-unknown")
+    elif measurement.status == "reset" and start.year >= reset_before_year:
+        flags.append("recorded-before-clock-reset")  # the reset came later; times are as shown
+    else:
+        now = clockcheck.Anchor(measurement.measured_at, measurement.drift_seconds)
+        drift = round(clockcheck.drift_at(start, now, since), 3)
+    if measurement.status == "reset":
+        flags.append("clock-reset")
+    shift = timedelta(seconds=drift or 0.0)
+    return ClipTimes(start, end, dur, dur_source, drift, start - shift,
+                     end - shift if end else None, tuple(flags))
+
+
+# ---- what is already in ----------------------------------------------------------------------
+
+
+# ---- the session ---------------------------------------------------------------------------------
+
+
+def _gone(root: Path) -> bool:
+    """Has the volume disappeared (unplugged, FUSE helper gone)?"""
+    try:
+        os.stat(root)
+        os.listdir(root)
+    except OSError as exc:
+        return exc.errno in GONE_ERRNOS
+    return False
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class IngestSession:
+    """One docking of one recorder: ``run()`` it and read the report."""
+
+    def __init__(self, app: Avledger, root: Path, *, profile: str | None = None,
+                 source: str | None = None, device_node: str | None = None,
+                 udev: dict[str, str] | None = None, label: str | None = None,
+                 hooks: IngestHooks | None = None, verify: bool = False,
+                 dry_run: bool = False) -> None:
+        self.app = app
+        self.root = Path(root)
+        self.profile_name = profile
+        self.source = source or str(self.root)
+        self.device_node = device_node
+        self.seen = Seen(self.root, udev, label)
+        self.hooks = hooks or IngestHooks()
+        self.verify = verify
+        self.dry_run = dry_run
+        self.window_hours = int(app.config.get("window.hours"))
+        self.reset_year = int(app.config.get("clock.reset_before_year"))
+
+    # -- steps ------------------------------------------------------------------------------
+    def recognise(self) -> Profile:
+        return recognise(self.app, self.seen, self.profile_name, self.source,
+                         self.hooks.choose_profile)
+
+    def run(self) -> IngestReport:
+        started = utcnow()
+        profile = self.recognise()
+        who = read_identity(self.root, profile)
+        clips = scan(self.root, profile)
+        device = recorders.find(self.app.catalog.conn, who.serial)
+        device_id = int(device["id"]) if device else 0
+        measurement = clockcheck.take(self.app, device_id, self.root, profile,
+                                      source="dock", device_node=self.device_node)
+        report = IngestReport(self.source, profile.name, who.serial,
+                              device_id or None, device is None, who.badge, None,
+                              measurement.as_dict(), self.dry_run, self.verify)
+        todo = not_ingested(self.app.catalog.conn, device_id or None, clips)
+        copying = set(todo)
+        for c in clips:
+            if c not in copying:
+                report.outcomes.append(self._skip(c, device_id))
+        if self.dry_run:
+            self._plan_only(report, todo, who, measurement)
+        elif self.hooks.proceed(report, todo):
+            self._ingest(report, profile, who, measurement, todo, started)
+        report.outcomes.sort(key=lambda o: o.rel)
+        report.seconds = (utcnow() - started).total_seconds()
+        return report
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _skip(self, clip: SourceClip, device_id: int) -> ClipOutcome:
+        """A clip already ingested; with --verify its content is confirmed by hash."""
+        outcome = ClipOutcome(clip.rel, clip.size, "skipped", reason="already ingested")
+        if not self.verify or self.dry_run:
+            return outcome
+        row = self.app.catalog.conn.execute(
+            "SELECT id, digest FROM clips WHERE device_id = ? AND source_path = ? AND size = ?"
+            " AND source_mtime = ?", (device_id, *clip_key(clip))).fetchone()
+        outcome.clip_id, outcome.digest = int(row["id"]), row["digest"]
+        try:
+            with open(clip.path, "rb", buffering=0) as fh:
+                digest, _ = hash_uncached(fh)
+        except OSError as exc:
+            outcome.status, outcome.error = "failed", f"{clip.rel}: cannot re-read: {exc}"
+            return outcome
+        if digest != row["digest"]:
+            outcome.status = "failed"
+            outcome.error = (f"{clip.rel}: content differs from clip {row['id']} ingested "
+                             "before with the same name, size and time")
+        else:
+            outcome.verified = True
+        return outcome
+
+    def _decide(self, clip: SourceClip, dur: float | None, dur_source: str,
+                measurement: clockcheck.Measurement, since: clockcheck.Anchor | None,
+                checkouts: list[Checkout], badge_hint: str | None,
+                now: datetime) -> tuple[ClipTimes, Attribution, Any]:
+        times = clip_times(clip, dur, dur_source, measurement, since, self.reset_year)
+        who = attribute(times.corrected_start, checkouts, badge_hint)
+        timeliness = judge(times.corrected_end or times.corrected_start, who.checkout, now,
+                           self.window_hours)
+        return times, who, timeliness
+
+    def _plan_only(self, report: IngestReport, todo: list[SourceClip], who: RecorderIdentity,
+                   measurement: clockcheck.Measurement) -> None:
+        conn = self.app.catalog.conn
+        checkouts = device_checkouts(conn, report.device_id) if report.device_id else []
+        since = (clockcheck.last_sync(conn, report.device_id, measurement.measured_at)
+                 if report.device_id else None)
+        self.hooks.planned(len(todo), sum(c.size for c in todo))
+        for clip in todo:
+            dur = duration(clip.path, clip.device_start, clip.mtime)
+            times, att, tl = self._decide(clip, dur.seconds, dur.source, measurement, since,
+                                          checkouts, who.badge, utcnow())
+            report.outcomes.append(self._outcome(clip, "planned", times, att, tl))
+
+    def _outcome(self, clip: SourceClip, status: str, times: ClipTimes, att: Attribution,
+                 tl: Any, **extra: Any) -> ClipOutcome:
+        flags = list(times.flags)
+        if att.kind in ("between-checkouts", "unattributed"):
+            flags.append(att.kind)
+        if tl.on_time is False:
+            flags.append("late")
+        return ClipOutcome(
+            clip.rel, clip.size, status, on_time=tl.on_time,
+            deadline=iso(tl.deadline) if tl.deadline else None,
+            device_start=iso(times.device_start) if times.device_start else None,
+            corrected_start=iso(times.corrected_start) if times.corrected_start else None,
+            drift_seconds=times.drift, badge=att.badge, attribution=att.kind, flags=flags,
+            **extra)
+
+    def _start_dock(self, profile: Profile, who: RecorderIdentity,
+                    measurement: clockcheck.Measurement, todo: list[SourceClip],
+                    started: datetime) -> tuple[recorders.DeviceRow, clockcheck.Measurement, int]:
+        app = self.app
+        with app.transaction() as conn:
+            self._close_interrupted(conn)
+            dev = recorders.ensure(app, conn, who, profile, started)
+            m = clockcheck.Measurement(None, dev.id, measurement.measured_at,
+                                       measurement.device_time, measurement.drift_seconds,
+                                       measurement.status, measurement.host,
+                                       measurement.source, measurement.detail)
+            m, _ = clocksettle.record_measurement(
+                app, conn, m, waiting=clockset.setting_waiting(self.root, profile),
+                serial=who.serial)
+            cur = conn.execute(
+                "INSERT INTO docks (device_id, station, source, started_at, updated_at, state,"
+                " files_total, bytes_total, pid, profile) VALUES (?, ?, ?, ?, ?, 'ingesting',"
+                " ?, ?, ?, ?) RETURNING id",
+                (dev.id, app.config.get("site.station"), self.source, iso(started),
+                 iso(started), len(todo), sum(c.size for c in todo), os.getpid(),
+                 profile.name))
+            dock_id = int(cur.fetchone()[0])
+            app.record(conn, "dock.started", f"dock:{dock_id}", {
+                "device_id": dev.id, "serial": who.serial, "source": self.source,
+                "profile": profile.name, "station": app.config.get("site.station"),
+                "files": len(todo), "bytes": sum(c.size for c in todo),
+                "clock_measurement": m.id})
+        return dev, m, dock_id
+
+    def _close_interrupted(self, conn: db.Connection) -> None:
+        """Docks left 'ingesting' by a process that no longer runs were interrupted."""
+        station = self.app.config.get("site.station")
+        for row in conn.execute("SELECT id, pid FROM docks WHERE state = 'ingesting'"
+                                " AND station = ?", (station,)).fetchall():
+            if row["pid"] is None or _pid_alive(int(row["pid"])):
+                continue
+            now = iso(utcnow())
+            conn.execute("UPDATE docks SET state = 'failed', finished_at = ?, updated_at = ?,"
+                         " result = ? WHERE id = ?",
+                         (now, now, json.dumps({"interrupted": True}), row["id"]))
+            self.app.record(conn, "dock.interrupted", f"dock:{row['id']}",
+                            {"pid": row["pid"], "detail": "the ingesting process ended "
+                                                          "without finishing"})
+
+    def _ingest(self, report: IngestReport, profile: Profile, who: RecorderIdentity,
+                measurement: clockcheck.Measurement, todo: list[SourceClip],
+                started: datetime) -> None:
+        app = self.app
+        app.store.check_ready()
+        app.store.sweep_abandoned()
+        dev, m, dock_id = self._start_dock(profile, who, measurement, todo, started)
+        report.device_id, report.device_new, report.dock_id = dev.id, dev.new, dock_id
+        report.badge_hint = dev.badge_hint
+        report.clock = m.as_dict()
+        conn = app.catalog.conn
+        checkouts = device_checkouts(conn, dev.id)
+        since = clockcheck.last_sync(conn, dev.id, m.measured_at)
+        self.hooks.planned(len(todo), sum(c.size for c in todo))
+        state = "done"
+        error: Exception | None = None
+        for i, clip in enumerate(todo):
+            reason = self.hooks.stop_requested()
+            if reason:
+                state, report.stopped = "cancelled", reason
+                break
+            self.hooks.clip_started(clip)
+            try:
+                outcome = self._one(clip, dev, m, since, checkouts, dock_id)
+                if outcome.status == "new" and outcome.clip_id:
+                    store_locks.sync_clips(app, [outcome.clip_id], utcnow())
+            except IngestStopped as exc:
+                state, report.stopped = ("removed" if _gone(self.root) else "cancelled"), str(exc)
+                break
+            except SourceReadError as exc:
+                outcome = ClipOutcome(clip.rel, clip.size, "failed", error=exc.message)
+                if _gone(self.root):
+                    report.outcomes.append(outcome)
+                    self.hooks.clip_finished(outcome)
+                    state, report.stopped = "removed", "the recorder was removed"
+                    for rest in todo[i + 1:]:
+                        report.outcomes.append(ClipOutcome(rest.rel, rest.size, "failed",
+                                                           error="recorder removed"))
+                    break
+                self._progress(dock_id, files=1, nbytes=0)
+            except StorageError as exc:
+                state, report.stopped, error = "failed", exc.message, exc
+                report.outcomes.append(ClipOutcome(clip.rel, clip.size, "failed",
+                                                   error=exc.message))
+                break
+            report.outcomes.append(outcome)
+            if outcome.status == "new":
+                report.bytes_copied += clip.size
+            self.hooks.clip_finished(outcome)
+        report.seconds = (utcnow() - started).total_seconds()
+        try:
+            self._finish_dock(report, dock_id, state)
+        except StorageError:
+            if error is None:
+                raise
+        if error is not None:
+            raise error
+
+    def _progress(self, dock_id: int, *, files: int, nbytes: int) -> None:
+        with self.app.transaction() as conn:
+            self._bump(conn, dock_id, files, nbytes)
+
+    @staticmethod
+    def _bump(conn: db.Connection, dock_id: int, files: int, nbytes: int) -> None:
+        conn.execute("UPDATE docks SET files_done = files_done + ?, bytes_done = bytes_done + ?,"
+                     " updated_at = ? WHERE id = ?", (files, nbytes, iso(utcnow()), dock_id))
+
+    def _finish_dock(self, report: IngestReport, dock_id: int, state: str) -> None:
+        totals = report.totals()
+        now = iso(utcnow())
+        with self.app.transaction() as conn:
+            conn.execute("UPDATE docks SET state = ?, finished_at = ?, updated_at = ?,"
+                         " result = ? WHERE id = ?",
+                         (state, now, now, json.dumps(totals | {"stopped": report.stopped}),
+                          dock_id))
+            self.app.record(conn, "dock.finished", f"dock:{dock_id}", totals | {
+                "state": state, "serial": report.serial, "stopped": report.stopped,
+                "failed_clips": [o.rel for o in report.outcomes if o.status == "failed"][:200]})
+
+    def _copied(self, n: int) -> None:
+        self.hooks.bytes_copied(n)
+        reason = self.hooks.stop_requested()
+        if reason:
+            raise IngestStopped(reason)
+
+    def _copy(self, clip: SourceClip) -> Any:
+        try:
+            fh = open(clip.path, "rb", buffering=0)  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise SourceReadError(f"{clip.rel}: cannot open: {exc.strerror or exc}") from exc
+        try:
+            with contextlib.suppress(OSError):
+                os.posix_fadvise(fh.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
+            try:
+                return self.app.store.put_stream(fh, expected_size=clip.size,
+                                                 progress=self._copied)
+            except SourceReadError as exc:
+                raise SourceReadError(f"{clip.rel}: {exc.message}") from exc
+        finally:
+            with contextlib.suppress(OSError):  # a vanished FUSE volume fails even close()
+                fh.close()
+
+    def _verify(self, clip: SourceClip, digest: str) -> str | None:
+        """Re-read source and stored copy past the page cache; a problem, or None."""
+        try:
+            with open(clip.path, "rb", buffering=0) as fh:
+                src, _ = hash_uncached(fh)
+        except OSError as exc:
+            return f"source unreadable on re-read: {exc.strerror or exc}"
+        with self.app.store.open(digest) as fh:
+            stored, _ = hash_uncached(fh)
+        if stored != digest:
+            self.app.store.quarantine(digest, f"ingest --verify: content hashes to {stored}")
+            return "stored copy differs from what was read (quarantined)"
+        if src != digest:
+            return "the recorder returned different bytes on a second read"
+        return None
+
+    def _one(self, clip: SourceClip, dev: recorders.DeviceRow, m: clockcheck.Measurement,
+             since: clockcheck.Anchor | None, checkouts: list[Checkout],
+             dock_id: int) -> ClipOutcome:
+        app = self.app
+        put = self._copy(clip)
+        conn = app.catalog.conn
+        same = conn.execute(
+            "SELECT id FROM clips WHERE device_id = ? AND source_path = ? AND digest = ?",
+            (dev.id, clip.rel, put.digest)).fetchone()
+        if same:  # file times differ (another mount, another time zone) but content is known
+            if self.verify:
+                problem = self._verify(clip, put.digest)
+                if problem:
+                    raise SourceReadError(f"{clip.rel}: verify failed: {problem}")
+            self._progress(dock_id, files=1, nbytes=clip.size)
+            return ClipOutcome(clip.rel, clip.size, "skipped", clip_id=int(same[0]),
+                               digest=put.digest, reason="same content already ingested",
+                               verified=True if self.verify else None)
+        verified = None
+        if self.verify:
+            problem = self._verify(clip, put.digest)
+            if problem:
+                if put.created and "different bytes" in problem:
+                    app.store.delete(put.digest)
+                raise SourceReadError(f"{clip.rel}: verify failed: {problem}")
+            verified = True
+        with app.store.open(put.digest) as fh:
+            dur = duration(fh, clip.device_start, clip.mtime)
+        now = utcnow()
+        times, att, tl = self._decide(clip, dur.seconds, dur.source, m, since, checkouts,
+                                      dev.badge_hint, now)
+        outcome = self._outcome(clip, "new", times, att, tl, digest=put.digest,
+                                verified=verified)
+        for attempt in range(3):
+            try:
+                return self._commit(clip, put, dev, m, times, att, tl, outcome, now, dock_id,
+                                    verified)
+            except ObjectVanished:  # a purge removed identical content meanwhile: store again
+                if attempt == 2:
+                    raise
+                put = self._copy(clip)
+        return outcome
+
+    def _commit(self, clip: SourceClip, put: Any, dev: recorders.DeviceRow,
+                m: clockcheck.Measurement, times: ClipTimes, att: Attribution, tl: Any,
+                outcome: ClipOutcome, now: datetime, dock_id: int,
+                verified: bool | None) -> ClipOutcome:
+        """One transaction: object record, clip row, dock progress, ``clip.ingested``."""
+        app = self.app
+        with app.transaction() as conn:
+            register_object(app, conn, put.digest, put.size)
+            cur = conn.execute(
+                "INSERT INTO clips (device_id, digest, size, source_path, source_mtime,"
+                " device_start, device_end, duration_seconds, duration_source, drift_seconds,"
+                " corrected_start, corrected_end, ingested_at, deadline, on_time, checkout_id,"
+                " badge, attribution, flags, dock_id, clock_measurement_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (device_id, source_path, size, source_mtime) DO NOTHING RETURNING id",
+                (dev.id, put.digest, put.size, clip.rel, iso(clip.mtime),
+                 _iso(times.device_start), _iso(times.device_end), times.duration,
+                 times.duration_source, times.drift, _iso(times.corrected_start),
+                 _iso(times.corrected_end), iso(now), outcome.deadline,
+                 None if tl.on_time is None else int(tl.on_time),
+                 att.checkout.id if att.checkout else None, att.badge, att.kind,
+                 json.dumps(outcome.flags), dock_id, m.id))
+            inserted = cur.fetchone()
+            self._bump(conn, dock_id, 1, clip.size)
+            if inserted is None:  # a concurrent ingest of the same recorder got there first
+                outcome.status, outcome.reason = "skipped", "ingested concurrently"
+                return outcome
+            outcome.clip_id = int(inserted[0])
+            app.record(conn, "clip.ingested", f"clip:{outcome.clip_id}", {
+                "digest": put.digest, "size": put.size, "serial": dev.serial,
+                "source_path": clip.rel, "source_mtime": iso(clip.mtime),
+                "device_start": outcome.device_start, "corrected_start": outcome.corrected_start,
+                "duration_seconds": times.duration, "duration_source": times.duration_source,
+                "drift_seconds": times.drift, "clock_measurement": m.id,
+                "deadline": outcome.deadline, "on_time": tl.on_time, "badge": att.badge,
+                "attribution": att.kind, "checkout_id": att.checkout.id if att.checkout else None,
+                "flags": outcome.flags, "dock_id": dock_id, "verified": verified})
+        return outcome
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return iso(dt) if dt else None
+
+
+def ingest(app: Avledger, root: Path, **kwargs: Any) -> IngestReport:
+    """Convenience: one session, run."""
+    return IngestSession(app, root, **kwargs).run()
+
+
+def ingest_device(app: Avledger, device: str, *, profile: str | None = None,
+                  hooks: IngestHooks | None = None, verify: bool = False,
+                  dry_run: bool = False, mount_dir: Path | None = None) -> IngestReport:
+    """Mount a recorder's block device read-only, ingest it, unmount it."""
+    from avledger.core.dock import mounting
+
+    if not Path(device).exists():
+        raise DeviceError(f"{device} does not exist", hint="was the recorder unplugged?")
+    udev = mounting.udev_properties(device)
+    label = mounting.fs_label(device, udev)
+    mount_as = profile_for_device(app, device, udev, label, profile)
+    with mounting.mounted(device, mount_as, mount_dir) as root:
+        session = IngestSession(app, root, profile=profile, source=device, device_node=device,
+                                udev=udev or None, label=label, hooks=hooks, verify=verify,
+                                dry_run=dry_run)
+        return session.run()
+
+
+def ingest_target(app: Avledger, target: str, *, profile: str | None = None,
+                  hooks: IngestHooks | None = None) -> IngestReport:
+    """Ingest the recorder at ``target`` (a block device is mounted read-only for it)."""
+    if is_block_device(target):
+        return ingest_device(app, target, profile=profile, hooks=hooks)
+    return IngestSession(app, Path(target), profile=profile, hooks=hooks).run()

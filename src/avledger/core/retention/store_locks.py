@@ -1,0 +1,104 @@
+"""Mirroring avledger's retention decisions into a store that enforces them (S3 Object Lock).
+
+avledger decides (``retention_policy.judge``); the store enforces: each object's retain-until
+is extended to the latest expiry of the clips that share it, footage kept without an end date
+(a hold, an open case, unknown time) is locked ``min_retention_days`` ahead of every sweep,
+and an object carries a legal hold exactly while a clip on it is under an avledger hold.
+Retention is only ever extended — a lock cannot be shortened, and need not be: purging early
+is what it exists to prevent. For a store without locks (the local one) all of this is skipped.
+
+Called after ingest, inside the transaction that places or releases a hold (so a failure to
+set the lock leaves the hold unplaced), and by the sweep over every stored clip.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from avledger.core.app import Avledger
+from avledger.core.retention.facts import Context, clip_rows
+from avledger.core.retention.policy import RetentionPolicy, judge
+
+T = TypeVar("T")
+
+
+@dataclass
+class LockSync:
+    objects: int = 0
+    retention_extended: int = 0
+    holds_set: int = 0
+    holds_cleared: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"objects": self.objects, "retention_extended": self.retention_extended,
+                "legal_holds_set": self.holds_set, "legal_holds_cleared": self.holds_cleared}
+
+
+def _chunks(items: list[T], size: int) -> Iterator[list[T]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _horizon(app: Avledger) -> timedelta:
+    return timedelta(days=int(app.config.get("store.s3.min_retention_days")))
+
+
+def sync_clips(app: Avledger, clip_ids: Iterable[int], now: datetime) -> LockSync:
+    """Bring the store's locks on these clips' objects in line with avledger's decision."""
+    result = LockSync()
+    if not app.store.locks:
+        return result
+    conn = app.catalog.conn
+    digests: set[str] = set()
+    for ids in _chunks(sorted(set(clip_ids)), 500):
+        marks = ",".join("?" * len(ids))
+        digests |= {r[0] for r in conn.execute(
+            f"SELECT DISTINCT digest FROM clips WHERE id IN ({marks})", ids)}
+    for chunk in _chunks(sorted(digests), 500):
+        marks = ",".join("?" * len(chunk))
+        sharing: dict[str, list[int]] = {}
+        for clip_id, digest in conn.execute(
+                f"SELECT id, digest FROM clips WHERE status != 'purged' AND digest IN ({marks})",
+                chunk):
+            sharing.setdefault(digest, []).append(int(clip_id))
+        _apply(app, sharing, now, result)
+    return result
+
+
+def sync_all(app: Avledger, now: datetime) -> LockSync:
+    """Every stored object (the daily sweep): catches up on clips that came under a hold
+    through a later case link or ingest, and rolls the horizon of open-ended keeping."""
+    if not app.store.locks:
+        return LockSync()
+    ids = [int(r[0]) for r in app.catalog.conn.execute(
+        "SELECT id FROM clips WHERE status != 'purged'")]
+    return sync_clips(app, ids, now)
+
+
+def _apply(app: Avledger, sharing: dict[str, list[int]], now: datetime,
+           result: LockSync) -> None:
+    conn = app.catalog.conn
+    policy = RetentionPolicy.from_config(app.config)
+    ids = [i for clips in sharing.values() for i in clips]
+    rows = clip_rows(conn, Context.read(conn, ids), ids)
+    floor = now + _horizon(app)
+    for digest, clips in sorted(sharing.items()):
+        until = floor
+        held = False
+        for clip_id in clips:
+            row = rows[clip_id]
+            held = held or row.facts.held
+            verdict = judge(row.facts, policy)
+            if verdict.expires_at is not None and verdict.expires_at > until:
+                until = verdict.expires_at
+        result.objects += 1
+        extended, hold_changed = app.store.apply_lock(digest, until, held)
+        result.retention_extended += extended
+        if hold_changed:
+            if held:
+                result.holds_set += 1
+            else:
+                result.holds_cleared += 1
