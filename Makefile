@@ -1,6 +1,7 @@
 # avledger — set-up and the two everyday commands.
 #   make demo   venv + install, a simulated recorder docked and ingested, a summary shown
 #   make test   venv + dev deps (+ Debian packages when root), then the whole test suite
+#   make docs   docs/reference.md regenerated from the CLI, then the site built into site/
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -60,5 +61,18 @@ lint: $(VENV)/.dev
 	$(BIN)/mypy src
 	$(BIN)/lint-imports
 
+# The command reference is generated from the Typer app by Typer's own generator;
+# tests/test_docs.py runs 'make reference' into a temporary file and compares.
+.PHONY: docs reference
+REFERENCE ?= docs/reference.md
+
+reference:
+	$(BIN)/typer avledger.cli.main utils docs --name avledger --title "Command reference" \
+	    --output $(REFERENCE)
+
+docs: $(VENV)/.dev
+	$(MAKE) --no-print-directory reference
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
 clean:
-	rm -rf $(VENV) $(DEMO_HOME) build dist src/*.egg-info .pytest_cache
+	rm -rf $(VENV) $(DEMO_HOME) build dist site src/*.egg-info .pytest_cache

@@ -12,7 +12,7 @@ from enum import IntEnum
 
 
 class ExitCode(IntEnum):
-    """Documented process exit codes (see README, "Exit codes")."""
+    """Documented process exit codes (see docs/admin.md, "Exit codes")."""
 
     OK = 0
     PROBLEMS = 1  # the command ran, but found or left problems (failed clips, bad objects)

@@ -23,7 +23,7 @@ BLAKE3 too when the blake3 package is installed); each event of its custody exce
 (ledger/checkpoint.txt, key ledger/ledger.pub); and the manifest against the package's sealed
 record in that excerpt, which also lists every event the excerpt must contain.
 
-Definitions (see README "Custody ledger"):
+Definitions (see docs/security.md, "The custody ledger"):
     canonical(e) = JSON of {seq, ts, actor, type, subject, payload}, keys sorted,
                    separators (",", ":"), UTF-8, no ASCII escaping
     hash_n       = BLAKE3(bytes(prev_hash) || canonical(e_n)), prev_hash of event 1 = 32 zero bytes

@@ -61,7 +61,7 @@ class PgSettings:
 
 
 class PgCatalog(Catalog):
-    """The catalog in a PostgreSQL database (created by its owner; see the README)."""
+    """The catalog in a PostgreSQL database (created by its owner; see docs/admin.md)."""
 
     def __init__(self, settings: PgSettings) -> None:
         super().__init__(Path(settings.describe()))
@@ -86,7 +86,7 @@ class PgCatalog(Catalog):
                 f"catalog database {self.describe()} uses collation "
                 f"{collate[0] if collate else '?'}; avledger needs 'C' (times are compared "
                 "as text)", hint="CREATE DATABASE … TEMPLATE template0 LC_COLLATE 'C' "
-                "LC_CTYPE 'C' (see the README)")
+                "LC_CTYPE 'C' (see docs/admin.md)")
         return PgConnection(raw)
 
     @property
