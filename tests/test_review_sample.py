@@ -1,6 +1,6 @@
-"""The review sample (rule B, Art. 17): reproducible, recorded, and re-derivable from the README.
+"""The review sample (rule B, Art. 17): reproducible, recorded, and re-derivable from the manual.
 
-``_spec_sample`` implements the sampling exactly as the README and
+``_spec_sample`` implements the sampling exactly as docs/records-office.md and
 ``core/reports/review_sample.py`` describe it, with nothing but the standard library, so the
 code is checked against its documentation.
 """

@@ -13,7 +13,7 @@ BUNDLE_DIR holds ``draw.json`` (the inputs, the seed and the published result),
 ``ledger.pub`` are beside it, the signature of the custody-ledger checkpoint the seed came from is
 checked too. Exit status 0 when the recomputed draw equals the published one, 1 otherwise.
 
-Definitions (see README, "avledger inspect"):
+Definitions (see docs/records-office.md, "avledger inspect"):
     population  = CSV "id,name", one row per enterprise, sorted by id (code-point order), UTF-8,
                   "\\n" line ends; population_sha256 = SHA-256 of those bytes
     roster      = JSON list of {"badge", "name"} of the eligible inspectors, sorted by badge

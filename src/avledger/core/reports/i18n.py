@@ -401,10 +401,11 @@ L: dict[str, tuple[str, str]] = {
                        "avledger review sample --year {year} --rate 5%",
                        "{year} 年尚未抽样：avledger review sample --year {year} --rate 5%"),
     "note.sample": ("Drawn with scheme {scheme} and seed {seed}: anyone can draw it again with "
-                    "the same seed and get the same clips (README, 'avledger review'). The "
-                    "sample holds {hours} hours of footage; {done}% of it has been reviewed.",
+                    "the same seed and get the same clips (records-office manual, 'avledger "
+                    "review'). The sample holds {hours} hours of footage; {done}% of it has been "
+                    "reviewed.",
                     "按 {scheme} 方法、随机种子 {seed} 抽取：任何人用同一种子重新抽取，结果相同"
-                    "（见 README“avledger review”）。样本共 {hours} 小时，已检查 {done}%。"),
+                    "（见档案室手册“avledger review”）。样本共 {hours} 小时，已检查 {done}%。"),
 }
 
 
