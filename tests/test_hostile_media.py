@@ -288,3 +288,34 @@ def test_a_drop_folder_batch_that_is_a_link_is_not_a_batch(tmp_path: Path) -> No
     assert is_batch(drop / "real") and not is_batch(drop / "linked")
     sizes = {name: size for name, size, _ in snapshot(drop / "real")}
     assert sizes["a.MP4"] == 1 and sizes["b.MP4"] == len(str(tmp_path / "host" / "shadow"))
+
+
+# ---- numbers and dates typed at the command line ---------------------------------------------
+
+OUT_OF_RANGE = [
+    ("clips", "show", "99999999999999999999999"),
+    ("clips", "list", "--since", "0001-01-01"),
+    ("clips", "list", "--until", "9999-12-31"),
+    ("clips", "list", "--dock", "-99999999999999999999"),
+    ("ledger", "show", "--since", "0001-01-01"),
+    ("ledger", "show", "--limit", "99999999999999999999"),
+    ("checkout", "export", "--from", "0001-01-01"),
+    ("hold", "place", "--clip", "99999999999999999999", "--case", "X1"),
+    ("hold", "show", "99999999999999999999"),
+    ("report", "usage", "--from", "9999-12-31"),
+    ("access", "register", "--year", "99999"),
+    ("retention", "restore", "1", "--note", "n", "--keep-days", "99999999999999"),
+    ("store", "verify", "--budget", "inf"),
+    ("simulate", "recorder", "x", "--drift", "1e300"),
+    ("simulate", "recorder", "x", "--start", "0001-01-01"),
+]
+
+
+@pytest.mark.parametrize("argv", OUT_OF_RANGE, ids=[" ".join(a) for a in OUT_OF_RANGE])
+def test_numbers_and_dates_out_of_range_are_usage_errors(home: Path, cli,  # type: ignore[no-untyped-def]
+                                                         argv: tuple[str, ...]) -> None:
+    events = len(ledger(home, "dock.started")) + len(all_ledger_text(home))
+    out = cli(*argv)
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert "Invalid value for" in out.stderr and "internal error" not in out.stderr
+    assert len(ledger(home, "dock.started")) + len(all_ledger_text(home)) == events
