@@ -15,12 +15,16 @@ from typing import Any
 import blake3
 import pytest
 
+from avledger.core.app import Avledger
 from avledger.core.clock import setter as clockset
-from avledger.core.dock import volume_root
+from avledger.core.dock import mounting, volume_root
+from avledger.core.dock.volume import SourceClip
 from avledger.core.dock.volume_root import VolumeRoot
+from avledger.core.ingest.session import IngestHooks, ingest_device
 from avledger.daemon.dropfolder import is_batch, snapshot
 from avledger.errors import DeviceError
 from tests.conftest import require_root_tools
+from tests.loopfuse import loop_device
 from tests.recorder_tools import make_recorder, profile, store_objects
 
 CLIP_DIR = "DCIM/100BWR01"
@@ -319,3 +323,40 @@ def test_numbers_and_dates_out_of_range_are_usage_errors(home: Path, cli,  # typ
     assert out.returncode == 2, out.stdout + out.stderr
     assert "Invalid value for" in out.stderr and "internal error" not in out.stderr
     assert len(ledger(home, "dock.started")) + len(all_ledger_text(home)) == events
+
+
+# ---- how a real recorder is mounted ------------------------------------------------------------
+
+
+def _mount_options(dev: str) -> list[set[str]]:
+    """The options of every mount of ``dev`` that avledger made, from /proc/mounts."""
+    mine = f"/avledger-{Path(dev).name}-"
+    return [set(fields[3].split(",")) for fields in
+            (line.split() for line in Path("/proc/mounts").read_text().splitlines())
+            if mine in fields[1]]
+
+
+class _MountsSeen(IngestHooks):
+    def __init__(self, dev: str) -> None:
+        self.dev = dev
+        self.seen: list[set[str]] = []
+
+    def clip_started(self, clip: SourceClip) -> None:
+        self.seen += _mount_options(self.dev)
+
+
+@pytest.mark.root
+def test_a_docked_recorder_is_mounted_nosuid_nodev_noexec(app: Avledger, tmp_path: Path) -> None:
+    require_root_tools("losetup", "fusefat", "mkfs.vfat", "mcopy", "fusermount")
+    image = tmp_path / "bwr.img"
+    make_recorder(tmp_path / "tree", clips=1, size=40_000, serial="MNT001", image=image)
+    with loop_device(image, read_only=False) as dev:
+        hooks = _MountsSeen(dev)
+        report = ingest_device(app, dev, hooks=hooks)
+        assert report.count("new") == 1
+        assert len(hooks.seen) == 1
+        assert {"ro", "nosuid", "nodev", "noexec"} <= hooks.seen[0], hooks.seen
+        with mounting.mounted(dev, profile(), writable=True):  # the clock sync's one write
+            (writable,) = _mount_options(dev)
+        assert {"rw", "nosuid", "nodev", "noexec"} <= writable, writable
+        assert _mount_options(dev) == []
