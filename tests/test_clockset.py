@@ -118,16 +118,19 @@ def test_read_write_mount_commands(home: Path, tmp_path: Path) -> None:
     generic = profile()
     target = tmp_path / "m"
     assert mounting.mount_command("/dev/sdz1", target, generic) == [
-        "fusefat", "-o", "ro", "/dev/sdz1", str(target)]
+        "fusefat", "-o", "ro,nosuid,nodev,noexec", "/dev/sdz1", str(target)]
     assert mounting.mount_command("/dev/sdz1", target, generic, writable=True) == [
-        "fusefat", "-f", "-o", "rw+", "/dev/sdz1", str(target)]
+        "fusefat", "-f", "-o", "rw+,nosuid,nodev,noexec", "/dev/sdz1", str(target)]
     kernel = profile("fieldcam-json")
     assert mounting.mount_command("/dev/sdz1", target, kernel, writable=True) == [
-        "mount", "-t", "vfat", "-o", "rw,shortname=mixed,utf8", "/dev/sdz1", str(target)]
+        "mount", "-t", "vfat", "-o", "rw,nosuid,nodev,noexec,shortname=mixed,utf8", "/dev/sdz1",
+        str(target)]
+    loose = parse_profile(GOOD | {"mount": {"options": "exec,suid,dev,utf8"}}, tmp_path / "l.yaml")
+    assert mounting.mount_command("/dev/sdz1", target, loose)[2] == "ro,nosuid,nodev,noexec,utf8"
     other = parse_profile(GOOD | {"mount": {"helper": "exfat-fuse", "write_option": "rw"}},
                           tmp_path / "x.yaml")
     assert mounting.mount_command("/dev/sdz1", target, other, writable=True)[1:4] == [
-        "-f", "-o", "rw"]
+        "-f", "-o", "rw,nosuid,nodev,noexec"]
 
 
 NOW = datetime(2026, 11, 3, 1, 0, tzinfo=UTC)

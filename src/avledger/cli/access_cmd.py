@@ -301,7 +301,8 @@ class RegisterFormat(StrEnum):
 
 @app.command("register")
 def register(
-    year: Annotated[int | None, typer.Option("--year", help="Only requests registered in this "
+    year: Annotated[int | None, typer.Option("--year", min=1970, max=9998,
+                                             help="Only requests registered in this "
                                              "calendar year (site zone).")] = None,
     format_: Annotated[RegisterFormat, typer.Option(
         "--format", help="table (terminal), csv, json or md.")] = RegisterFormat.table,

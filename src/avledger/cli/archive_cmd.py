@@ -41,7 +41,7 @@ def create(
         "--title", help="Activity or case name and number for the label (default: the case's "
         "name and number, or the hold's note).")] = None,
     copies: Annotated[int | None, typer.Option(
-        "--copies", min=1, help="Copies to make (default archive.copies, 2).")] = None,
+        "--copies", min=1, max=10, help="Copies to make (default archive.copies, 2).")] = None,
     media: Annotated[str | None, typer.Option(
         "--media", help="dvd, dvd-dl, bd25, bd50 or a size such as 700M (default "
         "archive.media).")] = None,

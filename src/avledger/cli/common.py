@@ -6,11 +6,13 @@ Commands stay thin: parse options, call one ``core`` function, render with ``emi
 from __future__ import annotations
 
 import json
+import math
 import sys
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -32,6 +34,7 @@ from avledger.config import loader
 from avledger.config.loader import Config
 from avledger.core.app import Avledger
 from avledger.errors import AvledgerError, StorageError
+from avledger.timestamps import EARLIEST, LATEST
 
 console = Console()
 err_console = Console(stderr=True)
@@ -50,8 +53,13 @@ class AvledgerGroup(TyperGroup):
     """The one exit path: an AvledgerError becomes one line on stderr and its exit code.
 
     Anything else that escapes (a bug, an unforeseen OS error) is still one line — the
-    traceback only with ``-v`` — so people never see a stack dump.
+    traceback only with ``-v`` — so people never see a stack dump. Before anything runs, every
+    number and date option of every command is range-checked (``bound_values``).
     """
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        bound_values(self)
+        return super().main(*args, **kwargs)
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -68,6 +76,59 @@ class AvledgerGroup(TyperGroup):
         except Exception as exc:
             _fail(AvledgerError(f"internal error: {type(exc).__name__}: {exc}",
                                 hint="run again with -v for the traceback and report it"))
+
+
+# ---- range checks for every number and date option ------------------------------------------
+
+INT_LIMIT = 2**63 - 1  # a catalog INTEGER
+FLOAT_LIMIT = 1e9  # seconds (31 years), percentages, budgets: nothing typed means more
+FIRST_DAY = (EARLIEST + timedelta(days=1)).replace(tzinfo=None)  # any zone's offset fits
+LAST_DAY = (LATEST - timedelta(days=1)).replace(tzinfo=None)
+
+
+def out_of_range(value: Any) -> str | None:
+    """Why a typed value cannot be meant (too large for the catalog, not finite, a date
+    outside what this system can hold), or None; lists are checked item by item."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return None if -INT_LIMIT <= value <= INT_LIMIT else f"{value} is out of range"
+    if isinstance(value, float):
+        if math.isfinite(value) and abs(value) <= FLOAT_LIMIT:
+            return None
+        return f"{value} is out of range (at most {FLOAT_LIMIT:g} either way)"
+    if isinstance(value, datetime):
+        if FIRST_DAY <= value.replace(tzinfo=None) <= LAST_DAY:
+            return None
+        return (f"{value.isoformat(sep=' ')} is outside {FIRST_DAY:%Y-%m-%d} … "
+                f"{LAST_DAY:%Y-%m-%d}")
+    if isinstance(value, list | tuple):
+        return next((p for p in map(out_of_range, value) if p), None)
+    return None
+
+
+def _bounded(param: Any) -> None:
+    original = param.callback
+    if getattr(original, "bounded", False):
+        return
+
+    def check(ctx: Any, p: Any, value: Any) -> Any:
+        problem = out_of_range(value)
+        if problem:
+            raise typer.BadParameter(problem, ctx=ctx, param=p)
+        return original(ctx, p, value) if original else value
+
+    check.bounded = True  # type: ignore[attr-defined]
+    param.callback = check
+
+
+def bound_values(command: Any) -> None:
+    """Range-check every parameter of ``command`` and its sub-commands, in one place: a
+    number or date that cannot be meant is a usage error, never an internal error later."""
+    for param in command.params:
+        _bounded(param)
+    for sub in getattr(command, "commands", {}).values():
+        bound_values(sub)
 
 
 def _fail(exc: AvledgerError) -> NoReturn:

@@ -12,7 +12,7 @@ from avledger.cli.common import STATE, load_config
 
 def daemon(
     concurrency: Annotated[int | None, typer.Option(
-        "--concurrency", min=1,
+        "--concurrency", min=1, max=64,
         help="Recorders ingested at once (default: daemon.concurrency).")] = None,
     drop_folder: Annotated[list[Path] | None, typer.Option(
         "--drop-folder",

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -54,7 +55,8 @@ class ProgressHooks(IngestHooks):
 
     def clip_finished(self, outcome: ClipOutcome) -> None:
         if outcome.status == "failed" and not self.progress.disable:
-            self.progress.console.print(f"[red]failed[/] {outcome.error}", highlight=False)
+            self.progress.console.print(f"[red]failed[/] {escape(outcome.error or '')}",
+                                        highlight=False)
         if self.current is not None:
             self.progress.remove_task(self.current)
             self.current = None
@@ -72,28 +74,31 @@ def render(report: IngestReport, tz: str) -> None:
     t = report.totals()
     clock = report.clock
     drift = clock.get("drift_seconds")
+    # serial, badge, names and the clock detail come from the recorder: never rich markup
     console.print(
-        f"recorder [bold]{report.serial}[/] ({report.profile}"
-        f"{', new, unregistered' if report.device_new else ''}) from {report.source}; "
-        f"badge in device file: {report.badge_hint or '-'}", highlight=False)
+        f"recorder [bold]{escape(report.serial)}[/] ({report.profile}"
+        f"{', new, unregistered' if report.device_new else ''}) from {escape(report.source)}; "
+        f"badge in device file: {escape(report.badge_hint or '-')}", highlight=False)
     console.print(
         f"clock: {clock.get('status')}"
-        + (f", drift {drift:+.1f} s" if drift is not None else f" ({clock.get('detail')})")
+        + (f", drift {drift:+.1f} s" if drift is not None
+           else f" ({escape(str(clock.get('detail')))})")
         + f"; host clock synchronised: {yes_no(clock.get('host_synced'))}", highlight=False)
     listed = [o for o in report.outcomes if o.status != "skipped" or o.reason != "already ingested"]
     if listed:
-        rows = [(o.rel, o.status, f"{o.size / 1e6:.1f} MB", display(o.corrected_start, tz),
+        rows = [(escape(o.rel), o.status, f"{o.size / 1e6:.1f} MB", display(o.corrected_start, tz),
                  "" if o.drift_seconds is None else f"{o.drift_seconds:+.1f}",
                  {True: "on time", False: "LATE", None: "?"}[o.on_time]
                  if o.status in ("new", "planned") else "",
                  o.badge or "", o.attribution or "",
-                 ", ".join(o.flags) or o.error or o.reason or "")
+                 escape(", ".join(o.flags) or o.error or o.reason or ""))
                 for o in listed]
         console.print(table(None, ["clip", "result", "size", "recorded (corrected)", "drift s",
                                    "window", "badge", "attribution", "notes"], rows))
     rate = t["bytes_copied"] / t["seconds"] / 1e6 if t["seconds"] else 0.0
     summary = [("new", t["new"]), ("skipped (already ingested)", t["skipped"]),
                ("late", t["late"]), ("failed", t["failed"]),
+               ("refused (not regular files of the recorder)", t["refused"]),
                ("unattributed", t["unattributed"]),
                ("drift", "unknown" if drift is None else f"{drift:+.1f} s ({clock.get('status')})"),
                ("copied", f"{t['bytes_copied'] / 1e6:.1f} MB in {t['seconds']:.1f} s "
@@ -166,6 +171,11 @@ def ingest(
     if report.stopped and "removed" in report.stopped:
         raise DeviceError(f"{report.stopped}; {report.failed} clip(s) not ingested",
                           hint="dock it again: the ingest resumes where it stopped")
-    if report.failed:
-        raise ProblemsFound(f"{report.failed} clip(s) failed; the others were ingested",
+    refused = report.count("refused")
+    if report.failed or refused:
+        what = "; ".join(part for part in (
+            f"{report.failed} clip(s) failed" if report.failed else "",
+            f"{refused} file(s) refused (links, FIFOs, device nodes: not read)" if refused
+            else "") if part)
+        raise ProblemsFound(f"{what}; the others were ingested",
                             hint="see the list above; re-run to retry them")

@@ -59,7 +59,7 @@ def draw_cmd(
         "--rate", help="Share to draw: 20%, 0.2 or 1/5 (default: inspections.rate_percent).")
     ] = None,
     inspectors: Annotated[int | None, typer.Option(
-        "--inspectors", min=1, help="Inspectors per enterprise (default: "
+        "--inspectors", min=1, max=1000, help="Inspectors per enterprise (default: "
                                     "inspections.inspectors).")] = None,
     beacon: Annotated[str | None, typer.Option(
         "--beacon", help="Public randomness, its source named in advance (e.g. the lottery "

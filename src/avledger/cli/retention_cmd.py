@@ -122,7 +122,7 @@ def restore(
     clips: ClipsArg,
     note: Annotated[str, typer.Option("--note", help="Why the footage is kept.")],
     keep_days: Annotated[int | None, typer.Option(
-        "--keep-days", min=1, help="Keep at least this many more days (default "
+        "--keep-days", min=1, max=36500, help="Keep at least this many more days (default "
         "retention.restore_days).")] = None,
     as_json: JsonOpt = False,
 ) -> None:

@@ -32,10 +32,11 @@ def recorder(
     directory: Annotated[Path, typer.Argument(help="Empty folder to lay the volume out in.")],
     profile: Annotated[str, typer.Option("--profile", "-p", help="Device profile to imitate.")
                        ] = "generic",
-    clips: Annotated[int, typer.Option("--clips", "-n", min=0, help="Number of clips.")] = 3,
+    clips: Annotated[int, typer.Option("--clips", "-n", min=0, max=100_000,
+                                        help="Number of clips.")] = 3,
     size: Annotated[str, typer.Option("--size", help="Size of each clip (e.g. 512k, 64MiB).")
                     ] = "1MiB",
-    seconds: Annotated[float, typer.Option("--seconds", min=0.1,
+    seconds: Annotated[float, typer.Option("--seconds", min=0.1, max=86_400,
                                            help="Duration of each clip.")] = 60.0,
     drift: Annotated[float, typer.Option(
         "--drift", help="Recorder clock minus true time, in seconds (95 = 95 s fast).")] = 0.0,
@@ -45,9 +46,11 @@ def recorder(
     start: Annotated[datetime | None, typer.Option(
         "--start", help="True start of the first clip (site time); default: about an hour "
                         "before now.")] = None,
-    gap: Annotated[float, typer.Option("--gap", min=0, help="Seconds between clips.")] = 120.0,
+    gap: Annotated[float, typer.Option("--gap", min=0, max=86_400,
+                                         help="Seconds between clips.")] = 120.0,
     bad_names: Annotated[int, typer.Option(
-        "--bad-names", min=0, help="Extra clips whose names the profile cannot parse.")] = 0,
+        "--bad-names", min=0, max=10_000,
+        help="Extra clips whose names the profile cannot parse.")] = 0,
     garbage_clock: Annotated[bool, typer.Option(
         "--garbage-clock", help="Write an unreadable clock file.")] = False,
     battery: Annotated[float, typer.Option(
@@ -121,14 +124,16 @@ def dock(
 def record_(
     directory: VolumeArg,
     profile: ProfileOpt = "generic",
-    clips: Annotated[int, typer.Option("--clips", "-n", min=1, help="Number of clips.")] = 1,
+    clips: Annotated[int, typer.Option("--clips", "-n", min=1, max=100_000,
+                                        help="Number of clips.")] = 1,
     size: Annotated[str, typer.Option("--size", help="Size of each clip.")] = "1MiB",
-    seconds: Annotated[float, typer.Option("--seconds", min=0.1, help="Duration of each "
-                                           "clip.")] = 60.0,
+    seconds: Annotated[float, typer.Option("--seconds", min=0.1, max=86_400,
+                                           help="Duration of each clip.")] = 60.0,
     start: Annotated[datetime | None, typer.Option(
         "--start", help="True start of the first clip (site time); default: just ended.")]
     = None,
-    gap: Annotated[float, typer.Option("--gap", min=0, help="Seconds between clips.")] = 120.0,
+    gap: Annotated[float, typer.Option("--gap", min=0, max=86_400,
+                                         help="Seconds between clips.")] = 120.0,
     as_json: JsonOpt = False,
 ) -> None:
     """The simulated recorder records more clips, named by its clock as it runs now.

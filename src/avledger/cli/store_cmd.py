@@ -20,7 +20,7 @@ def verify(
     budget: Annotated[float | None, typer.Option(
         "--budget", min=0.1, help="Stop after this many seconds (oldest-verified first).")] = None,
     workers: Annotated[int | None, typer.Option(
-        "--workers", min=1, help="Parallel readers (default: all cores).")] = None,
+        "--workers", min=1, max=256, help="Parallel readers (default: all cores).")] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Seed for --sample.")] = None,
     no_quarantine: Annotated[bool, typer.Option(
         "--no-quarantine", help="Report corrupt objects but leave them in place.")] = False,

@@ -10,7 +10,9 @@ Profiles are found in ``profiles.dirs``; a later directory overrides a profile o
 from __future__ import annotations
 
 import copy
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -382,6 +384,14 @@ def get(config: Config, name: str) -> Profile:
 # ---- recognising a volume ------------------------------------------------------------------
 
 
+def _regular_file(path: Path) -> bool:
+    """A marker counts only as a regular file: a link on a recorder is not followed."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
 @dataclass(frozen=True)
 class Seen:
     """What is known about a docked volume: its root (if mounted), udev properties, label."""
@@ -421,7 +431,7 @@ def match(profile: Profile, seen: Seen) -> Match | None:
     if rules["marker"]:
         if seen.root is None:
             skipped.append("marker")
-        elif (seen.root / rules["marker"]).is_file():
+        elif _regular_file(seen.root / rules["marker"]):
             passed.append("marker")
         else:
             return None

@@ -20,13 +20,19 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 
+def is_batch(entry: Path) -> bool:
+    """A real folder: a link in the drop folder is never followed (ingest refuses it too)."""
+    return entry.is_dir() and not entry.is_symlink()
+
+
 def snapshot(batch: Path) -> tuple[tuple[str, int, int], ...]:
+    """Names, sizes and times below ``batch``; links are neither followed nor stat'ed through."""
     items = []
     for root, _dirs, files in os.walk(batch):
         for name in files:
             p = Path(root) / name
             try:
-                st = p.stat()
+                st = p.lstat()
             except FileNotFoundError:
                 continue
             items.append((str(p.relative_to(batch)), st.st_size, st.st_mtime_ns))
@@ -102,7 +108,7 @@ class DropFolderWatcher:
             folder.mkdir(parents=True, exist_ok=True)
             self.observer.schedule(_Handler(folder, self._touched), str(folder), recursive=True)
             for entry in folder.iterdir():  # batches already there at start
-                if entry.is_dir():
+                if is_batch(entry):
                     self._touched(entry)
         self.observer.start()
         self._thread.start()
@@ -124,7 +130,7 @@ class DropFolderWatcher:
         with self.lock:
             quiet = [b for b, t in self.last_event.items() if now - t >= self.settle]
         for batch in quiet:
-            if not batch.is_dir():
+            if not is_batch(batch):
                 with self.lock:
                     self.last_event.pop(batch, None)
                 continue

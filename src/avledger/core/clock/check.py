@@ -14,15 +14,15 @@ import ctypes.util
 import shutil
 import subprocess
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from avledger.config.profiles import Profile
 from avledger.core.app import Avledger
+from avledger.core.dock.volume_root import RefusedFile, VolumeRoot, excerpt, reached
 from avledger.store import db
-from avledger.timestamps import iso, parse_iso, utcnow
+from avledger.timestamps import iso, parse_iso, utcnow, zoned_to_utc
 
 MAX_CLOCK_BYTES = 4096
 COMMAND_TIMEOUT = 15
@@ -66,13 +66,17 @@ class Measurement:
 
 
 def parse_clock_text(text: str, fmt: str, tz: str) -> datetime:
-    """The first non-empty line of ``text`` in ``fmt`` (device local time) as UTC."""
+    """The first non-empty line of ``text`` in ``fmt`` (device local time) as UTC;
+    ValueError when it does not parse or is an impossible date (year 1 or 9999)."""
     text = text.lstrip("\ufeff")
     line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
     if not line:
         raise ValueError("empty")
-    naive = datetime.strptime(line, fmt)
-    return naive.replace(tzinfo=ZoneInfo(tz)).astimezone(UTC)
+    try:
+        naive = datetime.strptime(line, fmt)
+    except ValueError:
+        raise ValueError("not in that format") from None  # strptime's message repeats the line
+    return zoned_to_utc(naive, tz)
 
 
 def expand(args: list[str], values: dict[str, str]) -> list[str]:
@@ -85,21 +89,28 @@ def expand(args: list[str], values: dict[str, str]) -> list[str]:
     return out
 
 
-def read_device_clock(root: Path, profile: Profile, device_node: str | None = None) -> DeviceClock:
+def read_device_clock(root: VolumeRoot | Path, profile: Profile,
+                      device_node: str | None = None) -> DeviceClock:
+    """The recorder's clock; a clock file that is a link, FIFO or device node is not read
+    (the clock is then unknown, and the measurement says why)."""
     spec = profile.get("clock.read")
     method = spec["method"]
     if method == "none":
         return DeviceClock(None, "profile has no way to read the clock")
     if method == "file":
         try:
-            with open(root / spec["path"], "rb") as fh:
-                text = fh.read(MAX_CLOCK_BYTES).decode("utf-8", errors="replace")
+            with reached(root) as vol:
+                raw = vol.read_small(spec["path"], MAX_CLOCK_BYTES)
+        except RefusedFile as exc:
+            return DeviceClock(None, f"clock file {exc.message}")
         except OSError as exc:
             return DeviceClock(None, f"clock file {spec['path']} unreadable: "
                                      f"{exc.strerror or exc}")
+        text = raw.decode("utf-8", errors="replace")
         origin = f"clock file {spec['path']}"
     else:
-        argv = expand(spec["command"], {"root": str(root), "device": device_node or ""})
+        where = root.path if isinstance(root, VolumeRoot) else root
+        argv = expand(spec["command"], {"root": str(where), "device": device_node or ""})
         try:
             done = subprocess.run(argv, capture_output=True, text=True, timeout=COMMAND_TIMEOUT)
         except (OSError, subprocess.TimeoutExpired) as exc:
@@ -112,9 +123,8 @@ def read_device_clock(root: Path, profile: Profile, device_node: str | None = No
     try:
         return DeviceClock(parse_clock_text(text, spec["format"], profile.timezone), origin)
     except ValueError as exc:
-        shown = text.strip()[:40].encode("unicode_escape").decode()
         return DeviceClock(None, f"{origin} does not parse as {spec['format']!r}: "
-                                 f"{shown!r} ({exc})")
+                                 f"'{excerpt(text)}' ({exc})")
 
 
 # ---- the host's own state ----------------------------------------------------------------------
@@ -211,7 +221,7 @@ def last_sync(conn: db.Connection, device_id: int, before: datetime) -> Anchor |
 # ---- a measurement -----------------------------------------------------------------------------
 
 
-def take(app: Avledger, device_id: int, root: Path, profile: Profile, *,
+def take(app: Avledger, device_id: int, root: VolumeRoot | Path, profile: Profile, *,
          source: str = "dock", device_node: str | None = None,
          now: datetime | None = None) -> Measurement:
     """Read and classify without recording (``record`` writes it)."""

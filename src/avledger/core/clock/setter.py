@@ -10,7 +10,6 @@ back — the simulator uses it to play the recorder taking the time up.
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from avledger.config.profiles import Profile
 from avledger.core.clock.check import COMMAND_TIMEOUT, expand
+from avledger.core.dock.volume_root import RefusedFile, VolumeRoot, reached
 from avledger.errors import DeviceError, RefusedError
 from avledger.timestamps import iso, utcnow
 
@@ -36,10 +36,13 @@ def takes_effect_at_once(profile: Profile) -> bool:
     return str(profile.get("clock.set.method")) == "command"
 
 
-def setting_waiting(root: Path, profile: Profile) -> bool:
+def setting_waiting(root: VolumeRoot | Path, profile: Profile) -> bool:
     """Is a clock-setting file still on the volume, not yet taken up by the recorder?"""
     spec = profile.get("clock.set")
-    return bool(spec["method"] == "file" and (root / spec["path"]).exists())
+    if spec["method"] != "file":
+        return False
+    with reached(root) as vol:
+        return vol.is_regular(spec["path"])
 
 
 def render(template: str, moment: datetime, tz: str) -> str:
@@ -112,22 +115,26 @@ def _argv(profile: Profile, root: Path, device_node: str | None,
     return [render(arg, moment, profile.timezone) for arg in filled]
 
 
-def write(profile: Profile, root: Path, device_node: str | None = None) -> Written:
-    """Set the clock: write the file (synced to the medium) or run the command."""
+def write(profile: Profile, root: VolumeRoot | Path, device_node: str | None = None) -> Written:
+    """Set the clock: write the file (synced to the medium) or run the command.
+
+    The file is written through the volume root's descriptor and only as a regular file of
+    the volume: a link, FIFO or device node of that name is refused, its target untouched."""
     spec = profile.get("clock.set")
-    written = plan(profile, root, device_node)
+    where = root.path if isinstance(root, VolumeRoot) else Path(root)
+    written = plan(profile, where, device_node)
     if written.method == "file":
-        path = root / spec["path"]
         try:
-            with open(path, "w", encoding="utf-8", newline="") as fh:
-                fh.write(written.content)
-                fh.flush()
-                os.fsync(fh.fileno())
+            with reached(root) as vol:
+                vol.write(spec["path"], written.content.encode("utf-8"))
+        except RefusedFile as exc:
+            raise DeviceError(f"{exc.message}: the clock was not set",
+                              hint="remove that file from the recorder and sync again") from exc
         except OSError as exc:
             raise DeviceError(f"cannot write {spec['path']} on the recorder: "
                               f"{exc.strerror or exc}") from exc
         return written
-    argv = _argv(profile, root, device_node, written.set_to)
+    argv = _argv(profile, where, device_node, written.set_to)
     try:
         done = subprocess.run(argv, capture_output=True, text=True, timeout=COMMAND_TIMEOUT)
     except (OSError, subprocess.TimeoutExpired) as exc:

@@ -99,11 +99,11 @@ def waiting_sync(conn: db.Connection, device_id: int) -> dict[str, Any] | None:
 
 def measure_volume(app: Avledger, vol: Volume, device_id: int, *, source: str) -> CheckResult:
     """Read and record the clock of an open recorder volume."""
-    m = clockcheck.take(app, device_id, vol.root, vol.profile, source=source,
+    m = clockcheck.take(app, device_id, vol.media, vol.profile, source=source,
                         device_node=vol.device_node)
     with app.transaction() as conn:
         stored, settled = clocksettle.record_measurement(
-            app, conn, m, waiting=clockset.setting_waiting(vol.root, vol.profile),
+            app, conn, m, waiting=clockset.setting_waiting(vol.media, vol.profile),
             serial=vol.serial)
     return CheckResult(vol.serial, device_id, vol.profile.name, vol.source, stored,
                        float(app.config.get("clock.tolerance_seconds")), settled,
@@ -122,7 +122,7 @@ def _refuse_unsyncable(app: Avledger, vol: Volume, device_id: int, target: str) 
     if not clockset.can_set(vol.profile):
         raise RefusedError(f"the clock of {vol.serial} cannot be set: its profile "
                            f"{vol.profile.name} has no way to (clock.set.method is none)")
-    todo = not_ingested(app.catalog.conn, device_id, scan(vol.root, vol.profile))
+    todo = not_ingested(app.catalog.conn, device_id, scan(vol.media, vol.profile))
     if todo:
         how = f"--device {target}" if vol.device_node else target
         raise RefusedError(f"{len(todo)} clip(s) on {vol.serial} are not yet ingested; ingest "
@@ -145,25 +145,25 @@ def sync(app: Avledger, target: str, *, profile: str | None = None, origin: str 
         _refuse_unsyncable(app, vol, device_id, target)
         prof = vol.profile
         by_file_on_device = vol.device_node is not None and prof.get("clock.set.method") == "file"
-        before = clockcheck.take(app, device_id, vol.root, prof, source="sync-before",
+        before = clockcheck.take(app, device_id, vol.media, prof, source="sync-before",
                                  device_node=vol.device_node)
         result = SyncResult(vol.serial, device_id, prof.name, target, origin, before,
                             clockset.plan(prof, vol.root, vol.device_node),
                             clockset.takes_effect_at_once(prof), by_file_on_device, dry_run)
-        if unless_waiting and clockset.setting_waiting(vol.root, prof):
+        if unless_waiting and clockset.setting_waiting(vol.media, prof):
             result.state = "waiting"
             return result
         if dry_run:
             return result
         with app.transaction() as conn:
             result.before, _ = clocksettle.record_measurement(
-                app, conn, before, waiting=clockset.setting_waiting(vol.root, prof),
+                app, conn, before, waiting=clockset.setting_waiting(vol.media, prof),
                 serial=vol.serial)
         if not by_file_on_device:
-            result.written = _write(app, result, lambda: clockset.write(prof, vol.root,
+            result.written = _write(app, result, lambda: clockset.write(prof, vol.media,
                                                                         vol.device_node))
             if result.takes_effect_at_once:
-                result.after = clockcheck.take(app, device_id, vol.root, prof,
+                result.after = clockcheck.take(app, device_id, vol.media, prof,
                                                source="sync-after",
                                                device_node=vol.device_node)
     if by_file_on_device:
@@ -186,7 +186,7 @@ def _write_mounted(app: Avledger, target: str, result: SyncResult,
         if vol.serial != result.serial:
             raise DeviceError(f"{target} is now {vol.serial}, not {result.serial}; "
                               "nothing written")
-        return clockset.write(vol.profile, vol.root, vol.device_node)
+        return clockset.write(vol.profile, vol.media, vol.device_node)
 
 
 def _write(app: Avledger, result: SyncResult, do: Callable[[], Written]) -> Written:

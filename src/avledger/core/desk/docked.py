@@ -24,22 +24,25 @@ from avledger.core.dock import recorder_volume as recordervolume
 from avledger.core.dock.ingested import not_ingested
 from avledger.core.dock.recorder_volume import Volume
 from avledger.core.dock.volume import parse_field, scan
+from avledger.core.dock.volume_root import RefusedFile, VolumeRoot, reached
 from avledger.core.ingest import session as ingest
 from avledger.errors import RefusedError
 
 MAX_LEVEL_BYTES = 64 * 1024
 
 
-def read_level(root: Path, spec: dict[str, Any]) -> float | None:
-    """A percentage the recorder reports in a file; None when absent, unreadable or nonsense."""
+def read_level(root: VolumeRoot | Path, spec: dict[str, Any]) -> float | None:
+    """A percentage the recorder reports in a file; None when absent, unreadable, nonsense,
+    or not a regular file of the volume (a link or FIFO is not read)."""
     if not spec.get("file"):
         return None
     try:
-        with open(root / spec["file"], "rb") as fh:
-            text = fh.read(MAX_LEVEL_BYTES).decode("utf-8", errors="replace")
+        with reached(root) as vol:
+            text = vol.read_small(spec["file"], MAX_LEVEL_BYTES).decode("utf-8",
+                                                                        errors="replace")
         value = parse_field(text, spec["format"], spec.get("key"), spec.get("section"))
         level = float(str(value).strip().rstrip("%")) if value is not None else None
-    except (OSError, ValueError):
+    except (OSError, ValueError, RefusedFile):
         return None
     return level if level is not None and 0 <= level <= 100 else None
 
@@ -47,7 +50,7 @@ def read_level(root: Path, spec: dict[str, Any]) -> float | None:
 def free_storage(vol: Volume) -> float | None:
     spec = vol.profile.get("storage")
     if spec.get("file"):
-        return read_level(vol.root, spec)
+        return read_level(vol.media, spec)
     if not vol.mount_point:
         return None
     try:
@@ -75,17 +78,17 @@ def inspect(app: Avledger, target: str, *, profile: str | None = None,
             raise RefusedError(f"the docked device is {vol.serial}, not {expect_serial}",
                                hint="name the device that is docked, or dock the right one")
         device_id = clocksync.known_device(app.catalog.conn, vol.serial)
-        pending = not_ingested(app.catalog.conn, device_id, scan(vol.root, vol.profile))
+        pending = not_ingested(app.catalog.conn, device_id, scan(vol.media, vol.profile))
         reading = None
         if clock:
             m = clocksync.measure_volume(app, vol, device_id, source="desk").measurement
             reading = ClockReading(m.measured_at, m.drift_seconds, m.status, "desk", m.id)
-        waiting = clockset.setting_waiting(vol.root, vol.profile)
+        waiting = clockset.setting_waiting(vol.media, vol.profile)
         settable = clockset.can_set(vol.profile)
         prof_name, serial = vol.profile.name, vol.serial
         docked = DockedDevice(
             serial, volume=None if vol.device_node else vol.root,
-            battery_percent=read_level(vol.root, vol.profile.get("battery")),
+            battery_percent=read_level(vol.media, vol.profile.get("battery")),
             storage_free_percent=free_storage(vol), clock=reading, pending_clips=len(pending),
             clock_settable=settable, clock_setting_waiting=waiting)
 

@@ -1,10 +1,11 @@
 """Mounting a recorder per its profile, and finding out what a block device is.
 
 Read-only: the kernel with ``mount -t FSTYPE -o ro``, or a FUSE helper
-(``fusefat -o ro DEVICE DIR``) that needs no kernel module. Used by ``ingest --device``, the
-desk and the dock daemon. The one exception is the clock sync's single write
-(``writable=True``): mounted read-write for that step only, and the medium is flushed and
-the helper gone before it returns.
+(``fusefat -o ro DEVICE DIR``) that needs no kernel module; always also ``nosuid,nodev,noexec``
+(a recorder's volume is not trusted: nothing on it runs, no device node on it opens).
+Used by ``ingest --device``, the desk and the dock daemon. The one exception is the clock
+sync's single write (``writable=True``): mounted read-write for that step only, and the
+medium is flushed and the helper gone before it returns.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ from avledger.config.profiles import Profile
 from avledger.errors import DeviceError
 
 MOUNT_TIMEOUT = 30
+# Never relaxed by a profile's options: whatever the recorder holds, nothing on it runs, no
+# set-user-ID bit counts, no device node on it opens.
+HARDENING = ("nosuid", "nodev", "noexec")
+LOOSENING = {"suid", "dev", "exec"}
 UNMOUNT_TRIES = 10
 
 
@@ -84,8 +89,8 @@ def mount_command(device: str, target: Path, profile: Profile, *,
     spec = profile.get("mount")
     mode = write_option(profile) if writable else "ro"
     extra = [o for o in (spec.get("options") or "").split(",")
-             if o and o not in ("rw", "ro", mode)]
-    options = ",".join([mode, *extra])
+             if o and o not in ("rw", "ro", mode, *HARDENING) and o not in LOOSENING]
+    options = ",".join([mode, *HARDENING, *extra])
     if spec["method"] == "fuse":
         # read-write: in the foreground, so that its exit says the medium has been written
         return [spec["helper"], *(["-f"] if writable else []), "-o", options, device,

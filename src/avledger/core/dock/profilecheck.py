@@ -8,8 +8,9 @@ from typing import Any
 from avledger.config import profiles as profiles_mod
 from avledger.config.loader import Config
 from avledger.config.profiles import Seen
-from avledger.core.dock.media import duration
-from avledger.core.dock.volume import read_identity, scan
+from avledger.core.dock.media import Duration, duration
+from avledger.core.dock.volume import read_identity, survey
+from avledger.core.dock.volume_root import VolumeRoot
 from avledger.errors import AvledgerError, NotFoundError
 from avledger.timestamps import iso
 
@@ -35,18 +36,25 @@ def check_volume(config: Config, root: Path, name: str | None = None,
             return {"root": str(root), "profiles": results, "profile": None}
         chosen = best[0].profile
     out: dict[str, Any] = {"root": str(root), "profiles": results, "profile": chosen.name}
-    try:
-        who = read_identity(root, chosen)
-        out["identity"] = {"serial": who.serial, "badge": who.badge, "unit": who.unit,
-                           "model": who.model}
-    except AvledgerError as exc:
-        out["identity_error"] = exc.message
-    clips = []
-    for clip in scan(root, chosen):
-        dur = duration(clip.path, clip.device_start, clip.mtime)
-        clips.append({"path": clip.rel, "size": clip.size,
-                      "device_start": iso(clip.device_start) if clip.device_start else None,
-                      "name_parsed": clip.device_start is not None,
-                      "duration_seconds": dur.seconds, "duration_source": dur.source})
+    with VolumeRoot(root) as media:
+        try:
+            who = read_identity(media, chosen)
+            out["identity"] = {"serial": who.serial, "badge": who.badge, "unit": who.unit,
+                               "model": who.model}
+        except AvledgerError as exc:
+            out["identity_error"] = exc.message
+        clips = []
+        found = survey(media, chosen)
+        for clip in found.clips:
+            try:
+                with media.open(clip.raw) as fh:
+                    dur = duration(fh, clip.device_start, clip.mtime)
+            except (OSError, AvledgerError):
+                dur = Duration(None, "unknown", "unreadable")
+            clips.append({"path": clip.rel, "size": clip.size,
+                          "device_start": iso(clip.device_start) if clip.device_start else None,
+                          "name_parsed": clip.device_start is not None,
+                          "duration_seconds": dur.seconds, "duration_source": dur.source})
     out["clips"] = clips
+    out["refused"] = [{"path": r.rel, "reason": r.reason} for r in found.refused]
     return out

@@ -19,6 +19,7 @@ from avledger.core.app import Avledger
 from avledger.core.dock import mounting
 from avledger.core.dock.recognition import profile_for_device, recognise
 from avledger.core.dock.volume import RecorderIdentity, read_identity
+from avledger.core.dock.volume_root import VolumeRoot
 from avledger.errors import NotFoundError
 
 
@@ -30,6 +31,7 @@ class Volume:
     source: str  # what was given: a folder, a mount point, or a device node
     device_node: str | None  # set when we mounted a block device
     mount_point: bool  # root is a mounted file system (its free space is the recorder's)
+    media: VolumeRoot  # the root's directory descriptor: every file is read through it
 
     @property
     def serial(self) -> str:
@@ -51,12 +53,15 @@ def opened(app: Avledger, target: str, *, profile: str | None = None,
         udev = mounting.udev_properties(target)
         label = mounting.fs_label(target, udev)
         mount_as = profile_for_device(app, target, udev, label, profile)
-        with mounting.mounted(target, mount_as, writable=writable) as root:
+        with mounting.mounted(target, mount_as, writable=writable) as root, \
+                VolumeRoot(root) as media:
             prof = recognise(app, Seen(root, udev or None, label), profile, target)
-            yield Volume(root, prof, read_identity(root, prof), target, target, True)
+            yield Volume(root, prof, read_identity(media, prof), target, target, True, media)
         return
     root = Path(target)
     if not root.is_dir():
         raise NotFoundError(f"{target} is not a folder, a mounted volume or a block device")
     prof = recognise(app, Seen(root), profile, target)
-    yield Volume(root, prof, read_identity(root, prof), target, None, os.path.ismount(root))
+    with VolumeRoot(root) as media:
+        yield Volume(root, prof, read_identity(media, prof), target, None,
+                     os.path.ismount(root), media)

@@ -1,6 +1,7 @@
 """Reading a recorder volume per its profile: who it is, which clips it holds, when each began.
 
-Nothing here writes to the volume.
+Nothing here writes to the volume, and every file is read through a ``VolumeRoot``: a link,
+FIFO or device node where a clip or the device-info file should be is refused, not read.
 """
 
 from __future__ import annotations
@@ -9,14 +10,17 @@ import configparser
 import json
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from avledger.config.profiles import Profile
+from avledger.core.dock.volume_root import RefusedFile, VolumeRoot, reached
 from avledger.errors import DeviceError
+from avledger.timestamps import EARLIEST, in_range, zoned_to_utc
 
 MAX_INFO_BYTES = 64 * 1024
 
@@ -34,11 +38,12 @@ class RecorderIdentity:
 class SourceClip:
     """One clip file on the volume, with what its name and stat say."""
 
-    rel: str  # path relative to the volume root, '/'-separated
-    path: Path
+    rel: str  # path relative to the volume root, '/'-separated, in its shown form
+    raw: str  # the same path as the OS gives it (opens the file through a VolumeRoot)
     size: int
     mtime: datetime  # UTC
     device_start: datetime | None  # per the recorder's clock, as UTC; None when unparsed
+    flags: tuple[str, ...] = ()  # unparsed-name, impossible-name-time, impossible-file-time
 
 
 # ---- device-info files -----------------------------------------------------------------------
@@ -131,18 +136,19 @@ def parse_field(text: str, fmt: str, key: str | None, section: str | None = None
     raise ValueError(f"unknown format {fmt!r}")
 
 
-def read_identity(root: Path, profile: Profile) -> RecorderIdentity:
+def read_identity(root: VolumeRoot | Path, profile: Profile) -> RecorderIdentity:
     spec = profile.get("identity")
-    path = root / spec["file"]
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read(MAX_INFO_BYTES)
-    except FileNotFoundError as exc:
-        raise DeviceError(f"{spec['file']} not found on the recorder ({root})",
-                          hint=f"is this a '{profile.name}' recorder?") from exc
-    except OSError as exc:
-        raise DeviceError(f"cannot read {spec['file']} on the recorder: "
-                          f"{exc.strerror or exc}") from exc
+    with reached(root) as vol:
+        try:
+            raw = vol.read_small(spec["file"], MAX_INFO_BYTES)
+        except FileNotFoundError as exc:
+            raise DeviceError(f"{spec['file']} not found on the recorder ({vol.path})",
+                              hint=f"is this a '{profile.name}' recorder?") from exc
+        except RefusedFile as exc:
+            raise RefusedFile(exc.rel, f"{exc.reason} (the device-info file)") from exc
+        except OSError as exc:
+            raise DeviceError(f"cannot read {spec['file']} on the recorder: "
+                              f"{exc.strerror or exc}") from exc
     text = raw.decode("utf-8", errors="replace")
     try:
         return parse_identity(text, spec["format"], spec["fields"], spec.get("section"))
@@ -153,38 +159,100 @@ def read_identity(root: Path, profile: Profile) -> RecorderIdentity:
 # ---- clips -------------------------------------------------------------------------------------
 
 
-def parse_start(name: str, profile: Profile) -> datetime | None:
-    """The start time encoded in a clip's file name, as UTC; None when it does not parse."""
+def start_of(name: str, profile: Profile) -> tuple[datetime | None, str | None]:
+    """The start time a clip's file name encodes (UTC), or None and the flag saying why."""
     m = profile.name_pattern.search(name)
     if not m:
-        return None
+        return None, "unparsed-name"
     try:
         naive = datetime.strptime(m.group("start"), profile.get("clips.time_format"))
     except ValueError:
-        return None
-    return naive.replace(tzinfo=ZoneInfo(profile.timezone)).astimezone(UTC)
-
-
-def _walk(root: Path, pattern: str) -> list[Path]:
+        return None, "unparsed-name"
     try:
-        return [p for p in root.glob(pattern) if p.is_file()]
-    except OSError as exc:
-        raise DeviceError(f"cannot list {pattern} on the recorder: {exc.strerror or exc}") from exc
+        return zoned_to_utc(naive, profile.timezone), None
+    except ValueError:
+        return None, "impossible-name-time"
 
 
-def scan(root: Path, profile: Profile) -> list[SourceClip]:
-    """Every clip the profile's globs find, in path order (each file once)."""
-    seen: dict[str, Path] = {}
-    for pattern in profile.get("clips.globs"):
-        for path in _walk(root, pattern):
-            seen.setdefault(path.relative_to(root).as_posix(), path)
-    clips: list[SourceClip] = []
-    for rel, path in sorted(seen.items()):
+def parse_start(name: str, profile: Profile) -> datetime | None:
+    """The start time encoded in a clip's file name, as UTC; None when it does not parse."""
+    return start_of(name, profile)[0]
+
+
+def _glob_match(pattern: list[str], parts: list[str]) -> bool:
+    """pathlib's glob over '/'-separated parts: ``**`` is any number of folders."""
+    if not pattern:
+        return not parts
+    if pattern[0] == "**":
+        return any(_glob_match(pattern[1:], parts[i:]) for i in range(len(parts)))
+    return bool(parts) and fnmatchcase(parts[0], pattern[0]) and _glob_match(pattern[1:],
+                                                                            parts[1:])
+
+
+def _glob_below(pattern: list[str], parts: list[str]) -> bool:
+    """Could the folder ``parts`` hold something ``pattern`` matches?"""
+    if not parts:
+        return bool(pattern)
+    if not pattern:
+        return False
+    if pattern[0] == "**":
+        return _glob_below(pattern[1:], parts) or _glob_below(pattern, parts[1:])
+    return fnmatchcase(parts[0], pattern[0]) and _glob_below(pattern[1:], parts[1:])
+
+
+def _file_time(st: os.stat_result) -> tuple[datetime, str | None]:
+    try:
+        moment = datetime.fromtimestamp(st.st_mtime, UTC)
+    except (OverflowError, OSError, ValueError):
+        moment = EARLIEST
+    return (moment, None) if in_range(moment) else (EARLIEST, "impossible-file-time")
+
+
+@dataclass(frozen=True)
+class Refused:
+    """Something on the volume where a clip could be, which is not read, and why."""
+
+    rel: str
+    reason: str
+
+
+@dataclass
+class Survey:
+    clips: list[SourceClip] = field(default_factory=list)
+    refused: list[Refused] = field(default_factory=list)
+
+
+def survey(root: VolumeRoot | Path, profile: Profile) -> Survey:
+    """The clips the profile's globs find, in path order, and whatever matched but is not a
+    regular file of the volume (links, FIFOs, device nodes, folders that are links)."""
+    patterns = [g.split("/") for g in profile.get("clips.globs")]
+    found = Survey()
+    with reached(root) as vol:
         try:
-            st = os.stat(path)
+            entries = list(vol.walk())
         except OSError as exc:
-            raise DeviceError(f"cannot stat {rel} on the recorder: {exc.strerror or exc}") from exc
-        clips.append(SourceClip(rel, path, st.st_size,
-                                datetime.fromtimestamp(st.st_mtime, UTC),
-                                parse_start(path.name, profile)))
-    return clips
+            raise DeviceError(f"cannot list the recorder: {exc.strerror or exc}") from exc
+    for entry in entries:
+        parts = entry.raw.split("/")
+        is_folder = entry.st is not None and stat.S_ISDIR(entry.st.st_mode)
+        if is_folder or (entry.st is not None and stat.S_ISLNK(entry.st.st_mode)):
+            wanted = any(_glob_below(p, parts) for p in patterns)
+            wanted = wanted or (not is_folder and any(_glob_match(p, parts) for p in patterns))
+        else:
+            wanted = any(_glob_match(p, parts) for p in patterns)
+        if not wanted:
+            continue
+        if entry.refused or entry.st is None:
+            found.refused.append(Refused(entry.rel, entry.refused or "cannot be examined"))
+            continue
+        mtime, time_flag = _file_time(entry.st)
+        start, start_flag = start_of(parts[-1], profile)
+        flags = tuple(f for f in (start_flag, time_flag) if f)
+        found.clips.append(SourceClip(entry.rel, entry.raw, entry.st.st_size, mtime, start,
+                                      flags))
+    return found
+
+
+def scan(root: VolumeRoot | Path, profile: Profile) -> list[SourceClip]:
+    """Every clip the profile's globs find, in path order (each file once)."""
+    return survey(root, profile).clips

@@ -36,7 +36,14 @@ from avledger.core.dock.ingested import clip_key, not_ingested
 from avledger.core.dock.media import duration
 from avledger.core.dock.recognition import profile_for_device, recognise
 from avledger.core.dock.recorder_volume import is_block_device
-from avledger.core.dock.volume import RecorderIdentity, SourceClip, read_identity, scan
+from avledger.core.dock.volume import (
+    RecorderIdentity,
+    Refused,
+    SourceClip,
+    read_identity,
+    survey,
+)
+from avledger.core.dock.volume_root import RefusedFile, VolumeRoot
 from avledger.core.ingest.attribution import Attribution, Checkout, attribute, device_checkouts
 from avledger.core.ingest.readback import hash_uncached
 from avledger.core.ingest.window import judge
@@ -57,11 +64,11 @@ GONE_ERRNOS = {errno.ENOTCONN, errno.ENODEV, errno.ENXIO, errno.ENOENT, errno.EI
 class ClipOutcome:
     rel: str
     size: int
-    status: str  # new | skipped | failed | planned
+    status: str  # new | skipped | failed | planned | refused
     clip_id: int | None = None
     digest: str | None = None
     error: str | None = None
-    reason: str | None = None  # why skipped
+    reason: str | None = None  # why skipped or refused
     on_time: bool | None = None
     deadline: str | None = None
     device_start: str | None = None
@@ -108,7 +115,7 @@ class IngestReport:
     def totals(self) -> dict[str, Any]:
         return {"clips": len(self.outcomes), "new": self.count("new"),
                 "skipped": self.count("skipped"), "planned": self.count("planned"),
-                "failed": self.failed, "late": self.late,
+                "failed": self.failed, "refused": self.count("refused"), "late": self.late,
                 "unattributed": sum(1 for o in self.outcomes if o.status in ("new", "planned")
                                     and o.attribution in ("unattributed", "between-checkouts")),
                 "bytes_copied": self.bytes_copied, "seconds": round(self.seconds, 3),
@@ -174,10 +181,9 @@ def clip_times(clip: SourceClip, dur: float | None, dur_source: str,
                measurement: clockcheck.Measurement, since: clockcheck.Anchor | None,
                reset_before_year: int) -> ClipTimes:
     """Device times and corrected times for one clip (drift interpolated since the last sync)."""
-    flags: list[str] = []
+    flags: list[str] = list(clip.flags)
     start = clip.device_start
     if start is None:
-        flags.append("unparsed-name")
         return ClipTimes(None, None, dur, dur_source, None, None, None, tuple(flags))
     end = start + timedelta(seconds=dur) if dur is not None else None
     if dur_source == "file-times":
@@ -228,6 +234,8 @@ def _pid_alive(pid: int) -> bool:
 class IngestSession:
     """One docking of one recorder: ``run()`` it and read the report."""
 
+    vol: VolumeRoot  # the volume root, open while ``run`` runs
+
     def __init__(self, app: Avledger, root: Path, *, profile: str | None = None,
                  source: str | None = None, device_node: str | None = None,
                  udev: dict[str, str] | None = None, label: str | None = None,
@@ -251,17 +259,30 @@ class IngestSession:
                          self.hooks.choose_profile)
 
     def run(self) -> IngestReport:
+        """Every file is read through one descriptor of the volume root (``VolumeRoot``)."""
+        with VolumeRoot(self.root) as self.vol:
+            return self._run()
+
+    def _run(self) -> IngestReport:
         started = utcnow()
         profile = self.recognise()
-        who = read_identity(self.root, profile)
-        clips = scan(self.root, profile)
+        try:
+            who = read_identity(self.vol, profile)
+        except RefusedFile as exc:
+            if not self.dry_run:
+                self._record_refused(None, [Refused(exc.rel, exc.reason)], profile)
+            raise
+        found = survey(self.vol, profile)
+        clips = found.clips
         device = recorders.find(self.app.catalog.conn, who.serial)
         device_id = int(device["id"]) if device else 0
-        measurement = clockcheck.take(self.app, device_id, self.root, profile,
+        measurement = clockcheck.take(self.app, device_id, self.vol, profile,
                                       source="dock", device_node=self.device_node)
         report = IngestReport(self.source, profile.name, who.serial,
                               device_id or None, device is None, who.badge, None,
                               measurement.as_dict(), self.dry_run, self.verify)
+        report.outcomes += [ClipOutcome(r.rel, 0, "refused", reason=r.reason)
+                            for r in found.refused]
         todo = not_ingested(self.app.catalog.conn, device_id or None, clips)
         copying = set(todo)
         for c in clips:
@@ -270,10 +291,24 @@ class IngestSession:
         if self.dry_run:
             self._plan_only(report, todo, who, measurement)
         elif self.hooks.proceed(report, todo):
-            self._ingest(report, profile, who, measurement, todo, started)
+            self._ingest(report, profile, who, measurement, todo, started, found.refused)
         report.outcomes.sort(key=lambda o: o.rel)
         report.seconds = (utcnow() - started).total_seconds()
         return report
+
+    def _record_refused(self, dock_id: int | None, refused: list[Refused], profile: Profile,
+                        conn: db.Connection | None = None) -> None:
+        """One ``media.refused`` event per file not read (a link, FIFO, device node ...)."""
+        if not refused:
+            return
+        subject = f"dock:{dock_id}" if dock_id else f"source:{self.source}"
+        with contextlib.ExitStack() as stack:
+            if conn is None:
+                conn = stack.enter_context(self.app.transaction())
+            for r in refused:
+                self.app.record(conn, "media.refused", subject, {
+                    "source": self.source, "profile": profile.name, "path": r.rel,
+                    "reason": r.reason, "dock_id": dock_id})
 
     # -- helpers ----------------------------------------------------------------------------
     def _skip(self, clip: SourceClip, device_id: int) -> ClipOutcome:
@@ -286,9 +321,9 @@ class IngestSession:
             " AND source_mtime = ?", (device_id, *clip_key(clip))).fetchone()
         outcome.clip_id, outcome.digest = int(row["id"]), row["digest"]
         try:
-            with open(clip.path, "rb", buffering=0) as fh:
+            with self.vol.open(clip.raw) as fh:
                 digest, _ = hash_uncached(fh)
-        except OSError as exc:
+        except (OSError, RefusedFile) as exc:
             outcome.status, outcome.error = "failed", f"{clip.rel}: cannot re-read: {exc}"
             return outcome
         if digest != row["digest"]:
@@ -317,7 +352,13 @@ class IngestSession:
                  if report.device_id else None)
         self.hooks.planned(len(todo), sum(c.size for c in todo))
         for clip in todo:
-            dur = duration(clip.path, clip.device_start, clip.mtime)
+            try:
+                with self.vol.open(clip.raw) as fh:
+                    dur = duration(fh, clip.device_start, clip.mtime)
+            except (OSError, RefusedFile) as exc:
+                report.outcomes.append(ClipOutcome(clip.rel, clip.size, "failed",
+                                                   error=f"{clip.rel}: {exc}"))
+                continue
             times, att, tl = self._decide(clip, dur.seconds, dur.source, measurement, since,
                                           checkouts, who.badge, utcnow())
             report.outcomes.append(self._outcome(clip, "planned", times, att, tl))
@@ -339,7 +380,8 @@ class IngestSession:
 
     def _start_dock(self, profile: Profile, who: RecorderIdentity,
                     measurement: clockcheck.Measurement, todo: list[SourceClip],
-                    started: datetime) -> tuple[recorders.DeviceRow, clockcheck.Measurement, int]:
+                    started: datetime, refused: list[Refused]
+                    ) -> tuple[recorders.DeviceRow, clockcheck.Measurement, int]:
         app = self.app
         with app.transaction() as conn:
             self._close_interrupted(conn)
@@ -349,7 +391,7 @@ class IngestSession:
                                        measurement.status, measurement.host,
                                        measurement.source, measurement.detail)
             m, _ = clocksettle.record_measurement(
-                app, conn, m, waiting=clockset.setting_waiting(self.root, profile),
+                app, conn, m, waiting=clockset.setting_waiting(self.vol, profile),
                 serial=who.serial)
             cur = conn.execute(
                 "INSERT INTO docks (device_id, station, source, started_at, updated_at, state,"
@@ -363,7 +405,8 @@ class IngestSession:
                 "device_id": dev.id, "serial": who.serial, "source": self.source,
                 "profile": profile.name, "station": app.config.get("site.station"),
                 "files": len(todo), "bytes": sum(c.size for c in todo),
-                "clock_measurement": m.id})
+                "clock_measurement": m.id, "refused": len(refused)})
+            self._record_refused(dock_id, refused, profile, conn)
         return dev, m, dock_id
 
     def _close_interrupted(self, conn: db.Connection) -> None:
@@ -383,11 +426,11 @@ class IngestSession:
 
     def _ingest(self, report: IngestReport, profile: Profile, who: RecorderIdentity,
                 measurement: clockcheck.Measurement, todo: list[SourceClip],
-                started: datetime) -> None:
+                started: datetime, refused: list[Refused]) -> None:
         app = self.app
         app.store.check_ready()
         app.store.sweep_abandoned()
-        dev, m, dock_id = self._start_dock(profile, who, measurement, todo, started)
+        dev, m, dock_id = self._start_dock(profile, who, measurement, todo, started, refused)
         report.device_id, report.device_new, report.dock_id = dev.id, dev.new, dock_id
         report.badge_hint = dev.badge_hint
         report.clock = m.as_dict()
@@ -467,11 +510,18 @@ class IngestSession:
             raise IngestStopped(reason)
 
     def _copy(self, clip: SourceClip) -> Any:
+        """Read, hash and store the clip in one pass from one descriptor opened through the
+        volume root: what was checked (a regular file of the volume) is what is copied."""
         try:
-            fh = open(clip.path, "rb", buffering=0)  # noqa: SIM115 - closed below
+            fh = self.vol.open(clip.raw)
+        except RefusedFile as exc:
+            raise SourceReadError(exc.message) from exc
         except OSError as exc:
             raise SourceReadError(f"{clip.rel}: cannot open: {exc.strerror or exc}") from exc
         try:
+            if os.fstat(fh.fileno()).st_size == 0:
+                raise SourceReadError(f"{clip.rel}: empty file (0 bytes): nothing was recorded "
+                                      "in it")
             with contextlib.suppress(OSError):
                 os.posix_fadvise(fh.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
             try:
@@ -486,8 +536,10 @@ class IngestSession:
     def _verify(self, clip: SourceClip, digest: str) -> str | None:
         """Re-read source and stored copy past the page cache; a problem, or None."""
         try:
-            with open(clip.path, "rb", buffering=0) as fh:
+            with self.vol.open(clip.raw) as fh:
                 src, _ = hash_uncached(fh)
+        except RefusedFile as exc:
+            return f"source refused on re-read: {exc.reason}"
         except OSError as exc:
             return f"source unreadable on re-read: {exc.strerror or exc}"
         with self.app.store.open(digest) as fh:
