@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -37,6 +38,7 @@ from avledger.cli import (
     store_cmd,
 )
 from avledger.cli.common import STATE, AvledgerGroup
+from avledger.core.install.permissions import PROCESS_UMASK
 
 app = typer.Typer(
     cls=AvledgerGroup,
@@ -73,6 +75,7 @@ def main(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
 ) -> None:
+    os.umask(PROCESS_UMASK)  # evidence and the access register: never readable by others
     STATE.config_path = config
     STATE.verbose = verbose
 

@@ -1,0 +1,181 @@
+"""A real installation (FHS paths, the avledger account, staff through the shipped sudoers
+rule with the real sudo) against the attacks of a staff login and of other logins on the host.
+
+Runs as root on the real /etc/avledger, /var/lib/avledger … (moved aside and restored around
+the module; see tests/realinstall.py for why no test-only path knob is used).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import require_root_tools
+from tests.realinstall import CATALOG, Installation, real_installation
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def inst() -> Iterator[Installation]:
+    require_root_tools("sudo", "visudo", "useradd", "userdel", "su", "setpriv", "chpasswd")
+    if not Path("/usr/bin/python3").exists():
+        pytest.skip("needs the system python3")
+    with real_installation() as installation:
+        yield installation
+
+
+def _error_line(out) -> str:  # type: ignore[no-untyped-def]
+    lines = [ln for ln in out.stderr.splitlines() if ln.startswith("avledger:")]
+    assert len(lines) == 1, out.stderr
+    return lines[0]
+
+
+# ---- init as root, then the everyday commands through sudo ------------------------------------
+
+
+def test_init_leaves_everything_to_the_service_account(inst: Installation) -> None:
+    service = inst.uid("avledger")
+    key = Path("/etc/avledger/keys/ledger.key")
+    for path, mode in [(Path("/var/lib/avledger"), 0o750), (CATALOG, 0o640),
+                       (Path("/var/lib/avledger/store"), 0o750),
+                       (Path("/var/log/avledger/checkpoints.log"), 0o640), (key, 0o600),
+                       (Path("/etc/avledger/keys"), 0o700)]:
+        st = path.stat()
+        assert st.st_uid == service, path
+        assert stat.S_IMODE(st.st_mode) & ~mode == 0, (path, oct(st.st_mode))
+    config = Path("/etc/avledger/avledger.yaml").stat()
+    assert config.st_uid == 0 and not config.st_mode & 0o022
+
+
+def test_everyday_commands_work_through_sudo(inst: Installation) -> None:
+    steps = [("status",), ("device", "add", "DSJ-T-0001", "--model", "DSJ-A8"),
+             ("checkout", "DSJ-T-0001", "--to", "0102", "--task", "巡查", "--battery", "90",
+              "--storage-free", "80"),
+             ("checkin", "DSJ-T-0001", "--note", "完好"), ("clips", "list"),
+             ("ledger", "verify")]
+    for args in steps:
+        out = inst.sudo(*args)
+        assert out.returncode == 0, (args, out.stdout, out.stderr)
+        assert "warning" not in out.stderr, (args, out.stderr)
+    status = json.loads(inst.sudo("status", "--json").stdout)
+    assert status["actor"] == f"0101:{inst.staff}"
+    assert status["permission_problems"] == []
+    events = json.loads(inst.sudo("ledger", "show", "--json", "--subject", "device:*").stdout)
+    assert {e["actor"] for e in events} == {f"0101:{inst.staff}"}
+    # Everything the service account wrote stays its own and closed to others.
+    for path in (CATALOG, Path("/var/log/avledger/checkpoints.log")):
+        assert path.stat().st_uid == inst.uid("avledger")
+        assert not path.stat().st_mode & 0o007
+
+
+# ---- a staff login through sudo ------------------------------------------------------------
+
+
+def _own_roster(inst: Installation) -> str:
+    """A config the staff login writes for itself, making itself records manager and leader."""
+    path = f"/tmp/{inst.staff}-roster.yaml"
+    inst.su(inst.staff, f"umask 022; cat > {path}", stdin=(
+        "personnel:\n"
+        f"  - {{badge: '0101', name: 王芳, os_user: {inst.staff}, roles: [clerk, "
+        "records_manager, leader]}\n"
+        "access:\n  players: [\"/bin/sh -c 'cat > /tmp/stolen.mp4'\"]\n"))
+    return path
+
+
+def test_config_override_through_sudo_is_refused(inst: Installation) -> None:
+    roster = _own_roster(inst)
+    try:
+        inst.sudo("device", "add", "DSJ-T-0002")
+        before = inst.counts()
+        out = inst.sudo("--config", roster, "device", "retire", "DSJ-T-0002", "--reason", "x")
+        assert out.returncode == 5
+        assert "--config / AVLEDGER_CONFIG" in _error_line(out)
+        assert "refused on a real installation unless run by root" in _error_line(out)
+        # sudo itself refuses to pass the variable set on its command line (env_reset) ...
+        out = inst.sudo("device", "retire", "DSJ-T-0002", "--reason", "x",
+                        sudo_options=f"AVLEDGER_CONFIG={roster}")
+        assert out.returncode != 0
+        assert "not allowed to set" in out.stderr and "AVLEDGER_CONFIG" in out.stderr
+        # ... and drops it from the caller's environment: the installation's roster decides.
+        out = inst.sudo("device", "retire", "DSJ-T-0002", "--reason", "x",
+                        prefix=f"AVLEDGER_CONFIG={roster} ")
+        assert out.returncode == 5 and "needs role records_manager" in _error_line(out)
+        assert inst.counts() == before
+    finally:
+        Path(roster).unlink(missing_ok=True)
+
+
+def test_config_override_is_refused_to_the_service_account(inst: Installation) -> None:
+    """Even without sudo's env_reset in the way, only root may name another config."""
+    roster = _own_roster(inst)
+    try:
+        before = inst.counts()
+        out = inst.as_service("status", env={"AVLEDGER_CONFIG": roster})
+        assert out.returncode == 5
+        assert "refused on a real installation unless run by root" in _error_line(out)
+        assert inst.counts() == before
+    finally:
+        Path(roster).unlink(missing_ok=True)
+
+
+def test_forged_sudo_user_is_ignored(inst: Installation) -> None:
+    """The service account not started by sudo cannot name its actor with SUDO_USER."""
+    forged = {"SUDO_USER": inst.staff, "SUDO_UID": str(inst.uid(inst.staff)),
+              "SUDO_GID": "0", "SUDO_COMMAND": "/usr/bin/avledger"}
+    status = inst.as_service("status", "--json", env=forged)
+    assert status.returncode == 0, status.stderr
+    assert json.loads(status.stdout)["actor"] == "?:avledger"
+    before = inst.counts()
+    out = inst.as_service("device", "add", "DSJ-T-0666", env=forged)
+    assert out.returncode == 5 and "'avledger' is not on the roster" in _error_line(out)
+    assert inst.counts() == before
+
+
+def test_the_dock_refuses_a_staff_login(inst: Installation, tmp_path: Path) -> None:
+    before = inst.counts()
+    for args in (("daemon",), ("ingest", "--device", "/dev/null", "--unattended"),
+                 ("ingest", "/tmp", "--unattended")):
+        out = inst.sudo(*args)
+        assert out.returncode == 5, (args, out.stderr)
+        assert "only root or the 'avledger' service started by systemd" in _error_line(out)
+    # The service account with a forged INVOCATION_ID is not a unit started by systemd.
+    out = inst.as_service("daemon", env={"INVOCATION_ID": "0" * 32})
+    assert out.returncode == 5, out.stderr
+    assert inst.counts() == before
+
+
+def test_the_players_of_an_override_are_never_used(inst: Installation) -> None:
+    """Root may pass an override, but not one that brings a roster or players."""
+    roster = _own_roster(inst)
+    try:
+        out = inst.su("root", f"/usr/bin/avledger --config {roster} status")
+        assert out.returncode == 3
+        line = _error_line(out)
+        assert "personnel: may only be set in /etc/avledger/avledger.yaml" in line
+        assert "access.players: may only be set in" in line
+    finally:
+        Path(roster).unlink(missing_ok=True)
+
+
+# ---- a second login on the host -----------------------------------------------------------
+
+
+def test_another_login_cannot_read_the_evidence(inst: Installation) -> None:
+    objects = sorted(p for p in Path("/var/lib/avledger/store/objects").rglob("*")
+                     if p.is_file())
+    targets = [CATALOG, Path("/etc/avledger/keys/ledger.key"),
+               Path("/var/log/avledger/checkpoints.log"), Path("/var/lib/avledger/store")]
+    targets += objects[:1]
+    for target in targets:
+        verb = "ls" if target.is_dir() else "cat"
+        out = inst.su(inst.other, f"{verb} {target}")
+        assert out.returncode != 0, target
+        assert "Permission denied" in out.stderr, (target, out.stderr)
+    st = os.stat("/var/lib/avledger")
+    assert not st.st_mode & 0o007
