@@ -29,7 +29,9 @@ SITE_PACKAGES = sysconfig.get_paths()["purelib"]
 SYSTEM_PYTHON = "/usr/bin/python3"
 REAL_PATHS = [Path(p) for p in ("/etc/avledger", "/var/lib/avledger", "/var/log/avledger",
                                 "/run/avledger", "/etc/sudoers.d/avledger",
-                                "/usr/bin/avledger")]
+                                "/usr/bin/avledger", "/tmp/avlt-recorder")]
+RECORDER = Path("/tmp/avlt-recorder")  # a simulated recorder's volume, readable by avledger
+CASE = "平环罚〔2026〕901号"
 SUDOERS = Path(__file__).resolve().parent.parent / "packaging" / "sudoers.d" / "avledger"
 PASSWORD = "avl-test-Pw1"
 CATALOG = Path("/var/lib/avledger/catalog.db")
@@ -142,7 +144,7 @@ site:
 ledger:
   origin: avledger.test/real-installation
 personnel:
-  - {{badge: "0101", name: 王芳, os_user: {staff}, roles: [clerk]}}
+  - {{badge: "0101", name: 王芳, os_user: {staff}, roles: [clerk, handler, records_manager]}}
   - {{badge: "0102", name: 李强, os_user: avlt-officer, roles: [handler]}}
   - {{badge: "0103", name: 赵局长, os_user: avlt-leader, roles: [leader]}}
 """

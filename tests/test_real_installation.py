@@ -10,13 +10,17 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import require_root_tools
-from tests.realinstall import CATALOG, Installation, real_installation
+from tests.realinstall import CASE, CATALOG, RECORDER, Installation, real_installation
+
+PACKAGES = Path("/var/lib/avledger/packages")
+DISCS = Path("/var/lib/avledger/discs")
 
 pytestmark = pytest.mark.slow
 
@@ -74,6 +78,34 @@ def test_everyday_commands_work_through_sudo(inst: Installation) -> None:
         assert not path.stat().st_mode & 0o007
 
 
+def test_footage_in_packages_and_discs_through_sudo(inst: Installation) -> None:
+    """Ingest by hand, a case, a court's copy request, its package and an archive disc: all
+    through sudo, all written by the service account and closed to others."""
+    sim = subprocess.run(["/usr/bin/avledger", "simulate", "recorder", str(RECORDER),
+                          "--clips", "2", "--size", "64KiB"], capture_output=True, text=True)
+    assert sim.returncode == 0, sim.stderr
+    subprocess.run(["chmod", "-R", "a+rX", str(RECORDER)], check=True)
+    steps = [("ingest", str(RECORDER)),
+             ("case", "add", CASE, "--name", "安装测试", "--type", "penalty"),
+             ("case", "link", "1", "2", "--case", CASE),
+             ("access", "request", "--category", "judicial", "--kind", "court",
+              "--requester", "李法官", "--action", "copy", "--purpose", "审理", "--case", CASE,
+              "--documents", "id_card,unit_letter"),
+             ("access", "fulfil", "1"),
+             ("archive", "create", "--case", CASE, "--out", str(DISCS))]
+    for args in steps:
+        out = inst.sudo(*args)
+        assert out.returncode == 0, (args, out.stdout, out.stderr)
+    made = [*PACKAGES.rglob("*"), *DISCS.rglob("*")]
+    assert any(p.suffix == ".iso" for p in made) and any(p.suffix == ".MP4" for p in made)
+    for path in made:
+        assert path.stat().st_uid == inst.uid("avledger"), path
+        if path.is_dir():
+            assert not path.stat().st_mode & 0o007, path
+    status = json.loads(inst.sudo("status", "--json").stdout)
+    assert status["permission_problems"] == []
+
+
 # ---- a staff login through sudo ------------------------------------------------------------
 
 
@@ -89,24 +121,32 @@ def _own_roster(inst: Installation) -> str:
 
 
 def test_config_override_through_sudo_is_refused(inst: Installation) -> None:
+    """The staff login makes itself leader in a roster of its own and tries to approve a
+    request that waits for the leader."""
     roster = _own_roster(inst)
     try:
-        inst.sudo("device", "add", "DSJ-T-0002")
+        out = inst.sudo("access", "request", "--category", "party", "--action", "view",
+                        "--requester", "张经理", "--case", CASE, "--purpose", "x",
+                        "--documents", "unit_letter,id_card", "--json")
+        assert out.returncode == 0, out.stderr
+        request = json.loads(out.stdout)
+        assert request["status"] == "pending"
+        approve = ("access", "approve", str(request["id"]))
         before = inst.counts()
-        out = inst.sudo("--config", roster, "device", "retire", "DSJ-T-0002", "--reason", "x")
+        out = inst.sudo("--config", roster, *approve)
         assert out.returncode == 5
         assert "--config / AVLEDGER_CONFIG" in _error_line(out)
         assert "refused on a real installation unless run by root" in _error_line(out)
         # sudo itself refuses to pass the variable set on its command line (env_reset) ...
-        out = inst.sudo("device", "retire", "DSJ-T-0002", "--reason", "x",
-                        sudo_options=f"AVLEDGER_CONFIG={roster}")
+        out = inst.sudo(*approve, sudo_options=f"AVLEDGER_CONFIG={roster}")
         assert out.returncode != 0
         assert "not allowed to set" in out.stderr and "AVLEDGER_CONFIG" in out.stderr
         # ... and drops it from the caller's environment: the installation's roster decides.
-        out = inst.sudo("device", "retire", "DSJ-T-0002", "--reason", "x",
-                        prefix=f"AVLEDGER_CONFIG={roster} ")
-        assert out.returncode == 5 and "needs role records_manager" in _error_line(out)
+        out = inst.sudo(*approve, prefix=f"AVLEDGER_CONFIG={roster} ")
+        assert out.returncode == 5 and "needs role leader" in _error_line(out)
         assert inst.counts() == before
+        shown = json.loads(inst.sudo("access", "show", str(request["id"]), "--json").stdout)
+        assert shown["status"] == "pending"
     finally:
         Path(roster).unlink(missing_ok=True)
 
@@ -169,9 +209,12 @@ def test_the_players_of_an_override_are_never_used(inst: Installation) -> None:
 def test_another_login_cannot_read_the_evidence(inst: Installation) -> None:
     objects = sorted(p for p in Path("/var/lib/avledger/store/objects").rglob("*")
                      if p.is_file())
+    package = sorted(PACKAGES.rglob("*.MP4"))
+    discs = sorted(DISCS.rglob("*.iso"))
+    assert objects and package and discs
     targets = [CATALOG, Path("/etc/avledger/keys/ledger.key"),
-               Path("/var/log/avledger/checkpoints.log"), Path("/var/lib/avledger/store")]
-    targets += objects[:1]
+               Path("/var/log/avledger/checkpoints.log"), Path("/var/lib/avledger/store"),
+               objects[0], package[0], discs[0], PACKAGES]
     for target in targets:
         verb = "ls" if target.is_dir() else "cat"
         out = inst.su(inst.other, f"{verb} {target}")
