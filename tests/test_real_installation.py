@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import subprocess
 from collections.abc import Iterator
@@ -222,3 +223,41 @@ def test_another_login_cannot_read_the_evidence(inst: Installation) -> None:
         assert "Permission denied" in out.stderr, (target, out.stderr)
     st = os.stat("/var/lib/avledger")
     assert not st.st_mode & 0o007
+
+
+# ---- drift: wrong owners and modes, a writable configuration ----------------------------------
+
+
+def test_status_warns_about_each_wrong_owner_or_mode(inst: Installation) -> None:
+    catalog_mode = CATALOG.stat().st_mode & 0o777
+    checkpoint = Path("/var/log/avledger/checkpoints.log")
+    os.chmod(CATALOG, 0o644)
+    os.chown(checkpoint, 0, 0)
+    try:
+        out = inst.sudo("status")
+        warnings = [ln for ln in out.stderr.splitlines() if ln.startswith("avledger: warning:")]
+        assert warnings[:2] == [
+            f"avledger: warning: {checkpoint}: owned by root, should be avledger",
+            f"avledger: warning: {CATALOG}: mode 0644 gives others access; should be at most "
+            "0740"], out.stderr
+        # SQLite gives its -wal/-shm files the catalog's mode: named too, one line each
+        assert all(re.fullmatch(rf"avledger: warning: {CATALOG}-(wal|shm): mode 0644 .*", w)
+                   for w in warnings[2:]), warnings
+    finally:
+        os.chmod(CATALOG, catalog_mode)
+        os.chown(checkpoint, inst.uid("avledger"), inst.uid("avledger"))
+    assert not [ln for ln in inst.sudo("status").stderr.splitlines() if "warning" in ln]
+
+
+def test_a_config_others_may_write_is_refused(inst: Installation) -> None:
+    config = Path("/etc/avledger/avledger.yaml")
+    os.chmod(config, 0o664)
+    try:
+        out = inst.sudo("status")
+        assert out.returncode == 3
+        assert _error_line(out).startswith(
+            f"avledger: error: {config}: refused: must be owned by root and not writable by "
+            "group or others (owner uid 0, mode 0664)")
+    finally:
+        os.chmod(config, 0o644)
+    assert inst.sudo("status").returncode == 0
