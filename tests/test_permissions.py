@@ -59,3 +59,25 @@ def test_the_dock_is_the_service_account_only_when_systemd_started_it(
 def test_development_keeps_the_dock_for_the_current_user(home: Path) -> None:
     cfg = loader.load()
     assert cfg.layout.development and identity.is_dock_process(cfg, {})
+
+
+def test_what_root_adds_to_the_store_takes_the_stores_owner(tmp_path: Path) -> None:
+    """The dock runs as root; the objects and folders it adds must stay usable by the service
+    account that owns the store (here: nobody stands in for it)."""
+    import pwd
+
+    from avledger.store.local import LocalObjectStore
+    from tests.conftest import require_root_tools
+
+    require_root_tools()
+    nobody = pwd.getpwnam("nobody")
+    store = LocalObjectStore(tmp_path / "store")
+    store.create()
+    for path in [store.root, *store.root.rglob("*")]:
+        os.chown(path, nobody.pw_uid, nobody.pw_gid)
+    put = store.put_bytes(b"footage from a recorder")
+    obj = store.path_for(put.digest)
+    for path in (obj, obj.parent, obj.parent.parent):
+        st = path.stat()
+        assert (st.st_uid, st.st_gid) == (nobody.pw_uid, nobody.pw_gid), path
+    assert stat.S_IMODE(obj.stat().st_mode) == 0o444
