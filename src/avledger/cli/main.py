@@ -68,7 +68,9 @@ def _version(value: bool) -> None:
 @app.callback()
 def main(
     config: Annotated[Path | None, typer.Option(
-        "--config", "-c", envvar="AVLEDGER_CONFIG", help="Extra config file, read last.",
+        "--config", "-c", envvar="AVLEDGER_CONFIG",
+        help="Extra config file, read last. On a real installation only root may give one, "
+        "and it may not set the roster, the players or the profiles.",
         show_envvar=True)] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v",
                                           help="Show tracebacks on errors.")] = False,
