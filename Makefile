@@ -14,10 +14,12 @@ PYTEST_ARGS ?=
 # with sha256sum (coreutils) and the system python3. Reports: headless chromium prints them
 # to PDF (Noto CJK for the Chinese edition); poppler-utils lets the tests read the PDF back.
 # The PostgreSQL catalog tests start a throw-away server from postgresql on 127.0.0.1.
+# The real-installation tests run staff logins through sudo with the shipped sudoers rule
+# (packaging/sudoers.d) and make test accounts with useradd (passwd).
 APT_PACKAGES := udev util-linux dosfstools mtools fusefat exfat-fuse exfatprogs fuse3 \
                 e2fsprogs b3sum xorriso sqlite3 systemd librsvg2-bin fonts-wqy-zenhei \
                 python3 coreutils chromium fonts-noto-cjk poppler-utils \
-                postgresql
+                postgresql sudo passwd
 
 .PHONY: demo test sysdeps install dev bench lint clean
 

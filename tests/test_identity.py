@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import pwd
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -47,14 +48,46 @@ def test_sudo_user_is_ignored_unless_running_as_the_service_user() -> None:
 
 
 def test_sudo_user_is_the_actor_under_the_service_user(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run through the shipped sudoers rule: process uid = euid = avledger, SUDO_USER set."""
+    """Run through the shipped sudoers rule: process uid = euid = avledger, SUDO_USER and
+    SUDO_UID name the login whose process started the root sudo that is our parent."""
     cfg = _production_config(ROSTER)
+    my_uid = os.getuid()
+    sudo = {"SUDO_USER": ME, "SUDO_UID": str(my_uid), "AVLEDGER_ACTOR": "x"}
     monkeypatch.setattr(os, "getuid", lambda: 990)
     monkeypatch.setattr(os, "geteuid", lambda: 990)
     monkeypatch.setattr(identity, "_login_name", lambda uid: "avledger" if uid == 990 else "x")
-    assert identity.current_login(cfg, {"SUDO_USER": "wangf", "AVLEDGER_ACTOR": "x"}) == "wangf"
-    assert identity.resolve(cfg, environ={"SUDO_USER": "wangf"}).label == "0007:wangf"
+    monkeypatch.setattr(identity, "sudo_invoker_uid", lambda: my_uid)
+    assert identity.current_login(cfg, sudo) == ME
+    assert identity.resolve(cfg, environ=sudo).label == f"0008:{ME}"
     assert identity.current_login(cfg, {}) == "avledger"  # the service user itself
+    # A SUDO_USER that is not the login of SUDO_UID, or a SUDO_UID that is not the login
+    # that ran sudo, is forged: the actor stays the service account (not on the roster).
+    assert identity.current_login(cfg, dict(sudo, SUDO_USER="wangf")) == "avledger"
+    assert identity.current_login(cfg, dict(sudo, SUDO_UID=str(my_uid + 1))) == "avledger"
+    assert identity.current_login(cfg, {"SUDO_USER": "wangf"}) == "avledger"
+    monkeypatch.setattr(identity, "sudo_invoker_uid", lambda: None)  # not started by sudo
+    assert identity.current_login(cfg, sudo) == "avledger"
+
+
+def test_this_process_was_not_started_by_sudo() -> None:
+    assert identity.sudo_invoker_uid() is None or os.environ.get("SUDO_UID")
+
+
+def test_sudo_invoker_is_read_from_the_real_sudo() -> None:
+    """Under the real sudo the parent chain names the login that ran it; a process that
+    only sets SUDO_UID in its environment gets nothing."""
+    from tests.conftest import require_root_tools
+    from tests.realinstall import python_argv
+
+    require_root_tools("sudo", "setpriv")
+    probe = python_argv("from avledger.core.identity import sudo_invoker_uid as f; print(f())")
+    under_sudo = subprocess.run(["sudo", "-u", "nobody", *probe], cwd="/",
+                                capture_output=True, text=True, check=True)
+    assert under_sudo.stdout.strip() == "0"  # root ran sudo
+    forged = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                             *probe], capture_output=True, text=True, check=True, cwd="/",
+                            env=dict(os.environ, SUDO_USER="root", SUDO_UID="0"))
+    assert forged.stdout.strip() == "None"
 
 
 def test_actor_env_works_in_development(home: Path) -> None:

@@ -279,3 +279,45 @@ def test_origin_cannot_change_after_init(ledger: Path, cli) -> None:  # type: ig
     out = cli("ledger", "verify")
     assert out.returncode == 3
     assert "ledger.origin" in out.stderr and "cannot change" in out.stderr
+
+
+# ---- a damaged ledger is only reported ---------------------------------------------------
+
+
+def _written(home: Path) -> tuple[int, int, int, int, bytes]:
+    """Everything a verify could write: events, catalog checkpoints, verify runs, and the
+    checkpoint file's bytes (its line count too, for a readable failure)."""
+    cfg = loader.load()
+    conn = sqlite3.connect(cfg.catalog_path)
+    try:
+        events, cps, runs = (conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+                             for t in ("ledger", "checkpoints", "verify_runs"))
+    finally:
+        conn.close()
+    data = cfg.checkpoint_file.read_bytes()
+    return events, cps, runs, data.count(b"\n"), data
+
+
+@pytest.mark.parametrize("damage", ["truncated", "edited"])
+def test_verify_of_a_damaged_ledger_writes_nothing(attacker: Attacker, ledger: Path, cli,  # type: ignore[no-untyped-def]
+                                                    damage: str) -> None:
+    if damage == "truncated":
+        attacker.delete(20, 21)
+    else:
+        attacker.edit_payload(8, {"i": 6, "note": "nothing happened"})
+    attacker.close()
+    before = _written(ledger)
+    for args in (("ledger", "verify", "--json"), ("ledger", "verify")):
+        out = cli(*args)
+        assert out.returncode == 6, out.stderr
+    assert json.loads(cli("ledger", "verify", "--json").stdout)["recorded"] is False
+    assert "nothing was written to this ledger" in cli("ledger", "verify").stdout
+    assert _written(ledger) == before
+
+
+def test_verify_of_a_sound_ledger_is_recorded(ledger: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    before = _written(ledger)
+    report = json.loads(cli("ledger", "verify", "--json").stdout)
+    assert report["ok"] is True and report["recorded"] is True
+    after = _written(ledger)
+    assert after[:3] == (before[0] + 1, before[1] + 1, before[2] + 1)

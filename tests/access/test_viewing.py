@@ -198,3 +198,39 @@ def test_only_configured_players_on_a_real_installation(home: Path) -> None:
     assert player_command(dev, "cat -") == ["cat", "-"]  # type: ignore[arg-type]
     with pytest.raises(NotFoundError):
         player_command(dev, "no-such-player")  # type: ignore[arg-type]
+
+
+# A player that tells what it inherited: its environment and its open descriptors.
+ENV_PROBE = ("import json, os, sys; sys.stdin.buffer.read(); "
+             "print('inherited', json.dumps({'env': dict(os.environ), "
+             "'fds': sorted(int(f) for f in os.listdir('/proc/self/fd'))}), file=sys.stderr)")
+
+
+def test_player_inherits_no_environment_and_no_descriptors(office: Office,
+                                                           tmp_path: Path) -> None:
+    """Whoever runs avledger (through sudo, say) passes nothing to the player: not their
+    environment, not a descriptor they left open; only the clip on stdin and the output."""
+    req = office.ask("party", "view", "--requester", "张经理", "--case", OPEN, "--documents",
+                     "unit_letter,id_card")
+    office.ok("access", "approve", str(req["id"]), actor="leader")
+    opened = os.open(tmp_path / "secret.txt", os.O_RDWR | os.O_CREAT, 0o600)
+    leaked = os.dup2(opened, 57, inheritable=True)
+    os.close(opened)
+    try:
+        result = subprocess.run(
+            [AVLEDGER_BIN, "access", "fulfil", str(req["id"]), "--json", "--player",
+             f"/usr/bin/python3 -I -c \"{ENV_PROBE}\""], capture_output=True, text=True,
+            env=dict(os.environ, LD_PRELOAD="", SECRET_TOKEN="s3cr3t",
+                     PYTHONSTARTUP="/tmp/evil.py"), pass_fds=(leaked,))
+    finally:
+        os.close(leaked)
+    assert result.returncode == 0, result.stderr
+    seen = [json.loads(line.split(" ", 1)[1]) for line in result.stderr.splitlines()
+            if line.startswith("inherited ")]
+    assert len(seen) == 3
+    for probe in seen:
+        assert set(probe["env"]) <= {"PATH", "AVLEDGER_CLIP", "AVLEDGER_CLIP_RECORDED",
+                                     "LC_CTYPE"}  # python may set LC_CTYPE itself
+        assert probe["env"]["PATH"] == "/usr/bin:/bin"
+        # stdin (the clip), stdout and stderr (the output), and the listing's own descriptor
+        assert leaked not in probe["fds"] and len(probe["fds"]) <= 4, probe["fds"]

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from avledger.cli.common import STATE, load_config
+from avledger.core import identity
 
 
 def daemon(
@@ -29,5 +30,6 @@ def daemon(
     """
     from avledger.daemon.main import serve, setup_logging
 
+    identity.require_dock_caller(load_config(), "run the dock daemon")
     setup_logging(STATE.verbose)
     raise typer.Exit(serve(load_config, concurrency=concurrency, drop_folders=drop_folder or None))

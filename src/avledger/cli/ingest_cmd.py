@@ -153,9 +153,9 @@ def ingest(
     """
     if (path is None) == (device is None):
         raise typer.BadParameter("give either PATH or --device (one of them)")
-    if unattended:
-        identity.require_service_account("ingest as the dock (--unattended)")
     with session(daemon=unattended) as app_:
+        if unattended:
+            identity.require_dock_caller(app_.config, "ingest as the dock (--unattended)")
         app_.actor.require(action="ingest footage")
         tz = app_.config.timezone
         with ingest_progress() as progress:

@@ -31,8 +31,9 @@ app = new_app("The tamper-evident custody ledger.")
 def verify(as_json: JsonOpt = False) -> None:
     """Check the hash chain, every checkpoint signature, and the checkpoint file.
 
-    Names the first bad sequence number. Exits 6 when anything is wrong. The result is kept
-    (a ledger.verified event) for 'avledger status' and the reports.
+    Names the first bad sequence number. Exits 6 when anything is wrong. A clean result is
+    kept (a ledger.verified event) for 'avledger status' and the reports; a ledger with a
+    problem is only reported, never written to (no event, no checkpoint).
 
     Example: avledger ledger verify
     """
@@ -40,8 +41,9 @@ def verify(as_json: JsonOpt = False) -> None:
         started = utcnow()
         report = ledger_core.verify(app_.catalog, app_.public_key(), app_.origin,
                                     app_.checkpoint_file)
+        recorded = False
         try:
-            ledger_core.record_verification(app_, report, started)
+            recorded = ledger_core.record_verification(app_, report, started)
         except AvledgerError as exc:  # the verification itself stands; say it was not kept
             err_console.print(f"avledger: warning: the result was not recorded: "
                               f"{exc.one_line()}", markup=False, highlight=False)
@@ -56,8 +58,10 @@ def verify(as_json: JsonOpt = False) -> None:
             console.print(f"note: {escape(note)}", highlight=False)
         if report.ok:
             console.print("[green]ledger OK[/]: chain intact, checkpoints signed and consistent")
+        else:
+            console.print("nothing was written to this ledger: keep it as it is for inspection")
 
-    emit(report.as_dict(), as_json, render)
+    emit(report.as_dict() | {"recorded": recorded}, as_json, render)
     ledger_core.require_ok(report)
 
 

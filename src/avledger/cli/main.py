@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -37,6 +38,7 @@ from avledger.cli import (
     store_cmd,
 )
 from avledger.cli.common import STATE, AvledgerGroup
+from avledger.core.install.permissions import PROCESS_UMASK
 
 app = typer.Typer(
     cls=AvledgerGroup,
@@ -66,13 +68,16 @@ def _version(value: bool) -> None:
 @app.callback()
 def main(
     config: Annotated[Path | None, typer.Option(
-        "--config", "-c", envvar="AVLEDGER_CONFIG", help="Extra config file, read last.",
+        "--config", "-c", envvar="AVLEDGER_CONFIG",
+        help="Extra config file, read last. On a real installation only root may give one, "
+        "and it may not set the roster, the players or the profiles.",
         show_envvar=True)] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v",
                                           help="Show tracebacks on errors.")] = False,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
 ) -> None:
+    os.umask(PROCESS_UMASK)  # evidence and the access register: never readable by others
     STATE.config_path = config
     STATE.verbose = verbose
 

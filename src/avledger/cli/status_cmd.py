@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from avledger.cli.common import JsonOpt, console, emit, session, table
+from avledger.cli.common import JsonOpt, console, emit, err_console, session, table
 from avledger.core.status import summary
 
 
 def status(as_json: JsonOpt = False) -> None:
     """One-screen summary: store, clips, devices, checkouts, ledger and last verifications.
+
+    On a real installation it also warns, one line each, about any file of the installation
+    whose owner or mode is wrong (evidence, catalog, key and checkpoint file belong to the
+    avledger account and are closed to others; the configuration belongs to root).
 
     Example: avledger status --json
     """
@@ -35,3 +39,6 @@ def status(as_json: JsonOpt = False) -> None:
         console.print(table("avledger status", ["", ""], rows))
 
     emit(data, as_json, render)
+    for line in data["permission_problems"]:
+        err_console.print(f"avledger: warning: {line}", markup=False, highlight=False,
+                          soft_wrap=True)

@@ -2,12 +2,19 @@
 
 ``AVLEDGER_HOME`` puts everything (config, data, keys, log) under one directory, for
 development and demos. Every value remembers which layer it came from (``config show``).
+
+On a real installation (no ``AVLEDGER_HOME``) staff run avledger through sudo as the service
+account, so the configuration is a trust boundary: it comes only from ``/etc/avledger/``, from
+root-owned files that group and others cannot write; an override file is refused unless the
+caller is root, and even root's override cannot replace the roster, the players or the device
+profiles (docs/security.md, "Threat model").
 """
 
 from __future__ import annotations
 
 import copy
 import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +23,7 @@ from typing import Any
 import yaml
 
 from avledger.config import schema
-from avledger.errors import ConfigError
+from avledger.errors import ConfigError, RefusedError
 
 BUILTIN_DIR = Path(__file__).resolve().parent.parent / "data"
 SYSTEM_CONFIG = Path("/etc/avledger/avledger.yaml")
@@ -27,6 +34,8 @@ SYSTEM_DIRS = {
     "run": Path("/run/avledger"),
     "config_dir": Path("/etc/avledger"),
 }
+# Who may act, what runs on footage, and what a recorder is: never from an override file.
+PROTECTED_KEYS = ("personnel", "access.player", "access.players", "profiles")
 PATH_KEYS = ("store.path", "catalog.path", "catalog.password_file", "ledger.key_path",
              "ledger.checkpoint_file", "daemon.mount_dir", "access.package_dir",
              "store.s3.credentials_file")
@@ -187,9 +196,13 @@ def load(explicit: Path | None = None, environ: dict[str, str] | None = None) ->
 
     layers: list[Path] = []
     if layout.config_file.exists():
+        if not layout.development:
+            require_trusted_file(layout.config_file)
         layers.append(layout.config_file)
     override = explicit or (Path(env["AVLEDGER_CONFIG"]) if env.get("AVLEDGER_CONFIG") else None)
     if override is not None:
+        if not layout.development:
+            refuse_override_unless_root(override)
         if not override.exists():
             raise ConfigError(["file not found"], source=str(override))
         if override.resolve() not in [p.resolve() for p in layers]:
@@ -201,6 +214,9 @@ def load(explicit: Path | None = None, environ: dict[str, str] | None = None) ->
         if raw is None:
             continue
         file_problems = schema.validate(raw) + schema.roster_problems(raw)
+        if not layout.development and path != layout.config_file:
+            file_problems += [f"{key}: may only be set in {layout.config_file}"
+                              for key in PROTECTED_KEYS if _has(raw, key)]
         if file_problems:
             problems += [f"{path}: {p}" for p in file_problems]
             continue
@@ -218,6 +234,34 @@ def load(explicit: Path | None = None, environ: dict[str, str] | None = None) ->
         person.setdefault("unit", data["site"]["unit"])
         person.setdefault("os_user", None)
     return Config(data=data, sources=sources, layout=layout, files=layers)
+
+
+def _has(data: Any, dotted: str) -> bool:
+    node = data
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return node is not None  # an empty section sets nothing
+
+
+def refuse_override_unless_root(path: Path) -> None:
+    """On a real installation only root may point avledger at another config file."""
+    if os.getuid() != 0 or os.geteuid() != 0:
+        raise RefusedError(
+            f"--config / AVLEDGER_CONFIG ({path}) are refused on a real installation unless "
+            "run by root", hint=f"the configuration is {SYSTEM_CONFIG}, kept by root")
+
+
+def require_trusted_file(path: Path) -> None:
+    """A system config file (and its folder) must be root's and writable by root only:
+    whoever can write it decides the roster."""
+    for item in (path.parent, path):
+        st = os.stat(item)
+        if st.st_uid != 0 or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            raise ConfigError([f"refused: must be owned by root and not writable by group or "
+                               f"others (owner uid {st.st_uid}, mode "
+                               f"{stat.S_IMODE(st.st_mode):04o})"], source=str(item))
 
 
 def check_file(path: Path) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from avledger.core.app import Avledger
+from avledger.core.install import permissions
 from avledger.store import ledger as ledger_store
 
 
@@ -36,4 +37,5 @@ def summary(app: Avledger) -> dict[str, Any]:
         "open_checkouts": one("SELECT COUNT(*) FROM checkouts WHERE in_at IS NULL")[0],
         "ledger": {"events": st.size, "head": st.head, "checkpointed": last_cp},
         "last_verify": runs,
+        "permission_problems": permissions.problems(app.config),
     }

@@ -157,6 +157,9 @@ class LocalObjectStore:
                         new_dirs.append(d)
                     except FileExistsError:
                         pass
+                    else:
+                        self._give_to_store_owner(d)
+            self._give_to_store_owner(tmp_path)
             os.chmod(tmp_path, 0o444)
             try:
                 os.link(tmp_path, final)  # atomic, and never overwrites
@@ -174,6 +177,15 @@ class LocalObjectStore:
         except OSError as exc:
             raise StorageError.from_os(exc, "publishing an object", where="store") from exc
         return True
+
+    def _give_to_store_owner(self, path: Path) -> None:
+        """root (the dock daemon) writes on the service account's behalf: what it adds takes
+        the owner of the store's root, so the service account can go on using the store."""
+        if os.geteuid() != 0:
+            return
+        owner = os.stat(self.root)
+        if (owner.st_uid, owner.st_gid) != (0, 0):
+            os.chown(path, owner.st_uid, owner.st_gid)
 
     # -- reading ------------------------------------------------------------------------
     def open(self, digest: str) -> BinaryIO:

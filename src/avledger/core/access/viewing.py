@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import shlex
 import shutil
 import subprocess
@@ -102,7 +101,7 @@ def run_viewing(app: Avledger, request_id: int, *, player: list[str] | None, clo
                 viewing.results.append({"clip": clip["clip"], "exit": None})
                 continue
             digest = rows[clip["clip"]]["digest"]
-            env = dict(os.environ, AVLEDGER_CLIP=str(clip["clip"]),
+            env = dict(PLAYER_ENV, AVLEDGER_CLIP=str(clip["clip"]),
                        AVLEDGER_CLIP_RECORDED=str(clip["recorded_at"] or ""))
             with app.store.open(digest) as source:
                 try:
@@ -128,6 +127,11 @@ def run_viewing(app: Avledger, request_id: int, *, player: list[str] | None, clo
     return viewing
 
 
+# A player runs with a fixed environment of ours (nothing inherited from the caller, who may
+# have come through sudo) and no open descriptor but the clip on stdin and the output.
+PLAYER_ENV = {"PATH": "/usr/bin:/bin"}
+
+
 def _play(player: list[str], source: Any, output: int | None, env: dict[str, str]) -> int:
     """Run the player on one clip: the object's own file as its stdin when it has one (local
     store), else the bytes streamed through a pipe (S3). A player that stops reading early
@@ -137,9 +141,10 @@ def _play(player: list[str], source: Any, output: int | None, env: dict[str, str
     except (AttributeError, OSError, ValueError):
         pass
     else:
-        return subprocess.run(player, stdin=source, stdout=output, env=env,
-                              check=False).returncode
-    proc = subprocess.Popen(player, stdin=subprocess.PIPE, stdout=output, env=env)
+        return subprocess.run(player, stdin=source, stdout=output, env=env, close_fds=True,
+                              pass_fds=(), check=False).returncode
+    proc = subprocess.Popen(player, stdin=subprocess.PIPE, stdout=output, env=env,
+                            close_fds=True, pass_fds=())
     assert proc.stdin is not None
     try:
         shutil.copyfileobj(source, proc.stdin, 1024 * 1024)

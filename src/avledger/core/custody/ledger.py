@@ -125,10 +125,16 @@ def verify(catalog: Catalog, public_key: str, origin: str,
                               verifier.sorted_problems(problems), latest, notes)
 
 
-def record_verification(app: Avledger, report: LedgerVerifyReport, started: datetime) -> None:
-    """Keep the result as a ``verify_runs`` row and a ``ledger.verified`` event, so reports
-    and ``status`` can say when the ledger was last verified and what was found. The event is
-    appended after the verification, so it is covered by the next one."""
+def record_verification(app: Avledger, report: LedgerVerifyReport, started: datetime) -> bool:
+    """Keep a clean result as a ``verify_runs`` row and a ``ledger.verified`` event, so reports
+    and ``status`` can say when the ledger was last verified. The event is appended after the
+    verification, so it is covered by the next one.
+
+    A ledger with a problem is only reported, never written to: an event or checkpoint
+    appended to a truncated or edited chain would sign over the damage and bury the evidence
+    of it. Returns whether the result was kept."""
+    if not report.ok:
+        return False
     summary = report.as_dict() | {"mode": "full"}
     with app.transaction() as conn:
         conn.execute(
@@ -141,6 +147,7 @@ def record_verification(app: Avledger, report: LedgerVerifyReport, started: date
             "latest_checkpoint": report.latest_checkpoint, "problems": len(report.problems),
             "first_bad_seq": report.first_bad,
             "details": [str(p) for p in report.problems[:20]]})
+    return True
 
 
 def export(catalog: Catalog, public_key: str, out: Path, *, where: str = "",

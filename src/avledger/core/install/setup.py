@@ -14,6 +14,7 @@ from avledger.config.loader import Config, Layout
 from avledger.config.schema import ROLES
 from avledger.core import identity
 from avledger.core.app import Avledger
+from avledger.core.install import permissions
 from avledger.store.catalogs import open_catalog
 from avledger.store.factory import open_store
 from avledger.store.keys import create_key, load_signer, public_key_path
@@ -64,6 +65,7 @@ def initialise(config: Config | None, *, explicit: Path | None = None) -> tuple[
             development_config(layout, identity._login_name(os.getuid())), encoding="utf-8")
         report.created.append(f"config {layout.config_file}")
     config = loader.load(explicit)
+    account = _service_account_for(config, report)
 
     store = open_store(config)
     (report.created if store.create() else report.existing).append(f"store {store.location}")
@@ -101,4 +103,25 @@ def initialise(config: Config | None, *, explicit: Path | None = None) -> tuple[
                 "unit": config.get("site.unit"), "station": config.get("site.station"),
                 "initialised_by": identity._login_name(os.getuid()),
             })
+    if account is not None:
+        changed = permissions.adopt(config, account)
+        if changed:
+            report.created.append(f"ownership: {len(changed)} paths given to "
+                                  f"{identity.SERVICE_USER} or closed to others")
     return report, config
+
+
+def _service_account_for(config: Config, report: InitReport) -> permissions.Account | None:
+    """On a real installation run by root: the service account (created or adopted) and the
+    folders it owns, closed to others. None in development, where the user owns the home."""
+    if config.layout.development or os.geteuid() != 0:
+        return None
+    account = permissions.ensure_service_account(config.layout.dirs["data"])
+    (report.created if account.created else report.existing).append(
+        f"service account {identity.SERVICE_USER} (uid {account.uid})")
+    for name, mode in (("data", 0o750), ("log", 0o750), ("keys", 0o700)):
+        path = config.layout.dirs[name]
+        path.mkdir(mode=mode, parents=True, exist_ok=True)
+        os.chown(path, account.uid, account.gid)
+        os.chmod(path, mode)
+    return account

@@ -10,8 +10,6 @@ the second time.
 
 from __future__ import annotations
 
-import os
-import pwd
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -185,13 +183,9 @@ class SweepResult:
 
 
 def is_service_process(config: Config) -> bool:
-    """True when run by the service account itself (the systemd timer), not by a person."""
-    if config.layout.development or os.environ.get("SUDO_USER"):
-        return False
-    try:
-        return pwd.getpwuid(os.geteuid()).pw_name == identity.SERVICE_USER
-    except KeyError:
-        return False
+    """True when run by the timer (the service account started by systemd) or by root, not
+    by a person: then the sweep acts as ``system``. In development it is always a person."""
+    return not config.layout.development and identity.is_dock_process(config)
 
 
 def apply_sweep(app: Avledger, now: datetime, policy: RetentionPolicy | None = None, *,

@@ -1,0 +1,214 @@
+"""A real installation for tests: the FHS layout, the service account, staff logins, sudo.
+
+The tests use the real paths (/etc/avledger, /var/lib/avledger, /var/log/avledger,
+/run/avledger, /etc/sudoers.d/avledger, /usr/bin/avledger) rather than a test-only knob that
+moves them: any such knob would be one more way for a caller to point avledger at files of
+their own. Whatever was at those paths is moved aside first and put back afterwards.
+
+The checkout's own interpreter may live where other accounts cannot reach (pyenv under
+/root), so /usr/bin/avledger is a small wrapper that runs the system python3 (same minor
+version) on the checkout's installed packages, isolated from the environment (-I) and from
+the system's site packages (-S).
+"""
+
+from __future__ import annotations
+
+import grp
+import os
+import pwd
+import shutil
+import sqlite3
+import subprocess
+import sysconfig
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SITE_PACKAGES = sysconfig.get_paths()["purelib"]
+SYSTEM_PYTHON = "/usr/bin/python3"
+REAL_PATHS = [Path(p) for p in ("/etc/avledger", "/var/lib/avledger", "/var/log/avledger",
+                                "/run/avledger", "/etc/sudoers.d/avledger",
+                                "/usr/bin/avledger", "/tmp/avlt-recorder")]
+RECORDER = Path("/tmp/avlt-recorder")  # a simulated recorder's volume, readable by avledger
+CASE = "平环罚〔2026〕901号"
+SUDOERS = Path(__file__).resolve().parent.parent / "packaging" / "sudoers.d" / "avledger"
+PASSWORD = "avl-test-Pw1"
+CATALOG = Path("/var/lib/avledger/catalog.db")
+
+
+def python_argv(code: str) -> list[str]:
+    """Run ``code`` with the system python3 on this checkout's packages (any account)."""
+    return [SYSTEM_PYTHON, "-IS", "-c", f"import site; site.addsitedir({SITE_PACKAGES!r}); "
+            + code]
+
+
+WRAPPER = f"""#!{SYSTEM_PYTHON} -IS
+# avledger test installation: the checkout's packages on the system python3.
+import site, sys
+site.addsitedir({SITE_PACKAGES!r})
+from avledger.cli.main import run
+sys.exit(run())
+"""
+
+
+def _exists(path: Path) -> bool:
+    return path.exists() or path.is_symlink()
+
+
+def _backup(path: Path) -> Path:
+    return path.with_name(path.name + ".pytest-backup")
+
+
+@dataclass
+class Installation:
+    staff: str = "avlt-staff"
+    other: str = "avlt-other"
+    created_accounts: list[str] = field(default_factory=list)
+    created_groups: list[str] = field(default_factory=list)
+
+    def uid(self, login: str) -> int:
+        return pwd.getpwnam(login).pw_uid
+
+    # -- running things as someone ---------------------------------------------------------
+    def su(self, login: str, command: str, *, stdin: str | None = None,
+           env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        """``command`` in a login shell-less ``su`` session of ``login`` (no password: root)."""
+        return subprocess.run(["su", "-s", "/bin/sh", login, "-c", command],
+                              capture_output=True, text=True, input=stdin, timeout=300,
+                              env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
+                                   "COLUMNS": "200", **(env or {})}, cwd="/")
+
+    def sudo(self, *args: str, login: str | None = None, prefix: str = "",
+             sudo_options: str = "") -> subprocess.CompletedProcess[str]:
+        """``sudo -u avledger avledger ARGS`` typed by ``login`` (the staff login), who gives
+        their own password as the shipped rule asks."""
+        line = " ".join(_quote(a) for a in args)
+        return self.su(login or self.staff,
+                       f"{prefix}sudo -S -p '' {sudo_options} -u avledger avledger {line}",
+                       stdin=PASSWORD + "\n")
+
+    def as_service(self, *args: str, env: dict[str, str] | None = None
+                   ) -> subprocess.CompletedProcess[str]:
+        """avledger run by the service account itself, not through sudo (setpriv)."""
+        return subprocess.run(
+            ["setpriv", "--reuid=avledger", "--regid=avledger", "--init-groups",
+             "/usr/bin/avledger", *args], capture_output=True, text=True, timeout=300,
+            env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "COLUMNS": "200", **(env or {})},
+            cwd="/")
+
+    # -- what the ledger holds -----------------------------------------------------------------
+    def counts(self) -> tuple[int, int, int]:
+        """Events, checkpoints in the catalog, lines of the checkpoint file."""
+        conn = sqlite3.connect(f"file:{CATALOG}?mode=ro", uri=True)
+        try:
+            events = conn.execute("SELECT COUNT(*) FROM ledger").fetchone()[0]
+            cps = conn.execute("SELECT COUNT(*) FROM checkpoints").fetchone()[0]
+        finally:
+            conn.close()
+        lines = Path("/var/log/avledger/checkpoints.log").read_text().count("\n")
+        return events, cps, lines
+
+
+def _quote(arg: str) -> str:
+    import shlex
+
+    return shlex.quote(arg)
+
+
+def _run(*cmd: str) -> None:
+    subprocess.run(cmd, check=True, capture_output=True, text=True)
+
+
+def _group_exists(name: str) -> bool:
+    try:
+        grp.getgrnam(name)
+    except KeyError:
+        return False
+    return True
+
+
+def _user_exists(name: str) -> bool:
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
+
+
+ROSTER_YAML = """\
+site:
+  unit: 生态环境局 (installation test)
+  timezone: Asia/Shanghai
+  station: dock-test
+ledger:
+  origin: avledger.test/real-installation
+personnel:
+  - {{badge: "0101", name: 王芳, os_user: {staff}, roles: [clerk, handler, records_manager]}}
+  - {{badge: "0102", name: 李强, os_user: avlt-officer, roles: [handler]}}
+  - {{badge: "0103", name: 赵局长, os_user: avlt-leader, roles: [leader]}}
+"""
+
+
+@contextmanager
+def real_installation() -> Iterator[Installation]:
+    """Set up the FHS installation as the manual says (config, init as root, sudoers, a staff
+    login in avledger-staff and a second plain login), and take it all away afterwards."""
+    inst = Installation()
+    for login in (inst.staff, inst.other):
+        if _user_exists(login):
+            raise RuntimeError(f"test login {login} already exists: a previous run was cut off")
+    moved: list[Path] = []
+    for path in REAL_PATHS:
+        if _exists(path):
+            if _exists(_backup(path)):
+                raise RuntimeError(f"{_backup(path)} exists: a previous run was cut off")
+            os.rename(path, _backup(path))
+            moved.append(path)
+    had_service = _user_exists("avledger")
+    had_staff_group = _group_exists("avledger-staff")
+    try:
+        etc = Path("/etc/avledger")
+        etc.mkdir(mode=0o755)
+        (etc / "avledger.yaml").write_text(ROSTER_YAML.format(staff=inst.staff),
+                                           encoding="utf-8")
+        os.chmod(etc / "avledger.yaml", 0o644)
+        wrapper = Path("/usr/bin/avledger")
+        wrapper.write_text(WRAPPER, encoding="utf-8")
+        os.chmod(wrapper, 0o755)
+        init = subprocess.run(["/usr/bin/avledger", "init"], capture_output=True, text=True,
+                              env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+                                   "LANG": "C.UTF-8"}, cwd="/")
+        if init.returncode != 0:
+            raise RuntimeError(f"avledger init failed: {init.stderr}")
+        if not had_service:
+            inst.created_accounts.append("avledger")
+        if not had_staff_group:
+            inst.created_groups.append("avledger-staff")
+        _run("useradd", "--no-create-home", "--shell", "/bin/sh", "--groups",
+             "avledger-staff", inst.staff)
+        inst.created_accounts.append(inst.staff)
+        _run("useradd", "--no-create-home", "--shell", "/bin/sh", inst.other)
+        inst.created_accounts.append(inst.other)
+        subprocess.run(["chpasswd"], input=f"{inst.staff}:{PASSWORD}\n", text=True,
+                       check=True)
+        subprocess.run(["install", "-m", "0440", "-o", "root", "-g", "root", str(SUDOERS),
+                        "/etc/sudoers.d/avledger"], check=True)
+        _run("visudo", "-c")
+        yield inst
+    finally:
+        for path in REAL_PATHS:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            elif _exists(path):
+                path.unlink()
+        for login in reversed(inst.created_accounts):
+            Path(f"/run/sudo/ts/{login}").unlink(missing_ok=True)  # sudo's cached password
+            subprocess.run(["userdel", login], capture_output=True)
+        for group in ["avledger", *inst.created_groups]:
+            if group == "avledger" and had_service:
+                continue
+            if _group_exists(group):
+                subprocess.run(["groupdel", group], capture_output=True)
+        for path in moved:
+            os.rename(_backup(path), path)
