@@ -23,9 +23,12 @@ def make_recorder(root: Path, name: str = "generic", **kw: Any) -> SimReport:
     return simulate(root, profile(name), **kw)
 
 
-def dock(root: Path, drift: float, name: str = "generic") -> None:
-    """What the recorder does when plugged in: write its clock file afresh."""
-    write_clock_file(root, profile(name), drift)
+def dock(root: Path, drift: float, name: str = "generic") -> str:
+    """What the recorder does when plugged in: write its clock file afresh. The moment of
+    docking, as ``--docked-at`` takes it."""
+    moment = write_clock_file(root, profile(name), drift)
+    assert moment is not None
+    return moment.isoformat()
 
 
 def clip_rows(catalog: Path) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ from typing import Any
 from avledger.core.app import Avledger
 from avledger.core.clock import setter as clockset
 from avledger.core.clock import sync as clocksync
+from avledger.core.clock.check import NOT_READ_AT_DOCK
 from avledger.core.clock.sync import SyncResult
 from avledger.core.desk.preuse import ClockReading, DockedDevice
 from avledger.core.dock import recorder_volume as recordervolume
@@ -62,7 +63,8 @@ def reading_of(result: SyncResult) -> ClockReading:
     the recorder has yet to take the new time up."""
     m = result.after or result.before
     return ClockReading(m.measured_at, m.drift_seconds, m.status,
-                        "sync-after" if result.after else "sync-pending", m.id)
+                        "sync-after" if result.after else "sync-pending", m.id,
+                        m.uncertainty_seconds)
 
 
 def inspect(app: Avledger, target: str, *, profile: str | None = None,
@@ -79,7 +81,10 @@ def inspect(app: Avledger, target: str, *, profile: str | None = None,
         reading = None
         if clock:
             m = clocksync.measure_volume(app, vol, device_id, source="desk").measurement
-            reading = ClockReading(m.measured_at, m.drift_seconds, m.status, "desk", m.id)
+            if not (m.status == "unknown" and m.detail == NOT_READ_AT_DOCK):
+                reading = ClockReading(m.measured_at, m.drift_seconds, m.status, "desk", m.id,
+                                       m.uncertainty_seconds)
+            # else: a folder's clock file with no docking moment: the catalog's last reading
         waiting = clockset.setting_waiting(vol.root, vol.profile)
         settable = clockset.can_set(vol.profile)
         prof_name, serial = vol.profile.name, vol.serial

@@ -12,6 +12,7 @@ import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from avledger.config.profiles import Profile, Seen
@@ -30,6 +31,7 @@ class Volume:
     source: str  # what was given: a folder, a mount point, or a device node
     device_node: str | None  # set when we mounted a block device
     mount_point: bool  # root is a mounted file system (its free space is the recorder's)
+    docked_at: datetime | None = None  # when udev saw the block device docked
 
     @property
     def serial(self) -> str:
@@ -53,7 +55,8 @@ def opened(app: Avledger, target: str, *, profile: str | None = None,
         mount_as = profile_for_device(app, target, udev, label, profile)
         with mounting.mounted(target, mount_as, writable=writable) as root:
             prof = recognise(app, Seen(root, udev or None, label), profile, target)
-            yield Volume(root, prof, read_identity(root, prof), target, target, True)
+            yield Volume(root, prof, read_identity(root, prof), target, target, True,
+                         mounting.docked_at(target, udev))
         return
     root = Path(target)
     if not root.is_dir():
