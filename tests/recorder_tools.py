@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,13 @@ def dock(root: Path, drift: float, name: str = "generic") -> str:
     moment = write_clock_file(root, profile(name), drift)
     assert moment is not None
     return moment.isoformat()
+
+
+def docked_at(root: Path, name: str = "generic") -> str:
+    """When the simulated recorder in ``root`` was last docked (the simulator stamps its clock
+    file with that moment), as ``--docked-at`` takes it."""
+    path = root / profile(name).get("clock.read.path")
+    return datetime.fromtimestamp(path.stat().st_mtime_ns / 1e9, UTC).isoformat()
 
 
 def clip_rows(catalog: Path) -> list[dict[str, Any]]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.progress import (
@@ -19,6 +18,7 @@ from rich.progress import (
 )
 
 from avledger.cli.common import DryRunOpt, JsonOpt, console, emit, err_console, session, table
+from avledger.cli.inputs import to_utc
 from avledger.core import identity
 from avledger.core.clock import check as clockcheck
 from avledger.core.dock.volume import SourceClip
@@ -49,9 +49,7 @@ def docked_reference(text: str | None, tz: str) -> clockcheck.Reference | None:
         raise typer.BadParameter(f"{text!r} is not a time; write it like 2026-11-27 16:05:00 "
                                  "(site time) or 2026-11-27T08:05:00+00:00",
                                  param_hint="--docked-at") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo(tz))
-    return clockcheck.Reference.given(moment)
+    return clockcheck.Reference.given(to_utc(moment, tz) or moment)
 
 
 def clock_line(clock: dict[str, Any], tz: str) -> str:
