@@ -28,8 +28,8 @@ from avledger.timestamps import parse_iso, utcnow
 from tests.conftest import require_root_tools
 from tests.desk.conftest import one_error_line
 from tests.loopfuse import loop_device
-from tests.udevtools import ensure_udevd, settle
 from tests.recorder_tools import profile
+from tests.udevtools import ensure_udevd, settle
 
 SITE = ZoneInfo("Asia/Shanghai")
 # The recorder docked: its path or device, and the options that say when it was docked (a

@@ -202,8 +202,8 @@ def test_docked_values_and_forced_override(desk, docked_home, dcli, tmp_path: Pa
     rec = sim(tmp_path, "FIX-2", drift=-45, family="fixedclock", battery=64)
     (rec / "FREE.TXT").write_text("37 %\n")
     res = dcli("checkout", "FIX-2", "--to", "0004", "--task", "night patrol", "--docked",
-               str(rec), *when_docked(rec), "--battery", "99", "--storage-free", "99", "--force", "--reason",
-               "only recorder left; time noted by hand", "--json")
+               str(rec), *when_docked(rec), "--battery", "99", "--storage-free", "99", "--force",
+               "--reason", "only recorder left; time noted by hand", "--json")
     assert res.returncode == 0, res.stderr
     pre = json.loads(res.stdout)["precheck"]
     assert pre["battery"] == {"result": "ok", "value": 64.0, "source": "device"}
