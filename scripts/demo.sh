@@ -21,17 +21,22 @@ av checkout BWR0042 --to 0001 --task "river outfall inspection" --task-id HJ-202
 start=$(TZ=Asia/Shanghai date -d '+1 second' '+%Y-%m-%d %H:%M:%S')
 av simulate record "$recorder" --clips 4 --seconds 1 --gap 0 --size 8MiB --start "$start"
 sleep 5
+# A docked recorder writes its clock file as it is plugged in; the dock measures that file
+# against the moment of docking (udev's event), however long the ingest waits. A folder has no
+# such moment, so the demo gives the simulated docking's with --docked-at, as udev would.
+docked_moment() { "$BIN/python" -c 'import json, sys; print(json.load(sys.stdin)["docked_at"])'; }
 echo "+ (back at the station: the recorder is docked and writes its clock file)" >&2
-av simulate dock "$recorder"
+docked=$(av simulate dock "$recorder" --json | docked_moment)
+echo "+ (docked at $docked)" >&2
 av profile check "$recorder"
-av ingest "$recorder"
+av ingest "$recorder" --docked-at "$docked"
 echo "+ (docked again: nothing is copied twice)" >&2
-av ingest "$recorder"
+av ingest "$recorder" --docked-at "$docked"
 # Its clock is 95 s fast: set it (the one command that writes to a recorder); it takes the new
 # time up when it is connected again, and the next clock reading shows that it did.
-av clock sync "$recorder"
-av simulate dock "$recorder"
-av clock check "$recorder" || echo "(clock check: see above)" >&2
+av clock sync "$recorder" --docked-at "$docked"
+docked=$(av simulate dock "$recorder" --json | docked_moment)
+av clock check "$recorder" --docked-at "$docked" || echo "(clock check: see above)" >&2
 av checkin BWR0042 --docked "$recorder"
 av status
 av clips list

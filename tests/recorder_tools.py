@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +24,19 @@ def make_recorder(root: Path, name: str = "generic", **kw: Any) -> SimReport:
     return simulate(root, profile(name), **kw)
 
 
-def dock(root: Path, drift: float, name: str = "generic") -> None:
-    """What the recorder does when plugged in: write its clock file afresh."""
-    write_clock_file(root, profile(name), drift)
+def dock(root: Path, drift: float, name: str = "generic") -> str:
+    """What the recorder does when plugged in: write its clock file afresh. The moment of
+    docking, as ``--docked-at`` takes it."""
+    moment = write_clock_file(root, profile(name), drift)
+    assert moment is not None
+    return moment.isoformat()
+
+
+def docked_at(root: Path, name: str = "generic") -> str:
+    """When the simulated recorder in ``root`` was last docked (the simulator stamps its clock
+    file with that moment), as ``--docked-at`` takes it."""
+    path = root / profile(name).get("clock.read.path")
+    return datetime.fromtimestamp(path.stat().st_mtime_ns / 1e9, UTC).isoformat()
 
 
 def clip_rows(catalog: Path) -> list[dict[str, Any]]:

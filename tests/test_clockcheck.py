@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from avledger.core.app import Avledger
 from avledger.core.clock import check as clockcheck
-from avledger.core.clock.check import Anchor, classify, drift_at
+from avledger.core.clock.check import Anchor, Reference, classify, describe, drift_at
+from avledger.timestamps import parse_iso
 from tests.recorder_tools import make_recorder, profile
 
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
@@ -20,6 +22,38 @@ def test_classify() -> None:
     assert classify(datetime(2000, 1, 1, tzinfo=UTC), -8e8, tolerance=3,
                     reset_before_year=2016) == "reset"
     assert classify(None, None, tolerance=3, reset_before_year=2016) == "unknown"
+    assert classify(now, None, tolerance=3, reset_before_year=2016) == "unknown"  # no reference
+    assert classify(datetime(2000, 1, 1, tzinfo=UTC), None, tolerance=3,
+                    reset_before_year=2016) == "reset"  # a reset needs no reference
+
+
+def test_drifted_only_beyond_tolerance_plus_uncertainty() -> None:
+    now = datetime(2026, 11, 27, tzinfo=UTC)
+    assert classify(now, -4.9, tolerance=3, reset_before_year=2016, uncertainty=2) == "ok"
+    assert classify(now, -5.1, tolerance=3, reset_before_year=2016, uncertainty=2) == "drifted"
+    assert classify(now, 95, tolerance=3, reset_before_year=2016, uncertainty=3) == "drifted"
+
+
+def test_figures_in_words() -> None:
+    assert describe(95.0, 2.0, "drifted", None, None, "Asia/Shanghai") == "+95.0 ± 2.0 s (drifted)"
+    assert describe(None, None, "unknown", "2026-11-27T08:00:00+00:00", "not read at dock",
+                    "Asia/Shanghai") == "unknown (not read at dock)"
+    reset = datetime(2000, 1, 1, 0, 2, 7, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert describe(-849633300.0, 3.0, "reset", reset, None, "Asia/Shanghai") == \
+        "reset (recorder clock read 2000-01-01 00:02)"
+
+
+def test_a_clock_file_without_a_docking_moment_gives_no_drift(app: Avledger,
+                                                              tmp_path: Path) -> None:
+    rec = tmp_path / "rec"
+    sim = make_recorder(rec, clips=0, drift=0)
+    m = clockcheck.take(app, 1, rec, profile())
+    assert (m.status, m.drift_seconds, m.detail) == ("unknown", None, "not read at dock")
+    assert m.device_time is not None  # read, but not measured
+    assert sim.docked_at is not None
+    later = clockcheck.take(app, 1, rec, profile(), docked=Reference.given(sim.docked_at),
+                            now=sim.docked_at + timedelta(minutes=4))
+    assert later.drift_seconds == 0.0 and later.status == "ok"  # however long after
 
 
 def test_drift_interpolates_between_sync_and_measurement() -> None:
@@ -39,16 +73,21 @@ def test_parse_clock_text_in_device_zone() -> None:
 
 def test_measure_records_row_and_event(app: Avledger, tmp_path: Path) -> None:
     rec = tmp_path / "rec"
-    make_recorder(rec, clips=0, drift=95)
+    sim = make_recorder(rec, clips=0, drift=95)
+    assert sim.docked_at is not None
     with app.transaction() as conn:
         dev = conn.execute("INSERT INTO devices (serial, first_seen_at) VALUES ('X', ?)",
                            (T0.isoformat(),)).lastrowid
-    m = clockcheck.measure(app, int(dev or 0), rec, profile(), source="desk")
-    assert m.status == "drifted" and m.drift_seconds is not None
-    assert 92 <= m.drift_seconds <= 95.5
+    m = clockcheck.measure(app, int(dev or 0), rec, profile(), source="desk",
+                           docked=Reference.dock_event(sim.docked_at))
+    assert m.status == "drifted" and m.drift_seconds == 95.0
+    assert m.uncertainty_seconds == 3.0  # dock-event latency 2 s + the file's whole second
     row = app.catalog.conn.execute("SELECT * FROM clock_measurements WHERE id = ?",
                                    (m.id,)).fetchone()
     assert row["source"] == "desk" and row["kind"] == "check"
+    assert (row["drift_seconds"], row["uncertainty_seconds"], row["reference"]) == \
+        (95.0, 3.0, "dock-event")
+    assert parse_iso(row["said_at"]) == sim.docked_at
     assert row["host_sync"]  # how the host state was read is always said
     ev = app.catalog.conn.execute("SELECT payload FROM ledger WHERE type = 'clock.measured'"
                                   ).fetchone()

@@ -85,12 +85,13 @@ def test_dry_run_changes_nothing(home: Path, tmp_path: Path, cli) -> None:  # ty
 def test_drift_95_seconds_fast(home: Path, tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
     rec = tmp_path / "rec"
     sim = make_recorder(rec, clips=3, size=50_000, drift=95)
-    dock(rec, 95)  # the recorder writes its clock at connect
-    report = ingest_json(cli, str(rec))
+    docked = dock(rec, 95)  # the recorder writes its clock at connect
+    report = ingest_json(cli, str(rec), "--docked-at", docked)
     drift = report["clock"]["drift_seconds"]
-    # the clock file has whole seconds: the measurement is 95 s, give or take that second
-    # 1 s file resolution + dock-to-measurement time
-    assert report["clock"]["status"] == "drifted" and 92 <= drift <= 95.5
+    # measured against the moment of docking, not the read: exactly what the recorder said
+    assert report["clock"]["status"] == "drifted" and drift == 95.0
+    assert report["clock"]["uncertainty_seconds"] == 2.0  # given by hand (1 s) + 1 s file
+    assert report["clock"]["reference"] == "given"
     rows = json.loads(cli("clips", "list", "--json").stdout)
     assert len(rows) == 3
     for row, simclip in zip(rows, sim.clips, strict=True):
@@ -223,8 +224,9 @@ def test_second_profile_mov_json_utc_plus_6(home: Path, tmp_path: Path, cli) -> 
     rec = tmp_path / "fc"
     sim = make_recorder(rec, "fieldcam-json", clips=2, size=60_000, seconds=42.5, serial="FC9",
                         badge="0002", drift=-20)
-    dock(rec, -20, "fieldcam-json")
-    report = ingest_json(cli, str(rec))
+    docked = dock(rec, -20, "fieldcam-json")
+    report = ingest_json(cli, str(rec), "--docked-at", docked)
+    assert report["clock"]["drift_seconds"] == -20.0
     assert report["profile"] == "fieldcam-json" and report["serial"] == "FC9"
     rows = json.loads(cli("clips", "list", "--device", "FC9", "--json").stdout)
     assert [r["duration_seconds"] for r in rows] == [42.5, 42.5]

@@ -16,7 +16,7 @@ from avledger.core.simulate.recorder import redock, write_clock_file
 from avledger.timestamps import parse_iso, utcnow
 from tests.desk.conftest import DOCKED_TOLERANCE, catalog_rows, ledger_events, one_error_line
 from tests.desk.conftest import register as register_device
-from tests.recorder_tools import make_recorder, profile
+from tests.recorder_tools import docked_at, make_recorder, profile
 
 
 def sim(tmp_path: Path, serial: str, drift: float, family: str = "generic", **kw: Any) -> Path:
@@ -35,13 +35,13 @@ def test_check_records_a_measurement_and_says_whether_it_is_off(desk, docked_hom
     register_device(desk, "BWR-1")
     rec = sim(tmp_path, "BWR-1", drift=-40)
     before = tree(rec)
-    off = dcli("clock", "check", str(rec))
+    off = dcli("clock", "check", str(rec), "--docked-at", docked_at(rec))
     assert off.returncode == 1
     assert "recorder BWR-1 (generic) at" in off.stdout and "s slow — drifted" in off.stdout
     assert one_error_line(off).endswith(
         f"(drifted, tolerance {DOCKED_TOLERANCE} s) (hint: avledger clock sync {rec})")
     write_clock_file(rec, profile(), 0.0)
-    ok = dcli("clock", "check", str(rec), "--json")
+    ok = dcli("clock", "check", str(rec), "--docked-at", docked_at(rec), "--json")
     assert ok.returncode == 0, ok.stderr
     data = json.loads(ok.stdout)
     assert data["measurement"]["status"] == "ok" and data["measurement"]["source"] == "desk"
@@ -61,7 +61,7 @@ def test_sync_writes_only_the_setting_and_the_next_reading_settles_it(desk, dock
     rec = sim(tmp_path, "BWR-2", drift=-40)
     before = tree(rec)
     started = utcnow()
-    res = dcli("clock", "sync", str(rec), "--json")
+    res = dcli("clock", "sync", str(rec), "--docked-at", docked_at(rec), "--json")
     assert res.returncode == 0, res.stderr
     data = json.loads(res.stdout)
     assert data["state"] == "pending" and data["writes_to_recorder"] is True
@@ -75,14 +75,14 @@ def test_sync_writes_only_the_setting_and_the_next_reading_settles_it(desk, dock
     assert set_to is not None and abs((set_to - started).total_seconds()) <= 5
     assert parse_iso(data["written"]["set_to"]) == set_to
 
-    waiting = dcli("clock", "check", str(rec))  # not reconnected: still waiting
+    waiting = dcli("clock", "check", str(rec), "--docked-at", docked_at(rec))  # not redocked
     assert waiting.returncode == 1
     assert "is still waiting on the recorder (TIMESET.TXT)" in waiting.stdout
     assert "(hint:" not in waiting.stderr
     assert catalog_rows(docked_home, "SELECT state FROM clock_syncs") == [{"state": "pending"}]
 
     redock(rec, profile())
-    settled = dcli("clock", "check", str(rec))
+    settled = dcli("clock", "check", str(rec), "--docked-at", docked_at(rec))
     assert settled.returncode == 0, settled.stderr
     assert "has taken effect: " in settled.stdout and "s slow before" in settled.stdout
     sync = catalog_rows(docked_home, "SELECT * FROM clock_syncs")[0]
@@ -101,9 +101,9 @@ def test_a_settled_sync_is_the_anchor_drift_is_interpolated_from(desk, docked_ho
                                                                  tmp_path: Path) -> None:
     register_device(desk, "BWR-3")
     rec = sim(tmp_path, "BWR-3", drift=30)
-    assert dcli("clock", "sync", str(rec)).returncode == 0
+    assert dcli("clock", "sync", str(rec), "--docked-at", docked_at(rec)).returncode == 0
     redock(rec, profile())
-    assert dcli("clock", "check", str(rec)).returncode == 0
+    assert dcli("clock", "check", str(rec), "--docked-at", docked_at(rec)).returncode == 0
     device_id = catalog_rows(docked_home, "SELECT id FROM devices")[0]["id"]
     anchor = clockcheck.last_sync(desk.catalog.conn, device_id, utcnow())
     sync_row = catalog_rows(docked_home, "SELECT * FROM clock_measurements WHERE kind = 'sync'")
@@ -118,10 +118,10 @@ def test_a_setting_the_recorder_ignored_is_settled_as_not_applied(desk, docked_h
                                                                   tmp_path: Path) -> None:
     register_device(desk, "BWR-4")
     rec = sim(tmp_path, "BWR-4", drift=-40)
-    assert dcli("clock", "sync", str(rec)).returncode == 0
+    assert dcli("clock", "sync", str(rec), "--docked-at", docked_at(rec)).returncode == 0
     (rec / "TIMESET.TXT").unlink()  # the recorder dropped the file without reading it
     redock(rec, profile(), drift=-40)
-    res = dcli("clock", "check", str(rec))
+    res = dcli("clock", "check", str(rec), "--docked-at", docked_at(rec))
     assert res.returncode == 1
     assert "did NOT take effect: " in res.stdout
     settled = ledger_events(dcli, type="clock.sync_settled")[0]["payload"]
@@ -199,10 +199,10 @@ def test_sync_refusals(desk, docked_home, dcli, tmp_path: Path, case: str, code:
 def test_history_lists_readings_and_settings(desk, docked_home, dcli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     register_device(desk, "BWR-7")
     rec = sim(tmp_path, "BWR-7", drift=-40)
-    dcli("clock", "check", str(rec))
-    dcli("clock", "sync", str(rec))
+    dcli("clock", "check", str(rec), "--docked-at", docked_at(rec))
+    dcli("clock", "sync", str(rec), "--docked-at", docked_at(rec))
     redock(rec, profile())
-    dcli("clock", "check", str(rec))
+    dcli("clock", "check", str(rec), "--docked-at", docked_at(rec))
     res = dcli("clock", "history", "BWR-7", "--json")
     assert res.returncode == 0, res.stderr
     data = json.loads(res.stdout)

@@ -29,9 +29,12 @@ from tests.conftest import require_root_tools
 from tests.desk.conftest import one_error_line
 from tests.loopfuse import loop_device
 from tests.recorder_tools import profile
+from tests.udevtools import ensure_udevd, settle
 
 SITE = ZoneInfo("Asia/Shanghai")
-Dock = Callable[[], AbstractContextManager[str]]  # the recorder docked: its path or device
+# The recorder docked: its path or device, and the options that say when it was docked (a
+# folder's docking moment is given; a block device's comes from udev).
+Dock = Callable[[], AbstractContextManager[tuple[str, list[str]]]]
 
 
 def wait_until(moment: datetime) -> None:
@@ -82,13 +85,13 @@ def run_day(dcli: Callable[..., Any], rec: Path, dock: Dock, *, drift: float,
              "--battery", "96", "--storage-free", "88", "--json")
     out_a = parse_iso(a["out_at"])
     a1 = d.record(whole(out_a, 2))
-    with dock() as where:
+    with dock() as (where, when):
         first = d.ok("ingest", *(["--device", where] if where.startswith("/dev/")
-                                 else [where]), "--json")
+                                 else [where]), *when, "--json")
         assert [(c["rel"], c["badge"], c["attribution"]) for c in first["clips"]] == [
             (a1, "0003", "checkout")]
         wait_until(out_a + timedelta(seconds=12))
-        back = d.ok("checkin", "BWR-D", "--docked", where, "--json")
+        back = d.ok("checkin", "BWR-D", "--docked", where, *when, "--json")
     assert (back["footage"]["status"], back["footage"]["clips"]) == ("ingested", 1)
     in_a = parse_iso(back["in_at"])
 
@@ -96,17 +99,18 @@ def run_day(dcli: Callable[..., Any], rec: Path, dock: Dock, *, drift: float,
     a2 = d.record(whole(in_a, -5))
     between = d.record(whole(in_a, 4))
     wait_until(in_a + timedelta(seconds=12))
-    with dock() as where:
+    with dock() as (where, when):
         b_args = ("checkout", "BWR-D", "--to", "0004", "--task",
-                  "complaint follow-up, Riverside Dyeing", "--docked", where, *entered)
+                  "complaint follow-up, Riverside Dyeing", "--docked", where, *when, *entered)
         waiting = d.refused(*b_args)
         assert "2 clip(s) on BWR-D are not yet ingested" in waiting
-        d.ok("ingest", *(["--device", where] if where.startswith("/dev/") else [where]))
+        d.ok("ingest", *(["--device", where] if where.startswith("/dev/") else [where]), *when)
         if abs(drift) > 10:  # set on the spot; the recorder takes it up when docked again
             assert "takes effect when it is next connected" in d.refused(*b_args)
-    with dock() as where:
+    with dock() as (where, when):
         b = d.ok("checkout", "BWR-D", "--to", "0004", "--task",
-                 "complaint follow-up, Riverside Dyeing", "--docked", where, *entered, "--json")
+                 "complaint follow-up, Riverside Dyeing", "--docked", where, *when, *entered,
+                 "--json")
     out_b = parse_iso(b["out_at"])
     pre = b["precheck"]
     assert pre["clock"]["result"] == "ok" and pre["clock"]["source"] == "device"
@@ -115,8 +119,8 @@ def run_day(dcli: Callable[..., Any], rec: Path, dock: Dock, *, drift: float,
 
     b1 = d.record(whole(out_b, 3))
     wait_until(out_b + timedelta(seconds=8))
-    with dock() as where:
-        done = d.ok("checkin", "BWR-D", "--docked", where, "--ingest", "--json")
+    with dock() as (where, when):
+        done = d.ok("checkin", "BWR-D", "--docked", where, *when, "--ingest", "--json")
     assert done["ingest"]["new"] == 1
     assert (done["footage"]["status"], done["footage"]["clips"]) == ("ingested", 1)
 
@@ -147,10 +151,11 @@ def test_a_day_with_the_recorder_docked_as_a_folder(docked_home, dcli, tmp_path:
     rec = tmp_path / "BWR-D"
 
     @contextmanager
-    def dock() -> Iterator[str]:
-        res = dcli("simulate", "dock", str(rec))  # plugged in: writes its clock file afresh
+    def dock() -> Iterator[tuple[str, list[str]]]:
+        # plugged in: writes its clock file afresh, and says when
+        res = dcli("simulate", "dock", str(rec), "--json")
         assert res.returncode == 0, res.stderr
-        yield str(rec)
+        yield str(rec), ["--docked-at", json.loads(res.stdout)["docked_at"]]
 
     run_day(dcli, rec, dock, drift=40, entered=("--storage-free", "75"))
     events = [e["type"] for e in reversed(json.loads(dcli(
@@ -159,17 +164,19 @@ def test_a_day_with_the_recorder_docked_as_a_folder(docked_home, dcli, tmp_path:
 
 
 def test_a_day_with_the_recorder_on_a_loop_device(docked_home, dcli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    require_root_tools("losetup", "fusefat", "fusermount", "mkfs.vfat", "mcopy")
+    require_root_tools("losetup", "fusefat", "fusermount", "mkfs.vfat", "mcopy", "udevadm")
+    ensure_udevd()  # the docking moment is udev's
     rec = tmp_path / "BWR-D"
     image = tmp_path / "BWR-D.img"
 
     @contextmanager
-    def dock() -> Iterator[str]:
+    def dock() -> Iterator[tuple[str, list[str]]]:
         res = dcli("simulate", "dock", str(rec))
         assert res.returncode == 0, res.stderr
         make_fat_image(rec, image, profile())  # the recorder as its USB volume
         with loop_device(image, read_only=False) as dev:
-            yield dev
+            settle()
+            yield dev, []
         with open("/proc/mounts") as fh:
             assert f"/avledger-{Path(dev).name}-" not in fh.read(), "left mounted"
 

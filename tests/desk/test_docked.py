@@ -21,7 +21,7 @@ from tests.desk.conftest import (
     one_error_line,
     register,
 )
-from tests.recorder_tools import make_recorder, profile
+from tests.recorder_tools import docked_at, make_recorder, profile
 
 ENTERED = ("--storage-free", "80")  # a folder says nothing about a recorder's free space
 
@@ -33,9 +33,14 @@ def sim(tmp_path: Path, serial: str, drift: float = 0.0, clips: int = 0,
     return root
 
 
+def when_docked(root: Path) -> list[str]:
+    """--docked-at for a simulated recorder whose clock file says when it was docked."""
+    return ["--docked-at", docked_at(root)] if (root / "CLOCK.TXT").exists() else []
+
+
 def checkout(dcli: Any, serial: str, root: Path, *extra: str, badge: str = "0003") -> Any:
     return dcli("checkout", serial, "--to", badge, "--task", "site inspection", "--docked",
-                str(root), *ENTERED, *extra)
+                str(root), *when_docked(root), *ENTERED, *extra)
 
 
 def test_forty_seconds_slow_refused_then_accepted_after_clock_sync(desk, docked_home, dcli,  # type: ignore[no-untyped-def]
@@ -52,7 +57,7 @@ def test_forty_seconds_slow_refused_then_accepted_after_clock_sync(desk, docked_
                          "(hint: fix it, or override with --force --reason '…' (logged))")
     assert not (rec / "TIMESET.TXT").exists()  # refused without writing to the recorder
 
-    synced = dcli("clock", "sync", str(rec))
+    synced = dcli("clock", "sync", str(rec), *when_docked(rec))
     assert synced.returncode == 0, synced.stderr
     assert "wrote to the recorder: TIMESET.TXT" in synced.stdout
     assert "the one avledger command that writes to a recorder" in synced.stdout
@@ -178,7 +183,7 @@ def test_docked_refusals(desk, docked_home, dcli, tmp_path: Path, case: str,  # 
         rec, serial, code = tmp_path / "empty", "BWR-P", 4
         rec.mkdir()
     res = dcli("checkout", serial, "--to", "0003", "--task", "x", "--docked", str(rec),
-               "--battery", "90", *ENTERED)
+               *when_docked(rec), "--battery", "90", *ENTERED)
     assert res.returncode == code, res.stderr
     line = one_error_line(res)
     assert message in line
@@ -197,8 +202,8 @@ def test_docked_values_and_forced_override(desk, docked_home, dcli, tmp_path: Pa
     rec = sim(tmp_path, "FIX-2", drift=-45, family="fixedclock", battery=64)
     (rec / "FREE.TXT").write_text("37 %\n")
     res = dcli("checkout", "FIX-2", "--to", "0004", "--task", "night patrol", "--docked",
-               str(rec), "--battery", "99", "--storage-free", "99", "--force", "--reason",
-               "only recorder left; time noted by hand", "--json")
+               str(rec), *when_docked(rec), "--battery", "99", "--storage-free", "99", "--force",
+               "--reason", "only recorder left; time noted by hand", "--json")
     assert res.returncode == 0, res.stderr
     pre = json.loads(res.stdout)["precheck"]
     assert pre["battery"] == {"result": "ok", "value": 64.0, "source": "device"}

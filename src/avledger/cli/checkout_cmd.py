@@ -12,7 +12,7 @@ from typer.core import TyperGroup
 
 from avledger.cli.clock_cmd import drift_words
 from avledger.cli.common import JsonOpt, console, emit, new_app, session, table
-from avledger.cli.ingest_cmd import ProgressHooks, ingest_progress
+from avledger.cli.ingest_cmd import DockedAtOpt, ProgressHooks, docked_reference, ingest_progress
 from avledger.cli.inputs import TIME_FORMATS, ask, interactive, to_utc
 from avledger.core.desk import checkouts, usage
 from avledger.core.desk import docked as docked_mod
@@ -82,6 +82,7 @@ def out(
     = None,
     note: Annotated[str | None, typer.Option("--note", help="Remarks for the ledger.")] = None,
     docked: DockedOpt = None,
+    docked_at: DockedAtOpt = None,
     sync_clock: Annotated[bool, typer.Option(
         "--sync-clock/--no-sync-clock",
         help="With --docked: set the recorder's clock on the spot when it is out of tolerance "
@@ -119,7 +120,9 @@ def out(
         ctx.fail("--reason goes with --force.")
     with session() as app_:
         app_.actor.require(*checkouts.DESK_ROLES, action="check out devices")
-        seen = (docked_mod.inspect(app_, docked, expect_serial=device, allow_sync=sync_clock)
+        seen = (docked_mod.inspect(app_, docked, expect_serial=device, allow_sync=sync_clock,
+                                   docked_at=docked_reference(docked_at,
+                                                              app_.config.timezone))
                 if docked else None)
         if interactive():
             if seen is None or seen.battery_percent is None:
@@ -158,6 +161,7 @@ def checkin(
     note: Annotated[str | None, typer.Option("--note", help="Condition on return, remarks.")]
     = None,
     docked: DockedOpt = None,
+    docked_at: DockedAtOpt = None,
     ingest_now: Annotated[bool | None, typer.Option(
         "--ingest/--no-ingest",
         help="With --docked: ingest clips not yet ingested before checking in (default: ask "
@@ -188,8 +192,9 @@ def checkin(
                                            "yet ingested. Ingest them now?", default=True)
             if ingest_now:
                 with ingest_progress() as progress:
-                    report, seen = docked_mod.ingest_pending(app_, docked, device,
-                                                             ProgressHooks(progress))
+                    report, seen = docked_mod.ingest_pending(
+                        app_, docked, device, ProgressHooks(progress),
+                        docked_at=docked_reference(docked_at, app_.config.timezone))
         result = checkouts.check_in(app_, device, note=note, docked=seen)
         tz = app_.config.timezone
         window = int(app_.config.get("window.hours"))

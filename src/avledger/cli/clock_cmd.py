@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from avledger.cli.common import DryRunOpt, JsonOpt, console, emit, new_app, session, table
-from avledger.cli.ingest_cmd import yes_no
+from avledger.cli.ingest_cmd import DockedAtOpt, clock_line, docked_reference, yes_no
 from avledger.core.clock import sync as clocksync
 from avledger.errors import ProblemsFound
 from avledger.timestamps import display
@@ -21,12 +21,21 @@ ProfileOpt = Annotated[str | None, typer.Option(
     "--profile", "-p", help="Use this device profile instead of recognising the recorder.")]
 
 
-def drift_words(drift: float | None) -> str:
+def drift_words(drift: float | None, uncertainty: float | None = None) -> str:
     if drift is None:
         return "unknown"
+    within = f" ± {uncertainty:.1f}" if uncertainty is not None else ""
     if abs(drift) < 0.05:
-        return "exact"
-    return f"{abs(drift):.1f} s {'fast' if drift > 0 else 'slow'}"
+        return f"exact{within and f' ({within.strip()} s)'}"
+    return f"{abs(drift):.1f}{within} s {'fast' if drift > 0 else 'slow'}"
+
+
+def measured_words(m: dict[str, Any], tz: str) -> str:
+    """A reading in words: '95.0 ± 2.0 s fast', 'reset (recorder clock read …)', 'unknown
+    (not read at dock)'."""
+    if m.get("status") == "reset" or m.get("drift_seconds") is None:
+        return clock_line(m, tz)
+    return drift_words(m["drift_seconds"], m.get("uncertainty_seconds"))
 
 
 def _settled_line(settled: dict[str, Any], tz: str) -> str:
@@ -40,7 +49,8 @@ def _settled_line(settled: dict[str, Any], tz: str) -> str:
 
 
 @app.command("check")
-def check(target: TargetArg, profile: ProfileOpt = None, as_json: JsonOpt = False) -> None:
+def check(target: TargetArg, profile: ProfileOpt = None, docked_at: DockedAtOpt = None,
+          as_json: JsonOpt = False) -> None:
     """Read a docked recorder's clock through its profile and record the measurement.
 
     The measurement (device time against host time, with the host's own sync state) is kept
@@ -55,19 +65,20 @@ def check(target: TargetArg, profile: ProfileOpt = None, as_json: JsonOpt = Fals
       avledger clock check /media/BWR-SIM
 
       avledger clock check /dev/sdb1 --json
+
+      avledger clock check ./BWR0042 --docked-at "2026-11-27 16:05:00"
     """
     with session() as app_:
-        result = clocksync.check(app_, target, profile=profile)
         tz = app_.config.timezone
+        result = clocksync.check(app_, target, profile=profile,
+                                 docked=docked_reference(docked_at, tz))
     data = result.as_dict()
     m = result.measurement
 
     def render() -> None:
         console.print(f"recorder [bold]{result.serial}[/] ({result.profile}) at {target}: clock "
-                      f"{drift_words(m.drift_seconds)} — {m.status} (tolerance "
+                      f"{measured_words(data['measurement'], tz)} — {m.status} (tolerance "
                       f"{result.tolerance:g} s)", highlight=False)
-        if m.drift_seconds is None:
-            console.print(f"  {m.detail}", highlight=False)
         console.print(f"host clock synchronised: {yes_no(m.host.synced)} ({m.host.how})",
                       highlight=False)
         if result.settled:
@@ -79,14 +90,18 @@ def check(target: TargetArg, profile: ProfileOpt = None, as_json: JsonOpt = Fals
 
     emit(data, as_json, render)
     if m.status != "ok":
-        raise ProblemsFound(f"clock of {result.serial} is {drift_words(m.drift_seconds)} "
-                            f"({m.status}, tolerance {result.tolerance:g} s)",
-                            hint=None if result.waiting else f"avledger clock sync {target}")
+        hint = (None if result.waiting else
+                "give the docking time with --docked-at, or check it docked"
+                if m.status == "unknown" and m.reference is None and m.device_time else
+                f"avledger clock sync {target}")
+        raise ProblemsFound(f"clock of {result.serial} is "
+                            f"{measured_words(data['measurement'], tz)} "
+                            f"({m.status}, tolerance {result.tolerance:g} s)", hint=hint)
 
 
 @app.command("sync")
-def sync(target: TargetArg, profile: ProfileOpt = None, dry_run: DryRunOpt = False,
-         as_json: JsonOpt = False) -> None:
+def sync(target: TargetArg, profile: ProfileOpt = None, docked_at: DockedAtOpt = None,
+         dry_run: DryRunOpt = False, as_json: JsonOpt = False) -> None:
     """Set a docked recorder's clock to this computer's time, through its profile.
 
     THE ONE AVLEDGER COMMAND THAT WRITES TO A RECORDER. It measures the clock (before), writes
@@ -104,13 +119,15 @@ def sync(target: TargetArg, profile: ProfileOpt = None, dry_run: DryRunOpt = Fal
       avledger clock sync /dev/sdb1 --dry-run
     """
     with session() as app_:
-        result = clocksync.sync(app_, target, profile=profile, dry_run=dry_run)
+        tz = app_.config.timezone
+        result = clocksync.sync(app_, target, profile=profile, dry_run=dry_run,
+                                docked=docked_reference(docked_at, tz))
     data = result.as_dict()
     w = result.written
 
     def render() -> None:
         console.print(f"recorder [bold]{result.serial}[/] ({result.profile}) at {target}: clock "
-                      f"before {drift_words(result.before.drift_seconds)} "
+                      f"before {measured_words(data['before'], tz)} "
                       f"({result.before.status})", highlight=False)
         what = (f"{w.target} = {w.content.strip()!r}" if w.method == "file"
                 else f"ran {w.content}")
@@ -123,7 +140,7 @@ def sync(target: TargetArg, profile: ProfileOpt = None, dry_run: DryRunOpt = Fal
                       + (f"; {target} was mounted read-write for this one write and unmounted"
                          if result.read_write_mount else ""), highlight=False)
         if result.after is not None:
-            console.print(f"after: {drift_words(result.after.drift_seconds)} "
+            console.print(f"after: {measured_words(data['after'], tz)} "
                           f"({result.after.status}) — {result.state}", highlight=False)
         else:
             console.print("after: the recorder takes the new time up when it is next "
@@ -158,14 +175,15 @@ def history(
             f"clock readings of {device} (times in {tz})",
             ["id", "measured", "kind", "source", "drift", "status", "host synced"],
             [(r["id"], display(r["measured_at"], tz), r["kind"], r["source"],
-              drift_words(r["drift_seconds"]), r["status"], yes_no(r["host_synced"]))
+              measured_words(r, tz), r["status"], yes_no(r["host_synced"]))
              for r in data["readings"]]))
         if data["syncs"]:
             console.print(table(
                 "clock settings written", ["id", "written", "by", "to", "state", "before",
                                            "after"],
                 [(s["id"], display(s["written_at"], tz), s["origin"], s["target"], s["state"],
-                  drift_words(s["before_drift"]), drift_words(s["after_drift"]))
+                  drift_words(s["before_drift"], s["before_uncertainty"]),
+                  drift_words(s["after_drift"], s["after_uncertainty"]))
                  for s in data["syncs"]]))
 
     emit(data, as_json, render)

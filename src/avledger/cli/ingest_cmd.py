@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -18,7 +19,9 @@ from rich.progress import (
 )
 
 from avledger.cli.common import DryRunOpt, JsonOpt, console, emit, err_console, session, table
+from avledger.cli.inputs import to_utc
 from avledger.core import identity
+from avledger.core.clock import check as clockcheck
 from avledger.core.dock.volume import SourceClip
 from avledger.core.ingest.session import (
     ClipOutcome,
@@ -29,6 +32,32 @@ from avledger.core.ingest.session import (
 )
 from avledger.errors import DeviceError, ProblemsFound
 from avledger.timestamps import display
+
+DockedAtOpt = Annotated[str | None, typer.Option(
+    "--docked-at", metavar="TIME",
+    help="When the recorder was docked (site time, or ISO 8601 with an offset): its clock "
+         "file is measured against this moment. Without it a folder's drift is unknown (not "
+         "read at dock); a --device's docking moment comes from udev.")]
+
+
+def docked_reference(text: str | None, tz: str) -> clockcheck.Reference | None:
+    """The ``--docked-at`` moment as a measurement reference (a naive time is site time)."""
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a time; write it like 2026-11-27 16:05:00 "
+                                 "(site time) or 2026-11-27T08:05:00+00:00",
+                                 param_hint="--docked-at") from None
+    return clockcheck.Reference.given(to_utc(moment, tz) or moment)
+
+
+def clock_line(clock: dict[str, Any], tz: str) -> str:
+    """The dock's clock measurement in words (figure ± uncertainty, reset, or unknown)."""
+    return escape(clockcheck.describe(clock.get("drift_seconds"), clock.get("uncertainty_seconds"),
+                               str(clock.get("status")), clock.get("device_time"),
+                               clock.get("detail"), tz))
 
 
 class ProgressHooks(IngestHooks):
@@ -73,17 +102,13 @@ def ingest_progress() -> Progress:
 def render(report: IngestReport, tz: str) -> None:
     t = report.totals()
     clock = report.clock
-    drift = clock.get("drift_seconds")
-    # serial, badge, names and the clock detail come from the recorder: never rich markup
     console.print(
         f"recorder [bold]{escape(report.serial)}[/] ({report.profile}"
         f"{', new, unregistered' if report.device_new else ''}) from {escape(report.source)}; "
         f"badge in device file: {escape(report.badge_hint or '-')}", highlight=False)
     console.print(
-        f"clock: {clock.get('status')}"
-        + (f", drift {drift:+.1f} s" if drift is not None
-           else f" ({escape(str(clock.get('detail')))})")
-        + f"; host clock synchronised: {yes_no(clock.get('host_synced'))}", highlight=False)
+        f"clock: drift {clock_line(clock, tz)}"
+        f"; host clock synchronised: {yes_no(clock.get('host_synced'))}", highlight=False)
     listed = [o for o in report.outcomes if o.status != "skipped" or o.reason != "already ingested"]
     if listed:
         rows = [(escape(o.rel), o.status, f"{o.size / 1e6:.1f} MB", display(o.corrected_start, tz),
@@ -100,7 +125,7 @@ def render(report: IngestReport, tz: str) -> None:
                ("late", t["late"]), ("failed", t["failed"]),
                ("refused (not regular files of the recorder)", t["refused"]),
                ("unattributed", t["unattributed"]),
-               ("drift", "unknown" if drift is None else f"{drift:+.1f} s ({clock.get('status')})"),
+               ("drift", clock_line(clock, tz)),
                ("copied", f"{t['bytes_copied'] / 1e6:.1f} MB in {t['seconds']:.1f} s "
                           f"({rate:.0f} MB/s)")]
     if report.dry_run:
@@ -131,6 +156,7 @@ def ingest(
     unattended: Annotated[bool, typer.Option(
         "--unattended", help="Act as the dock ('system'), as the udev-started unit does; "
                              "root or the avledger service user only.")] = False,
+    docked_at: DockedAtOpt = None,
     dry_run: DryRunOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -139,6 +165,10 @@ def ingest(
     Recognises the recorder by its profile, checks its clock, skips clips already ingested,
     copies the rest (hashing while copying), and records each clip in the catalog and the
     ledger. Never writes to the recorder. Safe to re-run: an interrupted ingest resumes.
+
+    The clock file a recorder writes when plugged in is measured against the moment of
+    docking (udev's, for --device); a folder has no such moment, so its drift is unknown and
+    its clips keep their recorder times, unless --docked-at says when it was docked.
 
     Exit codes: 0 all ingested, 1 some clips failed, 3 profile/config invalid,
     4 nothing recognised, 7 store full or unusable, 8 recorder removed or unmountable.
@@ -150,6 +180,8 @@ def ingest(
       avledger ingest --device /dev/sdb1 --verify
 
       avledger ingest ./recorder --profile generic --dry-run --json
+
+      avledger ingest ./copy-of-BWR0042 --docked-at "2026-11-27 16:05:00"
     """
     if (path is None) == (device is None):
         raise typer.BadParameter("give either PATH or --device (one of them)")
@@ -158,15 +190,17 @@ def ingest(
             identity.require_dock_caller(app_.config, "ingest as the dock (--unattended)")
         app_.actor.require(action="ingest footage")
         tz = app_.config.timezone
+        docked = docked_reference(docked_at, tz)
         with ingest_progress() as progress:
             hooks = ProgressHooks(progress)
             if device is not None:
                 report = ingest_device(app_, device, profile=profile, hooks=hooks,
-                                       verify=verify, dry_run=dry_run)
+                                       verify=verify, dry_run=dry_run,
+                                       docked_at=docked.at if docked else None)
             else:
                 assert path is not None
                 report = IngestSession(app_, path, profile=profile, hooks=hooks, verify=verify,
-                                       dry_run=dry_run).run()
+                                       dry_run=dry_run, docked=docked).run()
     emit(report.as_dict(), as_json, lambda: render(report, tz))
     if report.stopped and "removed" in report.stopped:
         raise DeviceError(f"{report.stopped}; {report.failed} clip(s) not ingested",

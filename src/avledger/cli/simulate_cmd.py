@@ -79,11 +79,26 @@ def recorder(
                       bad_names=bad_names, garbage_clock=garbage_clock, battery=battery,
                       image=image)
     data = report.as_dict()
-    emit(data, as_json, lambda: console.print(table(
-        f"simulated {prof.name} recorder {serial} in {directory}"
-        + (f" (image {image})" if image else ""),
-        ["clip", "size", "seconds", "recorder clock says"],
-        [(c["path"], f"{c['size']:,}", c["seconds"], c["device_start"]) for c in data["clips"]])))
+
+    def render() -> None:
+        console.print(table(
+            f"simulated {prof.name} recorder {serial} in {directory}"
+            + (f" (image {image})" if image else ""),
+            ["clip", "size", "seconds", "recorder clock says"],
+            [(c["path"], f"{c['size']:,}", c["seconds"], c["device_start"])
+             for c in data["clips"]]))
+        _docked_line(directory, report.docked_at)
+
+    emit(data, as_json, render)
+
+
+def _docked_line(directory: Path, docked_at: datetime | None) -> None:
+    """The docking moment, as a folder ingest needs it (--docked-at)."""
+    if docked_at is None:
+        return
+    console.print(f"docked at {docked_at.isoformat()} (its clock file was written then; "
+                  f"measure it with: avledger ingest {directory} --docked-at "
+                  f"{docked_at.isoformat()})", highlight=False, soft_wrap=True)
 
 
 VolumeArg = Annotated[Path, typer.Argument(metavar="DIR", help="A simulated recorder's folder.")]
@@ -105,7 +120,8 @@ def dock(
 
     It takes up a clock setting left on it by 'avledger clock sync' (setting its clock to the
     written time as of the moment it was written, and removing the file), reports its
-    battery, and writes its clock file afresh.
+    battery, and writes its clock file afresh — at the moment of docking, which it prints:
+    give it to 'ingest' or 'clock check' as --docked-at, as the dock gives udev's.
 
     Examples:
 
@@ -115,9 +131,14 @@ def dock(
     """
     prof = profiles.get(load_config(), profile)
     result = redock(directory, prof, drift=drift, battery=battery)
-    emit(result.__dict__, as_json, lambda: console.print(
-        f"docked {directory}: clock {result.drift_seconds:+.3f} s"
-        + (" (took up the clock setting written to it)" if result.took_up_setting else "")))
+
+    def render() -> None:
+        console.print(f"docked {directory}: clock {result.drift_seconds:+.3f} s"
+                      + (" (took up the clock setting written to it)"
+                         if result.took_up_setting else ""), highlight=False)
+        _docked_line(directory, result.docked_at)
+
+    emit(result.as_dict(), as_json, render)
 
 
 @app.command("record")

@@ -25,6 +25,7 @@ from avledger.errors import ConfigError, NotFoundError
 IDENTITY_FORMATS = ("keyvalue", "ini", "json")
 LEVEL_FORMATS = (*IDENTITY_FORMATS, "text")
 CLOCK_READ_METHODS = ("file", "command", "none")
+CLOCK_WRITTEN_AT = ("connect", "live", "none")
 CLOCK_SET_METHODS = ("file", "command", "none")
 MOUNT_METHODS = ("kernel", "fuse")
 
@@ -36,6 +37,12 @@ def one_of(*choices: str) -> schema.Checker:
     def check(v: Any) -> str | None:
         return None if v in choices else f"must be one of: {', '.join(choices)}"
     return check
+
+
+def optional(check: schema.Checker) -> schema.Checker:
+    def maybe(v: Any) -> str | None:
+        return None if v is None else check(v)
+    return maybe
 
 
 def regex(v: Any) -> str | None:
@@ -188,6 +195,13 @@ PROFILE_SCHEMA = Section(
                                        "strptime format of the clock file / command output."),
                         "command": Leaf(argv, None, "method command: argv; {root} and "
                                                     "{device} are replaced."),
+                        "written_at": Leaf(
+                            optional(one_of(*CLOCK_WRITTEN_AT)), None,
+                            "When the recorder told the time it shows: connect (written when "
+                            "plugged in; measured against the docking's udev event), live "
+                            "(the current time when read; measured against the read) or none "
+                            "(no drift is measured). Default: connect for a file, live for a "
+                            "command."),
                     },
                 ),
                 "set": Section(

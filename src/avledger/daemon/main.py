@@ -65,8 +65,8 @@ def serve(load: Callable[[], Config], *, concurrency: int | None = None,
                 return "the recorder was removed"
             return None
 
-        kwargs: dict[str, Any] = {"device": job.key} if job.kind == "device" else \
-            {"folder": job.path}
+        kwargs: dict[str, Any] = {"device": job.key, "docked_at": job.docked_at} \
+            if job.kind == "device" else {"folder": job.path}
         return run_docking(current["config"], profile=job.profile, stop=stop, **kwargs)
 
     def reload() -> tuple[DaemonSettings, Matcher]:

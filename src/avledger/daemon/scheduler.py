@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ class Job:
     medium: str = ""  # filesystem UUID (devices) or batch signature (folders)
     properties: dict[str, str] = field(default_factory=dict)
     path: Path | None = None
+    docked_at: datetime | None = None  # when the docking's udev event arrived
     cancel: threading.Event = field(default_factory=threading.Event)
     state: str = "queued"  # queued | running | done | failed | cancelled
     result: dict[str, Any] = field(default_factory=dict)

@@ -67,7 +67,8 @@ class Daemon:
             log.debug("%s (%s) matches no profile; ignored", ev.devnode,
                       ev.properties.get("ID_FS_LABEL", "?"))
             return
-        job = Job(ev.devnode, "device", profile, ev.fs_uuid, dict(ev.properties))
+        job = Job(ev.devnode, "device", profile, ev.fs_uuid, dict(ev.properties),
+                  docked_at=ev.received_at)
         if self.scheduler.offer(job):
             log.info("%s docked (%s, label %s): ingest queued", ev.devnode, profile,
                      ev.properties.get("ID_FS_LABEL", "?"))

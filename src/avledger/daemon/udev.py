@@ -5,6 +5,7 @@ from __future__ import annotations
 import queue
 import threading
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import pyudev
@@ -16,6 +17,9 @@ class BlockEvent:
     devnode: str
     properties: dict[str, str] = field(default_factory=dict)
     seqnum: int = 0
+    # When the event arrived (UTC): the moment of docking for a recorder that appears now.
+    # None for devices already attached when the daemon started (udev's own record is used).
+    received_at: datetime | None = None
 
     @property
     def has_filesystem(self) -> bool:
@@ -31,7 +35,7 @@ class BlockEvent:
         return self.action == "remove" or (self.action == "change" and not self.has_filesystem)
 
 
-def _event(device: Any, action: str) -> BlockEvent | None:
+def _event(device: Any, action: str, received_at: datetime | None = None) -> BlockEvent | None:
     node = device.device_node
     if not node:
         return None
@@ -40,7 +44,7 @@ def _event(device: Any, action: str) -> BlockEvent | None:
         seq = int(device.sequence_number)
     except (AttributeError, ValueError, TypeError):
         seq = 0
-    return BlockEvent(action, node, props, seq)
+    return BlockEvent(action, node, props, seq, received_at)
 
 
 def existing_devices(context: pyudev.Context | None = None) -> list[BlockEvent]:
@@ -74,7 +78,7 @@ class UdevWatcher:
             device = self.monitor.poll(timeout=0.25)
             if device is None:
                 continue
-            ev = _event(device, device.action or "change")
+            ev = _event(device, device.action or "change", datetime.now(UTC))
             if ev is not None:
                 self.out.put(ev)
 

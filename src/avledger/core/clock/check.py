@@ -1,10 +1,16 @@
 """Recorder clock checks (rule B, Art. 7): read the device clock, measure drift, classify.
 
-A measurement compares the recorder's clock with the host's at the moment it is read, and
-records the host's own synchronisation state, because a drift figure is only as good as the
-host clock it was measured against. Every measurement is a catalog row and a ledger event.
-``drift_at`` estimates the drift at a past moment (a clip's recording time) by interpolating
-between the device's last sync and this measurement.
+A measurement is a pair — what the recorder said, and the true (host) time at which it said
+it, its *reference* — with an uncertainty. How the recorder tells its time is the profile's
+``clock.read.written_at``: ``connect`` (a file written when it is plugged in: said at the
+moment of docking, the udev event, however long avledger takes to read it), ``live`` (reports
+the current time when read: said between two host readings that bracket the read) or ``none``.
+A clock file with no known docking moment (a folder copied off a recorder) has no reference:
+its drift is unknown, never latency taken for drift. The host's own synchronisation state is
+recorded too, because a drift figure is only as good as the host clock it was measured
+against. Every measurement is a catalog row and a ledger event. ``drift_at`` estimates the
+drift at a past moment (a clip's recording time) by interpolating between the device's last
+sync and this measurement.
 """
 
 from __future__ import annotations
@@ -13,8 +19,8 @@ import ctypes
 import ctypes.util
 import shutil
 import subprocess
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +28,36 @@ from avledger.config.profiles import Profile
 from avledger.core.app import Avledger
 from avledger.core.dock.volume_root import RefusedFile, VolumeRoot, excerpt, reached
 from avledger.store import db
-from avledger.timestamps import iso, parse_iso, utcnow, zoned_to_utc
+from avledger.timestamps import display, iso, parse_iso, utcnow, zoned_to_utc
 
 MAX_CLOCK_BYTES = 4096
 COMMAND_TIMEOUT = 15
+# A recorder writes its clock file as it is plugged in, before the host has enumerated it: the
+# udev event comes up to this long after the moment the file was written.
+DOCK_EVENT_LATENCY = 2.0
+# A docking moment typed by a person (``--docked-at``) is good to about this.
+GIVEN_MOMENT_UNCERTAINTY = 1.0
+NOT_READ_AT_DOCK = "not read at dock"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The true (host) time at which the recorder told the time it shows, and how well known.
+
+    ``how``: dock-event (the udev event of the docking), read (a live reading, bracketed),
+    given (a docking time given with ``--docked-at``) or simulated (the simulator's docking)."""
+
+    at: datetime  # UTC
+    uncertainty: float  # seconds either side
+    how: str
+
+    @classmethod
+    def given(cls, at: datetime) -> Reference:
+        return cls(at.astimezone(UTC), GIVEN_MOMENT_UNCERTAINTY, "given")
+
+    @classmethod
+    def dock_event(cls, at: datetime) -> Reference:
+        return cls(at.astimezone(UTC), DOCK_EVENT_LATENCY, "dock-event")
 
 
 @dataclass(frozen=True)
@@ -51,15 +83,25 @@ class Measurement:
     host: HostSync
     source: str
     detail: str
+    said_at: datetime | None = None  # the reference: when the recorder told that time
+    uncertainty_seconds: float | None = None  # ± on drift_seconds
+    reference: str | None = None  # how said_at is known (Reference.how)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "id": self.id, "device_id": self.device_id, "measured_at": iso(self.measured_at),
             "device_time": iso(self.device_time) if self.device_time else None,
-            "drift_seconds": self.drift_seconds, "status": self.status,
-            "host_synced": self.host.synced, "host_sync": self.host.how,
+            "said_at": iso(self.said_at) if self.said_at else None,
+            "drift_seconds": self.drift_seconds,
+            "uncertainty_seconds": self.uncertainty_seconds, "reference": self.reference,
+            "status": self.status, "host_synced": self.host.synced, "host_sync": self.host.how,
             "source": self.source, "detail": self.detail,
         }
+
+    @property
+    def anchor_at(self) -> datetime:
+        """The host moment the drift figure belongs to."""
+        return self.said_at or self.measured_at
 
 
 # ---- reading the device clock ------------------------------------------------------------------
@@ -171,12 +213,31 @@ def host_sync_state() -> HostSync:
 
 
 def classify(device_time: datetime | None, drift: float | None, *, tolerance: float,
-             reset_before_year: int) -> str:
-    if device_time is None or drift is None:
+             reset_before_year: int, uncertainty: float = 0.0) -> str:
+    """ok | drifted | reset | unknown: drifted only when the drift exceeds the tolerance by
+    more than its uncertainty (what the measurement cannot tell apart is not held against the
+    recorder)."""
+    if device_time is None:
         return "unknown"
     if device_time.year < reset_before_year:
         return "reset"
-    return "ok" if abs(drift) <= tolerance else "drifted"
+    if drift is None:
+        return "unknown"
+    return "ok" if abs(drift) - uncertainty <= tolerance else "drifted"
+
+
+def describe(drift: float | None, uncertainty: float | None, status: str,
+             device_time: datetime | str | None, detail: str | None, tz: str) -> str:
+    """A drift figure in words, the same everywhere: ``+95.0 ± 1.0 s (drifted)``,
+    ``reset (recorder clock read 2000-01-01 00:02)``, ``unknown (not read at dock)``."""
+    if status == "reset" and device_time is not None:
+        return f"reset (recorder clock read {display(device_time, tz)[:16]})"
+    if drift is None:
+        return f"unknown ({detail})" if detail else "unknown"
+    figure = f"{drift:+.1f}"
+    if uncertainty is not None:
+        figure += f" ± {uncertainty:.1f}"
+    return f"{figure} s ({status})"
 
 
 @dataclass(frozen=True)
@@ -221,20 +282,57 @@ def last_sync(conn: db.Connection, device_id: int, before: datetime) -> Anchor |
 # ---- a measurement -----------------------------------------------------------------------------
 
 
+def written_at(profile: Profile) -> str:
+    """connect | live | none: how the profile's recorder tells its time (see module doc)."""
+    spec = profile.get("clock.read")
+    if spec["method"] == "none":
+        return "none"
+    declared = spec.get("written_at")
+    if declared:
+        return str(declared)
+    return "connect" if spec["method"] == "file" else "live"
+
+
+def resolution(profile: Profile) -> float:
+    """How finely the recorder's time is written: whole seconds unless the format has %f
+    (a clock showing 12:00:00 may be anywhere up to 12:00:01)."""
+    fmt = profile.get("clock.read.format") or ""
+    return 0.0 if "%f" in fmt else 1.0
+
+
 def take(app: Avledger, device_id: int, root: VolumeRoot | Path, profile: Profile, *,
          source: str = "dock", device_node: str | None = None,
-         now: datetime | None = None) -> Measurement:
-    """Read and classify without recording (``record`` writes it)."""
+         docked: Reference | None = None, now: datetime | None = None) -> Measurement:
+    """Read and classify without recording (``record`` writes it).
+
+    ``docked``: when the recorder was docked (a ``connect`` clock file was written then);
+    without it such a file gives no drift (unknown, not read at dock)."""
+    how = written_at(profile)
+    before = utcnow()
     clock = read_device_clock(root, profile, device_node)
-    measured_at = now or utcnow()
+    after = utcnow()
+    measured_at = now or after
     host = host_sync_state()
-    drift = (clock.time - measured_at).total_seconds() if clock.time else None
+    ref: Reference | None = None
+    detail = clock.detail
+    if how == "live":
+        half = (after - before).total_seconds() / 2
+        ref = Reference(before + timedelta(seconds=half), half, "read")
+    elif how == "connect":
+        ref = docked
+        if ref is None and clock.time is not None:
+            detail = NOT_READ_AT_DOCK
+    drift = uncertainty = None
+    if clock.time is not None and ref is not None:
+        drift = round((clock.time - ref.at).total_seconds(), 3)
+        uncertainty = round(ref.uncertainty + resolution(profile), 3)
     status = classify(clock.time, drift,
                       tolerance=float(app.config.get("clock.tolerance_seconds")),
-                      reset_before_year=int(app.config.get("clock.reset_before_year")))
-    return Measurement(None, device_id, measured_at, clock.time,
-                       None if drift is None else round(drift, 3), status, host, source,
-                       clock.detail)
+                      reset_before_year=int(app.config.get("clock.reset_before_year")),
+                      uncertainty=uncertainty or 0.0)
+    return Measurement(None, device_id, measured_at, clock.time, drift, status, host, source,
+                       detail, ref.at if ref and drift is not None else None, uncertainty,
+                       ref.how if ref and drift is not None else None)
 
 
 def record(app: Avledger, conn: db.Connection, m: Measurement, *,
@@ -245,21 +343,24 @@ def record(app: Avledger, conn: db.Connection, m: Measurement, *,
     ``last_sync`` interpolates drift from."""
     cur = conn.execute(
         "INSERT INTO clock_measurements (device_id, kind, measured_at, device_time,"
-        " drift_seconds, status, host_synced, host_sync, source, detail)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        " drift_seconds, status, host_synced, host_sync, source, detail, said_at,"
+        " uncertainty_seconds, reference)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (m.device_id, kind, iso(m.measured_at), iso(m.device_time) if m.device_time else None,
          m.drift_seconds, m.status, None if m.host.synced is None else int(m.host.synced),
-         m.host.how, m.source, m.detail))
-    stored = Measurement(int(cur.fetchone()[0]), m.device_id, m.measured_at, m.device_time,
-                         m.drift_seconds, m.status, m.host, m.source, m.detail)
+         m.host.how, m.source, m.detail, iso(m.said_at) if m.said_at else None,
+         m.uncertainty_seconds, m.reference))
+    stored = replace(m, id=int(cur.fetchone()[0]))
     payload = stored.as_dict() | {"kind": kind} | ({"serial": serial} if serial else {})
     app.record(conn, "clock.measured", f"device:{m.device_id}", payload)
     return stored
 
 
 def measure(app: Avledger, device_id: int, volume_root: Path, profile: Profile, *,
-            source: str = "desk", device_node: str | None = None) -> Measurement:
+            source: str = "desk", device_node: str | None = None,
+            docked: Reference | None = None) -> Measurement:
     """Read the clock, classify, and record the row and its ledger event (one transaction)."""
-    m = take(app, device_id, volume_root, profile, source=source, device_node=device_node)
+    m = take(app, device_id, volume_root, profile, source=source, device_node=device_node,
+             docked=docked)
     with app.transaction() as conn:
         return record(app, conn, m)

@@ -97,10 +97,19 @@ def waiting_sync(conn: db.Connection, device_id: int) -> dict[str, Any] | None:
             "target": row["target"]}
 
 
-def measure_volume(app: Avledger, vol: Volume, device_id: int, *, source: str) -> CheckResult:
+def reference(vol: Volume, docked: clockcheck.Reference | None) -> clockcheck.Reference | None:
+    """What a clock file on ``vol`` is measured against: the docking moment given, else the
+    one udev saw for a block device; a folder without one has none."""
+    if docked is not None:
+        return docked
+    return clockcheck.Reference.dock_event(vol.docked_at) if vol.docked_at else None
+
+
+def measure_volume(app: Avledger, vol: Volume, device_id: int, *, source: str,
+                   docked: clockcheck.Reference | None = None) -> CheckResult:
     """Read and record the clock of an open recorder volume."""
     m = clockcheck.take(app, device_id, vol.media, vol.profile, source=source,
-                        device_node=vol.device_node)
+                        device_node=vol.device_node, docked=reference(vol, docked))
     with app.transaction() as conn:
         stored, settled = clocksettle.record_measurement(
             app, conn, m, waiting=clockset.setting_waiting(vol.media, vol.profile),
@@ -110,12 +119,13 @@ def measure_volume(app: Avledger, vol: Volume, device_id: int, *, source: str) -
                        waiting_sync(app.catalog.conn, device_id))
 
 
-def check(app: Avledger, target: str, *, profile: str | None = None) -> CheckResult:
+def check(app: Avledger, target: str, *, profile: str | None = None,
+          docked: clockcheck.Reference | None = None) -> CheckResult:
     """Read the clock of the recorder at ``target`` and record the measurement."""
     app.actor.require(action="check recorder clocks")
     with recordervolume.opened(app, target, profile=profile) as vol:
         device_id = known_device(app.catalog.conn, vol.serial)
-        return measure_volume(app, vol, device_id, source="desk")
+        return measure_volume(app, vol, device_id, source="desk", docked=docked)
 
 
 def _refuse_unsyncable(app: Avledger, vol: Volume, device_id: int, target: str) -> None:
@@ -132,7 +142,8 @@ def _refuse_unsyncable(app: Avledger, vol: Volume, device_id: int, target: str) 
 
 def sync(app: Avledger, target: str, *, profile: str | None = None, origin: str = "desk",
          expect_serial: str | None = None, dry_run: bool = False,
-         unless_waiting: bool = False) -> SyncResult:
+         unless_waiting: bool = False, docked: clockcheck.Reference | None = None
+         ) -> SyncResult:
     """Set the clock of the recorder at ``target`` to the host's time, measured before and
     (when it takes effect at once) after; every step recorded (see the module docstring).
     ``unless_waiting``: leave a setting written earlier that the recorder has yet to take up
@@ -146,7 +157,7 @@ def sync(app: Avledger, target: str, *, profile: str | None = None, origin: str 
         prof = vol.profile
         by_file_on_device = vol.device_node is not None and prof.get("clock.set.method") == "file"
         before = clockcheck.take(app, device_id, vol.media, prof, source="sync-before",
-                                 device_node=vol.device_node)
+                                 device_node=vol.device_node, docked=reference(vol, docked))
         result = SyncResult(vol.serial, device_id, prof.name, target, origin, before,
                             clockset.plan(prof, vol.root, vol.device_node),
                             clockset.takes_effect_at_once(prof), by_file_on_device, dry_run)
@@ -225,12 +236,14 @@ def history(app: Avledger, serial: str, *, limit: int | None = None) -> dict[str
     cap = " LIMIT ?" if limit else ""
     args: tuple[Any, ...] = (device_id, limit) if limit else (device_id,)
     readings = [dict(r) for r in conn.execute(
-        "SELECT id, measured_at, kind, source, device_time, drift_seconds, status, host_synced,"
-        " host_sync, detail FROM clock_measurements WHERE device_id = ?"
+        "SELECT id, measured_at, kind, source, device_time, said_at, drift_seconds,"
+        " uncertainty_seconds, reference, status, host_synced, host_sync, detail"
+        " FROM clock_measurements WHERE device_id = ?"
         f" ORDER BY measured_at DESC, id DESC{cap}", args)]
     syncs = [dict(r) for r in conn.execute(
         "SELECT s.id, s.written_at, s.set_to, s.method, s.target, s.origin, s.state,"
-        " s.settled_at, b.drift_seconds AS before_drift, a.drift_seconds AS after_drift"
+        " s.settled_at, b.drift_seconds AS before_drift, a.drift_seconds AS after_drift,"
+        " b.uncertainty_seconds AS before_uncertainty, a.uncertainty_seconds AS after_uncertainty"
         " FROM clock_syncs s LEFT JOIN clock_measurements b ON b.id = s.before_id"
         " LEFT JOIN clock_measurements a ON a.id = s.after_id WHERE s.device_id = ?"
         f" ORDER BY s.written_at DESC, s.id DESC{cap}", args)]

@@ -69,14 +69,18 @@ def already_out(serial: str, holder: db.Row | dict[str, Any] | None,
 
 
 def last_clock(conn: db.Connection, device_id: int) -> desk.ClockReading | None:
+    """The latest reading that says something about the clock: a clock file read with no
+    docking moment to measure it against (a folder) tells neither drift nor reset-free."""
     row = conn.execute(
-        "SELECT id, measured_at, drift_seconds, status, source FROM clock_measurements"
-        " WHERE device_id = ? ORDER BY measured_at DESC, id DESC LIMIT 1",
+        "SELECT id, measured_at, drift_seconds, uncertainty_seconds, status, source"
+        " FROM clock_measurements WHERE device_id = ? AND NOT (status = 'unknown'"
+        " AND device_time IS NOT NULL AND said_at IS NULL)"
+        " ORDER BY measured_at DESC, id DESC LIMIT 1",
         (device_id,)).fetchone()
     if row is None:
         return None
     return desk.ClockReading(parse_iso(row["measured_at"]), row["drift_seconds"], row["status"],
-                             row["source"], row["id"])
+                             row["source"], row["id"], row["uncertainty_seconds"])
 
 
 def _pre_use(app: Avledger, device: db.Row, req: CheckoutRequest, now: datetime

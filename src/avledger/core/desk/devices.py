@@ -163,7 +163,8 @@ def details(app: Avledger, serial: str, *, history: int = 10) -> dict[str, Any]:
         "SELECT id, badge, task, task_id, remote, out_at, in_at FROM checkouts"
         " WHERE device_id = ? ORDER BY out_at DESC LIMIT ?", (device["id"], history))]
     clock = conn.execute(
-        "SELECT kind, measured_at, drift_seconds, status, source FROM clock_measurements"
+        "SELECT kind, measured_at, device_time, drift_seconds, uncertainty_seconds, status,"
+        " source, detail FROM clock_measurements"
         " WHERE device_id = ? ORDER BY measured_at DESC, id DESC LIMIT 1",
         (device["id"],)).fetchone()
     clips = conn.execute(

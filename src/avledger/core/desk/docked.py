@@ -18,6 +18,7 @@ from typing import Any
 from avledger.core.app import Avledger
 from avledger.core.clock import setter as clockset
 from avledger.core.clock import sync as clocksync
+from avledger.core.clock.check import NOT_READ_AT_DOCK, Reference
 from avledger.core.clock.sync import SyncResult
 from avledger.core.desk.preuse import ClockReading, DockedDevice
 from avledger.core.dock import recorder_volume as recordervolume
@@ -65,13 +66,15 @@ def reading_of(result: SyncResult) -> ClockReading:
     the recorder has yet to take the new time up."""
     m = result.after or result.before
     return ClockReading(m.measured_at, m.drift_seconds, m.status,
-                        "sync-after" if result.after else "sync-pending", m.id)
+                        "sync-after" if result.after else "sync-pending", m.id,
+                        m.uncertainty_seconds)
 
 
 def inspect(app: Avledger, target: str, *, profile: str | None = None,
             expect_serial: str | None = None, clock: bool = True,
-            allow_sync: bool = True) -> DockedDevice:
-    """Read the docked recorder at ``target`` (a folder, mount point or block device)."""
+            allow_sync: bool = True, docked_at: Reference | None = None) -> DockedDevice:
+    """Read the docked recorder at ``target`` (a folder, mount point or block device);
+    ``docked_at``: when it was docked, for a folder (a block device's comes from udev)."""
     app.actor.require(action="read docked recorders")
     with recordervolume.opened(app, target, profile=profile) as vol:
         if expect_serial and vol.serial != expect_serial:
@@ -81,8 +84,12 @@ def inspect(app: Avledger, target: str, *, profile: str | None = None,
         pending = not_ingested(app.catalog.conn, device_id, scan(vol.media, vol.profile))
         reading = None
         if clock:
-            m = clocksync.measure_volume(app, vol, device_id, source="desk").measurement
-            reading = ClockReading(m.measured_at, m.drift_seconds, m.status, "desk", m.id)
+            m = clocksync.measure_volume(app, vol, device_id, source="desk",
+                                         docked=docked_at).measurement
+            if not (m.status == "unknown" and m.detail == NOT_READ_AT_DOCK):
+                reading = ClockReading(m.measured_at, m.drift_seconds, m.status, "desk", m.id,
+                                       m.uncertainty_seconds)
+            # else: a folder's clock file with no docking moment: the catalog's last reading
         waiting = clockset.setting_waiting(vol.media, vol.profile)
         settable = clockset.can_set(vol.profile)
         prof_name, serial = vol.profile.name, vol.serial
@@ -94,7 +101,7 @@ def inspect(app: Avledger, target: str, *, profile: str | None = None,
 
     def sync_clock() -> ClockReading:
         return reading_of(clocksync.sync(app, target, profile=prof_name, origin="checkout",
-                                         expect_serial=serial))
+                                         expect_serial=serial, docked=docked_at))
 
     if settable and allow_sync:
         return replace(docked, sync_clock=sync_clock)
@@ -102,9 +109,10 @@ def inspect(app: Avledger, target: str, *, profile: str | None = None,
 
 
 def ingest_pending(app: Avledger, target: str, serial: str,
-                   hooks: ingest.IngestHooks | None = None
+                   hooks: ingest.IngestHooks | None = None,
+                   docked_at: Reference | None = None
                    ) -> tuple[ingest.IngestReport, DockedDevice]:
     """Ingest what the docked recorder holds that the catalog has not, for a check-in; the
     report and the recorder as read afterwards."""
-    report = ingest.ingest_target(app, target, hooks=hooks)
+    report = ingest.ingest_target(app, target, hooks=hooks, docked=docked_at)
     return report, inspect(app, target, expect_serial=serial, clock=False)

@@ -33,9 +33,11 @@ class ClockReading:
     status: str  # ok | drifted | reset | unknown (as the measuring code saw it)
     source: str  # dock | desk | sync-before | sync-after
     measurement_id: int | None = None  # its clock_measurements row, when recorded
+    uncertainty_seconds: float | None = None  # ± on drift_seconds
 
     def as_dict(self) -> dict[str, Any]:
         return {"measured_at": iso(self.measured_at), "drift_seconds": self.drift_seconds,
+                "uncertainty_seconds": self.uncertainty_seconds,
                 "status": self.status, "source": self.source,
                 "measurement_id": self.measurement_id}
 
@@ -130,10 +132,12 @@ def _level(name: str, label: str, minimum: float, docked: float | None,
 
 
 def clock_status(reading: ClockReading, tolerance: float) -> str:
-    """ok | drifted | reset | unknown, judged against today's tolerance."""
+    """ok | drifted | reset | unknown, judged against today's tolerance: drifted only when the
+    drift exceeds it by more than the measurement's uncertainty."""
     if reading.status in (RESET, UNKNOWN) or reading.drift_seconds is None:
         return RESET if reading.status == RESET else UNKNOWN
-    return OK if abs(reading.drift_seconds) <= tolerance else DRIFTED
+    margin = reading.uncertainty_seconds or 0.0
+    return OK if abs(reading.drift_seconds) - margin <= tolerance else DRIFTED
 
 
 def _clock(state: PreUseState, now: datetime, policy: DeskPolicy) -> tuple[Check, str | None,

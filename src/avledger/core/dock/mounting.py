@@ -17,6 +17,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
 from pathlib import Path
 
 from avledger.config.profiles import Profile
@@ -56,6 +57,31 @@ def udev_properties(device: str) -> dict[str, str]:
         if sep:
             props[key] = value
     return props
+
+
+UDEV_DB = Path("/run/udev/data")
+
+
+def docked_at(device: str, udev: dict[str, str]) -> datetime | None:
+    """When the recorder behind ``device`` was docked, as udev saw it (UTC), or None.
+
+    udev's ``USEC_INITIALIZED`` is the moment it first set the device up, on the monotonic
+    clock. A loop device is set up once (at boot) and a backing file attached later arrives as
+    a change event: for it, the time udev last wrote the device's database entry."""
+    if udev.get("DEVNAME", device).startswith("/dev/loop"):
+        major, minor = udev.get("MAJOR"), udev.get("MINOR")
+        if major and minor:
+            try:
+                stamp = (UDEV_DB / f"b{major}:{minor}").stat().st_mtime
+            except OSError:
+                return None
+            return datetime.fromtimestamp(stamp, UTC)
+        return None
+    usec = udev.get("USEC_INITIALIZED", "")
+    if not usec.isdigit() or int(usec) == 0:
+        return None
+    age = time.monotonic() - int(usec) / 1e6
+    return datetime.fromtimestamp(time.time() - age, UTC) if age >= 0 else None
 
 
 def fs_label(device: str, udev: dict[str, str] | None = None) -> str | None:

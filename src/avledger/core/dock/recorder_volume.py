@@ -12,6 +12,7 @@ import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from avledger.config.profiles import Profile, Seen
@@ -32,6 +33,7 @@ class Volume:
     device_node: str | None  # set when we mounted a block device
     mount_point: bool  # root is a mounted file system (its free space is the recorder's)
     media: VolumeRoot  # the root's directory descriptor: every file is read through it
+    docked_at: datetime | None = None  # when udev saw the block device docked
 
     @property
     def serial(self) -> str:
@@ -56,7 +58,8 @@ def opened(app: Avledger, target: str, *, profile: str | None = None,
         with mounting.mounted(target, mount_as, writable=writable) as root, \
                 VolumeRoot(root) as media:
             prof = recognise(app, Seen(root, udev or None, label), profile, target)
-            yield Volume(root, prof, read_identity(media, prof), target, target, True, media)
+            yield Volume(root, prof, read_identity(media, prof), target, target, True, media,
+                         mounting.docked_at(target, udev))
         return
     root = Path(target)
     if not root.is_dir():

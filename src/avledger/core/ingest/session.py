@@ -20,7 +20,7 @@ import contextlib
 import errno
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -193,10 +193,12 @@ def clip_times(clip: SourceClip, dur: float | None, dur_source: str,
     drift: float | None = None
     if measurement.drift_seconds is None:
         flags.append("drift-unknown")
+        if measurement.detail == clockcheck.NOT_READ_AT_DOCK:
+            flags.append("clock-not-read-at-dock")
     elif measurement.status == "reset" and start.year >= reset_before_year:
         flags.append("recorded-before-clock-reset")  # the reset came later; times are as shown
     else:
-        now = clockcheck.Anchor(measurement.measured_at, measurement.drift_seconds)
+        now = clockcheck.Anchor(measurement.anchor_at, measurement.drift_seconds)
         drift = round(clockcheck.drift_at(start, now, since), 3)
     if measurement.status == "reset":
         flags.append("clock-reset")
@@ -240,8 +242,9 @@ class IngestSession:
                  source: str | None = None, device_node: str | None = None,
                  udev: dict[str, str] | None = None, label: str | None = None,
                  hooks: IngestHooks | None = None, verify: bool = False,
-                 dry_run: bool = False) -> None:
+                 dry_run: bool = False, docked: clockcheck.Reference | None = None) -> None:
         self.app = app
+        self.docked = docked
         self.root = Path(root)
         self.profile_name = profile
         self.source = source or str(self.root)
@@ -277,7 +280,8 @@ class IngestSession:
         device = recorders.find(self.app.catalog.conn, who.serial)
         device_id = int(device["id"]) if device else 0
         measurement = clockcheck.take(self.app, device_id, self.vol, profile,
-                                      source="dock", device_node=self.device_node)
+                                      source="dock", device_node=self.device_node,
+                                      docked=self.docked)
         report = IngestReport(self.source, profile.name, who.serial,
                               device_id or None, device is None, who.badge, None,
                               measurement.as_dict(), self.dry_run, self.verify)
@@ -348,7 +352,7 @@ class IngestSession:
                    measurement: clockcheck.Measurement) -> None:
         conn = self.app.catalog.conn
         checkouts = device_checkouts(conn, report.device_id) if report.device_id else []
-        since = (clockcheck.last_sync(conn, report.device_id, measurement.measured_at)
+        since = (clockcheck.last_sync(conn, report.device_id, measurement.anchor_at)
                  if report.device_id else None)
         self.hooks.planned(len(todo), sum(c.size for c in todo))
         for clip in todo:
@@ -386,10 +390,7 @@ class IngestSession:
         with app.transaction() as conn:
             self._close_interrupted(conn)
             dev = recorders.ensure(app, conn, who, profile, started)
-            m = clockcheck.Measurement(None, dev.id, measurement.measured_at,
-                                       measurement.device_time, measurement.drift_seconds,
-                                       measurement.status, measurement.host,
-                                       measurement.source, measurement.detail)
+            m = replace(measurement, device_id=dev.id)
             m, _ = clocksettle.record_measurement(
                 app, conn, m, waiting=clockset.setting_waiting(self.vol, profile),
                 serial=who.serial)
@@ -436,7 +437,7 @@ class IngestSession:
         report.clock = m.as_dict()
         conn = app.catalog.conn
         checkouts = device_checkouts(conn, dev.id)
-        since = clockcheck.last_sync(conn, dev.id, m.measured_at)
+        since = clockcheck.last_sync(conn, dev.id, m.anchor_at)
         self.hooks.planned(len(todo), sum(c.size for c in todo))
         state = "done"
         error: Exception | None = None
@@ -645,8 +646,12 @@ def ingest(app: Avledger, root: Path, **kwargs: Any) -> IngestReport:
 
 def ingest_device(app: Avledger, device: str, *, profile: str | None = None,
                   hooks: IngestHooks | None = None, verify: bool = False,
-                  dry_run: bool = False, mount_dir: Path | None = None) -> IngestReport:
-    """Mount a recorder's block device read-only, ingest it, unmount it."""
+                  dry_run: bool = False, mount_dir: Path | None = None,
+                  docked_at: datetime | None = None) -> IngestReport:
+    """Mount a recorder's block device read-only, ingest it, unmount it.
+
+    Its clock file is measured against ``docked_at`` (the docking's udev event, as the daemon
+    saw it arrive), else the moment udev says the device was docked."""
     from avledger.core.dock import mounting
 
     if not Path(device).exists():
@@ -654,16 +659,21 @@ def ingest_device(app: Avledger, device: str, *, profile: str | None = None,
     udev = mounting.udev_properties(device)
     label = mounting.fs_label(device, udev)
     mount_as = profile_for_device(app, device, udev, label, profile)
+    moment = docked_at or mounting.docked_at(device, udev)
     with mounting.mounted(device, mount_as, mount_dir) as root:
         session = IngestSession(app, root, profile=profile, source=device, device_node=device,
                                 udev=udev or None, label=label, hooks=hooks, verify=verify,
-                                dry_run=dry_run)
+                                dry_run=dry_run,
+                                docked=clockcheck.Reference.dock_event(moment) if moment
+                                else None)
         return session.run()
 
 
 def ingest_target(app: Avledger, target: str, *, profile: str | None = None,
-                  hooks: IngestHooks | None = None) -> IngestReport:
+                  hooks: IngestHooks | None = None,
+                  docked: clockcheck.Reference | None = None) -> IngestReport:
     """Ingest the recorder at ``target`` (a block device is mounted read-only for it)."""
     if is_block_device(target):
-        return ingest_device(app, target, profile=profile, hooks=hooks)
-    return IngestSession(app, Path(target), profile=profile, hooks=hooks).run()
+        return ingest_device(app, target, profile=profile, hooks=hooks,
+                             docked_at=docked.at if docked else None)
+    return IngestSession(app, Path(target), profile=profile, hooks=hooks, docked=docked).run()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from avledger.config import profiles as profiles_mod
 from avledger.config.loader import Config
 from avledger.config.profiles import Profile, Seen
 from avledger.core.app import Avledger
+from avledger.core.clock import check as clockcheck
 from avledger.core.clock import setter as clockset
 from avledger.core.clock import sync as clocksync
 from avledger.core.ingest.session import IngestHooks, IngestReport, ingest, ingest_device
@@ -59,14 +61,20 @@ class UnattendedHooks(IngestHooks):
 
 
 def run_docking(config: Config, *, profile: str, stop: Callable[[], str | None],
-                device: str | None = None, folder: Path | None = None) -> dict[str, Any]:
-    """Ingest one docked recorder (block device) or drop-folder batch as ``system``."""
+                device: str | None = None, folder: Path | None = None,
+                docked_at: datetime | None = None) -> dict[str, Any]:
+    """Ingest one docked recorder (block device) or drop-folder batch as ``system``.
+
+    ``docked_at``: when the docking's udev event arrived; the recorder's clock file, written
+    as it was plugged in, is measured against it however long the docking waited for a
+    worker (without it, udev's record of the device). A drop-folder batch has no docking
+    moment: its drift is unknown."""
     mount_dir = Path(config.get("daemon.mount_dir"))
     with Avledger.open(config, daemon=True) as app:
         hooks = UnattendedHooks(stop)
         if device is not None:
             report = ingest_device(app, device, profile=profile, hooks=hooks,
-                                   mount_dir=mount_dir)
+                                   mount_dir=mount_dir, docked_at=docked_at)
         elif folder is not None:
             report = ingest(app, folder, profile=profile, hooks=hooks)
         else:
@@ -75,7 +83,7 @@ def run_docking(config: Config, *, profile: str, stop: Callable[[], str | None],
                                     "stopped": report.stopped}
         if device is not None and report.stopped is None and not report.failed \
                 and not stop():
-            result |= after_ingest(app, device, report)
+            result |= after_ingest(app, device, report, docked_at)
     return result
 
 
@@ -84,18 +92,20 @@ CLEAR_REFUSED = ("daemon.clear_after_ingest is on, but avledger does not clear r
                  "experimentally), so every clip stays on the recorder")
 
 
-def after_ingest(app: Avledger, device: str, report: IngestReport) -> dict[str, Any]:
+def after_ingest(app: Avledger, device: str, report: IngestReport,
+                 docked_at: datetime | None = None) -> dict[str, Any]:
     """The steps after a complete unattended ingest: clock sync if needed; never clearing."""
     done: dict[str, Any] = {}
     if app.config.get("daemon.clock_sync"):
-        done["clock_sync"] = sync_if_needed(app, device, report)
+        done["clock_sync"] = sync_if_needed(app, device, report, docked_at)
     if app.config.get("daemon.clear_after_ingest"):
         log.warning("%s (%s): %s", device, report.serial, CLEAR_REFUSED)
         done["clear_after_ingest"] = "refused"
     return done
 
 
-def sync_if_needed(app: Avledger, device: str, report: IngestReport) -> dict[str, Any]:
+def sync_if_needed(app: Avledger, device: str, report: IngestReport,
+                   docked_at: datetime | None = None) -> dict[str, Any]:
     """Set the recorder's clock when the dock's measurement found it out of tolerance."""
     status = str(report.clock.get("status"))
     if not clocksync.needs_sync(status):
@@ -106,7 +116,9 @@ def sync_if_needed(app: Avledger, device: str, report: IngestReport) -> dict[str
         return {"state": "cannot-set", "clock_status": status}
     try:
         result = clocksync.sync(app, device, profile=report.profile, origin="dock",
-                                expect_serial=report.serial, unless_waiting=True)
+                                expect_serial=report.serial, unless_waiting=True,
+                                docked=clockcheck.Reference.dock_event(docked_at)
+                                if docked_at else None)
     except AvledgerError as exc:
         log.warning("%s (%s): clock sync failed: %s", device, report.serial, exc.one_line())
         return {"state": "failed", "clock_status": status, "error": exc.one_line()}

@@ -3,7 +3,9 @@
 Every docking and desk check is a ``clock_measurements`` row (kind ``check``) with the drift it
 found and a status: ok (within ``clock.tolerance_seconds``), drifted, reset (a year before
 ``clock.reset_before_year``: the clock lost its setting) or unknown (unreadable). A sync is a
-row of kind ``sync``. The drift distribution leaves resets out: their "drift" is years.
+row of kind ``sync``. The drift distribution leaves resets out: their "drift" is years. A drift
+figure is shown with its uncertainty (``uncertainty_seconds``: the docking event's latency, a
+live read's bracket); a clock counts as drifted only when it is out by more than that.
 """
 
 from __future__ import annotations
@@ -88,9 +90,11 @@ def build(ctx: Context) -> Section:
         Table("out_of_tolerance", [Column("device"), Column("unit"),
                                    Column("measurements", "int"), Column("drifted", "int"),
                                    Column("resets", "int"), Column("max_drift_s", "num"),
+                                   Column("uncertainty_s", "num"),
                                    Column("syncs", "int"), Column("last_sync", "time")],
               [[ctx.scope.serial(d), ctx.scope.device_unit(d), int(v["checks"]),
-                int(v["drifted"]), int(v["resets"]), round(v["max"], 1), int(v["syncs"]),
+                int(v["drifted"]), int(v["resets"]), round(v["max"], 1),
+                _uncertainty_of_largest(ctx, d), int(v["syncs"]),
                 local(last_sync.get(d), ctx.tz)] for d, v in flagged]),
     ]
     section.charts = [
@@ -100,6 +104,16 @@ def build(ctx: Context) -> Section:
               ("out_of_tolerance", "resets", "syncs")),
     ]
     return section
+
+
+def _uncertainty_of_largest(ctx: Context, device_id: int) -> float | None:
+    """± of the device's largest drift in the period (None for readings older than it)."""
+    row = ctx.conn.execute(
+        "SELECT uncertainty_seconds FROM clock_measurements WHERE device_id = ?"
+        " AND kind = 'check' AND status IN ('ok', 'drifted') AND drift_seconds IS NOT NULL"
+        " AND measured_at >= ? AND measured_at < ? ORDER BY abs(drift_seconds) DESC, id"
+        " LIMIT 1", (device_id, ctx.period.start, ctx.period.end)).fetchone()
+    return None if row is None or row[0] is None else round(float(row[0]), 1)
 
 
 def _last_syncs(ctx: Context) -> dict[int, str]:

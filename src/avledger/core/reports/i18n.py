@@ -261,6 +261,7 @@ L: dict[str, tuple[str, str]] = {
     "col.syncs": ("Syncs", "校准"),
     "col.drifted": ("Drifted", "超差次数"),
     "col.max_drift_s": ("Largest drift (s)", "最大偏差（秒）"),
+    "col.uncertainty_s": ("± (s)", "不确定度（±秒）"),
     "col.last_sync": ("Last sync", "最近校准"),
     "col.checkouts": ("Checkouts", "领用次数"),
     "col.clips_without_checkout": ("Clips without checkout", "无领用记录"),

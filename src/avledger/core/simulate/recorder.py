@@ -64,11 +64,12 @@ class SimReport:
     drift_seconds: float
     clips: list[SimClip] = field(default_factory=list)
     image: Path | None = None
-    clock_written_at: datetime | None = None
+    docked_at: datetime | None = None  # when it was (simulated) docked: its clock file's moment
 
     def as_dict(self) -> dict[str, Any]:
         return {"root": str(self.root), "profile": self.profile, "serial": self.serial,
                 "badge": self.badge, "drift_seconds": self.drift_seconds,
+                "docked_at": self.docked_at.isoformat() if self.docked_at else None,
                 "image": str(self.image) if self.image else None,
                 "bytes": sum(c.size for c in self.clips),
                 "clips": [{"path": c.rel, "size": c.size, "seconds": c.seconds,
@@ -103,11 +104,13 @@ def identity_text(profile: Profile, values: dict[str, str | None]) -> str:
 
 def write_clock_file(root: Path, profile: Profile, drift: float, *, garbage: bool = False,
                      now: datetime | None = None) -> datetime | None:
-    """What the recorder writes at connect: its own clock (host time + drift) in its zone.
+    """What the recorder writes as it is docked: its own clock (host time + drift), in whole
+    seconds of its zone. The moment of docking it returns is the host moment at which the
+    recorder's clock showed exactly what the file says — the reference a dock measures the
+    file against, so the drift reads back exactly however long the file waits to be read.
 
-    The file's modification time is set to the host moment at which the recorder's clock
-    showed exactly what the file says, so that ``current_drift`` reads the drift back exactly
-    (the simulated recorder keeps its clock nowhere else)."""
+    The file's modification time is set to that moment too, so that ``current_drift`` reads
+    the drift back (the simulated recorder keeps its clock nowhere else)."""
     spec = profile.get("clock.read")
     if spec["method"] != "file":
         return None
@@ -124,7 +127,7 @@ def write_clock_file(root: Path, profile: Profile, drift: float, *, garbage: boo
     at = shown - timedelta(seconds=drift)
     ns = round(at.timestamp() * 1e9)
     os.utime(path, ns=(ns, ns))
-    return moment
+    return at
 
 
 def current_drift(root: Path, profile: Profile) -> float | None:
@@ -166,6 +169,12 @@ class Docking:
     drift_seconds: float  # the recorder's clock minus true time, now
     took_up_setting: bool  # a clock-setting file was found and applied
     battery_percent: float | None
+    docked_at: datetime | None = None  # the moment its clock file was written
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"drift_seconds": self.drift_seconds, "took_up_setting": self.took_up_setting,
+                "battery_percent": self.battery_percent,
+                "docked_at": self.docked_at.isoformat() if self.docked_at else None}
 
 
 def redock(root: Path, profile: Profile, *, drift: float | None = None,
@@ -180,8 +189,8 @@ def redock(root: Path, profile: Profile, *, drift: float | None = None,
         drift = current_drift(root, profile) or 0.0
     if battery is not None:
         write_level(root, profile.get("battery"), battery)
-    write_clock_file(root, profile, drift)
-    return Docking(drift, applied is not None, battery)
+    docked_at = write_clock_file(root, profile, drift)
+    return Docking(drift, applied is not None, battery, docked_at)
 
 
 def write_level(root: Path, spec: dict[str, Any], value: float) -> None:
@@ -302,7 +311,7 @@ def simulate(root: Path, profile: Profile, *, clips: int = 3, size: int = 1 << 2
                               size=size, first_index=1)
     if battery is not None:
         write_level(root, profile.get("battery"), battery)
-    report.clock_written_at = write_clock_file(root, profile, drift, garbage=garbage_clock)
+    report.docked_at = write_clock_file(root, profile, drift, garbage=garbage_clock)
     if image is not None:
         make_fat_image(root, image, profile)
         report.image = image
