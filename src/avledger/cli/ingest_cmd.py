@@ -55,9 +55,10 @@ def docked_reference(text: str | None, tz: str) -> clockcheck.Reference | None:
 
 def clock_line(clock: dict[str, Any], tz: str) -> str:
     """The dock's clock measurement in words (figure ± uncertainty, reset, or unknown)."""
-    return escape(clockcheck.describe(clock.get("drift_seconds"), clock.get("uncertainty_seconds"),
-                               str(clock.get("status")), clock.get("device_time"),
-                               clock.get("detail"), tz))
+    words = clockcheck.describe(clock.get("drift_seconds"), clock.get("uncertainty_seconds"),
+                                str(clock.get("status")), clock.get("device_time"),
+                                clock.get("detail"), tz)
+    return escape(words)  # the detail may quote the recorder's clock file: never markup
 
 
 class ProgressHooks(IngestHooks):
