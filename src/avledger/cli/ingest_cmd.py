@@ -94,6 +94,7 @@ def render(report: IngestReport, tz: str) -> None:
     rate = t["bytes_copied"] / t["seconds"] / 1e6 if t["seconds"] else 0.0
     summary = [("new", t["new"]), ("skipped (already ingested)", t["skipped"]),
                ("late", t["late"]), ("failed", t["failed"]),
+               *([("restored to the store", t["restored"])] if t["restored"] else []),
                ("unattributed", t["unattributed"]),
                ("drift", "unknown" if drift is None else f"{drift:+.1f} s ({clock.get('status')})"),
                ("copied", f"{t['bytes_copied'] / 1e6:.1f} MB in {t['seconds']:.1f} s "

@@ -96,9 +96,16 @@ def show_clip(app: Avledger, clip_id: int) -> dict[str, Any]:
     events = [e.as_dict() for e in ledger_store.iter_events(
         conn, where="subject = ?", params=(f"clip:{clip_id}",))]
     from avledger.core.caseref import cases_for_clip
+    from avledger.core.custody.restore import copy_state
     from avledger.core.retention.holds import holds_for_clip
 
+    obj = conn.execute("SELECT quarantined_at, verify_status, last_verified_at FROM objects"
+                       " WHERE digest = ?", (clip["digest"],)).fetchone()
+    stored_copy = None if obj is None else {
+        "state": copy_state(obj), "quarantined_at": obj["quarantined_at"],
+        "last_verified_at": obj["last_verified_at"]}
     return clip | {"clock_measurement": measurement, "events": events,
+                   "stored_copy": stored_copy,
                    "holds": holds_for_clip(conn, clip_id), "cases": cases_for_clip(conn, clip_id)}
 
 

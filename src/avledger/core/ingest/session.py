@@ -31,6 +31,7 @@ from avledger.core.clock import check as clockcheck
 from avledger.core.clock import setter as clockset
 from avledger.core.clock import settle as clocksettle
 from avledger.core.custody.integrity import ObjectVanished, register_object
+from avledger.core.custody.restore import copy_state, restore_from_file
 from avledger.core.dock import recorders
 from avledger.core.dock.ingested import clip_key, not_ingested
 from avledger.core.dock.media import duration
@@ -71,6 +72,7 @@ class ClipOutcome:
     attribution: str | None = None
     flags: list[str] = field(default_factory=list)
     verified: bool | None = None
+    restored: bool | None = None  # its quarantined or missing stored copy came back from here
 
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items()}
@@ -108,6 +110,7 @@ class IngestReport:
     def totals(self) -> dict[str, Any]:
         return {"clips": len(self.outcomes), "new": self.count("new"),
                 "skipped": self.count("skipped"), "planned": self.count("planned"),
+                "restored": sum(1 for o in self.outcomes if o.restored),
                 "failed": self.failed, "late": self.late,
                 "unattributed": sum(1 for o in self.outcomes if o.status in ("new", "planned")
                                     and o.attribution in ("unattributed", "between-checkouts")),
@@ -277,13 +280,16 @@ class IngestSession:
 
     # -- helpers ----------------------------------------------------------------------------
     def _skip(self, clip: SourceClip, device_id: int) -> ClipOutcome:
-        """A clip already ingested; with --verify its content is confirmed by hash."""
+        """A clip already ingested; with --verify its content is confirmed by hash. When the
+        store has no good copy of it (quarantined, missing), this one restores it."""
         outcome = ClipOutcome(clip.rel, clip.size, "skipped", reason="already ingested")
-        if not self.verify or self.dry_run:
-            return outcome
         row = self.app.catalog.conn.execute(
             "SELECT id, digest FROM clips WHERE device_id = ? AND source_path = ? AND size = ?"
             " AND source_mtime = ?", (device_id, *clip_key(clip))).fetchone()
+        if row is not None:
+            self._restore_if_needed(clip, row["digest"], outcome)
+        if not self.verify or self.dry_run or row is None or outcome.restored:
+            return outcome
         outcome.clip_id, outcome.digest = int(row["id"]), row["digest"]
         try:
             with open(clip.path, "rb", buffering=0) as fh:
@@ -298,6 +304,33 @@ class IngestSession:
         else:
             outcome.verified = True
         return outcome
+
+    def _restore_if_needed(self, clip: SourceClip, digest: str, outcome: ClipOutcome) -> None:
+        """Re-docking the recorder is a copy of a clip whose stored object went bad."""
+        obj = self.app.catalog.conn.execute(
+            "SELECT size, quarantined_at, verify_status FROM objects WHERE digest = ?",
+            (digest,)).fetchone()
+        if obj is None or copy_state(obj) in ("verified", "unverified"):
+            return
+        state = copy_state(obj)
+        if self.dry_run:
+            outcome.reason = f"already ingested; would restore its {state} stored copy"
+            return
+        try:
+            with open(clip.path, "rb", buffering=0) as fh:
+                actual, _ = hash_uncached(fh)
+        except OSError as exc:
+            outcome.reason = (f"already ingested; its stored copy is {state} and this file "
+                              f"cannot be read: {exc.strerror or exc}")
+            return
+        if actual != digest:
+            outcome.reason = (f"already ingested; its stored copy is {state} and this file "
+                              "holds other bytes: not restored")
+            return
+        restore_from_file(self.app, clip.path, digest, int(obj["size"]),
+                          source=f"{self.source}:{clip.rel}")
+        outcome.restored, outcome.digest = True, digest
+        outcome.reason = f"already ingested; restored its {state} stored copy from here"
 
     def _decide(self, clip: SourceClip, dur: float | None, dur_source: str,
                 measurement: clockcheck.Measurement, since: clockcheck.Anchor | None,
@@ -509,14 +542,16 @@ class IngestSession:
             "SELECT id FROM clips WHERE device_id = ? AND source_path = ? AND digest = ?",
             (dev.id, clip.rel, put.digest)).fetchone()
         if same:  # file times differ (another mount, another time zone) but content is known
+            skipped = ClipOutcome(clip.rel, clip.size, "skipped", clip_id=int(same[0]),
+                                  digest=put.digest, reason="same content already ingested",
+                                  verified=True if self.verify else None)
+            self._restore_if_needed(clip, put.digest, skipped)
             if self.verify:
                 problem = self._verify(clip, put.digest)
                 if problem:
                     raise SourceReadError(f"{clip.rel}: verify failed: {problem}")
             self._progress(dock_id, files=1, nbytes=clip.size)
-            return ClipOutcome(clip.rel, clip.size, "skipped", clip_id=int(same[0]),
-                               digest=put.digest, reason="same content already ingested",
-                               verified=True if self.verify else None)
+            return skipped
         verified = None
         if self.verify:
             problem = self._verify(clip, put.digest)
