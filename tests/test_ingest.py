@@ -191,6 +191,8 @@ def test_attribution_window_and_late_explanations(home: Path, tmp_path: Path, cl
     assert {c["source_path"] for c in late} == {first["rel"], between["rel"]}
     unattributed = json.loads(cli("clips", "list", "--unattributed", "--json").stdout)
     assert [c["source_path"] for c in unattributed] == [between["rel"]]
+    status = json.loads(cli("status", "--json").stdout)
+    assert status["clips"]["unattributed"] == len(unattributed) == 1
     mine = json.loads(cli("clips", "list", "--officer", "1002", "--json").stdout)
     assert [c["source_path"] for c in mine] == [remote["rel"]]
 

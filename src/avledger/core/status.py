@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from avledger.core.app import Avledger
+from avledger.core.clips import UNATTRIBUTED_SQL
 from avledger.core.custody.restore import WITHOUT_GOOD_COPY
 from avledger.store import ledger as ledger_store
 
@@ -18,7 +19,7 @@ def summary(app: Avledger) -> dict[str, Any]:
     objects = one("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM objects"
                   " WHERE quarantined_at IS NULL")
     clips = one("SELECT COUNT(*), COALESCE(SUM(duration_seconds), 0),"
-                " SUM(on_time = 0), SUM(attribution = 'unattributed') FROM clips"
+                f" SUM(on_time = 0), SUM({UNATTRIBUTED_SQL}) FROM clips"
                 " WHERE status != 'purged'")
     bad = one(f"SELECT COUNT(*) FROM objects WHERE {WITHOUT_GOOD_COPY}")[0]
     bad_clips = one("SELECT COUNT(*) FROM clips c JOIN objects o ON o.digest = c.digest"

@@ -27,6 +27,7 @@ from typing import Any
 
 from avledger.config.profiles import Match, Profile, Seen
 from avledger.core.app import Avledger
+from avledger.core.clips import UNATTRIBUTED
 from avledger.core.clock import check as clockcheck
 from avledger.core.clock import setter as clockset
 from avledger.core.clock import settle as clocksettle
@@ -113,7 +114,7 @@ class IngestReport:
                 "restored": sum(1 for o in self.outcomes if o.restored),
                 "failed": self.failed, "late": self.late,
                 "unattributed": sum(1 for o in self.outcomes if o.status in ("new", "planned")
-                                    and o.attribution in ("unattributed", "between-checkouts")),
+                                    and o.attribution in UNATTRIBUTED),
                 "bytes_copied": self.bytes_copied, "seconds": round(self.seconds, 3),
                 "drift_seconds": self.clock.get("drift_seconds"),
                 "clock_status": self.clock.get("status")}
