@@ -38,6 +38,7 @@ from avledger.core.dock.ingested import clip_key, not_ingested
 from avledger.core.dock.media import duration
 from avledger.core.dock.recognition import profile_for_device, recognise
 from avledger.core.dock.recorder_volume import is_block_device
+from avledger.core.dock.status import INTERRUPTED
 from avledger.core.dock.volume import RecorderIdentity, SourceClip, read_identity, scan
 from avledger.core.ingest.attribution import Attribution, Checkout, attribute, device_checkouts
 from avledger.core.ingest.readback import hash_uncached
@@ -408,12 +409,12 @@ class IngestSession:
             if row["pid"] is None or _pid_alive(int(row["pid"])):
                 continue
             now = iso(utcnow())
-            conn.execute("UPDATE docks SET state = 'failed', finished_at = ?, updated_at = ?,"
-                         " result = ? WHERE id = ?",
-                         (now, now, json.dumps({"interrupted": True}), row["id"]))
+            conn.execute("UPDATE docks SET state = 'interrupted', finished_at = ?,"
+                         " updated_at = ?, result = ? WHERE id = ?",
+                         (now, now, json.dumps({"interrupted": True, "error": INTERRUPTED}),
+                          row["id"]))
             self.app.record(conn, "dock.interrupted", f"dock:{row['id']}",
-                            {"pid": row["pid"], "detail": "the ingesting process ended "
-                                                          "without finishing"})
+                            {"pid": row["pid"], "detail": INTERRUPTED})
 
     def _ingest(self, report: IngestReport, profile: Profile, who: RecorderIdentity,
                 measurement: clockcheck.Measurement, todo: list[SourceClip],
