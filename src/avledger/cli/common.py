@@ -25,9 +25,11 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 from rich.table import Table
+from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
+from avledger.cli.usage import one_line
 from avledger.config import loader
 from avledger.config.loader import Config
 from avledger.core.app import Avledger
@@ -49,6 +51,7 @@ STATE = GlobalState()
 class AvledgerGroup(TyperGroup):
     """The one exit path: an AvledgerError becomes one line on stderr and its exit code.
 
+    A usage error (a bad or missing option) is one line in plain words too (``usage.py``).
     Anything else that escapes (a bug, an unforeseen OS error) is still one line — the
     traceback only with ``-v`` — so people never see a stack dump.
     """
@@ -56,6 +59,12 @@ class AvledgerGroup(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
+        except NoArgsIsHelpError:
+            raise  # a bare command group: Typer shows its help
+        except UsageError as exc:
+            err_console.print(f"avledger: error: {one_line(exc)}", markup=False,
+                              highlight=False, soft_wrap=True)
+            raise typer.Exit(exc.exit_code) from None
         except (TyperException, typer.Exit, typer.Abort):
             raise  # usage errors, --help, explicit exits: Typer renders these itself
         except AvledgerError as exc:
