@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import AVLEDGER_BIN, run_cli
 
 
 def test_version() -> None:
@@ -108,3 +110,17 @@ def test_bad_input_is_one_line_in_plain_words(home: Path, args: tuple[str, ...],
     assert len(lines) == 1 and lines[0].startswith(f"avledger: error: {words}"), out.stderr
     assert "Input should be" not in out.stderr and "Value error" not in out.stderr
     assert f"(hint: see 'avledger {' '.join(args[:2])} -h')" in lines[0]
+
+
+@pytest.mark.parametrize("args", [("status", "--json"), ("status",), ("profile", "list")])
+def test_a_reader_that_went_away_ends_the_command_quietly(home: Path,
+                                                          args: tuple[str, ...]) -> None:
+    """``avledger … | head``: the pipe is closed before the command writes anything."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        out = subprocess.run([AVLEDGER_BIN, *args], stdout=write_end, stderr=subprocess.PIPE,
+                             text=True, timeout=120)
+    finally:
+        os.close(write_end)
+    assert out.stderr == "" and out.returncode == 1

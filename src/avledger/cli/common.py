@@ -6,6 +6,7 @@ Commands stay thin: parse options, call one ``core`` function, render with ``emi
 from __future__ import annotations
 
 import json
+import os
 import sys
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -72,11 +73,22 @@ class AvledgerGroup(TyperGroup):
         except KeyboardInterrupt:
             err_console.print("avledger: interrupted", markup=False)
             raise typer.Exit(130) from None
+        except BrokenPipeError:
+            silence_stdout()
+            raise typer.Exit(1) from None
         except OSError as exc:
             _fail(StorageError.from_os(exc, "running the command"))
         except Exception as exc:
             _fail(AvledgerError(f"internal error: {type(exc).__name__}: {exc}",
                                 hint="run again with -v for the traceback and report it"))
+
+
+def silence_stdout() -> None:
+    """``avledger … | head``: the reader has all it wanted. Stop quietly, like other Unix
+    tools; further output (the final flush at exit included) goes nowhere."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _fail(exc: AvledgerError) -> NoReturn:
