@@ -71,6 +71,7 @@ def test_help(path: tuple[str, ...]) -> None:
     assert out.returncode == 0, out.stderr
     assert " ".join(("Usage: avledger", *path)) in out.stdout
     assert out.stderr == ""
+    assert "<bool>" not in out.stdout, "a flag is shown as if it took a value"
     import typer.main
 
     from avledger.cli.main import app

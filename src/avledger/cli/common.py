@@ -27,7 +27,7 @@ from rich.progress import (
 )
 from rich.table import Table
 from typer._click.exceptions import NoArgsIsHelpError, UsageError
-from typer.core import TyperGroup
+from typer.core import TyperGroup, TyperOption
 from typer.exceptions import TyperException
 
 from avledger.cli.usage import one_line
@@ -38,6 +38,19 @@ from avledger.errors import AvledgerError, StorageError
 
 console = Console()
 err_console = Console(stderr=True)
+
+_value_placeholder = TyperOption.display_type_rich
+
+
+def _no_placeholder_for_flags(option: TyperOption, ctx: Any) -> str | None:
+    """Typer (0.29) writes a ``<bool>`` placeholder after every flag in the rich help
+    (``--verbose -v <bool>``), which reads as if the flag took a value: flags get none."""
+    if option.is_flag or option.count:
+        return None
+    return _value_placeholder(option, ctx)
+
+
+TyperOption.display_type_rich = _no_placeholder_for_flags  # type: ignore[method-assign,assignment]
 
 
 @dataclass
