@@ -94,6 +94,33 @@ def test_drop_folder_slow_writer_ingested_once_after_complete(home: Path, tmp_pa
     assert b"drop folder batch" in log.read_bytes()
 
 
+def test_drop_folder_batch_ingested_before_a_restart_is_not_docked_again(
+        home: Path, tmp_path: Path) -> None:
+    drop = tmp_path / "drop"
+    make_recorder(drop / "copy-1", clips=2, size=64 << 10, serial="DROP02")
+    cfg = tmp_path / "extra.yaml"
+    cfg.write_text(yaml.safe_dump({"daemon": {"settle_seconds": 1}}))
+    env = {"AVLEDGER_CONFIG": str(cfg)}
+    proc, _log = _start(tmp_path, "--drop-folder", str(drop), env=env)
+    try:
+        _wait(lambda: any(d["state"] == "done" for d in _docks(home, "DROP02")), 60,
+              "the drop-folder batch to be ingested")
+    finally:
+        assert _stop(proc) == 0
+    # Restarted with the batch still there, plus a new one: only the new one is docked.
+    make_recorder(drop / "copy-2", clips=1, size=64 << 10, serial="DROP03")
+    proc, log = _start(tmp_path, "--drop-folder", str(drop), env=env)
+    try:
+        _wait(lambda: b"ingested before with these contents: not docked again"
+              in log.read_bytes(), 60, "the daemon to recognise the ingested batch")
+        _wait(lambda: any(d["state"] == "done" for d in _docks(home, "DROP03")), 60,
+              "the new batch to be ingested")
+    finally:
+        assert _stop(proc) == 0
+    assert len(_docks(home, "DROP02")) == 1, "an ingested batch was docked again"
+    assert log.read_bytes().count(b"not docked again") == 1
+
+
 def test_sighup_reloads_configuration(home: Path, tmp_path: Path) -> None:
     proc, log = _start(tmp_path)
     try:

@@ -192,6 +192,8 @@ def test_attribution_window_and_late_explanations(home: Path, tmp_path: Path, cl
     assert {c["source_path"] for c in late} == {first["rel"], between["rel"]}
     unattributed = json.loads(cli("clips", "list", "--unattributed", "--json").stdout)
     assert [c["source_path"] for c in unattributed] == [between["rel"]]
+    status = json.loads(cli("status", "--json").stdout)
+    assert status["clips"]["unattributed"] == len(unattributed) == 1
     mine = json.loads(cli("clips", "list", "--officer", "1002", "--json").stdout)
     assert [c["source_path"] for c in mine] == [remote["rel"]]
 
@@ -300,8 +302,20 @@ def test_dock_left_by_a_killed_process_is_closed(home: Path, tmp_path: Path, cli
     ingest_json(cli, str(rec))
     with db(home) as conn:
         row = conn.execute("SELECT state, result FROM docks WHERE pid = 999999999").fetchone()
-    assert row["state"] == "failed" and json.loads(row["result"])["interrupted"] is True
+    assert row["state"] == "interrupted" and json.loads(row["result"])["interrupted"] is True
     assert events(home, "dock.interrupted")
+    # Tables say so, with the reason in the error column, also for rows an older version
+    # closed as 'failed'.
+    with db(home) as conn:
+        conn.execute("INSERT INTO docks (station, source, started_at, updated_at, state, pid,"
+                     " result) VALUES (?, '/y', ?, ?, 'failed', 999999998, ?)",
+                     (station, iso(utcnow()), iso(utcnow()), '{"interrupted": true}'))
+    recent = json.loads(cli("dock", "status", "--json").stdout)["recent"]
+    closed = [d for d in recent if d["source"] in ("/x", "/y")]
+    assert [d["state"] for d in closed] == ["interrupted", "interrupted"]
+    assert all("ended without finishing" in d["result"]["error"] for d in closed)
+    table = cli("dock", "status").stdout
+    assert table.count("interrupted") == 2 and table.count("failed") == 1  # the header
 
 
 def test_profile_commands(home: Path, tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]

@@ -22,17 +22,20 @@ from avledger.timestamps import parse_iso, utcnow
 from tests.test_cases_holds_cli import ok, one_line_error, some_clips
 
 CASE = "平环罚〔2026〕12号"
-# 0001 (the starter user) handles the case; 0003 is the legal office; 0004 records decisions
-# without handling the case; 0005 may both handle and review; 0006 is a desk clerk.
+# 0001 (the starter user) and 0004 handle the case; 0003 is the legal office; 0005 may both
+# handle and review; 0006 is a desk clerk; 0007 records decisions on any case (records
+# manager) and reviews.
 PEOPLE = [
     ("0003", "Legal Officer", "lawyer", ["legal_reviewer"]),
     ("0004", "Second Handler", "handler2", ["handler"]),
     ("0005", "Handler Reviewer", "lawyer2", ["handler", "legal_reviewer"]),
     ("0006", "Desk Clerk Two", "clerk1", ["clerk"]),
+    ("0007", "Records Reviewer", "lawyer3", ["records_manager", "legal_reviewer"]),
 ]
 LAWYER = {"AVLEDGER_ACTOR": "lawyer"}
 HANDLER2 = {"AVLEDGER_ACTOR": "handler2"}
 LAWYER2 = {"AVLEDGER_ACTOR": "lawyer2"}
+LAWYER3 = {"AVLEDGER_ACTOR": "lawyer3"}
 
 
 def add_people(home: Path, extra_config: dict[str, Any] | None = None) -> None:
@@ -49,7 +52,7 @@ def add_people(home: Path, extra_config: dict[str, Any] | None = None) -> None:
 def office(home: Path, cli):  # type: ignore[no-untyped-def]
     add_people(home)
     ok(cli("case", "add", CASE, "--name", "XX化工 超标排放", "--type", "penalty",
-           "--handler", "0001"))
+           "--handler", "0001", "--handler", "0004"))
     return cli
 
 
@@ -213,19 +216,35 @@ def test_legal_review_hold_keeps_footage_until_approved(office, app: Avledger) -
 
 def test_author_may_not_review_own_decision(office) -> None:  # type: ignore[no-untyped-def]
     got = decide(office, "--kind", "compulsion", "--party", "organisation", "--note",
-                 "seal the outlet", env=LAWYER2)
-    assert got["review_required"] and got["decided_badge"] == "0005"
+                 "seal the outlet", env=LAWYER3)
+    assert got["review_required"] and got["decided_badge"] == "0007"
     one_line_error(office("case", "review", CASE, "--outcome", "approved", "--note", "ok",
-                          env=LAWYER2), 5, "(0005) recorded decision", "may not review it")
+                          env=LAWYER3), 5, "(0007) recorded decision", "may not review it")
     # A reviewer who handles the case is refused too, even with the legal_reviewer role.
     ok(office("case", "add", "平环强〔2026〕3号", "--name", "n", "--type", "compulsion",
-              "--handler", "0005"))
+              "--handler", "0005", "--handler", "0004"))
     ok(office("case", "decide", "平环强〔2026〕3号", "--kind", "compulsion", env=HANDLER2))
     one_line_error(office("case", "review", "平环强〔2026〕3号", "--outcome", "approved",
                           "--note", "ok", env=LAWYER2), 5, "handles case", "may not review")
     ok(office("case", "review", CASE, "--outcome", "approved", "--note", "ok", env=LAWYER))
     assert [r["case_number"] for r in ok(office("case", "reviews", "--open", "--json"))] == \
         ["平环强〔2026〕3号"]
+
+
+def test_only_a_handler_of_the_case_or_a_records_manager_records_a_decision(  # type: ignore[no-untyped-def]
+        office, home: Path) -> None:
+    secret = "平环罚〔2026〕99号"
+    ok(office("case", "add", secret, "--name", "n", "--type", "penalty", "--handler", "0005",
+              "--confidentiality", "state-secret"))
+    one_line_error(office("case", "decide", secret, "--kind", "penalty", "--amount", "500",
+                          "--party", "citizen", env=HANDLER2), 5,
+                   "(0004) does not handle case", "only by its handlers or a records manager")
+    assert ledger(office, "decision.recorded") == []
+    got = decide(office, "--kind", "penalty", "--amount", "500", "--party", "citizen",
+                 env=HANDLER2)  # 0004 handles CASE
+    assert got["decided_badge"] == "0004"
+    ok(office("case", "decide", secret, "--kind", "licensing", env=LAWYER2))  # its handler
+    ok(office("case", "decide", secret, "--kind", "licensing"))  # 0001: records manager
 
 
 def test_returned_decision_and_a_new_one_flagged_again(office, app: Avledger) -> None:  # type: ignore[no-untyped-def]

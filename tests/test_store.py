@@ -207,9 +207,10 @@ def test_corrupt_object_is_quarantined_not_repaired(home: Path, cli) -> None:  #
         events = [e.type for e in ledger_store.iter_events(conn, where="subject = ?",
                                                            params=(f"object:{victim}",))]
         assert events == ["object.quarantined"]
-    # The next scrub does not report it as corrupt again, but says it awaits restoration.
+    # The next scrub does not report it as corrupt again, but says it awaits restoration
+    # and fails until it is restored.
     out2, report2 = _verify_json(cli)
-    assert out2.returncode == 0, out2.stderr
+    assert out2.returncode == 6 and report2["problems"] == 1, out2.stderr
     assert report2["quarantined_earlier"] == 1 and report2["checked"] == len(digests) - 1
     text = cli("store", "verify")
     assert "await restoration" in text.stdout

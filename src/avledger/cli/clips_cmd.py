@@ -114,7 +114,7 @@ def show(
             ("deadline", display(data["deadline"], tz)), ("window", _window(data)),
             ("late reason", data["late_reason"] or ""),
             ("officer", f"{data['badge'] or '-'} ({data['attribution']})"),
-            ("flags", ", ".join(data["flags"])), ("status", data["status"]),
+            ("flags", ", ".join(data["flags"])), ("status", _status_line(data, tz)),
             ("cases", ", ".join(f"{c['number']} ({c['status']})" for c in data["cases"]) or "-"),
             ("holds", ", ".join(f"#{h['id']} {h['reason']}" for h in data["holds"]) or "-"),
         ]
@@ -140,6 +140,18 @@ def explain(
     emit(result, as_json, lambda: console.print(
         f"clip {result['clip']}: reason recorded (ledger event {result['event']})"))
 
+
+
+def _status_line(data: dict[str, Any], tz: str) -> str:
+    """``stored`` only while the store holds a good copy; otherwise say what is wrong."""
+    copy = data.get("stored_copy") or {}
+    state = copy.get("state")
+    if data["status"] != "stored" or state in (None, "verified", "unverified"):
+        return str(data["status"])
+    since = (f" since {display(copy['quarantined_at'], tz)}"
+             if state == "quarantined" else "")
+    return (f"[red]NO GOOD COPY: stored object {state}{since}[/]"
+            " — restore it with 'avledger store restore PATH'")
 
 
 def _clock_line(m: dict[str, Any], tz: str) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -27,9 +28,11 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 from rich.table import Table
-from typer.core import TyperGroup
+from typer._click.exceptions import NoArgsIsHelpError, UsageError
+from typer.core import TyperGroup, TyperOption
 from typer.exceptions import TyperException
 
+from avledger.cli.usage import one_line
 from avledger.config import loader
 from avledger.config.loader import Config
 from avledger.core.app import Avledger
@@ -38,6 +41,19 @@ from avledger.timestamps import EARLIEST, LATEST
 
 console = Console()
 err_console = Console(stderr=True)
+
+_value_placeholder = TyperOption.display_type_rich
+
+
+def _no_placeholder_for_flags(option: TyperOption, ctx: Any) -> str | None:
+    """Typer (0.29) writes a ``<bool>`` placeholder after every flag in the rich help
+    (``--verbose -v <bool>``), which reads as if the flag took a value: flags get none."""
+    if option.is_flag or option.count:
+        return None
+    return _value_placeholder(option, ctx)
+
+
+TyperOption.display_type_rich = _no_placeholder_for_flags  # type: ignore[method-assign,assignment]
 
 
 @dataclass
@@ -52,6 +68,7 @@ STATE = GlobalState()
 class AvledgerGroup(TyperGroup):
     """The one exit path: an AvledgerError becomes one line on stderr and its exit code.
 
+    A usage error (a bad or missing option) is one line in plain words too (``usage.py``).
     Anything else that escapes (a bug, an unforeseen OS error) is still one line — the
     traceback only with ``-v`` — so people never see a stack dump. Before anything runs, every
     number and date option of every command is range-checked (``bound_values``).
@@ -64,6 +81,12 @@ class AvledgerGroup(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
+        except NoArgsIsHelpError:
+            raise  # a bare command group: Typer shows its help
+        except UsageError as exc:
+            err_console.print(f"avledger: error: {one_line(exc)}", markup=False,
+                              highlight=False, soft_wrap=True)
+            raise typer.Exit(exc.exit_code) from None
         except (TyperException, typer.Exit, typer.Abort):
             raise  # usage errors, --help, explicit exits: Typer renders these itself
         except AvledgerError as exc:
@@ -71,6 +94,9 @@ class AvledgerGroup(TyperGroup):
         except KeyboardInterrupt:
             err_console.print("avledger: interrupted", markup=False)
             raise typer.Exit(130) from None
+        except BrokenPipeError:
+            silence_stdout()
+            raise typer.Exit(1) from None
         except OSError as exc:
             _fail(StorageError.from_os(exc, "running the command"))
         except Exception as exc:
@@ -129,6 +155,12 @@ def bound_values(command: Any) -> None:
         _bounded(param)
     for sub in getattr(command, "commands", {}).values():
         bound_values(sub)
+def silence_stdout() -> None:
+    """``avledger … | head``: the reader has all it wanted. Stop quietly, like other Unix
+    tools; further output (the final flush at exit included) goes nowhere."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _fail(exc: AvledgerError) -> NoReturn:

@@ -29,7 +29,7 @@ def decide(
     note: Annotated[str, typer.Option("--note", help="What is decided, in a few words.")] = "",
     as_json: JsonOpt = False,
 ) -> None:
-    """Record the decision a case is heading for (handler or records manager).
+    """Record the decision a case is heading for (its handler, or a records manager).
 
     A penalty of at least decisions.citizen_threshold_yuan (10,000) on a citizen or
     decisions.organisation_threshold_yuan (100,000) on an organisation, and every compulsion,

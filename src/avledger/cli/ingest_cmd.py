@@ -125,6 +125,7 @@ def render(report: IngestReport, tz: str) -> None:
     summary = [("new", t["new"]), ("skipped (already ingested)", t["skipped"]),
                ("late", t["late"]), ("failed", t["failed"]),
                ("refused (not regular files of the recorder)", t["refused"]),
+               *([("restored to the store", t["restored"])] if t["restored"] else []),
                ("unattributed", t["unattributed"]),
                ("drift", clock_line(clock, tz)),
                ("copied", f"{t['bytes_copied'] / 1e6:.1f} MB in {t['seconds']:.1f} s "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -37,7 +38,7 @@ from avledger.cli import (
     status_cmd,
     store_cmd,
 )
-from avledger.cli.common import STATE, AvledgerGroup
+from avledger.cli.common import STATE, AvledgerGroup, silence_stdout
 from avledger.core.install.permissions import PROCESS_UMASK
 
 app = typer.Typer(
@@ -114,7 +115,14 @@ app.add_typer(review_cmd.app, name="review")
 
 
 def run() -> None:
-    app(prog_name="avledger")
+    try:
+        app(prog_name="avledger")
+    finally:
+        try:  # output still buffered when the reader of a pipe has gone: exit quietly
+            sys.stdout.flush()
+        except BrokenPipeError:
+            silence_stdout()
+            sys.exit(1)
 
 
 if __name__ == "__main__":

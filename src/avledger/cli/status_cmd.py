@@ -32,6 +32,11 @@ def status(as_json: JsonOpt = False) -> None:
             ("ledger", f"{data['ledger']['events']} events, signed up to "
                        f"{data['ledger']['checkpointed']}"),
         ]
+        if data["store"]["without_good_copy"]:
+            rows.insert(3, ("[red]without a good copy[/]",
+                            f"[red]{data['store']['without_good_copy']} object(s), "
+                            f"{data['store']['clips_without_good_copy']} clip(s)[/] — "
+                            "'avledger store restore PATH'"))
         for kind, run in sorted(data["last_verify"].items()):
             rows.append((f"last {kind} verify",
                          f"{run['finished_at']}: {run['checked']} checked, "

@@ -1,13 +1,24 @@
-"""``avledger store verify``."""
+"""``avledger store verify`` and ``avledger store restore``."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from avledger.cli.common import JsonOpt, byte_progress, console, emit, new_app, session, table
+from avledger.cli.common import (
+    DryRunOpt,
+    JsonOpt,
+    byte_progress,
+    console,
+    emit,
+    new_app,
+    session,
+    table,
+)
 from avledger.core.custody.integrity import verify_store
+from avledger.core.custody.restore import restore_objects
 from avledger.errors import IntegrityError
 
 app = new_app("The content-addressed evidence store.")
@@ -64,8 +75,9 @@ def verify(
             console.print(f"removed {report.temp_swept} temporary file(s) left by interrupted "
                           "writes (never visible as objects)")
         if report.quarantined_earlier:
-            console.print(f"{report.quarantined_earlier} catalogued object(s) were quarantined "
-                          "by earlier runs and await restoration from another copy")
+            console.print(f"[red]{report.quarantined_earlier} catalogued object(s) were "
+                          "quarantined by earlier runs and await restoration from another "
+                          "copy[/] ('avledger store restore PATH')")
         rows = [("missing", d, "in catalog, not on disk") for d in report.missing]
         rows += [("corrupt", c["object"], c["detail"]) for c in report.corrupt]
         rows += [("unreadable", c["object"], c["detail"]) for c in report.unreadable]
@@ -83,4 +95,51 @@ def verify(
     if report.problems:
         raise IntegrityError(
             f"store verification found {report.problems} problem(s): {report.breakdown()}",
-            hint="see the list above; quarantined objects need restoring from another copy")
+            hint="see the list above; restore quarantined objects from another copy with "
+                 "'avledger store restore PATH' (an archive disc, the recorder, another store)")
+
+
+@app.command("restore")
+def restore(
+    paths: Annotated[list[Path], typer.Argument(
+        help="Files or folders holding copies: an archive disc (image, drive or mounted "
+             "folder), a recorder, another store, a single file.", show_default=False)],
+    dry_run: DryRunOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Put quarantined or missing objects back in service from another copy of their bytes.
+
+    Every file whose size matches an object without a good copy is hashed; one whose BLAKE3
+    digest is that object's name is stored again, verified, and the object is back in
+    service (ledger event ``object.restored``). Files that match nothing are left alone.
+    Exits 6 while objects remain without a good copy.
+
+    Examples:
+
+      avledger store restore /media/ARCHIVE_0007     # a mounted archive disc
+
+      avledger store restore set7-copy2-disc1.iso    # a disc image, or /dev/sr0
+
+      avledger store restore /media/SIM0001 --dry-run
+    """
+    with session() as app_:
+        report = restore_objects(app_, paths, dry_run=dry_run)
+
+    def render() -> None:
+        verb = "would restore" if dry_run else "restored"
+        rows = [(r["object"], f"{r['size']:,}", r["source"]) for r in report.restored]
+        if rows:
+            console.print(table(f"{verb} {len(rows)} object(s)", ["object", "bytes", "from"],
+                                rows))
+        elif not report.wanted:
+            console.print("[green]every catalogued object has a good copy; nothing to restore[/]")
+        else:
+            console.print(f"none of the {report.wanted} object(s) without a good copy is in "
+                          f"the given paths ({report.looked_at} file(s) of a matching size "
+                          "hashed)")
+
+    emit(report.as_dict(), as_json, render)
+    if report.remaining:
+        raise IntegrityError(
+            f"{len(report.remaining)} catalogued object(s) still without a good copy",
+            hint="look for another copy: the other archive copy, the recorder, a backup")

@@ -16,6 +16,11 @@ from avledger.errors import NotFoundError, RefusedError
 from avledger.store import ledger as ledger_store
 from avledger.timestamps import iso
 
+# Clips attributed to nobody: no checkout and no badge, or recorded between two checkouts.
+# ``clips list --unattributed``, ``status`` and the ingest report count the same ones.
+UNATTRIBUTED = ("unattributed", "between-checkouts")
+UNATTRIBUTED_SQL = f"attribution IN {UNATTRIBUTED!r}"
+
 CLIP_COLUMNS = (
     "c.id, c.device_id, d.serial, c.digest, c.size, c.source_path, c.source_mtime,"
     " c.device_start, c.device_end, c.duration_seconds, c.duration_source, c.drift_seconds,"
@@ -62,7 +67,7 @@ def list_clips(app: Avledger, f: ClipFilter) -> list[dict[str, Any]]:
     if f.late:
         clauses.append("c.on_time = 0")
     if f.unattributed:
-        clauses.append("c.attribution IN ('unattributed', 'between-checkouts')")
+        clauses.append(f"c.{UNATTRIBUTED_SQL}")
     if f.dock is not None:
         clauses.append("c.dock_id = ?")
         params.append(f.dock)
@@ -96,9 +101,16 @@ def show_clip(app: Avledger, clip_id: int) -> dict[str, Any]:
     events = [e.as_dict() for e in ledger_store.iter_events(
         conn, where="subject = ?", params=(f"clip:{clip_id}",))]
     from avledger.core.caseref import cases_for_clip
+    from avledger.core.custody.restore import copy_state
     from avledger.core.retention.holds import holds_for_clip
 
+    obj = conn.execute("SELECT quarantined_at, verify_status, last_verified_at FROM objects"
+                       " WHERE digest = ?", (clip["digest"],)).fetchone()
+    stored_copy = None if obj is None else {
+        "state": copy_state(obj), "quarantined_at": obj["quarantined_at"],
+        "last_verified_at": obj["last_verified_at"]}
     return clip | {"clock_measurement": measurement, "events": events,
+                   "stored_copy": stored_copy,
                    "holds": holds_for_clip(conn, clip_id), "cases": cases_for_clip(conn, clip_id)}
 
 

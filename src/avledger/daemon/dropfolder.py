@@ -5,11 +5,17 @@ is handed to ingest only when it is complete: no file in it is open for writing 
 process, no filesystem event arrived for ``settle`` seconds, and two scans a moment apart see
 the same names, sizes and modification times (which also covers writers on other hosts of a
 network share, whose writes arrive as events or changed sizes).
+
+Batches ingested to the end are remembered by their signature in a small file (``memory``), so
+a daemon restart does not dock again the batches still lying in the folder; a batch whose
+contents changed since is docked again.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
 import os
 import threading
 import time
@@ -18,6 +24,8 @@ from pathlib import Path
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
+
+log = logging.getLogger("avledger.daemon")
 
 
 def is_batch(entry: Path) -> bool:
@@ -88,12 +96,14 @@ class DropFolderWatcher:
     """Watches folders and calls ``ready(batch_dir, signature)`` once per complete batch."""
 
     def __init__(self, folders: list[Path], ready: Callable[[Path, str], None],
-                 settle: float = 5.0) -> None:
+                 settle: float = 5.0, memory: Path | None = None) -> None:
         self.folders = [Path(f) for f in folders]
         self.ready = ready
         self.settle = settle
+        self.memory = memory
         self.last_event: dict[Path, float] = {}
         self.done: dict[Path, str] = {}
+        self.ingested: dict[str, str] = _load(memory)  # batch path -> signature, kept
         self.lock = threading.Lock()
         self.observer = Observer()
         self._stop = threading.Event()
@@ -102,6 +112,16 @@ class DropFolderWatcher:
     def _touched(self, batch: Path) -> None:
         with self.lock:
             self.last_event[batch] = time.monotonic()
+
+    def remember(self, batch: Path, sig: str) -> None:
+        """``batch`` with these contents was ingested to the end: never dock it again."""
+        if self.memory is None:
+            return
+        with self.lock:
+            self.ingested[str(batch)] = sig
+            present = {k: v for k, v in self.ingested.items() if Path(k).is_dir()}
+            self.ingested = present
+            _save(self.memory, present)
 
     def start(self) -> None:
         for folder in self.folders:
@@ -148,4 +168,34 @@ class DropFolderWatcher:
                 if self.done.get(batch) == sig:
                     continue
                 self.done[batch] = sig
+                known = self.ingested.get(str(batch)) == sig
+            if known:
+                log.info("drop folder batch %s was ingested before with these contents: "
+                         "not docked again", batch)
+                continue
             self.ready(batch, sig)
+
+
+def _load(memory: Path | None) -> dict[str, str]:
+    if memory is None:
+        return {}
+    try:
+        data = json.loads(memory.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:  # unreadable memory: dock again rather than miss
+        log.warning("cannot read %s (%s); batches already there will be docked again",
+                    memory, exc)
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def _save(memory: Path, ingested: dict[str, str]) -> None:
+    tmp = memory.with_name(memory.name + ".tmp")
+    try:
+        memory.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps(ingested, indent=1, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, memory)
+    except OSError as exc:
+        log.warning("cannot write %s (%s); after a restart these batches would be docked "
+                    "again", memory, exc)

@@ -19,6 +19,8 @@ from avledger.core.ingest.unattended import (
 from avledger.daemon.scheduler import Job
 from avledger.daemon.service import Daemon, DaemonSettings, Matcher
 
+DROP_MEMORY = "drop-batches-ingested.json"
+
 
 def settings_from(config: Config, concurrency: int | None = None,
                   drop_folders: list[Path] | None = None) -> DaemonSettings:
@@ -29,6 +31,7 @@ def settings_from(config: Config, concurrency: int | None = None,
         drop_profile=str(config.get("daemon.drop_profile")),
         settle_seconds=float(config.get("daemon.settle_seconds")),
         watch_udev=bool(config.get("daemon.watch_udev")),
+        drop_memory=config.layout.dirs["data"] / DROP_MEMORY,
     )
 
 

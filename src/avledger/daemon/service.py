@@ -35,6 +35,7 @@ class DaemonSettings:
     settle_seconds: float = 5.0
     stop_grace_seconds: float = 30.0
     watch_udev: bool = True  # False: a station that only receives drop folders
+    drop_memory: Path | None = None  # where ingested drop-folder batches are remembered
 
 
 class Daemon:
@@ -80,6 +81,9 @@ class Daemon:
 
     def _done(self, job: Job) -> None:
         self.completed += 1
+        if (job.kind == "folder" and job.state == "done" and job.path is not None
+                and not job.result.get("error") and self.drops is not None):
+            self.drops.remember(job.path, job.medium)
         summary = {k: v for k, v in job.result.items() if k in
                    ("new", "skipped", "failed", "late", "error", "serial", "clock_sync",
                     "clear_after_ingest")}
@@ -116,7 +120,8 @@ class Daemon:
                 self.handle(ev)
         if self.settings.drop_folders:
             self.drops = DropFolderWatcher(list(self.settings.drop_folders), self._drop_ready,
-                                           self.settings.settle_seconds)
+                                           self.settings.settle_seconds,
+                                           self.settings.drop_memory)
             self.drops.start()
 
     def run(self, *, install_signals: bool = True, until: Callable[[], bool] | None = None) -> int:

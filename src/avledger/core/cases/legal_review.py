@@ -1,11 +1,12 @@
 """Recording proposed decisions on cases and closing their legal review (Annex 2).
 
-A handler or records manager records the decision the case is heading for. When it needs legal
-review (``decisions.review_required``), the same transaction opens a review and places a
-``legal-review`` hold on the case's footage, attributed to the person who recorded it. Someone
-with the ``legal_reviewer`` role — never a handler of the case nor the decision's author —
-closes the review: ``approved`` (the decision may be made) or ``returned`` (sent back; a new
-decision may be recorded, which is judged, and flagged, afresh). Either way the hold ends with
+A handler of the case or a records manager records the decision the case is heading for.
+When it needs legal review (``decisions.review_required``), the same transaction opens a
+review and places a ``legal-review`` hold on the case's footage, attributed to the person who
+recorded it. Someone with the ``legal_reviewer`` role — never a handler of the case nor the
+decision's author — closes the review: ``approved`` (the decision may be made) or
+``returned`` (sent back; a new decision may be recorded, which is judged, and flagged,
+afresh). Either way the hold ends with
 the review, and every step is a ledger event in the same transaction as the change.
 """
 
@@ -68,6 +69,11 @@ def record_decision(app: Avledger, number: str, *, kind: Kind | str,
     party = Party(party) if party is not None else None
     with app.transaction() as conn:
         case = get_case(conn, number)
+        if badge not in case.handlers and not app.actor.has("records_manager"):
+            raise RefusedError(
+                f"{app.actor.name or badge} ({badge}) does not handle case {number}: decisions "
+                "on a case are recorded only by its handlers or a records manager",
+                hint="ask a handler of the case, or the records office")
         if case.status == "closed":
             raise RefusedError(f"case {number} was closed on {case.closed_at}; decisions are "
                                "recorded on open cases")

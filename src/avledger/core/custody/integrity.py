@@ -2,7 +2,9 @@
 
 A full run checks every catalogued object and lists orphans; a scheduled scrub can take a
 random sample or run within a time budget, oldest-verified first. Corrupt objects are moved
-to quarantine (never repaired in place) and every run is a ledger event.
+to quarantine (never repaired in place) and every run is a ledger event. A quarantined object
+stays a problem of every later run until ``store restore`` (``restore.py``) brings its bytes
+back from another copy.
 """
 
 from __future__ import annotations
@@ -38,20 +40,21 @@ class StoreVerifyReport:
     quarantined: list[str] = field(default_factory=list)
     not_reached: int = 0
     recent_unclaimed: int = 0  # objects just written whose catalog row is not committed yet
-    quarantined_earlier: int = 0  # catalogued objects that an earlier run quarantined
+    quarantined_earlier: int = 0  # catalogued objects quarantined earlier, not yet restored
     temp_swept: int = 0  # stale temp files of crashed writers removed
     seconds: float = 0.0
 
     @property
     def problems(self) -> int:
         return (len(self.missing) + len(self.corrupt) + len(self.unreadable)
-                + len(self.orphans) + len(self.strays))
+                + len(self.orphans) + len(self.strays) + self.quarantined_earlier)
 
     def breakdown(self) -> str:
         """``2 corrupt, 1 missing`` — the kinds of problem found, for a one-line summary."""
         counts = [(len(self.corrupt), "corrupt"), (len(self.missing), "missing"),
                   (len(self.unreadable), "unreadable"), (len(self.orphans), "orphan"),
-                  (len(self.strays), "stray")]
+                  (len(self.strays), "stray"),
+                  (self.quarantined_earlier, "quarantined earlier and not restored")]
         return ", ".join(f"{n} {kind}" for n, kind in counts if n)
 
     def as_dict(self) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from typing import Any
 from avledger.core.app import Avledger
 
 ACTIVE_STATES = ("detected", "mounting", "ingesting")
+INTERRUPTED = "the ingesting process ended without finishing (it resumes at the next docking)"
 
 
 def dock_status(app: Avledger, recent: int = 10) -> dict[str, Any]:
@@ -32,6 +33,9 @@ def dock_status(app: Avledger, recent: int = 10) -> dict[str, Any]:
             d["result"] = json.loads(d["result"] or "{}")
         except json.JSONDecodeError:
             d["result"] = {}
+        if d["result"].get("interrupted"):  # older rows said 'failed', with no error
+            d["state"] = "interrupted"
+            d["result"].setdefault("error", INTERRUPTED)
         total = d["bytes_total"] or 0
         d["percent"] = round(100.0 * d["bytes_done"] / total, 1) if total else None
         return d

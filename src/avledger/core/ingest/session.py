@@ -27,15 +27,18 @@ from typing import Any
 
 from avledger.config.profiles import Match, Profile, Seen
 from avledger.core.app import Avledger
+from avledger.core.clips import UNATTRIBUTED
 from avledger.core.clock import check as clockcheck
 from avledger.core.clock import setter as clockset
 from avledger.core.clock import settle as clocksettle
 from avledger.core.custody.integrity import ObjectVanished, register_object
+from avledger.core.custody.restore import copy_state, restore_from_file
 from avledger.core.dock import recorders
 from avledger.core.dock.ingested import clip_key, not_ingested
 from avledger.core.dock.media import duration
 from avledger.core.dock.recognition import profile_for_device, recognise
 from avledger.core.dock.recorder_volume import is_block_device
+from avledger.core.dock.status import INTERRUPTED
 from avledger.core.dock.volume import (
     RecorderIdentity,
     Refused,
@@ -78,6 +81,7 @@ class ClipOutcome:
     attribution: str | None = None
     flags: list[str] = field(default_factory=list)
     verified: bool | None = None
+    restored: bool | None = None  # its quarantined or missing stored copy came back from here
 
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items()}
@@ -115,9 +119,10 @@ class IngestReport:
     def totals(self) -> dict[str, Any]:
         return {"clips": len(self.outcomes), "new": self.count("new"),
                 "skipped": self.count("skipped"), "planned": self.count("planned"),
+                "restored": sum(1 for o in self.outcomes if o.restored),
                 "failed": self.failed, "refused": self.count("refused"), "late": self.late,
                 "unattributed": sum(1 for o in self.outcomes if o.status in ("new", "planned")
-                                    and o.attribution in ("unattributed", "between-checkouts")),
+                                    and o.attribution in UNATTRIBUTED),
                 "bytes_copied": self.bytes_copied, "seconds": round(self.seconds, 3),
                 "drift_seconds": self.clock.get("drift_seconds"),
                 "clock_status": self.clock.get("status")}
@@ -316,13 +321,16 @@ class IngestSession:
 
     # -- helpers ----------------------------------------------------------------------------
     def _skip(self, clip: SourceClip, device_id: int) -> ClipOutcome:
-        """A clip already ingested; with --verify its content is confirmed by hash."""
+        """A clip already ingested; with --verify its content is confirmed by hash. When the
+        store has no good copy of it (quarantined, missing), this one restores it."""
         outcome = ClipOutcome(clip.rel, clip.size, "skipped", reason="already ingested")
-        if not self.verify or self.dry_run:
-            return outcome
         row = self.app.catalog.conn.execute(
             "SELECT id, digest FROM clips WHERE device_id = ? AND source_path = ? AND size = ?"
             " AND source_mtime = ?", (device_id, *clip_key(clip))).fetchone()
+        if row is not None:
+            self._restore_if_needed(clip, row["digest"], outcome)
+        if not self.verify or self.dry_run or row is None or outcome.restored:
+            return outcome
         outcome.clip_id, outcome.digest = int(row["id"]), row["digest"]
         try:
             with self.vol.open(clip.raw) as fh:
@@ -337,6 +345,35 @@ class IngestSession:
         else:
             outcome.verified = True
         return outcome
+
+    def _restore_if_needed(self, clip: SourceClip, digest: str, outcome: ClipOutcome) -> None:
+        """Re-docking the recorder is a copy of a clip whose stored object went bad."""
+        obj = self.app.catalog.conn.execute(
+            "SELECT size, quarantined_at, verify_status FROM objects WHERE digest = ?",
+            (digest,)).fetchone()
+        if obj is None or copy_state(obj) in ("verified", "unverified"):
+            return
+        state = copy_state(obj)
+        if self.dry_run:
+            outcome.reason = f"already ingested; would restore its {state} stored copy"
+            return
+        try:
+            with self.vol.open(clip.raw) as fh:
+                actual, _ = hash_uncached(fh)
+        except (OSError, RefusedFile) as exc:
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            outcome.reason = (f"already ingested; its stored copy is {state} and this file "
+                              f"cannot be read: {why}")
+            return
+        if actual != digest:
+            outcome.reason = (f"already ingested; its stored copy is {state} and this file "
+                              "holds other bytes: not restored")
+            return
+        restore_from_file(self.app, self.root / clip.raw, digest, int(obj["size"]),
+                          source=f"{self.source}:{clip.rel}",
+                          opener=lambda: self.vol.open(clip.raw))
+        outcome.restored, outcome.digest = True, digest
+        outcome.reason = f"already ingested; restored its {state} stored copy from here"
 
     def _decide(self, clip: SourceClip, dur: float | None, dur_source: str,
                 measurement: clockcheck.Measurement, since: clockcheck.Anchor | None,
@@ -418,12 +455,12 @@ class IngestSession:
             if row["pid"] is None or _pid_alive(int(row["pid"])):
                 continue
             now = iso(utcnow())
-            conn.execute("UPDATE docks SET state = 'failed', finished_at = ?, updated_at = ?,"
-                         " result = ? WHERE id = ?",
-                         (now, now, json.dumps({"interrupted": True}), row["id"]))
+            conn.execute("UPDATE docks SET state = 'interrupted', finished_at = ?,"
+                         " updated_at = ?, result = ? WHERE id = ?",
+                         (now, now, json.dumps({"interrupted": True, "error": INTERRUPTED}),
+                          row["id"]))
             self.app.record(conn, "dock.interrupted", f"dock:{row['id']}",
-                            {"pid": row["pid"], "detail": "the ingesting process ended "
-                                                          "without finishing"})
+                            {"pid": row["pid"], "detail": INTERRUPTED})
 
     def _ingest(self, report: IngestReport, profile: Profile, who: RecorderIdentity,
                 measurement: clockcheck.Measurement, todo: list[SourceClip],
@@ -562,14 +599,16 @@ class IngestSession:
             "SELECT id FROM clips WHERE device_id = ? AND source_path = ? AND digest = ?",
             (dev.id, clip.rel, put.digest)).fetchone()
         if same:  # file times differ (another mount, another time zone) but content is known
+            skipped = ClipOutcome(clip.rel, clip.size, "skipped", clip_id=int(same[0]),
+                                  digest=put.digest, reason="same content already ingested",
+                                  verified=True if self.verify else None)
+            self._restore_if_needed(clip, put.digest, skipped)
             if self.verify:
                 problem = self._verify(clip, put.digest)
                 if problem:
                     raise SourceReadError(f"{clip.rel}: verify failed: {problem}")
             self._progress(dock_id, files=1, nbytes=clip.size)
-            return ClipOutcome(clip.rel, clip.size, "skipped", clip_id=int(same[0]),
-                               digest=put.digest, reason="same content already ingested",
-                               verified=True if self.verify else None)
+            return skipped
         verified = None
         if self.verify:
             problem = self._verify(clip, put.digest)
