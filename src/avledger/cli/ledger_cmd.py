@@ -20,6 +20,7 @@ from avledger.cli.common import (
     table,
 )
 from avledger.core.custody import ledger as ledger_core
+from avledger.core.custody import receipts
 from avledger.errors import AvledgerError
 from avledger.store import ledger as ledger_store
 from avledger.timestamps import display, iso, utcnow
@@ -27,19 +28,34 @@ from avledger.timestamps import display, iso, utcnow
 app = new_app("The tamper-evident custody ledger.")
 
 
+AgainstOpt = Annotated[list[str] | None, typer.Option(
+    "--against", metavar="ARTIFACT", help="A receipt the ledger must extend: a copy package or "
+    "archive-disc folder, a disc image, a ledger export, a report, or a checkpoint file. "
+    "Repeatable.")]
+
+
 @app.command("verify")
-def verify(as_json: JsonOpt = False) -> None:
-    """Check the hash chain, every checkpoint signature, and the checkpoint file.
+def verify(against: AgainstOpt = None, as_json: JsonOpt = False) -> None:
+    """Check the hash chain, every checkpoint signature, the checkpoint file, and receipts.
 
-    Names the first bad sequence number. Exits 6 when anything is wrong. The result is kept
-    (a ledger.verified event) for 'avledger status' and the reports.
+    Names the first bad sequence number. With --against, also proves the ledger still extends
+    each checkpoint handed out (a rollback or fork below one is named with its size and the
+    first differing seq). Exits 6 when anything is wrong; nothing is signed then. The result
+    is kept (a ledger.verified event) for 'avledger status' and the reports.
 
-    Example: avledger ledger verify
+    Examples:
+
+      avledger ledger verify
+
+      avledger ledger verify --against /media/usb/ACC0007 --against disc-3.iso
     """
+    held = receipts.read_all(against or [])
     with session() as app_:
         started = utcnow()
         report = ledger_core.verify(app_.catalog, app_.public_key(), app_.origin,
-                                    app_.checkpoint_file)
+                                    app_.checkpoint_file, held)
+        if not report.ok:
+            app_.refuse_signing("the ledger failed verification")
         try:
             ledger_core.record_verification(app_, report, started)
         except AvledgerError as exc:  # the verification itself stands; say it was not kept

@@ -34,6 +34,7 @@ class Avledger:
     store: ObjectStore = field(init=False)
     _signer: Signer | None = field(default=None, init=False)
     _wrote: bool = field(default=False, init=False)
+    _no_signing: str | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.catalog = open_catalog(self.config)  # the configured backends, not yet connected
@@ -99,8 +100,21 @@ class Avledger:
                                    payload=payload, ts=ts)
 
     def checkpoint(self) -> Any:
+        """Sign the ledger as it is now, unless this session found it tampered with."""
+        if self._no_signing is not None:
+            return None
         return checkpoints.make_checkpoint(self.catalog, self.signer, self.origin,
                                            self.checkpoint_file)
+
+    def refuse_signing(self, reason: str) -> None:
+        """Sign nothing more in this session: a signature on top of a rewritten history
+        would lend it the key's authority (``ledger verify`` calls this when it finds a
+        problem)."""
+        self._no_signing = reason
+
+    @property
+    def signing_refused(self) -> str | None:
+        return self._no_signing
 
     def close(self) -> None:
         """Sign a checkpoint over what this session wrote, then release the catalog."""

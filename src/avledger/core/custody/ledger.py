@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from avledger import verifier
+from avledger.core.custody import receipts
 from avledger.errors import IntegrityError, StorageError
 from avledger.store import db
 from avledger.store import ledger as ledger_store
@@ -87,9 +89,10 @@ def _creation_key(conn: db.Connection) -> str | None:
     return key if isinstance(key, str) else None
 
 
-def verify(catalog: Catalog, public_key: str, origin: str,
-           cp_file: CheckpointFile) -> LedgerVerifyReport:
-    """Chain, signatures, and agreement between the catalog and the checkpoint file."""
+def verify(catalog: Catalog, public_key: str, origin: str, cp_file: CheckpointFile,
+           against: Sequence[receipts.Receipt] = ()) -> LedgerVerifyReport:
+    """Chain, signatures, agreement between the catalog and the checkpoint file, and that
+    the ledger extends every receipt in ``against`` (checkpoints that left the machine)."""
     conn = catalog.conn
     db_rows = [dict(r) for r in ledger_store.checkpoints(conn)]
     file_rows = cp_file.read()
@@ -110,8 +113,11 @@ def verify(catalog: Catalog, public_key: str, origin: str,
                      "interrupted before the catalog committed); it is checked like the others")
     parsed = in_file | in_db
     events = (e.as_dict() for e in ledger_store.iter_events(conn))
-    chain = verifier.verify_chain(events, roots_at=parsed.keys())
+    chain = verifier.verify_chain(events, roots_at=set(parsed) | _sizes(against),
+                                  keep_hashes=any(r.events for r in against))
     problems += chain.problems + verifier.check_checkpoints(chain, list(parsed.values()), origin)
+    for receipt in against:
+        problems += receipts.check(receipt, chain, public_key, origin)
     st = ledger_store.state(conn)
     if st.size != chain.last_seq or st.head != chain.head:
         problems.append(verifier.Problem(
@@ -121,8 +127,21 @@ def verify(catalog: Catalog, public_key: str, origin: str,
     if latest < chain.last_seq:
         notes.append(f"events {latest + 1}..{chain.last_seq} are not yet covered by a signed "
                      "checkpoint")
+    if against:
+        notes.append(f"checked against {len(against)} receipt(s): "
+                     + ", ".join(sorted({r.source for r in against})))
     return LedgerVerifyReport(chain.size, chain.head, len(db_rows), len(file_rows),
                               verifier.sorted_problems(problems), latest, notes)
+
+
+def _sizes(against: Sequence[receipts.Receipt]) -> set[int]:
+    """The sizes the receipts claim (their signatures are checked later, one by one)."""
+    sizes = set()
+    for receipt in against:
+        size = receipt.note.split("\n", 2)[1:2]
+        if size and size[0].isdigit():
+            sizes.add(int(size[0]))
+    return sizes
 
 
 def record_verification(app: Avledger, report: LedgerVerifyReport, started: datetime) -> None:
