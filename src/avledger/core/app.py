@@ -7,6 +7,7 @@ over any events not yet covered.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from typing import Any
 
 from avledger.config.loader import Config
 from avledger.core import identity
+from avledger.core.witness import client as witness_client
 from avledger.errors import ConfigError, StorageError
 from avledger.store import checkpoints, db
 from avledger.store import ledger as ledger_store
@@ -35,6 +37,7 @@ class Avledger:
     _signer: Signer | None = field(default=None, init=False)
     _wrote: bool = field(default=False, init=False)
     _no_signing: str | None = field(default=None, init=False)
+    background_witnessing: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
         self.catalog = open_catalog(self.config)  # the configured backends, not yet connected
@@ -43,6 +46,7 @@ class Avledger:
     @classmethod
     def open(cls, config: Config, *, daemon: bool = False, migrate: bool = True) -> Avledger:
         app = cls(config, identity.resolve(config, daemon=daemon))
+        app.background_witnessing = daemon
         if not app.catalog.exists():
             raise StorageError(f"avledger is not initialised here (no catalog at "
                                f"{app.catalog.describe()})", hint="run 'avledger init'")
@@ -100,11 +104,28 @@ class Avledger:
                                    payload=payload, ts=ts)
 
     def checkpoint(self) -> Any:
-        """Sign the ledger as it is now, unless this session found it tampered with."""
+        """Sign the ledger as it is now, unless this session found it tampered with, and
+        hand the checkpoint to the configured witnesses."""
         if self._no_signing is not None:
             return None
-        return checkpoints.make_checkpoint(self.catalog, self.signer, self.origin,
-                                           self.checkpoint_file)
+        cp = checkpoints.make_checkpoint(self.catalog, self.signer, self.origin,
+                                         self.checkpoint_file)
+        if cp is not None:
+            self.submit_to_witnesses()
+        return cp
+
+    def submit_to_witnesses(self) -> list[witness_client.Outcome]:
+        """Bring every configured witness up to the newest checkpoint. The daemon does it in
+        the background (a slow witness never holds up ingest); a command waits a few seconds
+        at most per witness. An unreachable witness is tried again next time."""
+        if not witness_client.configured(self.config):
+            return []
+        if self.background_witnessing:
+            config = self.config
+            threading.Thread(target=_submit_in_background, args=(config,), daemon=True,
+                             name="witness-submit").start()
+            return []
+        return witness_client.submit_all(self.config, self.catalog.conn)
 
     def refuse_signing(self, reason: str) -> None:
         """Sign nothing more in this session: a signature on top of a rewritten history
@@ -130,3 +151,25 @@ class Avledger:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+_background_lock = threading.Lock()
+
+
+def _submit_in_background(config: Config) -> None:
+    """One background submission at a time, on its own catalog connection."""
+    if not _background_lock.acquire(blocking=False):
+        return  # one is running; it submits the newest checkpoint anyway
+    try:
+        catalog = open_catalog(config)
+        try:
+            witness_client.submit_all(config, catalog.conn)
+        finally:
+            catalog.close()
+    except Exception:  # noqa: BLE001 - never let witnessing disturb the daemon
+        import logging
+
+        logging.getLogger("avledger.witness").exception("submitting to witnesses failed")
+    finally:
+        _background_lock.release()
+

@@ -17,6 +17,7 @@ from typing import Any
 from avledger import verifier
 from avledger.core.app import Avledger
 from avledger.core.clipref import chunks
+from avledger.core.witness import client as witness_client
 from avledger.store import db
 from avledger.store import ledger as ledger_store
 from avledger.store.ledger import Event
@@ -96,7 +97,8 @@ def build_excerpt(app: Avledger, subjects: list[str], *, sign: bool = True,
         app.checkpoint()
     conn = app.catalog.conn
     row = conn.execute("SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1").fetchone()
-    size, note = int(row["size"]), str(row["note"])
+    size = int(row["size"])
+    note = witness_client.with_cosignatures(app.config, str(row["note"]), size)
     events = [e for e in events_about(conn, subjects, size) if keep is None or keep(e)]
     leaves = [verifier.leaf_hash(r[0]) for r in conn.execute(
         "SELECT hash FROM ledger WHERE seq <= ? ORDER BY seq", (size,))]

@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from avledger import verifier
+from avledger.config.loader import Config
 from avledger.core.custody import receipts
+from avledger.core.witness import client as witness_client
 from avledger.errors import IntegrityError, StorageError
 from avledger.store import db
 from avledger.store import ledger as ledger_store
@@ -134,6 +136,21 @@ def verify(catalog: Catalog, public_key: str, origin: str, cp_file: CheckpointFi
                               verifier.sorted_problems(problems), latest, notes)
 
 
+def witness_receipts(config: Config, origin: str) -> tuple[list[receipts.Receipt], list[str]]:
+    """Each configured witness's latest cosigned checkpoint, as a receipt; and notes on the
+    witnesses that could not be asked (unreachable: not a finding, but said)."""
+    held: list[receipts.Receipt] = []
+    notes: list[str] = []
+    for ref in witness_client.configured(config):
+        try:
+            held.append(receipts.Receipt(ref.label(), witness_client.latest(ref, origin)))
+        except OSError as exc:
+            notes.append(f"{ref.label()} could not be asked ({exc}); not checked against it")
+        except ValueError as exc:
+            notes.append(f"{exc}; not checked against it")
+    return held, notes
+
+
 def _sizes(against: Sequence[receipts.Receipt]) -> set[int]:
     """The sizes the receipts claim (their signatures are checked later, one by one)."""
     sizes = set()
@@ -163,11 +180,11 @@ def record_verification(app: Avledger, report: LedgerVerifyReport, started: date
 
 
 def export(catalog: Catalog, public_key: str, out: Path, *, where: str = "",
-           params: tuple[Any, ...] = ()) -> dict[str, Any]:
+           params: tuple[Any, ...] = (), config: Config | None = None) -> dict[str, Any]:
     """Write events.jsonl, checkpoints.jsonl, ledger.pub and the standalone verifier to ``out``."""
     prepare_export_dir(out)
     try:
-        return _write_export(catalog, public_key, out, where, params)
+        return _write_export(catalog, public_key, out, where, params, config)
     except OSError as exc:
         raise StorageError.from_os(exc, f"writing the export to {out}") from exc
 
@@ -184,7 +201,7 @@ def prepare_export_dir(out: Path) -> None:
 
 
 def _write_export(catalog: Catalog, public_key: str, out: Path, where: str,
-                  params: tuple[Any, ...]) -> dict[str, Any]:
+                  params: tuple[Any, ...], config: Config | None) -> dict[str, Any]:
     conn = catalog.conn
     n = 0
     conn.execute("BEGIN")  # one snapshot: checkpoints never cover events the export lacks
@@ -198,7 +215,9 @@ def _write_export(catalog: Catalog, public_key: str, out: Path, where: str,
         conn.execute("COMMIT")
     with open(out / "checkpoints.jsonl", "w", encoding="utf-8") as fh:
         for row in cps:
-            fh.write(json.dumps({"size": row["size"], "note": row["note"]},
+            note = (witness_client.with_cosignatures(config, row["note"], row["size"])
+                    if config is not None else row["note"])
+            fh.write(json.dumps({"size": row["size"], "note": note},
                                 ensure_ascii=False) + "\n")
     (out / "ledger.pub").write_text(public_key + "\n", encoding="utf-8")
     shutil.copyfile(Path(verifier.__file__), out / "verify_ledger.py")
