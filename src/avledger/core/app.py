@@ -7,7 +7,6 @@ over any events not yet covered.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -121,9 +120,7 @@ class Avledger:
         if not witness_client.configured(self.config):
             return []
         if self.background_witnessing:
-            config = self.config
-            threading.Thread(target=_submit_in_background, args=(config,), daemon=True,
-                             name="witness-submit").start()
+            witness_client.submit_in_background(self.config)
             return []
         return witness_client.submit_all(self.config, self.catalog.conn)
 
@@ -151,25 +148,4 @@ class Avledger:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-_background_lock = threading.Lock()
-
-
-def _submit_in_background(config: Config) -> None:
-    """One background submission at a time, on its own catalog connection."""
-    if not _background_lock.acquire(blocking=False):
-        return  # one is running; it submits the newest checkpoint anyway
-    try:
-        catalog = open_catalog(config)
-        try:
-            witness_client.submit_all(config, catalog.conn)
-        finally:
-            catalog.close()
-    except Exception:  # noqa: BLE001 - never let witnessing disturb the daemon
-        import logging
-
-        logging.getLogger("avledger.witness").exception("submitting to witnesses failed")
-    finally:
-        _background_lock.release()
 

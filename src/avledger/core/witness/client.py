@@ -10,6 +10,7 @@ here: it is reported as an outcome, and the checkpoint is retried later.
 from __future__ import annotations
 
 import logging
+import threading
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from avledger import verifier
 from avledger.config.loader import Config
 from avledger.core.witness import protocol
 from avledger.store import db
+from avledger.store.catalogs import open_catalog
 from avledger.store.checkpoints import CheckpointFile
 
 log = logging.getLogger("avledger.witness")
@@ -162,3 +164,28 @@ def latest(witness: WitnessRef, origin: str, *, timeout: float = TIMEOUT) -> str
     if not verifier.verify_cosignatures(note, [witness.key]):
         raise ValueError(f"{witness.label()} answered without a valid cosignature")
     return note
+
+
+_background = threading.Lock()
+
+
+def submit_in_background(config: Config) -> None:
+    """Submit on a thread of its own, with its own catalog connection (the daemon: a slow or
+    absent witness never holds up ingest). One at a time; each submits the newest."""
+    threading.Thread(target=_submit_quietly, args=(config,), daemon=True,
+                     name="witness-submit").start()
+
+
+def _submit_quietly(config: Config) -> None:
+    if not _background.acquire(blocking=False):
+        return
+    try:
+        catalog = open_catalog(config)
+        try:
+            submit_all(config, catalog.conn)
+        finally:
+            catalog.close()
+    except Exception:  # noqa: BLE001 - witnessing must never disturb the daemon
+        log.exception("submitting to witnesses failed")
+    finally:
+        _background.release()
