@@ -225,3 +225,22 @@ def test_witness_protocol_answers(home: Path, tmp_path: Path) -> None:
 def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
     for var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY"):
         monkeypatch.delenv(var, raising=False)
+
+
+def test_export_carries_cosignatures_the_verifier_checks(home: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                         cli) -> None:
+    with witness_process(tmp_path / "witness-home", ledger_key()) as (url, key):
+        configure_witness(home, url, key)
+        grow_ledger(6, 3)
+        out = cli("ledger", "export", str(tmp_path / "export"))
+        assert out.returncode == 0, out.stderr
+    export = tmp_path / "export"
+    pinned = ["--key", ledger_key()]
+    assert verifier.main([str(export), *pinned, "--witness-key", key]) == 0
+    # a witness key of the same name that did not cosign: no valid cosignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from avledger.store.keys import Cosigner
+
+    stranger = Cosigner("legal-office.test/witness", Ed25519PrivateKey.generate()).verifier_key
+    assert verifier.main([str(export), *pinned, "--witness-key", stranger]) == 1
