@@ -483,10 +483,10 @@ SCHEMA = Section(
                 "witnesses": ListOf(
                     "Witnesses (C2SP tlog-witness) on other machines: each keeps the largest "
                     "checkpoint it has seen and cosigns only one that extends it. Every signed "
-                    "checkpoint is submitted to each; an unreachable one is retried later.",
-                    WITNESS, unique="url",
-                    example=[{"url": "http://10.0.0.7:7380",
-                              "key": "legal-office.example/witness+1a2b3c4d+BA…"}]),
+                    "checkpoint is submitted to each; an unreachable one is retried later. "
+                    "Each item: {url: http://host:port, key: what 'avledger witness init' "
+                    "printed there}.",
+                    WITNESS, unique="url"),
             },
         ),
         "witness": Section(
