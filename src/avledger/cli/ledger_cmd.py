@@ -55,7 +55,8 @@ def verify(against: AgainstOpt = None, as_json: JsonOpt = False) -> None:
         started = utcnow()
         witnessed, unasked = ledger_core.witness_receipts(app_.config, app_.origin)
         report = ledger_core.verify(app_.catalog, app_.public_key(), app_.origin,
-                                    app_.checkpoint_file, held + witnessed)
+                                    app_.checkpoint_file,
+                                    held + witnessed + ledger_core.bucket_receipt(app_.store))
         report.notes += unasked
         if not report.ok:
             app_.refuse_signing("the ledger failed verification")

@@ -7,6 +7,7 @@ over any events not yet covered.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from typing import Any
 from avledger.config.loader import Config
 from avledger.core import identity
 from avledger.core.witness import client as witness_client
-from avledger.errors import ConfigError, StorageError
+from avledger.errors import AvledgerError, ConfigError, StorageError
 from avledger.store import checkpoints, db
 from avledger.store import ledger as ledger_store
 from avledger.store.backend import ObjectStore
@@ -110,8 +111,22 @@ class Avledger:
         cp = checkpoints.make_checkpoint(self.catalog, self.signer, self.origin,
                                          self.checkpoint_file)
         if cp is not None:
+            self._keep_in_bucket(cp.size, cp.note)
             self.submit_to_witnesses()
         return cp
+
+    def _keep_in_bucket(self, size: int, note: str) -> None:
+        """With the S3 store, the checkpoint also goes into the bucket under a compliance
+        lock. It is already signed and committed, so a failure here is logged, not raised:
+        the next checkpoint is written there again."""
+        put = getattr(self.store, "put_checkpoint", None)
+        if put is None:
+            return
+        try:
+            put(size, note)
+        except AvledgerError as exc:
+            logging.getLogger("avledger.ledger").warning(
+                "checkpoint %d not written to the bucket: %s", size, exc.one_line())
 
     def submit_to_witnesses(self) -> list[witness_client.Outcome]:
         """Bring every configured witness up to the newest checkpoint. The daemon does it in

@@ -151,6 +151,13 @@ def witness_receipts(config: Config, origin: str) -> tuple[list[receipts.Receipt
     return held, notes
 
 
+def bucket_receipt(store: object) -> list[receipts.Receipt]:
+    """The newest checkpoint kept (compliance-locked) in the S3 bucket, when there is one."""
+    latest = getattr(store, "latest_checkpoint", None)
+    found = latest() if latest is not None else None
+    return [receipts.Receipt(found[0], found[1])] if found else []
+
+
 def _sizes(against: Sequence[receipts.Receipt]) -> set[int]:
     """The sizes the receipts claim (their signatures are checked later, one by one)."""
     sizes = set()
