@@ -89,6 +89,16 @@ class Attacker:
     def drop_catalog_checkpoints_above(self, size: int) -> None:
         self.conn.execute("DELETE FROM checkpoints WHERE size > ?", (size,))
 
+    def roll_back_to(self, size: int) -> None:
+        """The rollback of issue 16: cut the ledger to ``size`` (a checkpoint boundary), drop
+        the checkpoint rows and checkpoint-file lines above it, and make the state match. Every
+        local check passes afterwards; only a checkpoint that left the machine tells."""
+        self.conn.execute("DELETE FROM ledger WHERE seq > ?", (size,))
+        self.fix_state()
+        self.drop_catalog_checkpoints_above(size)
+        self.write_file_lines([ln for ln in self.file_lines()
+                               if json.loads(ln)["size"] <= size])
+
     # -- the checkpoint file ----------------------------------------------------------------
     def file_lines(self) -> list[str]:
         return self.cp_file.read_text(encoding="utf-8").splitlines(keepends=True)
@@ -101,3 +111,9 @@ def last_line_for(path: Path, size: int) -> int:
     """Index of the checkpoint-file line for ``size``."""
     lines = path.read_text(encoding="utf-8").splitlines()
     return next(i for i, ln in enumerate(lines) if json.loads(ln)["size"] == size)
+
+
+def checkpoint_sizes() -> list[int]:
+    """The sizes of the signed checkpoints in the checkpoint file."""
+    path = loader.load().checkpoint_file
+    return [json.loads(ln)["size"] for ln in path.read_text(encoding="utf-8").splitlines()]

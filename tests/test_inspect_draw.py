@@ -368,8 +368,10 @@ def test_published_bundle_reruns_without_avledger(cli: Any, roster: Path, tmp_pa
     assert cli("inspect", "export", "2026Q4", "--format", "bundle", "--out",
                str(bundle)).returncode == 0
     assert sorted(p.name for p in bundle.iterdir()) == [
-        "README.txt", "conflicts.json", "draw.json", "ledger.pub", "population.csv",
-        "rerun_draw.py", "result.csv", "roster.json", "verify_ledger.py"]
+        "README.txt", "checkpoint.txt", "conflicts.json", "draw.json", "ledger.pub",
+        "population.csv", "rerun_draw.py", "result.csv", "roster.json", "verify_ledger.py"]
+    # the bundle is a receipt the ledger must extend
+    assert cli("ledger", "verify", "--against", str(bundle)).returncode == 0
     # the system interpreter, isolated: no avledger, no project virtualenv
     rerun = subprocess.run(["/usr/bin/python3", "-I", str(bundle / "rerun_draw.py"),
                             str(bundle)], capture_output=True, text=True, cwd=tmp_path)

@@ -16,6 +16,7 @@ import pytest
 
 from avledger import verifier
 from avledger.config import loader
+from avledger.store.keys import public_key_path
 from tests.ledgertools import grow_ledger
 
 SYSTEM_PYTHON = Path("/usr/bin/python3")
@@ -50,13 +51,21 @@ def exported(home: Path, cli, tmp_path: Path) -> Path:  # type: ignore[no-untype
     return fresh
 
 
+def published_key() -> str:
+    """The installation's public key, as the agency publishes it (not the export's copy)."""
+    return public_key_path(loader.load().key_path).read_text(encoding="utf-8").strip()
+
+
 def run_verifier(export: Path, *, block: tuple[str, ...] = ("avledger",),
-                 python: str = sys.executable) -> subprocess.CompletedProcess[str]:
-    """Run EXPORT/verify_ledger.py isolated (-I), with ``block`` made unimportable."""
+                 python: str = sys.executable,
+                 trust: tuple[str, ...] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run EXPORT/verify_ledger.py isolated (-I), with ``block`` made unimportable; the
+    published key is pinned unless ``trust`` says otherwise."""
+    pin = ["--key", published_key()] if trust is None else list(trust)
     code = (
         "import runpy, sys\n"
         f"for name in {list(block)!r}: sys.modules[name] = None\n"
-        f"sys.argv = ['verify_ledger.py', {str(export)!r}]\n"
+        f"sys.argv = ['verify_ledger.py', {str(export)!r}, *{pin!r}]\n"
         f"runpy.run_path({str(export / 'verify_ledger.py')!r}, run_name='__main__')\n"
     )
     return subprocess.run([python, "-I", "-c", code], capture_output=True, text=True,
@@ -82,7 +91,8 @@ def test_export_verifies_without_avledger_or_catalog(exported: Path) -> None:
 
 def test_plain_command_line(exported: Path) -> None:
     """Exactly what the README tells a third party to type (with this interpreter)."""
-    out = subprocess.run([sys.executable, "-I", "verify_ledger.py", "."], cwd=exported,
+    out = subprocess.run([sys.executable, "-I", "verify_ledger.py", ".", "--fingerprint",
+                          verifier.fingerprint(published_key())], cwd=exported,
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stdout + out.stderr
 
@@ -103,7 +113,7 @@ def test_tampered_event_line_fails_and_says_where(exported: Path) -> None:
     out = run_verifier(exported)
     assert out.returncode == 1
     assert "FAILED: seq 7: content does not match its hash (edited)" in out.stdout
-    assert out.stdout.splitlines()[3].startswith("FAILED: seq 7"), "first failure first"
+    assert out.stdout.splitlines()[4].startswith("FAILED: seq 7"), "first failure first"
 
 
 def test_deleted_event_line_fails_and_says_where(exported: Path) -> None:
@@ -128,9 +138,12 @@ def test_wrong_public_key_fails(exported: Path) -> None:
     origin = (exported / "ledger.pub").read_text().split("+")[0]
     (exported / "ledger.pub").write_text(Signer(origin, Ed25519PrivateKey.generate())
                                          .verifier_key + "\n")
-    out = run_verifier(exported)
+    out = run_verifier(exported, trust=())  # checked against the swapped-in key
     assert out.returncode == 1 and "has no valid signature" in out.stdout
     assert "no valid signed checkpoint" in out.stdout
+    pinned = run_verifier(exported)  # the real key pinned: the swap itself is named
+    assert pinned.returncode == 1
+    assert "FAILED: ledger.pub: is not the key you trust" in pinned.stdout
 
 
 def test_garbage_line_is_reported_not_a_traceback(exported: Path) -> None:
@@ -163,7 +176,8 @@ def test_verifies_without_blake3_and_cryptography(exported: Path) -> None:
 @needs_fallbacks
 @pytest.mark.skipif(not SYSTEM_PYTHON.exists(), reason="no /usr/bin/python3")
 def test_verifies_with_the_system_python(exported: Path) -> None:
-    out = subprocess.run([str(SYSTEM_PYTHON), "-I", "verify_ledger.py", "."], cwd=exported,
+    out = subprocess.run([str(SYSTEM_PYTHON), "-I", "verify_ledger.py", ".", "--key",
+                          published_key()], cwd=exported,
                          capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stdout + out.stderr
 
@@ -176,3 +190,53 @@ def test_filtered_export_says_it_is_incomplete(home: Path, cli, tmp_path: Path) 
     assert result["complete"] is False and result["events"] == 2
     assert "FILTERED" in (tmp_path / "f" / "README.txt").read_text()
     assert run_verifier(tmp_path / "f").returncode == 1  # as the README says
+
+
+def forge_export(export: Path) -> str:
+    """An attacker without the agency's key: edit an event, re-hash the chain, re-sign every
+    checkpoint (same origin) with a fresh key and ship that key. Returns the forged key."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from avledger.store.keys import Signer
+
+    events = [json.loads(ln) for ln in (export / "events.jsonl").read_text().splitlines()]
+    events[3]["payload"]["i"] = 999
+    prev, frontier, roots = verifier.ZERO_HASH, verifier.Frontier(), {}
+    for ev in events:
+        ev["prev_hash"], ev["hash"] = prev, verifier.event_hash(prev, ev)
+        prev = ev["hash"]
+        frontier.push(verifier.leaf_hash(prev))
+        roots[frontier.size] = (frontier.root(), prev)
+    origin = verifier.split_note(json.loads(
+        (export / "checkpoints.jsonl").read_text().splitlines()[0])["note"])[0].split("\n")[0]
+    attacker = Signer(origin, Ed25519PrivateKey.generate())
+    lines = []
+    for line in (export / "checkpoints.jsonl").read_text().splitlines():
+        size = json.loads(line)["size"]
+        root, head = roots[size]
+        body = verifier.checkpoint_body(origin, size, root, head, "2026-12-01T00:00:00Z")
+        lines.append(json.dumps({"size": size, "note": attacker.sign_note(body)}) + "\n")
+    (export / "checkpoints.jsonl").write_text("".join(lines))
+    (export / "events.jsonl").write_text(
+        "".join(json.dumps(e, ensure_ascii=False, sort_keys=True) + "\n" for e in events))
+    (export / "ledger.pub").write_text(attacker.verifier_key + "\n")
+    return attacker.verifier_key
+
+
+def test_forged_export_is_not_trusted_without_the_key(exported: Path) -> None:
+    """Re-hashed and re-signed with an attacker's key, the export is internally consistent;
+    without a trusted key the verifier says so and names the key it saw, and with the real key
+    pinned every checkpoint signature fails."""
+    real = published_key()
+    forged = forge_export(exported)
+    alone = run_verifier(exported, trust=())
+    assert alone.returncode == 3, alone.stdout
+    assert f"fingerprint {verifier.grouped(verifier.fingerprint(forged))}" in alone.stdout
+    assert "UNVERIFIED: no trusted key given" in alone.stdout
+    pinned = run_verifier(exported)
+    assert pinned.returncode == 1
+    assert "FAILED: ledger.pub: is not the key you trust" in pinned.stdout
+    assert "has no valid signature by" in pinned.stdout
+    by_fingerprint = run_verifier(exported, trust=("--fingerprint", verifier.fingerprint(real)))
+    assert by_fingerprint.returncode == 1
+    assert "is not the one you trust" in by_fingerprint.stdout

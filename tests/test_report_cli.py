@@ -174,3 +174,21 @@ def test_ledger_verify_keeps_its_result(cli, home: Path, app: Avledger,  # type:
     assert integrity["figures"]["last_ledger_result"] == "problems"
     row = next(r for r in integrity["tables"]["last_runs"]["rows"] if r[0] == "ledger")
     assert row[4] >= 1
+
+
+def test_a_report_carries_its_checkpoint_and_fingerprint(cli, app: Avledger,  # type: ignore[no-untyped-def]
+                                                         tmp_path: Path) -> None:
+    """The footer names the signed checkpoint the report was made under and the key's
+    fingerprint; the report file is a receipt 'ledger verify --against' checks."""
+    from avledger import verifier
+
+    app.checkpoint()
+    fp = verifier.grouped(verifier.fingerprint(app.public_key()))
+    for fmt, name in (("html", "r.html"), ("md", "r.md")):
+        out = cli("report", "annual", "--year", "2025", "--format", fmt, "--out",
+                  str(tmp_path / name))
+        assert out.returncode == 0, out.stderr
+        text = (tmp_path / name).read_text(encoding="utf-8")
+        assert fp in text and "-----BEGIN AVLEDGER CHECKPOINT-----" in text
+        check = cli("ledger", "verify", "--against", str(tmp_path / name), "--json")
+        assert check.returncode == 0, check.stdout + check.stderr

@@ -224,30 +224,53 @@ def verify_consistency(m: int, n: int, root_m: bytes, root_n: bytes, proof: list
 
 # --------------------------------------------------------------------------- signed checkpoints
 
-ED25519_ALG = 0x01
+ED25519_ALG = 0x01  # C2SP signed-note: an Ed25519 note signature
+COSIGNATURE_ALG = 0x04  # C2SP tlog-cosignature: a timestamped Ed25519 cosignature/v1
 
 
-def key_id(name: str, public_key: bytes) -> bytes:
-    return hashlib.sha256(name.encode() + b"\n" + bytes([ED25519_ALG]) + public_key).digest()[:4]
+def key_id(name: str, public_key: bytes, alg: int = ED25519_ALG) -> bytes:
+    return hashlib.sha256(name.encode() + b"\n" + bytes([alg]) + public_key).digest()[:4]
 
 
-def verifier_key(name: str, public_key: bytes) -> str:
+def verifier_key(name: str, public_key: bytes, alg: int = ED25519_ALG) -> str:
     """``name+keyid+base64(alg||key)``, the signed-note verifier key format."""
-    kid = key_id(name, public_key).hex()
-    return f"{name}+{kid}+{base64.b64encode(bytes([ED25519_ALG]) + public_key).decode()}"
+    kid = key_id(name, public_key, alg).hex()
+    return f"{name}+{kid}+{base64.b64encode(bytes([alg]) + public_key).decode()}"
 
 
-def parse_verifier_key(text: str) -> tuple[str, bytes, bytes]:
+def parse_verifier_key(text: str, alg: int = ED25519_ALG) -> tuple[str, bytes, bytes]:
     try:
         name, kid_hex, b64 = text.strip().split("+", 2)
         raw = base64.b64decode(b64, validate=True)
     except ValueError as exc:
         raise ValueError(f"malformed public key {text.strip()[:40]!r}") from exc
-    if len(raw) != 33 or raw[0] != ED25519_ALG:
-        raise ValueError("public key is not an Ed25519 signed-note key")
-    if key_id(name, raw[1:]).hex() != kid_hex:
+    if len(raw) != 33 or raw[0] != alg:
+        kind = "an Ed25519 signed-note" if alg == ED25519_ALG else "an Ed25519 cosignature"
+        raise ValueError(f"public key {name!r} is not {kind} key")
+    if key_id(name, raw[1:], alg).hex() != kid_hex:
         raise ValueError("public key id does not match the key")
     return name, bytes.fromhex(kid_hex), raw[1:]
+
+
+def fingerprint(public_key_text: str) -> str:
+    """SHA-256 of the key as ``ledger.pub`` holds it (the key line and a newline), in hex:
+    the same as ``sha256sum ledger.pub``, and what the cover sheet and disc label print."""
+    return hashlib.sha256((public_key_text.strip() + "\n").encode()).hexdigest()
+
+
+def grouped(hex_text: str) -> str:
+    """A fingerprint in groups of four, as printed for people to compare."""
+    return " ".join(hex_text[i:i + 4] for i in range(0, len(hex_text), 4))
+
+
+MIN_FINGERPRINT_HEX = 32  # a typed-in prefix must carry at least 128 bits
+
+
+def fingerprint_matches(public_key_text: str, given: str) -> bool:
+    """Does ``given`` (spaces, colons and case ignored; a prefix of 32+ hex digits) name the key?"""
+    wanted = "".join(c for c in given.lower() if c not in " :-\t")
+    return (len(wanted) >= MIN_FINGERPRINT_HEX
+            and fingerprint(public_key_text).startswith(wanted))
 
 
 def checkpoint_body(origin: str, size: int, root: bytes, head: str, ts: str) -> str:
@@ -269,30 +292,79 @@ class Checkpoint:
     note: str
 
 
-def verify_checkpoint(note: str, public_key_text: str) -> Checkpoint:
-    """Parse a signed note and check its signature; raise ValueError saying what is wrong."""
-    name, kid, pub = parse_verifier_key(public_key_text)
+def split_note(note: str) -> tuple[str, list[str]]:
+    """A signed note's body (with its final newline) and its signature lines."""
     body, sep, sigs = note.partition("\n\n")
     if not sep:
         raise ValueError("checkpoint has no signature block")
-    body += "\n"
+    return body + "\n", [line for line in sigs.splitlines() if line.startswith("\u2014 ")]
+
+
+def verify_checkpoint(note: str, public_key_text: str) -> Checkpoint:
+    """Parse a signed note and check its signature; raise ValueError saying what is wrong."""
+    name, kid, pub = parse_verifier_key(public_key_text)
+    body, sig_lines = split_note(note)
     lines = body.splitlines()
     if len(lines) < 3:
         raise ValueError("checkpoint body too short")
     origin, size_text, root_b64 = lines[0], lines[1], lines[2]
     ext = dict(line.split(" ", 1) for line in lines[3:] if " " in line)
     good = False
-    for line in sigs.splitlines():
-        if not line.startswith("\u2014 "):
-            continue
-        _, sig_name, blob = line.split(" ", 2)
-        raw = base64.b64decode(blob)
+    for line in sig_lines:
+        sig_name, raw = _signature_line(line)
         if sig_name == name and raw[:4] == kid and ed25519_verify(pub, raw[4:], body.encode()):
             good = True
     if not good:
         raise ValueError(f"checkpoint at size {size_text} has no valid signature by {name}")
     return Checkpoint(origin, int(size_text), base64.b64decode(root_b64), ext.get("head", ""),
                       ext.get("time", ""), note)
+
+
+def _signature_line(line: str) -> tuple[str, bytes]:
+    """(key name, key id || signature) of a ``— name base64`` line; garbage yields no bytes."""
+    parts = line.split(" ")
+    if len(parts) != 3:
+        return "", b""
+    try:
+        return parts[1], base64.b64decode(parts[2], validate=True)
+    except ValueError:
+        return parts[1], b""
+
+
+def cosignature_message(timestamp: int, body: str) -> bytes:
+    """What an Ed25519 cosignature/v1 signs (C2SP tlog-cosignature)."""
+    return f"cosignature/v1\ntime {timestamp}\n{body}".encode()
+
+
+def cosignature_line(name: str, public_key: bytes, timestamp: int, signature: bytes) -> str:
+    """``— name base64(key id || u64 timestamp || signature)``: the cosignature's note line."""
+    blob = (key_id(name, public_key, COSIGNATURE_ALG) + timestamp.to_bytes(8, "big")
+            + signature)
+    return f"\u2014 {name} {base64.b64encode(blob).decode()}\n"
+
+
+@dataclass(frozen=True)
+class Cosignature:
+    witness: str
+    timestamp: int  # POSIX seconds, as the witness signed it
+    line: str
+
+
+def verify_cosignatures(note: str, witness_keys: Iterable[str]) -> list[Cosignature]:
+    """The valid cosignatures on ``note`` by the given witness keys (vkeys of type 0x04)."""
+    body, lines = split_note(note)
+    found: list[Cosignature] = []
+    for text in witness_keys:
+        name, kid, pub = parse_verifier_key(text, COSIGNATURE_ALG)
+        for line in lines:
+            sig_name, raw = _signature_line(line)
+            if sig_name != name or len(raw) != 4 + 8 + 64 or raw[:4] != kid:
+                continue
+            ts = int.from_bytes(raw[4:12], "big")
+            if ts < 2 ** 63 and ed25519_verify(pub, raw[12:], cosignature_message(ts, body)):
+                found.append(Cosignature(name, ts, line + "\n"))
+                break
+    return found
 
 
 try:
@@ -332,6 +404,7 @@ class ChainReport:
     problems: list[Problem] = field(default_factory=list)
     roots: dict[int, bytes] = field(default_factory=dict)  # root at each requested size
     leaves: list[bytes] = field(default_factory=list)
+    hashes: list[str] = field(default_factory=list)  # event hashes, when asked to keep them
 
     @property
     def first_bad(self) -> Optional[int]:
@@ -351,7 +424,7 @@ def _leaf_of(hash_text: str) -> bytes:
 
 def verify_chain(
     events: Iterable[Any], *, roots_at: Iterable[int] = (), keep_leaves: bool = False,
-    start_seq: int = 1, start_prev: str = ZERO_HASH,
+    start_seq: int = 1, start_prev: str = ZERO_HASH, keep_hashes: bool = False,
 ) -> ChainReport:
     """Check seq continuity, prev_hash links and every hash; compute roots at ``roots_at``.
 
@@ -400,6 +473,8 @@ def verify_chain(
         frontier.push(leaf)
         if keep_leaves:
             report.leaves.append(leaf)
+        if keep_hashes:
+            report.hashes.append(h)
         if frontier.size in want:
             report.roots[frontier.size] = frontier.root()
         prev = h
@@ -464,12 +539,16 @@ def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
                     raise ValueError(f"{path.name} line {n}: not JSON ({exc.msg})") from exc
 
 
-def verify_export(directory: Path) -> tuple[list[str], list[Problem]]:
+def verify_export(directory: Path,
+                  trust: Optional[Trust] = None) -> tuple[list[str], list[Problem]]:
     """Verify an export directory; return (info lines, problems)."""
-    pub = (directory / "ledger.pub").read_text(encoding="utf-8").strip()
+    trust = trust or Trust()
+    shipped = (directory / "ledger.pub").read_text(encoding="utf-8").strip()
+    trust_problems: list[str] = []
+    pub = trust.key_for("ledger.pub", shipped, trust_problems)
     raw_cps = list(read_jsonl(directory / "checkpoints.jsonl"))
     cps: list[Checkpoint] = []
-    problems: list[Problem] = []
+    problems: list[Problem] = [Problem(None, p) for p in trust_problems]
     for n, raw in enumerate(raw_cps, 1):
         note = raw.get("note") if isinstance(raw, dict) else None
         try:
@@ -481,9 +560,13 @@ def verify_export(directory: Path) -> tuple[list[str], list[Problem]]:
     chain = verify_chain(read_jsonl(directory / "events.jsonl"), roots_at=[c.size for c in cps])
     problems = sorted_problems(chain.problems + problems + check_checkpoints(chain, cps))
     latest = max(cps, key=lambda c: c.size) if cps else None
-    info = [f"events: {chain.size}", f"head: {chain.head}",
+    info = [f"key: {shipped.split('+')[0]}, fingerprint {grouped(fingerprint(shipped))}",
+            f"events: {chain.size}", f"head: {chain.head}",
             f"signed checkpoints: {len(cps)}"
             + (f", latest at size {latest.size}" if latest else "")]
+    witness_problems: list[str] = []
+    info += trust.witnessed("checkpoints.jsonl", cps, witness_problems)
+    problems += [Problem(None, p) for p in witness_problems]
     if latest and latest.size < chain.size:
         info.append(f"note: events {latest.size + 1}..{chain.size} are not yet covered "
                     "by a signed checkpoint")
@@ -532,9 +615,9 @@ def _read_sums(path: Path, problems: list[str]) -> dict[str, str]:
 class _PackageCheck:
     """One run of the package checks; ``problems`` are ``where: what`` lines."""
 
-    def __init__(self, root: Path, expected_key: Optional[str]) -> None:
+    def __init__(self, root: Path, trust: Trust) -> None:
         self.root = root
-        self.expected_key = expected_key
+        self.trust = trust
         self.info: list[str] = []
         self.problems: list[str] = []
         self.sha: dict[str, str] = {}
@@ -612,10 +695,10 @@ class _PackageCheck:
     def check_excerpt(self) -> Optional[list[dict[str, Any]]]:
         """Every event against its hash and its proof; returns the events that hold up."""
         base = self.root / "ledger"
-        pub = (base / "ledger.pub").read_text(encoding="utf-8").strip()
-        if self.expected_key is not None and pub != self.expected_key.strip():
-            self.bad("ledger/ledger.pub", "is not the key you expected (compare it with the "
-                                          "agency's published key)")
+        shipped = (base / "ledger.pub").read_text(encoding="utf-8").strip()
+        pub = self.trust.key_for("ledger/ledger.pub", shipped, self.problems)
+        self.info.append(f"key: {shipped.split('+')[0]}, fingerprint "
+                         f"{grouped(fingerprint(shipped))}")
         try:
             cp = verify_checkpoint((base / "checkpoint.txt").read_text(encoding="utf-8"), pub)
         except ValueError as exc:
@@ -623,6 +706,11 @@ class _PackageCheck:
             return None
         self.info.append(f"checkpoint: {cp.origin}, size {cp.size}, signed {cp.ts} by "
                          f"{pub.split('+')[0]}+{pub.split('+')[1]}")
+        self.info += self.trust.witnessed("ledger/checkpoint.txt", [cp], self.problems)
+        consistency = base / "consistency.jsonl"
+        if consistency.is_file():
+            self.info += check_consistency_file(consistency, cp, pub, self.problems,
+                                                "ledger/consistency.jsonl")
         proofs: dict[int, tuple[int, dict[str, Any]]] = {}
         for n, line in enumerate((base / "proofs.jsonl").read_text(encoding="utf-8")
                                  .splitlines(), 1):
@@ -704,34 +792,15 @@ class _PackageCheck:
         self.info.append(f"seal: MANIFEST.json is the one sealed in event {seal['seq']}")
 
 
-def verify_package(directory: Path,
-                   expected_key: Optional[str] = None) -> tuple[list[str], list[str]]:
+def verify_package(directory: Path, expected_key: Optional[str] = None,
+                   trust: Optional[Trust] = None) -> tuple[list[str], list[str]]:
     """Check a copy package; return (info lines, problems as 'where: what')."""
-    check = _PackageCheck(directory, expected_key)
+    check = _PackageCheck(directory, trust or Trust(key=expected_key))
     try:
         check.run()
     except OSError as exc:
         check.bad(str(directory), f"cannot read: {exc}")
     return check.info, check.problems
-
-
-def _package_main(args: list[str]) -> int:
-    key: Optional[str] = None
-    if len(args) == 3 and args[1] == "--key":
-        given = Path(args[2])
-        key = given.read_text(encoding="utf-8") if given.is_file() else args[2]
-    elif len(args) != 1:
-        print(__doc__)
-        return 2
-    info, problems = verify_package(Path(args[0]), key)
-    for line in info:
-        print(line)
-    for problem in problems:
-        print(f"FAILED: {problem}")
-    if problems:
-        return 1
-    print("OK: every file matches, every custody event is proved against the signed checkpoint")
-    return 0
 
 
 # --------------------------------------------------------------------------- pure-Python fallbacks
@@ -924,30 +993,203 @@ def _pure_ed25519_verify(public_key: bytes, signature: bytes, message: bytes) ->
     return _ed_equal(_ed_mul(s, _ED_BASE), _ed_add(r, _ed_mul(k % _ED_L, a)))
 
 
+# --------------------------------------------------------------------------- trust and receipts
+
+
+@dataclass
+class Trust:
+    """What the reader brings: the agency's key (or its fingerprint) and witness keys.
+
+    The key shipped beside the data proves nothing by itself (whoever forged the data can ship
+    their own); only a key or fingerprint obtained elsewhere does.
+    """
+
+    key: Optional[str] = None  # the trusted ledger key (signed-note verifier key)
+    fingerprint: Optional[str] = None  # or its SHA-256 fingerprint, as printed on paper
+    witnesses: list[str] = field(default_factory=list)  # cosignature verifier keys
+
+    @property
+    def pinned(self) -> bool:
+        return bool(self.key or self.fingerprint)
+
+    def key_for(self, where: str, shipped: str, problems: list[str]) -> str:
+        """The key to check signatures with; a shipped key the reader does not trust is a
+        problem (and a given key is used even so, so forged signatures fail as such)."""
+        shipped = shipped.strip()
+        if self.key:
+            if shipped != self.key.strip():
+                problems.append(f"{where}: is not the key you trust (its fingerprint is "
+                                f"{grouped(fingerprint(shipped))})")
+            return self.key.strip()
+        if self.fingerprint and not fingerprint_matches(shipped, self.fingerprint):
+            problems.append(f"{where}: its fingerprint {grouped(fingerprint(shipped))} is not "
+                            "the one you trust")
+        return shipped
+
+    def witnessed(self, where: str, checkpoints: list[Checkpoint],
+                  problems: list[str]) -> list[str]:
+        """Each given witness must have cosigned one of ``checkpoints``; info lines."""
+        info: list[str] = []
+        for wkey in self.witnesses:
+            name = wkey.strip().split("+", 1)[0]
+            sizes = [cp.size for cp in checkpoints if verify_cosignatures(cp.note, [wkey])]
+            if sizes:
+                info.append(f"witness {name}: cosigned the checkpoint at size {max(sizes)}")
+            else:
+                problems.append(f"{where}: no valid cosignature by witness {name}")
+        return info
+
+
+def read_checkpoint_notes(path: Path) -> list[str]:
+    """Signed notes in a file: a note by itself, or ``{"size", "note"}`` JSON lines."""
+    text = path.read_text(encoding="utf-8")
+    if text.lstrip().startswith("{"):
+        notes = []
+        for line in text.splitlines():
+            if line.strip():
+                rec = json.loads(line)
+                if isinstance(rec, dict) and isinstance(rec.get("note"), str):
+                    notes.append(rec["note"])
+        return notes
+    return [text]
+
+
+def parse_proof(text: str) -> list[bytes]:
+    """Proof hashes, one a line, hex or base64 (as in a tlog-witness request)."""
+    return [bytes.fromhex(line) if len(line) == 64 else base64.b64decode(line, validate=True)
+            for line in text.split()]
+
+
+def extends(old: Checkpoint, new: Checkpoint, proof: list[bytes]) -> Optional[str]:
+    """None when ``new`` provably extends ``old``; otherwise what is wrong, in words."""
+    if old.origin != new.origin:
+        return f"the checkpoints are of different ledgers ({old.origin!r}, {new.origin!r})"
+    if new.size < old.size:
+        return (f"ROLLBACK: the newer checkpoint covers {new.size} events, fewer than the "
+                f"{old.size} the older one signed (events {new.size + 1}..{old.size} are gone)")
+    if not verify_consistency(old.size, new.size, old.root, new.root, proof):
+        if new.size == old.size:
+            return (f"FORK: two different ledgers of the same size {old.size} signed under "
+                    "one key")
+        return (f"FORK or rewrite: the ledger of size {new.size} does not extend the one of "
+                f"size {old.size} (the consistency proof fails)")
+    return None
+
+
+def check_consistency_file(path: Path, new: Checkpoint, key: str, problems: list[str],
+                           where: str) -> list[str]:
+    """``{"old": note, "proof": [hex]}`` lines: each earlier checkpoint extended by ``new``."""
+    sizes = []
+    for n, rec in enumerate(read_jsonl(path), 1):
+        try:
+            old = verify_checkpoint(str(rec["old"]), key)
+            wrong = extends(old, new, [bytes.fromhex(h) for h in rec["proof"]])
+        except (ValueError, KeyError, TypeError) as exc:
+            problems.append(f"{where} line {n}: {exc}")
+            continue
+        if wrong:
+            problems.append(f"{where} line {n}: {wrong}")
+        else:
+            sizes.append(old.size)
+    return ([f"consistency: the checkpoint extends the earlier ones at size(s) "
+             f"{', '.join(map(str, sorted(sizes)))}"] if sizes else [])
+
+
+def _consistency_main(old_path: Path, new_path: Path, proof_path: Path,
+                      trust: Trust) -> tuple[list[str], list[str], str]:
+    """``--consistency OLD NEW PROOF``: does the newer checkpoint extend the older one?"""
+    problems: list[str] = []
+    old_text = read_checkpoint_notes(old_path)[-1]
+    new_text = read_checkpoint_notes(new_path)[-1]
+    shipped = trust.key or ""
+    key = trust.key_for(str(new_path), shipped, problems) if shipped else ""
+    if not key:
+        raise ValueError("--consistency needs --key (the signatures are checked with it)")
+    old = verify_checkpoint(old_text, key)
+    new = verify_checkpoint(new_text, key)
+    info = [f"older: {old.origin}, size {old.size}, signed {old.ts}",
+            f"newer: {new.origin}, size {new.size}, signed {new.ts}"]
+    proof_text = proof_path.read_text(encoding="utf-8")
+    if proof_text.lstrip().startswith("{"):  # a package's ledger/consistency.jsonl
+        match = [r for r in read_jsonl(proof_path)
+                 if verify_checkpoint(str(r.get("old")), key).size == old.size]
+        proof = [bytes.fromhex(h) for h in match[0]["proof"]] if match else []
+    else:
+        proof = parse_proof(proof_text)
+    wrong = extends(old, new, proof)
+    if wrong:
+        problems.append(wrong)
+    ok = f"OK: the checkpoint of size {new.size} extends the one of size {old.size}"
+    return info, problems, ok
+
+
 # --------------------------------------------------------------------------- command line
+
+UNVERIFIED = ("UNVERIFIED: no trusted key given. Everything else checked out, but anyone can "
+              "sign with a key of their own: compare the fingerprint above with the one printed "
+              "on the cover sheet or disc label, or the agency's published key, and run again "
+              "with --fingerprint HEX or --key FILE.")
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNVERIFIED = 0, 1, 2, 3
+
+
+def _key_text(value: str) -> str:
+    given = Path(value)
+    return given.read_text(encoding="utf-8").strip() if given.is_file() else value.strip()
+
+
+def _arguments(args: list[str]) -> Any:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="verify_ledger.py", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--package", metavar="DIR", help="check a copy package")
+    mode.add_argument("--consistency", nargs=3, metavar=("OLD", "NEW", "PROOF"),
+                      help="prove the NEW checkpoint extends the OLD one")
+    parser.add_argument("export", nargs="?", metavar="EXPORT_DIR", help="a ledger export")
+    parser.add_argument("--key", help="the agency's public key (text or file) you trust")
+    parser.add_argument("--fingerprint", help="the key's fingerprint as printed on paper")
+    parser.add_argument("--witness-key", action="append", default=[], metavar="KEY",
+                        help="a witness's cosignature key (text or file); repeatable")
+    parsed = parser.parse_args(args)
+    if sum(bool(x) for x in (parsed.package, parsed.consistency, parsed.export)) != 1:
+        parser.error("give EXPORT_DIR, --package DIR or --consistency OLD NEW PROOF")
+    return parsed
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if args and args[0] == "--package":
-        return _package_main(args[1:])
-    if len(args) != 1 or args[0] in ("-h", "--help"):
-        print(__doc__)
-        return 2
-    target = Path(args[0])
     try:
-        info, problems = verify_export(target)
+        opts = _arguments(sys.argv[1:] if argv is None else argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    trust = Trust(_key_text(opts.key) if opts.key else None, opts.fingerprint,
+                  [_key_text(k) for k in opts.witness_key])
+    try:
+        if opts.package:
+            info, problems = verify_package(Path(opts.package), trust=trust)
+            ok = ("OK: every file matches, every custody event is proved against the signed "
+                  "checkpoint")
+        elif opts.consistency:
+            old, new, proof = (Path(x) for x in opts.consistency)
+            info, problems, ok = _consistency_main(old, new, proof, trust)
+        else:
+            info, found = verify_export(Path(opts.export), trust)
+            problems = [str(p) for p in found]
+            ok = "OK: chain intact, every checkpoint signed and consistent"
     except (OSError, ValueError, KeyError) as exc:
-        print(f"FAILED: cannot read {target}: {exc}")
-        return 1
+        print(f"FAILED: cannot read {opts.package or opts.export or opts.consistency}: {exc}")
+        return EXIT_FAILED
     for line in info:
         print(line)
+    for problem in problems:
+        print(f"FAILED: {problem}")
     if problems:
-        for p in problems:
-            print(f"FAILED: {p}")
-        return 1
-    print("OK: chain intact, every checkpoint signed and consistent")
-    return 0
+        return EXIT_FAILED
+    if not trust.pinned:
+        print(UNVERIFIED)
+        return EXIT_UNVERIFIED
+    print(ok)
+    return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from avledger import verifier
 from tests.access.conftest import OPEN, OTHER, Office
 from tests.conftest import IN_CI
 
@@ -44,8 +45,15 @@ def court_copy(office: Office, tmp_path: Path) -> tuple[dict[str, Any], Path]:
     made = make_package(office, tmp_path / "out")
     court = tmp_path / "court" / made["package"]
     shutil.copytree(made["directory"], court)
+    # The agency's published key, which the court holds from elsewhere (not from the package).
+    published = office.run("ledger", "public-key")
+    assert published.returncode == 0, published.stderr
+    (court.parent / AGENCY_KEY).write_text(published.stdout, encoding="utf-8")
     shutil.rmtree(office.home)
     return made, court
+
+
+AGENCY_KEY = "agency.pub"
 
 
 def sha256sum(folder: Path) -> subprocess.CompletedProcess[str]:
@@ -57,6 +65,10 @@ def standalone(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """The package's own verify_ledger.py under the system Python, isolated (-I): no avledger,
     no virtualenv, no PYTHONPATH."""
     env = {"PATH": "/usr/bin:/bin"}
+    pinned = any(a in args for a in ("--key", "--fingerprint", "--no-key"))
+    args = tuple(a for a in args if a != "--no-key")
+    if not pinned and (folder.parent / AGENCY_KEY).is_file():
+        args = ("--key", str(folder.parent / AGENCY_KEY), *args)
     return subprocess.run([SYSTEM_PYTHON, "-I", "verify_ledger.py", "--package", ".", *args],
                           cwd=folder, capture_output=True, text=True, env=env)
 
@@ -82,7 +94,8 @@ def test_verifies_with_standard_tools_alone(office: Office, tmp_path: Path) -> N
     bare = subprocess.run(
         [SYSTEM_PYTHON, "-I", "-c", "import runpy, sys; sys.modules['blake3'] = None; "
          "sys.modules['cryptography'] = None; sys.argv = ['verify_ledger.py', '--package', "
-         "'.']; runpy.run_path('verify_ledger.py', run_name='__main__')"],
+         "'.', '--key', '../agency.pub']; runpy.run_path('verify_ledger.py', "
+         "run_name='__main__')"],
         cwd=court, capture_output=True, text=True)
     assert bare.returncode == 0, bare.stdout + bare.stderr
     assert "BLAKE3 not recomputed" in bare.stdout and "OK: every file" in bare.stdout
@@ -92,7 +105,17 @@ def test_verifies_with_standard_tools_alone(office: Office, tmp_path: Path) -> N
     other = key.split("+")[0] + "+00000000+" + key.split("+")[2]
     wrong = standalone(court, "--key", other)
     assert wrong.returncode == 1
-    assert "FAILED: ledger/ledger.pub: is not the key you expected" in wrong.stdout
+    assert "FAILED: ledger/ledger.pub: is not the key you trust" in wrong.stdout
+    # Without a trusted key everything is checked, the fingerprint shown, and the verdict
+    # withheld; the fingerprint printed on the cover sheet pins the key as well.
+    fp = verifier.fingerprint(key)
+    unpinned = standalone(court, "--no-key")
+    assert unpinned.returncode == 3, unpinned.stdout
+    assert f"fingerprint {verifier.grouped(fp)}" in unpinned.stdout
+    assert unpinned.stdout.splitlines()[-1].startswith("UNVERIFIED: no trusted key given")
+    assert verifier.grouped(fp) in (court / "COVER.md").read_text(encoding="utf-8")
+    assert standalone(court, "--fingerprint", verifier.grouped(fp)).returncode == 0
+    assert standalone(court, "--fingerprint", fp[:16]).returncode == 1  # too short to trust
 
 
 def test_one_byte_of_a_clip(office: Office, tmp_path: Path) -> None:

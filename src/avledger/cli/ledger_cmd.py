@@ -20,6 +20,8 @@ from avledger.cli.common import (
     table,
 )
 from avledger.core.custody import ledger as ledger_core
+from avledger.core.custody import receipts
+from avledger.core.witness import client as witness_client
 from avledger.errors import AvledgerError
 from avledger.store import ledger as ledger_store
 from avledger.timestamps import display, iso, utcnow
@@ -27,20 +29,38 @@ from avledger.timestamps import display, iso, utcnow
 app = new_app("The tamper-evident custody ledger.")
 
 
+AgainstOpt = Annotated[list[str] | None, typer.Option(
+    "--against", metavar="ARTIFACT", help="A receipt the ledger must extend: a copy package or "
+    "archive-disc folder, a disc image, a ledger export, a report, or a checkpoint file. "
+    "Repeatable.")]
+
+
 @app.command("verify")
-def verify(as_json: JsonOpt = False) -> None:
-    """Check the hash chain, every checkpoint signature, and the checkpoint file.
+def verify(against: AgainstOpt = None, as_json: JsonOpt = False) -> None:
+    """Check the hash chain, every checkpoint signature, the checkpoint file, and receipts.
 
-    Names the first bad sequence number. Exits 6 when anything is wrong. A clean result is
-    kept (a ledger.verified event) for 'avledger status' and the reports; a ledger with a
-    problem is only reported, never written to (no event, no checkpoint).
+    Names the first bad sequence number. With --against, also proves the ledger still extends
+    each checkpoint handed out (a rollback or fork below one is named with its size and the
+    first differing seq). Exits 6 when anything is wrong. A clean result is kept (a
+    ledger.verified event) for 'avledger status' and the reports; a ledger with a problem is
+    only reported, never written to (no event, no checkpoint).
 
-    Example: avledger ledger verify
+    Examples:
+
+      avledger ledger verify
+
+      avledger ledger verify --against /media/usb/ACC0007 --against disc-3.iso
     """
+    held = receipts.read_all(against or [])
     with session() as app_:
         started = utcnow()
+        witnessed, unasked = ledger_core.witness_receipts(app_.config, app_.origin)
         report = ledger_core.verify(app_.catalog, app_.public_key(), app_.origin,
-                                    app_.checkpoint_file)
+                                    app_.checkpoint_file,
+                                    held + witnessed + ledger_core.bucket_receipt(app_.store))
+        report.notes += unasked
+        if not report.ok:
+            app_.refuse_signing("the ledger failed verification")
         recorded = False
         try:
             recorded = ledger_core.record_verification(app_, report, started)
@@ -166,7 +186,7 @@ def export(
                         {"directory": str(out.resolve()), "filtered": bool(where)})
         app_.checkpoint()
         result = ledger_core.export(app_.catalog, app_.public_key(), out, where=where,
-                                    params=params)
+                                    params=params, config=app_.config)
     emit(result, as_json, lambda: console.print(
         f"exported {result['events']} events and {result['checkpoints']} checkpoints to {out}\n"
         + (f"verify with: python3 {out}/verify_ledger.py {out}" if result["complete"] else
@@ -185,6 +205,34 @@ def checkpoint(as_json: JsonOpt = False) -> None:
     data = {"size": cp.size, "head": cp.head, "root": cp.root.hex()} if cp else None
     emit(data, as_json, lambda: console.print(
         f"signed checkpoint at size {cp.size}" if cp else "ledger already covered by a checkpoint"))
+
+
+@app.command("witness")
+def witness(as_json: JsonOpt = False) -> None:
+    """Submit the newest checkpoint to every configured witness now (normally automatic).
+
+    A witness that was unreachable is brought up to date; each answer is shown. Exits 1 when
+    a witness refused (a refusal after a rollback or fork is a finding: run 'ledger verify').
+
+    Example: avledger ledger witness
+    """
+    with session() as app_:
+        if app_.config.get("custody.witnesses"):
+            app_.checkpoint()
+        outcomes = [o.as_dict() for o in witness_client.submit_all(app_.config,
+                                                                   app_.catalog.conn)]
+
+    def render() -> None:
+        if not outcomes:
+            console.print("no witnesses configured (custody.witnesses)")
+        for o in outcomes:
+            console.print(f"{o['name']} ({o['witness']}): {o['status']} at size {o['size']}"
+                          + (f" — {escape(o['detail'])}" if o["detail"] else ""),
+                          highlight=False)
+
+    emit(outcomes, as_json, render)
+    if any(o["status"] == "refused" for o in outcomes):
+        raise typer.Exit(1)
 
 
 @app.command("public-key")

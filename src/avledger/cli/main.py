@@ -37,6 +37,7 @@ from avledger.cli import (
     simulate_cmd,
     status_cmd,
     store_cmd,
+    witness_cmd,
 )
 from avledger.cli.common import STATE, AvledgerGroup, silence_stdout
 from avledger.core.install.permissions import PROCESS_UMASK
@@ -89,6 +90,7 @@ app.command("migrate")(migrate_cmd.migrate)
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(store_cmd.app, name="store")
 app.add_typer(ledger_cmd.app, name="ledger")
+app.add_typer(witness_cmd.app, name="witness")
 app.add_typer(dock_cmd.app, name="dock")
 app.command("daemon")(daemon_cmd.daemon)
 app.command("ingest")(ingest_cmd.ingest)

@@ -331,6 +331,39 @@ ACCESS = Section(
 
 # ---- the schema ------------------------------------------------------------------------------
 
+def http_url(v: Any) -> str | None:
+    if not isinstance(v, str) or not re.match(r"^https?://[^\s/]+", v):
+        return "must be an http:// or https:// URL such as http://10.0.0.7:7380"
+    return None
+
+
+def cosignature_key(v: Any) -> str | None:
+    """A witness's public key in the signed-note format, type 0x04 (tlog-cosignature)."""
+    if not isinstance(v, str) or not re.match(r"^[^\s+]+\+[0-9a-f]{8}\+B[A-P][A-Za-z0-9+/]{42}$",
+                                              v.strip()):
+        return ("must be a witness key as 'avledger witness key' prints it "
+                "(name+8 hex digits+base64 starting with B)")
+    return None
+
+
+def list_of_note_keys(v: Any) -> str | None:
+    if not isinstance(v, list) or not all(
+            isinstance(k, str) and re.match(r"^[^\s+]+\+[0-9a-f]{8}\+A[A-Za-z0-9+/=]{43}$",
+                                            k.strip()) for k in v):
+        return "must be a list of ledger public keys as 'avledger ledger public-key' prints them"
+    return None
+
+
+WITNESS = Section(
+    "A witness this ledger submits its checkpoints to.",
+    {
+        "url": Leaf(http_url, None, "Where the witness listens (its submission prefix)."),
+        "key": Leaf(cosignature_key, None, "The witness's public key ('avledger witness key' "
+                                           "on the witness machine prints it)."),
+    },
+)
+
+
 PERSON = Section(
     "One person of the roster.",
     {
@@ -442,6 +475,32 @@ SCHEMA = Section(
                     "{log}/checkpoints.log",
                     "Append-only copy of every signed checkpoint, outside the database.",
                 ),
+            },
+        ),
+        "custody": Section(
+            "Getting checkpoints out of this machine, so that a rollback or fork is caught.",
+            {
+                "witnesses": ListOf(
+                    "Witnesses (C2SP tlog-witness) on other machines: each keeps the largest "
+                    "checkpoint it has seen and cosigns only one that extends it. Every signed "
+                    "checkpoint is submitted to each; an unreachable one is retried later. "
+                    "Each item: {url: http://host:port, key: what 'avledger witness init' "
+                    "printed there}.",
+                    WITNESS, unique="url"),
+            },
+        ),
+        "witness": Section(
+            "Running a witness ('avledger witness serve'), on a machine other than the ledger's.",
+            {
+                "name": Leaf(origin, "avledger.local/witness",
+                             "The witness's name (its key name): unique, no spaces or '+'."),
+                "key_path": Leaf(path_str, "{keys}/witness.key", "Ed25519 cosigning key."),
+                "state_dir": Leaf(path_str, "{data}/witness",
+                                  "Where the latest checkpoint of each ledger is kept."),
+                "listen": Leaf(non_empty_str, "0.0.0.0:7380", "host:port to listen on."),
+                "logs": Leaf(list_of_note_keys, [],
+                             "Public keys of the ledgers this witness accepts (each names its "
+                             "origin)."),
             },
         ),
         "retention": Section(

@@ -7,6 +7,7 @@ over any events not yet covered.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -15,7 +16,8 @@ from typing import Any
 
 from avledger.config.loader import Config
 from avledger.core import identity
-from avledger.errors import ConfigError, StorageError
+from avledger.core.witness import client as witness_client
+from avledger.errors import AvledgerError, ConfigError, StorageError
 from avledger.store import checkpoints, db
 from avledger.store import ledger as ledger_store
 from avledger.store.backend import ObjectStore
@@ -34,6 +36,8 @@ class Avledger:
     store: ObjectStore = field(init=False)
     _signer: Signer | None = field(default=None, init=False)
     _wrote: bool = field(default=False, init=False)
+    _no_signing: str | None = field(default=None, init=False)
+    background_witnessing: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
         self.catalog = open_catalog(self.config)  # the configured backends, not yet connected
@@ -42,6 +46,7 @@ class Avledger:
     @classmethod
     def open(cls, config: Config, *, daemon: bool = False, migrate: bool = True) -> Avledger:
         app = cls(config, identity.resolve(config, daemon=daemon))
+        app.background_witnessing = daemon
         if not app.catalog.exists():
             raise StorageError(f"avledger is not initialised here (no catalog at "
                                f"{app.catalog.describe()})", hint="run 'avledger init'")
@@ -99,8 +104,50 @@ class Avledger:
                                    payload=payload, ts=ts)
 
     def checkpoint(self) -> Any:
-        return checkpoints.make_checkpoint(self.catalog, self.signer, self.origin,
-                                           self.checkpoint_file)
+        """Sign the ledger as it is now, unless this session found it tampered with, and
+        hand the checkpoint to the configured witnesses."""
+        if self._no_signing is not None:
+            return None
+        cp = checkpoints.make_checkpoint(self.catalog, self.signer, self.origin,
+                                         self.checkpoint_file)
+        if cp is not None:
+            self._keep_in_bucket(cp.size, cp.note)
+            self.submit_to_witnesses()
+        return cp
+
+    def _keep_in_bucket(self, size: int, note: str) -> None:
+        """With the S3 store, the checkpoint also goes into the bucket under a compliance
+        lock. It is already signed and committed, so a failure here is logged, not raised:
+        the next checkpoint is written there again."""
+        put = getattr(self.store, "put_checkpoint", None)
+        if put is None:
+            return
+        try:
+            put(size, note)
+        except AvledgerError as exc:
+            logging.getLogger("avledger.ledger").warning(
+                "checkpoint %d not written to the bucket: %s", size, exc.one_line())
+
+    def submit_to_witnesses(self) -> list[witness_client.Outcome]:
+        """Bring every configured witness up to the newest checkpoint. The daemon does it in
+        the background (a slow witness never holds up ingest); a command waits a few seconds
+        at most per witness. An unreachable witness is tried again next time."""
+        if not witness_client.configured(self.config):
+            return []
+        if self.background_witnessing:
+            witness_client.submit_in_background(self.config)
+            return []
+        return witness_client.submit_all(self.config, self.catalog.conn)
+
+    def refuse_signing(self, reason: str) -> None:
+        """Sign nothing more in this session: a signature on top of a rewritten history
+        would lend it the key's authority (``ledger verify`` calls this when it finds a
+        problem)."""
+        self._no_signing = reason
+
+    @property
+    def signing_refused(self) -> str | None:
+        return self._no_signing
 
     def close(self) -> None:
         """Sign a checkpoint over what this session wrote, then release the catalog."""
@@ -116,3 +163,4 @@ class Avledger:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+

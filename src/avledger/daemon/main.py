@@ -16,6 +16,7 @@ from avledger.core.ingest.unattended import (
     match_block_device,
     run_docking,
 )
+from avledger.core.witness import client as witness_client
 from avledger.daemon.scheduler import Job
 from avledger.daemon.service import Daemon, DaemonSettings, Matcher
 
@@ -77,7 +78,11 @@ def serve(load: Callable[[], Config], *, concurrency: int | None = None,
         current["config"] = fresh
         return settings_from(fresh, concurrency, drop_folders), matcher_from(fresh)
 
+    def retry_witnesses() -> None:  # checkpoints an unreachable witness missed
+        if witness_client.configured(current["config"]):
+            witness_client.submit_in_background(current["config"])
+
     daemon = Daemon(settings_from(config, concurrency, drop_folders), matcher_from(config),
-                    runner, reload=reload)
+                    runner, reload=reload, housekeeping=retry_witnesses)
     holder["daemon"] = daemon
     return daemon.run()

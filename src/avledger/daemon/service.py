@@ -41,8 +41,12 @@ class DaemonSettings:
 class Daemon:
     def __init__(self, settings: DaemonSettings, matcher: Matcher, runner: Runner,
                  reload: Callable[[], tuple[DaemonSettings, Matcher]] | None = None,
-                 notifier: Notifier | None = None) -> None:
+                 notifier: Notifier | None = None,
+                 housekeeping: Callable[[], None] | None = None,
+                 housekeeping_seconds: float = 60.0) -> None:
         self.settings = settings
+        self.housekeeping = housekeeping  # e.g. retry witnesses; must not block
+        self.housekeeping_seconds = housekeeping_seconds
         self.matcher = matcher
         self.reload_fn = reload
         self.notifier = notifier or Notifier()
@@ -132,13 +136,16 @@ class Daemon:
         log.info("dock daemon ready (concurrency %d, udev %s, drop folders: %s)",
                  self.settings.concurrency, "on" if self.settings.watch_udev else "off",
                  ", ".join(map(str, self.settings.drop_folders)) or "none")
-        last_tick = 0.0
+        last_tick = last_housekeeping = 0.0
         while not self.stopping.is_set() and not (until and until()):
             with contextlib.suppress(queue.Empty):
                 self.handle(self.events.get(timeout=0.2))
             if self.reload_requested.is_set():
                 self._reload()
             now = time.monotonic()
+            if self.housekeeping and now - last_housekeeping >= self.housekeeping_seconds:
+                last_housekeeping = now
+                self.housekeeping()
             if now - last_tick >= 1.0:
                 last_tick = now
                 self.notifier.status(self.status_text())

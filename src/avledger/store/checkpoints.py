@@ -33,7 +33,11 @@ class CheckpointFile:
     def append(self, size: int, note: str) -> None:
         """Append one line durably; on failure the file is cut back to where it was, so a
         half-written line never remains to look like tampering."""
-        line = (json.dumps({"size": size, "note": note}, ensure_ascii=False) + "\n").encode()
+        self.append_record({"size": size, "note": note})
+
+    def append_record(self, record: dict[str, Any]) -> None:
+        """Append one JSON line durably (see ``append``)."""
+        line = (json.dumps(record, ensure_ascii=False) + "\n").encode()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
@@ -53,6 +57,20 @@ class CheckpointFile:
                     exc, f"appending to the checkpoint file {self.path}") from exc
         finally:
             os.close(fd)
+
+    def read_records(self) -> list[dict[str, Any]]:
+        """Every well-formed JSON line, as written by ``append_record``."""
+        if not self.path.exists():
+            return []
+        out: list[dict[str, Any]] = []
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(rec, dict):
+                out.append(rec)
+        return out
 
     def read(self) -> list[dict[str, Any]]:
         if not self.path.exists():

@@ -33,6 +33,30 @@ class Signer:
         return body + "\n" + verifier.sign_line(self.name, self.public_bytes, sig)
 
 
+@dataclass(frozen=True)
+class Cosigner:
+    """A witness's key: cosignatures (C2SP tlog-cosignature, Ed25519 cosignature/v1)."""
+
+    name: str
+    private_key: Ed25519PrivateKey
+
+    @property
+    def public_bytes(self) -> bytes:
+        return self.private_key.public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
+
+    @property
+    def verifier_key(self) -> str:
+        return verifier.verifier_key(self.name, self.public_bytes, verifier.COSIGNATURE_ALG)
+
+    def cosign(self, note: str, *, timestamp: int) -> str:
+        """The cosignature line over ``note``'s body, signed as of ``timestamp``."""
+        body, _ = verifier.split_note(note)
+        sig = self.private_key.sign(verifier.cosignature_message(timestamp, body))
+        return verifier.cosignature_line(self.name, self.public_bytes, timestamp, sig)
+
+
 def create_key(path: Path) -> bool:
     """Create the key file (0600) unless it exists; return True when created."""
     if path.exists():
@@ -52,6 +76,14 @@ def create_key(path: Path) -> bool:
 
 
 def load_signer(path: Path, name: str) -> Signer:
+    return Signer(name, _load_private_key(path))
+
+
+def load_cosigner(path: Path, name: str) -> Cosigner:
+    return Cosigner(name, _load_private_key(path))
+
+
+def _load_private_key(path: Path) -> Ed25519PrivateKey:
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except FileNotFoundError as exc:
@@ -63,7 +95,7 @@ def load_signer(path: Path, name: str) -> Signer:
         raise StorageError(f"no permission to read the ledger signing key at {path}") from exc
     if not isinstance(key, Ed25519PrivateKey):
         raise StorageError(f"ledger signing key at {path} is not Ed25519")
-    return Signer(name, key)
+    return key
 
 
 def public_key_path(key_path: Path) -> Path:

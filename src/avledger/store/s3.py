@@ -165,6 +165,36 @@ class S3ObjectStore:
         return {"ObjectLockMode": self.settings.lock_mode.upper(),
                 "ObjectLockRetainUntilDate": until}
 
+    # -- signed checkpoints ------------------------------------------------------------
+    def checkpoint_key(self, size: int) -> str:
+        return f"{self.settings.prefix}checkpoints/{size:020d}.txt"
+
+    def put_checkpoint(self, size: int, note: str) -> str:
+        """Keep a signed checkpoint as an object under a COMPLIANCE lock (whatever lock_mode
+        says): nobody, not even the bucket's owner, can delete or overwrite it before its
+        date, so a rollback of the catalog and the checkpoint file cannot take it along."""
+        until = datetime.now(UTC) + timedelta(days=self.settings.min_retention_days)
+        key = self.checkpoint_key(size)
+        try:
+            self.client.put_object(Bucket=self._bucket, Key=key, Body=note.encode(),
+                                   ContentType="text/plain; charset=utf-8",
+                                   ObjectLockMode="COMPLIANCE", ObjectLockRetainUntilDate=until)
+        except Exception as exc:
+            raise self._error(exc, f"writing checkpoint {size}") from exc
+        return f"s3://{self._bucket}/{key}"
+
+    def latest_checkpoint(self) -> tuple[str, str] | None:
+        """(s3 URL, note) of the largest checkpoint kept in the bucket, or None."""
+        names = [n for n in self._keys("checkpoints/") if n.endswith(".txt")]
+        if not names:
+            return None
+        key = f"{self.settings.prefix}checkpoints/{max(names)}"
+        try:
+            body = self.client.get_object(Bucket=self._bucket, Key=key)["Body"].read()
+        except Exception as exc:
+            raise self._error(exc, "reading the newest checkpoint") from exc
+        return f"s3://{self._bucket}/{key}", body.decode("utf-8")
+
     def _put_single(self, source: BinaryIO, first: _Pass, progress: Progress | None) -> None:
         body = source.read(first.size)
         if len(body) != first.size:

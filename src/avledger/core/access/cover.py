@@ -11,6 +11,7 @@ import html
 from dataclasses import dataclass
 from typing import Any
 
+from avledger import verifier
 from avledger.core.access import labels
 from avledger.core.units import human_bytes
 
@@ -28,6 +29,11 @@ class CoverFacts:
     made: str  # "time, by whom"
     public_key: str
     clips: list[dict[str, Any]]  # clip, recorder, recorded (display), size, sha256, path
+    verifier_sha256: str = ""  # of the verify_ledger.py shipped alongside
+
+    @property
+    def fingerprint(self) -> str:
+        return verifier.grouped(verifier.fingerprint(self.public_key))
 
 
 def _fields(f: CoverFacts) -> list[tuple[str, str]]:
@@ -53,6 +59,8 @@ def _fields(f: CoverFacts) -> list[tuple[str, str]]:
         ("制作 Made", f.made),
         ("音像资料 Footage", f"{len(f.clips)} clip(s), "
                              f"{human_bytes(sum(int(c['size']) for c in f.clips))}"),
+        ("公钥指纹 Key fingerprint", f.fingerprint),
+        ("核验程序 Verifier SHA-256", f.verifier_sha256 or "—"),
     ]
 
 
@@ -77,8 +85,9 @@ def markdown(f: CoverFacts) -> bytes:
     lines += ["", "## 核验 / Verification", "",
               "原始资料保存在档案室，本件为复制件。/ The originals stay in the archive; this is a "
               "copy.", "",
-              "See VERIFY.txt: `sha256sum -c SHA256SUMS`, then "
-              "`python3 verify_ledger.py --package .`.", "",
+              "See VERIFY.txt: `sha256sum -c SHA256SUMS`, then, with your own copy of the "
+              "verifier, `python3 verify_ledger.py --package . --fingerprint "
+              f"\"{f.fingerprint}\"`.", "",
               "Ledger key (compare with the key the agency publishes) / 签名公钥:", "",
               f"    {f.public_key}", ""]
     return "\n".join(lines).encode()
@@ -107,8 +116,8 @@ text-align:left;vertical-align:top}}td{{word-break:break-all}}</style></head>
 </table>
 <h2>核验 / Verification</h2>
 <p>原始资料保存在档案室，本件为复制件。/ The originals stay in the archive; this is a copy.</p>
-<p>See VERIFY.txt: <code>sha256sum -c SHA256SUMS</code>, then
-<code>python3 verify_ledger.py --package .</code></p>
+<p>See VERIFY.txt: <code>sha256sum -c SHA256SUMS</code>, then, with your own copy of the
+verifier, <code>python3 verify_ledger.py --package . --fingerprint "{e(f.fingerprint)}"</code></p>
 <p>Ledger key (compare with the key the agency publishes) / 签名公钥:<br>
 <code>{e(f.public_key)}</code></p>
 </body></html>
@@ -117,6 +126,7 @@ text-align:left;vertical-align:top}}td{{word-break:break-all}}</style></head>
 
 
 def verify_text(package_id: str, public_key: str) -> bytes:
+    fp = verifier.grouped(verifier.fingerprint(public_key))
     text = f"""核验方法 / How to verify copy package {package_id}
 =========================================================
 
@@ -134,26 +144,40 @@ copy of it); the checks only read.
 
 2. Chain of custody / 保管链
 
-       python3 verify_ledger.py --package .
+       python3 verify_ledger.py --package . --fingerprint "{fp}"
 
+   Use your own copy of verify_ledger.py (the court's, or one obtained from the agency
+   beforehand); the one in this folder is a convenience, and its SHA-256 is printed on the
+   cover sheet ("Verifier SHA-256"). The fingerprint is the one printed on the cover sheet.
    It checks every file again against SHA256SUMS and MANIFEST.json (sizes, SHA-256, and
    BLAKE3 when the blake3 package is installed); every custody event in ledger/events.jsonl
    against its own hash; each event's inclusion proof (ledger/proofs.jsonl) against the
    Merkle root of the signed checkpoint (ledger/checkpoint.txt, Ed25519, key ledger/ledger.pub);
-   and that MANIFEST.json is the manifest sealed in the agency's ledger, with every event that
-   record lists. The last line is "OK: …" when all holds. Otherwise each problem is printed as
+   that the checkpoint extends the agency's earlier ones (ledger/consistency.jsonl); and that
+   MANIFEST.json is the manifest sealed in the agency's ledger, with every event that record
+   lists. The last line is "OK: …" when all holds. Otherwise each problem is printed as
    "FAILED: <file, line or event>: <what is wrong>", and the exit status is 1.
 
 3. The key / 公钥
 
-   The signature proves the excerpt comes from whoever holds the key in ledger/ledger.pub.
-   Compare that key with the one the agency publishes (also printed on the cover sheet):
+   A signature only proves the excerpt comes from whoever holds the key, and a forger can
+   ship a key of their own. So the verifier needs a key you trust: without --fingerprint or
+   --key it checks everything, prints the fingerprint of the key it found, and ends with
+   "UNVERIFIED: no trusted key given" (exit status 3). The key itself is
 
        {public_key}
 
-   or let the verifier insist on it:
+   and can be pinned instead of its fingerprint:
 
        python3 verify_ledger.py --package . --key "<the published key>"
+
+4. Later copies / 后续复制件
+
+   ledger/checkpoint.txt is a receipt: every later package, disc or export from the agency
+   must extend it. To check that a later checkpoint extends this one:
+
+       python3 verify_ledger.py --consistency OLD/ledger/checkpoint.txt \
+           NEW/ledger/checkpoint.txt NEW/ledger/consistency.jsonl --key "<the published key>"
 
 What is in the package / 内容
    COVER.md, COVER.html  the cover sheet: who asked, who approved, when, under which article

@@ -98,6 +98,7 @@ def _cover_facts(app: Avledger, item: dict[str, Any], package_id: str,
         registered=f"{display(item['requested_at'], tz)}, {_who(app, item['registered_by'])}",
         approval=approval, made=f"{display(now, tz)} ({tz}), {_who(app, app.actor.label)}",
         public_key=app.public_key(),
+        verifier_sha256=hashlib.sha256(Path(verifier.__file__).read_bytes()).hexdigest(),
         clips=[{"clip": c.id, "recorder": c.serial, "recorded": display(c.recorded_at, tz),
                 "size": c.size, "sha256": hashes[c.id].sha256, "path": c.path} for c in clips])
 

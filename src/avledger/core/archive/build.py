@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from avledger import verifier
 from avledger.core.app import Avledger
 from avledger.core.archive import content, iso, media
 from avledger.core.archive.excerpt import build_excerpt
@@ -187,6 +188,7 @@ def _make(app: Avledger, sel: Selection, *, set_id: int, media_name: str, copies
         made_at=made_at, media=media_name, copies=copies, discs=plan.discs,
         clip_hashes=hashes, shared=shared)
     manifest_sha = hashlib.sha256(manifest).hexdigest()
+    checkpoint_size = int(shared["ledger/checkpoint.txt"].decode().split("\n")[1])
     result = ArchiveResult(set_id, sel.title, media_name, copies, plan, manifest_sha, target,
                            skipped=sel.skipped)
     target.mkdir(parents=True)
@@ -230,7 +232,9 @@ def _make(app: Avledger, sel: Selection, *, set_id: int, media_name: str, copies
                 disc_no=n, discs=m, clips=len(clips_here),
                 size=human_bytes(sum(c.size for c in clips_here)),
                 recorded=f"{display(times[0], tz)[:16]} 至 {display(times[-1], tz)[:16]}",
-                reasons=tuple(sel.reasons), manifest_sha256=manifest_sha),
+                reasons=tuple(sel.reasons), manifest_sha256=manifest_sha,
+                checkpoint_size=checkpoint_size,
+                key_fingerprint=verifier.grouped(verifier.fingerprint(app.public_key()))),
                 target / f"{stem}.label.svg")
             item = DiscImage(k, n, m, volume_id, image, size, content.sha256_file(image), labels,
                              list(members))

@@ -17,6 +17,7 @@ from typing import Any
 from avledger import verifier
 from avledger.core.app import Avledger
 from avledger.core.clipref import chunks
+from avledger.core.witness import client as witness_client
 from avledger.store import db
 from avledger.store import ledger as ledger_store
 from avledger.store.ledger import Event
@@ -36,6 +37,19 @@ class _Tree:
             return self.leaves[lo]
         k = _split(hi - lo)
         return verifier.node_hash(self.root(lo, lo + k), self.root(lo + k, hi))
+
+    def consistency(self, m: int, n: int) -> list[bytes]:
+        """RFC 6962 PROOF(m, D[0:n]) from the memoised subtree roots."""
+
+        def sub(m: int, lo: int, hi: int, complete: bool) -> list[bytes]:
+            if m == hi - lo:
+                return [] if complete else [self.root(lo, hi)]
+            k = _split(hi - lo)
+            if m <= k:
+                return sub(m, lo, lo + k, complete) + [self.root(lo + k, hi)]
+            return sub(m - k, lo + k, hi, False) + [self.root(lo, lo + k)]
+
+        return sub(m, 0, n, True) if 0 < m <= n else []
 
     def path(self, index: int, lo: int, hi: int) -> list[bytes]:
         if hi - lo <= 1:
@@ -83,7 +97,8 @@ def build_excerpt(app: Avledger, subjects: list[str], *, sign: bool = True,
         app.checkpoint()
     conn = app.catalog.conn
     row = conn.execute("SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1").fetchone()
-    size, note = int(row["size"]), str(row["note"])
+    size = int(row["size"])
+    note = witness_client.with_cosignatures(app.config, str(row["note"]), size)
     events = [e for e in events_about(conn, subjects, size) if keep is None or keep(e)]
     leaves = [verifier.leaf_hash(r[0]) for r in conn.execute(
         "SELECT hash FROM ledger WHERE seq <= ? ORDER BY seq", (size,))]
@@ -97,10 +112,24 @@ def build_excerpt(app: Avledger, subjects: list[str], *, sign: bool = True,
         f"{DIR}/events.jsonl": ("\n".join(lines) + "\n").encode(),
         f"{DIR}/proofs.jsonl": ("\n".join(proofs) + "\n").encode(),
         f"{DIR}/checkpoint.txt": note.encode(),
+        f"{DIR}/consistency.jsonl": _consistency(conn, tree, size),
         f"{DIR}/ledger.pub": (app.public_key() + "\n").encode(),
         f"{DIR}/verify_ledger.py": Path(verifier.__file__).read_bytes(),
     }
     return Excerpt(files, len(events), size)
+
+
+def _consistency(conn: db.Connection, tree: _Tree, size: int) -> bytes:
+    """RFC 6962 proofs that this checkpoint extends the earlier receipts: the checkpoints of
+    the copy packages handed out before, and the checkpoint just before this one. Whoever
+    holds one of those can check offline that this excerpt's ledger grew from theirs."""
+    rows = conn.execute(
+        "SELECT size, note FROM checkpoints WHERE size < ? AND (size IN (SELECT checkpoint_size"
+        " FROM access_packages) OR size = (SELECT MAX(size) FROM checkpoints WHERE size < ?))"
+        " ORDER BY size", (size, size)).fetchall()
+    lines = [json.dumps({"old": str(r["note"]), "proof": [
+        p.hex() for p in tree.consistency(int(r["size"]), size)]}) for r in rows]
+    return "".join(line + "\n" for line in lines).encode()
 
 
 def check_excerpt(folder: Path, expected_key: str | None) -> list[str]:

@@ -46,6 +46,8 @@ class LabelText:
     recorded: str  # range, already formatted
     reasons: tuple[str, ...]
     manifest_sha256: str
+    checkpoint_size: int = 0  # the signed ledger checkpoint the disc carries
+    key_fingerprint: str = ""  # of the key that signed it, grouped for reading
 
 
 def _width(text: str) -> float:
@@ -176,6 +178,9 @@ def _body(t: LabelText, scale: float) -> tuple[list[str], float]:
         field("保存原因", "；".join(REASONS_ZH.get(r, r) for r in t.reasons)
               + "（平环〔2019〕185号 规则B第十六条）", 3.0)
     field("归档编号", f"{t.set_code}    卷标 {t.volume_id}", 3.0)
+    if t.key_fingerprint:
+        field("账本检查点", f"第 {t.checkpoint_size} 条事件；签名公钥指纹 Key fingerprint "
+                          f"{t.key_fingerprint}", 2.6)
     return out, y
 
 

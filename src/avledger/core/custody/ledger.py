@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from avledger import verifier
+from avledger.config.loader import Config
+from avledger.core.custody import receipts
+from avledger.core.witness import client as witness_client
 from avledger.errors import IntegrityError, StorageError
 from avledger.store import db
 from avledger.store import ledger as ledger_store
@@ -87,9 +91,10 @@ def _creation_key(conn: db.Connection) -> str | None:
     return key if isinstance(key, str) else None
 
 
-def verify(catalog: Catalog, public_key: str, origin: str,
-           cp_file: CheckpointFile) -> LedgerVerifyReport:
-    """Chain, signatures, and agreement between the catalog and the checkpoint file."""
+def verify(catalog: Catalog, public_key: str, origin: str, cp_file: CheckpointFile,
+           against: Sequence[receipts.Receipt] = ()) -> LedgerVerifyReport:
+    """Chain, signatures, agreement between the catalog and the checkpoint file, and that
+    the ledger extends every receipt in ``against`` (checkpoints that left the machine)."""
     conn = catalog.conn
     db_rows = [dict(r) for r in ledger_store.checkpoints(conn)]
     file_rows = cp_file.read()
@@ -110,8 +115,11 @@ def verify(catalog: Catalog, public_key: str, origin: str,
                      "interrupted before the catalog committed); it is checked like the others")
     parsed = in_file | in_db
     events = (e.as_dict() for e in ledger_store.iter_events(conn))
-    chain = verifier.verify_chain(events, roots_at=parsed.keys())
+    chain = verifier.verify_chain(events, roots_at=set(parsed) | _sizes(against),
+                                  keep_hashes=any(r.events for r in against))
     problems += chain.problems + verifier.check_checkpoints(chain, list(parsed.values()), origin)
+    for receipt in against:
+        problems += receipts.check(receipt, chain, public_key, origin)
     st = ledger_store.state(conn)
     if st.size != chain.last_seq or st.head != chain.head:
         problems.append(verifier.Problem(
@@ -121,8 +129,43 @@ def verify(catalog: Catalog, public_key: str, origin: str,
     if latest < chain.last_seq:
         notes.append(f"events {latest + 1}..{chain.last_seq} are not yet covered by a signed "
                      "checkpoint")
+    if against:
+        notes.append(f"checked against {len(against)} receipt(s): "
+                     + ", ".join(sorted({r.source for r in against})))
     return LedgerVerifyReport(chain.size, chain.head, len(db_rows), len(file_rows),
                               verifier.sorted_problems(problems), latest, notes)
+
+
+def witness_receipts(config: Config, origin: str) -> tuple[list[receipts.Receipt], list[str]]:
+    """Each configured witness's latest cosigned checkpoint, as a receipt; and notes on the
+    witnesses that could not be asked (unreachable: not a finding, but said)."""
+    held: list[receipts.Receipt] = []
+    notes: list[str] = []
+    for ref in witness_client.configured(config):
+        try:
+            held.append(receipts.Receipt(ref.label(), witness_client.latest(ref, origin)))
+        except OSError as exc:
+            notes.append(f"{ref.label()} could not be asked ({exc}); not checked against it")
+        except ValueError as exc:
+            notes.append(f"{exc}; not checked against it")
+    return held, notes
+
+
+def bucket_receipt(store: object) -> list[receipts.Receipt]:
+    """The newest checkpoint kept (compliance-locked) in the S3 bucket, when there is one."""
+    latest = getattr(store, "latest_checkpoint", None)
+    found = latest() if latest is not None else None
+    return [receipts.Receipt(found[0], found[1])] if found else []
+
+
+def _sizes(against: Sequence[receipts.Receipt]) -> set[int]:
+    """The sizes the receipts claim (their signatures are checked later, one by one)."""
+    sizes = set()
+    for receipt in against:
+        size = receipt.note.split("\n", 2)[1:2]
+        if size and size[0].isdigit():
+            sizes.add(int(size[0]))
+    return sizes
 
 
 def record_verification(app: Avledger, report: LedgerVerifyReport, started: datetime) -> bool:
@@ -151,11 +194,11 @@ def record_verification(app: Avledger, report: LedgerVerifyReport, started: date
 
 
 def export(catalog: Catalog, public_key: str, out: Path, *, where: str = "",
-           params: tuple[Any, ...] = ()) -> dict[str, Any]:
+           params: tuple[Any, ...] = (), config: Config | None = None) -> dict[str, Any]:
     """Write events.jsonl, checkpoints.jsonl, ledger.pub and the standalone verifier to ``out``."""
     prepare_export_dir(out)
     try:
-        return _write_export(catalog, public_key, out, where, params)
+        return _write_export(catalog, public_key, out, where, params, config)
     except OSError as exc:
         raise StorageError.from_os(exc, f"writing the export to {out}") from exc
 
@@ -172,7 +215,7 @@ def prepare_export_dir(out: Path) -> None:
 
 
 def _write_export(catalog: Catalog, public_key: str, out: Path, where: str,
-                  params: tuple[Any, ...]) -> dict[str, Any]:
+                  params: tuple[Any, ...], config: Config | None) -> dict[str, Any]:
     conn = catalog.conn
     n = 0
     conn.execute("BEGIN")  # one snapshot: checkpoints never cover events the export lacks
@@ -186,7 +229,9 @@ def _write_export(catalog: Catalog, public_key: str, out: Path, where: str,
         conn.execute("COMMIT")
     with open(out / "checkpoints.jsonl", "w", encoding="utf-8") as fh:
         for row in cps:
-            fh.write(json.dumps({"size": row["size"], "note": row["note"]},
+            note = (witness_client.with_cosignatures(config, row["note"], row["size"])
+                    if config is not None else row["note"])
+            fh.write(json.dumps({"size": row["size"], "note": note},
                                 ensure_ascii=False) + "\n")
     (out / "ledger.pub").write_text(public_key + "\n", encoding="utf-8")
     shutil.copyfile(Path(verifier.__file__), out / "verify_ledger.py")

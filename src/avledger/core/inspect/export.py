@@ -64,6 +64,8 @@ roster.json        the eligible inspectors (role 'handler'), sorted by badge
 conflicts.json     declared conflicts of interest [enterprise id, badge] that excluded inspectors
 result.csv         the result, one row per inspection
 ledger.pub         the custody ledger's public key; compare it with the one the bureau publishes
+checkpoint.txt     the latest signed ledger checkpoint when the bundle was made (a receipt:
+                   the bureau's ledger must extend it for ever)
 rerun_draw.py      the draw algorithm (Python 3 standard library only)
 verify_ledger.py   checks the signature of the ledger checkpoint the seed came from
 
@@ -102,6 +104,10 @@ def bundle(app: Avledger, ref: str, out: Path) -> dict[str, Any]:
         (out / "conflicts.json").write_bytes(draw.canonical(material.conflicts) + b"\n")
         (out / "result.csv").write_text(result_csv(data), encoding="utf-8")
         (out / "ledger.pub").write_text(app.public_key() + "\n", encoding="utf-8")
+        latest = app.catalog.conn.execute(
+            "SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1").fetchone()
+        if latest is not None:  # the receipt: the signed checkpoint the bundle was made under
+            (out / "checkpoint.txt").write_text(str(latest["note"]), encoding="utf-8")
         shutil.copyfile(Path(draw.__file__), out / "rerun_draw.py")
         shutil.copyfile(Path(verifier.__file__), out / "verify_ledger.py")
         (out / "README.txt").write_text(BUNDLE_README.format(period=row["period"],

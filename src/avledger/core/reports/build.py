@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from types import ModuleType
 
+from avledger import verifier
 from avledger.core import identity
 from avledger.core.app import Avledger
 from avledger.core.reports import (
@@ -59,6 +60,8 @@ def build_report(app: Avledger, kind: str, period: Period, *, unit: str | None =
         scope = Scope.read(app.config, conn, unit)
         ctx = Context(conn, app.config, period, scope, moment)
         state = ledger_store.state(conn)
+        latest = conn.execute("SELECT size, note FROM checkpoints ORDER BY size DESC"
+                              " LIMIT 1").fetchone()
         sections: list[Section] = []
         for key in KINDS[kind]:
             if progress:
@@ -69,6 +72,10 @@ def build_report(app: Avledger, kind: str, period: Period, *, unit: str | None =
         "unit": unit, "site_unit": str(app.config.get("site.unit")),
         "generated_at": iso(moment), "generated_by": _who(app.actor),
         "ledger": {"events": state.size, "head": state.head},
+        # The receipt: the signed checkpoint the report was made under, and whose key signed it.
+        "checkpoint": ({"size": int(latest["size"]), "note": str(latest["note"])}
+                       if latest else None),
+        "key_fingerprint": verifier.grouped(verifier.fingerprint(app.public_key())),
         "window_hours": ctx.window_hours,
     }
     report = Report(kind, meta, sections)

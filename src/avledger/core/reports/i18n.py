@@ -35,6 +35,12 @@ L: dict[str, tuple[str, str]] = {
     "ui.ledger": ("Custody ledger at generation", "生成时保管日志"),
     "ui.ledger_state": ("{events} events, head {head}", "共 {events} 条事件，链头 {head}"),
     "ui.digest": ("Content digest (SHA-256)", "内容摘要（SHA-256）"),
+    "ui.receipt": ("Made under the signed ledger checkpoint of {size} events (below); ledger key "
+                   "fingerprint {fp}. 'avledger ledger verify --against' this file proves the "
+                   "ledger still extends it.",
+                   "本报告据以生成的签名检查点覆盖 {size} 条事件（见下）；签名公钥指纹 {fp}。"
+                   "以本文件运行 'avledger ledger verify --against' "
+                   "可证明保管日志仍在其基础上延续。"),
     "ui.timezone": ("Times in {tz}", "时间均为 {tz} 时区"),
     "ui.site_wide": ("Whole agency (not limited to the unit)", "全局统计（不限于所选单位）"),
     "ui.showing": ("Showing the first {shown} of {total}.", "仅列出前 {shown} 条，共 {total} 条。"),

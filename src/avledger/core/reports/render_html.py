@@ -10,6 +10,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from avledger.core.custody import receipts
 from avledger.core.reports import i18n, svg, text
 from avledger.core.reports.model import NUMERIC, Chart, Report, Section, Table
 from avledger.timestamps import display
@@ -122,10 +123,20 @@ def render(report: Report, lang: str) -> str:
         "</main>",
         f'<footer>{escape(i18n.t("ui.footer", lang))} '
         f'{escape(i18n.t("ui.digest", lang))}: <span class="mono">{meta["digest"]}</span>'
-        "</footer>",
+        f"{_receipt(meta, lang)}</footer>",
         "</div></body></html>",
     ]
     return "\n".join(parts) + "\n"
+
+
+def _receipt(meta: dict[str, Any], lang: str) -> str:
+    """The checkpoint the report was made under, as a reader and ``--against`` see it."""
+    cp = meta.get("checkpoint")
+    if not cp:
+        return ""
+    text = i18n.t("ui.receipt", lang, size=f"{cp['size']:,}", fp=meta["key_fingerprint"])
+    return (f'<p>{escape(text)}</p><pre class="signed receipt">'
+            f"{escape(receipts.embed(cp['note']))}</pre>")
 
 
 def _css_string(text: str) -> str:

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from avledger.core.custody import receipts
 from avledger.core.reports import i18n, text
 from avledger.core.reports.model import NUMERIC, Report, Section, Table
 from avledger.timestamps import display
@@ -54,6 +55,11 @@ def to_markdown(report: Report, lang: str) -> str:
                 f"{i18n.t(f'section.{s.key}', lang)} — "
                 f"{i18n.t(f'table.{s.key}.{table.key}', lang)}"))
     lines += ["---", "", i18n.t("ui.footer", lang), ""]
+    cp = meta.get("checkpoint")
+    if cp:
+        lines += [i18n.t("ui.receipt", lang, size=f"{cp['size']:,}",
+                         fp=meta["key_fingerprint"]), "", "```",
+                  receipts.embed(cp["note"]).rstrip("\n"), "```", ""]
     return "\n".join(lines)
 
 
