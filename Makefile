@@ -14,10 +14,11 @@ PYTEST_ARGS ?=
 # with sha256sum (coreutils) and the system python3. Reports: headless chromium prints them
 # to PDF (Noto CJK for the Chinese edition); poppler-utils lets the tests read the PDF back.
 # The PostgreSQL catalog tests start a throw-away server from postgresql on 127.0.0.1.
+# Redaction renders with ffmpeg (and checks with ffprobe) from the ffmpeg package.
 APT_PACKAGES := udev util-linux dosfstools mtools fusefat exfat-fuse exfatprogs fuse3 \
                 e2fsprogs b3sum xorriso sqlite3 systemd librsvg2-bin fonts-wqy-zenhei \
                 python3 coreutils chromium fonts-noto-cjk poppler-utils \
-                postgresql
+                postgresql ffmpeg
 
 .PHONY: demo test sysdeps install dev bench lint clean
 
