@@ -84,8 +84,8 @@ def get_clip(app: Avledger, clip_id: int) -> dict[str, Any]:
 
 
 def show_clip(app: Avledger, clip_id: int) -> dict[str, Any]:
-    """The clip, the clock measurement that corrected its times, its holds and cases, and its
-    ledger events."""
+    """The clip, the clock measurement that corrected its times, its holds and cases, its
+    redactions (which share its holds and its fate), and its ledger events."""
     clip = get_clip(app, clip_id)
     conn = app.catalog.conn
     measurement = None
@@ -96,10 +96,12 @@ def show_clip(app: Avledger, clip_id: int) -> dict[str, Any]:
     events = [e.as_dict() for e in ledger_store.iter_events(
         conn, where="subject = ?", params=(f"clip:{clip_id}",))]
     from avledger.core.caseref import cases_for_clip
+    from avledger.core.redact.derived import redactions_of
     from avledger.core.retention.holds import holds_for_clip
 
     return clip | {"clock_measurement": measurement, "events": events,
-                   "holds": holds_for_clip(conn, clip_id), "cases": cases_for_clip(conn, clip_id)}
+                   "holds": holds_for_clip(conn, clip_id), "cases": cases_for_clip(conn, clip_id),
+                   "redactions": [r.as_dict() for r in redactions_of(conn, clip_id)]}
 
 
 def explain(app: Avledger, clip_id: int, reason: str) -> dict[str, Any]:

@@ -3,7 +3,9 @@ clip's stream facts, so that anyone can read it and run it again.
 
 Video: a box is blurred by cropping it, ``boxblur``-ing the crop and overlaying it back at the
 same place (a moving box: position interpolated linearly between keyframes, evaluated per
-frame from ``t``); a box is blacked out with ``drawbox``; whole frames with ``boxblur``. Audio:
+frame from ``t`` by ``crop`` and ``overlay``); a fixed box is blacked out with ``drawbox`` (a
+moving one as a blur, with the crop filled black, since ``drawbox`` places its box only once);
+whole frames are blurred with ``boxblur``. Audio:
 ``volume=0`` mutes, and a beep adds a 1 kHz tone (``aevalsrc``) over the muted range. Each is
 switched on only in its range (``enable='between(t,a,b)'``). Cuts come last, on the original
 timeline: ``trim``/``atrim`` keep the parts between cuts and ``concat`` joins them, so the clip
@@ -142,11 +144,20 @@ def build(spec: Spec, media: Media) -> Graph:
             lines.append(f"[{base}][{blurred}]overlay=x='{box.x}':y='{box.y}':{_enable(op)}"
                          f"[{out}]")
             v = out
-        elif op.op == "blackout":
+        elif op.op == "blackout" and not op.moving:
             box = _box(op, media)
             out = label("v")
-            lines.append(f"[{v}]drawbox=x='{box.x}':y='{box.y}':w={box.w}:h={box.h}:"
+            lines.append(f"[{v}]drawbox=x={box.x}:y={box.y}:w={box.w}:h={box.h}:"
                          f"color=black:t=fill:{_enable(op)}[{out}]")
+            v = out
+        elif op.op == "blackout":  # drawbox places its box once; crop and overlay follow t
+            box = _box(op, media)
+            base, part, black, out = label("base"), label("part"), label("black"), label("v")
+            lines.append(f"[{v}]split[{base}][{part}]")
+            lines.append(f"[{part}]crop=w={box.w}:h={box.h}:x='{box.x}':y='{box.y}',"
+                         f"drawbox=x=0:y=0:w=iw:h=ih:color=black:t=fill[{black}]")
+            lines.append(f"[{base}][{black}]overlay=x='{box.x}':y='{box.y}':{_enable(op)}"
+                         f"[{out}]")
             v = out
         elif op.op == "blur-frame":
             luma, chroma = _blur_radius(media.width, media.height)
