@@ -159,3 +159,17 @@ def test_moving_blur_follows_its_keyframes(original: Path, tmp_path: Path) -> No
     assert region_diff(before[middle], after[middle], (120, 80, 60, 60), inside=True) > 5
     assert region_diff(before[middle], after[middle], (0, 0, 60, 60), inside=True) < 1.5
     assert region_diff(before[0], after[0], (0, 0, 60, 60), inside=True) > 5
+
+
+def test_fixed_blackout_is_black_in_its_range_only(original: Path, tmp_path: Path) -> None:
+    out = redacted(original, tmp_path, {"op": "blackout", "from": 1, "to": 2,
+                                        "rect": {"x": 100, "y": 100, "w": 50, "h": 40},
+                                        "reason": "国家秘密"})
+    before, after = gray_frames(original), gray_frames(out)
+    inside = [after[int(1.5 * RATE)][y * 320 + x] for y in range(102, 138)
+              for x in range(102, 148)]
+    assert max(inside) < 30
+    assert region_diff(before[int(1.5 * RATE)], after[int(1.5 * RATE)], (100, 100, 50, 40),
+                       inside=False) < 1.5
+    assert region_diff(before[int(2.5 * RATE)], after[int(2.5 * RATE)], (100, 100, 50, 40),
+                       inside=True) < 1.5

@@ -133,31 +133,26 @@ def build(spec: Spec, media: Media) -> Graph:
         return f"{prefix}{n}"
 
     for op in spec.operations:
-        if op.op == "blur":
+        if op.op == "blur" or (op.op == "blackout" and op.moving):
+            # crop the box, treat it, overlay it back: crop and overlay follow t per frame
+            # (drawbox places its box only once, so a moving blackout is a black crop)
             box = _box(op, media)
             luma, chroma = _blur_radius(box.w, box.h)
-            base, part, blurred, out = label("base"), label("part"), label("blurred"), label("v")
+            treat = (f"boxblur=luma_radius={luma}:luma_power={BLUR_POWER}:"
+                     f"chroma_radius={chroma}:chroma_power={BLUR_POWER}" if op.op == "blur"
+                     else "drawbox=x=0:y=0:w=iw:h=ih:color=black:t=fill")
+            base, part, treated, out = label("base"), label("part"), label("box"), label("v")
             lines.append(f"[{v}]split[{base}][{part}]")
-            lines.append(f"[{part}]crop=w={box.w}:h={box.h}:x='{box.x}':y='{box.y}',"
-                         f"boxblur=luma_radius={luma}:luma_power={BLUR_POWER}:"
-                         f"chroma_radius={chroma}:chroma_power={BLUR_POWER}[{blurred}]")
-            lines.append(f"[{base}][{blurred}]overlay=x='{box.x}':y='{box.y}':{_enable(op)}"
+            lines.append(f"[{part}]crop=w={box.w}:h={box.h}:x='{box.x}':y='{box.y}',{treat}"
+                         f"[{treated}]")
+            lines.append(f"[{base}][{treated}]overlay=x='{box.x}':y='{box.y}':{_enable(op)}"
                          f"[{out}]")
             v = out
-        elif op.op == "blackout" and not op.moving:
+        elif op.op == "blackout":
             box = _box(op, media)
             out = label("v")
             lines.append(f"[{v}]drawbox=x={box.x}:y={box.y}:w={box.w}:h={box.h}:"
                          f"color=black:t=fill:{_enable(op)}[{out}]")
-            v = out
-        elif op.op == "blackout":  # drawbox places its box once; crop and overlay follow t
-            box = _box(op, media)
-            base, part, black, out = label("base"), label("part"), label("black"), label("v")
-            lines.append(f"[{v}]split[{base}][{part}]")
-            lines.append(f"[{part}]crop=w={box.w}:h={box.h}:x='{box.x}':y='{box.y}',"
-                         f"drawbox=x=0:y=0:w=iw:h=ih:color=black:t=fill[{black}]")
-            lines.append(f"[{base}][{black}]overlay=x='{box.x}':y='{box.y}':{_enable(op)}"
-                         f"[{out}]")
             v = out
         elif op.op == "blur-frame":
             luma, chroma = _blur_radius(media.width, media.height)
