@@ -16,10 +16,11 @@ PYTEST_ARGS ?=
 # The PostgreSQL catalog tests start a throw-away server from postgresql on 127.0.0.1.
 # The real-installation tests run staff logins through sudo with the shipped sudoers rule
 # (packaging/sudoers.d) and make test accounts with useradd (passwd).
+# Redaction renders with ffmpeg (and checks with ffprobe) from the ffmpeg package.
 APT_PACKAGES := udev util-linux dosfstools mtools fusefat exfat-fuse exfatprogs fuse3 \
                 e2fsprogs b3sum xorriso sqlite3 systemd librsvg2-bin fonts-wqy-zenhei \
                 python3 coreutils chromium fonts-noto-cjk poppler-utils \
-                postgresql sudo passwd
+                postgresql sudo passwd ffmpeg
 
 .PHONY: demo test sysdeps install dev bench lint clean
 

@@ -781,15 +781,63 @@ class _PackageCheck:
             if int(seq) not in self.seen:
                 self.bad("ledger/events.jsonl", f"event {seq} is missing (the sealed record "
                                                 f"lists it)")
+        originals = {int(c["clip"]): c["redaction"].get("original_blake3")
+                     for c in manifest.get("clips", []) if isinstance(c.get("redaction"), dict)}
         for ev in events:
             if ev.get("type") != "clip.ingested":
                 continue
             clip = listed.get(int(str(ev.get("subject", "")).partition(":")[2] or 0))
             digest = ev.get("payload", {}).get("digest")
-            if clip is not None and digest and digest != clip["blake3"]:
+            expected = originals.get(int(clip["clip"])) if clip is not None else None
+            if clip is not None and digest and digest != (expected or clip["blake3"]):
                 self.bad("MANIFEST.json", f"clip {clip['clip']}: BLAKE3 differs from its "
                                           f"ingest record (event {ev['seq']})")
         self.info.append(f"seal: MANIFEST.json is the one sealed in event {seal['seq']}")
+        self.check_redactions(manifest, events)
+
+    def check_redactions(self, manifest: dict[str, Any], events: list[dict[str, Any]]) -> None:
+        """A redacted clip must be linked in the proved custody events: original hash ->
+        spec hash -> redacted hash (clip.redacted), the spec the one carried here, and the
+        spec attached to this request before it was fulfilled (access.redaction_attached)."""
+        request = f"access:{manifest.get('request', {}).get('id')}"
+        count = 0
+        for clip in manifest.get("clips", []):
+            red = clip.get("redaction")
+            if not isinstance(red, dict):
+                continue
+            count += 1
+            where = f"clip {clip.get('clip')}"
+            spec = red.get("spec", {})
+            if self.file_sha(str(spec.get("path"))) != spec.get("sha256"):
+                self.bad(str(spec.get("path")), f"{where}: the redaction spec is missing or "
+                                                "differs from MANIFEST.json")
+                continue
+            made = [e for e in events if e.get("type") == "clip.redacted"
+                    and e.get("subject") == f"clip:{clip.get('clip')}"
+                    and e.get("payload", {}).get("original", {}).get("blake3")
+                    == red.get("original_blake3")
+                    and e.get("payload", {}).get("spec", {}).get("sha256") == spec.get("sha256")
+                    and e.get("payload", {}).get("redacted", {}).get("blake3")
+                    == clip.get("blake3")
+                    and e.get("payload", {}).get("filter_graph") == red.get("filter_graph")]
+            if not made:
+                self.bad("ledger/events.jsonl", f"{where}: no proved record that the clip in "
+                         "the package was rendered from the original with this spec and graph")
+                continue
+            attached = [e for e in events if e.get("type") == "access.redaction_attached"
+                        and e.get("subject") == request
+                        and e.get("payload", {}).get("spec", {}).get("sha256")
+                        == spec.get("sha256")]
+            if not attached:
+                self.bad("ledger/events.jsonl", f"{where}: no proved record that this spec was "
+                                                f"attached to the request ({request})")
+                continue
+            self.info.append(f"redaction: {where} = original {red.get('original_blake3')} "
+                             f"-> spec {spec.get('blake3')} -> redacted {clip.get('blake3')} "
+                             f"(event {made[0]['seq']})")
+        if count:
+            self.info.append(f"redactions: {count} clip(s) redacted; see redactions/ to "
+                             "re-render from the originals")
 
 
 def verify_package(directory: Path, expected_key: Optional[str] = None,

@@ -1,4 +1,5 @@
-"""``avledger access request|approve|deny|fulfil|list|show|register|policy`` (rule A)."""
+"""``avledger access request|redact|approve|deny|fulfil|list|show|register|policy``
+(rule A)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ from avledger.core.access import register as register_core
 from avledger.core.access import requests as requests_core
 from avledger.core.access.package import make_package, package_id_for
 from avledger.core.access.viewing import player_command, run_viewing
+from avledger.core.redact import spec as spec_core
+from avledger.core.redact.spec import Spec
 from avledger.timestamps import display, utcnow
 
 app = new_app("Access register (查阅登记簿, rule A): look-ups and copies under the rules.")
@@ -46,6 +49,14 @@ def _clip_ids(values: list[str] | None) -> tuple[int, ...]:
     except ValueError:
         raise typer.BadParameter("clip numbers are whole numbers, e.g. --clip 12,13",
                                  param_hint="--clip") from None
+
+
+def _redaction(value: str) -> tuple[int | None, Spec]:
+    """``SPEC`` (the request's only clip) or ``CLIP=SPEC``."""
+    head, sep, rest = value.partition("=")
+    if sep and head.strip().isdigit():
+        return int(head), spec_core.load(Path(rest))
+    return None, spec_core.load(Path(value))
 
 
 def _say_request(item: dict[str, Any]) -> None:
@@ -83,11 +94,19 @@ def request(
     documents: Annotated[list[str] | None, typer.Option(
         "--documents", metavar="DOC[,DOC…]", help="Documents seen and checked: unit_letter, "
         "id_card, power_of_attorney, authorisation, lawyer_licence.")] = None,
+    redaction: Annotated[list[str] | None, typer.Option(
+        "--redaction", metavar="[CLIP=]SPEC", help="A redaction spec (see 'avledger redact "
+        "--help'): that clip is disclosed only redacted. Repeat for more clips; CLIP= may be "
+        "left out when the request has one clip.")] = None,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Show the policy's decision; register nothing.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Register a request to view or copy footage; the policy decides at once.
+
+    With --redaction, the clip is viewed or copied only in its redacted version, rendered at
+    fulfilment; the approval of the request covers the spec (access.redaction.approval:
+    'leader' makes the leader approve every redaction, even when the request needs none).
 
     Allowed without approval (a handler viewing their own case, Art. 4; a judicial body with
     its documents, Art. 6): approved at once. Needing approval: pending until a leader runs
@@ -110,7 +129,7 @@ def request(
     new = requests_core.NewRequest(
         category=category, action=action, purpose=purpose, documents=tuple(_split(documents)),
         requester=requester, badge=badge, unit=unit, kind=kind, case=case,
-        clips=_clip_ids(clip))
+        clips=_clip_ids(clip), redactions=tuple(_redaction(r) for r in redaction or []))
     with session() as app_:
         if dry_run:
             data = requests_core.preview(app_, new)
@@ -120,6 +139,27 @@ def request(
             return
         item = requests_core.file_request(app_, new, now=utcnow())
     emit(item, as_json, lambda: _say_request(item))
+
+
+@app.command("redact")
+def redact(
+    request_id: IdArg,
+    spec: Annotated[str, typer.Argument(metavar="[CLIP=]SPEC", help="The redaction spec file, "
+                                        "prefixed by the clip when the request has several.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Attach a redaction spec to a request not yet fulfilled: that clip is then disclosed
+    only redacted. An approval already given by a leader no longer applies: the request is
+    pending again until a leader approves it with the spec.
+
+    Example: avledger access redact 7 12=bystanders.yaml
+    """
+    clip, parsed = _redaction(spec)
+    with session() as app_:
+        item = requests_core.attach_redaction(app_, request_id, clip, parsed, now=utcnow())
+    emit(item, as_json, lambda: console.print(
+        f"request {item['id']}: redaction spec attached ({len(item['redactions'])} clip(s) "
+        f"redacted); status {item['status']}"))
 
 
 @app.command("approve")

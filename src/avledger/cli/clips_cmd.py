@@ -86,8 +86,8 @@ def show(
     as_json: JsonOpt = False,
 ) -> None:
     """Everything about one clip: times (device and corrected), drift and the clock
-    measurement behind it, deadline, attribution, stored object, cases, holds, and its
-    ledger events.
+    measurement behind it, deadline, attribution, stored object, cases, holds, redactions,
+    and its ledger events.
 
     Example: avledger clips show 42
     """
@@ -119,6 +119,14 @@ def show(
             ("holds", ", ".join(f"#{h['id']} {h['reason']}" for h in data["holds"]) or "-"),
         ]
         console.print(table(f"clip {data['id']}", ["", ""], rows))
+        if data["redactions"]:
+            reds = [(r["redaction"], r["status"], display(r["made_at"], tz), r["made_by"],
+                     "; ".join(f"{o['op']} {o['from']:g}-{o['to']:g} s {o['reason_zh']}"
+                               for o in r["operations"]), r["reason"], r["blake3"])
+                    for r in data["redactions"]]
+            console.print(table("redactions (derived copies; held and purged with this clip)",
+                                ["id", "status", "made", "by", "operations", "why",
+                                 "object (BLAKE3)"], reds))
         ev = [(e["seq"], display(e["ts"], tz), e["actor"], e["type"]) for e in data["events"]]
         console.print(table("ledger events", ["seq", "time", "actor", "type"], ev))
 

@@ -31,6 +31,7 @@ from avledger.cli import (
     package_cmd,
     person_cmd,
     profile_cmd,
+    redact_cmd,
     report_cmd,
     retention_cmd,
     review_cmd,
@@ -111,6 +112,7 @@ app.add_typer(retention_cmd.app, name="retention")
 app.command("purge")(retention_cmd.purge)
 app.add_typer(archive_cmd.app, name="archive")
 app.add_typer(access_cmd.app, name="access")
+app.command("redact")(redact_cmd.redact)
 app.add_typer(package_cmd.app, name="package")
 app.add_typer(report_cmd.app, name="report")
 app.add_typer(review_cmd.app, name="review")

@@ -318,6 +318,13 @@ ACCESS = Section(
                     "State secrets: nobody but judicial bodies, and only with approval.",
                     allowed=("judicial",), approval=True, exempt=()),
             }),
+        "redaction": Section(
+            "Redacted disclosure (rule A, Art. 10): a redaction spec attached to a request.", {
+                "approval": Leaf(one_of("request", "leader"), "request",
+                                 "Who approves a redaction: 'request' (the same approval as "
+                                 "the request, none when the policy approved it) or 'leader' "
+                                 "(always the principal leader)."),
+            }),
         "player": Leaf(command_line, "",
                        "Command that plays one clip read-only from its standard input during a "
                        "viewing (e.g. 'mpv --really-quiet -'); empty: list what would be shown."),

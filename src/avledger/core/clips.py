@@ -89,8 +89,8 @@ def get_clip(app: Avledger, clip_id: int) -> dict[str, Any]:
 
 
 def show_clip(app: Avledger, clip_id: int) -> dict[str, Any]:
-    """The clip, the clock measurement that corrected its times, its holds and cases, and its
-    ledger events."""
+    """The clip, the clock measurement that corrected its times, its holds and cases, its
+    redactions (which share its holds and its fate), and its ledger events."""
     clip = get_clip(app, clip_id)
     conn = app.catalog.conn
     measurement = None
@@ -102,6 +102,7 @@ def show_clip(app: Avledger, clip_id: int) -> dict[str, Any]:
         conn, where="subject = ?", params=(f"clip:{clip_id}",))]
     from avledger.core.caseref import cases_for_clip
     from avledger.core.custody.restore import copy_state
+    from avledger.core.redact.derived import redactions_of
     from avledger.core.retention.holds import holds_for_clip
 
     obj = conn.execute("SELECT quarantined_at, verify_status, last_verified_at FROM objects"
@@ -111,7 +112,8 @@ def show_clip(app: Avledger, clip_id: int) -> dict[str, Any]:
         "last_verified_at": obj["last_verified_at"]}
     return clip | {"clock_measurement": measurement, "events": events,
                    "stored_copy": stored_copy,
-                   "holds": holds_for_clip(conn, clip_id), "cases": cases_for_clip(conn, clip_id)}
+                   "holds": holds_for_clip(conn, clip_id), "cases": cases_for_clip(conn, clip_id),
+                   "redactions": [r.as_dict() for r in redactions_of(conn, clip_id)]}
 
 
 def explain(app: Avledger, clip_id: int, reason: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ English alongside. VERIFY.txt is the procedure a court follows with standard too
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from avledger import verifier
@@ -30,6 +30,7 @@ class CoverFacts:
     public_key: str
     clips: list[dict[str, Any]]  # clip, recorder, recorded (display), size, sha256, path
     verifier_sha256: str = ""  # of the verify_ledger.py shipped alongside
+    redactions: list[dict[str, Any]] = field(default_factory=list)  # clip, operations, …
 
     @property
     def fingerprint(self) -> str:
@@ -70,6 +71,35 @@ def _clip_rows(f: CoverFacts) -> list[tuple[str, ...]]:
 
 
 CLIP_HEAD = ("编号 Clip", "记录仪 Recorder", "录制时间 Recorded", "大小 Size", "SHA-256")
+REDACTION_HEAD = ("编号 Clip", "时段 Range (s)", "处理 Treatment", "理由 Reason")
+TREATMENTS = {"blur": "局部模糊 blurred area", "blackout": "局部遮挡 blacked-out area",
+              "blur-frame": "整帧模糊 whole frame blurred", "mute": "静音 muted",
+              "beep": "提示音 beeped", "cut": "删除片段 cut out"}
+REASON_EN = {"personal-privacy": "personal privacy", "commercial-secret": "trade secret",
+             "state-secret": "state secret", "other": "other"}
+REDACTION_NOTE = ("下列片段经遮蔽处理后提供，原始资料未改动、保存在档案室。/ These ranges were "
+                  "redacted before disclosure; the originals are unaltered and stay in the "
+                  "archive. See redactions/ to re-render from the original with ffmpeg.")
+
+
+def _redaction_rows(f: CoverFacts) -> list[tuple[str, ...]]:
+    return [(str(r["clip"]), f"{o['from']:g}–{o['to']:g}",
+             TREATMENTS.get(o["op"], o["op"]) + (" (moving 跟随)" if o.get("moving") else ""),
+             f"{o['reason_zh']} {REASON_EN.get(o['reason'], o['reason'])}")
+            for r in f.redactions for o in r["operations"]]
+
+
+def rerender_text(original: str, command: list[str], version: str, graph: str) -> bytes:
+    """How anyone with the original and ffmpeg re-renders this redaction and compares."""
+    line = " ".join(f"'{a}'" if any(ch in a for ch in " ;[]'=,()") else a for a in command)
+    return (f"重新生成 / Re-rendering this redaction\n\n"
+            f"Original (BLAKE3): {original}\nRendered with: {version}\n\n"
+            "Name a copy of the original ORIGINAL.mp4 and run:\n\n"
+            f"  {line}\n\n"
+            "Then compare the decoded frames of REDACTED.mp4 with the clip in this package,\n"
+            "e.g. ffmpeg -i FILE -f framemd5 - for both (the same ffmpeg version gives the\n"
+            "same file).\n\nThe filter graph, exactly as run:\n\n"
+            f"{graph}\n").encode()
 
 
 def markdown(f: CoverFacts) -> bytes:
@@ -82,6 +112,10 @@ def markdown(f: CoverFacts) -> bytes:
     lines += ["", "## 音像资料清单 / Footage", "", row(CLIP_HEAD),
               "|" + "---|" * len(CLIP_HEAD)]
     lines += [row(r) for r in _clip_rows(f)]
+    if f.redactions:
+        lines += ["", "## 遮蔽处理 / Redactions", "", REDACTION_NOTE, "", row(REDACTION_HEAD),
+                  "|" + "---|" * len(REDACTION_HEAD)]
+        lines += [row(r) for r in _redaction_rows(f)]
     lines += ["", "## 核验 / Verification", "",
               "原始资料保存在档案室，本件为复制件。/ The originals stay in the archive; this is a "
               "copy.", "",
@@ -99,6 +133,13 @@ def html_page(f: CoverFacts) -> bytes:
     head = "".join(f"<th>{e(h)}</th>" for h in CLIP_HEAD)
     clips = "\n".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>"
                       for r in _clip_rows(f))
+    redactions = ""
+    if f.redactions:
+        rhead = "".join(f"<th>{e(h)}</th>" for h in REDACTION_HEAD)
+        rrows = "\n".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>"
+                          for r in _redaction_rows(f))
+        redactions = (f"<h2>遮蔽处理 / Redactions</h2>\n<p>{e(REDACTION_NOTE)}</p>\n"
+                      f"<table><tr>{rhead}</tr>\n{rrows}\n</table>\n")
     page = f"""<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="utf-8">
 <title>{e(f.package_id)} 执法音像资料复制件封面 / cover sheet</title>
@@ -114,7 +155,7 @@ text-align:left;vertical-align:top}}td{{word-break:break-all}}</style></head>
 <table><tr>{head}</tr>
 {clips}
 </table>
-<h2>核验 / Verification</h2>
+{redactions}<h2>核验 / Verification</h2>
 <p>原始资料保存在档案室，本件为复制件。/ The originals stay in the archive; this is a copy.</p>
 <p>See VERIFY.txt: <code>sha256sum -c SHA256SUMS</code>, then, with your own copy of the
 verifier, <code>python3 verify_ledger.py --package . --fingerprint "{e(f.fingerprint)}"</code></p>

@@ -14,6 +14,11 @@ through it every clip) is the one the agency sealed, and that no event was left 
 package is built in a hidden folder, verified with the standalone verifier, and only then
 renamed into place and recorded as fulfilled; a failure leaves no package and the request
 still approved.
+
+A clip with a redaction spec attached to the request is copied only in its redacted version;
+``redactions/`` then holds its spec and how to re-render it from the original with ffmpeg, and
+the manifest and cover sheet say what was hidden and why, per range (never what is under it).
+The custody excerpt holds the ``clip.redacted`` event linking original → spec → redacted.
 """
 
 from __future__ import annotations
@@ -25,13 +30,14 @@ import os
 import shutil
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from avledger import verifier
 from avledger.core.access import cover
+from avledger.core.access.redactions import redacted_versions
 from avledger.core.access.requests import mark_fulfilled, ready_to_fulfil
 from avledger.core.app import Avledger
 from avledger.core.archive.content import Hashes, hash_bytes, hash_clips, sums
@@ -40,6 +46,7 @@ from avledger.core.archive.excerpt import build_excerpt, events_about
 from avledger.core.archive.selection import ArchiveClip, select
 from avledger.core.caseref import case_by_id
 from avledger.core.identity import find_person
+from avledger.core.redact.derived import Redaction
 from avledger.errors import IntegrityError, RefusedError, StorageError
 from avledger.store import db
 from avledger.store.ledger import Event
@@ -48,6 +55,7 @@ from avledger.timestamps import display, iso
 MANIFEST, SHA256SUMS, B3SUMS = "MANIFEST.json", "SHA256SUMS", "B3SUMS"
 COVER_MD, COVER_HTML, VERIFY_TXT, VERIFIER = ("COVER.md", "COVER.html", "VERIFY.txt",
                                               "verify_ledger.py")
+REDACTIONS_DIR = "redactions"
 Progress = Callable[[int], None]
 
 
@@ -103,9 +111,32 @@ def _cover_facts(app: Avledger, item: dict[str, Any], package_id: str,
                 "size": c.size, "sha256": hashes[c.id].sha256, "path": c.path} for c in clips])
 
 
+def _redaction_files(redacted: dict[int, Redaction]) -> tuple[dict[str, bytes],
+                                                                dict[int, dict[str, Any]]]:
+    """Per redacted clip: its spec (the canonical bytes its hash names) and how to re-render
+    it; and the manifest's account of it (what was hidden and why, per range)."""
+    files: dict[str, bytes] = {}
+    entries: dict[int, dict[str, Any]] = {}
+    for clip_id, red in sorted(redacted.items()):
+        spec_path = f"{REDACTIONS_DIR}/clip-{clip_id:06d}.spec.json"
+        how_path = f"{REDACTIONS_DIR}/clip-{clip_id:06d}.ffmpeg.txt"
+        spec_bytes = red.spec.canonical()
+        files[spec_path] = spec_bytes
+        files[how_path] = cover.rerender_text(red.original_digest, red.command,
+                                              red.ffmpeg_version, red.filter_graph)
+        entries[clip_id] = {
+            "redaction": red.id, "original_blake3": red.original_digest,
+            "spec": {"path": spec_path, "blake3": red.spec_digest,
+                     "sha256": hashlib.sha256(spec_bytes).hexdigest()},
+            "rerender": how_path, "ffmpeg": red.ffmpeg_version, "filter_graph": red.filter_graph,
+            "command": red.command, "operations": red.spec.summary()}
+    return files, entries
+
+
 def _manifest(app: Avledger, item: dict[str, Any], package_id: str,
               case: dict[str, Any] | None, clips: list[ArchiveClip],
-              hashes: dict[int, Hashes], files: dict[str, bytes], now: datetime) -> bytes:
+              hashes: dict[int, Hashes], files: dict[str, bytes], now: datetime,
+              redactions: dict[int, dict[str, Any]]) -> bytes:
     request = {k: item[k] for k in ("id", "requester", "requester_unit", "category", "kind",
                                     "action", "purpose", "documents", "requested_at",
                                     "registered_by", "decided_at", "decided_by", "article",
@@ -117,7 +148,9 @@ def _manifest(app: Avledger, item: dict[str, Any], package_id: str,
         "clips": [{"clip": c.id, "path": c.path, "size": c.size,
                    "sha256": hashes[c.id].sha256, "blake3": hashes[c.id].blake3,
                    "recorder": c.serial, "source_path": c.source_path,
-                   "recorded_at": c.recorded_at, "ingested_at": c.ingested_at} for c in clips],
+                   "recorded_at": c.recorded_at, "ingested_at": c.ingested_at,
+                   **({"redaction": redactions[c.id]} if c.id in redactions else {})}
+                  for c in clips],
         "files": [{"path": path, "size": len(data), **hash_bytes(data).__dict__}
                   for path, data in sorted(files.items())],
     }
@@ -203,7 +236,10 @@ def _build(app: Avledger, item: dict[str, Any], package_id: str, stage: Path, no
            progress: Progress | None) -> PackageResult:
     conn = app.catalog.conn
     request_id = int(item["id"])
-    clips = select(conn, clips=item["clips"], title=package_id).clips
+    redacted = redacted_versions(app, item, now)  # such clips leave only redacted
+    clips = [replace(c, digest=redacted[c.id].digest, size=redacted[c.id].size)
+             if c.id in redacted else c
+             for c in select(conn, clips=item["clips"], title=package_id).clips]
     hashes = hash_clips(app.store, clips, progress, copy_into=stage,
                         outcome="no package was made")
     case = None
@@ -214,11 +250,15 @@ def _build(app: Avledger, item: dict[str, Any], package_id: str, stage: Path, no
     else:
         case_ids = {int(r[0]) for c in clips for r in conn.execute(
             "SELECT case_id FROM clip_cases WHERE clip_id = ?", (c.id,))}
+    redaction_files, redaction_entries = _redaction_files(redacted)
     facts = _cover_facts(app, item, package_id, case, clips, hashes, now)
+    facts = replace(facts, redactions=[{"clip": k, **v} for k, v in
+                                       sorted(redaction_entries.items())])
     files = {COVER_MD: cover.markdown(facts), COVER_HTML: cover.html_page(facts),
              VERIFY_TXT: cover.verify_text(package_id, app.public_key()),
-             VERIFIER: Path(verifier.__file__).read_bytes()}
-    manifest = _manifest(app, item, package_id, case, clips, hashes, files, now)
+             VERIFIER: Path(verifier.__file__).read_bytes(), **redaction_files}
+    manifest = _manifest(app, item, package_id, case, clips, hashes, files, now,
+                         redaction_entries)
     files[MANIFEST] = manifest
     manifest_sha = hashlib.sha256(manifest).hexdigest()
     subjects = ([f"clip:{c.id}" for c in clips] + [f"case:{k}" for k in sorted(case_ids)]
@@ -229,7 +269,10 @@ def _build(app: Avledger, item: dict[str, Any], package_id: str, stage: Path, no
         seal = app.record(wconn, verifier.SEAL_EVENT, f"access:{request_id}", {
             "package": package_id, "manifest_sha256": manifest_sha,
             "clips": [{"clip": c.id, "path": c.path, "size": c.size,
-                       "sha256": hashes[c.id].sha256, "blake3": hashes[c.id].blake3}
+                       "sha256": hashes[c.id].sha256, "blake3": hashes[c.id].blake3,
+                       **({"redaction": redacted[c.id].id,
+                           "original_blake3": redacted[c.id].original_digest}
+                          if c.id in redacted else {})}
                       for c in clips],
             "excerpt": sorted(chosen)})
     excerpt = build_excerpt(app, subjects, keep=lambda e: e.seq in chosen or e.seq == seal.seq)

@@ -43,6 +43,7 @@ class SecrecyRule:
 class Policy:
     categories: dict[str, CategoryRule]
     secrecy: dict[str, SecrecyRule]
+    redaction_approval: str = "request"  # request | leader
 
     @classmethod
     def from_config(cls, config: Config) -> Policy:
@@ -61,7 +62,7 @@ class Policy:
             level: SecrecyRule(level, str(s["article"]), frozenset(s["allowed"]),
                                bool(s["approval"]), frozenset(s["approval_exempt"]))
             for level, s in data["confidentiality"].items()}
-        return cls(cats, secrecy)
+        return cls(cats, secrecy, str(data.get("redaction", {}).get("approval", "request")))
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,14 @@ def decide(request: Request, facts: Facts, policy: Policy) -> Decision:
         return Decision(NEEDS_APPROVAL, ", ".join(dict.fromkeys(approval_by)), level,
                         approval_by=tuple(dict.fromkeys(approval_by)))
     return Decision(GRANTED, rule.article, level)
+
+
+def redaction_needs_leader(decision: Decision, policy: Policy) -> bool:
+    """Whether a redaction attached to a request the policy decided so must wait for the
+    principal leader: always under ``approval: leader``; else exactly when the request does."""
+    if decision.outcome == REFUSED:
+        return False
+    return policy.redaction_approval == "leader" or decision.needs_approval
 
 
 def _scope_problems(rule: CategoryRule, request: Request, facts: Facts) -> list[str]:

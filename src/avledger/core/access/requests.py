@@ -16,10 +16,12 @@ from typing import Any
 
 from avledger.config.schema import ACCESS_ACTIONS, ACCESS_DOCUMENTS
 from avledger.core.access import policy as pol
+from avledger.core.access import redactions as red
 from avledger.core.app import Avledger
 from avledger.core.caseref import Case, case_by_id, clips_of_case, get_case
 from avledger.core.clipref import chunks, fetch_clips
 from avledger.core.identity import Actor, find_person
+from avledger.core.redact.spec import Spec
 from avledger.errors import NotFoundError, RefusedError
 from avledger.store import db
 from avledger.timestamps import iso
@@ -44,6 +46,7 @@ class NewRequest:
     kind: str | None = None
     case: str | None = None
     clips: tuple[int, ...] = ()
+    redactions: tuple[tuple[int | None, Spec], ...] = ()  # (clip or None: the only one, spec)
 
 
 # ---- reading ------------------------------------------------------------------------------
@@ -61,6 +64,7 @@ def _as_dict(conn: db.Connection, row: db.Row) -> dict[str, Any]:
     item["viewing"] = None if view is None else {
         "started_at": view["started_at"], "ended_at": view["ended_at"], "player": view["player"],
         "result": json.loads(view["result"]) if view["result"] else None}
+    item["redactions"] = red.summary(conn, int(row["id"]))
     return item
 
 
@@ -200,7 +204,7 @@ def _validated(app: Avledger, new: NewRequest, policy: pol.Policy) -> NewRequest
                                "office (role clerk or records_manager)")
     return NewRequest(new.category, new.action, new.purpose.strip(),
                       tuple(dict.fromkeys(new.documents)), requester, badge, unit, new.kind,
-                      new.case, new.clips)
+                      new.case, new.clips, new.redactions)
 
 
 def preview(app: Avledger, new: NewRequest) -> dict[str, Any]:
@@ -226,6 +230,9 @@ def file_request(app: Avledger, new: NewRequest, *, now: datetime) -> dict[str, 
                               policy)
         status = {pol.GRANTED: "approved", pol.NEEDS_APPROVAL: "pending",
                   pol.REFUSED: "denied"}[decision.outcome]
+        specs = [(red.clip_for(clips, clip), spec) for clip, spec in new.redactions]
+        if specs and status == "approved" and pol.redaction_needs_leader(decision, policy):
+            status = "pending"  # the policy asks the leader to approve the redaction
         decided = status != "pending"
         note = decision.message() if decided else None
         cur = conn.execute(
@@ -237,7 +244,7 @@ def file_request(app: Avledger, new: NewRequest, *, now: datetime) -> dict[str, 
             (iso(now), app.actor.label, new.requester, new.badge, new.unit, new.category,
              new.kind, new.action, new.purpose, json.dumps(list(new.documents)),
              case.id if case else None, json.dumps(clips), decision.confidentiality,
-             decision.article, int(decision.needs_approval), status,
+             decision.article, int(status == "pending"), status,
              iso(now) if decided else None, POLICY if decided else None, note))
         request_id = int(cur.fetchone()[0])
         subject = f"access:{request_id}"
@@ -247,6 +254,9 @@ def file_request(app: Avledger, new: NewRequest, *, now: datetime) -> dict[str, 
             "purpose": new.purpose, "documents": list(new.documents),
             "case": case.number if case else None, "clips": clips,
             "decision": decision.as_dict()})
+        if status != "denied":
+            for clip_id, spec in specs:
+                red.attach(app, conn, request_id, clip_id, spec, now)
         if status == "approved":
             app.record(conn, "access.approved", subject, {"by": POLICY,
                                                           "article": decision.article})
@@ -260,6 +270,35 @@ def file_request(app: Avledger, new: NewRequest, *, now: datetime) -> dict[str, 
         raise RefusedError(f"request {request_id} refused — {decision.message()}",
                            hint="it is in the access register as denied")
     return item
+
+
+# ---- redaction specs attached later -------------------------------------------------------
+
+
+def attach_redaction(app: Avledger, request_id: int, clip: int | None, spec: Spec, *,
+                     now: datetime) -> dict[str, Any]:
+    """Attach a spec to a request not yet fulfilled. An approval already given covered the
+    unredacted disclosure, so the request goes back to the leader — unless the policy itself
+    approved it and approves redactions with the request."""
+    app.actor.require(*OFFICE_ROLES, "leader", action="attach redaction specs")
+    with app.transaction() as conn:
+        item = get_request(conn, request_id)
+        if item["status"] not in ("pending", "approved"):
+            raise RefusedError(f"request {request_id} is {item['status']}; a spec can be "
+                               "attached only before it is fulfilled")
+        clip_id = red.clip_for(item["clips"], clip)
+        policy = pol.Policy.from_config(app.config)
+        reset = item["status"] == "approved" and (
+            item["decided_by"] != POLICY or policy.redaction_approval == "leader")
+        red.attach(app, conn, request_id, clip_id, spec, now,
+                   note="the approval given before no longer applies" if reset else None)
+        if reset:
+            conn.execute("UPDATE access_requests SET status = 'pending', needs_approval = 1,"
+                         " decided_at = NULL, decided_by = NULL, decision_note = NULL"
+                         " WHERE id = ?", (request_id,))
+            app.record(conn, "access.reopened", f"access:{request_id}", {
+                "why": "a redaction spec was attached after the approval", "clip": clip_id})
+        return get_request(conn, request_id)
 
 
 # ---- decisions ------------------------------------------------------------------------------
@@ -290,7 +329,9 @@ def approve(app: Avledger, request_id: int, *, note: str, now: datetime) -> dict
                      " decided_by = ?, decision_note = ? WHERE id = ?",
                      (iso(now), app.actor.label, note, request_id))
         app.record(conn, "access.approved", f"access:{request_id}",
-                   {"by": app.actor.label, "article": item["article"], "note": note})
+                   {"by": app.actor.label, "article": item["article"], "note": note,
+                    "redactions": [{"clip": r["clip"], "spec_blake3": r["spec_blake3"]}
+                                   for r in item["redactions"]]})
         return get_request(conn, request_id)
 
 

@@ -1,7 +1,8 @@
 """A read-only viewing (rule A, Art. 4: the material does not leave the archive room).
 
 Each clip is opened read-only from the store and handed to the player as its standard input —
-the player reads the original bytes and no copy is made anywhere. The start is recorded before
+the player reads the stored bytes and no copy is made anywhere. A clip with a redaction spec
+attached to the request is played only in its redacted version. The start is recorded before
 the player runs and the end after it exits (also when interrupted), so the ledger and the
 register show who watched what, and for how long. Without a player, the viewing lists what
 would be shown and is recorded the same way.
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from avledger.core.access.redactions import redacted_versions
 from avledger.core.access.requests import mark_fulfilled, ready_to_fulfil
 from avledger.core.app import Avledger
 from avledger.core.clipref import fetch_clips
@@ -82,8 +84,12 @@ def run_viewing(app: Avledger, request_id: int, *, player: list[str] | None, clo
     if item["action"] != "view":
         raise RefusedError(f"request {request_id} is for a copy, not a viewing")
     rows = fetch_clips(app.catalog.conn, item["clips"])
-    clips = [{"clip": i, "size": r["size"], "recorded_at": r["corrected_start"],
-              "source_path": r["source_path"]} for i, r in rows.items()]
+    redacted = redacted_versions(app, item, clock())
+    digests = {i: redacted[i].digest if i in redacted else r["digest"] for i, r in rows.items()}
+    clips = [{"clip": i, "size": redacted[i].size if i in redacted else r["size"],
+              "recorded_at": r["corrected_start"], "source_path": r["source_path"],
+              "redaction": redacted[i].id if i in redacted else None}
+             for i, r in rows.items()]
     line = shlex.join(player) if player else None
     start = clock()
     viewing = Viewing(request_id, iso(start), line, clips)
@@ -92,7 +98,9 @@ def run_viewing(app: Avledger, request_id: int, *, player: list[str] | None, clo
                      " VALUES (?, ?, ?, ?)", (request_id, iso(start), app.actor.label, line))
         mark_fulfilled(app, conn, request_id, start)
         app.record(conn, "access.viewing_started", f"access:{request_id}", {
-            "clips": item["clips"], "player": line, "started_at": iso(start)}, ts=start)
+            "clips": item["clips"], "player": line, "started_at": iso(start),
+            "redacted": {str(i): {"redaction": r.id, "blake3": r.digest}
+                         for i, r in redacted.items()}}, ts=start)
     try:
         for clip in clips:
             if announce:
@@ -100,7 +108,7 @@ def run_viewing(app: Avledger, request_id: int, *, player: list[str] | None, clo
             if player is None:
                 viewing.results.append({"clip": clip["clip"], "exit": None})
                 continue
-            digest = rows[clip["clip"]]["digest"]
+            digest = digests[clip["clip"]]  # a redacted clip: only its redacted version
             env = dict(PLAYER_ENV, AVLEDGER_CLIP=str(clip["clip"]),
                        AVLEDGER_CLIP_RECORDED=str(clip["recorded_at"] or ""))
             with app.store.open(digest) as source:

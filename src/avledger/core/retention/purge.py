@@ -1,4 +1,5 @@
 """Purging one clip: a tombstone, a ledger event, and the content only when nothing shares it.
+Its redactions (derived copies, ``core.redact``) are purged with it, in the same transaction.
 
 Runs inside the caller's write transaction (``purge_transaction``), which holds the catalog's
 write lock: the check "does any remaining clip share this object?" and the deletion happen
@@ -24,6 +25,7 @@ from typing import Any
 
 from avledger.core.app import Avledger
 from avledger.core.caseref import cases_for_clip
+from avledger.core.redact.derived import purge_with_original
 from avledger.store import db
 from avledger.timestamps import iso
 
@@ -106,6 +108,7 @@ def purge_clip(app: Avledger, conn: db.Connection, clip_id: int, *, now: datetim
     conn.execute("UPDATE clips SET status = 'purged' WHERE id = ?", (clip_id,))
     conn.execute("DELETE FROM retention_pending WHERE clip_id = ?", (clip_id,))
     conn.execute("DELETE FROM retention_keep WHERE clip_id = ?", (clip_id,))
+    redactions = purge_with_original(app, conn, clip_id, now=now, reason=reason)
     kept_because = object_still_needed(conn, digest)
     deleted = False
     if kept_because is None:
@@ -119,5 +122,6 @@ def purge_clip(app: Avledger, conn: db.Connection, clip_id: int, *, now: datetim
          int(deleted)))
     app.record(conn, "clip.purged", f"clip:{clip_id}", {
         "digest": digest, "size": size, "reason": reason, "how": how,
-        "content_deleted": deleted, "kept_because": kept_because, "purged_at": iso(now)})
+        "content_deleted": deleted, "kept_because": kept_because, "purged_at": iso(now),
+        "redactions": [r["redaction"] for r in redactions]})
     return PurgeOutcome(clip_id, digest, size, deleted, kept_because)

@@ -3,7 +3,8 @@
 avledger decides (``retention_policy.judge``); the store enforces: each object's retain-until
 is extended to the latest expiry of the clips that share it, footage kept without an end date
 (a hold, an open case, unknown time) is locked ``min_retention_days`` ahead of every sweep,
-and an object carries a legal hold exactly while a clip on it is under an avledger hold.
+and an object carries a legal hold exactly while a clip on it is under an avledger hold. A
+clip's redactions (``core.redact``) are locked and held exactly as the clip itself.
 Retention is only ever extended — a lock cannot be shortened, and need not be: purging early
 is what it exists to prevent. For a store without locks (the local one) all of this is skipped.
 
@@ -57,12 +58,18 @@ def sync_clips(app: Avledger, clip_ids: Iterable[int], now: datetime) -> LockSyn
         marks = ",".join("?" * len(ids))
         digests |= {r[0] for r in conn.execute(
             f"SELECT DISTINCT digest FROM clips WHERE id IN ({marks})", ids)}
+    for ids in _chunks(sorted(set(clip_ids)), 500):  # a redaction is kept as its original
+        marks = ",".join("?" * len(ids))
+        digests |= {r[0] for r in conn.execute(
+            f"SELECT digest FROM redactions WHERE status = 'stored' AND clip_id IN ({marks})",
+            ids)}
     for chunk in _chunks(sorted(digests), 500):
         marks = ",".join("?" * len(chunk))
         sharing: dict[str, list[int]] = {}
         for clip_id, digest in conn.execute(
-                f"SELECT id, digest FROM clips WHERE status != 'purged' AND digest IN ({marks})",
-                chunk):
+                f"SELECT id, digest FROM clips WHERE status != 'purged' AND digest IN ({marks})"
+                f" UNION SELECT clip_id, digest FROM redactions WHERE status = 'stored'"
+                f" AND digest IN ({marks})", chunk + chunk):
             sharing.setdefault(digest, []).append(int(clip_id))
         _apply(app, sharing, now, result)
     return result
