@@ -321,7 +321,9 @@ def test_numbers_and_dates_out_of_range_are_usage_errors(home: Path, cli,  # typ
     events = len(ledger(home, "dock.started")) + len(all_ledger_text(home))
     out = cli(*argv)
     assert out.returncode == 2, out.stdout + out.stderr
-    assert "Invalid value for" in out.stderr and "internal error" not in out.stderr
+    assert out.stderr.startswith("avledger: error: ") and out.stderr.count("\n") == 1
+    assert ("out of range" in out.stderr or "is outside" in out.stderr
+            or "at most" in out.stderr) and "internal error" not in out.stderr
     assert len(ledger(home, "dock.started")) + len(all_ledger_text(home)) == events
 
 

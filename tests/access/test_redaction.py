@@ -23,7 +23,7 @@ from avledger.core.app import Avledger
 from avledger.core.cases import registry as cases
 from avledger.timestamps import utcnow
 from tests.access.conftest import OPEN, Office
-from tests.access.test_package import SYSTEM_PYTHON, need, standalone
+from tests.access.test_package import AGENCY_KEY, SYSTEM_PYTHON, need, standalone
 from tests.factories import ClipSpec, insert_clips
 from tests.mediatools import framemd5, gray_frames, make_clip, region_diff
 
@@ -114,6 +114,10 @@ def test_court_package_is_redacted_verifiable_and_re_renders(office: Office,
     made = office.ok("access", "fulfil", str(req["id"]), "--out", str(tmp_path / "out"))
     court = tmp_path / "court" / made["package"]
     shutil.copytree(made["directory"], court)
+    # the agency's published key, which the court holds from elsewhere (not from the package)
+    published = office.run("ledger", "public-key")
+    assert published.returncode == 0, published.stderr
+    (court.parent / AGENCY_KEY).write_text(published.stdout, encoding="utf-8")
 
     manifest = json.loads((court / "MANIFEST.json").read_text(encoding="utf-8"))
     [entry] = manifest["clips"]
