@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from avledger.config.profiles import Profile
-from avledger.core.dock.volume_root import RefusedFile, VolumeRoot, reached
+from avledger.core.dock.volume_root import RefusedFile, VolumeRoot, excerpt, reached
 from avledger.errors import DeviceError
 from avledger.timestamps import EARLIEST, in_range, zoned_to_utc
 
@@ -153,7 +153,7 @@ def read_identity(root: VolumeRoot | Path, profile: Profile) -> RecorderIdentity
     try:
         return parse_identity(text, spec["format"], spec["fields"], spec.get("section"))
     except ValueError as exc:
-        raise DeviceError(f"device-info file {spec['file']}: {exc}") from exc
+        raise DeviceError(f"device-info file {spec['file']}: {excerpt(str(exc), 120)}") from exc
 
 
 # ---- clips -------------------------------------------------------------------------------------
