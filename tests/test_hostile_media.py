@@ -360,3 +360,14 @@ def test_a_docked_recorder_is_mounted_nosuid_nodev_noexec(app: Avledger, tmp_pat
             (writable,) = _mount_options(dev)
         assert {"rw", "nosuid", "nodev", "noexec"} <= writable, writable
         assert _mount_options(dev) == []
+
+
+def test_the_store_reads_only_regular_files(app: Avledger, tmp_path: Path) -> None:
+    shadow = host_file(tmp_path)
+    os.symlink(shadow, tmp_path / "link.MP4")
+    os.mkfifo(tmp_path / "fifo.MP4")
+    with pytest.raises(DeviceError, match="is a symbolic link: not read"):
+        app.store.put_file(tmp_path / "link.MP4")
+    with pytest.raises(DeviceError, match="is not a regular file: not read"):
+        app.store.put_file(tmp_path / "fifo.MP4")
+    assert app.store.put_file(shadow).digest == digest(shadow)
