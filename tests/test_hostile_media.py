@@ -371,3 +371,13 @@ def test_the_store_reads_only_regular_files(app: Avledger, tmp_path: Path) -> No
     with pytest.raises(DeviceError, match="is not a regular file: not read"):
         app.store.put_file(tmp_path / "fifo.MP4")
     assert app.store.put_file(shadow).digest == digest(shadow)
+
+
+def test_identity_text_from_the_recorder_is_shown_escaped() -> None:
+    from avledger.core.dock.volume import parse_identity
+
+    who = parse_identity("SERIAL=ESC01\nPOLICE_ID=00\x1b[2J03\nMODEL=" + "M" * 500 + "\n",
+                         "keyvalue", {"serial": "SERIAL", "badge": "POLICE_ID",
+                                      "model": "MODEL"})
+    assert who.badge == "00\\x1b[2J03"
+    assert who.model is not None and len(who.model) == 129 and who.model.endswith("…")
