@@ -24,7 +24,7 @@ from avledger.core.ingest.session import IngestHooks, ingest_device
 from avledger.daemon.dropfolder import is_batch, snapshot
 from avledger.errors import DeviceError
 from tests.conftest import require_root_tools
-from tests.loopfuse import loop_device
+from tests.loopfuse import loop_device, tmpfs
 from tests.recorder_tools import make_recorder, profile, store_objects
 
 CLIP_DIR = "DCIM/100BWR01"
@@ -172,6 +172,7 @@ def test_fifos_named_as_clip_clock_and_device_info_never_block(home: Path, tmp_p
     assert code == 8 and "DEVICE.TXT is a FIFO (named pipe) (the device-info file)" in text
 
 
+@pytest.mark.root
 def test_a_device_node_named_as_a_clip_is_refused(home: Path, tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
     require_root_tools()
     rec = recorder(tmp_path)
@@ -182,6 +183,21 @@ def test_a_device_node_named_as_a_clip_is_refused(home: Path, tmp_path: Path, cl
     assert by_status(report, "refused")[node]["reason"] == "a device node"
     assert [e["reason"] for e in ledger(home, "media.refused")] == ["a device node"]
     assert len(store_objects(home / "data" / "store")) == 2
+
+
+@pytest.mark.root
+def test_a_file_system_mounted_inside_the_volume_is_not_read(home: Path, tmp_path: Path,
+                                                             cli) -> None:  # type: ignore[no-untyped-def]
+    require_root_tools("mount", "umount")
+    rec = recorder(tmp_path)
+    clip = sorted((rec / CLIP_DIR).iterdir())[0]
+    with tmpfs(rec / "DCIM" / "102MNT", "1m") as inner:
+        (inner / "20261127_100000_0095.MP4").write_bytes(clip.read_bytes()[:30_000])
+        code, report, _ = ingest(cli, rec)
+    assert code == 1 and report is not None
+    assert by_status(report, "refused")["DCIM/102MNT"]["reason"] == \
+        "a folder on another file system"
+    assert len(by_status(report, "new")) == 2
 
 
 # ---- values that must never block a dock -------------------------------------------------------
