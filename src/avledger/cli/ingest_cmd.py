@@ -140,7 +140,8 @@ def ingest(
     copies the rest (hashing while copying), and records each clip in the catalog and the
     ledger. Never writes to the recorder. Safe to re-run: an interrupted ingest resumes.
 
-    Exit codes: 0 all ingested, 1 some clips failed, 3 profile/config invalid,
+    Exit codes: 0 all ingested, 1 some clips failed or files refused (links, FIFOs, device
+    nodes are never read), 3 profile/config invalid,
     4 nothing recognised, 7 store full or unusable, 8 recorder removed or unmountable.
 
     Examples:
