@@ -24,7 +24,7 @@ from avledger.core.ingest.session import IngestHooks, ingest_device
 from avledger.daemon.dropfolder import is_batch, snapshot
 from avledger.errors import DeviceError
 from tests.conftest import require_root_tools
-from tests.loopfuse import loop_device
+from tests.loopfuse import loop_device, tmpfs
 from tests.recorder_tools import make_recorder, profile, store_objects
 
 CLIP_DIR = "DCIM/100BWR01"
@@ -172,6 +172,7 @@ def test_fifos_named_as_clip_clock_and_device_info_never_block(home: Path, tmp_p
     assert code == 8 and "DEVICE.TXT is a FIFO (named pipe) (the device-info file)" in text
 
 
+@pytest.mark.root
 def test_a_device_node_named_as_a_clip_is_refused(home: Path, tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
     require_root_tools()
     rec = recorder(tmp_path)
@@ -182,6 +183,21 @@ def test_a_device_node_named_as_a_clip_is_refused(home: Path, tmp_path: Path, cl
     assert by_status(report, "refused")[node]["reason"] == "a device node"
     assert [e["reason"] for e in ledger(home, "media.refused")] == ["a device node"]
     assert len(store_objects(home / "data" / "store")) == 2
+
+
+@pytest.mark.root
+def test_a_file_system_mounted_inside_the_volume_is_not_read(home: Path, tmp_path: Path,
+                                                             cli) -> None:  # type: ignore[no-untyped-def]
+    require_root_tools("mount", "umount")
+    rec = recorder(tmp_path)
+    clip = sorted((rec / CLIP_DIR).iterdir())[0]
+    with tmpfs(rec / "DCIM" / "102MNT", "1m") as inner:
+        (inner / "20261127_100000_0095.MP4").write_bytes(clip.read_bytes()[:30_000])
+        code, report, _ = ingest(cli, rec)
+    assert code == 1 and report is not None
+    assert by_status(report, "refused")["DCIM/102MNT"]["reason"] == \
+        "a folder on another file system"
+    assert len(by_status(report, "new")) == 2
 
 
 # ---- values that must never block a dock -------------------------------------------------------
@@ -253,7 +269,7 @@ def test_clock_sync_does_not_write_through_a_link(tmp_path: Path, home: Path) ->
     rec = recorder(tmp_path, clips=0)
     target = host_file(tmp_path, "passwd", b"ORIGINAL\n")
     os.symlink(target, rec / "TIMESET.TXT")
-    with pytest.raises(DeviceError, match="TIMESET.TXT is a symbolic link: not read"):
+    with pytest.raises(DeviceError, match="TIMESET.TXT on the recorder is a symbolic link"):
         clockset.write(profile(), rec)
     assert target.read_bytes() == b"ORIGINAL\n" and (rec / "TIMESET.TXT").is_symlink()
     assert not clockset.setting_waiting(rec, profile())
@@ -362,3 +378,24 @@ def test_a_docked_recorder_is_mounted_nosuid_nodev_noexec(app: Avledger, tmp_pat
             (writable,) = _mount_options(dev)
         assert {"rw", "nosuid", "nodev", "noexec"} <= writable, writable
         assert _mount_options(dev) == []
+
+
+def test_the_store_reads_only_regular_files(app: Avledger, tmp_path: Path) -> None:
+    shadow = host_file(tmp_path)
+    os.symlink(shadow, tmp_path / "link.MP4")
+    os.mkfifo(tmp_path / "fifo.MP4")
+    with pytest.raises(DeviceError, match="is a symbolic link: not read"):
+        app.store.put_file(tmp_path / "link.MP4")
+    with pytest.raises(DeviceError, match="is not a regular file: not read"):
+        app.store.put_file(tmp_path / "fifo.MP4")
+    assert app.store.put_file(shadow).digest == digest(shadow)
+
+
+def test_identity_text_from_the_recorder_is_shown_escaped() -> None:
+    from avledger.core.dock.volume import parse_identity
+
+    who = parse_identity("SERIAL=ESC01\nPOLICE_ID=00\x1b[2J03\nMODEL=" + "M" * 500 + "\n",
+                         "keyvalue", {"serial": "SERIAL", "badge": "POLICE_ID",
+                                      "model": "MODEL"})
+    assert who.badge == "00\\x1b[2J03"
+    assert who.model is not None and len(who.model) == 129 and who.model.endswith("…")

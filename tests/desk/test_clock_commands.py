@@ -242,3 +242,20 @@ def test_a_failed_write_is_one_line_and_recorded(desk, docked_home, dcli, tmp_pa
     assert catalog_rows(docked_home, "SELECT COUNT(*) AS n FROM clock_syncs") == [{"n": 0}]
     assert ledger_events(dcli, type="clock.synced") == []
     assert dcli("ledger", "verify").returncode == 0
+
+
+def test_sync_onto_a_linked_setting_file_leaves_its_target_untouched(desk, docked_home, dcli,  # type: ignore[no-untyped-def]
+                                                                     tmp_path: Path) -> None:
+    register_device(desk, "BWR-L")
+    rec = sim(tmp_path, "BWR-L", drift=-40)
+    target = tmp_path / "host-file"
+    target.write_bytes(b"root:x:0:0:root:/root:/bin/bash\n")
+    (rec / "TIMESET.TXT").symlink_to(target)
+    res = dcli("clock", "sync", str(rec))
+    assert res.returncode == 8
+    assert "TIMESET.TXT on the recorder is a symbolic link: nothing written, the clock was not " \
+        "set" in one_error_line(res)
+    assert target.read_bytes() == b"root:x:0:0:root:/root:/bin/bash\n"
+    assert (rec / "TIMESET.TXT").is_symlink()
+    failed = ledger_events(dcli, type="clock.sync_failed")
+    assert len(failed) == 1 and "symbolic link" in json.dumps(failed[0]["payload"])

@@ -172,7 +172,8 @@ def ingest(
     docking (udev's, for --device); a folder has no such moment, so its drift is unknown and
     its clips keep their recorder times, unless --docked-at says when it was docked.
 
-    Exit codes: 0 all ingested, 1 some clips failed, 3 profile/config invalid,
+    Exit codes: 0 all ingested, 1 some clips failed or files refused (links, FIFOs, device
+    nodes are never read), 3 profile/config invalid,
     4 nothing recognised, 7 store full or unusable, 8 recorder removed or unmountable.
 
     Examples:

@@ -14,6 +14,7 @@ import os
 import queue
 import secrets
 import shutil
+import stat
 import threading
 import time
 from collections.abc import Iterator
@@ -132,12 +133,21 @@ class LocalObjectStore:
         return PutResult(digest, written, created)
 
     def put_file(self, path: Path, progress: Progress | None = None) -> PutResult:
+        """Store a regular file, read (size, hash, copy) from one descriptor; a link, FIFO or
+        device node is refused, never read (ingest reads recorders through a VolumeRoot)."""
         try:
-            size = path.stat().st_size
-            with open(path, "rb", buffering=0) as src:
-                return self.put_stream(src, expected_size=size, progress=progress)
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
         except FileNotFoundError as exc:
             raise SourceReadError(f"source vanished: {path}") from exc
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise SourceReadError(f"{path} is a symbolic link: not read") from exc
+            raise SourceReadError(f"{path}: cannot open: {exc.strerror or exc}") from exc
+        with os.fdopen(fd, "rb", buffering=0) as src:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise SourceReadError(f"{path} is not a regular file: not read")
+            return self.put_stream(src, expected_size=st.st_size, progress=progress)
 
     def put_bytes(self, data: bytes) -> PutResult:
         import io

@@ -128,7 +128,8 @@ def write(profile: Profile, root: VolumeRoot | Path, device_node: str | None = N
             with reached(root) as vol:
                 vol.write(spec["path"], written.content.encode("utf-8"))
         except RefusedFile as exc:
-            raise DeviceError(f"{exc.message}: the clock was not set",
+            raise DeviceError(f"{exc.rel} on the recorder is {exc.reason}: nothing written, "
+                              "the clock was not set",
                               hint="remove that file from the recorder and sync again") from exc
         except OSError as exc:
             raise DeviceError(f"cannot write {spec['path']} on the recorder: "

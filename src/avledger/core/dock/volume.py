@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from avledger.config.profiles import Profile
-from avledger.core.dock.volume_root import RefusedFile, VolumeRoot, reached
+from avledger.core.dock.volume_root import RefusedFile, VolumeRoot, excerpt, reached
 from avledger.errors import DeviceError
 from avledger.timestamps import EARLIEST, in_range, zoned_to_utc
 
 MAX_INFO_BYTES = 64 * 1024
+MAX_FIELD_CHARS = 128  # badge, unit, model: shown escaped and cut, as all recorder text
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,8 @@ def parse_identity(text: str, fmt: str, fields: dict[str, str],
         raise ValueError(f"no serial number (looked for {fields['serial']!r})")
     if len(serial) > 128 or any(ord(c) < 32 for c in serial):
         raise ValueError("serial number is not printable text")
-    return RecorderIdentity(serial, clean.get("badge"), clean.get("unit"), clean.get("model"),
+    others = {k: excerpt(v, MAX_FIELD_CHARS) if v else None for k, v in clean.items()}
+    return RecorderIdentity(serial, others.get("badge"), others.get("unit"), others.get("model"),
                             values if isinstance(values, dict) else {})
 
 
@@ -153,7 +155,7 @@ def read_identity(root: VolumeRoot | Path, profile: Profile) -> RecorderIdentity
     try:
         return parse_identity(text, spec["format"], spec["fields"], spec.get("section"))
     except ValueError as exc:
-        raise DeviceError(f"device-info file {spec['file']}: {exc}") from exc
+        raise DeviceError(f"device-info file {spec['file']}: {excerpt(str(exc), 120)}") from exc
 
 
 # ---- clips -------------------------------------------------------------------------------------
