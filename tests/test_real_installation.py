@@ -185,9 +185,12 @@ def test_the_dock_refuses_a_staff_login(inst: Installation, tmp_path: Path) -> N
         out = inst.sudo(*args)
         assert out.returncode == 5, (args, out.stderr)
         assert "only root or the 'avledger' service started by systemd" in _error_line(out)
-    # The service account with a forged INVOCATION_ID is not a unit started by systemd.
+    # The service account with a forged INVOCATION_ID is not a unit started by systemd: no
+    # daemon, and the timer's sweep does not act as 'system' (nor as anyone on the roster).
     out = inst.as_service("daemon", env={"INVOCATION_ID": "0" * 32})
     assert out.returncode == 5, out.stderr
+    out = inst.as_service("retention", "sweep", "--apply", env={"INVOCATION_ID": "0" * 32})
+    assert out.returncode == 5 and "'avledger' is not on the roster" in _error_line(out)
     assert inst.counts() == before
 
 

@@ -31,9 +31,9 @@ app = new_app("The tamper-evident custody ledger.")
 def verify(as_json: JsonOpt = False) -> None:
     """Check the hash chain, every checkpoint signature, and the checkpoint file.
 
-    Names the first bad sequence number. Exits 6 when anything is wrong. A clean result is
-    kept (a ledger.verified event) for 'avledger status' and the reports; a ledger with a
-    problem is only reported, never written to (no event, no checkpoint).
+    Names the first bad sequence number. Exits 6 when anything is wrong. The result is kept
+    for 'avledger status' and the reports, a clean one also as a ledger.verified event; a
+    ledger with a problem is never written to (no event, no checkpoint).
 
     Example: avledger ledger verify
     """
@@ -59,9 +59,10 @@ def verify(as_json: JsonOpt = False) -> None:
         if report.ok:
             console.print("[green]ledger OK[/]: chain intact, checkpoints signed and consistent")
         else:
-            console.print("nothing was written to this ledger: keep it as it is for inspection")
+            console.print("nothing was written to this ledger (no event, no checkpoint): "
+                          "keep it as it is for inspection")
 
-    emit(report.as_dict() | {"recorded": recorded}, as_json, render)
+    emit(report.as_dict() | {"event_recorded": recorded}, as_json, render)
     ledger_core.require_ok(report)
 
 

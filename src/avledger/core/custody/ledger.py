@@ -126,15 +126,14 @@ def verify(catalog: Catalog, public_key: str, origin: str,
 
 
 def record_verification(app: Avledger, report: LedgerVerifyReport, started: datetime) -> bool:
-    """Keep a clean result as a ``verify_runs`` row and a ``ledger.verified`` event, so reports
-    and ``status`` can say when the ledger was last verified. The event is appended after the
-    verification, so it is covered by the next one.
+    """Keep the result as a ``verify_runs`` row, so reports and ``status`` can say when the
+    ledger was last verified and what was found; a clean result also as a ``ledger.verified``
+    event, appended after the verification, so it is covered by the next one.
 
-    A ledger with a problem is only reported, never written to: an event or checkpoint
-    appended to a truncated or edited chain would sign over the damage and bury the evidence
-    of it. Returns whether the result was kept."""
-    if not report.ok:
-        return False
+    A ledger with a problem is never written to: an event or checkpoint appended to a
+    truncated or edited chain would sign over the damage. Only the run row, outside the
+    ledger, says that problems were found. Returns whether the ledger was written to."""
+    app.actor.require(action="make changes (ledger.verified)")
     summary = report.as_dict() | {"mode": "full"}
     with app.transaction() as conn:
         conn.execute(
@@ -142,12 +141,12 @@ def record_verification(app: Avledger, report: LedgerVerifyReport, started: date
             " summary) VALUES ('ledger', ?, ?, ?, ?, ?, ?)",
             (iso(started), iso(utcnow()), app.actor.label, report.size, len(report.problems),
              json.dumps(summary, ensure_ascii=False)))
-        app.record(conn, "ledger.verified", "ledger", {
-            "ok": report.ok, "events": report.size, "head": report.head,
-            "latest_checkpoint": report.latest_checkpoint, "problems": len(report.problems),
-            "first_bad_seq": report.first_bad,
-            "details": [str(p) for p in report.problems[:20]]})
-    return True
+        if report.ok:
+            app.record(conn, "ledger.verified", "ledger", {
+                "ok": report.ok, "events": report.size, "head": report.head,
+                "latest_checkpoint": report.latest_checkpoint, "problems": 0,
+                "first_bad_seq": None, "details": []})
+    return report.ok
 
 
 def export(catalog: Catalog, public_key: str, out: Path, *, where: str = "",
