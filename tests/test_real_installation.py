@@ -12,12 +12,13 @@ import os
 import re
 import stat
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import require_root_tools
+from tests.conftest import IN_CI, require_root_tools
 from tests.realinstall import CASE, CATALOG, RECORDER, Installation, real_installation
 
 PACKAGES = Path("/var/lib/avledger/packages")
@@ -29,8 +30,14 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def inst() -> Iterator[Installation]:
     require_root_tools("sudo", "visudo", "useradd", "userdel", "su", "setpriv", "chpasswd")
-    if not Path("/usr/bin/python3").exists():
-        pytest.skip("needs the system python3")
+    system = subprocess.run(["/usr/bin/python3", "-c", "import sys; print(sys.version_info[:2])"],
+                            capture_output=True, text=True)
+    if system.returncode != 0 or system.stdout.strip() != str(sys.version_info[:2]):
+        reason = (f"needs /usr/bin/python3 of this interpreter's version {sys.version_info[:2]}"
+                  " (it runs the checkout's packages for the service account)")
+        if IN_CI:
+            pytest.fail(reason)
+        pytest.skip(reason)
     with real_installation() as installation:
         yield installation
 
