@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import textwrap
 from pathlib import Path
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 
 from avledger.config import loader, schema
 from avledger.config.schema import ROLES, SCHEMA, ListOf, Section
-from avledger.errors import ConfigError
+from avledger.errors import ConfigError, RefusedError
 from tests.conftest import run_cli
 
 REPO = Path(__file__).resolve().parent.parent
@@ -106,7 +107,7 @@ def test_single_mistakes(tmp_path: Path, text: str, expected: str) -> None:
     path = tmp_path / "c.yaml"
     path.write_text(text)
     with pytest.raises(ConfigError) as info:
-        loader.load(path, environ={})
+        loader.load(path, environ={"AVLEDGER_HOME": str(tmp_path / "h")})
     assert expected in info.value.one_line()
     assert info.value.exit_code == 3
 
@@ -124,14 +125,14 @@ def test_tab_indentation_is_a_syntax_error(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     path.write_text("site:\n\tunit: Bureau\n")
     with pytest.raises(ConfigError, match=r"line 2, column 1: invalid YAML"):
-        loader.load(path, environ={})
+        loader.load(path, environ={"AVLEDGER_HOME": str(tmp_path / "h")})
 
 
 def test_not_utf8_is_a_config_error(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     path.write_bytes("site:\n  unit: 生态环境局\n".encode("gb18030"))
     with pytest.raises(ConfigError, match="not UTF-8"):
-        loader.load(path, environ={})
+        loader.load(path, environ={"AVLEDGER_HOME": str(tmp_path / "h")})
 
 
 def test_missing_config_file(tmp_path: Path) -> None:
@@ -143,7 +144,7 @@ def test_empty_sections_are_allowed(tmp_path: Path) -> None:
     """A section whose keys are all commented out is empty, not an error."""
     path = tmp_path / "c.yaml"
     path.write_text("site:\n#  unit: x\nretention:\npersonnel:\n")
-    cfg = loader.load(path, environ={})
+    cfg = loader.load(path, environ={"AVLEDGER_HOME": str(tmp_path / "h")})
     assert cfg.get("site.timezone") == "Asia/Shanghai" and cfg.roster == []
 
 
@@ -252,3 +253,34 @@ def test_origin_check(origin: str) -> None:
     problem = schema.origin(origin)
     ok = bool(origin) and "+" not in origin and not any(c.isspace() for c in origin)
     assert (problem is None) == ok
+
+
+# ---- a real installation (no AVLEDGER_HOME): the override is root's, and limited ------------
+
+
+def test_override_is_refused_unless_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "mine.yaml"
+    path.write_text("clock:\n  tolerance_seconds: 2\n")
+    monkeypatch.setattr(os, "getuid", lambda: 1000)
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    for explicit, env in ((path, {}), (None, {"AVLEDGER_CONFIG": str(path)})):
+        with pytest.raises(RefusedError, match=r"--config / AVLEDGER_CONFIG .* are refused on "
+                                               r"a real installation unless run by root"):
+            loader.load(explicit, environ=env)
+    # In a development home the override is the developer's own business.
+    cfg = loader.load(path, environ={"AVLEDGER_HOME": str(tmp_path / "h")})
+    assert cfg.get("clock.tolerance_seconds") == 2
+
+
+def test_roots_override_may_not_set_roster_players_or_profiles(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "extra.yaml"
+    path.write_text("personnel:\n  - {badge: '9', name: X, os_user: x, roles: [leader]}\n"
+                    "access:\n  players: ['/bin/sh -c cat']\nprofiles:\n  dirs: [/tmp]\n")
+    monkeypatch.setattr(os, "getuid", lambda: 0)
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    with pytest.raises(ConfigError) as info:
+        loader.load(path, environ={})
+    line = info.value.one_line()
+    for key in ("personnel", "access.players", "profiles"):
+        assert f"{key}: may only be set in /etc/avledger/avledger.yaml" in line

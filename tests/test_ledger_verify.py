@@ -284,18 +284,26 @@ def test_origin_cannot_change_after_init(ledger: Path, cli) -> None:  # type: ig
 # ---- a damaged ledger is only reported ---------------------------------------------------
 
 
-def _written(home: Path) -> tuple[int, int, int, int, bytes]:
-    """Everything a verify could write: events, catalog checkpoints, verify runs, and the
+def _written(home: Path) -> tuple[int, int, int, bytes]:
+    """Everything a verify could write to the ledger: events, catalog checkpoints, and the
     checkpoint file's bytes (its line count too, for a readable failure)."""
     cfg = loader.load()
     conn = sqlite3.connect(cfg.catalog_path)
     try:
-        events, cps, runs = (conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
-                             for t in ("ledger", "checkpoints", "verify_runs"))
+        events, cps = (conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+                       for t in ("ledger", "checkpoints"))
     finally:
         conn.close()
     data = cfg.checkpoint_file.read_bytes()
-    return events, cps, runs, data.count(b"\n"), data
+    return events, cps, data.count(b"\n"), data
+
+
+def _runs(home: Path) -> list[tuple[int, int]]:
+    conn = sqlite3.connect(loader.load().catalog_path)
+    try:
+        return conn.execute("SELECT checked, problems FROM verify_runs").fetchall()
+    finally:
+        conn.close()
 
 
 @pytest.mark.parametrize("damage", ["truncated", "edited"])
@@ -310,14 +318,18 @@ def test_verify_of_a_damaged_ledger_writes_nothing(attacker: Attacker, ledger: P
     for args in (("ledger", "verify", "--json"), ("ledger", "verify")):
         out = cli(*args)
         assert out.returncode == 6, out.stderr
-    assert json.loads(cli("ledger", "verify", "--json").stdout)["recorded"] is False
+    assert json.loads(cli("ledger", "verify", "--json").stdout)["event_recorded"] is False
     assert "nothing was written to this ledger" in cli("ledger", "verify").stdout
     assert _written(ledger) == before
+    # The failed runs are noted outside the ledger, for status and the reports.
+    runs = _runs(ledger)
+    assert len(runs) == 4 and all(problems > 0 for _, problems in runs)
 
 
 def test_verify_of_a_sound_ledger_is_recorded(ledger: Path, cli) -> None:  # type: ignore[no-untyped-def]
     before = _written(ledger)
     report = json.loads(cli("ledger", "verify", "--json").stdout)
-    assert report["ok"] is True and report["recorded"] is True
+    assert report["ok"] is True and report["event_recorded"] is True
     after = _written(ledger)
     assert after[:3] == (before[0] + 1, before[1] + 1, before[2] + 1)
+    assert _runs(ledger) == [(before[0], 0)]

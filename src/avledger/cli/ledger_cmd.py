@@ -41,9 +41,9 @@ def verify(against: AgainstOpt = None, as_json: JsonOpt = False) -> None:
 
     Names the first bad sequence number. With --against, also proves the ledger still extends
     each checkpoint handed out (a rollback or fork below one is named with its size and the
-    first differing seq). Exits 6 when anything is wrong. A clean result is kept (a
-    ledger.verified event) for 'avledger status' and the reports; a ledger with a problem is
-    only reported, never written to (no event, no checkpoint).
+    first differing seq). Exits 6 when anything is wrong. The result is kept for 'avledger
+    status' and the reports, a clean one also as a ledger.verified event; a ledger with a
+    problem is never written to (no event, no checkpoint).
 
     Examples:
 
@@ -79,9 +79,10 @@ def verify(against: AgainstOpt = None, as_json: JsonOpt = False) -> None:
         if report.ok:
             console.print("[green]ledger OK[/]: chain intact, checkpoints signed and consistent")
         else:
-            console.print("nothing was written to this ledger: keep it as it is for inspection")
+            console.print("nothing was written to this ledger (no event, no checkpoint): "
+                          "keep it as it is for inspection")
 
-    emit(report.as_dict() | {"recorded": recorded}, as_json, render)
+    emit(report.as_dict() | {"event_recorded": recorded}, as_json, render)
     ledger_core.require_ok(report)
 
 
