@@ -110,7 +110,8 @@ def read_device_clock(root: Path, profile: Profile, device_node: str | None = No
         text = done.stdout
         origin = "clock command"
     try:
-        return DeviceClock(parse_clock_text(text, spec["format"], profile.timezone), origin)
+        return DeviceClock(parse_clock_text(text, spec["format"], profile.clock_timezone),
+                           origin)
     except ValueError as exc:
         shown = text.strip()[:40].encode("unicode_escape").decode()
         return DeviceClock(None, f"{origin} does not parse as {spec['format']!r}: "

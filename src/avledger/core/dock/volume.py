@@ -28,6 +28,7 @@ class RecorderIdentity:
     unit: str | None = None
     model: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
+    firmware: str | None = None
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,8 @@ def parse_identity(text: str, fmt: str, fields: dict[str, str],
     if len(serial) > 128 or any(ord(c) < 32 for c in serial):
         raise ValueError("serial number is not printable text")
     return RecorderIdentity(serial, clean.get("badge"), clean.get("unit"), clean.get("model"),
-                            values if isinstance(values, dict) else {})
+                            values if isinstance(values, dict) else {},
+                            firmware=clean.get("firmware"))
 
 
 def parse_field(text: str, fmt: str, key: str | None, section: str | None = None) -> Any:

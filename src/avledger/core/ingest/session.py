@@ -35,6 +35,7 @@ from avledger.core.custody.integrity import ObjectVanished, register_object
 from avledger.core.custody.restore import copy_state, restore_from_file
 from avledger.core.dock import recorders
 from avledger.core.dock.ingested import clip_key, not_ingested
+from avledger.core.dock.leftout import media_left_out
 from avledger.core.dock.media import duration
 from avledger.core.dock.recognition import profile_for_device, recognise
 from avledger.core.dock.recorder_volume import is_block_device
@@ -96,6 +97,7 @@ class IngestReport:
     bytes_copied: int = 0
     seconds: float = 0.0
     stopped: str | None = None  # why the run stopped early (store full, recorder removed)
+    left_out: list[str] = field(default_factory=list)  # media files no profile glob matched
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -125,7 +127,8 @@ class IngestReport:
                 "device_id": self.device_id, "device_new": self.device_new,
                 "badge_hint": self.badge_hint, "dock_id": self.dock_id, "clock": self.clock,
                 "dry_run": self.dry_run, "verify": self.verify, "stopped": self.stopped,
-                "totals": self.totals(), "clips": [o.as_dict() for o in self.outcomes]}
+                "totals": self.totals(), "clips": [o.as_dict() for o in self.outcomes],
+                "left_out": self.left_out}
 
 
 # ---- hooks ---------------------------------------------------------------------------------------
@@ -267,6 +270,7 @@ class IngestSession:
         report = IngestReport(self.source, profile.name, who.serial,
                               device_id or None, device is None, who.badge, None,
                               measurement.as_dict(), self.dry_run, self.verify)
+        report.left_out = media_left_out(self.root, (c.rel for c in clips))
         todo = not_ingested(self.app.catalog.conn, device_id or None, clips)
         copying = set(todo)
         for c in clips:
@@ -398,7 +402,8 @@ class IngestSession:
                 "device_id": dev.id, "serial": who.serial, "source": self.source,
                 "profile": profile.name, "station": app.config.get("site.station"),
                 "files": len(todo), "bytes": sum(c.size for c in todo),
-                "clock_measurement": m.id})
+                "clock_measurement": m.id,
+                **({"firmware": who.firmware} if who.firmware else {})})
         return dev, m, dock_id
 
     def _close_interrupted(self, conn: db.Connection) -> None:
