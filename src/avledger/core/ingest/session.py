@@ -34,6 +34,7 @@ from avledger.core.clock import settle as clocksettle
 from avledger.core.custody.integrity import ObjectVanished, register_object
 from avledger.core.custody.restore import copy_state, restore_from_file
 from avledger.core.dock import recorders
+from avledger.core.dock.failed import record_failed_docking
 from avledger.core.dock.ingested import clip_key, not_ingested
 from avledger.core.dock.leftout import media_left_out
 from avledger.core.dock.media import duration
@@ -45,7 +46,7 @@ from avledger.core.ingest.attribution import Attribution, Checkout, attribute, d
 from avledger.core.ingest.readback import hash_uncached
 from avledger.core.ingest.window import judge
 from avledger.core.retention import store_locks
-from avledger.errors import DeviceError, StorageError
+from avledger.errors import AvledgerError, DeviceError, StorageError
 from avledger.store import db
 from avledger.store.local import SourceReadError
 from avledger.timestamps import iso, utcnow
@@ -250,6 +251,8 @@ class IngestSession:
         self.hooks = hooks or IngestHooks()
         self.verify = verify
         self.dry_run = dry_run
+        self.dock_id: int | None = None  # once the docking is recorded
+        self.serial: str | None = None  # once the recorder has said who it is
         self.window_hours = int(app.config.get("window.hours"))
         self.reset_year = int(app.config.get("clock.reset_before_year"))
 
@@ -262,6 +265,7 @@ class IngestSession:
         started = utcnow()
         profile = self.recognise()
         who = read_identity(self.root, profile)
+        self.serial = who.serial
         clips = scan(self.root, profile)
         device = recorders.find(self.app.catalog.conn, who.serial)
         device_id = int(device["id"]) if device else 0
@@ -429,6 +433,7 @@ class IngestSession:
         app.store.sweep_abandoned()
         dev, m, dock_id = self._start_dock(profile, who, measurement, todo, started)
         report.device_id, report.device_new, report.dock_id = dev.id, dev.new, dock_id
+        self.dock_id = dock_id
         report.badge_hint = dev.badge_hint
         report.clock = m.as_dict()
         conn = app.catalog.conn
@@ -643,12 +648,24 @@ def ingest_device(app: Avledger, device: str, *, profile: str | None = None,
         raise DeviceError(f"{device} does not exist", hint="was the recorder unplugged?")
     udev = mounting.udev_properties(device)
     label = mounting.fs_label(device, udev)
-    mount_as = profile_for_device(app, device, udev, label, profile)
-    with mounting.mounted(device, mount_as, mount_dir) as root:
-        session = IngestSession(app, root, profile=profile, source=device, device_node=device,
-                                udev=udev or None, label=label, hooks=hooks, verify=verify,
-                                dry_run=dry_run)
-        return session.run()
+    session: IngestSession | None = None
+    mount_as: Profile | None = None
+    try:
+        mount_as = profile_for_device(app, device, udev, label, profile)
+        with mounting.mounted(device, mount_as, mount_dir) as root:
+            session = IngestSession(app, root, profile=profile, source=device,
+                                    device_node=device, udev=udev or None, label=label,
+                                    hooks=hooks, verify=verify, dry_run=dry_run)
+            return session.run()
+    except AvledgerError as exc:
+        # Failed before its docking was recorded (cannot mount, recognise or read it): record
+        # it now, so the failure is in dock status and the ledger, not only in a log.
+        if not dry_run and (session is None or session.dock_id is None) \
+                and Path(device).exists():
+            record_failed_docking(app, device, exc.one_line(), label=label,
+                                  profile=mount_as.name if mount_as else profile,
+                                  serial=session.serial if session else None)
+        raise
 
 
 def ingest_target(app: Avledger, target: str, *, profile: str | None = None,
