@@ -186,8 +186,9 @@ def test_sample_is_valid_and_equals_the_defaults() -> None:
 def test_config_check_ok(home: Path, cli) -> None:  # type: ignore[no-untyped-def]
     out = cli("config", "check", "--json")
     assert out.returncode == 0
-    assert __import__("json").loads(out.stdout) == {"ok": True,
-                                                    "files": [str(home / "avledger.yaml")]}
+    assert __import__("json").loads(out.stdout) == {
+        "ok": True, "files": [str(home / "avledger.yaml")],
+        "profiles": ["fieldcam-json", "generic"]}
 
 
 # ---- property tests ------------------------------------------------------------------------

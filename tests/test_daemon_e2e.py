@@ -211,3 +211,52 @@ def test_a_drifted_recorder_gets_its_clock_set_after_ingest(daemon, home: Path, 
     assert [e["actor"] for e in events] == ["system"]
     assert events[0]["payload"]["before"]["drift_seconds"] <= -40
     assert run_cli("ledger", "verify").returncode == 0
+
+
+def test_a_recorder_that_cannot_be_mounted_is_a_failed_docking(  # type: ignore[no-untyped-def]
+        daemon, home: Path, tmp_path: Path) -> None:
+    """A recorder whose volume its profile cannot mount (here: the profile says ext4, the
+    volume is FAT — mount answers over several lines): a docks row, a ledger event, one
+    readable line in dock status, the daemon's log and at the desk."""
+    doc = yaml.safe_load((Path(__file__).resolve().parent.parent / "src" / "avledger" / "data"
+                          / "profiles" / "generic.yaml").read_text())
+    doc |= {"name": "brokenfs", "match": {"label": "^CAM-"},
+            "mount": {"method": "kernel", "fstype": "ext4"},
+            "simulate": {"clip_path": doc["simulate"]["clip_path"], "label": "CAM-BROKEN"}}
+    (home / "profiles").mkdir(exist_ok=True)
+    (home / "profiles" / "brokenfs.yaml").write_text(yaml.safe_dump(doc))
+    daemon.send_signal(signal.SIGHUP)  # take up the new profile
+    _wait(lambda: b"configuration and profiles reloaded" in
+          (tmp_path / "daemon.log").read_bytes(), 30, "the daemon to reload")
+    image = tmp_path / "broken.img"
+    make_recorder(tmp_path / "broken", "brokenfs", clips=1, size=64 << 10, serial="BRK001",
+                  image=image)
+
+    def failed() -> list[dict[str, Any]]:
+        recent = json.loads(run_cli("dock", "status", "--json").stdout)["recent"]
+        return [d for d in recent if d["state"] == "failed" and d["source"] == dev]
+
+    dev = attach(image)
+    try:
+        _wait(lambda: bool(failed()), 120, "the failed docking to be recorded")
+        row = failed()[0]
+        error = row["result"]["error"]
+        assert error.startswith(f"cannot mount {dev} read-only (mount)") and "\n" not in error
+        assert row["profile"] == "brokenfs" and row["result"]["label"] == "CAM-BROKEN"
+        table = run_cli("dock", "status").stdout
+        assert "failed" in table and "cannot mount" in table
+        events = json.loads(run_cli("ledger", "show", "--type", "dock.failed",
+                                    "--json").stdout)
+        assert [e["payload"]["source"] for e in events] == [dev]
+        assert events[0]["actor"] == "system" and "\n" not in events[0]["payload"]["error"]
+        log = (tmp_path / "daemon.log").read_text()
+        said = [ln for ln in log.splitlines() if "docking failed" in ln]
+        assert len(said) == 1 and "cannot mount" in said[0] and "{'" not in said[0]
+        # The same at the desk: one line, and one more failed docking on record.
+        out = run_cli("ingest", "--device", dev)
+        assert out.returncode != 0
+        assert out.stderr.count("\n") == 1 and "cannot mount" in out.stderr, out.stderr
+        assert len(failed()) == 2
+        assert not _mounted_under(home)
+    finally:
+        detach(dev)

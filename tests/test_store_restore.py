@@ -103,3 +103,24 @@ def test_reingesting_the_recorder_restores_the_object(  # type: ignore[no-untype
     assert report["totals"]["restored"] == 1 and report["totals"]["new"] == 0
     assert cli("store", "verify").returncode == 0
     assert _events(clip["digest"]) == ["object.quarantined", "object.restored"]
+
+
+def test_restore_from_an_archive_disc_image(  # type: ignore[no-untyped-def]
+        home: Path, tmp_path: Path, cli) -> None:
+    """The disc image is read through its manifest: only the wanted clip is extracted."""
+    from tests.test_archive import made_set, ok_json
+
+    with Avledger.open(loader.load()) as app:
+        made = made_set(cli, app, tmp_path)
+        image = made["images"][0]
+        clip_id = image["clips"][0]
+        digest = app.catalog.conn.execute("SELECT digest FROM clips WHERE id = ?",
+                                          (clip_id,)).fetchone()[0]
+    _quarantine(home, cli, digest)
+    other_disc = made["images"][1]["image"]  # holds other clips only
+    assert cli("store", "restore", other_disc).returncode == 6
+    done = ok_json(cli("store", "restore", image["image"], "--json"))
+    assert [r["object"] for r in done["restored"]] == [digest]
+    assert done["restored"][0]["source"].startswith(image["image"] + ":clips/")
+    assert cli("store", "verify").returncode == 0
+    assert _events(digest) == ["object.quarantined", "object.restored"]

@@ -44,14 +44,15 @@ class AvledgerError(Exception):
 class ConfigError(AvledgerError):
     exit_code = ExitCode.CONFIG
 
-    def __init__(self, problems: list[str], *, source: str | None = None) -> None:
+    def __init__(self, problems: list[str], *, source: str | None = None,
+                 hint: str = "run 'avledger config check' for the full list") -> None:
         self.problems = problems
         where = f"{source}: " if source else ""
         if len(problems) == 1:
             msg = f"{where}{problems[0]}"
         else:
             msg = f"{where}{len(problems)} problems: " + "; ".join(problems)
-        super().__init__(msg, hint="run 'avledger config check' for the full list")
+        super().__init__(msg, hint=hint)
 
 
 class NotFoundError(AvledgerError):

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from avledger.cli.common import JsonOpt, console, emit, load_config, new_app, print_json, table
-from avledger.config import loader, schema
+from avledger.config import loader, profiles, schema
 from avledger.errors import ConfigError
 
 app = new_app("Check and show the configuration.")
@@ -20,7 +20,8 @@ def check(
                                                      "effective layered config).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Validate the configuration; every problem is listed with its path.
+    """Validate the configuration and the device profiles in profiles.dirs; every problem is
+    listed with its path.
 
     Example: avledger config check /etc/avledger/avledger.yaml
     """
@@ -29,10 +30,16 @@ def check(
         if problems:
             raise ConfigError(problems, source=str(path))
         files = [str(path)]
+        found: dict[str, profiles.Profile] = {}
     else:
-        files = [str(p) for p in load_config().files]
-    emit({"ok": True, "files": files}, as_json,
-         lambda: console.print(f"[green]config OK[/] ({', '.join(files) or 'built-in defaults'})"))
+        config = load_config()
+        files = [str(p) for p in config.files]
+        found = profiles.load_all(config)  # ConfigError listing every invalid profile
+    names = sorted(found)
+    emit({"ok": True, "files": files, "profiles": names}, as_json,
+         lambda: console.print(f"[green]config OK[/] ({', '.join(files) or 'built-in defaults'})"
+                               + (f"; {len(names)} device profile(s) OK: {', '.join(names)}"
+                                  if names else "")))
 
 
 def _flatten(data: Any, prefix: str = "") -> list[tuple[str, Any]]:

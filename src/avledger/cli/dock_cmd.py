@@ -35,12 +35,13 @@ def status(
         console.print(table(f"docked at {data['station']}",
                             ["dock", "serial", "source", "state", "files", "bytes", "since"],
                             rows) if rows else f"nothing docked at {data['station']}")
-        done = [(d["id"], d["serial"] or "?", d["state"], display(d["finished_at"], tz),
-                 d["result"].get("new", ""), d["result"].get("skipped", ""),
-                 d["result"].get("failed", ""), d["result"].get("error", ""))
+        done = [(d["id"], d["serial"] or d["source"] or "?", d["state"],
+                 display(d["finished_at"], tz), d["result"].get("new", ""),
+                 d["result"].get("skipped", ""), d["result"].get("failed", ""),
+                 d["result"].get("error", ""))
                 for d in data["recent"]]
         if done:
-            console.print(table("recent", ["dock", "serial", "result", "finished", "new",
-                                           "skipped", "failed", "error"], done))
+            console.print(table("recent", ["dock", "serial (or source)", "result", "finished",
+                                           "new", "skipped", "failed", "error"], done))
 
     emit(data, as_json, render)

@@ -135,6 +135,15 @@ def render(report: IngestReport, tz: str) -> None:
     if report.stopped:
         summary.append(("stopped", report.stopped))
     console.print(table("summary", ["", ""], summary))
+    if report.left_out:
+        console.print(left_out_text(report.left_out, report.profile), highlight=False)
+
+
+def left_out_text(paths: list[str], profile: str) -> str:
+    """Media files no glob of the profile matched: named, never dropped without a word."""
+    shown = ", ".join(paths[:20]) + (f" … and {len(paths) - 20} more" if len(paths) > 20 else "")
+    return (f"[yellow]{len(paths)} media file(s) not matched by profile {profile}'s clips.globs, "
+            f"not ingested:[/] {shown} — check the profile with 'avledger profile check'")
 
 
 def yes_no(value: object) -> str:

@@ -9,8 +9,9 @@ import typer
 import yaml
 
 from avledger.cli.common import JsonOpt, console, emit, load_config, new_app, table
+from avledger.cli.ingest_cmd import left_out_text
 from avledger.config import profiles
-from avledger.core.dock.profilecheck import check_volume
+from avledger.core.dock.profilecheck import check_profile_file, check_volume
 from avledger.errors import NotFoundError
 
 app = new_app("Device profiles: how each recorder family is recognised and read.")
@@ -51,19 +52,35 @@ def show(
 
 @app.command("check")
 def check(
-    path: Annotated[Path, typer.Argument(help="A mounted recorder volume or a folder.")],
+    path: Annotated[Path, typer.Argument(
+        help="A profile file (.yaml) to validate, or a mounted recorder volume or folder.")],
     profile: Annotated[str | None, typer.Option(
-        "--profile", "-p", help="Check against this profile only.")] = None,
+        "--profile", "-p", help="Check the volume against this profile only (a name, or a "
+                                "profile file not installed yet).")] = None,
     label: Annotated[str | None, typer.Option(
         "--label", help="The volume's file-system label, if it should count.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Does this volume match a profile, and what would be ingested from it?
+    """Is this profile file valid? Does this volume match a profile, and what would be
+    ingested from it (and which media files would be left out)?
 
-    Exits 4 when no profile matches.
+    A profile file: every problem is listed with its dotted path (exit 3). A volume: exits 4
+    when no profile matches.
 
-    Example: avledger profile check /media/BWR-SIM
+    Examples:
+
+      avledger profile check /etc/avledger/profiles/newcam.yaml
+
+      avledger profile check /media/BWR-SIM
+
+      avledger profile check /media/NEWCAM --profile newcam.yaml
     """
+    if path.is_file() and path.suffix in (".yaml", ".yml"):
+        found = check_profile_file(path)
+        emit(found, as_json, lambda: console.print(
+            f"[green]profile OK[/]: {found['name']} ({path}); clips {', '.join(found['globs'])}"
+            f"; clock {found['clock']} in {found['clock_timezone']}", highlight=False))
+        return
     data = check_volume(load_config(), path, profile, label)
 
     def render() -> None:
@@ -76,6 +93,7 @@ def check(
         ident = data.get("identity") or {}
         console.print(f"using [bold]{data['profile']}[/]: serial {ident.get('serial', '?')}, "
                       f"badge {ident.get('badge') or '-'}"
+                      + (f", firmware {ident['firmware']}" if ident.get("firmware") else "")
                       + (f"  [red]{data['identity_error']}[/]" if "identity_error" in data else ""),
                       highlight=False)
         console.print(table(f"{len(data['clips'])} clip(s) would be considered", [
@@ -85,6 +103,8 @@ def check(
              else f"{c['duration_seconds']:.1f} s ({c['duration_source']})",
              "" if c["name_parsed"] else "name does not parse: ingested, flagged")
             for c in data["clips"]]))
+        if data["left_out"]:
+            console.print(left_out_text(data["left_out"], data["profile"]), highlight=False)
 
     emit(data, as_json, render)
     if data["profile"] is None:

@@ -28,6 +28,7 @@ CLOCK_READ_METHODS = ("file", "command", "none")
 CLOCK_WRITTEN_AT = ("connect", "live", "none")
 CLOCK_SET_METHODS = ("file", "command", "none")
 MOUNT_METHODS = ("kernel", "fuse")
+IDENTITY_FIELDS = ("serial", "badge", "unit", "model", "firmware")
 
 
 # ---- value checks ------------------------------------------------------------------------------
@@ -112,10 +113,15 @@ def identity_fields(v: Any) -> str | None:
         return problem
     if "serial" not in v:
         return "must name at least the 'serial' field"
-    unknown = set(v) - {"serial", "badge", "unit", "model"}
+    unknown = set(v) - set(IDENTITY_FIELDS)
     if unknown:
-        return f"unknown field(s) {', '.join(sorted(unknown))} (known: serial, badge, unit, model)"
+        return (f"unknown field(s) {', '.join(sorted(unknown))} "
+                f"(known: {', '.join(IDENTITY_FIELDS)})")
     return None
+
+
+def optional_timezone(v: Any) -> str | None:
+    return None if v is None else schema.timezone(v)
 
 
 def optional_bool(v: Any) -> str | None:
@@ -166,7 +172,8 @@ PROFILE_SCHEMA = Section(
                                "keyvalue (KEY=VALUE lines), ini or json."),
                 "section": Leaf(schema.optional_str, None, "INI section holding the fields."),
                 "fields": Leaf(identity_fields, REQUIRED,
-                               "Which key holds serial, badge, unit, model (json: dotted path)."),
+                               "Which key holds serial, badge, unit, model, firmware (json: "
+                               "dotted path)."),
             },
         ),
         "clips": Section(
@@ -202,6 +209,9 @@ PROFILE_SCHEMA = Section(
                             "(the current time when read; measured against the read) or none "
                             "(no drift is measured). Default: connect for a file, live for a "
                             "command."),
+                        "timezone": Leaf(optional_timezone, None,
+                                         "Time zone of the times the clock file or command "
+                                         "gives (default: clips.timezone)."),
                     },
                 ),
                 "set": Section(
@@ -339,6 +349,11 @@ class Profile:
         return str(self.get("clips.timezone"))
 
     @property
+    def clock_timezone(self) -> str:
+        """The zone of the times the recorder's clock reports (and is set in)."""
+        return str(self.get("clock.read.timezone") or self.timezone)
+
+    @property
     def name_pattern(self) -> re.Pattern[str]:
         return re.compile(self.get("clips.name_pattern"))
 
@@ -350,7 +365,8 @@ class Profile:
 def parse_profile(raw: Any, path: Path) -> Profile:
     problems = validate(raw)
     if problems:
-        raise ConfigError(problems, source=str(path))
+        raise ConfigError(problems, source=str(path),
+                          hint=f"check it with 'avledger profile check {path}'")
     data = _deep_merge(_defaults(PROFILE_SCHEMA), raw)
     data["match"]["udev"] = {k: str(v) for k, v in data["match"]["udev"].items()}
     data["identity"]["fields"] = {k: str(v) for k, v in data["identity"]["fields"].items()}
@@ -367,6 +383,7 @@ def load_all(config: Config) -> dict[str, Profile]:
     """Every profile in the configured directories (later directories win), all validated."""
     found: dict[str, Profile] = {}
     problems: list[str] = []
+    bad: list[Path] = []
     for directory in config.profile_dirs():
         if not directory.is_dir():
             continue
@@ -376,10 +393,12 @@ def load_all(config: Config) -> dict[str, Profile]:
             except ConfigError as exc:
                 where = f"{path}: "
                 problems += [p if p.startswith(where) else where + p for p in exc.problems]
+                bad.append(path)
                 continue
             found[prof.name] = prof
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(problems, hint=f"check it with 'avledger profile check {bad[0]}'"
+                          if len(bad) == 1 else "check each with 'avledger profile check FILE'")
     return dict(sorted(found.items()))
 
 

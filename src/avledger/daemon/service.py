@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from avledger.core.dock.failed import one_line
 from avledger.daemon.dropfolder import DropFolderWatcher
 from avledger.daemon.notify import Notifier
 from avledger.daemon.scheduler import Job, Runner, Scheduler
@@ -36,6 +37,23 @@ class DaemonSettings:
     stop_grace_seconds: float = 30.0
     watch_udev: bool = True  # False: a station that only receives drop folders
     drop_memory: Path | None = None  # where ingested drop-folder batches are remembered
+
+
+SUMMARY_KEYS = ("serial", "new", "skipped", "failed", "late", "restored", "stopped", "error",
+                "clock_sync", "clear_after_ingest")
+
+
+def _summary(result: dict[str, Any]) -> str:
+    """``serial BWR0042, new 3, skipped 0, …`` — a docking's result, readable in a log."""
+    parts = []
+    for key in SUMMARY_KEYS:
+        value = result.get(key)
+        if value is None or value == "":
+            continue
+        if isinstance(value, dict):
+            value = value.get("state", "?")
+        parts.append(f"{key.replace('_', ' ')} {one_line(str(value))}")
+    return ", ".join(parts) or "nothing to report"
 
 
 class Daemon:
@@ -88,10 +106,11 @@ class Daemon:
         if (job.kind == "folder" and job.state == "done" and job.path is not None
                 and not job.result.get("error") and self.drops is not None):
             self.drops.remember(job.path, job.medium)
-        summary = {k: v for k, v in job.result.items() if k in
-                   ("new", "skipped", "failed", "late", "error", "serial", "clock_sync",
-                    "clear_after_ingest")}
-        log.info("%s %s: %s", job.key, job.state, summary)
+        if job.state == "failed":
+            log.error("%s: docking failed: %s", job.key,
+                      one_line(str(job.result.get("error", "unknown error"))))
+            return
+        log.info("%s %s: %s", job.key, job.state, _summary(job.result))
 
     # -- lifecycle ------------------------------------------------------------------------
     def _signals(self) -> None:

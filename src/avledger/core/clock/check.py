@@ -163,7 +163,8 @@ def read_device_clock(root: VolumeRoot | Path, profile: Profile,
         text = done.stdout
         origin = "clock command"
     try:
-        return DeviceClock(parse_clock_text(text, spec["format"], profile.timezone), origin)
+        return DeviceClock(parse_clock_text(text, spec["format"], profile.clock_timezone),
+                           origin)
     except ValueError as exc:
         return DeviceClock(None, f"{origin} does not parse as {spec['format']!r}: "
                                  f"'{excerpt(text)}' ({exc})")

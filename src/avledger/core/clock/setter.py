@@ -100,7 +100,7 @@ def plan(profile: Profile, root: Path, device_node: str | None = None,
     moment = nearest_second(now or utcnow())
     if spec["method"] == "file":
         return Written("file", spec["path"], moment,
-                       render(spec["template"], moment, profile.timezone))
+                       render(spec["template"], moment, profile.clock_timezone))
     if spec["method"] == "command":
         argv = _argv(profile, root, device_node, moment)
         return Written("command", argv[0], moment, " ".join(argv))
@@ -112,7 +112,7 @@ def _argv(profile: Profile, root: Path, device_node: str | None,
           moment: datetime) -> list[str]:
     filled = expand(profile.get("clock.set.command"),
                     {"root": str(root), "device": device_node or ""})
-    return [render(arg, moment, profile.timezone) for arg in filled]
+    return [render(arg, moment, profile.clock_timezone) for arg in filled]
 
 
 def write(profile: Profile, root: VolumeRoot | Path, device_node: str | None = None) -> Written:

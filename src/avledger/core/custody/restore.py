@@ -72,6 +72,8 @@ def restore_objects(app: Avledger, sources: list[Path], *,
         if not os.path.exists(source):
             raise NotFoundError(f"no such file or folder: {source}")
     for source in sources:
+        if not wanted:
+            break
         for path, digest, label in _matching_files(source, wanted, report):
             if not dry_run:
                 restore_from_file(app, path, digest, wanted[digest], source=label)

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from avledger.config.profiles import Profile
+from avledger.core.dock.failed import one_line
 from avledger.errors import DeviceError
 
 MOUNT_TIMEOUT = 30
@@ -161,7 +162,7 @@ def mounted(device: str, profile: Profile, where: Path | None = None, *,
     else:
         done = _run(argv)
         problem = (None if done.returncode == 0 and _wait_mounted(target)
-                   else done.stderr.strip()[:300] or "not mounted")
+                   else one_line(done.stderr)[:300] or "not mounted")
     if problem is not None:
         target.rmdir()
         raise DeviceError(f"cannot mount {device} {how} ({argv[0]}): {problem}")

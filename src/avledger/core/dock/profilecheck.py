@@ -1,4 +1,5 @@
-"""``profile check``: does a mounted volume match, and what would be ingested from it."""
+"""``profile check``: is a profile file valid; does a mounted volume match, and what would be
+ingested from it — and which media files the profile would leave behind."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from avledger.config import profiles as profiles_mod
 from avledger.config.loader import Config
 from avledger.config.profiles import Seen
+from avledger.core.dock.leftout import media_left_out
 from avledger.core.dock.media import Duration, duration
 from avledger.core.dock.volume import read_identity, survey
 from avledger.core.dock.volume_root import VolumeRoot
@@ -40,7 +42,7 @@ def check_volume(config: Config, root: Path, name: str | None = None,
         try:
             who = read_identity(media, chosen)
             out["identity"] = {"serial": who.serial, "badge": who.badge, "unit": who.unit,
-                               "model": who.model}
+                               "model": who.model, "firmware": who.firmware}
         except AvledgerError as exc:
             out["identity_error"] = exc.message
         clips = []
@@ -55,6 +57,17 @@ def check_volume(config: Config, root: Path, name: str | None = None,
                           "device_start": iso(clip.device_start) if clip.device_start else None,
                           "name_parsed": clip.device_start is not None,
                           "duration_seconds": dur.seconds, "duration_source": dur.source})
+        out["left_out"] = media_left_out(media, (str(c["path"]) for c in clips)
+                                         + [r.rel for r in found.refused])
     out["clips"] = clips
     out["refused"] = [{"path": r.rel, "reason": r.reason} for r in found.refused]
     return out
+
+
+def check_profile_file(path: Path) -> dict[str, Any]:
+    """Validate one profile file (a new recorder model's, before it is installed)."""
+    prof = profiles_mod.load_file(path)  # ConfigError with every problem
+    return prof.summary() | {"ok": True, "globs": prof.get("clips.globs"),
+                             "clock": prof.get("clock.read.method"),
+                             "clock_timezone": prof.clock_timezone,
+                             "identity_fields": prof.get("identity.fields")}

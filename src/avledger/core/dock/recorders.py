@@ -47,6 +47,7 @@ def ensure(app: Avledger, conn: db.Connection, who: RecorderIdentity, profile: P
         app.record(conn, "device.discovered", f"device:{device_id}", {
             "serial": who.serial, "profile": profile.name, "model": who.model,
             "badge_hint": who.badge, "unit": who.unit, "registration": "unregistered",
+            **({"firmware": who.firmware} if who.firmware else {}),
         })
         return DeviceRow(device_id, who.serial, "unregistered", who.badge, True)
     if who.badge and who.badge != row["badge_hint"]:

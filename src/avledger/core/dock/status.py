@@ -17,7 +17,8 @@ INTERRUPTED = "the ingesting process ended without finishing (it resumes at the 
 
 def dock_status(app: Avledger, recent: int = 10) -> dict[str, Any]:
     conn = app.catalog.conn
-    cols = ("d.id, d.station, d.source, d.state, d.started_at, d.updated_at, d.finished_at,"
+    cols = ("d.id, d.station, d.source, d.state, d.profile, d.started_at, d.updated_at,"
+            " d.finished_at,"
             " d.files_total, d.files_done, d.bytes_total, d.bytes_done, d.result,"
             " v.serial, v.registration")
     base = f"SELECT {cols} FROM docks d LEFT JOIN devices v ON v.id = d.device_id"

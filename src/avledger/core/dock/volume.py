@@ -33,6 +33,7 @@ class RecorderIdentity:
     unit: str | None = None
     model: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
+    firmware: str | None = None
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,8 @@ def parse_identity(text: str, fmt: str, fields: dict[str, str],
         raise ValueError("serial number is not printable text")
     others = {k: excerpt(v, MAX_FIELD_CHARS) if v else None for k, v in clean.items()}
     return RecorderIdentity(serial, others.get("badge"), others.get("unit"), others.get("model"),
-                            values if isinstance(values, dict) else {})
+                            values if isinstance(values, dict) else {},
+                            firmware=others.get("firmware"))
 
 
 def parse_field(text: str, fmt: str, key: str | None, section: str | None = None) -> Any:

@@ -34,7 +34,9 @@ from avledger.core.clock import settle as clocksettle
 from avledger.core.custody.integrity import ObjectVanished, register_object
 from avledger.core.custody.restore import copy_state, restore_from_file
 from avledger.core.dock import recorders
+from avledger.core.dock.failed import record_failed_docking
 from avledger.core.dock.ingested import clip_key, not_ingested
+from avledger.core.dock.leftout import media_left_out
 from avledger.core.dock.media import duration
 from avledger.core.dock.recognition import profile_for_device, recognise
 from avledger.core.dock.recorder_volume import is_block_device
@@ -51,7 +53,7 @@ from avledger.core.ingest.attribution import Attribution, Checkout, attribute, d
 from avledger.core.ingest.readback import hash_uncached
 from avledger.core.ingest.window import judge
 from avledger.core.retention import store_locks
-from avledger.errors import DeviceError, StorageError
+from avledger.errors import AvledgerError, DeviceError, StorageError
 from avledger.store import db
 from avledger.store.local import SourceReadError
 from avledger.timestamps import iso, utcnow
@@ -103,6 +105,7 @@ class IngestReport:
     bytes_copied: int = 0
     seconds: float = 0.0
     stopped: str | None = None  # why the run stopped early (store full, recorder removed)
+    left_out: list[str] = field(default_factory=list)  # media files no profile glob matched
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -132,7 +135,8 @@ class IngestReport:
                 "device_id": self.device_id, "device_new": self.device_new,
                 "badge_hint": self.badge_hint, "dock_id": self.dock_id, "clock": self.clock,
                 "dry_run": self.dry_run, "verify": self.verify, "stopped": self.stopped,
-                "totals": self.totals(), "clips": [o.as_dict() for o in self.outcomes]}
+                "totals": self.totals(), "clips": [o.as_dict() for o in self.outcomes],
+                "left_out": self.left_out}
 
 
 # ---- hooks ---------------------------------------------------------------------------------------
@@ -258,6 +262,8 @@ class IngestSession:
         self.hooks = hooks or IngestHooks()
         self.verify = verify
         self.dry_run = dry_run
+        self.dock_id: int | None = None  # once the docking is recorded
+        self.serial: str | None = None  # once the recorder has said who it is
         self.window_hours = int(app.config.get("window.hours"))
         self.reset_year = int(app.config.get("clock.reset_before_year"))
 
@@ -280,6 +286,7 @@ class IngestSession:
             if not self.dry_run:
                 self._record_refused(None, [Refused(exc.rel, exc.reason)], profile)
             raise
+        self.serial = who.serial
         found = survey(self.vol, profile)
         clips = found.clips
         device = recorders.find(self.app.catalog.conn, who.serial)
@@ -292,6 +299,8 @@ class IngestSession:
                               measurement.as_dict(), self.dry_run, self.verify)
         report.outcomes += [ClipOutcome(r.rel, 0, "refused", reason=r.reason)
                             for r in found.refused]
+        report.left_out = media_left_out(self.vol, [c.rel for c in clips]
+                                         + [r.rel for r in found.refused])
         todo = not_ingested(self.app.catalog.conn, device_id or None, clips)
         copying = set(todo)
         for c in clips:
@@ -443,7 +452,8 @@ class IngestSession:
                 "device_id": dev.id, "serial": who.serial, "source": self.source,
                 "profile": profile.name, "station": app.config.get("site.station"),
                 "files": len(todo), "bytes": sum(c.size for c in todo),
-                "clock_measurement": m.id, "refused": len(refused)})
+                "clock_measurement": m.id, "refused": len(refused),
+                **({"firmware": who.firmware} if who.firmware else {})})
             self._record_refused(dock_id, refused, profile, conn)
         return dev, m, dock_id
 
@@ -470,6 +480,7 @@ class IngestSession:
         app.store.sweep_abandoned()
         dev, m, dock_id = self._start_dock(profile, who, measurement, todo, started, refused)
         report.device_id, report.device_new, report.dock_id = dev.id, dev.new, dock_id
+        self.dock_id = dock_id
         report.badge_hint = dev.badge_hint
         report.clock = m.as_dict()
         conn = app.catalog.conn
@@ -697,15 +708,27 @@ def ingest_device(app: Avledger, device: str, *, profile: str | None = None,
         raise DeviceError(f"{device} does not exist", hint="was the recorder unplugged?")
     udev = mounting.udev_properties(device)
     label = mounting.fs_label(device, udev)
-    mount_as = profile_for_device(app, device, udev, label, profile)
-    moment = docked_at or mounting.docked_at(device, udev)
-    with mounting.mounted(device, mount_as, mount_dir) as root:
-        session = IngestSession(app, root, profile=profile, source=device, device_node=device,
-                                udev=udev or None, label=label, hooks=hooks, verify=verify,
-                                dry_run=dry_run,
-                                docked=clockcheck.Reference.dock_event(moment) if moment
-                                else None)
-        return session.run()
+    session: IngestSession | None = None
+    mount_as: Profile | None = None
+    try:
+        mount_as = profile_for_device(app, device, udev, label, profile)
+        moment = docked_at or mounting.docked_at(device, udev)
+        with mounting.mounted(device, mount_as, mount_dir) as root:
+            session = IngestSession(app, root, profile=profile, source=device,
+                                    device_node=device, udev=udev or None, label=label,
+                                    hooks=hooks, verify=verify, dry_run=dry_run,
+                                    docked=clockcheck.Reference.dock_event(moment) if moment
+                                    else None)
+            return session.run()
+    except AvledgerError as exc:
+        # Failed before its docking was recorded (cannot mount, recognise or read it): record
+        # it now, so the failure is in dock status and the ledger, not only in a log.
+        if not dry_run and (session is None or session.dock_id is None) \
+                and Path(device).exists():
+            record_failed_docking(app, device, exc.one_line(), label=label,
+                                  profile=mount_as.name if mount_as else profile,
+                                  serial=session.serial if session else None)
+        raise
 
 
 def ingest_target(app: Avledger, target: str, *, profile: str | None = None,

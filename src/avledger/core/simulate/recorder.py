@@ -120,10 +120,10 @@ def write_clock_file(root: Path, profile: Profile, drift: float, *, garbage: boo
     if garbage:
         path.write_bytes(b"\xff\xfeclock?? 99:99\x00\n")
         return moment
-    device_now = (moment + timedelta(seconds=drift)).astimezone(ZoneInfo(profile.timezone))
+    device_now = (moment + timedelta(seconds=drift)).astimezone(ZoneInfo(profile.clock_timezone))
     text = device_now.strftime(spec["format"]) + "\n"
     path.write_text(text, encoding="utf-8")
-    shown = parse_clock_text(text, spec["format"], profile.timezone)
+    shown = parse_clock_text(text, spec["format"], profile.clock_timezone)
     at = shown - timedelta(seconds=drift)
     ns = round(at.timestamp() * 1e9)
     os.utime(path, ns=(ns, ns))
@@ -138,7 +138,7 @@ def current_drift(root: Path, profile: Profile) -> float | None:
     path = root / spec["path"]
     try:
         shown = parse_clock_text(path.read_text(encoding="utf-8", errors="replace"),
-                                 spec["format"], profile.timezone)
+                                 spec["format"], profile.clock_timezone)
         written = path.stat().st_mtime_ns / 1e9
     except (OSError, ValueError):
         return None
@@ -160,7 +160,7 @@ def take_up_clock_setting(root: Path, profile: Profile,
     except OSError:
         return None
     path.unlink()
-    set_to = clockset.parse(spec["template"], text, profile.timezone)
+    set_to = clockset.parse(spec["template"], text, profile.clock_timezone)
     return None if set_to is None else round((set_to - written_at).total_seconds(), 6)
 
 
