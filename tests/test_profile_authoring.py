@@ -61,11 +61,14 @@ def test_clock_zone_and_firmware_of_a_new_model(  # type: ignore[no-untyped-def]
     with open(rec / "DEVICE.TXT", "a") as fh:
         fh.write("FW=2.4.1\n")
     # The recorder tells its time in UTC, its clip names in Shanghai time.
-    (rec / "CLOCK.TXT").write_text(datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S\n"))
+    docked = datetime.now(UTC).replace(microsecond=0)
+    (rec / "CLOCK.TXT").write_text(docked.strftime("%Y-%m-%d %H:%M:%S\n"))
     checked = json.loads(cli("profile", "check", str(rec), "--profile", "utccam",
                              "--json").stdout)
     assert checked["identity"]["firmware"] == "2.4.1"
-    out = cli("ingest", str(rec), "--profile", "utccam", "--json")
+    # a folder has no docking moment of its own: say when it was docked
+    out = cli("ingest", str(rec), "--profile", "utccam", "--docked-at", docked.isoformat(),
+              "--json")
     assert out.returncode == 0, out.stderr
     drift = json.loads(out.stdout)["clock"]["drift_seconds"]
     assert abs(drift) < 600, f"clock file read in the clips' zone: drift {drift} s"

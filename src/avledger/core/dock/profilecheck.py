@@ -57,7 +57,7 @@ def check_volume(config: Config, root: Path, name: str | None = None,
                           "device_start": iso(clip.device_start) if clip.device_start else None,
                           "name_parsed": clip.device_start is not None,
                           "duration_seconds": dur.seconds, "duration_source": dur.source})
-        out["left_out"] = media_left_out(media, (str(c["path"]) for c in clips)
+        out["left_out"] = media_left_out(media, [str(c["path"]) for c in clips]
                                          + [r.rel for r in found.refused])
     out["clips"] = clips
     out["refused"] = [{"path": r.rel, "reason": r.reason} for r in found.refused]
