@@ -169,7 +169,7 @@ def export(
 ) -> None:
     """Export events (JSON Lines), checkpoints, public key and the standalone verifier.
 
-    Without filters the export verifies on its own: python3 OUT/verify_ledger.py OUT
+    Without filters the export verifies on its own: python3 verify_ledger.py OUT --key KEY
 
     Example: avledger ledger export /media/usb/ledger-2026
     """
@@ -185,7 +185,8 @@ def export(
                                     params=params, config=app_.config)
     emit(result, as_json, lambda: console.print(
         f"exported {result['events']} events and {result['checkpoints']} checkpoints to {out}\n"
-        + (f"verify with: python3 {out}/verify_ledger.py {out}" if result["complete"] else
+        + (f"verify with: python3 verify_ledger.py {out} --fingerprint "
+           f"\"{result['fingerprint']}\"" if result["complete"] else
            "filtered: readable, but only a complete export verifies as a chain")))
 
 

@@ -230,7 +230,8 @@ def _write_export(catalog: Catalog, public_key: str, out: Path, where: str,
     shutil.copyfile(Path(verifier.__file__), out / "verify_ledger.py")
     readme = EXPORT_README + (FILTERED_NOTE if where else "")
     (out / "README.txt").write_text(readme, encoding="utf-8")
-    return {"directory": str(out), "events": n, "checkpoints": len(cps), "complete": not where}
+    return {"directory": str(out), "events": n, "checkpoints": len(cps), "complete": not where,
+            "fingerprint": verifier.grouped(verifier.fingerprint(public_key))}
 
 
 EXPORT_README = """avledger custody ledger export
@@ -241,14 +242,19 @@ checkpoints.jsonl  signed checkpoints (Ed25519 signed notes over size, Merkle ro
 ledger.pub         the public key that signed them (signed-note verifier key format)
 verify_ledger.py   a standalone verifier: needs only Python 3 (no avledger, no database)
 
-To verify:
+To verify, with your own copy of verify_ledger.py and the key the agency publishes (or its
+fingerprint, as printed on its cover sheets, disc labels and report footers):
 
-    python3 verify_ledger.py .
+    python3 verify_ledger.py . --key agency.pub
+    python3 verify_ledger.py . --fingerprint "<fingerprint>"
 
 It recomputes every event hash and the hash chain, checks each checkpoint signature against
-ledger.pub, and checks that each checkpoint's Merkle root matches the events it covers. It
-prints OK, or each problem with the sequence number of the first bad event, and exits non-zero.
-Compare ledger.pub with the key the agency publishes before trusting the result.
+the trusted key, and checks that each checkpoint's Merkle root matches the events it covers.
+It prints OK, or each problem with the sequence number of the first bad event, and exits
+non-zero. Without --key or --fingerprint it checks everything else, prints the fingerprint of
+ledger.pub, and ends "UNVERIFIED: no trusted key given" (exit 3): anyone can sign with a key
+of their own. Checkpoints a witness cosigned carry its cosignature (--witness-key KEY checks
+it). Every checkpoint here is a receipt: the agency's ledger must extend it for ever.
 """
 
 
