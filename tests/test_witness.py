@@ -30,7 +30,7 @@ from avledger.config import loader
 from avledger.core.app import Avledger
 from avledger.core.witness import client, protocol
 from tests.conftest import AVLEDGER_BIN
-from tests.ledgertools import Attacker, checkpoint_sizes, grow_ledger
+from tests.ledgertools import Attacker, checkpoint_sizes, grow_ledger, roll_back
 from tests.recorder_tools import make_recorder
 
 READY_WITHIN = 60.0  # seconds a starting witness may take (a deadline, not a measurement)
@@ -131,11 +131,7 @@ def test_fork_is_refused_by_the_witness_and_reported(home: Path, tmp_path: Path,
         size = max(checkpoint_sizes())
         assert witnessed_size(url, key) == size
         boundary = sorted(checkpoint_sizes())[-2]
-        attacker = Attacker()
-        try:
-            attacker.roll_back_to(boundary)
-        finally:
-            attacker.close()
+        roll_back(boundary)
         with Avledger.open(loader.load()) as app:
             for i in range(size - boundary):
                 with app.transaction() as conn:
