@@ -19,7 +19,7 @@ from avledger import verifier
 from avledger.config.loader import Config
 from avledger.core.custody import receipts
 from avledger.core.witness import client as witness_client
-from avledger.errors import IntegrityError, StorageError
+from avledger.errors import IntegrityError, NotFoundError, StorageError
 from avledger.store import db
 from avledger.store import ledger as ledger_store
 from avledger.store.catalog import Catalog
@@ -136,12 +136,23 @@ def verify(catalog: Catalog, public_key: str, origin: str, cp_file: CheckpointFi
                               verifier.sorted_problems(problems), latest, notes)
 
 
-def witness_receipts(config: Config, origin: str) -> tuple[list[receipts.Receipt], list[str]]:
+def is_url(target: str) -> bool:
+    return target.startswith(("http://", "https://"))
+
+
+def witness_receipts(config: Config, origin: str, named: Sequence[str] = ()
+                     ) -> tuple[list[receipts.Receipt], list[str]]:
     """Each configured witness's latest cosigned checkpoint, as a receipt; and notes on the
-    witnesses that could not be asked (unreachable: not a finding, but said)."""
+    witnesses that could not be asked (unreachable: not a finding, but said). A witness named
+    by URL must be configured: its key is what makes its answer worth anything."""
+    known = witness_client.configured(config)
+    for url in named:
+        if url.rstrip("/") not in {w.url for w in known}:
+            raise NotFoundError(f"{url} is not a configured witness (custody.witnesses)",
+                                hint="add its url and key to custody.witnesses")
     held: list[receipts.Receipt] = []
     notes: list[str] = []
-    for ref in witness_client.configured(config):
+    for ref in known:
         try:
             held.append(receipts.Receipt(ref.label(), witness_client.latest(ref, origin)))
         except OSError as exc:
