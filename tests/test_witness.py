@@ -114,6 +114,10 @@ def test_rollback_is_caught_by_the_witness(home: Path, tmp_path: Path, cli) -> N
             attacker.close()
         signed = checkpoint_sizes()
         code, report = verify(cli)
+        named = cli("ledger", "verify", "--against", url)
+        assert named.returncode == 6 and "ROLLBACK: witness" in named.stdout
+        unknown = cli("ledger", "verify", "--against", "http://127.0.0.1:9/")
+        assert unknown.returncode == 4 and "not a configured witness" in unknown.stderr
     assert code == 6, report
     (problem,) = [p for p in report["problems"] if "ROLLBACK" in p]
     assert problem.startswith(f"seq {boundary + 1}: ROLLBACK: witness legal-office.test/"
