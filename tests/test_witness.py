@@ -244,3 +244,33 @@ def test_export_carries_cosignatures_the_verifier_checks(home: Path, tmp_path: P
 
     stranger = Cosigner("legal-office.test/witness", Ed25519PrivateKey.generate()).verifier_key
     assert verifier.main([str(export), *pinned, "--witness-key", stranger]) == 1
+
+
+def test_the_daemon_retries_a_witness_that_came_back(home: Path, tmp_path: Path) -> None:
+    """The daemon's housekeeping submits in the background: the run loop calls it, and the
+    submission (on its own thread and catalog connection) brings the witness up to date."""
+    import threading
+
+    from avledger.daemon.service import Daemon, DaemonSettings
+
+    port = free_port()
+    witness_home = tmp_path / "witness-home"
+    with witness_process(witness_home, ledger_key(), port) as (url, key):
+        pass
+    configure_witness(home, url, key)
+    grow_ledger(6, 3)  # signed while the witness is down
+    assert client.cosigned(loader.load()) == []
+    submitted: list[threading.Thread] = []
+
+    def housekeeping() -> None:
+        submitted.append(client.submit_in_background(loader.load()))
+
+    daemon = Daemon(DaemonSettings(watch_udev=False), matcher=None,  # type: ignore[arg-type]
+                    runner=lambda job: {}, housekeeping=housekeeping,
+                    housekeeping_seconds=0.0)
+    with witness_process(witness_home, ledger_key(), port):
+        daemon.run(install_signals=False, until=lambda: bool(submitted))
+        submitted[0].join(timeout=120)
+        assert not submitted[0].is_alive()
+        assert witnessed_size(url, key) == max(checkpoint_sizes())
+        assert [r["size"] for r in client.cosigned(loader.load())] == [max(checkpoint_sizes())]
