@@ -219,7 +219,7 @@ def test_burn_uses_xorriso_outdev(cli, app: Avledger, tmp_path: Path) -> None:  
                        str(tmp_path / "o"), "--burn", f"stdio:{burned}", "--yes", "--json"))
     assert made["images"][0]["burned_to"] == f"stdio:{burned}" and made["images"][0]["verified"]
     report = read_disc(str(burned))
-    assert report.ok and report.files_checked == 10 and report.volume_id == "AVL0001_C1_D1OF1"
+    assert report.ok and report.files_checked == 11 and report.volume_id == "AVL0001_C1_D1OF1"
     row = ok_json(cli("archive", "list", "--json"))[0]
     assert row["burned_device"] == f"stdio:{burned}" and row["burned_at"]
     # What was burned is the same content as the image file: same manifest, same clips.
