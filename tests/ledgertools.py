@@ -117,3 +117,22 @@ def checkpoint_sizes() -> list[int]:
     """The sizes of the signed checkpoints in the checkpoint file."""
     path = loader.load().checkpoint_file
     return [json.loads(ln)["size"] for ln in path.read_text(encoding="utf-8").splitlines()]
+
+
+def roll_back(size: int) -> None:
+    """An attacker's rollback to ``size`` (see ``Attacker.roll_back_to``)."""
+    attacker = Attacker()
+    try:
+        attacker.roll_back_to(size)
+    finally:
+        attacker.close()
+
+
+def local_checks_pass() -> bool:
+    """``ledger verify`` without receipts or witnesses, in-process, so that it records nothing."""
+    from avledger.core.custody import ledger as ledger_core
+
+    with Avledger.open(loader.load()) as app:
+        report = ledger_core.verify(app.catalog, app.public_key(), app.origin,
+                                    app.checkpoint_file)
+    return report.ok

@@ -85,7 +85,7 @@ def test_two_copies_spanning_two_discs_verify(cli, app: Avledger, tmp_path: Path
     report = ok_json(cli("archive", "verify", *[i["image"] for i in images], "--json"))
     assert [r["ok"] for r in report] == [True] * 4
     assert all(r["in_catalog"] and r["ledger_events"] > 12 for r in report)
-    assert sum(r["files_checked"] for r in report) == 4 * 8 + 2 * 12  # 8 set files a disc
+    assert sum(r["files_checked"] for r in report) == 4 * 9 + 2 * 12  # 9 set files a disc
     listed = ok_json(cli("archive", "list", "--json"))
     assert len(listed) == 4 and all(r["last_verify_ok"] == 1 for r in listed)
     events = json.loads(cli("ledger", "show", "--type", "archive.*", "--json").stdout)
@@ -219,7 +219,7 @@ def test_burn_uses_xorriso_outdev(cli, app: Avledger, tmp_path: Path) -> None:  
                        str(tmp_path / "o"), "--burn", f"stdio:{burned}", "--yes", "--json"))
     assert made["images"][0]["burned_to"] == f"stdio:{burned}" and made["images"][0]["verified"]
     report = read_disc(str(burned))
-    assert report.ok and report.files_checked == 10 and report.volume_id == "AVL0001_C1_D1OF1"
+    assert report.ok and report.files_checked == 11 and report.volume_id == "AVL0001_C1_D1OF1"
     row = ok_json(cli("archive", "list", "--json"))[0]
     assert row["burned_device"] == f"stdio:{burned}" and row["burned_at"]
     # What was burned is the same content as the image file: same manifest, same clips.

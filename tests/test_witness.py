@@ -30,7 +30,7 @@ from avledger.config import loader
 from avledger.core.app import Avledger
 from avledger.core.witness import client, protocol
 from tests.conftest import AVLEDGER_BIN
-from tests.ledgertools import Attacker, checkpoint_sizes, grow_ledger
+from tests.ledgertools import Attacker, checkpoint_sizes, grow_ledger, roll_back
 from tests.recorder_tools import make_recorder
 
 READY_WITHIN = 60.0  # seconds a starting witness may take (a deadline, not a measurement)
@@ -114,6 +114,10 @@ def test_rollback_is_caught_by_the_witness(home: Path, tmp_path: Path, cli) -> N
             attacker.close()
         signed = checkpoint_sizes()
         code, report = verify(cli)
+        named = cli("ledger", "verify", "--against", url)
+        assert named.returncode == 6 and "ROLLBACK: witness" in named.stdout
+        unknown = cli("ledger", "verify", "--against", "http://127.0.0.1:9/")
+        assert unknown.returncode == 4 and "not a configured witness" in unknown.stderr
     assert code == 6, report
     (problem,) = [p for p in report["problems"] if "ROLLBACK" in p]
     assert problem.startswith(f"seq {boundary + 1}: ROLLBACK: witness legal-office.test/"
@@ -131,11 +135,7 @@ def test_fork_is_refused_by_the_witness_and_reported(home: Path, tmp_path: Path,
         size = max(checkpoint_sizes())
         assert witnessed_size(url, key) == size
         boundary = sorted(checkpoint_sizes())[-2]
-        attacker = Attacker()
-        try:
-            attacker.roll_back_to(boundary)
-        finally:
-            attacker.close()
+        roll_back(boundary)
         with Avledger.open(loader.load()) as app:
             for i in range(size - boundary):
                 with app.transaction() as conn:
@@ -244,3 +244,33 @@ def test_export_carries_cosignatures_the_verifier_checks(home: Path, tmp_path: P
 
     stranger = Cosigner("legal-office.test/witness", Ed25519PrivateKey.generate()).verifier_key
     assert verifier.main([str(export), *pinned, "--witness-key", stranger]) == 1
+
+
+def test_the_daemon_retries_a_witness_that_came_back(home: Path, tmp_path: Path) -> None:
+    """The daemon's housekeeping submits in the background: the run loop calls it, and the
+    submission (on its own thread and catalog connection) brings the witness up to date."""
+    import threading
+
+    from avledger.daemon.service import Daemon, DaemonSettings
+
+    port = free_port()
+    witness_home = tmp_path / "witness-home"
+    with witness_process(witness_home, ledger_key(), port) as (url, key):
+        pass
+    configure_witness(home, url, key)
+    grow_ledger(6, 3)  # signed while the witness is down
+    assert client.cosigned(loader.load()) == []
+    submitted: list[threading.Thread] = []
+
+    def housekeeping() -> None:
+        submitted.append(client.submit_in_background(loader.load()))
+
+    daemon = Daemon(DaemonSettings(watch_udev=False), matcher=None,  # type: ignore[arg-type]
+                    runner=lambda job: {}, housekeeping=housekeeping,
+                    housekeeping_seconds=0.0)
+    with witness_process(witness_home, ledger_key(), port):
+        daemon.run(install_signals=False, until=lambda: bool(submitted))
+        submitted[0].join(timeout=120)
+        assert not submitted[0].is_alive()
+        assert witnessed_size(url, key) == max(checkpoint_sizes())
+        assert [r["size"] for r in client.cosigned(loader.load())] == [max(checkpoint_sizes())]

@@ -7,14 +7,20 @@ or the pure-Python BLAKE3 and Ed25519 routines below when they are not. It needs
 database and does not import avledger. avledger itself uses these functions, so the program and
 the third party check exactly the same thing.
 
-Usage:
-    python3 verify_ledger.py EXPORT_DIR        # events.jsonl + checkpoints.jsonl + ledger.pub
-    python3 verify_ledger.py --package DIR [--key KEY]
-                                               # a copy package (see its VERIFY.txt); KEY is
-                                               # the agency's published key, text or file
+Usage (a trusted key is required: --key FILE|TEXT, or --fingerprint HEX as printed on the
+cover sheet, disc label or report footer; use your own copy of this file, not the one shipped
+beside the evidence):
+    python3 verify_ledger.py EXPORT_DIR --key KEY     # events.jsonl, checkpoints.jsonl, ledger.pub
+    python3 verify_ledger.py --package DIR --fingerprint HEX
+                                                      # a copy package (see its VERIFY.txt)
+    python3 verify_ledger.py --consistency OLD NEW PROOF --key KEY
+                                                      # NEW checkpoint extends OLD (RFC 6962)
+    ... --witness-key KEY                             # also require a witness's cosignature
 
-Exit status 0 when everything verifies, 1 when anything does not (each problem is printed,
-naming the file and line).
+Exit status 0 when everything verifies against the trusted key, 1 when anything does not (each
+problem is printed, naming the file and line), 2 for a bad command line, and 3 when everything
+else checks out but no trusted key was given ("UNVERIFIED: no trusted key given"; the key's
+fingerprint is printed for the reader to compare).
 
 A copy package is checked file by file against SHA256SUMS and MANIFEST.json (sizes and SHA-256;
 BLAKE3 too when the blake3 package is installed); each event of its custody excerpt
@@ -1149,14 +1155,16 @@ def _consistency_main(old_path: Path, new_path: Path, proof_path: Path,
     problems: list[str] = []
     old_text = read_checkpoint_notes(old_path)[-1]
     new_text = read_checkpoint_notes(new_path)[-1]
-    shipped = trust.key or ""
-    key = trust.key_for(str(new_path), shipped, problems) if shipped else ""
-    if not key:
-        raise ValueError("--consistency needs --key (the signatures are checked with it)")
+    beside = new_path.parent / "ledger.pub"  # a package's or disc's ledger/ledger.pub
+    if not trust.key and not beside.is_file():
+        raise ValueError("give --key: there is no ledger.pub beside NEW to check against")
+    shipped = beside.read_text(encoding="utf-8") if beside.is_file() else str(trust.key)
+    key = trust.key_for(str(beside), shipped, problems)
+    info_key = [f"key: {key.split('+')[0]}, fingerprint {grouped(fingerprint(key))}"]
     old = verify_checkpoint(old_text, key)
     new = verify_checkpoint(new_text, key)
-    info = [f"older: {old.origin}, size {old.size}, signed {old.ts}",
-            f"newer: {new.origin}, size {new.size}, signed {new.ts}"]
+    info = info_key + [f"older: {old.origin}, size {old.size}, signed {old.ts}",
+                       f"newer: {new.origin}, size {new.size}, signed {new.ts}"]
     proof_text = proof_path.read_text(encoding="utf-8")
     if proof_text.lstrip().startswith("{"):  # a package's ledger/consistency.jsonl
         match = [r for r in read_jsonl(proof_path)

@@ -13,26 +13,15 @@ import shutil
 from pathlib import Path
 
 from avledger import verifier
-from avledger.config import loader
-from avledger.core.app import Avledger
-from avledger.core.custody import ledger as ledger_core
 from tests.access.conftest import OPEN, Office
 from tests.access.test_package import make_package, standalone
-from tests.ledgertools import Attacker, checkpoint_sizes
+from tests.ledgertools import checkpoint_sizes, local_checks_pass, roll_back
 
 
 def verify(office: Office, *against: str) -> tuple[int, dict]:  # type: ignore[type-arg]
     args = [a for target in against for a in ("--against", target)]
     out = office.run("ledger", "verify", *args, "--json")
     return out.returncode, json.loads(out.stdout)
-
-
-def local_checks_pass() -> bool:
-    """``ledger verify`` without receipts (run in-process, so that it records nothing)."""
-    with Avledger.open(loader.load()) as app:
-        report = ledger_core.verify(app.catalog, app.public_key(), app.origin,
-                                    app.checkpoint_file)
-    return report.ok
 
 
 def test_rollback_below_a_package_is_detected(office: Office, tmp_path: Path) -> None:
@@ -43,11 +32,7 @@ def test_rollback_below_a_package_is_detected(office: Office, tmp_path: Path) ->
                "新华区人民法院", "--case", OPEN, "--documents", "unit_letter,id_card",
                purpose="trial")  # later work, signed later
     boundary = max(s for s in checkpoint_sizes() if s < size)
-    attacker = Attacker()
-    try:
-        attacker.roll_back_to(boundary)
-    finally:
-        attacker.close()
+    roll_back(boundary)
     assert local_checks_pass(), "the local checks alone are fooled"
     signed = checkpoint_sizes()
     code, report = verify(office, package)

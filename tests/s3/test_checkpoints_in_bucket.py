@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from tests.conftest import run_cli
-from tests.ledgertools import Attacker, checkpoint_sizes, grow_ledger
+from tests.ledgertools import checkpoint_sizes, grow_ledger, roll_back
 from tests.s3.test_s3_end_to_end import _ok, s3_home  # noqa: F401 - the fixture
 
 
@@ -34,11 +34,7 @@ def test_checkpoints_are_locked_in_the_bucket(s3_home: Path, s3: Any) -> None:  
     assert refused and s3.head_object(Bucket=bucket, Key=key)["VersionId"] == head["VersionId"]
 
     boundary = sorted(checkpoint_sizes())[-3]
-    attacker = Attacker()
-    try:
-        attacker.roll_back_to(boundary)
-    finally:
-        attacker.close()
+    roll_back(boundary)
     out = run_cli("ledger", "verify", "--json")
     assert out.returncode == 6, out.stdout + out.stderr
     (problem,) = [p for p in json.loads(out.stdout)["problems"] if "ROLLBACK" in p]

@@ -31,8 +31,9 @@ app = new_app("The tamper-evident custody ledger.")
 
 AgainstOpt = Annotated[list[str] | None, typer.Option(
     "--against", metavar="ARTIFACT", help="A receipt the ledger must extend: a copy package or "
-    "archive-disc folder, a disc image, a ledger export, a report, or a checkpoint file. "
-    "Repeatable.")]
+    "archive-disc folder, a disc image, a ledger export, a report, an inspection bundle, a "
+    "checkpoint file, or a configured witness's URL (every configured witness is asked "
+    "anyway). Repeatable.")]
 
 
 @app.command("verify")
@@ -51,10 +52,12 @@ def verify(against: AgainstOpt = None, as_json: JsonOpt = False) -> None:
 
       avledger ledger verify --against /media/usb/ACC0007 --against disc-3.iso
     """
-    held = receipts.read_all(against or [])
+    targets = against or []
+    held = receipts.read_all(t for t in targets if not ledger_core.is_url(t))
     with session() as app_:
         started = utcnow()
-        witnessed, unasked = ledger_core.witness_receipts(app_.config, app_.origin)
+        witnessed, unasked = ledger_core.witness_receipts(
+            app_.config, app_.origin, [t for t in targets if ledger_core.is_url(t)])
         report = ledger_core.verify(app_.catalog, app_.public_key(), app_.origin,
                                     app_.checkpoint_file,
                                     held + witnessed + ledger_core.bucket_receipt(app_.store))
@@ -174,7 +177,7 @@ def export(
 ) -> None:
     """Export events (JSON Lines), checkpoints, public key and the standalone verifier.
 
-    Without filters the export verifies on its own: python3 OUT/verify_ledger.py OUT
+    Without filters the export verifies on its own: python3 verify_ledger.py OUT --key KEY
 
     Example: avledger ledger export /media/usb/ledger-2026
     """
@@ -190,7 +193,8 @@ def export(
                                     params=params, config=app_.config)
     emit(result, as_json, lambda: console.print(
         f"exported {result['events']} events and {result['checkpoints']} checkpoints to {out}\n"
-        + (f"verify with: python3 {out}/verify_ledger.py {out}" if result["complete"] else
+        + (f"verify with: python3 verify_ledger.py {out} --fingerprint "
+           f"\"{result['fingerprint']}\"" if result["complete"] else
            "filtered: readable, but only a complete export verifies as a chain")))
 
 

@@ -38,6 +38,7 @@ class Avledger:
     _wrote: bool = field(default=False, init=False)
     _no_signing: str | None = field(default=None, init=False)
     background_witnessing: bool = field(default=False, init=False)
+    _witnesses_down: set[str] = field(default_factory=set, init=False)  # not retried this run
 
     def __post_init__(self) -> None:
         self.catalog = open_catalog(self.config)  # the configured backends, not yet connected
@@ -131,13 +132,17 @@ class Avledger:
     def submit_to_witnesses(self) -> list[witness_client.Outcome]:
         """Bring every configured witness up to the newest checkpoint. The daemon does it in
         the background (a slow witness never holds up ingest); a command waits a few seconds
-        at most per witness. An unreachable witness is tried again next time."""
+        at most per witness, and not again in the same run once it proved unreachable. An
+        unreachable witness is brought up to date next time."""
         if not witness_client.configured(self.config):
             return []
         if self.background_witnessing:
             witness_client.submit_in_background(self.config)
             return []
-        return witness_client.submit_all(self.config, self.catalog.conn)
+        outcomes = witness_client.submit_all(self.config, self.catalog.conn,
+                                             skip=self._witnesses_down)
+        self._witnesses_down |= {o.witness.url for o in outcomes if o.status == "unreachable"}
+        return outcomes
 
     def refuse_signing(self, reason: str) -> None:
         """Sign nothing more in this session: a signature on top of a rewritten history

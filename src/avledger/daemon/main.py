@@ -80,7 +80,7 @@ def serve(load: Callable[[], Config], *, concurrency: int | None = None,
 
     def retry_witnesses() -> None:  # checkpoints an unreachable witness missed
         if witness_client.configured(current["config"]):
-            witness_client.submit_in_background(current["config"])
+            witness_client.submit_in_background(current["config"])  # never waited for
 
     daemon = Daemon(settings_from(config, concurrency, drop_folders), matcher_from(config),
                     runner, reload=reload, housekeeping=retry_witnesses)

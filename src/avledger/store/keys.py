@@ -14,7 +14,7 @@ from avledger.errors import StorageError
 
 
 @dataclass(frozen=True)
-class Signer:
+class _Ed25519Key:
     name: str
     private_key: Ed25519PrivateKey
 
@@ -23,6 +23,11 @@ class Signer:
         return self.private_key.public_key().public_bytes(
             serialization.Encoding.Raw, serialization.PublicFormat.Raw
         )
+
+
+@dataclass(frozen=True)
+class Signer(_Ed25519Key):
+    """The ledger's key: signed notes (C2SP signed-note, Ed25519)."""
 
     @property
     def verifier_key(self) -> str:
@@ -34,17 +39,8 @@ class Signer:
 
 
 @dataclass(frozen=True)
-class Cosigner:
+class Cosigner(_Ed25519Key):
     """A witness's key: cosignatures (C2SP tlog-cosignature, Ed25519 cosignature/v1)."""
-
-    name: str
-    private_key: Ed25519PrivateKey
-
-    @property
-    def public_bytes(self) -> bytes:
-        return self.private_key.public_key().public_bytes(
-            serialization.Encoding.Raw, serialization.PublicFormat.Raw
-        )
 
     @property
     def verifier_key(self) -> str:

@@ -19,7 +19,7 @@ from avledger import verifier
 from avledger.config.loader import Config
 from avledger.core.custody import receipts
 from avledger.core.witness import client as witness_client
-from avledger.errors import IntegrityError, StorageError
+from avledger.errors import IntegrityError, NotFoundError, StorageError
 from avledger.store import db
 from avledger.store import ledger as ledger_store
 from avledger.store.catalog import Catalog
@@ -136,12 +136,23 @@ def verify(catalog: Catalog, public_key: str, origin: str, cp_file: CheckpointFi
                               verifier.sorted_problems(problems), latest, notes)
 
 
-def witness_receipts(config: Config, origin: str) -> tuple[list[receipts.Receipt], list[str]]:
+def is_url(target: str) -> bool:
+    return target.startswith(("http://", "https://"))
+
+
+def witness_receipts(config: Config, origin: str, named: Sequence[str] = ()
+                     ) -> tuple[list[receipts.Receipt], list[str]]:
     """Each configured witness's latest cosigned checkpoint, as a receipt; and notes on the
-    witnesses that could not be asked (unreachable: not a finding, but said)."""
+    witnesses that could not be asked (unreachable: not a finding, but said). A witness named
+    by URL must be configured: its key is what makes its answer worth anything."""
+    known = witness_client.configured(config)
+    for url in named:
+        if url.rstrip("/") not in {w.url for w in known}:
+            raise NotFoundError(f"{url} is not a configured witness (custody.witnesses)",
+                                hint="add its url and key to custody.witnesses")
     held: list[receipts.Receipt] = []
     notes: list[str] = []
-    for ref in witness_client.configured(config):
+    for ref in known:
         try:
             held.append(receipts.Receipt(ref.label(), witness_client.latest(ref, origin)))
         except OSError as exc:
@@ -236,7 +247,8 @@ def _write_export(catalog: Catalog, public_key: str, out: Path, where: str,
     shutil.copyfile(Path(verifier.__file__), out / "verify_ledger.py")
     readme = EXPORT_README + (FILTERED_NOTE if where else "")
     (out / "README.txt").write_text(readme, encoding="utf-8")
-    return {"directory": str(out), "events": n, "checkpoints": len(cps), "complete": not where}
+    return {"directory": str(out), "events": n, "checkpoints": len(cps), "complete": not where,
+            "fingerprint": verifier.grouped(verifier.fingerprint(public_key))}
 
 
 EXPORT_README = """avledger custody ledger export
@@ -247,14 +259,19 @@ checkpoints.jsonl  signed checkpoints (Ed25519 signed notes over size, Merkle ro
 ledger.pub         the public key that signed them (signed-note verifier key format)
 verify_ledger.py   a standalone verifier: needs only Python 3 (no avledger, no database)
 
-To verify:
+To verify, with your own copy of verify_ledger.py and the key the agency publishes (or its
+fingerprint, as printed on its cover sheets, disc labels and report footers):
 
-    python3 verify_ledger.py .
+    python3 verify_ledger.py . --key agency.pub
+    python3 verify_ledger.py . --fingerprint "<fingerprint>"
 
 It recomputes every event hash and the hash chain, checks each checkpoint signature against
-ledger.pub, and checks that each checkpoint's Merkle root matches the events it covers. It
-prints OK, or each problem with the sequence number of the first bad event, and exits non-zero.
-Compare ledger.pub with the key the agency publishes before trusting the result.
+the trusted key, and checks that each checkpoint's Merkle root matches the events it covers.
+It prints OK, or each problem with the sequence number of the first bad event, and exits
+non-zero. Without --key or --fingerprint it checks everything else, prints the fingerprint of
+ledger.pub, and ends "UNVERIFIED: no trusted key given" (exit 3): anyone can sign with a key
+of their own. Checkpoints a witness cosigned carry its cosignature (--witness-key KEY checks
+it). Every checkpoint here is a receipt: the agency's ledger must extend it for ever.
 """
 
 

@@ -143,9 +143,11 @@ def submit(config: Config, conn: db.Connection, witness: WitnessRef, *,
     return Outcome(witness, "cosigned", size)
 
 
-def submit_all(config: Config, conn: db.Connection, *,
-               timeout: float = TIMEOUT) -> list[Outcome]:
-    return [submit(config, conn, w, timeout=timeout) for w in configured(config)]
+def submit_all(config: Config, conn: db.Connection, *, timeout: float = TIMEOUT,
+               skip: set[str] | frozenset[str] = frozenset()) -> list[Outcome]:
+    """Submit to every configured witness but those in ``skip`` (URLs)."""
+    return [submit(config, conn, w, timeout=timeout) for w in configured(config)
+            if w.url not in skip]
 
 
 def latest(witness: WitnessRef, origin: str, *, timeout: float = TIMEOUT) -> str:
@@ -169,11 +171,13 @@ def latest(witness: WitnessRef, origin: str, *, timeout: float = TIMEOUT) -> str
 _background = threading.Lock()
 
 
-def submit_in_background(config: Config) -> None:
+def submit_in_background(config: Config) -> threading.Thread:
     """Submit on a thread of its own, with its own catalog connection (the daemon: a slow or
     absent witness never holds up ingest). One at a time; each submits the newest."""
-    threading.Thread(target=_submit_quietly, args=(config,), daemon=True,
-                     name="witness-submit").start()
+    thread = threading.Thread(target=_submit_quietly, args=(config,), daemon=True,
+                              name="witness-submit")
+    thread.start()
+    return thread
 
 
 def _submit_quietly(config: Config) -> None:
