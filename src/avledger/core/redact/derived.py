@@ -37,6 +37,7 @@ from avledger.timestamps import iso
 REDACT_ROLES = ("clerk", "records_manager", "handler", "leader")
 EVENT = "clip.redacted"
 PURGE_EVENT = "clip.redaction_purged"
+PREVIEW_EVENT = "clip.redaction_previewed"
 ORIGINAL, REDACTED = "ORIGINAL.mp4", "REDACTED.mp4"  # placeholders in the recorded command
 
 
@@ -153,6 +154,7 @@ def make_redaction(app: Avledger, clip_id: int, spec: Spec, *, reason: str, now:
     if found is not None:
         if preview is not None:
             _copy_out(app, found.digest, preview)
+            _record_preview(app, found, preview)
         return found
     with tempfile.TemporaryDirectory(prefix="avledger-redact-") as tmp:
         work = Path(tmp)
@@ -186,7 +188,21 @@ def make_redaction(app: Avledger, clip_id: int, spec: Spec, *, reason: str, now:
             "operations": spec.summary(), "ffmpeg": version, "filter_graph": graph.text,
             "command": command, "reason": reason.strip(), "request": request_id,
             "by": app.actor.label})
-        return get_redaction(wconn, redaction_id)
+        made = get_redaction(wconn, redaction_id)
+        if preview is not None:
+            _record_preview(app, made, preview, conn=wconn)
+        return made
+
+
+def _record_preview(app: Avledger, red: Redaction, preview: Path,
+                    conn: db.Connection | None = None) -> None:
+    """A preview is redacted footage outside the store: who wrote it where is on record."""
+    payload = {"redaction": red.id, "blake3": red.digest, "path": str(preview.resolve())}
+    if conn is not None:
+        app.record(conn, PREVIEW_EVENT, f"clip:{red.clip_id}", payload)
+        return
+    with app.transaction() as wconn:
+        app.record(wconn, PREVIEW_EVENT, f"clip:{red.clip_id}", payload)
 
 
 def _sha256(path: Path) -> str:
