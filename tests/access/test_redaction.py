@@ -83,6 +83,8 @@ def test_party_views_only_the_redacted_version_after_approval(office: Office,
     line = office.refused("access", "fulfil", str(req["id"]), "--player", player)
     assert "awaits the principal leader's approval" in line
     office.ok("access", "approve", str(req["id"]), actor="leader")
+    planned = office.ok("access", "fulfil", str(req["id"]), "--dry-run")
+    assert planned["redacted"] == [clip]
     result = office.run("access", "fulfil", str(req["id"]), "--player", player, "--json")
     assert result.returncode == 0, result.stderr
     shown = (seen / str(clip)).read_bytes()
@@ -179,8 +181,19 @@ def test_redaction_is_held_and_purged_with_its_original(office: Office,
     red = office.ok("redact", str(clip), "--spec", str(spec), "--reason", "demo for training")
     redacted = object_path(office, red["blake3"])
     assert redacted.is_file()
-    again = office.ok("redact", str(clip), "--spec", str(spec), "--reason", "again")
+    preview = tmp_path / "preview.mp4"
+    again = office.ok("redact", str(clip), "--spec", str(spec), "--reason", "again",
+                      "--preview", str(preview))
     assert again["redaction"] == red["redaction"]  # rendered once
+    assert preview.read_bytes() == redacted.read_bytes()
+    events = office.ok("clips", "show", str(clip))["events"]
+    assert [e["payload"]["path"] for e in events
+            if e["type"] == "clip.redaction_previewed"] == [str(preview)]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("operations:\n  - {op: mute, from: 9, to: 10, reason: 其他}\n",
+                   encoding="utf-8")
+    line = office.refused("redact", str(clip), "--spec", str(bad), "--reason", "x", code=2)
+    assert "operations[0].from: 9 s is past the clip's end" in line
     hold = office.ok("hold", "place", "--clip", str(clip), "--reason", "complaint", "--note",
                      "party complained")
     line = office.refused("purge", str(clip), "--reason", "no value", "--yes")

@@ -228,12 +228,15 @@ def fulfil(
         copying = item["action"] == "copy"
         target = out or app_.config.path("access.package_dir")
         if dry_run:
+            redacted = [r["clip"] for r in item["redactions"]]
             data = {"dry_run": True, "request": request_id, "action": item["action"],
-                    "clips": item["clips"],
+                    "clips": item["clips"], "redacted": redacted,
                     "package": str(target / package_id_for(request_id)) if copying else None}
             emit(data, as_json, lambda: console.print(
                 f"would {'copy' if copying else 'show'} {len(item['clips'])} clip(s) for "
-                f"request {request_id}" + (f" into {data['package']}" if copying else "")))
+                f"request {request_id}" + (f" into {data['package']}" if copying else "")
+                + (f"; clip(s) {', '.join(map(str, redacted))} only redacted" if redacted
+                   else "")))
             return
         if not copying:
             argv = player_command(app_, player)
