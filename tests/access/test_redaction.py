@@ -172,6 +172,9 @@ def test_policy_approves_the_redaction_with_a_request_it_approves(office: Office
     assert again["status"] == "pending"  # the leader approved a different disclosure
     line = office.refused("access", "redact", str(party["id"]), str(spec))
     assert "name the one the spec is for" in line
+    line = office.refused("access", "redact", str(party["id"]),
+                          f"{office.clips['open'][0]}={spec}", code=8)
+    assert "ffprobe cannot read the clip" in line  # that clip is not footage ffmpeg reads
 
 
 def test_redaction_is_held_and_purged_with_its_original(office: Office,
