@@ -5,7 +5,8 @@ Owns the redaction spec (``spec``: parsing and strict validation), the ffmpeg fi
 built from it (``graph``, pure), running ffmpeg and ffprobe (``render``), the rendered result
 as derived evidence in the store and the ledger (``derived``), and face suggestions written as
 a draft spec for a person to review (``suggest``; OpenCV is an optional extra). May use the
-shared core, ``custody`` (registering objects), ``config`` and ``store``. The access register
+shared core, ``custody`` (registering objects), ``retention`` (the store locks),
+``config`` and ``store``. The access register
 attaches specs to requests and hands out redacted versions (``access.redactions``); retention
 purges a redaction with its original.
 """
