@@ -101,7 +101,9 @@ def test_footage_moves_out_only_through_fulfil_and_archive_create() -> None:
         assert place in allowed or module in allowed, f"{call} is not allowed"
     assert {c.split(" -> ")[1] for c in calls} == set(exports.EXPORTS)
     cli = {c.split(" -> ")[0] for c in calls if c.startswith("avledger.cli")}
-    assert cli == {"avledger.cli.access_cmd:fulfil", "avledger.cli.archive_cmd:create"}
+    # 'redact --preview' writes only a redacted version, recorded as clip.redaction_previewed
+    assert cli == {"avledger.cli.access_cmd:fulfil", "avledger.cli.archive_cmd:create",
+                   "avledger.cli.redact_cmd:redact"}
     # ...and those two CLI functions are the commands 'access fulfil' and 'archive create'.
     from avledger.cli import access_cmd, archive_cmd
 

@@ -83,6 +83,8 @@ def test_party_views_only_the_redacted_version_after_approval(office: Office,
     line = office.refused("access", "fulfil", str(req["id"]), "--player", player)
     assert "awaits the principal leader's approval" in line
     office.ok("access", "approve", str(req["id"]), actor="leader")
+    planned = office.ok("access", "fulfil", str(req["id"]), "--dry-run")
+    assert planned["redacted"] == [clip]
     result = office.run("access", "fulfil", str(req["id"]), "--player", player, "--json")
     assert result.returncode == 0, result.stderr
     shown = (seen / str(clip)).read_bytes()
@@ -174,6 +176,9 @@ def test_policy_approves_the_redaction_with_a_request_it_approves(office: Office
     assert again["status"] == "pending"  # the leader approved a different disclosure
     line = office.refused("access", "redact", str(party["id"]), str(spec))
     assert "name the one the spec is for" in line
+    line = office.refused("access", "redact", str(party["id"]),
+                          f"{office.clips['open'][0]}={spec}", code=8)
+    assert "ffprobe cannot read the clip" in line  # that clip is not footage ffmpeg reads
 
 
 def test_redaction_is_held_and_purged_with_its_original(office: Office,
@@ -183,8 +188,19 @@ def test_redaction_is_held_and_purged_with_its_original(office: Office,
     red = office.ok("redact", str(clip), "--spec", str(spec), "--reason", "demo for training")
     redacted = object_path(office, red["blake3"])
     assert redacted.is_file()
-    again = office.ok("redact", str(clip), "--spec", str(spec), "--reason", "again")
+    preview = tmp_path / "preview.mp4"
+    again = office.ok("redact", str(clip), "--spec", str(spec), "--reason", "again",
+                      "--preview", str(preview))
     assert again["redaction"] == red["redaction"]  # rendered once
+    assert preview.read_bytes() == redacted.read_bytes()
+    events = office.ok("clips", "show", str(clip))["events"]
+    assert [e["payload"]["path"] for e in events
+            if e["type"] == "clip.redaction_previewed"] == [str(preview)]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("operations:\n  - {op: mute, from: 9, to: 10, reason: 其他}\n",
+                   encoding="utf-8")
+    line = office.refused("redact", str(clip), "--spec", str(bad), "--reason", "x", code=2)
+    assert "operations[0].from: 9 s is past the clip's end" in line
     hold = office.ok("hold", "place", "--clip", str(clip), "--reason", "complaint", "--note",
                      "party complained")
     line = office.refused("purge", str(clip), "--reason", "no value", "--yes")

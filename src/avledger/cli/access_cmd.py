@@ -228,12 +228,15 @@ def fulfil(
         copying = item["action"] == "copy"
         target = out or app_.config.path("access.package_dir")
         if dry_run:
+            redacted = [r["clip"] for r in item["redactions"]]
             data = {"dry_run": True, "request": request_id, "action": item["action"],
-                    "clips": item["clips"],
+                    "clips": item["clips"], "redacted": redacted,
                     "package": str(target / package_id_for(request_id)) if copying else None}
             emit(data, as_json, lambda: console.print(
                 f"would {'copy' if copying else 'show'} {len(item['clips'])} clip(s) for "
-                f"request {request_id}" + (f" into {data['package']}" if copying else "")))
+                f"request {request_id}" + (f" into {data['package']}" if copying else "")
+                + (f"; clip(s) {', '.join(map(str, redacted))} only redacted" if redacted
+                   else "")))
             return
         if not copying:
             argv = player_command(app_, player)
@@ -294,7 +297,8 @@ def list_(
 
 @app.command("show")
 def show(request_id: IdArg, as_json: JsonOpt = False) -> None:
-    """One request: who asked, the decision and article, the viewing or package, its events.
+    """One request: who asked, the decision and article, redaction specs, the viewing or
+    package, its events.
 
     Example: avledger access show 7
     """
@@ -324,6 +328,10 @@ def show(request_id: IdArg, as_json: JsonOpt = False) -> None:
             rows.append(("viewing", f"{display(v['started_at'], tz)} – "
                                     f"{display(v['ended_at'], tz) or '(not ended)'}"
                                     f" {v['player'] or '(listed only)'}"))
+        for r in item["redactions"]:
+            rows.append((f"clip {r['clip']} redacted", "; ".join(
+                f"{o['op']} {o['from']:g}-{o['to']:g} s {o['reason_zh']}"
+                for o in r["operations"]) + f" (spec {r['spec_blake3'][:16]}…)"))
         console.print(table(f"access request {request_id}", ["", ""], rows))
         console.print(table("ledger events", ["seq", "time", "actor", "event"],
                             [(e["seq"], display(e["ts"], tz), e["actor"], e["type"])

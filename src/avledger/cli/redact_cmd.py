@@ -10,6 +10,7 @@ import typer
 from avledger.cli.common import DryRunOpt, JsonOpt, console, emit, session, table
 from avledger.core.redact import derived
 from avledger.core.redact import spec as spec_core
+from avledger.core.redact import suggest as suggest_core
 from avledger.timestamps import utcnow
 
 
@@ -73,3 +74,23 @@ def redact(
 
     emit(data, as_json, render_)
 
+
+
+def suggest(
+    clip: Annotated[int, typer.Argument(help="Clip id (see 'clips list').")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the draft spec.",
+                                      dir_okay=False)],
+    as_json: JsonOpt = False,
+) -> None:
+    """SUGGESTIONS ONLY: propose face boxes (once per second, OpenCV's Haar cascade) as a
+    draft redaction spec for a person to review, correct and complete. Nothing is redacted
+    or recorded. Needs the optional extra: pip install 'avledger[suggest]'.
+
+    Example: avledger redact-suggest 42 --out draft.yaml
+    """
+    with session() as app_:
+        found = suggest_core.suggest_for_clip(app_, clip, out)
+    emit(found, as_json, lambda: console.print(
+        f"clip {clip}: {found['faces']} face box(es) in {found['seconds']} second(s) -> "
+        f"{found['operations']} suggested blur(s) in {out}. These are suggestions: review "
+        "every box before using the draft."))

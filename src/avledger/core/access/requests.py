@@ -21,6 +21,7 @@ from avledger.core.app import Avledger
 from avledger.core.caseref import Case, case_by_id, clips_of_case, get_case
 from avledger.core.clipref import chunks, fetch_clips
 from avledger.core.identity import Actor, find_person
+from avledger.core.redact.derived import plan
 from avledger.core.redact.spec import Spec
 from avledger.errors import NotFoundError, RefusedError
 from avledger.store import db
@@ -224,6 +225,10 @@ def file_request(app: Avledger, new: NewRequest, *, now: datetime) -> dict[str, 
     as denied) when the policy refuses it."""
     policy = pol.Policy.from_config(app.config)
     new = _validated(app, new, policy)
+    if new.redactions:  # each spec checked against its clip before anything is registered
+        _, asked = resolve_footage(app.catalog.conn, new.case, new.clips)
+        for clip, spec in new.redactions:
+            plan(app, red.clip_for(asked, clip), spec)
     with app.transaction() as conn:
         case, clips = resolve_footage(conn, new.case, new.clips)
         decision = pol.decide(policy_request(new, case, clips), facts_for(conn, clips, case),
@@ -281,6 +286,8 @@ def attach_redaction(app: Avledger, request_id: int, clip: int | None, spec: Spe
     unredacted disclosure, so the request goes back to the leader — unless the policy itself
     approved it and approves redactions with the request."""
     app.actor.require(*OFFICE_ROLES, "leader", action="attach redaction specs")
+    asked = get_request(app.catalog.conn, request_id)["clips"]
+    plan(app, red.clip_for(asked, clip), spec)  # the spec fits the clip (ranges, boxes, audio)
     with app.transaction() as conn:
         item = get_request(conn, request_id)
         if item["status"] not in ("pending", "approved"):

@@ -7,7 +7,7 @@ custody history — naming the original's hash, the spec's hash, the redacted ha
 version, the full filter graph and command line, who made it and why. The same spec on the same
 clip is rendered once and then reused.
 
-A redaction shares its original's fate: it cannot outlive it (``purge_with_original`` runs in
+A redaction shares its original's fate: it cannot outlive it (``retention.purge`` purges it in
 the original's purge transaction) and is held while it is held (hold membership is the
 original's; the store-side locks follow it too, see ``retention.store_locks``).
 """
@@ -30,13 +30,14 @@ from avledger.core.custody.integrity import register_object
 from avledger.core.redact import render
 from avledger.core.redact.graph import build
 from avledger.core.redact.spec import Spec, parse
+from avledger.core.retention import store_locks
 from avledger.errors import NotFoundError, RefusedError, StorageError
 from avledger.store import db
 from avledger.timestamps import iso
 
 REDACT_ROLES = ("clerk", "records_manager", "handler", "leader")
 EVENT = "clip.redacted"
-PURGE_EVENT = "clip.redaction_purged"
+PREVIEW_EVENT = "clip.redaction_previewed"
 ORIGINAL, REDACTED = "ORIGINAL.mp4", "REDACTED.mp4"  # placeholders in the recorded command
 
 
@@ -153,6 +154,7 @@ def make_redaction(app: Avledger, clip_id: int, spec: Spec, *, reason: str, now:
     if found is not None:
         if preview is not None:
             _copy_out(app, found.digest, preview)
+            _record_preview(app, found, preview)
         return found
     with tempfile.TemporaryDirectory(prefix="avledger-redact-") as tmp:
         work = Path(tmp)
@@ -186,7 +188,22 @@ def make_redaction(app: Avledger, clip_id: int, spec: Spec, *, reason: str, now:
             "operations": spec.summary(), "ffmpeg": version, "filter_graph": graph.text,
             "command": command, "reason": reason.strip(), "request": request_id,
             "by": app.actor.label})
-        return get_redaction(wconn, redaction_id)
+        made = get_redaction(wconn, redaction_id)
+        if preview is not None:
+            _record_preview(app, made, preview, conn=wconn)
+    store_locks.sync_clips(app, [clip_id], now)  # a store with locks: held as the original
+    return made
+
+
+def _record_preview(app: Avledger, red: Redaction, preview: Path,
+                    conn: db.Connection | None = None) -> None:
+    """A preview is redacted footage outside the store: who wrote it where is on record."""
+    payload = {"redaction": red.id, "blake3": red.digest, "path": str(preview.resolve())}
+    if conn is not None:
+        app.record(conn, PREVIEW_EVENT, f"clip:{red.clip_id}", payload)
+        return
+    with app.transaction() as wconn:
+        app.record(wconn, PREVIEW_EVENT, f"clip:{red.clip_id}", payload)
 
 
 def _sha256(path: Path) -> str:
@@ -210,26 +227,3 @@ def _copy_out(app: Avledger, digest: str, dest: Path) -> None:
             shutil.copyfileobj(src, out, 4 * 1024 * 1024)
     except OSError as exc:
         raise StorageError(f"cannot write the preview {dest}: {exc.strerror or exc}") from exc
-
-
-def purge_with_original(app: Avledger, conn: db.Connection, clip_id: int, *, now: datetime,
-                        reason: str) -> list[dict[str, Any]]:
-    """In the original's purge transaction: every redaction of it goes too (its content
-    unless another stored clip or redaction has the same bytes)."""
-    done = []
-    for red in redactions_of(conn, clip_id, stored_only=True):
-        conn.execute("UPDATE redactions SET status = 'purged', purged_at = ? WHERE id = ?",
-                     (iso(now), red.id))
-        shared = conn.execute(
-            "SELECT 1 FROM clips WHERE digest = :d AND status != 'purged'"
-            " UNION ALL SELECT 1 FROM redactions WHERE digest = :d AND status = 'stored'",
-            {"d": red.digest}).fetchone()
-        deleted = shared is None
-        if deleted:
-            conn.execute("DELETE FROM objects WHERE digest = ?", (red.digest,))
-            app.store.delete(red.digest)
-        app.record(conn, PURGE_EVENT, f"clip:{clip_id}", {
-            "redaction": red.id, "digest": red.digest, "size": red.size,
-            "content_deleted": deleted, "reason": f"its original was purged: {reason}"})
-        done.append({"redaction": red.id, "digest": red.digest, "content_deleted": deleted})
-    return done

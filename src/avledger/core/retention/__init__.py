@@ -2,7 +2,7 @@
 
 Owns the pure policy (``policy``), the facts it reads in bulk (``facts``), holds
 (``holds``, with hold membership in ``held``), the pending-purge state (``pending``), purging
-one clip (``purge``), the daily sweep (``sweep``) and the mirror of these decisions into a store
-that enforces them (``store_locks``). May use the shared core, ``cases`` (case links and keeping
-periods), ``config`` and ``store``.
+one clip with its redactions (``purge``), the daily sweep (``sweep``) and the mirror of these
+decisions into a store that enforces them (``store_locks``). May use the shared core,
+``cases`` (case links and keeping periods), ``config`` and ``store``.
 """

@@ -25,9 +25,10 @@ from typing import Any
 
 from avledger.core.app import Avledger
 from avledger.core.caseref import cases_for_clip
-from avledger.core.redact.derived import purge_with_original
 from avledger.store import db
 from avledger.timestamps import iso
+
+REDACTION_PURGED = "clip.redaction_purged"
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,29 @@ def _metadata(conn: db.Connection, clip: db.Row) -> str:
     return json.dumps(meta, ensure_ascii=False, sort_keys=True, default=str)
 
 
+def _purge_redactions(app: Avledger, conn: db.Connection, clip_id: int, *, now: datetime,
+                      reason: str) -> list[dict[str, Any]]:
+    """Every stored redaction of the clip (``core.redact``) goes with it: its content unless
+    another stored clip or redaction has the same bytes."""
+    done = []
+    for row in conn.execute("SELECT id, digest, size FROM redactions WHERE clip_id = ?"
+                            " AND status = 'stored' ORDER BY id", (clip_id,)).fetchall():
+        conn.execute("UPDATE redactions SET status = 'purged', purged_at = ? WHERE id = ?",
+                     (iso(now), row["id"]))
+        shared = conn.execute(
+            "SELECT 1 FROM clips WHERE digest = :d AND status != 'purged'"
+            " UNION ALL SELECT 1 FROM redactions WHERE digest = :d AND status = 'stored'",
+            {"d": row["digest"]}).fetchone()
+        if shared is None:
+            conn.execute("DELETE FROM objects WHERE digest = ?", (row["digest"],))
+            app.store.delete(row["digest"])
+        app.record(conn, REDACTION_PURGED, f"clip:{clip_id}", {
+            "redaction": row["id"], "digest": row["digest"], "size": row["size"],
+            "content_deleted": shared is None, "reason": f"its original was purged: {reason}"})
+        done.append({"redaction": row["id"], "content_deleted": shared is None})
+    return done
+
+
 def purge_clip(app: Avledger, conn: db.Connection, clip_id: int, *, now: datetime,
                reason: str, how: str) -> PurgeOutcome | None:
     """Purge one clip in the caller's purge transaction; None when it was already purged."""
@@ -108,7 +132,7 @@ def purge_clip(app: Avledger, conn: db.Connection, clip_id: int, *, now: datetim
     conn.execute("UPDATE clips SET status = 'purged' WHERE id = ?", (clip_id,))
     conn.execute("DELETE FROM retention_pending WHERE clip_id = ?", (clip_id,))
     conn.execute("DELETE FROM retention_keep WHERE clip_id = ?", (clip_id,))
-    redactions = purge_with_original(app, conn, clip_id, now=now, reason=reason)
+    redactions = _purge_redactions(app, conn, clip_id, now=now, reason=reason)
     kept_because = object_still_needed(conn, digest)
     deleted = False
     if kept_because is None:
