@@ -1,4 +1,4 @@
-"""Shared CLI plumbing: global state, the one error edge, output helpers and options.
+"""Shared CLI plumbing: global state, output helpers and options (the error edge is in group.py).
 
 Commands stay thin: parse options, call one ``core`` function, render with ``emit``.
 """
@@ -7,31 +7,21 @@ from __future__ import annotations
 
 import json
 import sys
-import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
-from rich.table import Table
-from typer.core import TyperGroup
-from typer.exceptions import TyperException
 
-from avledger.config import loader
-from avledger.config.loader import Config
-from avledger.core.app import Avledger
-from avledger.errors import AvledgerError, StorageError
+if TYPE_CHECKING:  # loaded when a command needs them, not when the module is imported
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from avledger.config.loader import Config
+    from avledger.core.app import Avledger
 
 console = Console()
 err_console = Console(stderr=True)
@@ -44,38 +34,6 @@ class GlobalState:
 
 
 STATE = GlobalState()
-
-
-class AvledgerGroup(TyperGroup):
-    """The one exit path: an AvledgerError becomes one line on stderr and its exit code.
-
-    Anything else that escapes (a bug, an unforeseen OS error) is still one line — the
-    traceback only with ``-v`` — so people never see a stack dump.
-    """
-
-    def invoke(self, ctx: Any) -> Any:
-        try:
-            return super().invoke(ctx)
-        except (TyperException, typer.Exit, typer.Abort):
-            raise  # usage errors, --help, explicit exits: Typer renders these itself
-        except AvledgerError as exc:
-            _fail(exc)
-        except KeyboardInterrupt:
-            err_console.print("avledger: interrupted", markup=False)
-            raise typer.Exit(130) from None
-        except OSError as exc:
-            _fail(StorageError.from_os(exc, "running the command"))
-        except Exception as exc:
-            _fail(AvledgerError(f"internal error: {type(exc).__name__}: {exc}",
-                                hint="run again with -v for the traceback and report it"))
-
-
-def _fail(exc: AvledgerError) -> NoReturn:
-    if STATE.verbose:
-        err_console.print(traceback.format_exc(), markup=False, highlight=False)
-    err_console.print(f"avledger: error: {exc.one_line()}", markup=False,
-                      highlight=False, soft_wrap=True)
-    raise typer.Exit(int(exc.exit_code)) from None
 
 
 def new_app(help_text: str, **kwargs: Any) -> typer.Typer:
@@ -91,11 +49,15 @@ DryRunOpt = Annotated[bool, typer.Option("--dry-run",
 
 
 def load_config() -> Config:
+    from avledger.config import loader
+
     return loader.load(STATE.config_path)
 
 
 @contextmanager
 def session(*, daemon: bool = False) -> Iterator[Avledger]:
+    from avledger.core.app import Avledger
+
     app = Avledger.open(load_config(), daemon=daemon)
     try:
         yield app
@@ -111,6 +73,8 @@ def print_json(data: Any) -> None:
 
 
 def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> Table:
+    from rich.table import Table
+
     t = Table(title=title, title_justify="left", header_style="bold")
     for col in columns:
         t.add_column(col, overflow="fold")
@@ -128,6 +92,15 @@ def emit(data: Any, as_json: bool, render: Callable[[], None]) -> None:
 
 def byte_progress(description: str = "working") -> Progress:
     """A rich progress bar for byte-counted work (bytes/s and ETA); silent when not a TTY."""
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
     return Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
         TransferSpeedColumn(), TimeRemainingColumn(), console=err_console,

@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from typing import TYPE_CHECKING
 
 from avledger import verifier
 from avledger.errors import StorageError
+
+if TYPE_CHECKING:  # cryptography loads when a key is made, read or used, not on import
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,8 @@ class Signer:
 
     @property
     def public_bytes(self) -> bytes:
+        from cryptography.hazmat.primitives import serialization
+
         return self.private_key.public_key().public_bytes(
             serialization.Encoding.Raw, serialization.PublicFormat.Raw
         )
@@ -37,6 +40,9 @@ def create_key(path: Path) -> bool:
     """Create the key file (0600) unless it exists; return True when created."""
     if path.exists():
         return False
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(
@@ -52,6 +58,9 @@ def create_key(path: Path) -> bool:
 
 
 def load_signer(path: Path, name: str) -> Signer:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except FileNotFoundError as exc:
