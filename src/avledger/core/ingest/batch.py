@@ -42,11 +42,13 @@ class Group:
     pending: list[Pending] = field(default_factory=list)
     failed_files: int = 0  # clips that failed to copy, counted in the dock's progress
     opened: float = 0.0
+    staged_bytes: int = 0
 
     def add(self, item: Pending) -> None:
         if not self.pending:
             self.opened = self.clock()
         self.pending.append(item)
+        self.staged_bytes += item.staged.size
 
     def failed(self) -> None:
         self.failed_files += 1
@@ -54,10 +56,10 @@ class Group:
     def full(self) -> bool:
         return bool(self.pending) and (
             len(self.pending) >= self.clips
-            or sum(p.staged.size for p in self.pending) >= self.bytes
+            or self.staged_bytes >= self.bytes
             or self.clock() - self.opened >= self.seconds)
 
     def take(self) -> tuple[list[Pending], int]:
         items, failed = self.pending, self.failed_files
-        self.pending, self.failed_files = [], 0
+        self.pending, self.failed_files, self.staged_bytes = [], 0, 0
         return items, failed
