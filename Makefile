@@ -22,7 +22,7 @@ APT_PACKAGES := udev util-linux dosfstools mtools fusefat exfat-fuse exfatprogs 
                 python3 coreutils chromium fonts-noto-cjk poppler-utils \
                 postgresql sudo passwd ffmpeg
 
-.PHONY: demo test sysdeps install dev bench lint clean
+.PHONY: demo test sysdeps install dev bench crash lint clean
 
 $(BIN)/avledger: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,12 @@ test: sysdeps $(VENV)/.dev
 
 bench: $(VENV)/.dev
 	$(BIN)/python bench/run_all.py
+
+# The ingest crash tests at full size: 100 SIGKILLs during big clips, 100 during 2,000 tiny
+# clips (the suite runs 20 of the latter).
+crash: $(VENV)/.dev
+	CRASH_KILLS=100 CRASH_TINY_KILLS=100 CRASH_TINY_CLIPS=2000 \
+	    $(BIN)/pytest -q -p no:cacheprovider tests/test_ingest_crash.py
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check src tests bench

@@ -31,11 +31,14 @@ class Result:
     ours: float  # MB/s (or another unit, see ``unit``), higher is better
     theirs: float
     unit: str
-    target: float  # minimum acceptable ours/theirs
+    target: float  # minimum acceptable ratio
     note: str = ""
+    lower_is_better: bool = False  # times (seconds): the ratio is theirs/ours
 
     @property
     def ratio(self) -> float:
+        if self.lower_is_better:
+            return self.theirs / self.ours if self.ours else 0.0
         return self.ours / self.theirs if self.theirs else 0.0
 
     @property
@@ -122,6 +125,10 @@ def make_files(directory: Path, count: int, size: int) -> list[Path]:
     return files
 
 
+def amount(value: float, unit: str) -> str:
+    return f"{value:.3f} {unit}" if value < 10 else f"{value:.0f} {unit}"
+
+
 def report(bench: str, results: list[Result], as_json: bool, notes: list[str]) -> None:
     for note in notes:
         print(f"# {note}")
@@ -129,7 +136,7 @@ def report(bench: str, results: list[Result], as_json: bool, notes: list[str]) -
     print(f"{'measurement':<{width}} {'ours':>12} {'reference':>12} {'ratio':>6} {'target':>6}")
     for r in results:
         label = f"{r.metric} vs {r.reference}"
-        ours, theirs = f"{r.ours:.0f} {r.unit}", f"{r.theirs:.0f} {r.unit}"
+        ours, theirs = amount(r.ours, r.unit), amount(r.theirs, r.unit)
         print(f"{label:<{width}} {ours:>12} {theirs:>12} {r.ratio:>6.3f} {r.target:>6.2f}  "
               f"{'ok' if r.met else 'MISSED'}{'  ' + r.note if r.note else ''}")
     if as_json:

@@ -20,6 +20,9 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from benchlib import amount  # noqa: E402
 
 
 def options(script: Path) -> str:
@@ -60,7 +63,7 @@ def main() -> int:
     scripts = sorted(HERE.glob("*_bench.py"))
     if args.only:
         scripts = [s for s in scripts if s.name.removesuffix("_bench.py") in args.only]
-    rows: list[tuple[str, str, str, str, str, str]] = []
+    rows: list[tuple[str, ...]] = []
     failed = False
     for script in scripts:
         name = script.name.removesuffix("_bench.py")
@@ -71,9 +74,11 @@ def main() -> int:
             rows.append((name, remark, "", "", "", ""))
         for r in results:
             rows.append((name, f"{r['metric']} vs {r['reference']}",
-                         f"{r['ours']:.0f} {r['unit']}", f"{r['theirs']:.0f} {r['unit']}",
+                         amount(float(r["ours"]), str(r["unit"])),
+                         amount(float(r["theirs"]), str(r["unit"])),
                          f"{r['ratio']:.3f} (>= {r['target']})",
-                         "ok" if r["met"] else "MISSED"))
+                         ("ok" if r["met"] else "MISSED") + (f"  {r['note']}" if r.get("note")
+                                                             else "")))
     if not rows:
         print("no benchmarks found")
         return 1

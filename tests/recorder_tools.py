@@ -59,3 +59,15 @@ def catalog_objects(catalog: Path) -> set[str]:
 
 def store_objects(store: Path) -> set[str]:
     return {p.name for p in (store / "objects").glob("*/*/*") if p.is_file()}
+
+
+def dock_states_and_events(catalog: Path) -> tuple[list[str], int]:
+    """The docks' states in order, and how many ``clip.ingested`` events the ledger holds."""
+    conn = sqlite3.connect(catalog)
+    try:
+        states = [r[0] for r in conn.execute("SELECT state FROM docks ORDER BY id")]
+        events = conn.execute("SELECT COUNT(*) FROM ledger WHERE type = 'clip.ingested'"
+                              ).fetchone()[0]
+    finally:
+        conn.close()
+    return states, int(events)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.clitree import command_tree
 from tests.conftest import AVLEDGER_BIN, run_cli
 
 
@@ -39,24 +40,7 @@ def test_not_initialised_is_one_line(tmp_path, monkeypatch) -> None:  # type: ig
 # ---- every command answers --help, with examples ------------------------------------------
 
 
-def _command_paths() -> list[tuple[str, ...]]:
-    """Every command and group of the installed CLI, found by walking the command tree."""
-    import typer.main
-
-    from avledger.cli.main import app
-
-    paths: list[tuple[str, ...]] = []
-
-    def walk(cmd, prefix: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
-        paths.append(prefix)
-        for name, sub in getattr(cmd, "commands", {}).items():
-            walk(sub, (*prefix, name))
-
-    walk(typer.main.get_command(app), ())
-    return paths
-
-
-COMMANDS = _command_paths()
+COMMANDS = [path for path, _ in command_tree()]
 
 
 def test_the_command_tree_is_found() -> None:
@@ -72,13 +56,7 @@ def test_help(path: tuple[str, ...]) -> None:
     assert " ".join(("Usage: avledger", *path)) in out.stdout
     assert out.stderr == ""
     assert "<bool>" not in out.stdout, "a flag is shown as if it took a value"
-    import typer.main
-
-    from avledger.cli.main import app
-
-    cmd = typer.main.get_command(app)
-    for name in path:
-        cmd = cmd.commands[name]  # type: ignore[attr-defined]
+    cmd = dict(command_tree())[path]
     if not hasattr(cmd, "commands"):  # a leaf command: its help shows how to use it
         assert "Example" in out.stdout, f"'avledger {' '.join(path)} --help' has no example"
 

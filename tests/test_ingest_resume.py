@@ -15,7 +15,13 @@ import pytest
 
 from avledger.core.install.setup import initialise
 from tests.conftest import AVLEDGER_BIN, run_cli
-from tests.recorder_tools import catalog_objects, clip_rows, make_recorder, store_objects
+from tests.recorder_tools import (
+    catalog_objects,
+    clip_rows,
+    dock_states_and_events,
+    make_recorder,
+    store_objects,
+)
 
 CLIPS = 8
 SIZE = 12 << 20
@@ -97,12 +103,6 @@ def test_sigkill_then_rerun_matches_clean_run(home: Path, tmp_path: Path,
     for r in (run_cli("ledger", "verify", env={"AVLEDGER_HOME": str(home)}),
               run_cli("store", "verify", env={"AVLEDGER_HOME": str(home)})):
         assert r.returncode == 0, r.stdout + r.stderr
-    conn = sqlite3.connect(catalog)
-    try:
-        states = [r[0] for r in conn.execute("SELECT state FROM docks ORDER BY id")]
-        ingested = conn.execute("SELECT COUNT(*) FROM ledger WHERE type = 'clip.ingested'"
-                                ).fetchone()[0]
-    finally:
-        conn.close()
+    states, ingested = dock_states_and_events(catalog)
     assert states[-1] == "done" and "ingesting" not in states
     assert ingested == CLIPS  # one event per clip, never two

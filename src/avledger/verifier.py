@@ -373,21 +373,19 @@ def verify_cosignatures(note: str, witness_keys: Iterable[str]) -> list[Cosignat
     return found
 
 
-try:
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
-    def ed25519_verify(public_key: bytes, signature: bytes, message: bytes) -> bool:
-        try:
-            Ed25519PublicKey.from_public_bytes(public_key).verify(signature, message)
-            return True
-        except (InvalidSignature, ValueError):
-            return False
-
-except ImportError:  # pragma: no cover - exercised by the standalone-verifier tests
-
-    def ed25519_verify(public_key: bytes, signature: bytes, message: bytes) -> bool:
+def ed25519_verify(public_key: bytes, signature: bytes, message: bytes) -> bool:
+    """Verify with ``cryptography`` when installed (imported here, on first use, so that
+    programs which never verify need not load it), else with the pure-Python fallback."""
+    try:
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    except ImportError:  # pragma: no cover - exercised by the standalone-verifier tests
         return _pure_ed25519_verify(public_key, signature, message)
+    try:
+        Ed25519PublicKey.from_public_bytes(public_key).verify(signature, message)
+        return True
+    except (InvalidSignature, ValueError):
+        return False
 
 
 # --------------------------------------------------------------------------- chain verification

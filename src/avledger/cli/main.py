@@ -1,4 +1,9 @@
-"""The ``avledger`` command: global options and the sub-command groups."""
+"""The ``avledger`` command: global options and the table of sub-commands.
+
+Sub-command modules are imported only when one of them runs (see ``avledger.cli.group``);
+this module must stay light, since every TAB of completion and every docked recorder
+starts the command afresh.
+"""
 
 from __future__ import annotations
 
@@ -10,41 +15,87 @@ from typing import Annotated
 import typer
 
 from avledger import __version__
-from avledger.cli import (
-    access_cmd,
-    archive_cmd,
-    case_cmd,
-    checkout_cmd,
-    clips_cmd,
-    clock_cmd,
-    config_cmd,
-    daemon_cmd,
-    device_cmd,
-    dock_cmd,
-    gap_cmd,
-    hold_cmd,
-    ingest_cmd,
-    init_cmd,
-    inspect_cmd,
-    ledger_cmd,
-    migrate_cmd,
-    package_cmd,
-    person_cmd,
-    profile_cmd,
-    redact_cmd,
-    report_cmd,
-    retention_cmd,
-    review_cmd,
-    simulate_cmd,
-    status_cmd,
-    store_cmd,
-    witness_cmd,
+from avledger.cli.group import LazyCommand, LazyGroup, silence_stdout
+
+# Order is the order ``avledger --help`` lists them: single commands, then groups.
+COMMANDS: tuple[LazyCommand, ...] = (
+    LazyCommand("init", "command", "avledger.cli.init_cmd:init",
+                'Create the evidence store, catalog, ledger signing key and (in '
+                'AVLEDGER_HOME) a config.'),
+    LazyCommand("status", "command", "avledger.cli.status_cmd:status",
+                'One-screen summary: store, clips, devices, checkouts, ledger and last '
+                'verifications.'),
+    LazyCommand("migrate", "command", "avledger.cli.migrate_cmd:migrate",
+                'Move a single-machine installation (local store, SQLite) into the '
+                'shared backends.'),
+    LazyCommand("daemon", "command", "avledger.cli.daemon_cmd:daemon",
+                'Run the dock daemon: ingest every recorder docked, unattended.'),
+    LazyCommand("ingest", "command", "avledger.cli.ingest_cmd:ingest",
+                "Copy a docked recorder's clips into the evidence store, with their "
+                'custody trail.'),
+    LazyCommand("checkin", "command", "avledger.cli.checkout_cmd:checkin",
+                'Take DEVICE back: close its checkout and say whether its footage has come in.'),
+    LazyCommand("purge", "command", "avledger.cli.retention_cmd:purge",
+                'Purge clips now (records manager): the manual clearing of Art. 15.'),
+    LazyCommand("config", "group", "avledger.cli.config_cmd:app",
+                'Check and show the configuration.'),
+    LazyCommand("store", "group", "avledger.cli.store_cmd:app",
+                'The content-addressed evidence store.'),
+    LazyCommand("ledger", "group", "avledger.cli.ledger_cmd:app",
+                'The tamper-evident custody ledger.'),
+    LazyCommand("witness", "group", "avledger.cli.witness_cmd:app",
+                "Witness another machine's ledger: keep its latest checkpoint, cosign only one "
+                "that extends it (C2SP tlog-witness)."),
+    LazyCommand("dock", "group", "avledger.cli.dock_cmd:app",
+                'The dock: what is docked and how ingest is going.'),
+    LazyCommand("clips", "group", "avledger.cli.main:clips_app",
+                'Ingested clips: list, show, explain late ones.'),
+    LazyCommand("profile", "group", "avledger.cli.profile_cmd:app",
+                'Device profiles: how each recorder family is recognised and read.'),
+    LazyCommand("simulate", "group", "avledger.cli.simulate_cmd:app",
+                'Simulated recorders for demos and tests.'),
+    LazyCommand("inspect", "group", "avledger.cli.inspect_cmd:app",
+                "Random inspections of enterprises (Annex 3, 'double random'), verifiable."),
+    LazyCommand("device", "group", "avledger.cli.device_cmd:app",
+                'The device registry: recorders and other devices, and their status.'),
+    LazyCommand("person", "group", "avledger.cli.person_cmd:app",
+                "The roster: who may act, who may be handed a device (config 'personnel')."),
+    LazyCommand("checkout", "group", "avledger.cli.checkout_cmd:app",
+                'The usage ledger (台账): hand a device out, list and export checkouts.'),
+    LazyCommand("gap", "group", "avledger.cli.gap_cmd:app",
+                'Gap records: why recording stopped during a checkout, approved by a leader.'),
+    LazyCommand("clock", "group", "avledger.cli.clock_cmd:app",
+                'Recorder clocks (rule B, Art. 7): read them, set them, and their history.'),
+    LazyCommand("case", "group", "avledger.cli.case_cmd:app",
+                'Cases (行政执法案件): numbers, types, handlers, and their footage.'),
+    LazyCommand("hold", "group", "avledger.cli.hold_cmd:app",
+                'Holds (Art. 16): footage that is never purged while the hold lasts.'),
+    LazyCommand("retention", "group", "avledger.cli.retention_cmd:app",
+                'Retention (Art. 15): expiry, pending purge, purge, restore.'),
+    LazyCommand("archive", "group", "avledger.cli.archive_cmd:app",
+                'Archive discs (Art. 16): two labelled copies on optical media, verified.'),
+    LazyCommand("access", "group", "avledger.cli.access_cmd:app",
+                'Access register (查阅登记簿, rule A): look-ups and copies under the rules.'),
+    LazyCommand("redact", "command", "avledger.cli.redact_cmd:redact",
+                "Render a redacted copy of a clip for disclosure; the original is never changed."),
+    LazyCommand("redact-suggest", "command", "avledger.cli.redact_cmd:suggest",
+                "Suggest face boxes to redact, as a draft spec for a person to review "
+                "(suggestions only)."),
+    LazyCommand("package", "group", "avledger.cli.package_cmd:app",
+                "Copy packages made by 'access fulfil' (rule A)."),
+    LazyCommand("report", "group", "avledger.cli.report_cmd:app",
+                'Reports for supervisors: the annual review (Art. 17) and monthly checks.'),
+    LazyCommand("review", "group", "avledger.cli.review_cmd:app",
+                'The annual footage review (rule B, Art. 17): a reproducible sample, findings.'),
 )
-from avledger.cli.common import STATE, AvledgerGroup, silence_stdout
-from avledger.core.install.permissions import PROCESS_UMASK
+
+
+class AvledgerCommands(LazyGroup):
+    table = COMMANDS
+
 
 app = typer.Typer(
-    cls=AvledgerGroup,
+    cls=AvledgerCommands,
     name="avledger",
     help=(
         "Evidence system for body-worn recorders: dock ingest, a content-addressed store, and a "
@@ -60,6 +111,15 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def clips_app() -> typer.Typer:
+    """``avledger clips``: the clip commands, with the case commands that act on clips."""
+    from avledger.cli import case_cmd, clips_cmd
+
+    if not any(c.name == "link" for c in clips_cmd.app.registered_commands):
+        case_cmd.add_clip_commands(clips_cmd.app)
+    return clips_cmd.app
 
 
 def _version(value: bool) -> None:
@@ -80,43 +140,12 @@ def main(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
 ) -> None:
+    from avledger.cli.common import STATE
+    from avledger.core.install.permissions import PROCESS_UMASK
+
     os.umask(PROCESS_UMASK)  # evidence and the access register: never readable by others
     STATE.config_path = config
     STATE.verbose = verbose
-
-
-app.command("init")(init_cmd.init)
-app.command("status")(status_cmd.status)
-app.command("migrate")(migrate_cmd.migrate)
-app.add_typer(config_cmd.app, name="config")
-app.add_typer(store_cmd.app, name="store")
-app.add_typer(ledger_cmd.app, name="ledger")
-app.add_typer(witness_cmd.app, name="witness")
-app.add_typer(dock_cmd.app, name="dock")
-app.command("daemon")(daemon_cmd.daemon)
-app.command("ingest")(ingest_cmd.ingest)
-app.add_typer(clips_cmd.app, name="clips")
-case_cmd.add_clip_commands(clips_cmd.app)
-app.add_typer(profile_cmd.app, name="profile")
-app.add_typer(simulate_cmd.app, name="simulate")
-app.add_typer(inspect_cmd.app, name="inspect")
-app.add_typer(device_cmd.app, name="device")
-app.add_typer(person_cmd.app, name="person")
-app.add_typer(checkout_cmd.app, name="checkout")
-app.command("checkin")(checkout_cmd.checkin)
-app.add_typer(gap_cmd.app, name="gap")
-app.add_typer(clock_cmd.app, name="clock")
-app.add_typer(case_cmd.app, name="case")
-app.add_typer(hold_cmd.app, name="hold")
-app.add_typer(retention_cmd.app, name="retention")
-app.command("purge")(retention_cmd.purge)
-app.add_typer(archive_cmd.app, name="archive")
-app.add_typer(access_cmd.app, name="access")
-app.command("redact")(redact_cmd.redact)
-app.command("redact-suggest")(redact_cmd.suggest)
-app.add_typer(package_cmd.app, name="package")
-app.add_typer(report_cmd.app, name="report")
-app.add_typer(review_cmd.app, name="review")
 
 
 def run() -> None:

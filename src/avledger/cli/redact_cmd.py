@@ -25,10 +25,11 @@ def redact(
     dry_run: DryRunOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Render a redacted copy of a clip with ffmpeg and keep it in the store beside its
-    original (which is never changed). The ledger records the original's hash, the spec's
-    hash, the redacted hash, the ffmpeg version and the full filter graph. The same spec on
-    the same clip is rendered once. With --dry-run, the spec is checked and the filter graph
+    """Render a redacted copy of a clip for disclosure; the original is never changed.
+
+    The copy is made with ffmpeg and kept in the store beside its original. The ledger
+    records the original's hash, the spec's hash, the redacted hash, the ffmpeg version and
+    the full filter graph. The same spec on the same clip is rendered once. With --dry-run, the spec is checked and the filter graph
     shown; nothing is rendered or recorded.
 
     A spec lists operations on time ranges (seconds from the clip's start), each with the
@@ -82,7 +83,9 @@ def suggest(
                                       dir_okay=False)],
     as_json: JsonOpt = False,
 ) -> None:
-    """SUGGESTIONS ONLY: propose face boxes (once per second, OpenCV's Haar cascade) as a
+    """Suggest face boxes to redact, as a draft spec for a person to review (suggestions only).
+
+    SUGGESTIONS ONLY: face boxes (once per second, OpenCV's Haar cascade) written as a
     draft redaction spec for a person to review, correct and complete. Nothing is redacted
     or recorded. Needs the optional extra: pip install 'avledger[suggest]'.
 

@@ -7,7 +7,7 @@ whose Object Lock enforces retention and legal holds in the store itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +21,20 @@ class PutResult:
     digest: str
     size: int
     created: bool  # False when identical content was already stored (deduplicated)
+
+
+@dataclass(frozen=True)
+class Staged:
+    """An object written and hashed but not yet in the store (local: a temp file).
+
+    Staging many objects and publishing them together lets them share one durability
+    point (group commit); ``handle`` is the backend's own (a temp path, or the finished
+    put for a store whose puts are durable when they return).
+    """
+
+    digest: str
+    size: int
+    handle: object
 
 
 @dataclass(frozen=True)
@@ -56,6 +70,21 @@ class ObjectStore(Protocol):
         progress: Progress | None = None,
     ) -> PutResult:
         """Copy ``source`` into the store, named by its BLAKE3 digest."""
+
+    def stage_stream(
+        self, source: BinaryIO, *, expected_size: int | None = None,
+        progress: Progress | None = None,
+    ) -> Staged:
+        """Write and hash ``source`` without making it durable or visible yet."""
+
+    def publish(self, staged: Sequence[Staged]) -> list[PutResult]:
+        """Make staged objects durable together, then visible; their results, in order."""
+
+    def discard(self, staged: Sequence[Staged]) -> None:
+        """Drop staged objects that will not be published."""
+
+    def open_staged(self, staged: Staged) -> BinaryIO:
+        """Read a staged object (before or after publication)."""
 
     def open(self, digest: str) -> BinaryIO:
         """Open an object for reading (seekable)."""

@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from typing import TYPE_CHECKING
 
 from avledger import verifier
 from avledger.errors import StorageError
+
+if TYPE_CHECKING:  # cryptography loads when a key is made, read or used, not on import
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,8 @@ class _Ed25519Key:
 
     @property
     def public_bytes(self) -> bytes:
+        from cryptography.hazmat.primitives import serialization
+
         return self.private_key.public_key().public_bytes(
             serialization.Encoding.Raw, serialization.PublicFormat.Raw
         )
@@ -57,6 +60,9 @@ def create_key(path: Path) -> bool:
     """Create the key file (0600) unless it exists; return True when created."""
     if path.exists():
         return False
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(
@@ -80,6 +86,9 @@ def load_cosigner(path: Path, name: str) -> Cosigner:
 
 
 def _load_private_key(path: Path) -> Ed25519PrivateKey:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except FileNotFoundError as exc:

@@ -17,7 +17,8 @@ import shutil
 import stat
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -25,11 +26,14 @@ from typing import BinaryIO
 import blake3
 
 from avledger.errors import DeviceError, IntegrityError, NotFoundError, StorageError
-from avledger.store.backend import ObjectStat, Progress, PutResult, VerifyResult
+from avledger.store.backend import ObjectStat, Progress, PutResult, Staged, VerifyResult
+from avledger.store.durability import sync_dirs, sync_files
 from avledger.store.writeback import start_writeback
 
 CHUNK = 8 * 1024 * 1024
 BUFFERS = 3  # chunks in flight: one being written, the next ones being read
+SMALL = 1024 * 1024  # up to this size a source is read, hashed and written in one go
+PREALLOCATE_FROM = 4 * 1024 * 1024  # reserve big objects' space before copying
 HEX_LEN = 64
 STALE_TEMP_SECONDS = 24 * 3600
 
@@ -100,6 +104,15 @@ class LocalObjectStore:
         self, source: BinaryIO, *, expected_size: int | None = None,
         progress: Progress | None = None,
     ) -> PutResult:
+        return self.publish([self.stage_stream(source, expected_size=expected_size,
+                                               progress=progress)])[0]
+
+    def stage_stream(
+        self, source: BinaryIO, *, expected_size: int | None = None,
+        progress: Progress | None = None,
+    ) -> Staged:
+        """Copy ``source`` into a new temp file in one pass, hashing as it goes; nothing is
+        flushed or published yet (``publish`` does both, for a whole group at once)."""
         self.check_ready()
         tmp_path = self.tmp / f"put-{os.getpid()}-{secrets.token_hex(8)}"
         try:
@@ -108,29 +121,62 @@ class LocalObjectStore:
             raise StorageError.from_os(exc, "creating a temporary file", where="store") from exc
         hasher = blake3.blake3()
         try:
-            written = _copy(source, fd, hasher, progress)
+            if expected_size is not None and expected_size >= PREALLOCATE_FROM:
+                _preallocate(fd, expected_size)
+            written = _copy(source, fd, hasher, progress, expected_size)
             if expected_size is not None and written != expected_size:
                 raise SourceReadError(
                     f"source ended early: read {written} of {expected_size} bytes"
                     if written < expected_size else
                     f"source grew while being read: {written} bytes, expected {expected_size}"
                 )
-            try:
-                os.fsync(fd)
-            except OSError as exc:
-                raise StorageError.from_os(exc, "flushing an object to disk",
-                                           where="store") from exc
         except BaseException:
             os.close(fd)
             _unlink_quietly(tmp_path)
             raise
         os.close(fd)
-        digest = hasher.hexdigest()
+        return Staged(hasher.hexdigest(), written, tmp_path)
+
+    def publish(self, staged: Sequence[Staged]) -> list[PutResult]:
+        """Make a group of staged objects durable and visible, sharing the flushes.
+
+        Order (DESIGN.md, Storage): every temp file's data durable → each linked into place
+        (never overwriting) → the directories that changed durable → temps unlinked. So an
+        object is never visible before its bytes are on disk, and the caller commits the
+        catalog rows only after this returns.
+        """
+        if not staged:
+            return []
+        paths = [Path(str(s.handle)) for s in staged]
         try:
-            created = self._publish(tmp_path, digest, written)
+            try:
+                sync_files(paths)
+            except OSError as exc:
+                raise StorageError.from_os(exc, "flushing an object to disk",
+                                           where="store") from exc
+            results: list[PutResult] = []
+            changed_dirs: dict[Path, None] = {}
+            for item, path in zip(staged, paths, strict=True):
+                created = self._link(path, item.digest, item.size, changed_dirs)
+                results.append(PutResult(item.digest, item.size, created))
+            try:
+                sync_dirs(list(changed_dirs))
+            except OSError as exc:
+                raise StorageError.from_os(exc, "publishing an object", where="store") from exc
         finally:
-            _unlink_quietly(tmp_path)
-        return PutResult(digest, written, created)
+            for path in paths:
+                _unlink_quietly(path)
+        return results
+
+    def discard(self, staged: Sequence[Staged]) -> None:
+        for item in staged:
+            _unlink_quietly(Path(str(item.handle)))
+
+    def open_staged(self, staged: Staged) -> BinaryIO:
+        try:
+            return open(Path(str(staged.handle)), "rb")  # noqa: SIM115 - the caller closes
+        except FileNotFoundError:  # published meanwhile: the temp is gone, the object is not
+            return self.open(staged.digest)
 
     def put_file(self, path: Path, progress: Progress | None = None) -> PutResult:
         """Store a regular file, read (size, hash, copy) from one descriptor; a link, FIFO or
@@ -154,17 +200,18 @@ class LocalObjectStore:
 
         return self.put_stream(io.BytesIO(data), expected_size=len(data))
 
-    def _publish(self, tmp_path: Path, digest: str, size: int) -> bool:
+    def _link(self, tmp_path: Path, digest: str, size: int,
+              changed_dirs: dict[Path, None]) -> bool:
+        """Link one flushed temp file into place; note the directories to flush."""
         final = self.path_for(digest)
         shard2 = final.parent
         shard1 = shard2.parent
-        new_dirs: list[Path] = []
         try:
             for d in (shard1, shard2):
                 if not d.exists():
                     try:
                         d.mkdir(mode=0o750)
-                        new_dirs.append(d)
+                        changed_dirs[d.parent] = None
                     except FileExistsError:
                         pass
                     else:
@@ -181,9 +228,7 @@ class LocalObjectStore:
                         hint="run 'avledger store verify' and quarantine it",
                     ) from None
                 return False
-            _fsync_dir(shard2)
-            for d in reversed(new_dirs):
-                _fsync_dir(d.parent)
+            changed_dirs[shard2] = None
         except OSError as exc:
             raise StorageError.from_os(exc, "publishing an object", where="store") from exc
         return True
@@ -365,12 +410,66 @@ class LocalObjectStore:
         return sorted(os.listdir(self.tmp)) if self.tmp.is_dir() else []
 
 
-def _copy(source: BinaryIO, fd: int, hasher: blake3.blake3, progress: Progress | None) -> int:
-    """One pass: read a chunk, hash it, write it, start its writeback; return bytes copied.
+def _preallocate(fd: int, size: int) -> None:
+    """Reserve the object's blocks up front: one contiguous allocation, and a full disk is
+    found before the copy rather than near its end. Filesystems without it copy as before."""
+    try:
+        os.posix_fallocate(fd, 0, size)
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise StorageError.from_os(exc, "reserving space for an object",
+                                       where="store") from exc
+    except AttributeError:  # pragma: no cover - not POSIX
+        pass
 
-    A read-ahead thread fills the next buffers while this one hashes and writes (both release
-    the GIL), and writeback starts per chunk, so the disk works during the copy instead of in
-    one long fsync at the end. Every byte written is a byte hashed, in order.
+
+def _write_all(fd: int, chunk: memoryview) -> None:
+    try:
+        pos, n = 0, len(chunk)
+        while pos < n:
+            pos += os.write(fd, chunk[pos:])
+    except OSError as exc:
+        raise StorageError.from_os(exc, "writing an object", where="store") from exc
+
+
+def _copy(source: BinaryIO, fd: int, hasher: blake3.blake3, progress: Progress | None,
+          expected_size: int | None = None) -> int:
+    """One pass: every byte read is hashed and written, in order; return bytes copied.
+
+    A small source (a photo, a short clip) is read whole, hashed and written at once: the
+    threads and large buffers of the big path would cost more than the copy itself.
+    """
+    if expected_size is not None and expected_size < SMALL:
+        buf = bytearray(expected_size + 1)  # one byte more shows a source that grew
+        try:
+            n = _read_full(source, buf)
+        except OSError as exc:
+            raise SourceReadError(f"cannot read source: {exc.strerror or exc}") from exc
+        chunk = memoryview(buf)[:n]
+        hasher.update(chunk)
+        _write_all(fd, chunk)
+        if progress is not None and n:
+            progress(n)
+        return n
+    return _copy_overlapped(source, fd, hasher, progress)
+
+
+def _read_full(source: BinaryIO, buf: bytearray) -> int:
+    view, got = memoryview(buf), 0
+    while got < len(buf):
+        n = source.readinto(view[got:])  # type: ignore[attr-defined]
+        if not n:
+            break
+        got += n
+    return got
+
+
+def _copy_overlapped(source: BinaryIO, fd: int, hasher: blake3.blake3,
+                     progress: Progress | None) -> int:
+    """Read, hash and write overlap: a read-ahead thread fills the next buffers while this
+    one writes a chunk and a hashing thread hashes the same chunk (the write, the read and
+    BLAKE3 all release the GIL). Writeback starts per chunk, so the disk works during the
+    copy instead of in one long fsync at the end.
     """
     free: queue.Queue[bytearray] = queue.Queue()
     for _ in range(BUFFERS):
@@ -393,6 +492,7 @@ def _copy(source: BinaryIO, fd: int, hasher: blake3.blake3, progress: Progress |
 
     reader = threading.Thread(target=read_ahead, name="avledger-read-ahead", daemon=True)
     reader.start()
+    hashing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="avledger-hash")
     written = 0
     try:
         while True:
@@ -405,13 +505,11 @@ def _copy(source: BinaryIO, fd: int, hasher: blake3.blake3, progress: Progress |
             if chunk is None:
                 return written
             n = len(chunk)
-            hasher.update(chunk)
+            hashed = hashing.submit(hasher.update, chunk)
             try:
-                pos = 0
-                while pos < n:
-                    pos += os.write(fd, chunk[pos:])
-            except OSError as exc:
-                raise StorageError.from_os(exc, "writing an object", where="store") from exc
+                _write_all(fd, chunk)
+            finally:
+                hashed.result()  # the buffer is reused only once it is hashed
             start_writeback(fd, written, n)
             written += n
             free.put(chunk.obj)  # type: ignore[arg-type]
@@ -421,6 +519,7 @@ def _copy(source: BinaryIO, fd: int, hasher: blake3.blake3, progress: Progress |
         stop.set()
         free.put(bytearray(0))  # wakes the reader if it waits for a buffer
         reader.join()  # never leave a thread reading a source the caller will close
+        hashing.shutdown(wait=True)
 
 
 def _unlink_quietly(path: Path) -> None:

@@ -25,7 +25,7 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -41,7 +41,7 @@ from avledger.errors import (
     StorageError,
     StoreRefusedError,
 )
-from avledger.store.backend import ObjectStat, Progress, PutResult, VerifyResult
+from avledger.store.backend import ObjectStat, Progress, PutResult, Staged, VerifyResult
 from avledger.store.local import CHUNK, SourceReadError, _is_digest, _relative
 from avledger.store.s3client import LockState, S3Settings, client_error_code, make_client
 
@@ -159,6 +159,24 @@ class S3ObjectStore:
 
     def put_bytes(self, data: bytes) -> PutResult:
         return self.put_stream(io.BytesIO(data), expected_size=len(data))
+
+    # An upload is durable when S3 acknowledges it, so staging is storing, and publishing a
+    # group has nothing left to do.
+    def stage_stream(
+        self, source: BinaryIO, *, expected_size: int | None = None,
+        progress: Progress | None = None,
+    ) -> Staged:
+        put = self.put_stream(source, expected_size=expected_size, progress=progress)
+        return Staged(put.digest, put.size, put)
+
+    def publish(self, staged: Sequence[Staged]) -> list[PutResult]:
+        return [s.handle for s in staged if isinstance(s.handle, PutResult)]
+
+    def discard(self, staged: Sequence[Staged]) -> None:
+        return None  # already stored: content-addressed, so a duplicate is harmless
+
+    def open_staged(self, staged: Staged) -> BinaryIO:
+        return self.open(staged.digest)
 
     def _lock_args(self) -> dict[str, Any]:
         until = datetime.now(UTC) + timedelta(days=self.settings.min_retention_days)

@@ -10,23 +10,19 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 import os
 from collections.abc import Callable
+
+from avledger.store.libc import libc_function
 
 SYNC_FILE_RANGE_WRITE = 2
 
 
 def _sync_file_range() -> Callable[[int, int, int], None] | None:
-    name = ctypes.util.find_library("c")
-    if not name:
+    fn = libc_function("sync_file_range",
+                       [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint])
+    if fn is None:
         return None
-    try:
-        fn = ctypes.CDLL(name, use_errno=True).sync_file_range
-    except (OSError, AttributeError):
-        return None
-    fn.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
-    fn.restype = ctypes.c_int
 
     def call(fd: int, offset: int, length: int) -> None:
         fn(fd, offset, length, SYNC_FILE_RANGE_WRITE)  # a hint: failures are ignored

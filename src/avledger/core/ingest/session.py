@@ -7,11 +7,12 @@ as beets' importer asks its session: an interactive front end overrides them, th
 uses the unattended defaults.
 
 Durability per clip: a clip counts as ingested only when its object is durable (the store
-fsyncs it) and ONE transaction has committed its catalog row, the object record, the dock's
-progress and the ``clip.ingested`` ledger event. Re-running after any interruption skips
-what is already there (serial + path + size + mtime, and the content hash when those differ)
-and does the rest, so resume is simply running it again. Nothing is ever written to the
-recorder.
+fsyncs it) and a transaction has committed its catalog row, the object record, the dock's
+progress and the ``clip.ingested`` ledger event. Clips are committed in groups (``batch``):
+their objects flushed together, then one transaction for all their rows. Re-running after
+any interruption skips what is already there (serial + path + size + mtime, and the content
+hash when those differ) and does the rest, so resume is simply running it
+again. Nothing is ever written to the recorder.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import contextlib
 import errno
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -49,6 +51,7 @@ from avledger.core.dock.volume import (
     survey,
 )
 from avledger.core.dock.volume_root import RefusedFile, VolumeRoot
+from avledger.core.ingest import batch
 from avledger.core.ingest.attribution import Attribution, Checkout, attribute, device_checkouts
 from avledger.core.ingest.readback import hash_uncached
 from avledger.core.ingest.window import judge
@@ -57,6 +60,8 @@ from avledger.errors import AvledgerError, DeviceError, StorageError
 from avledger.store import db
 from avledger.store.local import SourceReadError
 from avledger.timestamps import iso, utcnow
+
+SEQUENTIAL_HINT_FROM = 1 << 20  # read-ahead hint for big clips; small ones are one read
 
 GONE_ERRNOS = {errno.ENOTCONN, errno.ENODEV, errno.ENXIO, errno.ENOENT, errno.EIO,
                errno.ESHUTDOWN}
@@ -489,6 +494,14 @@ class IngestSession:
         self.hooks.planned(len(todo), sum(c.size for c in todo))
         state = "done"
         error: Exception | None = None
+        group = batch.Group()
+
+        def finished(outcome: ClipOutcome) -> None:
+            report.outcomes.append(outcome)
+            if outcome.status == "new":
+                report.bytes_copied += outcome.size
+            self.hooks.clip_finished(outcome)
+
         for i, clip in enumerate(todo):
             reason = self.hooks.stop_requested()
             if reason:
@@ -496,32 +509,42 @@ class IngestSession:
                 break
             self.hooks.clip_started(clip)
             try:
-                outcome = self._one(clip, dev, m, since, checkouts, dock_id)
-                if outcome.status == "new" and outcome.clip_id:
-                    store_locks.sync_clips(app, [outcome.clip_id], utcnow())
+                if self.verify:  # re-reads the published copy: one clip at a time
+                    outcome = self._one(clip, dev, m, since, checkouts, dock_id)
+                    if outcome.status == "new" and outcome.clip_id:
+                        store_locks.sync_clips(app, [outcome.clip_id], utcnow())
+                    finished(outcome)
+                    continue
+                group.add(self._stage_one(clip, dev, m, since, checkouts, dock_id))
+                if group.full():
+                    self._flush(group, dock_id, finished)
             except IngestStopped as exc:
                 state, report.stopped = ("removed" if _gone(self.root) else "cancelled"), str(exc)
                 break
             except SourceReadError as exc:
                 outcome = ClipOutcome(clip.rel, clip.size, "failed", error=exc.message)
                 if _gone(self.root):
-                    report.outcomes.append(outcome)
-                    self.hooks.clip_finished(outcome)
+                    finished(outcome)
                     state, report.stopped = "removed", "the recorder was removed"
                     for rest in todo[i + 1:]:
                         report.outcomes.append(ClipOutcome(rest.rel, rest.size, "failed",
                                                            error="recorder removed"))
                     break
-                self._progress(dock_id, files=1, nbytes=0)
+                if self.verify:
+                    self._progress(dock_id, files=1, nbytes=0)
+                else:
+                    group.failed()
+                finished(outcome)
             except StorageError as exc:
                 state, report.stopped, error = "failed", exc.message, exc
                 report.outcomes.append(ClipOutcome(clip.rel, clip.size, "failed",
                                                    error=exc.message))
                 break
-            report.outcomes.append(outcome)
-            if outcome.status == "new":
-                report.bytes_copied += clip.size
-            self.hooks.clip_finished(outcome)
+        try:  # what was staged before a stop or a failure is still committed
+            self._flush(group, dock_id, finished)
+        except StorageError as exc:
+            if error is None:
+                state, report.stopped, error = "failed", exc.message, exc
         report.seconds = (utcnow() - started).total_seconds()
         try:
             self._finish_dock(report, dock_id, state)
@@ -558,9 +581,10 @@ class IngestSession:
         if reason:
             raise IngestStopped(reason)
 
-    def _copy(self, clip: SourceClip) -> Any:
-        """Read, hash and store the clip in one pass from one descriptor opened through the
-        volume root: what was checked (a regular file of the volume) is what is copied."""
+    def _copy(self, clip: SourceClip, *, stage: bool = False) -> Any:
+        """Copy one clip — published at once (a PutResult), or staged for its group — read,
+        hashed and stored in one pass from one descriptor opened through the volume root:
+        what was checked (a regular file of the volume) is what is copied."""
         try:
             fh = self.vol.open(clip.raw)
         except RefusedFile as exc:
@@ -571,11 +595,12 @@ class IngestSession:
             if os.fstat(fh.fileno()).st_size == 0:
                 raise SourceReadError(f"{clip.rel}: empty file (0 bytes): nothing was recorded "
                                       "in it")
-            with contextlib.suppress(OSError):
-                os.posix_fadvise(fh.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
+            if clip.size >= SEQUENTIAL_HINT_FROM:
+                with contextlib.suppress(OSError):
+                    os.posix_fadvise(fh.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
+            write = self.app.store.stage_stream if stage else self.app.store.put_stream
             try:
-                return self.app.store.put_stream(fh, expected_size=clip.size,
-                                                 progress=self._copied)
+                return write(fh, expected_size=clip.size, progress=self._copied)
             except SourceReadError as exc:
                 raise SourceReadError(f"{clip.rel}: {exc.message}") from exc
         finally:
@@ -645,44 +670,125 @@ class IngestSession:
                 put = self._copy(clip)
         return outcome
 
+    def _stage_one(self, clip: SourceClip, dev: recorders.DeviceRow,
+                   m: clockcheck.Measurement, since: clockcheck.Anchor | None,
+                   checkouts: list[Checkout], dock_id: int) -> batch.Pending:
+        """Copy one clip into a staged object and decide its rows; they commit with the
+        rest of its group (``_flush``)."""
+        staged = self._copy(clip, stage=True)
+        same = self.app.catalog.conn.execute(
+            "SELECT id FROM clips WHERE device_id = ? AND source_path = ? AND digest = ?",
+            (dev.id, clip.rel, staged.digest)).fetchone()
+        if same:  # file times differ (another mount, another time zone) but content is known
+            return batch.Pending(clip, staged, ClipOutcome(
+                clip.rel, clip.size, "skipped", clip_id=int(same[0]), digest=staged.digest,
+                reason="same content already ingested"), None)
+        with self.app.store.open_staged(staged) as fh:
+            dur = duration(fh, clip.device_start, clip.mtime)
+        now = utcnow()
+        times, att, tl = self._decide(clip, dur.seconds, dur.source, m, since, checkouts,
+                                      dev.badge_hint, now)
+        outcome = self._outcome(clip, "new", times, att, tl, digest=staged.digest)
+
+        def record(conn: db.Connection, put: Any) -> None:
+            self._rows(conn, clip, put, dev, m, times, att, tl, outcome, now, dock_id, None)
+
+        return batch.Pending(clip, staged, outcome, record)
+
+    def _flush(self, group: batch.Group, dock_id: int,
+               finished: Callable[[ClipOutcome], None]) -> None:
+        """Publish the group's objects (durable together), then commit all their rows in
+        one transaction; then report them."""
+        items, failed = group.take()
+        if not items and not failed:
+            return
+        app = self.app
+        try:
+            puts = app.store.publish([p.staged for p in items])
+        except BaseException:
+            app.store.discard([p.staged for p in items])
+            raise
+        try:
+            with app.transaction() as conn:
+                for item, put in zip(items, puts, strict=True):
+                    if item.record is not None:
+                        item.record(conn, put)
+                self._bump(conn, dock_id, len(items) + failed,
+                           sum(p.clip.size for p in items))
+        except ObjectVanished:  # a purge removed identical content meanwhile: one by one
+            self._commit_each(items, puts, failed, dock_id)
+        new = [p.outcome.clip_id for p in items if p.outcome.status == "new"]
+        if new:
+            store_locks.sync_clips(app, new, utcnow())
+        for item in items:
+            finished(item.outcome)
+
+    def _commit_each(self, items: list[batch.Pending], puts: list[Any], failed: int,
+                     dock_id: int) -> None:
+        if failed:
+            self._progress(dock_id, files=failed, nbytes=0)
+        for item, put in zip(items, puts, strict=True):
+            if item.record is None:
+                self._progress(dock_id, files=1, nbytes=item.clip.size)
+                continue
+            for attempt in range(3):
+                try:
+                    with self.app.transaction() as conn:
+                        item.record(conn, put)
+                        self._bump(conn, dock_id, 1, item.clip.size)
+                    break
+                except ObjectVanished:
+                    if attempt == 2:
+                        raise
+                    put = self._copy(item.clip)
+
     def _commit(self, clip: SourceClip, put: Any, dev: recorders.DeviceRow,
                 m: clockcheck.Measurement, times: ClipTimes, att: Attribution, tl: Any,
                 outcome: ClipOutcome, now: datetime, dock_id: int,
                 verified: bool | None) -> ClipOutcome:
         """One transaction: object record, clip row, dock progress, ``clip.ingested``."""
-        app = self.app
-        with app.transaction() as conn:
-            register_object(app, conn, put.digest, put.size)
-            cur = conn.execute(
-                "INSERT INTO clips (device_id, digest, size, source_path, source_mtime,"
-                " device_start, device_end, duration_seconds, duration_source, drift_seconds,"
-                " corrected_start, corrected_end, ingested_at, deadline, on_time, checkout_id,"
-                " badge, attribution, flags, dock_id, clock_measurement_id)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (device_id, source_path, size, source_mtime) DO NOTHING RETURNING id",
-                (dev.id, put.digest, put.size, clip.rel, iso(clip.mtime),
-                 _iso(times.device_start), _iso(times.device_end), times.duration,
-                 times.duration_source, times.drift, _iso(times.corrected_start),
-                 _iso(times.corrected_end), iso(now), outcome.deadline,
-                 None if tl.on_time is None else int(tl.on_time),
-                 att.checkout.id if att.checkout else None, att.badge, att.kind,
-                 json.dumps(outcome.flags), dock_id, m.id))
-            inserted = cur.fetchone()
+        with self.app.transaction() as conn:
+            self._rows(conn, clip, put, dev, m, times, att, tl, outcome, now, dock_id,
+                       verified)
             self._bump(conn, dock_id, 1, clip.size)
-            if inserted is None:  # a concurrent ingest of the same recorder got there first
-                outcome.status, outcome.reason = "skipped", "ingested concurrently"
-                return outcome
-            outcome.clip_id = int(inserted[0])
-            app.record(conn, "clip.ingested", f"clip:{outcome.clip_id}", {
-                "digest": put.digest, "size": put.size, "serial": dev.serial,
-                "source_path": clip.rel, "source_mtime": iso(clip.mtime),
-                "device_start": outcome.device_start, "corrected_start": outcome.corrected_start,
-                "duration_seconds": times.duration, "duration_source": times.duration_source,
-                "drift_seconds": times.drift, "clock_measurement": m.id,
-                "deadline": outcome.deadline, "on_time": tl.on_time, "badge": att.badge,
-                "attribution": att.kind, "checkout_id": att.checkout.id if att.checkout else None,
-                "flags": outcome.flags, "dock_id": dock_id, "verified": verified})
         return outcome
+
+    def _rows(self, conn: db.Connection, clip: SourceClip, put: Any, dev: recorders.DeviceRow,
+              m: clockcheck.Measurement, times: ClipTimes, att: Attribution, tl: Any,
+              outcome: ClipOutcome, now: datetime, dock_id: int,
+              verified: bool | None) -> None:
+        """The object record, the clip row and its ``clip.ingested`` event (or, when a
+        concurrent ingest of the same recorder got there first, the outcome says so)."""
+        app = self.app
+        register_object(app, conn, put.digest, put.size)
+        cur = conn.execute(
+            "INSERT INTO clips (device_id, digest, size, source_path, source_mtime,"
+            " device_start, device_end, duration_seconds, duration_source, drift_seconds,"
+            " corrected_start, corrected_end, ingested_at, deadline, on_time, checkout_id,"
+            " badge, attribution, flags, dock_id, clock_measurement_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (device_id, source_path, size, source_mtime) DO NOTHING RETURNING id",
+            (dev.id, put.digest, put.size, clip.rel, iso(clip.mtime),
+             _iso(times.device_start), _iso(times.device_end), times.duration,
+             times.duration_source, times.drift, _iso(times.corrected_start),
+             _iso(times.corrected_end), iso(now), outcome.deadline,
+             None if tl.on_time is None else int(tl.on_time),
+             att.checkout.id if att.checkout else None, att.badge, att.kind,
+             json.dumps(outcome.flags), dock_id, m.id))
+        inserted = cur.fetchone()
+        if inserted is None:
+            outcome.status, outcome.reason = "skipped", "ingested concurrently"
+            return
+        outcome.clip_id = int(inserted[0])
+        app.record(conn, "clip.ingested", f"clip:{outcome.clip_id}", {
+            "digest": put.digest, "size": put.size, "serial": dev.serial,
+            "source_path": clip.rel, "source_mtime": iso(clip.mtime),
+            "device_start": outcome.device_start, "corrected_start": outcome.corrected_start,
+            "duration_seconds": times.duration, "duration_source": times.duration_source,
+            "drift_seconds": times.drift, "clock_measurement": m.id,
+            "deadline": outcome.deadline, "on_time": tl.on_time, "badge": att.badge,
+            "attribution": att.kind, "checkout_id": att.checkout.id if att.checkout else None,
+            "flags": outcome.flags, "dock_id": dock_id, "verified": verified})
 
 
 def _iso(dt: datetime | None) -> str | None:

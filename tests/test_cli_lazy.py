@@ -1,0 +1,159 @@
+"""Start-up stays light: what a bare ``avledger`` process imports, and that the lazy command
+table lists exactly what the real commands say.
+
+No timings here: the imports are what make start-up slow, so they are what is checked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+import typer.main
+
+from avledger.cli.group import AvledgerGroup
+from avledger.cli.main import COMMANDS, app
+from tests.clitree import command_tree
+
+HEAVY = ("boto3", "botocore", "psycopg", "cryptography", "rich.table", "mutagen", "pyudev",
+         "yaml", "avledger.core", "avledger.store")
+COMMAND_MODULES = tuple(sorted({entry.target.split(":")[0] for entry in COMMANDS}
+                               - {"avledger.cli.main"})) + ("avledger.cli.common",)
+
+# Runs the real entry point in a fresh interpreter and reports which modules it imported.
+PROBE = """
+import json, sys
+from avledger.cli.main import run
+sys.argv = ["avledger", *json.loads(sys.argv[1])]
+try:
+    run()
+except SystemExit:
+    pass
+sys.stderr.write("MODULES " + json.dumps(sorted(sys.modules)) + "\\n")
+"""
+
+
+def imported_by(*args: str, env: dict[str, str] | None = None) -> set[str]:
+    full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
+    out = subprocess.run([sys.executable, "-c", PROBE, json.dumps(list(args))],
+                         capture_output=True, text=True, env=full_env, timeout=120)
+    line = next(ln for ln in out.stderr.splitlines() if ln.startswith("MODULES "))
+    return set(json.loads(line.removeprefix("MODULES ")))
+
+
+def loaded(modules: set[str], prefixes: tuple[str, ...]) -> list[str]:
+    return sorted(m for m in modules if any(m == p or m.startswith(p + ".") for p in prefixes))
+
+
+def test_version_imports_no_command_module_and_no_heavy_library() -> None:
+    modules = imported_by("--version")
+    assert "avledger.cli.main" in modules  # the probe really ran the command
+    assert loaded(modules, HEAVY + COMMAND_MODULES + ("pydantic", "rich")) == []
+
+
+def test_top_level_help_and_completion_import_no_command_module() -> None:
+    help_modules = imported_by("--help")
+    assert "rich" in help_modules  # the help really was rendered (Typer draws it with tables)
+    not_rich_table = tuple(m for m in HEAVY if m != "rich.table")
+    assert loaded(help_modules, not_rich_table + COMMAND_MODULES) == []
+    completion = imported_by(env={"_AVLEDGER_COMPLETE": "complete_bash",
+                                  "COMP_WORDS": "avledger st", "COMP_CWORD": "1"})
+    assert loaded(completion, HEAVY + COMMAND_MODULES + ("pydantic",)) == []
+
+
+def test_completing_a_subcommand_imports_that_one_module_only() -> None:
+    modules = imported_by(env={"_AVLEDGER_COMPLETE": "complete_bash",
+                               "COMP_WORDS": "avledger ledger ", "COMP_CWORD": "2"})
+    assert "avledger.cli.ledger_cmd" in modules
+    others = tuple(m for m in COMMAND_MODULES
+                   if m not in ("avledger.cli.ledger_cmd", "avledger.cli.common"))
+    assert loaded(modules, others + ("boto3", "psycopg", "mutagen", "pyudev")) == []
+
+
+def test_status_loads_no_backend_or_signing_library(home: Path) -> None:
+    modules = imported_by("status", "--json")
+    assert "avledger.core.status" in modules
+    assert loaded(modules, ("boto3", "botocore", "psycopg", "cryptography", "mutagen",
+                            "pyudev", "pydantic")) == []
+
+
+def test_completion_offers_every_command_with_its_help() -> None:
+    out = subprocess.run([sys.executable, "-c", "from avledger.cli.main import run; run()"],
+                         capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "_AVLEDGER_COMPLETE": "complete_zsh",
+                              "_TYPER_COMPLETE_ARGS": "avledger "})
+    offered = out.stdout
+    for entry in COMMANDS:  # zsh shows each name with the start of its help
+        assert f'"{entry.name}":"{entry.help.split()[0]} ' in offered
+
+
+# ---- the static table is the truth about the real commands ----------------------------------
+
+
+def _help_text(group: Any) -> str:
+    ctx = group.make_context("avledger", [], resilient_parsing=True)
+    return str(group.get_help(ctx))
+
+
+def test_listing_from_the_table_is_the_listing_of_the_real_commands() -> None:
+    lazy_root = typer.main.get_command(app)
+    from_table = _help_text(lazy_root)
+    real = {path: cmd for path, cmd in command_tree(lazy_root) if len(path) == 1}
+    assert [p[0] for p in real] == [entry.name for entry in COMMANDS]
+    for entry in COMMANDS:
+        cmd = real[(entry.name,)]
+        assert (cmd.help or "").split("\n\n")[0] == entry.help, entry.name
+        assert not cmd.hidden and not cmd.deprecated and not cmd.short_help
+    assert _help_text(lazy_root) == from_table  # now rendered from the loaded commands
+
+
+def _eager_app() -> typer.Typer:
+    """The app as Typer would build it with every module imported up front."""
+    import importlib
+
+    eager = typer.Typer(name="avledger", cls=AvledgerGroup,
+                        rich_markup_mode="rich", pretty_exceptions_enable=False,
+                        context_settings={"help_option_names": ["-h", "--help"]},
+                        help=app.info.help, no_args_is_help=True)
+    eager.callback()(app.registered_callback.callback)  # type: ignore[union-attr]
+    for entry in COMMANDS:
+        module, attribute = entry.target.split(":")
+        obj = getattr(importlib.import_module(module), attribute)
+        if entry.kind == "command":
+            eager.command(entry.name)(obj)
+        else:
+            eager.add_typer(obj if isinstance(obj, typer.Typer) else obj(), name=entry.name)
+    return eager
+
+
+def _describe(cmd: Any) -> dict[str, Any]:
+    return {"class": type(cmd).__mro__[1].__name__ if type(cmd).__name__ == "PlainFlagsCommand"
+            else type(cmd).__name__,
+            "help": cmd.help, "hidden": cmd.hidden,
+            "params": [(p.name, p.opts, p.secondary_opts, p.required, repr(p.default),
+                        getattr(p, "help", None)) for p in cmd.params]}
+
+
+def test_the_lazy_tree_is_the_eager_tree() -> None:
+    lazy = {path: _describe(cmd) for path, cmd in command_tree() if path}
+    eager = {path: _describe(cmd)
+             for path, cmd in command_tree(typer.main.get_command(_eager_app())) if path}
+    assert list(lazy) == list(eager)
+    for path in lazy:
+        assert lazy[path] == eager[path], path
+
+
+@pytest.mark.parametrize("name", [entry.name for entry in COMMANDS])
+def test_each_command_help_runs_through_the_lazy_loader(name: str) -> None:
+    out = subprocess.run([sys.executable, "-c", "from avledger.cli.main import run; run()",
+                          name, "--help"], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "COLUMNS": "200",
+                              "AVLEDGER_HOME": "/nonexistent/avledger-help"})
+    assert out.returncode == 0, out.stderr
+    assert "Usage: " in out.stdout and name in out.stdout
