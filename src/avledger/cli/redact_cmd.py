@@ -29,8 +29,8 @@ def redact(
 
     The copy is made with ffmpeg and kept in the store beside its original. The ledger
     records the original's hash, the spec's hash, the redacted hash, the ffmpeg version and
-    the full filter graph. The same spec on the same clip is rendered once. With --dry-run, the spec is checked and the filter graph
-    shown; nothing is rendered or recorded.
+    the full filter graph. The same spec on the same clip is rendered once. With --dry-run,
+    the spec is checked and the filter graph shown; nothing is rendered or recorded.
 
     A spec lists operations on time ranges (seconds from the clip's start), each with the
     reason category of what it protects (个人隐私, 商业秘密, 国家秘密, 其他):
