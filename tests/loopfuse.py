@@ -75,6 +75,37 @@ def faultfs(source: Path, target: Path, failing: str,
                           "--fail", failing, "--after", str(after)], target)
 
 
+GATED_HELPER = """#!/bin/sh
+# A FUSE mount helper for tests: fusefat underneath, tests/gatefs.py on top (clip reads wait
+# for the gate file). Called as: HELPER -o OPTIONS DEVICE DIR
+dev="$3"; dir="$4"; inner="$dir.inner"
+mkdir -p "$inner" && fusefat -o ro "$dev" "$inner" || exit 1
+cd {repo} && setsid {python} -m tests.gatefs "$inner" "$dir" --gate {gate} --hold '{hold}' \\
+    </dev/null >/dev/null 2>&1 &
+i=0
+while [ $i -lt 200 ]; do mountpoint -q "$dir" && exit 0; i=$((i + 1)); sleep 0.05; done
+exit 1
+"""
+
+
+def gated_helper(path: Path, gate: Path, hold: str) -> Path:
+    """Write the gated mount helper (see GATED_HELPER) to ``path``; unmount what it leaves
+    with ``unmount_inner``."""
+    path.write_text(GATED_HELPER.format(repo=Path(__file__).resolve().parent.parent,
+                                        python=sys.executable, gate=gate, hold=hold))
+    path.chmod(0o755)
+    return path
+
+
+def unmount_inner(under: Path) -> None:
+    """The fusefat mounts a gated helper made beneath the dock's mount points."""
+    with open("/proc/mounts") as fh:
+        points = [ln.split()[1] for ln in fh if len(ln.split()) > 1]
+    for point in points:
+        if point.startswith(str(under)):
+            unmount(Path(point))
+
+
 @contextmanager
 def tmpfs(target: Path, size: str) -> Iterator[Path]:
     target.mkdir(parents=True, exist_ok=True)

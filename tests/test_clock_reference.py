@@ -15,6 +15,7 @@ import subprocess
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -109,3 +110,24 @@ def test_the_demo_shows_one_drift_figure_throughout(tmp_path: Path) -> None:
     assert "95.0 ± 2.0 s fast" in sync, sync
     settled = next(ln for ln in out.splitlines() if "has taken effect" in ln)
     assert re.search(r": 95\.0( ± \d\.\d)? s fast before", settled), settled
+
+
+def test_history_and_the_clock_report_give_the_figure_with_its_uncertainty(  # type: ignore[no-untyped-def]
+        home: Path, tmp_path: Path, cli) -> None:
+    rec = tmp_path / "FAST1"
+    assert cli("simulate", "recorder", str(rec), "--serial", "FAST1", "--drift", "95",
+               "--clips", "1", "--size", "64k").returncode == 0
+    docked = write_clock_file(rec, profile(), 95.0)
+    assert docked is not None
+    report = _json(cli("ingest", str(rec), "--docked-at", docked.isoformat(), "--json"))
+    assert (report["clock"]["drift_seconds"], report["clock"]["uncertainty_seconds"]) == \
+        (95.0, 2.0)
+    history = cli("clock", "history", "FAST1")
+    assert "95.0 ± 2.0 s fast" in history.stdout, history.stdout
+    today = utcnow().astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    doc = _json(cli("report", "clocks", "--from", today, "--to", today, "--format", "json"))
+    clocks = next(s for s in doc["sections"] if s["key"] == "clocks")
+    table = clocks["tables"]["out_of_tolerance"] if isinstance(clocks["tables"], dict) else \
+        next(t for t in clocks["tables"] if t["key"] == "out_of_tolerance")
+    row = dict(zip(table["columns"], table["rows"][0], strict=True))
+    assert (row["max_drift_s"], row["uncertainty_s"]) == (95.0, 2.0)

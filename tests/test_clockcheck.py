@@ -128,3 +128,19 @@ def test_clock_read_by_command(app: Avledger, tmp_path: Path) -> None:
                                                        "format": "%Y"}}}, tmp_path / "f.yaml")
     m = clockcheck.take(app, 1, tmp_path, failing)
     assert m.status == "unknown" and "exited 1" in m.detail
+
+
+def test_a_live_clock_file_is_measured_against_the_read(app: Avledger, tmp_path: Path) -> None:
+    from avledger.config.profiles import Profile
+
+    rec = tmp_path / "rec"
+    make_recorder(rec, clips=0, drift=0)
+    generic = profile()
+    live = Profile(generic.name, generic.path, generic.data | {"clock": generic.data["clock"] | {
+        "read": generic.get("clock.read") | {"written_at": "live"}}})
+    m = clockcheck.take(app, 1, rec, live)  # no docking moment needed: the read is one
+    assert m.reference == "read" and m.uncertainty_seconds is not None
+    assert m.said_at is not None and m.said_at <= m.measured_at
+    never = Profile(generic.name, generic.path, generic.data | {"clock": generic.data["clock"] | {
+        "read": generic.get("clock.read") | {"written_at": "none"}}})
+    assert clockcheck.take(app, 1, rec, never).drift_seconds is None

@@ -14,17 +14,22 @@ import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import blake3
 import pytest
 import yaml
 
+from avledger.timestamps import parse_iso, utcnow
 from tests.conftest import AVLEDGER_BIN, require_root_tools, run_cli
+from tests.loopfuse import gated_helper, unmount_inner
 from tests.recorder_tools import make_recorder
 from tests.udevtools import attach, detach, ensure_udevd
 
+REPO = Path(__file__).resolve().parent.parent
 TOOLS = ("losetup", "mkfs.vfat", "mcopy", "fusefat", "udevadm")
 
 
@@ -65,7 +70,9 @@ def daemon(home: Path, tmp_path: Path,
     config_file.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False),
                            encoding="utf-8")
     log = open(tmp_path / "daemon.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen([AVLEDGER_BIN, "daemon", "--concurrency", "4"], stdout=log,
+    workers = request.node.get_closest_marker("daemon_concurrency")
+    concurrency = str(workers.args[0]) if workers else "4"
+    proc = subprocess.Popen([AVLEDGER_BIN, "daemon", "--concurrency", concurrency], stdout=log,
                             stderr=subprocess.STDOUT, env=dict(os.environ))
     _wait(lambda: b"dock daemon ready" in (tmp_path / "daemon.log").read_bytes(), 30,
           "the daemon to start")
@@ -260,3 +267,101 @@ def test_a_recorder_that_cannot_be_mounted_is_a_failed_docking(  # type: ignore[
         assert not _mounted_under(home)
     finally:
         detach(dev)
+
+
+def _stamp_clock(image: Path, drift: float) -> datetime:
+    """The recorder is plugged in: it writes its clock (true time + ``drift``, whole seconds
+    of its zone) to CLOCK.TXT in the image. The true moment it did, returned."""
+    moment = utcnow()
+    text = (moment + timedelta(seconds=drift)).astimezone(ZoneInfo("Asia/Shanghai"))
+    staged = image.with_suffix(".clock")
+    staged.write_text(text.strftime("%Y-%m-%d %H:%M:%S") + "\n", encoding="utf-8")
+    subprocess.run(["mcopy", "-o", "-i", str(image), str(staged), "::/CLOCK.TXT"], check=True,
+                   capture_output=True, env=dict(os.environ, MTOOLS_SKIP_CHECK="1"))
+    return moment
+
+
+def _measurement(home: Path, serial: str) -> dict[str, Any]:
+    return _rows(home / "data" / "catalog.db",
+                 "SELECT m.* FROM clock_measurements m JOIN devices v ON v.id = m.device_id"
+                 " WHERE v.serial = ? AND m.source = 'dock' ORDER BY m.id DESC LIMIT 1",
+                 serial)[0]
+
+
+def _clip_times(home: Path, serial: str) -> list[dict[str, Any]]:
+    return _rows(home / "data" / "catalog.db",
+                 "SELECT c.source_path, c.device_start, c.corrected_start, c.drift_seconds"
+                 " FROM clips c JOIN devices v ON v.id = c.device_id WHERE v.serial = ?"
+                 " ORDER BY c.source_path", serial)
+
+
+@pytest.mark.slow
+@pytest.mark.daemon_concurrency(3)
+def test_a_recorder_queued_behind_three_busy_ones_is_measured_against_its_docking(  # type: ignore[no-untyped-def]
+        daemon, home: Path, tmp_path: Path) -> None:
+    """Two recorders, one exact and one 95 s fast, dock while three others hold all three
+    workers for over 30 s: their clock files are measured against the docking, not the read."""
+    gate = tmp_path / "gate-open"
+    # The busy recorders mount through a helper whose clip reads wait for the gate.
+    busy = yaml.safe_load((REPO / "config" / "profiles" / "generic.yaml").read_text())
+    busy |= {"name": "busy", "match": busy["match"] | {"label": "^BUSY"},
+             "simulate": busy["simulate"] | {"label": "BUSY-SIM"},
+             "mount": busy["mount"] | {"helper": str(gated_helper(tmp_path / "gated-fusefat",
+                                                                   gate, "*.MP4"))}}
+    (home / "profiles").mkdir(exist_ok=True)
+    (home / "profiles" / "busy.yaml").write_text(yaml.safe_dump(busy), encoding="utf-8")
+    os.kill(daemon.pid, signal.SIGHUP)  # reload: the daemon learns the profile
+    _wait(lambda: b"reloaded" in (tmp_path / "daemon.log").read_bytes(), 30, "the reload")
+    busy_images = []
+    for i in range(3):
+        image = tmp_path / f"BUSY{i}.img"
+        make_recorder(tmp_path / f"BUSY{i}", "busy", clips=2, size=1 << 20,
+                      serial=f"BUSY{i}", badge="0001", image=image)
+        busy_images.append(image)
+    targets = {}
+    for serial, drift in (("EXACT1", 0.0), ("FAST95", 95.0)):
+        image = tmp_path / f"{serial}.img"
+        sim = make_recorder(tmp_path / serial, clips=2, size=1 << 20, serial=serial,
+                            badge="0001", drift=drift, image=image)
+        targets[serial] = (sim, image, drift)
+    devs: list[str] = []
+    docked: dict[str, datetime] = {}
+    try:
+        devs += [attach(image) for image in busy_images]
+        _wait(lambda: all(any(d["state"] == "ingesting" for d in _docks(home, f"BUSY{i}"))
+                          for i in range(3)), what="three docks holding the workers")
+        for serial, (_sim, image, drift) in targets.items():
+            docked[serial] = _stamp_clock(image, drift)
+            devs.append(attach(image))
+        # The two wait in the queue; the workers stay held for over 30 s.
+        until = max(docked.values()) + timedelta(seconds=31)
+        while utcnow() < until:
+            time.sleep(0.5)
+        assert all(_docks(home, serial) == [] for serial in targets)  # not started yet
+        gate.touch()
+        _wait(lambda: all(any(d["state"] == "done" for d in _docks(home, s))
+                          for s in [*targets, "BUSY0", "BUSY1", "BUSY2"]), 300,
+              "every dock to finish")
+    finally:
+        gate.touch()
+        unmount_inner(home)
+        for dev in devs:
+            detach(dev)
+    for serial, (sim, _image, drift) in targets.items():
+        started = parse_iso(_docks(home, serial)[-1]["started_at"])
+        assert started - docked[serial] > timedelta(seconds=30)  # waited in the queue
+        m = _measurement(home, serial)
+        assert m["reference"] == "dock-event" and m["uncertainty_seconds"] == 3.0
+        assert abs(m["drift_seconds"] - drift) <= m["uncertainty_seconds"], m
+        assert m["status"] == ("ok" if drift == 0 else "drifted")
+        clips = _clip_times(home, serial)
+        assert len(clips) == 2
+        for row, simclip in zip(clips, sim.clips, strict=True):
+            shift = parse_iso(row["device_start"]) - parse_iso(row["corrected_start"])
+            if drift == 0:
+                assert shift == timedelta(0) and row["drift_seconds"] == 0.0  # not shifted
+            else:
+                assert shift == timedelta(seconds=m["drift_seconds"])  # corrected by ~95 s
+                true_error = parse_iso(row["corrected_start"]) - simclip.true_start
+                assert abs(true_error.total_seconds()) <= m["uncertainty_seconds"]
+    assert run_cli("ledger", "verify").returncode == 0

@@ -63,6 +63,17 @@ def test_cross_field_rules() -> None:
     assert profiles.validate(GOOD) == []
 
 
+def test_how_the_clock_is_told() -> None:
+    clock = GOOD.get("clock", {})
+    told = GOOD | {"clock": clock | {"read": {"method": "file", "path": "CLOCK.TXT",
+                                              "format": "%Y", "written_at": "sometimes"}}}
+    assert profiles.validate(told) == [
+        "clock.read.written_at: must be one of: connect, live, none"]
+    for how in ("connect", "live", "none"):
+        told["clock"]["read"]["written_at"] = how
+        assert profiles.validate(told) == []
+
+
 def test_yaml_syntax_error_names_line(home: Path) -> None:
     write_profile(home, "syntax", "match: [unclosed\n")
     with pytest.raises(Exception) as info:

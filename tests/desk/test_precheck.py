@@ -127,6 +127,13 @@ def test_tolerance_is_todays_not_the_stored_status() -> None:
     assert desk.clock_status(reading(-2.9, "drifted"), 3) == "ok"
 
 
+
+def test_a_drift_within_its_uncertainty_of_the_tolerance_passes() -> None:
+    measured = ClockReading(NOW, -4.5, "ok", "dock", 1, uncertainty_seconds=2.0)
+    assert desk.clock_status(measured, 3) == "ok"  # could be 2.5 s slow: not held against it
+    assert desk.clock_status(ClockReading(NOW, -5.5, "drifted", "dock", 1, 2.0), 3) == "drifted"
+
+
 def test_overdue() -> None:
     out_at = NOW
     hours = lambda h: NOW + timedelta(hours=h)  # noqa: E731

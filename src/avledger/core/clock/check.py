@@ -241,6 +241,15 @@ def describe(drift: float | None, uncertainty: float | None, status: str,
     return f"{figure} s ({status})"
 
 
+def telling(m: Measurement) -> float:
+    """The drift to correct clip times by: a figure the measurement cannot tell from zero
+    (within its uncertainty) is no correction — clips are never shifted by noise."""
+    drift = m.drift_seconds or 0.0
+    if m.uncertainty_seconds is not None and abs(drift) <= m.uncertainty_seconds:
+        return 0.0
+    return drift
+
+
 @dataclass(frozen=True)
 class Anchor:
     """A moment (host time) at which the device drift was known."""

@@ -65,6 +65,26 @@ def opened(app: Avledger, target: str, *, profile: str | None = None,
     if not root.is_dir():
         raise NotFoundError(f"{target} is not a folder, a mounted volume or a block device")
     prof = recognise(app, Seen(root), profile, target)
+    behind = _device_behind(root)
+    docked_at = mounting.docked_at(behind, mounting.udev_properties(behind)) if behind else None
     with VolumeRoot(root) as media:
         yield Volume(root, prof, read_identity(media, prof), target, None,
-                     os.path.ismount(root), media)
+                     os.path.ismount(root), media, docked_at)
+
+
+def _device_behind(root: Path) -> str | None:
+    """The block device mounted at ``root`` (a recorder the desk's desktop mounted), if any:
+    its docking moment is udev's. A plain folder has none."""
+    if not os.path.ismount(root):
+        return None
+    try:
+        with open("/proc/self/mounts", encoding="utf-8") as fh:
+            lines = fh.read().splitlines()
+    except OSError:
+        return None
+    where = str(root.resolve())
+    for line in reversed(lines):  # the last mount on a point is the one seen
+        fields = line.split()
+        if len(fields) > 1 and fields[1] == where and is_block_device(fields[0]):
+            return fields[0]
+    return None

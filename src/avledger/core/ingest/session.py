@@ -212,7 +212,7 @@ def clip_times(clip: SourceClip, dur: float | None, dur_source: str,
     elif measurement.status == "reset" and start.year >= reset_before_year:
         flags.append("recorded-before-clock-reset")  # the reset came later; times are as shown
     else:
-        now = clockcheck.Anchor(measurement.anchor_at, measurement.drift_seconds)
+        now = clockcheck.Anchor(measurement.anchor_at, clockcheck.telling(measurement))
         drift = round(clockcheck.drift_at(start, now, since), 3)
     if measurement.status == "reset":
         flags.append("clock-reset")
