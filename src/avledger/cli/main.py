@@ -37,6 +37,11 @@ COMMANDS: tuple[LazyCommand, ...] = (
                 'Take DEVICE back: close its checkout and say whether its footage has come in.'),
     LazyCommand("purge", "command", "avledger.cli.retention_cmd:purge",
                 'Purge clips now (records manager): the manual clearing of Art. 15.'),
+    LazyCommand("redact", "command", "avledger.cli.redact_cmd:redact",
+                "Render a redacted copy of a clip for disclosure; the original is never changed."),
+    LazyCommand("redact-suggest", "command", "avledger.cli.redact_cmd:suggest",
+                "Suggest face boxes to redact, as a draft spec for a person to review "
+                "(suggestions only)."),
     LazyCommand("config", "group", "avledger.cli.config_cmd:app",
                 'Check and show the configuration.'),
     LazyCommand("store", "group", "avledger.cli.store_cmd:app",
@@ -76,11 +81,6 @@ COMMANDS: tuple[LazyCommand, ...] = (
                 'Archive discs (Art. 16): two labelled copies on optical media, verified.'),
     LazyCommand("access", "group", "avledger.cli.access_cmd:app",
                 'Access register (查阅登记簿, rule A): look-ups and copies under the rules.'),
-    LazyCommand("redact", "command", "avledger.cli.redact_cmd:redact",
-                "Render a redacted copy of a clip for disclosure; the original is never changed."),
-    LazyCommand("redact-suggest", "command", "avledger.cli.redact_cmd:suggest",
-                "Suggest face boxes to redact, as a draft spec for a person to review "
-                "(suggestions only)."),
     LazyCommand("package", "group", "avledger.cli.package_cmd:app",
                 "Copy packages made by 'access fulfil' (rule A)."),
     LazyCommand("report", "group", "avledger.cli.report_cmd:app",
