@@ -62,6 +62,10 @@ def test_sigkill_then_rerun_matches_clean_run(home: Path, tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     rec = tmp_path / "rec"
     make_recorder(rec, clips=CLIPS, size=SIZE, serial="KILL01", drift=12)
+    # one clip per group commit, so that kills land between committed clips (tests/
+    # test_ingest_crash.py kills inside groups of the default size)
+    with open(home / "avledger.yaml", "a", encoding="utf-8") as fh:
+        fh.write("\ningest: {group_clips: 1}\n")
     catalog = home / "data" / "catalog.db"
     store = home / "data" / "store"
     env = dict(os.environ, AVLEDGER_HOME=str(home))

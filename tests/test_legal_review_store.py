@@ -146,7 +146,7 @@ def test_upgrade_keeps_every_hold_and_reference(old_home: Path,
 
         monkeypatch.undo()
         done = [m.version for m in app.catalog.migrate()]
-        assert done == [71, 72]
+        assert done[:2] == [71, 72]  # and any later migrations
         assert [tuple(r) for r in conn.execute("SELECT * FROM holds ORDER BY id")] == rows_before
         assert [tuple(r) for r in conn.execute("SELECT * FROM hold_clips")] == links_before
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []

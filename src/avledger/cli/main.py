@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from avledger import __version__
+from avledger import PROCESS_UMASK, __version__
 from avledger.cli.group import LazyCommand, LazyGroup, silence_stdout
 
 # Order is the order ``avledger --help`` lists them: single commands, then groups.
@@ -141,14 +141,15 @@ def main(
                                           help="Print the version and exit.")] = False,
 ) -> None:
     from avledger.cli.common import STATE
-    from avledger.core.install.permissions import PROCESS_UMASK
 
-    os.umask(PROCESS_UMASK)  # evidence and the access register: never readable by others
     STATE.config_path = config
     STATE.verbose = verbose
 
 
 def run() -> None:
+    """The program's entry point. The umask is the process's, set here rather than in the
+    Typer callback, so that running the app in-process (tests, tools) leaves the caller's."""
+    os.umask(PROCESS_UMASK)  # evidence and the access register: never readable by others
     try:
         app(prog_name="avledger")
     finally:

@@ -557,6 +557,17 @@ SCHEMA = Section(
                 ),
             },
         ),
+        "ingest": Section(
+            "Group commit: small clips share one flush and one catalog transaction; a group "
+            "closes at whichever limit comes first. A crash loses at most the open group's "
+            "rows, whose clips the next run copies again.",
+            {
+                "group_clips": Leaf(positive_int, 256, "Clips in one group at most."),
+                "group_mib": Leaf(positive_int, 256, "MiB of footage in one group at most."),
+                "group_seconds": Leaf(non_negative_number, 1.0,
+                                      "Seconds a group stays open at most."),
+            },
+        ),
         "window": Section(
             "Hand-in window (rule B, Art. 13).",
             {"hours": Leaf(positive_int, 24, "Footage is due this many hours after recording.")},

@@ -494,7 +494,9 @@ class IngestSession:
         self.hooks.planned(len(todo), sum(c.size for c in todo))
         state = "done"
         error: Exception | None = None
-        group = batch.Group()
+        group = batch.Group(clips=int(app.config.get("ingest.group_clips")),
+                            bytes=int(app.config.get("ingest.group_mib")) << 20,
+                            seconds=float(app.config.get("ingest.group_seconds")))
 
         def finished(outcome: ClipOutcome) -> None:
             report.outcomes.append(outcome)

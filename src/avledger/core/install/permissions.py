@@ -24,7 +24,6 @@ from avledger.config.loader import Config
 from avledger.core.identity import SERVICE_USER
 from avledger.errors import AvledgerError
 
-PROCESS_UMASK = 0o027
 SERVICE_GROUP = SERVICE_USER
 STAFF_GROUP = "avledger-staff"  # may run /usr/bin/avledger as the service account (sudoers)
 
