@@ -161,31 +161,64 @@ def _fusefat_pids(dev: str) -> list[int]:
 
 def test_detached_mid_ingest_leaves_no_partial_and_completes_later(  # type: ignore[no-untyped-def]
         daemon, home: Path, tmp_path: Path) -> None:
-    _root, image, digests = _recorder(tmp_path, "YANK01", clips=6, size=24 << 20)
-    dev = attach(image)
-    _wait(lambda: any(d["state"] == "ingesting" and d["bytes_done"] > 0
-                      for d in _docks(home, "YANK01")), what="the copy to start")
-    # Pull the recorder: the loop device goes away and its FUSE helper with it.
-    detach(dev)
-    for pid in _fusefat_pids(dev):
-        os.kill(pid, signal.SIGKILL)
-    _wait(lambda: _docks(home, "YANK01")[-1]["state"] in ("removed", "failed", "cancelled"),
-          what="the dock to notice the removal")
-    partial = _clips(home, "YANK01")
-    assert len(partial) < len(digests)
-    assert all(digests[k] == v for k, v in partial.items())
-    assert run_cli("store", "verify").returncode == 0  # no partial or corrupt object
-    assert not list((home / "data" / "store" / "tmp").iterdir())
-    # Dock it again: the rest is ingested, nothing twice.
+    """Pulled out mid-copy, deterministically: the recorder is mounted through a helper whose
+    reads of clips 3-6 wait for a gate; with one clip per group commit, clips 1 and 2 are in
+    and the copy of clip 3 is waiting when the recorder is pulled (device detached, FUSE
+    helpers killed, as an unplug leaves them)."""
+    gate = tmp_path / "gate-open"
+    prof = yaml.safe_load((REPO / "config" / "profiles" / "generic.yaml").read_text())
+    prof |= {"name": "yank", "match": prof["match"] | {"label": "^YANK"},
+             "simulate": prof["simulate"] | {"label": "YANK-SIM"},
+             "mount": prof["mount"] | {"helper": str(gated_helper(
+                 tmp_path / "gated-fusefat", gate, "*_000[3-6].MP4"))}}
+    (home / "profiles").mkdir(exist_ok=True)
+    (home / "profiles" / "yank.yaml").write_text(yaml.safe_dump(prof), encoding="utf-8")
+    config_file = home / "avledger.yaml"
+    doc = yaml.safe_load(config_file.read_text(encoding="utf-8"))
+    doc["ingest"] = {"group_clips": 1}
+    config_file.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False),
+                           encoding="utf-8")
+    os.kill(daemon.pid, signal.SIGHUP)  # reload: the daemon learns the profile and setting
+    _wait(lambda: b"reloaded" in (tmp_path / "daemon.log").read_bytes(), 30, "the reload")
+    root = tmp_path / "YANK01"
+    image = tmp_path / "YANK01.img"
+    make_recorder(root, "yank", clips=6, size=4 << 20, serial="YANK01", badge="0001",
+                  image=image)
+    digests = {str(p.relative_to(root)): _sha(p) for p in root.rglob("*.MP4")}
     dev = attach(image)
     try:
+        _wait(lambda: len(_clips(home, "YANK01")) == 2 and any(
+            d["state"] == "ingesting" for d in _docks(home, "YANK01")),
+            what="two clips in and the third waiting")
+        # Pull the recorder: the loop device goes away and its FUSE helpers with it.
+        detach(dev)
+        for pid in _fusefat_pids(dev) + _gatefs_pids(gate):
+            os.kill(pid, signal.SIGKILL)
+        _wait(lambda: _docks(home, "YANK01")[-1]["state"] in ("removed", "failed", "cancelled"),
+              what="the dock to notice the removal")
+        partial = _clips(home, "YANK01")
+        assert len(partial) == 2 < len(digests)
+        assert all(digests[k] == v for k, v in partial.items())
+        assert run_cli("store", "verify").returncode == 0  # no partial or corrupt object
+        assert not list((home / "data" / "store" / "tmp").iterdir())
+        # Dock it again (nothing holds its reads now): the rest is ingested, nothing twice.
+        gate.touch()
+        dev = attach(image)
         _wait(lambda: _docks(home, "YANK01")[-1]["state"] == "done"
               and len(_docks(home, "YANK01")) >= 2, what="the second docking")
         assert _clips(home, "YANK01") == digests
     finally:
+        gate.touch()
         detach(dev)
+        unmount_inner(home)
     assert run_cli("ledger", "verify").returncode == 0
     assert run_cli("store", "verify").returncode == 0
+
+
+def _gatefs_pids(gate: Path) -> list[int]:
+    out = subprocess.run(["pgrep", "-f", f"tests.gatefs .*--gate {gate} "], capture_output=True,
+                         text=True)
+    return [int(p) for p in out.stdout.split()]
 
 
 def test_sigterm_stops_cleanly(daemon) -> None:  # type: ignore[no-untyped-def]
