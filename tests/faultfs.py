@@ -15,13 +15,13 @@ import sys
 import mfusepy as fuse
 
 
-class FaultFS(fuse.Operations):  # type: ignore[misc]
+class ReadOnlyPassthrough(fuse.Operations):  # type: ignore[misc]
+    """SOURCE served read-only at the mount point; subclasses change how reads behave."""
+
     use_ns = True  # times in nanoseconds, as os.stat gives them
 
-    def __init__(self, root: str, failing: set[str], after: int) -> None:
+    def __init__(self, root: str) -> None:
         self.root = root
-        self.failing = failing
-        self.after = after
 
     def _full(self, path: str) -> str:
         return os.path.join(self.root, path.lstrip("/"))
@@ -47,13 +47,26 @@ class FaultFS(fuse.Operations):  # type: ignore[misc]
         return os.open(self._full(path), os.O_RDONLY)
 
     def read(self, path: str, size: int, offset: int, fh: int) -> bytes:
-        if os.path.basename(path) in self.failing and offset + size > self.after:
-            raise fuse.FuseOSError(errno.EIO)
         return os.pread(fh, size, offset)
+
+    def write(self, path: str, data: bytes, offset: int, fh: int) -> int:
+        raise fuse.FuseOSError(errno.EROFS)
 
     def release(self, path: str, fh: int) -> int:
         os.close(fh)
         return 0
+
+
+class FaultFS(ReadOnlyPassthrough):
+    def __init__(self, root: str, failing: set[str], after: int) -> None:
+        super().__init__(root)
+        self.failing = failing
+        self.after = after
+
+    def read(self, path: str, size: int, offset: int, fh: int) -> bytes:
+        if os.path.basename(path) in self.failing and offset + size > self.after:
+            raise fuse.FuseOSError(errno.EIO)
+        return os.pread(fh, size, offset)
 
 
 def main(argv: list[str]) -> None:

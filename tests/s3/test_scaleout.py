@@ -87,6 +87,8 @@ class Site:
         doc["ledger"]["origin"] = "avledger.local/city"
         # drop folders only: the stations must not take up other block devices on this host
         doc["daemon"] = {"settle_seconds": 1, "watch_udev": False}
+        # one clip per group commit: a station killed mid-copy has committed some clips
+        doc["ingest"] = {"group_clips": 1}
         if shared:
             for key, value in self.shared_config().items():
                 doc[key] = doc.get(key, {}) | value
@@ -170,7 +172,7 @@ def test_three_stations_ingest_at_once_and_a_killed_one_loses_nothing(
     b_docks = sorted((d for d in _docks(site, envs["dock-a"]) if d["serial"] == "CITY0001"),
                      key=lambda d: int(d["id"]))
     assert [d["state"] for d in b_docks] == ["interrupted", "done"], b_docks
-    assert b_docks[0]["result"] == {"interrupted": True}
+    assert b_docks[0]["result"]["interrupted"] is True
     assert 0 < b_docks[0]["bytes_done"] < b_docks[0]["bytes_total"], "killed mid-copy"
     interrupted = _ok("ledger", "show", "--type", "dock.interrupted", "--json",
                       env=envs["dock-a"])
