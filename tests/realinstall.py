@@ -13,6 +13,7 @@ the system's site packages (-S).
 
 from __future__ import annotations
 
+import contextlib
 import grp
 import os
 import pwd
@@ -37,16 +38,44 @@ PASSWORD = "avl-test-Pw1"
 CATALOG = Path("/var/lib/avledger/catalog.db")
 
 
+# Other accounts run this checkout's code. The checkout may sit below a folder only root can
+# traverse (a mktemp folder, root's home), so it is exposed, for the tests that need it, at a
+# fixed path every account can reach: a bind mount of the whole checkout (venv included).
+REPO = Path(__file__).resolve().parent.parent
+SHARED_CHECKOUT = Path("/run/avlt-checkout")
+SHARED_SRC = SHARED_CHECKOUT / "src"
+SHARED_SITE = (SHARED_CHECKOUT / Path(SITE_PACKAGES).relative_to(REPO)
+               if Path(SITE_PACKAGES).is_relative_to(REPO) else Path(SITE_PACKAGES))
+
+
+@contextmanager
+def shared_checkout() -> Iterator[None]:
+    """The checkout bind-mounted at SHARED_CHECKOUT for the duration (root only)."""
+    SHARED_CHECKOUT.mkdir(mode=0o755, exist_ok=True)
+    os.chmod(SHARED_CHECKOUT, 0o755)
+    subprocess.run(["mount", "--bind", str(REPO), str(SHARED_CHECKOUT)], check=True,
+                   capture_output=True)
+    try:
+        yield
+    finally:
+        subprocess.run(["umount", str(SHARED_CHECKOUT)], capture_output=True)
+        with contextlib.suppress(OSError):
+            SHARED_CHECKOUT.rmdir()
+
+
+_PATHS = (f"import site, sys; sys.path.insert(0, {str(SHARED_SRC)!r}); "
+          f"site.addsitedir({str(SHARED_SITE)!r}); ")
+
+
 def python_argv(code: str) -> list[str]:
-    """Run ``code`` with the system python3 on this checkout's packages (any account)."""
-    return [SYSTEM_PYTHON, "-IS", "-c", f"import site; site.addsitedir({SITE_PACKAGES!r}); "
-            + code]
+    """Run ``code`` with the system python3 on this checkout's packages (any account), inside
+    ``shared_checkout()``."""
+    return [SYSTEM_PYTHON, "-IS", "-c", _PATHS + code]
 
 
 WRAPPER = f"""#!{SYSTEM_PYTHON} -IS
 # avledger test installation: the checkout's packages on the system python3.
-import site, sys
-site.addsitedir({SITE_PACKAGES!r})
+{_PATHS.replace("; ", chr(10))}
 from avledger.cli.main import run
 sys.exit(run())
 """
@@ -167,6 +196,8 @@ def real_installation() -> Iterator[Installation]:
             moved.append(path)
     had_service = _user_exists("avledger")
     had_staff_group = _group_exists("avledger-staff")
+    exposed = shared_checkout()
+    exposed.__enter__()
     try:
         etc = Path("/etc/avledger")
         etc.mkdir(mode=0o755)
@@ -212,3 +243,4 @@ def real_installation() -> Iterator[Installation]:
                 subprocess.run(["groupdel", group], capture_output=True)
         for path in moved:
             os.rename(_backup(path), path)
+        exposed.__exit__(None, None, None)

@@ -77,16 +77,18 @@ def test_sudo_invoker_is_read_from_the_real_sudo() -> None:
     """Under the real sudo the parent chain names the login that ran it; a process that
     only sets SUDO_UID in its environment gets nothing."""
     from tests.conftest import require_root_tools
-    from tests.realinstall import python_argv
+    from tests.realinstall import python_argv, shared_checkout
 
     require_root_tools("sudo", "setpriv")
     probe = python_argv("from avledger.core.identity import sudo_invoker_uid as f; print(f())")
-    under_sudo = subprocess.run(["sudo", "-u", "nobody", *probe], cwd="/",
-                                capture_output=True, text=True, check=True)
+    with shared_checkout():
+        under_sudo = subprocess.run(["sudo", "-u", "nobody", *probe], cwd="/",
+                                    capture_output=True, text=True, check=True)
+        forged = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup",
+                                 "--clear-groups", *probe], capture_output=True, text=True,
+                                check=True, cwd="/",
+                                env=dict(os.environ, SUDO_USER="root", SUDO_UID="0"))
     assert under_sudo.stdout.strip() == "0"  # root ran sudo
-    forged = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
-                             *probe], capture_output=True, text=True, check=True, cwd="/",
-                            env=dict(os.environ, SUDO_USER="root", SUDO_UID="0"))
     assert forged.stdout.strip() == "None"
 
 
