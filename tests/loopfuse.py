@@ -75,6 +75,13 @@ def faultfs(source: Path, target: Path, failing: str,
                           "--fail", failing, "--after", str(after)], target)
 
 
+def gatefs(source: Path, target: Path, gate: Path,
+           hold: str) -> contextlib.AbstractContextManager[subprocess.Popen[bytes]]:
+    """The passthrough of tests/gatefs.py: reads of files named like ``hold`` wait for ``gate``."""
+    return _fuse_process([sys.executable, "-m", "tests.gatefs", str(source), str(target),
+                          "--gate", str(gate), "--hold", hold], target)
+
+
 GATED_HELPER = """#!/bin/sh
 # A FUSE mount helper for tests: fusefat underneath, tests/gatefs.py on top (clip reads wait
 # for the gate file). Called as: HELPER -o OPTIONS DEVICE DIR

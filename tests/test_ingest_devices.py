@@ -15,7 +15,7 @@ import yaml
 
 from avledger.core.install.setup import initialise
 from tests.conftest import AVLEDGER_BIN, require_root_tools, run_cli
-from tests.loopfuse import faultfs, fusefat, loop_device, tmpfs
+from tests.loopfuse import faultfs, fusefat, gatefs, loop_device, tmpfs
 from tests.recorder_tools import catalog_objects, make_recorder, store_objects
 
 pytestmark = pytest.mark.root
@@ -138,25 +138,34 @@ def test_full_store_disk_stops_cleanly(home: Path, tmp_path: Path, cli) -> None:
 
 
 def test_recorder_removed_mid_copy_leaves_no_partial_object(home: Path, tmp_path: Path) -> None:
+    """Pulled out mid-copy, deterministically: reads of clips 3-6 wait on a gate, so with one
+    clip per group commit clips 1 and 2 are in and clip 3 is being copied when fusefat dies."""
     require_root_tools("losetup", "fusefat", "mkfs.vfat", "mcopy", "fusermount")
     image = tmp_path / "bwr.img"
     make_recorder(tmp_path / "tree", clips=6, size=12 << 20, serial="GONE01", image=image)
-    mnt = tmp_path / "mnt"
-    tmp_dir = home / "data" / "store" / "tmp"
+    config = home / "avledger.yaml"
+    doc = yaml.safe_load(config.read_text())
+    doc["ingest"] = {"group_clips": 1}
+    config.write_text(yaml.safe_dump(doc))
+    inner, mnt, gate = tmp_path / "inner", tmp_path / "mnt", tmp_path / "gate-open"
     env = dict(os.environ, AVLEDGER_HOME=str(home))
-    with loop_device(image) as dev, fusefat(dev, mnt) as helper:
+    with loop_device(image) as dev, fusefat(dev, inner) as helper, \
+            gatefs(inner, mnt, gate, "*_000[3-6].MP4"):
         proc = subprocess.Popen([AVLEDGER_BIN, "ingest", str(mnt), "--json"], env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 60
-        while not os.listdir(tmp_dir) and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.005)
-        assert os.listdir(tmp_dir), "copy never started"
-        helper.kill()  # the recorder is pulled out while a clip is being copied
+        try:
+            while catalog_count(home, "SELECT COUNT(*) FROM clips") < 2:
+                assert proc.poll() is None, proc.communicate()
+                time.sleep(0.05)
+            helper.kill()  # the recorder is pulled out while clip 3 is being copied
+            helper.wait()
+        finally:
+            gate.touch()  # clip 3's read goes on, into the dead volume
         stdout, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 8, stderr
     assert "recorder was removed" in stderr
     report = json.loads(stdout)
     assert report["stopped"] == "the recorder was removed"
-    assert report["totals"]["failed"] >= 1 and report["totals"]["new"] < 6
+    assert report["totals"]["failed"] >= 1 and report["totals"]["new"] == 2
     assert catalog_count(home, "SELECT COUNT(*) FROM docks WHERE state = 'removed'") == 1
     assert_store_clean(home)

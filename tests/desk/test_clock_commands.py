@@ -62,6 +62,7 @@ def test_sync_writes_only_the_setting_and_the_next_reading_settles_it(desk, dock
     before = tree(rec)
     started = utcnow()
     res = dcli("clock", "sync", str(rec), "--docked-at", docked_at(rec), "--json")
+    finished = utcnow()
     assert res.returncode == 0, res.stderr
     data = json.loads(res.stdout)
     assert data["state"] == "pending" and data["writes_to_recorder"] is True
@@ -72,7 +73,9 @@ def test_sync_writes_only_the_setting_and_the_next_reading_settles_it(desk, dock
     assert {k: after_tree[k] for k in before} == before  # nothing else touched
     text = (rec / "TIMESET.TXT").read_text()
     set_to = clockset.parse("{time:%Y-%m-%d %H:%M:%S}\n", text, "Asia/Shanghai")
-    assert set_to is not None and abs((set_to - started).total_seconds()) <= 5
+    # the time written is the time of the command's run, to the second the file can say
+    assert set_to is not None
+    assert started.replace(microsecond=0) <= set_to <= finished
     assert parse_iso(data["written"]["set_to"]) == set_to
 
     waiting = dcli("clock", "check", str(rec), "--docked-at", docked_at(rec))  # not redocked
