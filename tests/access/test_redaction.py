@@ -100,6 +100,14 @@ def test_party_views_only_the_redacted_version_after_approval(office: Office,
     assert made[0]["payload"]["ffmpeg"].startswith("ffmpeg version")
     # the other clips of the case, without a spec, were shown as stored
     assert {p.name for p in seen.iterdir()} == {str(c) for c in [*office.clips["open"], clip]}
+    # the access register says the clip was seen redacted, and why (never what was hidden)
+    [line] = [r for r in office.register() if r["no"] == req["id"]]
+    assert line["redacted"] == [clip]
+    assert f"遮蔽处理 redacted: {clip} (个人隐私、商业秘密)" in line["scope"]
+    others = [r for r in office.register() if r["no"] != req["id"]]
+    assert all(r["redacted"] == [] and "遮蔽" not in r["scope"] for r in others)
+    csv_text = office.run("access", "register", "--format", "csv").stdout
+    assert f"遮蔽处理 redacted: {clip} (个人隐私、商业秘密)" in csv_text
 
 
 def test_court_package_is_redacted_verifiable_and_re_renders(office: Office,

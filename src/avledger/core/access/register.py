@@ -2,7 +2,9 @@
 
 One line per request, in order: date, requester, category, documents seen, scope, action,
 approver, outcome, package — plus the article that decided, the purpose and the viewing's
-start and end. Times are in the site's zone.
+start and end. Times are in the site's zone. A clip disclosed only redacted (rule A, Art. 10)
+says so in the scope, with the reasons of what was hidden, so the register shows what the
+requester saw and not just which clip.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from avledger.config.loader import Config
 from avledger.core.access import labels
+from avledger.core.access.redactions import attached
 from avledger.core.access.requests import POLICY, list_requests
 from avledger.core.identity import find_person
 from avledger.store import db
@@ -77,6 +80,10 @@ def entries(conn: db.Connection, config: Config, *,
         outcome = labels.both(labels.OUTCOMES, r["status"])
         if r["status"] == "denied" and r["decision_note"]:
             outcome += f": {r['decision_note']}"
+        redacted = _redacted(conn, int(r["id"]))
+        if redacted:
+            scope += "; 遮蔽处理 redacted: " + ", ".join(
+                f"{clip} ({'、'.join(reasons)})" for clip, reasons in redacted.items())
         view = r["viewing"] or {}
         out.append({
             "no": r["id"], "date": display(r["requested_at"], tz), "requester": who,
@@ -87,7 +94,18 @@ def entries(conn: db.Connection, config: Config, *,
             "viewed_from": display(view.get("started_at"), tz),
             "viewed_to": display(view.get("ended_at"), tz),
             "registered_by": _person(config, r["registered_by"]),
+            "redacted": list(redacted),
         })
+    return out
+
+
+def _redacted(conn: db.Connection, request_id: int) -> dict[int, list[str]]:
+    """The request's clips disclosed only redacted, each with the reasons (in Chinese) of
+    what its spec hides, in the order the spec gives them."""
+    out: dict[int, list[str]] = {}
+    for clip, spec in attached(conn, request_id).items():
+        reasons = [op["reason_zh"] for op in spec.spec.summary()]
+        out[clip] = list(dict.fromkeys(reasons))
     return out
 
 
