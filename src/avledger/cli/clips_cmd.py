@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
 
+from avledger.cli import footage_opts
 from avledger.cli.common import JsonOpt, console, emit, load_config, new_app, session, table
+from avledger.cli.footage_opts import CategoryOpt, MatterOpt, StepOpt, TagOpt
 from avledger.cli.ingest_cmd import yes_no
 from avledger.core import clips as clips_core
 from avledger.core.footage import tagging
@@ -180,17 +183,10 @@ def explain(
 @app.command("tag")
 def tag(
     clips: Annotated[list[int], typer.Argument(help=_("Clip ids (see 'clips list')."))],
-    category: Annotated[str | None, typer.Option(
-        "--category", help=_("Enforcement category: 行政检查, 行政处罚 or 行政强制 (or "
-                             "inspection, penalty, compulsion); '' clears it."))] = None,
-    matter: Annotated[str | None, typer.Option(
-        "--matter", help=_("Enforcement matter (执法事项), in words; '' clears it."))] = None,
-    step: Annotated[str | None, typer.Option(
-        "--step", help=_("Recording step, a code of footage.checklist (seizure, hearing, "
-                         "investigation_record); brings its category and matter; '' clears "
-                         "it."))] = None,
-    add: Annotated[list[str] | None, typer.Option(
-        "--tag", help=_("Add this tag (one word); repeat for several."))] = None,
+    category: CategoryOpt = None,
+    matter: MatterOpt = None,
+    step: StepOpt = None,
+    add: TagOpt = None,
     remove: Annotated[list[str] | None, typer.Option(
         "--untag", help=_("Remove this tag; repeat for several."))] = None,
     note: Annotated[str | None, typer.Option(
@@ -198,6 +194,8 @@ def tag(
     as_json: JsonOpt = False,
 ) -> None:
     """Say what clips are about: category, matter, recording step, tags, note.
+
+    An empty value ('') clears a field.
 
     Each change is a ledger event (clip.tagged) with the values before and after; the
     earlier values stay on record.
@@ -210,8 +208,8 @@ def tag(
 
       avledger clips tag 103 --untag 夜查 --json
     """
-    change = tagging.Change(category=category, matter=matter, step=step, note=note,
-                            add_tags=add or [], remove_tags=remove or [])
+    change = replace(footage_opts.change(category, matter, step, add, note),
+                     remove_tags=list(remove or []))
     with session() as app_:
         result = tagging.tag_clips(app_, clips, change)
 

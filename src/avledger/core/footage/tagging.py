@@ -38,6 +38,25 @@ class Change:
         return (self.category is None and self.matter is None and self.step is None
                 and self.note is None and not self.add_tags and not self.remove_tags)
 
+    def over(self, base: Change) -> Change:
+        """This change, with ``base`` filling in what it leaves unsaid (tags: both)."""
+        return Change(category=_first(self.category, base.category),
+                      matter=_first(self.matter, base.matter),
+                      step=_first(self.step, base.step), note=_first(self.note, base.note),
+                      add_tags=list(dict.fromkeys([*base.add_tags, *self.add_tags])),
+                      remove_tags=list(dict.fromkeys([*base.remove_tags, *self.remove_tags])))
+
+    def declared(self) -> dict[str, Any]:
+        """What a checkout keeps for its clips (no note: that is said at check-in)."""
+        return {"category": self.category, "matter": self.matter, "step": self.step,
+                "tags": list(self.add_tags)}
+
+    @classmethod
+    def from_declared(cls, data: dict[str, Any] | None) -> Change:
+        data = data or {}
+        return cls(category=data.get("category"), matter=data.get("matter"),
+                   step=data.get("step"), add_tags=list(data.get("tags") or []))
+
     def checked(self, config: Config) -> Change:
         """Validated against the checklist; a step fills in its row's category and matter."""
         category, matter = self.category, self.matter
@@ -51,6 +70,10 @@ class Change:
                       note=None if self.note is None else self.note.strip(),
                       add_tags=[_tag(t) for t in self.add_tags],
                       remove_tags=[_tag(t) for t in self.remove_tags])
+
+
+def _first(value: str | None, fallback: str | None) -> str | None:
+    return fallback if value is None else value
 
 
 def _clean(value: str | None) -> str | None:

@@ -9,6 +9,10 @@ ALTER TABLE clips ADD COLUMN note TEXT NOT NULL DEFAULT '';
 CREATE INDEX clips_category ON clips(category);
 CREATE INDEX clips_step ON clips(step);
 
+-- What a checkout's footage will be about, when the task says so at checkout ('checkout
+-- --step …'): JSON {category, matter, step, tags}; applied to its clips at check-in.
+ALTER TABLE checkouts ADD COLUMN footage TEXT;
+
 CREATE TABLE clip_tags (
     clip_id INTEGER NOT NULL REFERENCES clips(id),
     tag     TEXT NOT NULL,

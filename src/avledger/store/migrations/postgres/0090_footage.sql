@@ -9,6 +9,7 @@ ALTER TABLE clips ADD COLUMN step TEXT;
 ALTER TABLE clips ADD COLUMN note TEXT NOT NULL DEFAULT '';
 CREATE INDEX clips_category ON clips(category);
 CREATE INDEX clips_step ON clips(step);
+ALTER TABLE checkouts ADD COLUMN footage TEXT;
 
 CREATE TABLE clip_tags (
     clip_id BIGINT NOT NULL REFERENCES clips(id),
