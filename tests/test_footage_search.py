@@ -131,3 +131,16 @@ def test_each_tag_change_is_an_event_with_old_and_new(app: Avledger) -> None:
     assert all(e.actor == app.actor.label for e in events)
     again = tag_clips(app, [a], Change(remove_tags=["投诉"]))
     assert again == {"changed": [], "unchanged": [a]}
+
+
+def test_a_row_arriving_with_its_note_is_found(app: Avledger) -> None:
+    """Rows copied in whole ('avledger migrate') are indexed as they arrive."""
+    a, *_ = _clips(app)
+    with app.transaction() as conn:
+        conn.execute(
+            "INSERT INTO clips (device_id, digest, size, source_path, source_mtime,"
+            " ingested_at, attribution, note) SELECT device_id, digest, size, 'DCIM/copy.MP4',"
+            " source_mtime, ingested_at, attribution, '整体搬迁后的记录' FROM clips WHERE id = ?",
+            (a,))
+    found = _found(app, text="整体搬迁")
+    assert len(found) == 1 and found[0] not in (a,)

@@ -37,8 +37,14 @@ CREATE INDEX case_steps_case ON case_steps(case_id);
 
 -- Full text over notes and tags ('clips list --text'). The trigram tokenizer finds any
 -- substring of three characters or more, which is what Chinese text without spaces needs;
--- the triggers keep it in step with clips.note and clip_tags (rowid = clip id).
+-- the triggers keep it in step with clips.note and clip_tags (rowid = clip id), also when
+-- rows are copied in ('avledger migrate').
 CREATE VIRTUAL TABLE clip_text USING fts5(note, tags, tokenize = 'trigram');
+
+CREATE TRIGGER clip_text_new_clip AFTER INSERT ON clips WHEN new.note != ''
+BEGIN
+    INSERT INTO clip_text (rowid, note, tags) VALUES (new.id, new.note, '');
+END;
 
 CREATE TRIGGER clip_text_note AFTER UPDATE OF note ON clips
 BEGIN
