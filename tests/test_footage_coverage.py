@@ -67,8 +67,8 @@ def test_a_seizure_without_its_recording_is_a_finding_until_one_is_linked(
     out = tmp_path / "reports"
     out.mkdir()
     before = {(fmt, lang): _report(cli, out, fmt, lang)
-              for fmt in ("html", "pdf") for lang in ("zh", "en")}
-    for fmt in ("html", "pdf"):
+              for fmt in ("html", "md", "pdf") for lang in ("zh", "en")}
+    for fmt in ("html", "md", "pdf"):
         zh, en = before[(fmt, "zh")], before[(fmt, "en")]
         assert "应当音像记录的执法环节" in zh and "查封、扣押现场笔录" in zh
         assert "缺失" in zh and "检查发现" in zh and CASE in zh
@@ -76,12 +76,18 @@ def test_a_seizure_without_its_recording_is_a_finding_until_one_is_linked(
         assert "MISSING" in en and "Finding: 1 mandatory recording(s) missing" in en
         assert CASE in en
 
+    annual = json.loads(ok(cli("report", "annual", "--year", str(datetime.now(UTC).year),
+                               "--format", "json")).stdout)
+    section = next(s for s in annual["sections"] if s["key"] == "coverage")
+    assert section["figures"]["recordings_missing"] == 1
+    assert section["tables"]["mandatory_recordings"]["rows"][0][0] == CASE
+
     ok(cli("clips", "tag", str(clip), "--step", "seizure", "--note", "查封排污口现场"))
     check = ok(cli("case", "check", CASE, "--json"))
     data = json.loads(check.stdout)
     assert data["complete"] and data["required"][0]["clips"] == [clip]
 
-    for fmt in ("html", "pdf"):
+    for fmt in ("html", "md", "pdf"):
         zh, en = _report(cli, out, fmt, "zh"), _report(cli, out, fmt, "en")
         assert "已记录" in zh and "缺失" not in zh and "检查发现" not in zh
         assert "Recorded" in en and "MISSING" not in en and "Finding:" not in en
