@@ -4,15 +4,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 
 from avledger.cli.common import JsonOpt, console, emit, new_app, session, table
 from avledger.cli.decision_cmd import add_case_commands, decisions_table
+from avledger.core.caseref import get_case
+from avledger.core.cases import coverage
 from avledger.core.cases import registry as cases_core
 from avledger.core.cases.view import case_detail
+from avledger.errors import ExitCode
+from avledger.i18n import _
 from avledger.timestamps import display, utcnow
 
 app = new_app("Cases (行政执法案件): numbers, types, handlers, and their footage.")
@@ -120,6 +124,60 @@ def list_(
         [(r["number"], r["name"], r["enforcement_type"], r["status"], ", ".join(r["handlers"]),
           r["clips"], display(r["opened_at"], tz), display(r["closed_at"], tz))
          for r in rows])))
+
+
+@app.command("step")
+def step(
+    number: NumberArg,
+    code: Annotated[str, typer.Argument(metavar="STEP", help=_(
+        "The step the case went through, a code of footage.checklist (seizure, hearing, "
+        "investigation_record)."))],
+    note: Annotated[str, typer.Option("--note", help=_("When and where, in a few words."))
+                    ] = "",
+    as_json: JsonOpt = False,
+) -> None:
+    """Record that a case went through a step that must be recorded (rule B, Art. 6).
+
+    A decision that calls for one records it with 'case decide --step'. The case then needs
+    a clip of that step linked to it: 'case check' and the compliance report say whether
+    it has one.
+
+    Example: avledger case step 平环罚〔2026〕12号 hearing --note "听证会 2026-11-20"
+    """
+    with session() as app_:
+        data = coverage.record_step(app_, number, code, now=utcnow(), note=note)
+    emit(data, as_json, lambda: _print_coverage(data))
+
+
+@app.command("check")
+def check(number: NumberArg, as_json: JsonOpt = False) -> None:
+    """Does the case have a recording of every step that must be recorded (Annex 1)?
+
+    Exits with 1 when a recording is missing.
+
+    Example: avledger case check 平环强〔2026〕3号 --json
+    """
+    with session() as app_:
+        conn = app_.catalog.conn
+        data = coverage.case_coverage(conn, app_.config, get_case(conn, number))
+    emit(data, as_json, lambda: _print_coverage(data))
+    if not data["complete"]:
+        raise typer.Exit(int(ExitCode.PROBLEMS))
+
+
+def _print_coverage(data: dict[str, Any]) -> None:
+    rows = [(r["step"], r["step_zh"] or "-", ", ".join(map(str, r["clips"])) or "-",
+             _("recorded") if r["covered"] else _("[red]MISSING[/]"))
+            for r in data["required"]]
+    title = _("case {number}: recordings the checklist requires").format(
+        number=escape(data["case"]))
+    headers = [_("step"), _("checklist wording"), _("clips"), _("result")]
+    console.print(table(title, headers, rows))
+    if not data["required"]:
+        console.print(_("no step of this case calls for a recording"))
+    elif data["missing"]:
+        console.print(_("missing: {steps} — tag the clip ('clips tag CLIP --step STEP') and link "
+                        "it to the case ('case link')").format(steps=", ".join(data["missing"])))
 
 
 def link(clips: ClipsArg, case: CaseOpt, as_json: JsonOpt = False) -> None:

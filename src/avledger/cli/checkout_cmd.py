@@ -10,13 +10,16 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
+from avledger.cli import footage_opts
 from avledger.cli.clock_cmd import drift_words
 from avledger.cli.common import JsonOpt, console, emit, new_app, session, table
+from avledger.cli.footage_opts import CategoryOpt, MatterOpt, StepOpt, TagOpt
 from avledger.cli.ingest_cmd import DockedAtOpt, ProgressHooks, docked_reference, ingest_progress
 from avledger.cli.inputs import TIME_FORMATS, ask, interactive, to_utc
 from avledger.core.desk import checkouts, usage
 from avledger.core.desk import docked as docked_mod
 from avledger.errors import NotFoundError
+from avledger.i18n import _
 from avledger.timestamps import display
 
 
@@ -87,6 +90,10 @@ def out(
         "--sync-clock/--no-sync-clock",
         help="With --docked: set the recorder's clock on the spot when it is out of tolerance "
              "and its profile can (writes to the recorder; logged).")] = True,
+    category: CategoryOpt = None,
+    matter: MatterOpt = None,
+    step: StepOpt = None,
+    tag: TagOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Hand DEVICE to an officer after the pre-use check (battery, storage, clock; Art. 7).
@@ -111,6 +118,9 @@ def out(
 
       avledger checkout DSJ-A8-0042 --to 0003 --task "flood response" --remote \\
           --battery 40 --storage-free 90 --force --reason "only charged unit left"
+
+    When the task is a step of the recording checklist (--step seizure, --category, --matter,
+    --tag), the checkout's clips are tagged with it at check-in.
     """
     to = ask(ctx, to, "Officer's badge number", "--to")
     task = ask(ctx, task, "Task (what the device is for)", "--task")
@@ -134,7 +144,9 @@ def out(
                                             battery_percent=battery,
                                             storage_free_percent=storage_free,
                                             force_reason=reason if force else None,
-                                            note=note, docked=seen)
+                                            note=note, docked=seen,
+                                            footage=footage_opts.change(category, matter,
+                                                                        step, tag))
         result = checkouts.check_out(app_, request)
 
     def render() -> None:
@@ -166,6 +178,12 @@ def checkin(
         "--ingest/--no-ingest",
         help="With --docked: ingest clips not yet ingested before checking in (default: ask "
              "at a terminal, else do not).")] = None,
+    category: CategoryOpt = None,
+    matter: MatterOpt = None,
+    step: StepOpt = None,
+    tag: TagOpt = None,
+    clip_note: Annotated[str | None, typer.Option(
+        "--clip-note", help=_("A note set on every clip of this checkout."))] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Take DEVICE back: close its checkout and say whether its footage has come in.
@@ -180,6 +198,11 @@ def checkin(
       avledger checkin DSJ-A8-0042 --note "lens scratched"
 
       avledger checkin DSJ-A8-0042 --docked /dev/sdb1 --ingest
+
+      avledger checkin DSJ-A8-0042 --step seizure --tag 投诉 --clip-note "查封排污口"
+
+    The clips ingested for the checkout by then are tagged with --category, --matter,
+    --step, --tag and --clip-note, over what the checkout declared (each a ledger event).
     """
     report = None
     with session() as app_:
@@ -195,7 +218,9 @@ def checkin(
                     report, seen = docked_mod.ingest_pending(
                         app_, docked, device, ProgressHooks(progress),
                         docked_at=docked_reference(docked_at, app_.config.timezone))
-        result = checkouts.check_in(app_, device, note=note, docked=seen)
+        result = checkouts.check_in(app_, device, note=note, docked=seen,
+                                    about=footage_opts.change(category, matter, step, tag,
+                                                              clip_note))
         tz = app_.config.timezone
         window = int(app_.config.get("window.hours"))
     if report is not None:
@@ -220,6 +245,12 @@ def checkin(
         else:
             console.print(f"footage: {f['clips']} clip(s), {f['hours']} h ingested for this "
                           f"checkout (last dock {display(f['last_dock'], tz)})")
+        tagged = result["tagged"]
+        if tagged:
+            console.print(_("tagged {n} of {total} clip(s): {what}").format(
+                n=len(tagged["changed"]), total=len(tagged["clips"]),
+                what="; ".join(f"{k} {' '.join(v) if isinstance(v, list) else v}"
+                               for k, v in tagged["footage"].items())))
 
     emit(result, as_json, render)
 

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
 
+from avledger.cli import footage_opts
 from avledger.cli.common import JsonOpt, console, emit, load_config, new_app, session, table
+from avledger.cli.footage_opts import CategoryOpt, MatterOpt, StepOpt, TagOpt
 from avledger.cli.ingest_cmd import yes_no
 from avledger.core import clips as clips_core
+from avledger.core.footage import tagging
+from avledger.i18n import _
 from avledger.timestamps import display
 
-app = new_app("Ingested clips: list, show, explain late ones.")
+app = new_app("Ingested clips: list, search, show, tag, explain late ones.")
 
 
 def _local(value: datetime | None) -> datetime | None:
@@ -47,9 +52,24 @@ def list_(
                     ] = None,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most this many.")
                      ] = None,
+    case: Annotated[str | None, typer.Option(
+        "--case", help=_("Only clips linked to this case (case number)."))] = None,
+    category: Annotated[str | None, typer.Option(
+        "--category", help=_("Only this enforcement category: 行政检查, 行政处罚, 行政强制 "
+                             "(or inspection, penalty, compulsion)."))] = None,
+    step: Annotated[str | None, typer.Option(
+        "--step", help=_("Only this recording step (a code of footage.checklist, e.g. "
+                         "seizure, hearing)."))] = None,
+    tag: Annotated[list[str] | None, typer.Option(
+        "--tag", help=_("Only clips carrying this tag; repeat to require several."))] = None,
+    text: Annotated[str | None, typer.Option(
+        "--text", help=_("Only clips whose note or tags contain every one of these words "
+                         "(Chinese substrings too)."))] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """List clips, oldest recording first, with their hand-in status and officer.
+
+    Filters combine: a clip is listed when it meets all of them.
 
     Examples:
 
@@ -58,10 +78,15 @@ def list_(
       avledger clips list --device BWR0042 --since 2026-11-01 --until 2026-12-01
 
       avledger clips list --officer 0001 --json
+
+      avledger clips list --case 平环强〔2026〕3号 --step seizure
+
+      avledger clips list --category 行政处罚 --tag 投诉 --text 排污口
     """
     f = clips_core.ClipFilter(device=device, badge=officer, since=_local(since),
                               until=_local(until), late=late, unattributed=unattributed,
-                              dock=dock, limit=limit)
+                              dock=dock, limit=limit, case=case, category=category, step=step,
+                              tags=tuple(tag or ()), text=text)
     with session() as app_:
         found = clips_core.list_clips(app_, f)
         tz = app_.config.timezone
@@ -71,11 +96,13 @@ def list_(
                  display(c["corrected_start"], tz),
                  "" if c["duration_seconds"] is None else f"{c['duration_seconds']:.0f} s",
                  "" if c["drift_seconds"] is None else f"{c['drift_seconds']:+.1f}",
-                 _window(c), c["badge"] or "", c["attribution"], ", ".join(c["flags"]))
+                 _window(c), c["badge"] or "", c["attribution"], ", ".join(c["flags"]),
+                 c["step"] or "", " ".join(c["tags"]))
                 for c in found]
         console.print(table(f"{len(found)} clip(s)", ["id", "device", "file", "recorded",
                                                       "length", "drift s", "window", "badge",
-                                                      "attribution", "flags"], rows))
+                                                      "attribution", "flags", _("step"),
+                                                      _("tags")], rows))
 
     emit(found, as_json, render)
 
@@ -117,6 +144,10 @@ def show(
             ("flags", ", ".join(data["flags"])), ("status", _status_line(data, tz)),
             ("cases", ", ".join(f"{c['number']} ({c['status']})" for c in data["cases"]) or "-"),
             ("holds", ", ".join(f"#{h['id']} {h['reason']}" for h in data["holds"]) or "-"),
+            (_("category / matter"), " / ".join(x for x in (data["category"], data["matter"])
+                                                if x) or "-"),
+            (_("recording step"), data["step"] or "-"), (_("tags"), " ".join(data["tags"]) or "-"),
+            (_("note"), data["note"] or "-"),
         ]
         console.print(table(f"clip {data['id']}", ["", ""], rows))
         if data["redactions"]:
@@ -148,6 +179,52 @@ def explain(
     emit(result, as_json, lambda: console.print(
         f"clip {result['clip']}: reason recorded (ledger event {result['event']})"))
 
+
+@app.command("tag")
+def tag(
+    clips: Annotated[list[int], typer.Argument(help=_("Clip ids (see 'clips list')."))],
+    category: CategoryOpt = None,
+    matter: MatterOpt = None,
+    step: StepOpt = None,
+    add: TagOpt = None,
+    remove: Annotated[list[str] | None, typer.Option(
+        "--untag", help=_("Remove this tag; repeat for several."))] = None,
+    note: Annotated[str | None, typer.Option(
+        "--note", help=_("Replace the clip's note (free text; '' clears it)."))] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Say what clips are about: category, matter, recording step, tags, note.
+
+    An empty value ('') clears a field.
+
+    Each change is a ledger event (clip.tagged) with the values before and after; the
+    earlier values stay on record.
+
+    Examples:
+
+      avledger clips tag 101 102 --step seizure --note "查封排污口现场"
+
+      avledger clips tag 103 --tag 投诉 --tag 夜查
+
+      avledger clips tag 103 --untag 夜查 --json
+    """
+    change = replace(footage_opts.change(category, matter, step, add, note),
+                     remove_tags=list(remove or []))
+    with session() as app_:
+        result = tagging.tag_clips(app_, clips, change)
+
+    def render() -> None:
+        for c in result["changed"]:
+            new = c["new"]
+            console.print(_("clip {clip}: {what} (ledger event {event})").format(
+                clip=c["clip"], event=c["event"], what="; ".join(
+                    f"{k} {v if not isinstance(v, list) else ' '.join(v)}"
+                    for k, v in new.items() if v)))
+        if result["unchanged"]:
+            console.print(_("unchanged: {ids}").format(
+                ids=", ".join(map(str, result["unchanged"]))))
+
+    emit(result, as_json, render)
 
 
 def _status_line(data: dict[str, Any], tz: str) -> str:

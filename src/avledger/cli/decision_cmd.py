@@ -10,6 +10,7 @@ from rich.markup import escape
 from avledger.cli.common import JsonOpt, console, emit, session, table
 from avledger.core.cases import legal_review
 from avledger.core.cases.decisions import Kind, Outcome, Party, list_reviews, yuan_text
+from avledger.i18n import _
 from avledger.timestamps import display, utcnow
 
 NumberArg = Annotated[str, typer.Argument(metavar="CASE",
@@ -27,6 +28,10 @@ def decide(
         "--party", help="Who the decision is about: citizen or organisation. Required for a "
         "penalty.")] = None,
     note: Annotated[str, typer.Option("--note", help="What is decided, in a few words.")] = "",
+    step: Annotated[str | None, typer.Option(
+        "--step", help=_("The recording step this decision calls for (footage.checklist, "
+                         "e.g. seizure for sealing or seizure): the case must then have a "
+                         "clip of that step ('case check')."))] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Record the decision a case is heading for (its handler, or a records manager).
@@ -42,11 +47,12 @@ def decide(
       --note "fine for unlicensed discharge"
 
       avledger case decide 平环强〔2026〕3号 --kind compulsion --party organisation
-      --note "seal the discharge outlet"
+      --note "seal the discharge outlet" --step seizure
     """
     with session() as app_:
         result = legal_review.record_decision(
-            app_, number, kind=kind, amount=amount, party=party, note=note, now=utcnow())
+            app_, number, kind=kind, amount=amount, party=party, note=note, now=utcnow(),
+            step=step)
 
     def render() -> None:
         what = legal_review.describe(result["kind"], result["amount"], result["party"])

@@ -8,6 +8,7 @@ Later capabilities add their sections here.
 
 from __future__ import annotations
 
+import copy
 import re
 import zoneinfo
 from collections.abc import Callable
@@ -371,6 +372,68 @@ WITNESS = Section(
 )
 
 
+# ---- Annex 1: the recording checklist (行政执法音像记录事项清单) -----------------------------
+
+CATEGORIES = ("行政检查", "行政处罚", "行政强制")
+RECORD_CLASSES = ("场景类", "会议类")
+_STEP_CODE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+def step_code(v: Any) -> str | None:
+    if not isinstance(v, str) or not _STEP_CODE.match(v):
+        return "must be a lower-case code name such as seizure (letters, digits, _)"
+    return None
+
+
+def retention_rule(v: Any) -> str | None:
+    if v == "with_case_file" or (isinstance(v, int) and not isinstance(v, bool) and v > 0):
+        return None
+    return "must be with_case_file (as long as the case file) or a positive number of days"
+
+
+# The seed's three rows in its own words (Annex 1). The seed's table is ragged: row 2 names the
+# hearing in the matter column and 调查取证 in the step column, row 3 leaves one column out; the
+# rows below put each word in the column it describes.
+CHECKLIST_SEED: list[dict[str, Any]] = [
+    {"code": "investigation_record", "category": "行政检查", "matter": "调查取证",
+     "matter_en": "Evidence gathering", "step": "调查笔录", "step_en": "Investigation record",
+     "place": "调查现场", "recorder": "检查人员", "start": "进入检查现场时",
+     "end": "离开检查现场时",
+     "content": "记录当事人或在场有关人员不配合调查笔录审核及签字的过程及结果",
+     "retention": "with_case_file", "record_class": "场景类"},
+    {"code": "hearing", "category": "行政处罚", "matter": "调查取证",
+     "matter_en": "Evidence gathering", "step": "听证", "step_en": "Hearing",
+     "place": "听证会场", "recorder": "听证记录员", "start": "举行听证会开始",
+     "end": "听证会议结束", "content": "听证全过程",
+     "retention": "with_case_file", "record_class": "会议类"},
+    {"code": "seizure", "category": "行政强制", "matter": "查封、扣押",
+     "matter_en": "Sealing and seizure", "step": "查封、扣押现场笔录",
+     "step_en": "On-site record of sealing or seizure", "place": "强制现场",
+     "recorder": "执法人员", "start": "进入强制现场时", "end": "离开强制现场时",
+     "content": "现场处理经过，对当事人陈述、申辩意见的裁量理由",
+     "retention": "with_case_file", "record_class": "场景类"},
+]
+
+CHECKLIST_ROW = Section(
+    "One row of the recording checklist.",
+    {
+        "code": Leaf(step_code, None, "Stable code name of the step (command line, --json)."),
+        "category": Leaf(one_of(*CATEGORIES), None, "执法类别: 行政检查, 行政处罚 or 行政强制."),
+        "matter": Leaf(non_empty_str, None, "执法事项 (the enforcement matter)."),
+        "matter_en": Leaf(non_empty_str, None, "The matter in English."),
+        "step": Leaf(non_empty_str, None, "记录环节 (the step that must be recorded)."),
+        "step_en": Leaf(non_empty_str, None, "The step in English."),
+        "place": Leaf(non_empty_str, None, "执法场所 (where)."),
+        "recorder": Leaf(non_empty_str, None, "记录人 (who records)."),
+        "start": Leaf(non_empty_str, None, "记录开始时间 (from which moment)."),
+        "end": Leaf(non_empty_str, None, "记录结束时间 (to which moment)."),
+        "content": Leaf(non_empty_str, None, "记录内容 (what must be on it)."),
+        "retention": Leaf(retention_rule, None, "记录存储时间: with_case_file (与文字材料存储"
+                          "时间一致) or a number of days."),
+        "record_class": Leaf(one_of(*RECORD_CLASSES), None, "执法记录类别: 场景类 or 会议类."),
+    },
+)
+
 PERSON = Section(
     "One person of the roster.",
     {
@@ -609,6 +672,20 @@ SCHEMA = Section(
             ],
         ),
         "access": ACCESS,
+        "footage": Section(
+            "What footage is about (rule B, Art. 6).",
+            {
+                "checklist": ListOf(
+                    "The recording checklist (Annex 1, 行政执法音像记录事项清单): which step of "
+                    "which enforcement matter must be recorded, where, by whom, from when to "
+                    "when, and how long it is kept. Clips name a row by its code "
+                    "('clips tag --step'); a case whose decisions or steps call for a row's "
+                    "step must have a clip of that step linked ('case check'). Setting this "
+                    "list replaces the whole default.",
+                    CHECKLIST_ROW, default=CHECKLIST_SEED, example=CHECKLIST_SEED,
+                    unique="code"),
+            },
+        ),
         "decisions": Section(
             "Major decisions that go through legal review (Annex 2).",
             {
@@ -709,7 +786,7 @@ def defaults(node: Node = SCHEMA) -> Any:
     if isinstance(node, Section):
         return {k: defaults(v) for k, v in node.fields.items()}
     if isinstance(node, ListOf):
-        return list(node.default)
+        return copy.deepcopy(node.default)
     return node.default
 
 

@@ -7,12 +7,17 @@ records why with ``explain``, which is a ledger event like every other change.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from avledger.core.app import Avledger
+from avledger.core.caseref import get_case
+from avledger.core.clipref import chunks
+from avledger.core.footage.checklist import check_category, find_step
 from avledger.errors import NotFoundError, RefusedError
+from avledger.store import db
 from avledger.store import ledger as ledger_store
 from avledger.timestamps import iso
 
@@ -26,7 +31,7 @@ CLIP_COLUMNS = (
     " c.device_start, c.device_end, c.duration_seconds, c.duration_source, c.drift_seconds,"
     " c.corrected_start, c.corrected_end, c.ingested_at, c.deadline, c.on_time, c.late_reason,"
     " c.checkout_id, c.badge, c.attribution, c.flags, c.dock_id, c.status,"
-    " c.clock_measurement_id"
+    " c.clock_measurement_id, c.category, c.matter, c.step, c.note"
 )
 
 
@@ -40,6 +45,11 @@ class ClipFilter:
     unattributed: bool = False
     dock: int | None = None
     limit: int | None = None
+    case: str | None = None  # case number: clips linked to it
+    category: str | None = None  # 行政检查 / 行政处罚 / 行政强制 (or inspection, …)
+    step: str | None = None  # checklist code
+    tags: tuple[str, ...] = ()  # every one of these tags
+    text: str | None = None  # words found in the note or the tags (all of them)
 
 
 def _row(r: Any) -> dict[str, Any]:
@@ -50,6 +60,7 @@ def _row(r: Any) -> dict[str, Any]:
 
 
 def list_clips(app: Avledger, f: ClipFilter) -> list[dict[str, Any]]:
+    conn = app.catalog.conn
     clauses: list[str] = ["c.status != 'purged'"]
     params: list[Any] = []
     if f.device:
@@ -71,12 +82,65 @@ def list_clips(app: Avledger, f: ClipFilter) -> list[dict[str, Any]]:
     if f.dock is not None:
         clauses.append("c.dock_id = ?")
         params.append(f.dock)
+    if f.case:
+        case = get_case(conn, f.case)
+        clauses.append("c.id IN (SELECT clip_id FROM clip_cases WHERE case_id = ?)")
+        params.append(case.id)
+    if f.category:
+        clauses.append("c.category = ?")
+        params.append(check_category(f.category))
+    if f.step:
+        clauses.append("c.step = ?")
+        params.append(find_step(app.config, f.step).code)
+    for tag in dict.fromkeys(f.tags):
+        clauses.append("c.id IN (SELECT clip_id FROM clip_tags WHERE tag = ?)")
+        params.append(tag)
+    for term in (f.text or "").split():
+        sql, values = _text_clause(conn, term)
+        clauses.append(sql)
+        params += values
     sql = (f"SELECT {CLIP_COLUMNS} FROM clips c JOIN devices d ON d.id = c.device_id"
            f" WHERE {' AND '.join(clauses)}"
            " ORDER BY c.corrected_start IS NULL, c.corrected_start, c.id")
     if f.limit:
         sql += f" LIMIT {int(f.limit)}"
-    return [_row(r) for r in app.catalog.conn.execute(sql, params)]
+    found = [_row(r) for r in conn.execute(sql, params)]
+    tags = _tags_of(conn, [c["id"] for c in found])
+    for clip in found:
+        clip["tags"] = tags.get(clip["id"], [])
+    return found
+
+
+def _text_clause(conn: db.Connection, term: str) -> tuple[str, list[Any]]:
+    """One word of ``--text``, found anywhere in a clip's note or in one of its tags.
+
+    SQLite: the FTS5 table ``clip_text`` with the trigram tokenizer, which indexes every
+    three-character substring and so finds Chinese words inside text without spaces; a word
+    shorter than three characters (扣押, 听证) has no trigram, and is matched with LIKE over the
+    same columns. PostgreSQL: its text search cannot split Chinese — the 'simple' parser keeps
+    a run of CJK characters as one token, so 扣押 would not match 查封扣押现场 — and pg_trgm
+    needs an extension installed by a superuser and ignores non-alphanumeric characters in the
+    C locale; a case-insensitive substring match (ILIKE) over the note and the tags finds the
+    same clips as SQLite does, at the cost of reading those columns.
+    """
+    pattern = "%" + re.sub(r"([\\%_])", r"\\\1", term) + "%"
+    like = "ILIKE" if db.is_postgres(conn) else "LIKE"
+    substring = (f"(c.note {like} ? ESCAPE '\\' OR c.id IN (SELECT clip_id FROM clip_tags"
+                 f" WHERE tag {like} ? ESCAPE '\\'))")
+    if db.is_postgres(conn) or len(term) < 3:
+        return substring, [pattern, pattern]
+    phrase = '"' + term.replace('"', '""') + '"'
+    return "c.id IN (SELECT rowid FROM clip_text WHERE clip_text MATCH ?)", [phrase]
+
+
+def _tags_of(conn: db.Connection, ids: list[int]) -> dict[int, list[str]]:
+    out: dict[int, list[str]] = {}
+    for chunk in chunks(ids, 500):
+        marks = ",".join("?" * len(chunk))
+        for row in conn.execute(f"SELECT clip_id, tag FROM clip_tags WHERE clip_id IN ({marks})"
+                                " ORDER BY clip_id, tag", chunk):
+            out.setdefault(int(row[0]), []).append(row[1])
+    return out
 
 
 def get_clip(app: Avledger, clip_id: int) -> dict[str, Any]:
@@ -85,7 +149,7 @@ def get_clip(app: Avledger, clip_id: int) -> dict[str, Any]:
         " WHERE c.id = ?", (clip_id,)).fetchone()
     if row is None:
         raise NotFoundError(f"no clip {clip_id}", hint="see 'avledger clips list'")
-    return _row(row)
+    return _row(row) | {"tags": _tags_of(app.catalog.conn, [clip_id]).get(clip_id, [])}
 
 
 def show_clip(app: Avledger, clip_id: int) -> dict[str, Any]:

@@ -276,6 +276,15 @@ class Catalog:
         return target
 
 
+def index_tables(conn: db.Connection) -> set[str]:
+    """SQLite's own full-text indexes (virtual tables and their shadow tables): derived from
+    the catalog's rows by triggers, so never copied or compared as data."""
+    virtual = [str(r[0]) for r in conn.execute(
+        "SELECT name FROM sqlite_master WHERE sql LIKE 'CREATE VIRTUAL TABLE%'")]
+    return {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            if any(r[0] == v or str(r[0]).startswith(f"{v}_") for v in virtual)}
+
+
 def _disk_full(path: Path) -> bool:
     """SQLite reports a full disk as an I/O error when growing its shared-memory file."""
     try:

@@ -19,6 +19,7 @@ from typing import Any
 
 from avledger.core.app import Avledger
 from avledger.core.caseref import Case, get_case
+from avledger.core.cases.coverage import add_step
 from avledger.core.cases.decisions import (
     Kind,
     Outcome,
@@ -59,8 +60,11 @@ def describe(kind: str, amount: Decimal | str | None, party: str | None) -> str:
 
 def record_decision(app: Avledger, number: str, *, kind: Kind | str,
                     amount: Decimal | str | None, party: Party | str | None, note: str,
-                    now: datetime) -> dict[str, Any]:
-    """Record a proposed decision; flag it, open its review and hold the footage if needed."""
+                    now: datetime, step: str | None = None) -> dict[str, Any]:
+    """Record a proposed decision; flag it, open its review and hold the footage if needed.
+
+    ``step``: the checklist step the decision calls for (a sealing or seizure decision:
+    ``seizure``), which the case must then have a recording of (``case check``)."""
     app.actor.require(*DECIDE_ROLES, action="record a decision")
     badge = _badge(app, "record a decision")
     rules = ReviewRules.from_config(app.config)
@@ -90,6 +94,8 @@ def record_decision(app: Avledger, number: str, *, kind: Kind | str,
             "amount": stored_amount(money), "party": party and party.value, "note": note,
             "legal_review_required": flagged, "reason": reason, "rules": rules.as_dict(),
             "decided_at": iso(now)})
+        if step:
+            add_step(app, conn, case, step, now=now, note=note, decision_id=decision_id)
         hold = _open_review(app, conn, case, decision_id, describe(kind, money, party),
                             now=now) if flagged else None
         result = decision_by_id(conn, decision_id, now)

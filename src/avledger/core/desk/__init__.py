@@ -4,5 +4,6 @@ Owns the device registry (``devices``), the roster (``roster``), checkout and ch
 (``checkouts``), the pre-use check as pure decisions (``preuse``), what the desk reads from a
 docked recorder (``docked``), gap records (``gaps``) and the usage ledger as a document
 (``usage``). May use the shared core, ``clock`` and ``dock`` (a docked checkout reads the
-recorder), ``ingest`` (hand-in at check-in), ``config`` and ``store``.
+recorder), ``ingest`` (hand-in at check-in), ``footage`` (what a checkout's clips are about,
+set at check-in), ``config`` and ``store``.
 """

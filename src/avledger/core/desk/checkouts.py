@@ -19,6 +19,7 @@ from avledger.core.app import Avledger
 from avledger.core.desk import devices as registry
 from avledger.core.desk import preuse as desk
 from avledger.core.desk import roster
+from avledger.core.footage import tagging
 from avledger.errors import RefusedError
 from avledger.store import db
 from avledger.timestamps import display, iso, parse_iso, utcnow
@@ -41,6 +42,7 @@ class CheckoutRequest:
     force_reason: str | None = None
     note: str | None = None
     docked: desk.DockedDevice | None = None
+    footage: tagging.Change | None = None  # what its clips will be about, if the task says
 
 
 def refuse_unusable(device: db.Row | dict[str, Any], tz: str) -> None:
@@ -133,6 +135,8 @@ def check_out(app: Avledger, req: CheckoutRequest, *, now: datetime | None = Non
     if holder is not None:
         raise already_out(req.serial, holder, app.config)
     precheck = _pre_use(app, device, req, moment)
+    declared = (req.footage.checked(app.config).declared()
+                if req.footage and not req.footage.is_empty() else None)
 
     with app.transaction() as conn:
         device = registry.get(conn, req.serial)  # again, under the write lock
@@ -140,9 +144,10 @@ def check_out(app: Avledger, req: CheckoutRequest, *, now: datetime | None = Non
         try:
             cur = conn.execute(
                 "INSERT INTO checkouts (device_id, badge, task, task_id, remote, out_at, out_by,"
-                " precheck, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                " precheck, notes, footage) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (device["id"], person["badge"], task, req.task_id, int(req.remote), iso(moment),
-                 app.actor.label, _json(precheck), req.note))
+                 app.actor.label, _json(precheck), req.note,
+                 declared and _json(declared)))
             checkout_row = cur.fetchone()
         except db.IntegrityError as exc:
             if "checkouts.device_id" not in str(exc):
@@ -153,6 +158,8 @@ def check_out(app: Avledger, req: CheckoutRequest, *, now: datetime | None = Non
         payload = {"serial": req.serial, "device_id": device["id"], "badge": person["badge"],
                    "name": person["name"], "task": task, "task_id": req.task_id,
                    "remote": req.remote, "out_at": iso(moment), "precheck": precheck}
+        if declared:
+            payload["footage"] = declared
         app.record(conn, "checkout.opened", f"checkout:{checkout_id}", payload)
         if "forced" in precheck:
             app.record(conn, "checkout.forced", f"checkout:{checkout_id}",
@@ -185,10 +192,15 @@ def footage_state(conn: db.Connection, checkout: db.Row | dict[str, Any],
 
 
 def check_in(app: Avledger, serial: str, *, note: str | None = None,
-             docked: desk.DockedDevice | None = None, now: datetime | None = None
-             ) -> dict[str, Any]:
-    """Close the open checkout of ``serial``; report whether its footage has come in."""
+             docked: desk.DockedDevice | None = None, now: datetime | None = None,
+             about: tagging.Change | None = None) -> dict[str, Any]:
+    """Close the open checkout of ``serial``; report whether its footage has come in.
+
+    What its clips are about — ``about``, over what the checkout declared — is set on the
+    clips ingested for it by now (each a ``clip.tagged`` event); clips that come in later are
+    tagged with 'clips tag'."""
     app.actor.require(*DESK_ROLES, action="check in devices")
+    given = about.checked(app.config) if about and not about.is_empty() else None
     moment = now or utcnow()
     tz = app.config.timezone
     with app.transaction() as conn:
@@ -211,8 +223,26 @@ def check_in(app: Avledger, serial: str, *, note: str | None = None,
                    "out_at": co["out_at"], "in_at": iso(moment), "hours_out": hours_out,
                    "note": note, "footage": footage}
         app.record(conn, "checkout.closed", f"checkout:{co['id']}", payload)
+        tagged = _tag_footage(app, conn, co, given)
     return {"id": co["id"], "name": roster.name_of(app.config, co["badge"]),
-            "remote": bool(co["remote"]), "task": co["task"], **payload}
+            "remote": bool(co["remote"]), "task": co["task"], **payload, "tagged": tagged}
+
+
+def _tag_footage(app: Avledger, conn: db.Connection, co: db.Row,
+                 given: tagging.Change | None) -> dict[str, Any] | None:
+    """Set what the checkout's clips are about: what was said at check-in over what the
+    checkout declared."""
+    declared = tagging.Change.from_declared(json.loads(co["footage"] or "null"))
+    change = given.over(declared) if given else declared
+    if change.is_empty():
+        return None
+    ids = [int(r[0]) for r in conn.execute(
+        "SELECT id FROM clips WHERE checkout_id = ? AND status != 'purged' ORDER BY id",
+        (co["id"],))]
+    done = tagging.apply(app, conn, ids, change) if ids else {"changed": [], "unchanged": []}
+    return {"clips": ids, "changed": [c["clip"] for c in done["changed"]],
+            "footage": {k: v for k, v in change.declared().items() if v}
+            | ({"note": change.note} if change.note else {})}
 
 
 def listing(app: Avledger, *, open_only: bool = False, overdue_only: bool = False,

@@ -37,7 +37,7 @@ from avledger.errors import ConfigError, IntegrityError, RefusedError
 from avledger.store import db
 from avledger.store import ledger as ledger_store
 from avledger.store.backend import ObjectStore
-from avledger.store.catalog import Catalog
+from avledger.store.catalog import Catalog, index_tables
 from avledger.store.catalogs import open_catalog
 from avledger.store.factory import open_store
 from avledger.store.keys import public_key_path
@@ -131,10 +131,12 @@ def _bring_checkpoints(source: Avledger, target: Config) -> None:
 
 
 def table_order(conn: db.Connection) -> list[str]:
-    """SQLite tables, each after every table it references (so foreign keys hold)."""
+    """SQLite tables, each after every table it references (so foreign keys hold); not the
+    full-text indexes, which the target's own triggers build as the rows arrive."""
+    derived = index_tables(conn)
     names = [str(r[0]) for r in conn.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-        " ORDER BY name")]
+        " ORDER BY name") if str(r[0]) not in derived]
     refs = {n: {str(r[2]) for r in conn.execute(f'PRAGMA foreign_key_list("{n}")')} - {n}
             for n in names}
     ordered: list[str] = []

@@ -13,6 +13,7 @@ from avledger.core.app import Avledger
 from avledger.core.reports import (
     access,
     clocks,
+    coverage,
     footage,
     handin,
     integrity,
@@ -32,15 +33,17 @@ from avledger.timestamps import iso, utcnow
 SECTIONS: dict[str, ModuleType] = {
     "footage": footage, "handin": handin, "clocks": clocks, "usage": usage,
     "retention": retention, "access": access, "integrity": integrity, "review": review,
+    "coverage": coverage,
 }
 
 # The sections of each kind of report, in print order. Open legal reviews (Annex 2: major
 # decisions awaiting legal review) belong in 'annual' and 'compliance' right after 'retention'
 # once case decisions are recorded: a module with build(ctx) -> Section, added to SECTIONS.
 KINDS: dict[str, tuple[str, ...]] = {
-    "annual": ("footage", "handin", "clocks", "usage", "retention", "access", "integrity",
-               "review"),
-    "compliance": ("handin", "usage", "clocks", "retention", "access", "integrity"),
+    "annual": ("footage", "handin", "coverage", "clocks", "usage", "retention", "access",
+               "integrity", "review"),
+    "compliance": ("handin", "coverage", "usage", "clocks", "retention", "access",
+                   "integrity"),
     "usage": ("footage", "usage"),
     "clocks": ("clocks",),
 }

@@ -70,6 +70,14 @@ L: dict[str, tuple[str, str]] = {
                     "the window without docking is overdue.",
                     "执法音像记录应在24小时内移交下载存储（第十三条）。逾期移交的须说明原因；"
                     "执法记录仪领用后超过24小时未接入采集站的，视为逾期未交。"),
+    "section.coverage": ("Mandatory recordings", "应当音像记录的执法环节"),
+    "lead.coverage": ("Steps prone to dispute are recorded as the recording checklist says "
+                      "(rule B, Art. 6; Annex 1): every case that went through such a step — a "
+                      "sealing or seizure, a hearing, an on-site investigation record — needs a "
+                      "clip of that step linked to it.",
+                      "现场执法、调查取证、举行听证等容易引发争议的执法过程，应当按照"
+                      "《执法音像记录事项清单》进行音像记录（音像记录管理制度第六条、附件1）："
+                      "凡经过查封扣押、听证、调查笔录等环节的案件，均应关联该环节的音像记录。"),
     "section.clocks": ("Recorder clocks", "执法记录仪时钟"),
     "lead.clocks": ("Before use the recorder's clock must show the current date and time "
                     "(rule B, Art. 7). Its drift is measured every time it docks.",
@@ -107,6 +115,28 @@ L: dict[str, tuple[str, str]] = {
                     "（告知当事人、记录地点时间现场人员行为和证据、画面清晰）逐条检查。"),
     # -- figures --------------------------------------------------------------------------
     "fig.clips": ("Clips", "音像记录（条）"),
+    "fig.cases_needing_recording": ("Cases with steps to record", "应记录环节的案件"),
+    "fig.recordings_required": ("Recordings required", "应有的音像记录"),
+    "fig.recordings_missing": ("Recordings missing", "未有音像记录的环节"),
+    "table.coverage.mandatory_recordings": ("Mandatory recordings by case",
+                                            "各案件应记录环节及音像记录"),
+    "col.case_number": ("Case", "案号"),
+    "col.step": ("Step to record", "记录环节"),
+    "col.step_recorded": ("Step entered", "环节登记时间"),
+    "col.linked_clips": ("Clips of that step", "该环节的音像记录"),
+    "code.seizure": ("Sealing or seizure (on-site record)", "查封、扣押现场笔录"),
+    "code.hearing": ("Hearing", "听证"),
+    "code.investigation_record": ("Investigation record", "调查笔录"),
+    "code.recorded": ("Recorded", "已记录"),
+    "code.missing": ("MISSING", "缺失"),
+    "note.coverage_missing": ("Finding: {n} mandatory recording(s) missing (rule B, Art. 6) — "
+                              "cases {cases}. Link the clip of that step to the case "
+                              "('avledger clips tag CLIP --step STEP', 'avledger case link').",
+                              "检查发现：缺少 {n} 项应当进行的音像记录（音像记录管理制度第六条），"
+                              "涉及案件 {cases}。请将该环节的音像记录关联到案件"
+                              "（avledger clips tag CLIP --step STEP；avledger case link）。"),
+    "note.coverage_ok": ("Every step that had to be recorded has its recording.",
+                         "所有应当音像记录的环节均已有记录。"),
     "fig.hours": ("Hours recorded", "录制时长（小时）"),
     "fig.bytes": ("Data", "数据量"),
     "fig.officers": ("Officers with footage", "有记录的执法人员"),

@@ -38,6 +38,7 @@ class Context:
     held: set[int]
     cases: dict[int, tuple[CaseLink, ...]]
     kept: dict[int, datetime]
+    steps: dict[int, str]  # clips of a checklist step (their retention follows its row)
 
     @classmethod
     def read(cls, conn: db.Connection, ids: Sequence[int] | None = None) -> Context:
@@ -54,11 +55,16 @@ class Context:
             for clip_id, until in _tuples(
                     conn, f"SELECT clip_id, until FROM retention_keep {where}", params):
                 kept[clip_id] = parse_iso(until)
-        return cls(held_clip_ids(conn), links, kept)
+        steps: dict[int, str] = {}
+        for where, params in _restricted(ids):
+            only = where.replace("WHERE clip_id", "AND id")
+            steps.update(_tuples(conn, "SELECT id, step FROM clips WHERE step IS NOT NULL"
+                                       f" {only}", params))
+        return cls(held_clip_ids(conn), links, kept, steps)
 
     def special(self) -> set[int]:
         """Clips whose expiry is not simply 'recorded + default_days'."""
-        return self.held | self.cases.keys() | self.kept.keys()
+        return self.held | self.cases.keys() | self.kept.keys() | self.steps.keys()
 
     def row(self, raw: tuple[int, str | None, str | None, str, int, str]) -> ClipRow:
         clip_id, start, ingested, attribution, size, status = raw
@@ -66,7 +72,7 @@ class Context:
             clip_id, parse_iso(start) if start else None,
             parse_iso(ingested) if ingested else None, attribution,
             held=clip_id in self.held, cases=self.cases.get(clip_id, ()),
-            kept_until=self.kept.get(clip_id))
+            kept_until=self.kept.get(clip_id), step=self.steps.get(clip_id))
         return ClipRow(facts, size, status, start)
 
 

@@ -10,19 +10,25 @@ Rules (rule B, Art. 15 and 16, Annex 1):
 - a clip restored from pending purge by the records manager is kept at least until then;
 - a clip whose recording time is unknown is kept (``unknown_time: keep``), or counted from
   when it was ingested (``unknown_time: ingested``);
-- a clip attributed to no checkout (unclassified) is kept when ``keep_unclassified``.
+- a clip attributed to no checkout (unclassified) is kept when ``keep_unclassified``;
+- a clip of a recording step (Annex 1, ``footage.checklist``) follows its row's retention: a
+  number of days is kept at least that long after recording; ``with_case_file`` (与文字材料存储
+  时间一致) is kept as long as the case file — the case rules above — and, while the clip is
+  linked to no case yet, it is kept (``step-unlinked``) until the records office links it or
+  changes its step.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from avledger.config.loader import Config
 
 CLASSIFIED_ATTRIBUTIONS = ("checkout", "device-info")
-NEVER_BASES = ("held", "open-case", "unknown-time", "unclassified")
+NEVER_BASES = ("held", "open-case", "unknown-time", "unclassified", "step-unlinked")
+WITH_CASE_FILE = "with_case_file"
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,7 @@ class RetentionPolicy:
     unknown_time: str = "keep"
     keep_unclassified: bool = True
     restore_days: int = 90
+    step_rules: Mapping[str, str | int] = field(default_factory=dict)  # checklist code → rule
 
     @classmethod
     def from_config(cls, config: Config) -> RetentionPolicy:
@@ -43,6 +50,8 @@ class RetentionPolicy:
             unknown_time=str(config.get("retention.unknown_time")),
             keep_unclassified=bool(config.get("retention.keep_unclassified")),
             restore_days=int(config.get("retention.restore_days")),
+            step_rules={row["code"]: row["retention"]
+                        for row in config.get("footage.checklist")},
         )
 
     def for_manual_purge(self) -> RetentionPolicy:
@@ -75,6 +84,7 @@ class ClipFacts:
     held: bool = False
     cases: tuple[CaseLink, ...] = ()
     kept_until: datetime | None = None  # set by a records manager's restore
+    step: str | None = None  # the checklist step the clip records
 
 
 @dataclass(frozen=True)
@@ -82,7 +92,8 @@ class Verdict:
     """``expires_at`` None means never (while ``basis`` lasts: a hold, an open case, …)."""
 
     expires_at: datetime | None
-    # default | ingested | case:<id> | restored | held | open-case | unknown-time | unclassified
+    # default | ingested | case:<id> | step:<code> | restored | held | open-case | unknown-time
+    # | unclassified | step-unlinked
     basis: str
 
     def expired(self, now: datetime) -> bool:
@@ -96,6 +107,8 @@ class Verdict:
             return self.basis
         if self.basis.startswith("case:"):
             return "case-retention"
+        if self.basis.startswith("step:"):
+            return "step-retention"
         return "restored" if self.basis == "restored" else "not-due"
 
 
@@ -112,6 +125,13 @@ def judge(facts: ClipFacts, policy: RetentionPolicy) -> Verdict:
         return Verdict(None, "unknown-time")
     if policy.keep_unclassified and facts.attribution not in CLASSIFIED_ATTRIBUTIONS:
         return Verdict(None, "unclassified")
+    rule = policy.step_rules.get(facts.step) if facts.step else None
+    if rule == WITH_CASE_FILE and not facts.cases:
+        return Verdict(None, "step-unlinked")
+    if isinstance(rule, int) and facts.recorded_at is not None:
+        until = facts.recorded_at + timedelta(days=rule)
+        if until > expires:
+            expires, basis = until, f"step:{facts.step}"
     for case in facts.cases:
         days = policy.case_days.get(case.enforcement_type, policy.default_days)
         if case.closed_at is not None:
