@@ -11,6 +11,7 @@ import typer
 from avledger.cli.common import JsonOpt, console, emit, load_config, new_app, session, table
 from avledger.cli.ingest_cmd import yes_no
 from avledger.core import clips as clips_core
+from avledger.i18n import N_, _
 from avledger.timestamps import display
 
 app = new_app("Ingested clips: list, show, explain late ones.")
@@ -47,6 +48,10 @@ def list_(
                     ] = None,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most this many.")
                      ] = None,
+    kind: Annotated[str | None, typer.Option(
+        "--kind", help=_("Only this kind of record: video, photo or audio."))] = None,
+    marked: Annotated[bool, typer.Option(
+        "--marked", help=_("Only clips the recorder marked important."))] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """List clips, oldest recording first, with their hand-in status and officer.
@@ -58,22 +63,25 @@ def list_(
       avledger clips list --device BWR0042 --since 2026-11-01 --until 2026-12-01
 
       avledger clips list --officer 0001 --json
+
+      avledger clips list --kind photo --marked
     """
     f = clips_core.ClipFilter(device=device, badge=officer, since=_local(since),
                               until=_local(until), late=late, unattributed=unattributed,
-                              dock=dock, limit=limit)
+                              dock=dock, limit=limit, kind=kind, marked=marked)
     with session() as app_:
         found = clips_core.list_clips(app_, f)
         tz = app_.config.timezone
 
     def render() -> None:
-        rows = [(c["id"], c["serial"], c["source_path"].rsplit("/", 1)[-1],
+        rows = [(c["id"], c["serial"], c["source_path"].rsplit("/", 1)[-1], _kind(c),
                  display(c["corrected_start"], tz),
                  "" if c["duration_seconds"] is None else f"{c['duration_seconds']:.0f} s",
                  "" if c["drift_seconds"] is None else f"{c['drift_seconds']:+.1f}",
                  _window(c), c["badge"] or "", c["attribution"], ", ".join(c["flags"]))
                 for c in found]
-        console.print(table(f"{len(found)} clip(s)", ["id", "device", "file", "recorded",
+        console.print(table(f"{len(found)} clip(s)", ["id", "device", "file", _("kind"),
+                                                      "recorded",
                                                       "length", "drift s", "window", "badge",
                                                       "attribution", "flags"], rows))
 
@@ -99,7 +107,8 @@ def show(
         m = data["clock_measurement"] or {}
         rows = [
             ("clip", data["id"]), ("recorder", f"{data['serial']} (device {data['device_id']})"),
-            ("file on recorder", data["source_path"]), ("size", f"{data['size']:,} bytes"),
+            ("file on recorder", data["source_path"]), (_("kind"), _kind(data)),
+            ("size", f"{data['size']:,} bytes"),
             ("object (BLAKE3)", data["digest"]),
             ("recorded, device clock", f"{display(data['device_start'], tz)} – "
                                        f"{display(data['device_end'], tz)}"),
@@ -148,6 +157,17 @@ def explain(
     emit(result, as_json, lambda: console.print(
         f"clip {result['clip']}: reason recorded (ledger event {result['event']})"))
 
+
+
+KIND_NAMES = {"video": N_("video"), "photo": N_("photo"), "audio": N_("audio")}
+
+
+def _kind(c: dict[str, Any]) -> str:
+    """``photo``, or ``video, marked important (flag)`` when the recorder marked it."""
+    kind = _(KIND_NAMES.get(c["kind"], c["kind"]))
+    if c.get("mark"):
+        return _("{kind}, marked important ({how})").format(kind=kind, how=c["mark"])
+    return kind
 
 
 def _status_line(data: dict[str, Any], tz: str) -> str:

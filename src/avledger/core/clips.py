@@ -26,8 +26,9 @@ CLIP_COLUMNS = (
     " c.device_start, c.device_end, c.duration_seconds, c.duration_source, c.drift_seconds,"
     " c.corrected_start, c.corrected_end, c.ingested_at, c.deadline, c.on_time, c.late_reason,"
     " c.checkout_id, c.badge, c.attribution, c.flags, c.dock_id, c.status,"
-    " c.clock_measurement_id"
+    " c.clock_measurement_id, c.kind, c.mark"
 )
+KINDS = ("video", "photo", "audio")
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ class ClipFilter:
     unattributed: bool = False
     dock: int | None = None
     limit: int | None = None
+    kind: str | None = None  # video | photo | audio
+    marked: bool = False  # only clips the recorder marked important
 
 
 def _row(r: Any) -> dict[str, Any]:
@@ -71,6 +74,13 @@ def list_clips(app: Avledger, f: ClipFilter) -> list[dict[str, Any]]:
     if f.dock is not None:
         clauses.append("c.dock_id = ?")
         params.append(f.dock)
+    if f.kind is not None:
+        if f.kind not in KINDS:
+            raise RefusedError(f"unknown kind {f.kind!r} (choose from: {', '.join(KINDS)})")
+        clauses.append("c.kind = ?")
+        params.append(f.kind)
+    if f.marked:
+        clauses.append("c.mark IS NOT NULL")
     sql = (f"SELECT {CLIP_COLUMNS} FROM clips c JOIN devices d ON d.id = c.device_id"
            f" WHERE {' AND '.join(clauses)}"
            " ORDER BY c.corrected_start IS NULL, c.corrected_start, c.id")

@@ -55,7 +55,7 @@ from avledger.core.ingest import batch
 from avledger.core.ingest.attribution import Attribution, Checkout, attribute, device_checkouts
 from avledger.core.ingest.readback import hash_uncached
 from avledger.core.ingest.window import judge
-from avledger.core.retention import store_locks
+from avledger.core.retention import proposals, store_locks
 from avledger.errors import AvledgerError, DeviceError, StorageError
 from avledger.store import db
 from avledger.store.local import SourceReadError
@@ -89,6 +89,8 @@ class ClipOutcome:
     flags: list[str] = field(default_factory=list)
     verified: bool | None = None
     restored: bool | None = None  # its quarantined or missing stored copy came back from here
+    kind: str = "video"  # video | photo | audio
+    mark: str | None = None  # marked important on the recorder (name, flag, sidecar)
 
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items()}
@@ -202,7 +204,7 @@ def clip_times(clip: SourceClip, dur: float | None, dur_source: str,
     end = start + timedelta(seconds=dur) if dur is not None else None
     if dur_source == "file-times":
         flags.append("duration-from-file-times")
-    elif dur is None:
+    elif dur is None and dur_source != "still":
         flags.append("duration-unknown")
     drift: float | None = None
     if measurement.drift_seconds is None:
@@ -409,7 +411,7 @@ class IngestSession:
         for clip in todo:
             try:
                 with self.vol.open(clip.raw) as fh:
-                    dur = duration(fh, clip.device_start, clip.mtime)
+                    dur = duration(fh, clip.device_start, clip.mtime, clip.kind)
             except (OSError, RefusedFile) as exc:
                 report.outcomes.append(ClipOutcome(clip.rel, clip.size, "failed",
                                                    error=f"{clip.rel}: {exc}"))
@@ -431,7 +433,7 @@ class IngestSession:
             device_start=iso(times.device_start) if times.device_start else None,
             corrected_start=iso(times.corrected_start) if times.corrected_start else None,
             drift_seconds=times.drift, badge=att.badge, attribution=att.kind, flags=flags,
-            **extra)
+            kind=clip.kind, mark=clip.mark, **extra)
 
     def _start_dock(self, profile: Profile, who: RecorderIdentity,
                     measurement: clockcheck.Measurement, todo: list[SourceClip],
@@ -656,7 +658,7 @@ class IngestSession:
                 raise SourceReadError(f"{clip.rel}: verify failed: {problem}")
             verified = True
         with app.store.open(put.digest) as fh:
-            dur = duration(fh, clip.device_start, clip.mtime)
+            dur = duration(fh, clip.device_start, clip.mtime, clip.kind)
         now = utcnow()
         times, att, tl = self._decide(clip, dur.seconds, dur.source, m, since, checkouts,
                                       dev.badge_hint, now)
@@ -686,7 +688,7 @@ class IngestSession:
                 clip.rel, clip.size, "skipped", clip_id=int(same[0]), digest=staged.digest,
                 reason="same content already ingested"), None)
         with self.app.store.open_staged(staged) as fh:
-            dur = duration(fh, clip.device_start, clip.mtime)
+            dur = duration(fh, clip.device_start, clip.mtime, clip.kind)
         now = utcnow()
         times, att, tl = self._decide(clip, dur.seconds, dur.source, m, since, checkouts,
                                       dev.badge_hint, now)
@@ -767,8 +769,8 @@ class IngestSession:
             "INSERT INTO clips (device_id, digest, size, source_path, source_mtime,"
             " device_start, device_end, duration_seconds, duration_source, drift_seconds,"
             " corrected_start, corrected_end, ingested_at, deadline, on_time, checkout_id,"
-            " badge, attribution, flags, dock_id, clock_measurement_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " badge, attribution, flags, dock_id, clock_measurement_id, kind, mark)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (device_id, source_path, size, source_mtime) DO NOTHING RETURNING id",
             (dev.id, put.digest, put.size, clip.rel, iso(clip.mtime),
              _iso(times.device_start), _iso(times.device_end), times.duration,
@@ -776,7 +778,7 @@ class IngestSession:
              _iso(times.corrected_end), iso(now), outcome.deadline,
              None if tl.on_time is None else int(tl.on_time),
              att.checkout.id if att.checkout else None, att.badge, att.kind,
-             json.dumps(outcome.flags), dock_id, m.id))
+             json.dumps(outcome.flags), dock_id, m.id, clip.kind, clip.mark))
         inserted = cur.fetchone()
         if inserted is None:
             outcome.status, outcome.reason = "skipped", "ingested concurrently"
@@ -790,7 +792,10 @@ class IngestSession:
             "drift_seconds": times.drift, "clock_measurement": m.id,
             "deadline": outcome.deadline, "on_time": tl.on_time, "badge": att.badge,
             "attribution": att.kind, "checkout_id": att.checkout.id if att.checkout else None,
-            "flags": outcome.flags, "dock_id": dock_id, "verified": verified})
+            "flags": outcome.flags, "dock_id": dock_id, "verified": verified,
+            "kind": clip.kind, "mark": clip.mark})
+        if clip.mark:
+            proposals.propose(app, conn, outcome.clip_id, mark=clip.mark, now=now)
 
 
 def _iso(dt: datetime | None) -> str | None:
