@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from avledger.core.app import Avledger
+from avledger.core.custody.copies import SecondCheck, verify_second
 from avledger.errors import NotFoundError, StorageError
 from avledger.store.backend import VerifyResult
 from avledger.timestamps import iso, utcnow
@@ -43,11 +44,13 @@ class StoreVerifyReport:
     quarantined_earlier: int = 0  # catalogued objects quarantined earlier, not yet restored
     temp_swept: int = 0  # stale temp files of crashed writers removed
     seconds: float = 0.0
+    second: SecondCheck | None = None  # the second copies (store.copies: 2)
 
     @property
     def problems(self) -> int:
         return (len(self.missing) + len(self.corrupt) + len(self.unreadable)
-                + len(self.orphans) + len(self.strays) + self.quarantined_earlier)
+                + len(self.orphans) + len(self.strays) + self.quarantined_earlier
+                + (self.second.problems if self.second else 0))
 
     def breakdown(self) -> str:
         """``2 corrupt, 1 missing`` — the kinds of problem found, for a one-line summary."""
@@ -66,6 +69,7 @@ class StoreVerifyReport:
             "quarantined_earlier": self.quarantined_earlier, "temp_swept": self.temp_swept,
             "seconds": round(self.seconds, 3),
             "problems": self.problems,
+            "second": self.second.as_dict() if self.second else None,
         }
 
 
@@ -138,8 +142,11 @@ def verify_store(
         report.temp_swept = app.store.sweep_temp()
     report.quarantined_earlier = app.catalog.conn.execute(
         "SELECT COUNT(*) FROM objects WHERE quarantined_at IS NOT NULL").fetchone()[0]
-    report.seconds = time.monotonic() - started
     _record(app, report, results, quarantine)
+    sizes = dict(items)
+    report.second = verify_second(app, [(r.digest, sizes[r.digest]) for r in results],
+                                  workers=pool_size)
+    report.seconds = time.monotonic() - started
     return report
 
 

@@ -33,6 +33,7 @@ from avledger.core.clips import UNATTRIBUTED
 from avledger.core.clock import check as clockcheck
 from avledger.core.clock import setter as clockset
 from avledger.core.clock import settle as clocksettle
+from avledger.core.custody import copies
 from avledger.core.custody.integrity import ObjectVanished, register_object
 from avledger.core.custody.restore import copy_state, restore_from_file
 from avledger.core.dock import recorders
@@ -484,6 +485,7 @@ class IngestSession:
                 started: datetime, refused: list[Refused]) -> None:
         app = self.app
         app.store.check_ready()
+        copies.check_ready(app)
         app.store.sweep_abandoned()
         dev, m, dock_id = self._start_dock(profile, who, measurement, todo, started, refused)
         report.device_id, report.device_new, report.dock_id = dev.id, dev.new, dock_id
@@ -549,6 +551,8 @@ class IngestSession:
         except StorageError as exc:
             if error is None:
                 state, report.stopped, error = "failed", exc.message, exc
+        with contextlib.suppress(AvledgerError):  # async: the second copies follow now
+            copies.catch_up(app)
         report.seconds = (utcnow() - started).total_seconds()
         try:
             self._finish_dock(report, dock_id, state)
@@ -712,11 +716,13 @@ class IngestSession:
         except BaseException:
             app.store.discard([p.staged for p in items])
             raise
+        second = copies.replicate(app, puts)
         try:
             with app.transaction() as conn:
                 for item, put in zip(items, puts, strict=True):
                     if item.record is not None:
                         item.record(conn, put)
+                copies.mark(conn, second)
                 self._bump(conn, dock_id, len(items) + failed,
                            sum(p.clip.size for p in items))
         except ObjectVanished:  # a purge removed identical content meanwhile: one by one
@@ -751,9 +757,11 @@ class IngestSession:
                 outcome: ClipOutcome, now: datetime, dock_id: int,
                 verified: bool | None) -> ClipOutcome:
         """One transaction: object record, clip row, dock progress, ``clip.ingested``."""
+        second = copies.replicate(self.app, [put])
         with self.app.transaction() as conn:
             self._rows(conn, clip, put, dev, m, times, att, tl, outcome, now, dock_id,
                        verified)
+            copies.mark(conn, second)
             self._bump(conn, dock_id, 1, clip.size)
         return outcome
 
