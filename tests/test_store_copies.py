@@ -142,10 +142,11 @@ def test_second_disk_gone_with_one_copy_allowed_status_counts(
     make_recorder(rec2 := tmp_path / "rec2", clips=3, size=100_000, serial="SIM0002")
     assert ingest(app, rec2).totals()["new"] == 3
     copies = ok(cli("status", "--json"))["store"]["copies"]
-    assert copies["wanted"] == 2 and copies["clips_short"] == 3
+    assert copies["wanted"] == 2 and copies["clips_short"] == 3 and copies["second_missing"]
     assert copies["oldest_since"] is not None and copies["oldest_age_hours"] >= 0
     shown = cli("status")
     assert shown.returncode == 0 and "3 clip(s) with fewer than 2 good copies" in shown.stdout
+    assert "is missing" in shown.stdout
     report = verify_store(app)
     assert report.second is not None and not report.second.reachable and report.problems
     initialise(None)  # the disk is back, empty: verify copies every object again

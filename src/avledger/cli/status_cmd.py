@@ -39,6 +39,9 @@ def status(as_json: JsonOpt = False) -> None:
                             f"{data['store']['clips_without_good_copy']} clip(s)[/] — "
                             "'avledger store restore PATH'"))
         copies = data["store"]["copies"]
+        if copies["second_missing"]:
+            rows.insert(3, (_("[red]second store location[/]"), _(
+                "[red]{where} is missing[/] (its disk gone?)").format(where=copies["second"])))
         if copies["wanted"] > 1 and copies["clips_short"]:
             rows.insert(3, (_("[yellow]fewer copies than configured[/]"), _(
                 "[yellow]{n} clip(s) with fewer than {wanted} good copies, the oldest for "

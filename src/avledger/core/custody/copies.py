@@ -261,5 +261,13 @@ def short_of_copies(app: Avledger) -> dict[str, Any]:
     age = None
     if oldest:
         age = round((utcnow() - parse_iso(oldest)).total_seconds() / 3600, 1)
+    second = open_second_store(app.config)
+    where = second.location if second else None
+    missing = False
+    if second is not None:
+        try:
+            second.check_ready()
+        except StorageError:
+            missing = True
     return {"wanted": wanted, "clips_short": int(row[0] or 0), "oldest_since": oldest,
-            "oldest_age_hours": age}
+            "oldest_age_hours": age, "second": where, "second_missing": missing}
