@@ -22,9 +22,11 @@ from avledger.core.app import Avledger
 from avledger.core.custody.integrity import verify_store
 from avledger.core.ingest.session import ingest
 from avledger.core.install.setup import initialise
+from avledger.core.retention.purge import purge_clip, purge_transaction
 from avledger.core.status import summary
 from avledger.errors import StorageError
 from avledger.store.local import LocalObjectStore
+from avledger.timestamps import utcnow
 from tests.recorder_tools import make_recorder
 from tests.test_cases_holds_cli import ok, one_line_error
 
@@ -182,3 +184,21 @@ def test_two_copies_need_a_second_path(home: Path) -> None:
     path.write_text(yaml.safe_dump(doc))
     with pytest.raises(Exception, match=r"store.second.path: is required"):
         loader.load()
+
+
+def test_a_purge_removes_both_copies(home: Path, tmp_path: Path, opened) -> None:  # type: ignore[no-untyped-def]
+    second_dir = tmp_path / "disk2" / "store"
+    two_copies(home, second_dir)
+    app = opened()
+    rec = tmp_path / "rec"
+    make_recorder(rec, clips=2, size=100_000)
+    ingest(app, rec)
+    clip_id, digest = app.catalog.conn.execute(
+        "SELECT id, digest FROM clips ORDER BY id").fetchone()
+    second = LocalObjectStore(second_dir)
+    assert second.exists(digest)
+    with purge_transaction(app) as conn:
+        assert purge_clip(app, conn, clip_id, now=utcnow(), reason="test", how="manual")
+    assert not app.store.exists(digest) and not second.exists(digest)
+    others = [d for d in digests(app)]
+    assert len(others) == 1 and second.exists(others[0])
