@@ -19,6 +19,7 @@ import yaml
 
 from avledger.config import loader
 from avledger.core.app import Avledger
+from avledger.core.clips import show_clip
 from avledger.core.custody.integrity import verify_store
 from avledger.core.ingest.session import ingest
 from avledger.core.install.setup import initialise
@@ -88,6 +89,8 @@ def test_each_clip_is_written_in_both_and_verify_mends_either_copy(
     assert app.catalog.conn.execute(
         "SELECT COUNT(*) FROM objects WHERE second_at IS NOT NULL").fetchone()[0] == 3
     assert summary(app)["store"]["copies"]["clips_short"] == 0
+    shown = show_clip(app, 1)["stored_copy"]
+    assert shown["second_copy_at"] and shown["second_copy_status"] == "ok"
 
     # one bit flipped in the first copy of one object, and in the second copy of another
     assert isinstance(first, LocalObjectStore)

@@ -115,11 +115,13 @@ def show_clip(app: Avledger, clip_id: int) -> dict[str, Any]:
     from avledger.core.redact.derived import redactions_of
     from avledger.core.retention.holds import holds_for_clip
 
-    obj = conn.execute("SELECT quarantined_at, verify_status, last_verified_at FROM objects"
-                       " WHERE digest = ?", (clip["digest"],)).fetchone()
+    obj = conn.execute("SELECT quarantined_at, verify_status, last_verified_at, second_at,"
+                       " second_status FROM objects WHERE digest = ?",
+                       (clip["digest"],)).fetchone()
     stored_copy = None if obj is None else {
         "state": copy_state(obj), "quarantined_at": obj["quarantined_at"],
-        "last_verified_at": obj["last_verified_at"]}
+        "last_verified_at": obj["last_verified_at"],
+        "second_copy_at": obj["second_at"], "second_copy_status": obj["second_status"]}
     return clip | {"clock_measurement": measurement, "events": events,
                    "stored_copy": stored_copy,
                    "holds": holds_for_clip(conn, clip_id), "cases": cases_for_clip(conn, clip_id),
