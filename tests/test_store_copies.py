@@ -96,6 +96,18 @@ def test_each_clip_is_written_in_both_and_verify_mends_either_copy(
     assert isinstance(first, LocalObjectStore)
     flip_bit(first.path_for(objs[0]))
     flip_bit(second.path_for(objs[1]))
+    found = cli("store", "verify", "--json")
+    assert found.returncode == 0, found.stderr  # everything found was put right
+    report_json = json.loads(found.stdout)
+    assert [c["object"] for c in report_json["corrupt"]] == [objs[0]]
+    assert report_json["mended"] == [objs[0]] and report_json["problems"] == 0
+    assert report_json["second"]["restored_second"] == [objs[1]]
+    assert cli("ledger", "verify").returncode == 0
+    for d in objs:
+        assert first.verify(d, 300_000).status == "ok"
+        assert second.verify(d, 300_000).status == "ok"
+    flip_bit(first.path_for(objs[0]))
+    flip_bit(second.path_for(objs[1]))
     report = verify_store(app)
     assert [c["object"] for c in report.corrupt] == [objs[0]]
     assert report.second is not None

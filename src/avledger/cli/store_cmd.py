@@ -93,7 +93,8 @@ def verify(
         if report.quarantined:
             console.print(f"quarantined {len(report.quarantined)} object(s)")
         if not report.problems:
-            console.print("[green]store OK[/]")
+            console.print(_("[green]store OK[/] (every problem found was put right from the "
+                            "other copy)") if report.mended else "[green]store OK[/]")
 
     emit(report.as_dict(), as_json, render)
     if report.problems:

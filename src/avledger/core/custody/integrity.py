@@ -45,12 +45,13 @@ class StoreVerifyReport:
     temp_swept: int = 0  # stale temp files of crashed writers removed
     seconds: float = 0.0
     second: SecondCheck | None = None  # the second copies (store.copies: 2)
+    mended: list[str] = field(default_factory=list)  # found bad, restored from the second copy
 
     @property
     def problems(self) -> int:
         return (len(self.missing) + len(self.corrupt) + len(self.unreadable)
                 + len(self.orphans) + len(self.strays) + self.quarantined_earlier
-                + (self.second.problems if self.second else 0))
+                + (self.second.problems if self.second else 0) - len(self.mended))
 
     def breakdown(self) -> str:
         """``2 corrupt, 1 missing`` — the kinds of problem found, for a one-line summary."""
@@ -70,6 +71,7 @@ class StoreVerifyReport:
             "seconds": round(self.seconds, 3),
             "problems": self.problems,
             "second": self.second.as_dict() if self.second else None,
+            "mended": self.mended,
         }
 
 
@@ -140,12 +142,17 @@ def verify_store(
         _find_orphans(app, report)
         report.strays = app.store.strays()
         report.temp_swept = app.store.sweep_temp()
-    report.quarantined_earlier = app.catalog.conn.execute(
-        "SELECT COUNT(*) FROM objects WHERE quarantined_at IS NOT NULL").fetchone()[0]
+    earlier = {r[0] for r in app.catalog.conn.execute(
+        "SELECT digest FROM objects WHERE quarantined_at IS NOT NULL")}
+    report.quarantined_earlier = len(earlier)
     _record(app, report, results, quarantine)
     sizes = dict(items)
     report.second = verify_second(app, [(r.digest, sizes[r.digest]) for r in results],
                                   workers=pool_size)
+    if report.second is not None:  # bad first copies put right from the second one
+        found = (earlier | set(report.missing) | {c["object"] for c in report.corrupt}
+                 | {c["object"] for c in report.unreadable})
+        report.mended = [d for d in report.second.restored_first if d in found]
     report.seconds = time.monotonic() - started
     return report
 
