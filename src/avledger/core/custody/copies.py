@@ -125,8 +125,8 @@ def catch_up(app: Avledger, limit: int | None = None) -> int:
         second.check_ready()
     except StorageError:
         return 0
-    sql = (f"SELECT digest, size FROM objects WHERE {SECOND_NOT_GOOD} AND {FIRST_GOOD}"
-           " ORDER BY stored_at")
+    sql = (f"SELECT digest, size FROM objects WHERE second_at IS NULL AND {FIRST_GOOD}"
+           " ORDER BY stored_at")  # bad second copies: verify_second puts them right
     rows = [(r["digest"], int(r["size"])) for r in app.catalog.conn.execute(sql)]
     done = 0
     for start in range(0, len(rows) if limit is None else min(limit, len(rows)), 64):
