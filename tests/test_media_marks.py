@@ -84,7 +84,7 @@ def test_marked_clip_is_flagged_and_a_hold_proposed_then_confirmed(app: Avledger
     rec = tmp_path / "rec"
     sim = make_recorder(rec, clips=3, size=100_000, marked=1)
     assert (rec / sim.clips[0].rel).with_suffix(".LCK").is_file()
-    ingest(app, rec)
+    assert ingest(app, rec).totals()["marked"] == 1
     marked = list_clips(app, ClipFilter(marked=True))
     assert [c["source_path"] for c in marked] == [sim.clips[0].rel]
     assert marked[0]["mark"] == "flag"

@@ -127,6 +127,7 @@ def show(hold_id: Annotated[int, typer.Argument(help="Hold number.")],
     emit(hold, as_json, render)
 
 
+STATE_NAMES = {"open": N_("open"), "confirmed": N_("confirmed"), "dismissed": N_("dismissed")}
 PROPOSAL_COLUMNS = [N_("proposal"), N_("clip"), N_("kind"), N_("recorder"), N_("file"),
                     N_("recorded"), N_("marked by"), N_("proposed"), N_("state")]
 
@@ -151,9 +152,10 @@ def proposals(
     with session() as app_:
         found = proposals_core.list_proposals(app_.catalog.conn, include_decided=all_)
         tz = app_.config.timezone
-    rows = [(p["id"], p["clip_id"], p["kind"], p["serial"], p["source_path"],
-             display(p["corrected_start"], tz), p["mark"], display(p["proposed_at"], tz),
-             _(p["state"]) + (f" ({p['decided_by']})" if p["decided_by"] else ""))
+    rows = [(p["id"], p["clip_id"], _(p["kind"]), p["serial"],
+             p["source_path"], display(p["corrected_start"], tz), p["mark"],
+             display(p["proposed_at"], tz),
+             _(STATE_NAMES[p["state"]]) + (f" ({p['decided_by']})" if p["decided_by"] else ""))
             for p in found]
     emit(found, as_json, lambda: console.print(table(
         _("{n} hold proposal(s), times in {tz}").format(n=len(found), tz=tz),

@@ -134,6 +134,8 @@ class IngestReport:
                 "failed": self.failed, "refused": self.count("refused"), "late": self.late,
                 "unattributed": sum(1 for o in self.outcomes if o.status in ("new", "planned")
                                     and o.attribution in UNATTRIBUTED),
+                "marked": sum(1 for o in self.outcomes if o.status in ("new", "planned")
+                              and o.mark),
                 "bytes_copied": self.bytes_copied, "seconds": round(self.seconds, 3),
                 "drift_seconds": self.clock.get("drift_seconds"),
                 "clock_status": self.clock.get("status")}
