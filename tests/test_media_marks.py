@@ -26,6 +26,8 @@ from avledger.core.retention import proposals
 from avledger.core.retention.holds import holds_for_clip
 from avledger.errors import RefusedError
 from avledger.timestamps import utcnow
+from tests.conftest import require_root_tools
+from tests.loopfuse import fusefat, loop_device
 from tests.recorder_tools import make_recorder, profile
 from tests.test_cases_holds_cli import add_clerk, ok, one_line_error
 
@@ -217,3 +219,28 @@ def test_proposal_doors_through_the_command(home: Path, tmp_path: Path,
     assert shown.returncode == 0 and shown.stdout.count("marked important") == 2
     assert cli("ledger", "verify").returncode == 0
 
+
+
+@pytest.mark.root
+def test_a_fat_recorder_with_photos_audio_and_a_flag(home: Path, tmp_path: Path,
+                                                     cli) -> None:  # type: ignore[no-untyped-def]
+    """A real FAT image on a loop device through fusefat, ingested one clip at a time
+    (--verify) into two store copies: kinds, the mark and the proposal, both copies."""
+    require_root_tools("losetup", "fusefat", "mkfs.vfat", "mcopy", "fusermount")
+    from tests.test_store_copies import two_copies
+
+    second = tmp_path / "disk2" / "store"
+    two_copies(home, second)
+    image = tmp_path / "bwr.img"
+    make_recorder(tmp_path / "tree", clips=2, size=1 << 20, photos=2, audio=1, marked=1,
+                  serial="FAT002", image=image)
+    with loop_device(image) as dev, fusefat(dev, tmp_path / "mnt"):
+        report = ok(cli("ingest", str(tmp_path / "mnt"), "--json", "--verify"))
+    assert report["totals"]["new"] == 5 and report["totals"]["marked"] == 1
+    assert sorted(c["kind"] for c in report["clips"]) == ["audio", "photo", "photo", "video",
+                                                         "video"]
+    assert len(ok(cli("hold", "proposals", "--json"))) == 1
+    status = ok(cli("status", "--json"))["store"]["copies"]
+    assert status["clips_short"] == 0 and not status["second_missing"]
+    assert len([p for p in (second / "objects").rglob("*") if p.is_file()]) == 5
+    assert cli("store", "verify").returncode == 0
