@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from avledger.core.app import Avledger
 from avledger.core.clips import show_clip
 from avledger.core.custody.integrity import verify_store
 from avledger.core.ingest.session import ingest
+from avledger.core.install import permissions
 from avledger.core.install.setup import initialise
 from avledger.core.retention.purge import purge_clip, purge_transaction
 from avledger.core.status import summary
@@ -217,3 +219,14 @@ def test_a_purge_removes_both_copies(home: Path, tmp_path: Path, opened) -> None
     assert not app.store.exists(digest) and not second.exists(digest)
     others = [d for d in digests(app)]
     assert len(others) == 1 and second.exists(others[0])
+
+
+def test_the_second_copy_is_closed_to_others_like_the_first(home: Path, tmp_path: Path) -> None:
+    """On a real installation 'init' gives the second store to the service account and
+    'status' warns when it is open to others, as for the first (permissions.rules)."""
+    second_dir = tmp_path / "disk2" / "store"
+    two_copies(home, second_dir)
+    rule = next(r for r in permissions.rules(loader.load()) if r.path == second_dir)
+    assert (rule.owner, rule.forbidden, rule.tree) == ("service", 0o027, True)
+    for path in (second_dir, *second_dir.rglob("*")):
+        assert not stat.S_IMODE(path.stat().st_mode) & 0o007, path
