@@ -19,7 +19,8 @@ av checkout BWR0042 --to 0001 --task "river outfall inspection" --task-id HJ-202
 # Out on the task: four 8 MiB clips, starting a second from now (in the site's zone,
 # site.timezone: Asia/Shanghai in the starter config), named by the recorder's clock.
 start=$(TZ=Asia/Shanghai date -d '+1 second' '+%Y-%m-%d %H:%M:%S')
-av simulate record "$recorder" --clips 4 --seconds 1 --gap 0 --size 8MiB --start "$start"
+av simulate record "$recorder" --clips 4 --seconds 1 --gap 0 --size 8MiB --start "$start" \
+   --photos 2 --audio 1 --marked 1
 sleep 5
 # A docked recorder writes its clock file as it is plugged in; the dock measures that file
 # against the moment of docking (udev's event), however long the ingest waits. A folder has no
@@ -40,5 +41,7 @@ av clock check "$recorder" --docked-at "$docked" || echo "(clock check: see abov
 av checkin BWR0042 --docked "$recorder"
 av status
 av clips list
+# The recorder marked one clip important (a flag file beside it): a hold is proposed, not placed.
+av hold proposals
 av checkout list
 av ledger verify

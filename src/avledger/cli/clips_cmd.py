@@ -15,7 +15,7 @@ from avledger.cli.footage_opts import CategoryOpt, MatterOpt, StepOpt, TagOpt
 from avledger.cli.ingest_cmd import yes_no
 from avledger.core import clips as clips_core
 from avledger.core.footage import tagging
-from avledger.i18n import _
+from avledger.i18n import N_, _
 from avledger.timestamps import display
 
 app = new_app("Ingested clips: list, search, show, tag, explain late ones.")
@@ -65,6 +65,10 @@ def list_(
     text: Annotated[str | None, typer.Option(
         "--text", help=_("Only clips whose note or tags contain every one of these words "
                          "(Chinese substrings too)."))] = None,
+    kind: Annotated[str | None, typer.Option(
+        "--kind", help=_("Only this kind of record: video, photo or audio."))] = None,
+    marked: Annotated[bool, typer.Option(
+        "--marked", help=_("Only clips the recorder marked important."))] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """List clips, oldest recording first, with their hand-in status and officer.
@@ -82,24 +86,27 @@ def list_(
       avledger clips list --case 平环强〔2026〕3号 --step seizure
 
       avledger clips list --category 行政处罚 --tag 投诉 --text 排污口
+
+      avledger clips list --kind photo --marked
     """
     f = clips_core.ClipFilter(device=device, badge=officer, since=_local(since),
                               until=_local(until), late=late, unattributed=unattributed,
                               dock=dock, limit=limit, case=case, category=category, step=step,
-                              tags=tuple(tag or ()), text=text)
+                              tags=tuple(tag or ()), text=text, kind=kind, marked=marked)
     with session() as app_:
         found = clips_core.list_clips(app_, f)
         tz = app_.config.timezone
 
     def render() -> None:
-        rows = [(c["id"], c["serial"], c["source_path"].rsplit("/", 1)[-1],
+        rows = [(c["id"], c["serial"], c["source_path"].rsplit("/", 1)[-1], _kind(c),
                  display(c["corrected_start"], tz),
                  "" if c["duration_seconds"] is None else f"{c['duration_seconds']:.0f} s",
                  "" if c["drift_seconds"] is None else f"{c['drift_seconds']:+.1f}",
                  _window(c), c["badge"] or "", c["attribution"], ", ".join(c["flags"]),
                  c["step"] or "", " ".join(c["tags"]))
                 for c in found]
-        console.print(table(f"{len(found)} clip(s)", ["id", "device", "file", "recorded",
+        console.print(table(f"{len(found)} clip(s)", ["id", "device", "file", _("kind"),
+                                                      "recorded",
                                                       "length", "drift s", "window", "badge",
                                                       "attribution", "flags", _("step"),
                                                       _("tags")], rows))
@@ -126,7 +133,8 @@ def show(
         m = data["clock_measurement"] or {}
         rows = [
             ("clip", data["id"]), ("recorder", f"{data['serial']} (device {data['device_id']})"),
-            ("file on recorder", data["source_path"]), ("size", f"{data['size']:,} bytes"),
+            ("file on recorder", data["source_path"]), (_("kind"), _kind(data)),
+            ("size", f"{data['size']:,} bytes"),
             ("object (BLAKE3)", data["digest"]),
             ("recorded, device clock", f"{display(data['device_start'], tz)} – "
                                        f"{display(data['device_end'], tz)}"),
@@ -225,6 +233,17 @@ def tag(
                 ids=", ".join(map(str, result["unchanged"]))))
 
     emit(result, as_json, render)
+
+
+KIND_NAMES = {"video": N_("video"), "photo": N_("photo"), "audio": N_("audio")}
+
+
+def _kind(c: dict[str, Any]) -> str:
+    """``photo``, or ``video, marked important (flag)`` when the recorder marked it."""
+    kind = _(KIND_NAMES.get(c["kind"], c["kind"]))
+    if c.get("mark"):
+        return _("{kind}, marked important ({how})").format(kind=kind, how=c["mark"])
+    return kind
 
 
 def _status_line(data: dict[str, Any], tz: str) -> str:

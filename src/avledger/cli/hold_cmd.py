@@ -1,4 +1,4 @@
-"""``avledger hold place|release|list|show``."""
+"""``avledger hold place|release|list|show|proposals|confirm|dismiss``."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from avledger.cli.common import JsonOpt, console, emit, new_app, session, table
 from avledger.cli.options import site_time
 from avledger.core.retention import held
 from avledger.core.retention import holds as holds_core
+from avledger.core.retention import proposals as proposals_core
+from avledger.i18n import N_, _
 from avledger.timestamps import display, utcnow
 
 app = new_app("Holds (Art. 16): footage that is never purged while the hold lasts.")
@@ -123,3 +125,74 @@ def show(hold_id: Annotated[int, typer.Argument(help="Hold number.")],
         console.print("clips: " + (" ".join(map(str, hold["clips"])) or "none"))
 
     emit(hold, as_json, render)
+
+
+STATE_NAMES = {"open": N_("open"), "confirmed": N_("confirmed"), "dismissed": N_("dismissed")}
+PROPOSAL_COLUMNS = [N_("proposal"), N_("clip"), N_("kind"), N_("recorder"), N_("file"),
+                    N_("recorded"), N_("marked by"), N_("proposed"), N_("state")]
+
+
+@app.command("proposals")
+def proposals(
+    all_: Annotated[bool, typer.Option(
+        "--all", help=_("Include confirmed and dismissed proposals."))] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Hold proposals: clips the recorder marked important, waiting for a records manager.
+
+    Confirm one with 'avledger hold confirm ID' (a hold is placed) or dismiss it with
+    'avledger hold dismiss ID --reason …'.
+
+    Examples:
+
+      avledger hold proposals
+
+      avledger hold proposals --all --json
+    """
+    with session() as app_:
+        found = proposals_core.list_proposals(app_.catalog.conn, include_decided=all_)
+        tz = app_.config.timezone
+    rows = [(p["id"], p["clip_id"], _(p["kind"]), p["serial"],
+             p["source_path"], display(p["corrected_start"], tz), p["mark"],
+             display(p["proposed_at"], tz),
+             _(STATE_NAMES[p["state"]]) + (f" ({p['decided_by']})" if p["decided_by"] else ""))
+            for p in found]
+    emit(found, as_json, lambda: console.print(table(
+        _("{n} hold proposal(s), times in {tz}").format(n=len(found), tz=tz),
+        [_(c) for c in PROPOSAL_COLUMNS], rows)))
+
+
+@app.command("confirm")
+def confirm(
+    proposal_id: Annotated[int, typer.Argument(help=_("Proposal number."))],
+    note: Annotated[str, typer.Option(
+        "--note", help=_("Why it is held (default: marked important on the recorder)."))] = "",
+    as_json: JsonOpt = False,
+) -> None:
+    """Confirm a hold proposal (records manager or leader): a hold is placed on the clip.
+
+    Example: avledger hold confirm 3 --note "officer locked it: party obstructed inspection"
+    """
+    with session() as app_:
+        result = proposals_core.confirm(app_, proposal_id, note=note, now=utcnow())
+    emit(result, as_json, lambda: console.print(
+        _("proposal {id} confirmed: hold {hold} placed on clip {clip}").format(
+            id=result["id"], hold=result["hold_id"], clip=result["clip_id"])))
+
+
+@app.command("dismiss")
+def dismiss(
+    proposal_id: Annotated[int, typer.Argument(help=_("Proposal number."))],
+    reason: Annotated[str, typer.Option("--reason", help=_("Why no hold is needed."))],
+    as_json: JsonOpt = False,
+) -> None:
+    """Dismiss a hold proposal (records manager or leader); the clip follows the normal
+    retention rules.
+
+    Example: avledger hold dismiss 3 --reason "locked by mistake, routine patrol"
+    """
+    with session() as app_:
+        result = proposals_core.dismiss(app_, proposal_id, reason=reason, now=utcnow())
+    emit(result, as_json, lambda: console.print(
+        _("proposal {id} dismissed: clip {clip} is not held").format(
+            id=result["id"], clip=result["clip_id"])))

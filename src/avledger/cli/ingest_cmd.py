@@ -31,6 +31,7 @@ from avledger.core.ingest.session import (
     ingest_device,
 )
 from avledger.errors import DeviceError, ProblemsFound
+from avledger.i18n import _
 from avledger.timestamps import display
 
 DockedAtOpt = Annotated[str | None, typer.Option(
@@ -126,6 +127,8 @@ def render(report: IngestReport, tz: str) -> None:
                ("late", t["late"]), ("failed", t["failed"]),
                ("refused (not regular files of the recorder)", t["refused"]),
                *([("restored to the store", t["restored"])] if t["restored"] else []),
+               *([(_("marked important on the recorder (hold proposed)"), t["marked"])]
+                 if t["marked"] else []),
                ("unattributed", t["unattributed"]),
                ("drift", clock_line(clock, tz)),
                ("copied", f"{t['bytes_copied'] / 1e6:.1f} MB in {t['seconds']:.1f} s "

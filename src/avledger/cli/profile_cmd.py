@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import yaml
@@ -13,6 +13,7 @@ from avledger.cli.ingest_cmd import left_out_text
 from avledger.config import profiles
 from avledger.core.dock.profilecheck import check_profile_file, check_volume
 from avledger.errors import NotFoundError
+from avledger.i18n import _
 
 app = new_app("Device profiles: how each recorder family is recognised and read.")
 
@@ -98,10 +99,11 @@ def check(
                       highlight=False)
         console.print(table(f"{len(data['clips'])} clip(s) would be considered", [
             "clip", "size", "start (device clock)", "duration", "notes"], [
-            (c["path"], f"{c['size']:,}", c["device_start"] or "",
-             "" if c["duration_seconds"] is None
-             else f"{c['duration_seconds']:.1f} s ({c['duration_source']})",
-             "" if c["name_parsed"] else "name does not parse: ingested, flagged")
+            (c["path"], f"{c['size']:,}", c["device_start"] or "", _duration_cell(c),
+             "; ".join(n for n in (
+                 "" if c["name_parsed"] else "name does not parse: ingested, flagged",
+                 _("marked important ({how}): a hold will be proposed").format(how=c["mark"])
+                 if c["mark"] else "") if n))
             for c in data["clips"]]))
         if data["left_out"]:
             console.print(left_out_text(data["left_out"], data["profile"]), highlight=False)
@@ -109,6 +111,15 @@ def check(
     emit(data, as_json, render)
     if data["profile"] is None:
         raise NotFoundError(f"no device profile matches {path}")
+
+
+def _duration_cell(c: dict[str, Any]) -> str:
+    if c["kind"] == "photo":
+        return _("photo (no duration)")
+    if c["duration_seconds"] is None:
+        return ""
+    kind = "" if c["kind"] == "video" else f"{_(c['kind'])}, "
+    return f"{kind}{c['duration_seconds']:.1f} s ({c['duration_source']})"
 
 
 @app.command("udev-rule")

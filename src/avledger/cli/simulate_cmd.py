@@ -12,8 +12,19 @@ import typer
 from avledger.cli.common import JsonOpt, console, emit, load_config, new_app, table
 from avledger.config import profiles
 from avledger.core.simulate.recorder import parse_size, record, redock, simulate
+from avledger.i18n import _
 
 app = new_app("Simulated recorders for demos and tests.")
+
+PhotosOpt = Annotated[int, typer.Option(
+    "--photos", min=0, max=10_000,
+    help=_("Photos to take as well (the profile's simulate.photo_path)."))]
+AudioOpt = Annotated[int, typer.Option(
+    "--audio", min=0, max=10_000,
+    help=_("Audio recordings as well, each --seconds long (simulate.audio_path)."))]
+MarkedOpt = Annotated[int, typer.Option(
+    "--marked", min=0, max=100_000,
+    help=_("Mark this many of the clips important, as the profile's 'marks' says."))]
 
 
 def _site_time(value: datetime | None, tz: str) -> datetime | None:
@@ -58,6 +69,9 @@ def recorder(
                                           "profile's 'battery' section says).")] = 95.0,
     image: Annotated[Path | None, typer.Option(
         "--image", help="Also write a FAT image of the volume (mkfs.vfat + mcopy).")] = None,
+    photos: PhotosOpt = 0,
+    audio: AudioOpt = 0,
+    marked: MarkedOpt = 0,
     as_json: JsonOpt = False,
 ) -> None:
     """Lay out a recorder volume: clips with valid MP4/MOV headers and durations, named by
@@ -70,6 +84,8 @@ def recorder(
       avledger simulate recorder /tmp/bwr --image /tmp/bwr.img
 
       avledger simulate recorder /tmp/fc --profile fieldcam-json --clips 2
+
+      avledger simulate recorder /tmp/bwr --photos 2 --audio 1 --marked 1
     """
     config = load_config()
     prof = profiles.get(config, profile)
@@ -77,16 +93,16 @@ def recorder(
     report = simulate(directory, prof, clips=clips, size=_size(size), seconds=seconds,
                       drift=drift, serial=serial, badge=badge, first_start=first, gap=gap,
                       bad_names=bad_names, garbage_clock=garbage_clock, battery=battery,
-                      image=image)
+                      image=image, photos=photos, audio=audio, marked=marked)
     data = report.as_dict()
 
     def render() -> None:
         console.print(table(
             f"simulated {prof.name} recorder {serial} in {directory}"
             + (f" (image {image})" if image else ""),
-            ["clip", "size", "seconds", "recorder clock says"],
-            [(c["path"], f"{c['size']:,}", c["seconds"], c["device_start"])
-             for c in data["clips"]]))
+            ["clip", _("kind"), "size", "seconds", "recorder clock says"],
+            [(c["path"], c["kind"] + (_(", marked") if c["marked"] else ""), f"{c['size']:,}",
+              c["seconds"], c["device_start"]) for c in data["clips"]]))
         _docked_line(directory, report.docked_at)
 
     emit(data, as_json, render)
@@ -155,17 +171,26 @@ def record_(
     = None,
     gap: Annotated[float, typer.Option("--gap", min=0, max=86_400,
                                          help="Seconds between clips.")] = 120.0,
+    photos: PhotosOpt = 0,
+    audio: AudioOpt = 0,
+    marked: MarkedOpt = 0,
     as_json: JsonOpt = False,
 ) -> None:
     """The simulated recorder records more clips, named by its clock as it runs now.
 
-    Example: avledger simulate record /tmp/bwr --clips 2 --start "2026-11-27 09:30:00"
+    Examples:
+
+      avledger simulate record /tmp/bwr --clips 2 --start "2026-11-27 09:30:00"
+
+      avledger simulate record /tmp/bwr --clips 2 --photos 1 --audio 1 --marked 1
     """
     config = load_config()
     prof = profiles.get(config, profile)
     laid = record(directory, prof, clips=clips, size=_size(size), seconds=seconds, gap=gap,
-                  start=_site_time(start, config.timezone))
-    rows = [{"path": c.rel, "size": c.size, "seconds": c.seconds,
+                  start=_site_time(start, config.timezone), photos=photos, audio=audio,
+                  marked=marked)
+    rows = [{"path": c.rel, "size": c.size, "seconds": c.seconds, "kind": c.kind,
+             "marked": c.marked,
              "true_start": c.true_start.isoformat(), "device_start": c.device_start.isoformat()}
             for c in laid]
     emit(rows, as_json, lambda: console.print(table(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from avledger.cli.common import JsonOpt, console, emit, err_console, session, table
 from avledger.core.status import summary
+from avledger.i18n import _
 
 
 def status(as_json: JsonOpt = False) -> None:
@@ -37,6 +38,16 @@ def status(as_json: JsonOpt = False) -> None:
                             f"[red]{data['store']['without_good_copy']} object(s), "
                             f"{data['store']['clips_without_good_copy']} clip(s)[/] — "
                             "'avledger store restore PATH'"))
+        copies = data["store"]["copies"]
+        if copies["second_missing"]:
+            rows.insert(3, (_("[red]second store location[/]"), _(
+                "[red]{where} is missing[/] (its disk gone?)").format(where=copies["second"])))
+        if copies["wanted"] > 1 and copies["clips_short"]:
+            rows.insert(3, (_("[yellow]fewer copies than configured[/]"), _(
+                "[yellow]{n} clip(s) with fewer than {wanted} good copies, the oldest for "
+                "{hours} h[/] — 'avledger store verify' makes the missing copies").format(
+                    n=copies["clips_short"], wanted=copies["wanted"],
+                    hours=copies["oldest_age_hours"])))
         for kind, run in sorted(data["last_verify"].items()):
             rows.append((f"last {kind} verify",
                          f"{run['finished_at']}: {run['checked']} checked, "

@@ -17,9 +17,11 @@ from avledger.cli.common import (
     session,
     table,
 )
+from avledger.core.custody.copies import SecondCheck
 from avledger.core.custody.integrity import verify_store
 from avledger.core.custody.restore import restore_objects
 from avledger.errors import IntegrityError
+from avledger.i18n import _
 
 app = new_app("The content-addressed evidence store.")
 
@@ -74,6 +76,8 @@ def verify(
         if report.temp_swept:
             console.print(f"removed {report.temp_swept} temporary file(s) left by interrupted "
                           "writes (never visible as objects)")
+        if report.second is not None:
+            _second_lines(report.second)
         if report.quarantined_earlier:
             console.print(f"[red]{report.quarantined_earlier} catalogued object(s) were "
                           "quarantined by earlier runs and await restoration from another "
@@ -89,7 +93,8 @@ def verify(
         if report.quarantined:
             console.print(f"quarantined {len(report.quarantined)} object(s)")
         if not report.problems:
-            console.print("[green]store OK[/]")
+            console.print(_("[green]store OK[/] (every problem found was put right from the "
+                            "other copy)") if report.mended else "[green]store OK[/]")
 
     emit(report.as_dict(), as_json, render)
     if report.problems:
@@ -143,3 +148,20 @@ def restore(
         raise IntegrityError(
             f"{len(report.remaining)} catalogued object(s) still without a good copy",
             hint="look for another copy: the other archive copy, the recorder, a backup")
+
+
+def _second_lines(second: SecondCheck) -> None:
+    """What the check of the second copies found and mended."""
+    if not second.reachable:
+        console.print(_("[red]the second store location {where} is missing[/]: its copies "
+                        "were not checked").format(where=second.location))
+        return
+    console.print(_("second copies at {where}: {checked} checked, {ok} good").format(
+        where=second.location, checked=second.checked, ok=second.ok))
+    for digest in second.restored_first:
+        console.print(_("restored object {digest} from its second copy").format(digest=digest))
+    for digest in second.restored_second:
+        console.print(_("made the second copy of object {digest} again from the first").format(
+            digest=digest))
+    if second.caught_up:
+        console.print(_("{n} object(s) got their second copy").format(n=second.caught_up))

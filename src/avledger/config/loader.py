@@ -38,7 +38,8 @@ SYSTEM_DIRS = {
 PROTECTED_KEYS = ("personnel", "access.player", "access.players", "profiles")
 PATH_KEYS = ("store.path", "catalog.path", "catalog.password_file", "ledger.key_path",
              "ledger.checkpoint_file", "daemon.mount_dir", "access.package_dir",
-             "store.s3.credentials_file", "witness.key_path", "witness.state_dir")
+             "store.s3.credentials_file", "witness.key_path", "witness.state_dir",
+             "store.second.path")
 
 
 @dataclass(frozen=True)

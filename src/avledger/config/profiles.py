@@ -28,6 +28,9 @@ CLOCK_READ_METHODS = ("file", "command", "none")
 CLOCK_WRITTEN_AT = ("connect", "live", "none")
 CLOCK_SET_METHODS = ("file", "command", "none")
 MOUNT_METHODS = ("kernel", "fuse")
+MEDIA_KINDS = ("video", "photo", "audio")
+MARK_METHODS = ("none", "name", "flag", "sidecar")
+MARK_PLACEHOLDERS = ("dir", "stem", "name")
 IDENTITY_FIELDS = ("serial", "badge", "unit", "model", "firmware")
 
 
@@ -88,6 +91,34 @@ def globs(v: Any) -> str | None:
         return "must be a non-empty list of glob patterns such as DCIM/**/*.MP4"
     if any(g.startswith("/") or ".." in Path(g).parts for g in v):
         return "globs are relative to the volume root (no leading / or ..)"
+    return None
+
+
+def kinds_map(v: Any) -> str | None:
+    """``{GLOB: KIND}``: files a glob matches are of that kind (video, photo, audio)."""
+    if not isinstance(v, dict):
+        return "must be a mapping of glob patterns to kinds, e.g. 'DCIM/**/*.JPG': photo"
+    problem = globs(list(v)) if v else None
+    if problem:
+        return problem
+    bad = sorted({str(k) for k in v.values() if k not in MEDIA_KINDS})
+    if bad:
+        return f"unknown kind(s) {', '.join(bad)} (known: {', '.join(MEDIA_KINDS)})"
+    return None
+
+
+def mark_path(v: Any) -> str | None:
+    """A path template beside a clip: ``{dir}/{stem}.LCK`` ({dir}, {stem}, {name})."""
+    if v is None:
+        return None
+    if not isinstance(v, str) or not v:
+        return "must be a path template such as '{dir}/{stem}.LCK'"
+    try:
+        filled = v.format(**{k: "x" for k in MARK_PLACEHOLDERS})
+    except (KeyError, IndexError, ValueError):
+        return f"may only use the placeholders {{{'}, {'.join(MARK_PLACEHOLDERS)}}}"
+    if filled.startswith("/") or ".." in Path(filled).parts:
+        return "must stay inside the volume (no leading / or ..)"
     return None
 
 
@@ -186,6 +217,31 @@ PROFILE_SCHEMA = Section(
                                     "strptime format of the start group."),
                 "timezone": Leaf(schema.timezone, "Asia/Shanghai",
                                  "Time zone the recorder's clock runs in."),
+                "kinds": Leaf(kinds_map, {},
+                              "Media kinds by glob, e.g. 'DCIM/**/*.JPG': photo (video, "
+                              "photo, audio); these globs are read too. Anything else a glob "
+                              "finds is video."),
+            },
+        ),
+        "marks": Section(
+            "How the recorder marks a clip the officer locked as important (a hold is then "
+            "proposed to the records office).",
+            {
+                "method": Leaf(one_of(*MARK_METHODS), "none",
+                               "none, name (a pattern in the file name), flag (a file beside "
+                               "the clip) or sidecar (a value in a file beside the clip)."),
+                "pattern": Leaf(regex, None,
+                                "method name: regular expression a marked clip's name matches."),
+                "path": Leaf(mark_path, None,
+                             "method flag or sidecar: the file beside the clip, e.g. "
+                             "'{dir}/{stem}.LCK' ({dir} the clip's folder, {stem} its name "
+                             "without extension, {name} its name)."),
+                "format": Leaf(one_of(*IDENTITY_FORMATS), "keyvalue",
+                               "method sidecar: keyvalue, ini or json."),
+                "key": Leaf(schema.optional_str, None,
+                            "method sidecar: the key (json: dotted path) holding the mark."),
+                "value": Leaf(regex, "(?i)^(1|true|yes|on|important|lock(ed)?)$",
+                              "method sidecar: regular expression the value must match."),
             },
         ),
         "clock": Section(
@@ -252,6 +308,10 @@ PROFILE_SCHEMA = Section(
                                   "Path template, e.g. DCIM/100BWR/{start:%Y%m%d_%H%M%S}_"
                                   "{index:04d}.MP4."),
                 "label": Leaf(schema.optional_str, None, "FAT volume label of images."),
+                "photo_path": Leaf(schema.optional_str, None,
+                                   "Path template of photos (same fields as clip_path)."),
+                "audio_path": Leaf(schema.optional_str, None,
+                                   "Path template of audio recordings (same fields)."),
             },
         ),
     },
@@ -262,6 +322,9 @@ _CROSS_CHECKS = (
     ("clock.read", "command", ("command", "format")),
     ("clock.set", "file", ("path", "template")),
     ("clock.set", "command", ("command",)),
+    ("marks", "name", ("pattern",)),
+    ("marks", "flag", ("path",)),
+    ("marks", "sidecar", ("path", "key")),
 )
 
 

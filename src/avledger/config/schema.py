@@ -181,6 +181,10 @@ def boolean(v: Any) -> str | None:
     return None if isinstance(v, bool) else "must be true or false"
 
 
+def copies_count(v: Any) -> str | None:
+    return None if v in (1, 2) and not isinstance(v, bool) else "must be 1 or 2"
+
+
 def one_of(*choices: str) -> Checker:
     def check(v: Any) -> str | None:
         return None if v in choices else f"must be one of: {', '.join(choices)}"
@@ -505,6 +509,27 @@ SCHEMA = Section(
                         "part_size_mib": Leaf(
                             part_size_mib, 8, "Part size of a multipart upload (5 MiB or more)."),
                         "max_concurrency": Leaf(positive_int, 8, "Parts uploaded at once."),
+                    },
+                ),
+                "copies": Leaf(copies_count, 1,
+                               "Good copies every object should have: 1, or 2 with a second "
+                               "location (store.second) on another disk."),
+                "second": Section(
+                    "The second copy's location, used when copies is 2: another disk, so that "
+                    "one failing disk loses no footage before it is burned to disc.",
+                    {
+                        "path": Leaf(optional_str, None,
+                                     "Directory of the second store (on another disk); "
+                                     "'avledger init' creates it."),
+                        "mode": Leaf(one_of("sync", "async"), "sync",
+                                     "sync: each clip is written and verified in both places "
+                                     "before its row commits; async: it is marked as one copy "
+                                     "until the second lands (end of the ingest, store verify)."),
+                        "on_missing": Leaf(one_of("fail", "one_copy"), "fail",
+                                           "When the second location is missing (disk gone): "
+                                           "fail (ingest stops with an error, nothing lost) or "
+                                           "one_copy (ingest goes on; 'status' counts the clips "
+                                           "with one copy)."),
                     },
                 ),
             },
@@ -866,7 +891,12 @@ def store_problems(data: Any) -> list[str]:
     """The S3 backend needs a bucket; checked on the merged layers (backend and bucket may
     be set in different files)."""
     store = data.get("store") if isinstance(data, dict) else None
-    if not isinstance(store, dict) or store.get("backend") != "s3":
+    if not isinstance(store, dict):
+        return []
+    second = store.get("second")
+    if store.get("copies") == 2 and not (isinstance(second, dict) and second.get("path")):
+        return ["store.second.path: is required when store.copies is 2"]
+    if store.get("backend") != "s3":
         return []
     s3 = store.get("s3")
     if not isinstance(s3, dict) or not s3.get("bucket"):

@@ -31,8 +31,9 @@ CLIP_COLUMNS = (
     " c.device_start, c.device_end, c.duration_seconds, c.duration_source, c.drift_seconds,"
     " c.corrected_start, c.corrected_end, c.ingested_at, c.deadline, c.on_time, c.late_reason,"
     " c.checkout_id, c.badge, c.attribution, c.flags, c.dock_id, c.status,"
-    " c.clock_measurement_id, c.category, c.matter, c.step, c.note"
+    " c.clock_measurement_id, c.category, c.matter, c.step, c.note, c.kind, c.mark"
 )
+KINDS = ("video", "photo", "audio")
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,8 @@ class ClipFilter:
     step: str | None = None  # checklist code
     tags: tuple[str, ...] = ()  # every one of these tags
     text: str | None = None  # words found in the note or the tags (all of them)
+    kind: str | None = None  # video | photo | audio
+    marked: bool = False  # only clips the recorder marked important
 
 
 def _row(r: Any) -> dict[str, Any]:
@@ -99,6 +102,13 @@ def list_clips(app: Avledger, f: ClipFilter) -> list[dict[str, Any]]:
         sql, values = _text_clause(conn, term)
         clauses.append(sql)
         params += values
+    if f.kind is not None:
+        if f.kind not in KINDS:
+            raise RefusedError(f"unknown kind {f.kind!r} (choose from: {', '.join(KINDS)})")
+        clauses.append("c.kind = ?")
+        params.append(f.kind)
+    if f.marked:
+        clauses.append("c.mark IS NOT NULL")
     sql = (f"SELECT {CLIP_COLUMNS} FROM clips c JOIN devices d ON d.id = c.device_id"
            f" WHERE {' AND '.join(clauses)}"
            " ORDER BY c.corrected_start IS NULL, c.corrected_start, c.id")
@@ -169,11 +179,13 @@ def show_clip(app: Avledger, clip_id: int) -> dict[str, Any]:
     from avledger.core.redact.derived import redactions_of
     from avledger.core.retention.holds import holds_for_clip
 
-    obj = conn.execute("SELECT quarantined_at, verify_status, last_verified_at FROM objects"
-                       " WHERE digest = ?", (clip["digest"],)).fetchone()
+    obj = conn.execute("SELECT quarantined_at, verify_status, last_verified_at, second_at,"
+                       " second_status FROM objects WHERE digest = ?",
+                       (clip["digest"],)).fetchone()
     stored_copy = None if obj is None else {
         "state": copy_state(obj), "quarantined_at": obj["quarantined_at"],
-        "last_verified_at": obj["last_verified_at"]}
+        "last_verified_at": obj["last_verified_at"],
+        "second_copy_at": obj["second_at"], "second_copy_status": obj["second_status"]}
     return clip | {"clock_measurement": measurement, "events": events,
                    "stored_copy": stored_copy,
                    "holds": holds_for_clip(conn, clip_id), "cases": cases_for_clip(conn, clip_id),

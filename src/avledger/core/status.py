@@ -6,6 +6,7 @@ from typing import Any
 
 from avledger.core.app import Avledger
 from avledger.core.clips import UNATTRIBUTED_SQL
+from avledger.core.custody.copies import short_of_copies
 from avledger.core.custody.restore import WITHOUT_GOOD_COPY
 from avledger.core.install import permissions
 from avledger.store import ledger as ledger_store
@@ -35,7 +36,8 @@ def summary(app: Avledger) -> dict[str, Any]:
         "station": app.config.get("site.station"),
         "actor": app.actor.label,
         "store": {"path": app.store.location, "objects": objects[0], "bytes": objects[1],
-                  "without_good_copy": bad, "clips_without_good_copy": bad_clips},
+                  "without_good_copy": bad, "clips_without_good_copy": bad_clips,
+                  "copies": short_of_copies(app)},
         "catalog": {"path": app.catalog.describe(), "schema": sorted(app.catalog.applied())},
         "devices": one("SELECT COUNT(*) FROM devices")[0],
         "clips": {"count": clips[0], "hours": round(clips[1] / 3600, 2),

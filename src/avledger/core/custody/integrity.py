@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from avledger.core.app import Avledger
+from avledger.core.custody.copies import SecondCheck, verify_second
 from avledger.errors import NotFoundError, StorageError
 from avledger.store.backend import VerifyResult
 from avledger.timestamps import iso, utcnow
@@ -43,11 +44,14 @@ class StoreVerifyReport:
     quarantined_earlier: int = 0  # catalogued objects quarantined earlier, not yet restored
     temp_swept: int = 0  # stale temp files of crashed writers removed
     seconds: float = 0.0
+    second: SecondCheck | None = None  # the second copies (store.copies: 2)
+    mended: list[str] = field(default_factory=list)  # found bad, restored from the second copy
 
     @property
     def problems(self) -> int:
         return (len(self.missing) + len(self.corrupt) + len(self.unreadable)
-                + len(self.orphans) + len(self.strays) + self.quarantined_earlier)
+                + len(self.orphans) + len(self.strays) + self.quarantined_earlier
+                + (self.second.problems if self.second else 0) - len(self.mended))
 
     def breakdown(self) -> str:
         """``2 corrupt, 1 missing`` — the kinds of problem found, for a one-line summary."""
@@ -66,6 +70,8 @@ class StoreVerifyReport:
             "quarantined_earlier": self.quarantined_earlier, "temp_swept": self.temp_swept,
             "seconds": round(self.seconds, 3),
             "problems": self.problems,
+            "second": self.second.as_dict() if self.second else None,
+            "mended": self.mended,
         }
 
 
@@ -136,10 +142,18 @@ def verify_store(
         _find_orphans(app, report)
         report.strays = app.store.strays()
         report.temp_swept = app.store.sweep_temp()
-    report.quarantined_earlier = app.catalog.conn.execute(
-        "SELECT COUNT(*) FROM objects WHERE quarantined_at IS NOT NULL").fetchone()[0]
-    report.seconds = time.monotonic() - started
+    earlier = {r[0] for r in app.catalog.conn.execute(
+        "SELECT digest FROM objects WHERE quarantined_at IS NOT NULL")}
+    report.quarantined_earlier = len(earlier)
     _record(app, report, results, quarantine)
+    sizes = dict(items)
+    report.second = verify_second(app, [(r.digest, sizes[r.digest]) for r in results],
+                                  workers=pool_size)
+    if report.second is not None:  # bad first copies put right from the second one
+        found = (earlier | set(report.missing) | {c["object"] for c in report.corrupt}
+                 | {c["object"] for c in report.unreadable})
+        report.mended = [d for d in report.second.restored_first if d in found]
+    report.seconds = time.monotonic() - started
     return report
 
 

@@ -1,4 +1,5 @@
-"""Clip duration from the container (MP4/MOV through mutagen), else from file times."""
+"""Clip duration from the container (MP4/MOV, and audio files, through mutagen), else from
+file times. A photo has no duration: it is a moment, and counts in no footage hours."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ MAX_PLAUSIBLE_SECONDS = 24 * 3600
 @dataclass(frozen=True)
 class Duration:
     seconds: float | None
-    source: str  # container | file-times | unknown
+    source: str  # container | file-times | unknown | still (a photo)
     detail: str = ""
 
 
@@ -32,6 +33,23 @@ def container_duration(source: Path | BinaryIO) -> Duration:
     return Duration(length, "container")
 
 
+def audio_duration(source: Path | BinaryIO) -> Duration:
+    """Duration of an audio recording (WAV, MP3, AAC, M4A, AMR …) from its own header."""
+    try:
+        if not isinstance(source, Path):
+            source.seek(0)
+        found = mutagen.File(source)
+    except (mutagen.MutagenError, OSError, ValueError, EOFError) as exc:
+        return Duration(None, "unknown", f"audio file unreadable: {exc}")
+    length = float(getattr(getattr(found, "info", None), "length", 0.0) or 0.0)
+    if length <= 0 or length > MAX_PLAUSIBLE_SECONDS:
+        return Duration(None, "unknown", f"audio file gives no usable duration ({length})")
+    return Duration(length, "container")
+
+
+STILL = Duration(None, "still", "a photo has no duration")
+
+
 def from_file_times(start: datetime | None, mtime: datetime) -> float | None:
     """A recorder closes the file when recording stops: last modification − start time."""
     if start is None:
@@ -40,9 +58,13 @@ def from_file_times(start: datetime | None, mtime: datetime) -> float | None:
     return span if 0 < span <= MAX_PLAUSIBLE_SECONDS else None
 
 
-def duration(source: Path | BinaryIO, start: datetime | None, mtime: datetime) -> Duration:
-    """Container duration, or the file-times estimate (said so), or unknown."""
-    found = container_duration(source)
+def duration(source: Path | BinaryIO, start: datetime | None, mtime: datetime,
+             kind: str = "video") -> Duration:
+    """Container duration, or the file-times estimate (said so), or unknown; none for a
+    photo."""
+    if kind == "photo":
+        return STILL
+    found = audio_duration(source) if kind == "audio" else container_duration(source)
     if found.seconds is not None:
         return found
     span = from_file_times(start, mtime)

@@ -50,10 +50,11 @@ def check_volume(config: Config, root: Path, name: str | None = None,
         for clip in found.clips:
             try:
                 with media.open(clip.raw) as fh:
-                    dur = duration(fh, clip.device_start, clip.mtime)
+                    dur = duration(fh, clip.device_start, clip.mtime, clip.kind)
             except (OSError, AvledgerError):
                 dur = Duration(None, "unknown", "unreadable")
-            clips.append({"path": clip.rel, "size": clip.size,
+            clips.append({"path": clip.rel, "size": clip.size, "kind": clip.kind,
+                          "mark": clip.mark,
                           "device_start": iso(clip.device_start) if clip.device_start else None,
                           "name_parsed": clip.device_start is not None,
                           "duration_seconds": dur.seconds, "duration_source": dur.source})

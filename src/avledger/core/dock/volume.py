@@ -11,7 +11,7 @@ import json
 import os
 import re
 import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -46,6 +46,8 @@ class SourceClip:
     mtime: datetime  # UTC
     device_start: datetime | None  # per the recorder's clock, as UTC; None when unparsed
     flags: tuple[str, ...] = ()  # unparsed-name, impossible-name-time, impossible-file-time
+    kind: str = "video"  # video | photo | audio, per the profile's clips.kinds
+    mark: str | None = None  # how the recorder marked it important (name, flag, sidecar)
 
 
 # ---- device-info files -----------------------------------------------------------------------
@@ -226,10 +228,16 @@ class Survey:
     refused: list[Refused] = field(default_factory=list)
 
 
+def kind_of(parts: list[str], kinds: list[tuple[list[str], str]]) -> str:
+    """The media kind the first matching ``clips.kinds`` glob gives; video otherwise."""
+    return next((kind for pattern, kind in kinds if _glob_match(pattern, parts)), "video")
+
+
 def survey(root: VolumeRoot | Path, profile: Profile) -> Survey:
     """The clips the profile's globs find, in path order, and whatever matched but is not a
     regular file of the volume (links, FIFOs, device nodes, folders that are links)."""
-    patterns = [g.split("/") for g in profile.get("clips.globs")]
+    kinds = [(g.split("/"), k) for g, k in profile.get("clips.kinds").items()]
+    patterns = [g.split("/") for g in profile.get("clips.globs")] + [p for p, _ in kinds]
     found = Survey()
     with reached(root) as vol:
         try:
@@ -253,8 +261,40 @@ def survey(root: VolumeRoot | Path, profile: Profile) -> Survey:
         start, start_flag = start_of(parts[-1], profile)
         flags = tuple(f for f in (start_flag, time_flag) if f)
         found.clips.append(SourceClip(entry.rel, entry.raw, entry.st.st_size, mtime, start,
-                                      flags))
+                                      flags, kind_of(parts, kinds)))
+    if profile.get("marks.method") != "none":
+        with reached(root) as vol:
+            found.clips = [replace(c, mark=marked(vol, c, profile)) for c in found.clips]
     return found
+
+
+def mark_file(clip: SourceClip, template: str) -> str:
+    """Where a clip's flag file or sidecar is, from the profile's template."""
+    folder, _, name = clip.raw.rpartition("/")
+    stem = name.rsplit(".", 1)[0] if "." in name else name
+    return template.format(dir=folder or ".", stem=stem, name=name)
+
+
+def marked(vol: VolumeRoot, clip: SourceClip, profile: Profile) -> str | None:
+    """How the recorder marked ``clip`` important (``name``, ``flag``, ``sidecar``), or None.
+
+    A flag file counts only as a regular file of the volume, and a sidecar is read through
+    the volume root: a link or FIFO in their place is never followed or opened."""
+    spec = profile.get("marks")
+    method = spec["method"]
+    if method == "name":
+        return "name" if re.search(spec["pattern"], clip.raw.rsplit("/", 1)[-1]) else None
+    where = mark_file(clip, spec["path"])
+    if method == "flag":
+        return "flag" if vol.is_regular(where) else None
+    try:
+        text = vol.read_small(where, MAX_INFO_BYTES).decode("utf-8", errors="replace")
+        value = parse_field(text, spec["format"], spec["key"], None)
+    except (OSError, RefusedFile, ValueError):
+        return None
+    if value is None or isinstance(value, dict | list):
+        return None
+    return "sidecar" if re.search(spec["value"], str(value).strip()) else None
 
 
 def scan(root: VolumeRoot | Path, profile: Profile) -> list[SourceClip]:

@@ -33,6 +33,7 @@ from avledger.core.clips import UNATTRIBUTED
 from avledger.core.clock import check as clockcheck
 from avledger.core.clock import setter as clockset
 from avledger.core.clock import settle as clocksettle
+from avledger.core.custody import copies
 from avledger.core.custody.integrity import ObjectVanished, register_object
 from avledger.core.custody.restore import copy_state, restore_from_file
 from avledger.core.dock import recorders
@@ -55,7 +56,7 @@ from avledger.core.ingest import batch
 from avledger.core.ingest.attribution import Attribution, Checkout, attribute, device_checkouts
 from avledger.core.ingest.readback import hash_uncached
 from avledger.core.ingest.window import judge
-from avledger.core.retention import store_locks
+from avledger.core.retention import proposals, store_locks
 from avledger.errors import AvledgerError, DeviceError, StorageError
 from avledger.store import db
 from avledger.store.local import SourceReadError
@@ -89,6 +90,8 @@ class ClipOutcome:
     flags: list[str] = field(default_factory=list)
     verified: bool | None = None
     restored: bool | None = None  # its quarantined or missing stored copy came back from here
+    kind: str = "video"  # video | photo | audio
+    mark: str | None = None  # marked important on the recorder (name, flag, sidecar)
 
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items()}
@@ -131,6 +134,8 @@ class IngestReport:
                 "failed": self.failed, "refused": self.count("refused"), "late": self.late,
                 "unattributed": sum(1 for o in self.outcomes if o.status in ("new", "planned")
                                     and o.attribution in UNATTRIBUTED),
+                "marked": sum(1 for o in self.outcomes if o.status in ("new", "planned")
+                              and o.mark),
                 "bytes_copied": self.bytes_copied, "seconds": round(self.seconds, 3),
                 "drift_seconds": self.clock.get("drift_seconds"),
                 "clock_status": self.clock.get("status")}
@@ -202,7 +207,7 @@ def clip_times(clip: SourceClip, dur: float | None, dur_source: str,
     end = start + timedelta(seconds=dur) if dur is not None else None
     if dur_source == "file-times":
         flags.append("duration-from-file-times")
-    elif dur is None:
+    elif dur is None and dur_source != "still":
         flags.append("duration-unknown")
     drift: float | None = None
     if measurement.drift_seconds is None:
@@ -409,7 +414,7 @@ class IngestSession:
         for clip in todo:
             try:
                 with self.vol.open(clip.raw) as fh:
-                    dur = duration(fh, clip.device_start, clip.mtime)
+                    dur = duration(fh, clip.device_start, clip.mtime, clip.kind)
             except (OSError, RefusedFile) as exc:
                 report.outcomes.append(ClipOutcome(clip.rel, clip.size, "failed",
                                                    error=f"{clip.rel}: {exc}"))
@@ -431,7 +436,7 @@ class IngestSession:
             device_start=iso(times.device_start) if times.device_start else None,
             corrected_start=iso(times.corrected_start) if times.corrected_start else None,
             drift_seconds=times.drift, badge=att.badge, attribution=att.kind, flags=flags,
-            **extra)
+            kind=clip.kind, mark=clip.mark, **extra)
 
     def _start_dock(self, profile: Profile, who: RecorderIdentity,
                     measurement: clockcheck.Measurement, todo: list[SourceClip],
@@ -482,6 +487,7 @@ class IngestSession:
                 started: datetime, refused: list[Refused]) -> None:
         app = self.app
         app.store.check_ready()
+        copies.check_ready(app)
         app.store.sweep_abandoned()
         dev, m, dock_id = self._start_dock(profile, who, measurement, todo, started, refused)
         report.device_id, report.device_new, report.dock_id = dev.id, dev.new, dock_id
@@ -547,6 +553,8 @@ class IngestSession:
         except StorageError as exc:
             if error is None:
                 state, report.stopped, error = "failed", exc.message, exc
+        with contextlib.suppress(AvledgerError):  # async: the second copies follow now
+            copies.catch_up(app)
         report.seconds = (utcnow() - started).total_seconds()
         try:
             self._finish_dock(report, dock_id, state)
@@ -656,7 +664,7 @@ class IngestSession:
                 raise SourceReadError(f"{clip.rel}: verify failed: {problem}")
             verified = True
         with app.store.open(put.digest) as fh:
-            dur = duration(fh, clip.device_start, clip.mtime)
+            dur = duration(fh, clip.device_start, clip.mtime, clip.kind)
         now = utcnow()
         times, att, tl = self._decide(clip, dur.seconds, dur.source, m, since, checkouts,
                                       dev.badge_hint, now)
@@ -686,7 +694,7 @@ class IngestSession:
                 clip.rel, clip.size, "skipped", clip_id=int(same[0]), digest=staged.digest,
                 reason="same content already ingested"), None)
         with self.app.store.open_staged(staged) as fh:
-            dur = duration(fh, clip.device_start, clip.mtime)
+            dur = duration(fh, clip.device_start, clip.mtime, clip.kind)
         now = utcnow()
         times, att, tl = self._decide(clip, dur.seconds, dur.source, m, since, checkouts,
                                       dev.badge_hint, now)
@@ -710,11 +718,13 @@ class IngestSession:
         except BaseException:
             app.store.discard([p.staged for p in items])
             raise
+        second = copies.replicate(app, puts)
         try:
             with app.transaction() as conn:
                 for item, put in zip(items, puts, strict=True):
                     if item.record is not None:
                         item.record(conn, put)
+                copies.mark(conn, second)
                 self._bump(conn, dock_id, len(items) + failed,
                            sum(p.clip.size for p in items))
         except ObjectVanished:  # a purge removed identical content meanwhile: one by one
@@ -749,9 +759,11 @@ class IngestSession:
                 outcome: ClipOutcome, now: datetime, dock_id: int,
                 verified: bool | None) -> ClipOutcome:
         """One transaction: object record, clip row, dock progress, ``clip.ingested``."""
+        second = copies.replicate(self.app, [put])
         with self.app.transaction() as conn:
             self._rows(conn, clip, put, dev, m, times, att, tl, outcome, now, dock_id,
                        verified)
+            copies.mark(conn, second)
             self._bump(conn, dock_id, 1, clip.size)
         return outcome
 
@@ -767,8 +779,8 @@ class IngestSession:
             "INSERT INTO clips (device_id, digest, size, source_path, source_mtime,"
             " device_start, device_end, duration_seconds, duration_source, drift_seconds,"
             " corrected_start, corrected_end, ingested_at, deadline, on_time, checkout_id,"
-            " badge, attribution, flags, dock_id, clock_measurement_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " badge, attribution, flags, dock_id, clock_measurement_id, kind, mark)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (device_id, source_path, size, source_mtime) DO NOTHING RETURNING id",
             (dev.id, put.digest, put.size, clip.rel, iso(clip.mtime),
              _iso(times.device_start), _iso(times.device_end), times.duration,
@@ -776,7 +788,7 @@ class IngestSession:
              _iso(times.corrected_end), iso(now), outcome.deadline,
              None if tl.on_time is None else int(tl.on_time),
              att.checkout.id if att.checkout else None, att.badge, att.kind,
-             json.dumps(outcome.flags), dock_id, m.id))
+             json.dumps(outcome.flags), dock_id, m.id, clip.kind, clip.mark))
         inserted = cur.fetchone()
         if inserted is None:
             outcome.status, outcome.reason = "skipped", "ingested concurrently"
@@ -790,7 +802,10 @@ class IngestSession:
             "drift_seconds": times.drift, "clock_measurement": m.id,
             "deadline": outcome.deadline, "on_time": tl.on_time, "badge": att.badge,
             "attribution": att.kind, "checkout_id": att.checkout.id if att.checkout else None,
-            "flags": outcome.flags, "dock_id": dock_id, "verified": verified})
+            "flags": outcome.flags, "dock_id": dock_id, "verified": verified,
+            "kind": clip.kind, "mark": clip.mark})
+        if clip.mark:
+            proposals.propose(app, conn, outcome.clip_id, mark=clip.mark, now=now)
 
 
 def _iso(dt: datetime | None) -> str | None:

@@ -64,6 +64,9 @@ def rules(config: Config) -> list[Rule]:
             for suffix in ("-wal", "-shm")]
     if config.get("store.backend") == "local":
         found.append(Rule(config.store_path, "service", 0o027, tree=True))
+    if int(config.get("store.copies")) > 1 and config.get("store.second.path"):
+        # the second copy is footage too: closed to others like the first
+        found.append(Rule(config.path("store.second.path"), "service", 0o027, tree=True))
     found.append(Rule(config.path("access.package_dir"), "service", 0o027, tree=True))
     return found
 

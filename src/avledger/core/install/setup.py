@@ -16,7 +16,7 @@ from avledger.core import identity
 from avledger.core.app import Avledger
 from avledger.core.install import permissions
 from avledger.store.catalogs import open_catalog
-from avledger.store.factory import open_store
+from avledger.store.factory import open_second_store, open_store
 from avledger.store.keys import create_key, load_signer, public_key_path
 
 
@@ -69,6 +69,10 @@ def initialise(config: Config | None, *, explicit: Path | None = None) -> tuple[
 
     store = open_store(config)
     (report.created if store.create() else report.existing).append(f"store {store.location}")
+    second = open_second_store(config)
+    if second is not None:
+        (report.created if second.create() else report.existing).append(
+            f"second store {second.location}")
 
     if create_key(config.key_path):
         report.created.append(f"signing key {config.key_path}")

@@ -58,7 +58,7 @@ class MonthTotals(NamedTuple):
 
 _WHO = (
     "SELECT device_id, badge, attribution, on_time, status, COUNT(*), TOTAL(duration_seconds),"
-    " SUM(duration_seconds IS NULL), TOTAL(size),"
+    " SUM(duration_seconds IS NULL AND kind != 'photo'), TOTAL(size),"
     " SUM(late_reason IS NOT NULL AND trim(late_reason) != ''), SUM(corrected_start IS NULL)"
     f" FROM clips INDEXED BY reports_clips_who WHERE {CLIP_TIME} >= ? AND {CLIP_TIME} < ?"
     " GROUP BY device_id, badge, attribution, on_time, status")

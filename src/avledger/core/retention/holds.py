@@ -99,6 +99,17 @@ def place_review_hold(app: Avledger, conn: db.Connection, case_id: int, *,
                         extra={"decision": decision_id})
 
 
+def place_clips_hold(app: Avledger, conn: db.Connection, clip_ids: list[int], *, reason: str,
+                     note: str, now: datetime, extra: dict[str, Any] | None = None
+                     ) -> dict[str, Any]:
+    """A hold on named clips inside the caller's transaction (a confirmed hold proposal);
+    the caller has checked the actor's role."""
+    return _insert_hold(app, conn, "clips", {"case_id": None, "device_id": None,
+                                             "from_ts": None, "to_ts": None},
+                        reason=reason, note=note, now=now, clips=unique_ids(clip_ids),
+                        extra=extra)
+
+
 def _insert_hold(app: Avledger, conn: db.Connection, scope: str, values: dict[str, Any],
                  *, reason: str, note: str, now: datetime, clips: list[int] | None = None,
                  extra: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -25,7 +25,9 @@ from typing import Any
 
 from avledger.core.app import Avledger
 from avledger.core.caseref import cases_for_clip
+from avledger.errors import StorageError
 from avledger.store import db
+from avledger.store.factory import open_second_store
 from avledger.timestamps import iso
 
 REDACTION_PURGED = "clip.redaction_purged"
@@ -115,11 +117,25 @@ def _purge_redactions(app: Avledger, conn: db.Connection, clip_id: int, *, now: 
         if shared is None:
             conn.execute("DELETE FROM objects WHERE digest = ?", (row["digest"],))
             app.store.delete(row["digest"])
+            delete_second_copy(app, row["digest"])
         app.record(conn, REDACTION_PURGED, f"clip:{clip_id}", {
             "redaction": row["id"], "digest": row["digest"], "size": row["size"],
             "content_deleted": shared is None, "reason": f"its original was purged: {reason}"})
         done.append({"redaction": row["id"], "content_deleted": shared is None})
     return done
+
+
+def delete_second_copy(app: Avledger, digest: str) -> bool:
+    """A purge removes the second copy too (``store.copies: 2``); False when there is none
+    or its location is missing (then that copy outlives the purge on the absent disk)."""
+    second = open_second_store(app.config)
+    if second is None:
+        return False
+    try:
+        second.check_ready()
+    except StorageError:
+        return False
+    return second.delete(digest)
 
 
 def purge_clip(app: Avledger, conn: db.Connection, clip_id: int, *, now: datetime,
@@ -138,6 +154,7 @@ def purge_clip(app: Avledger, conn: db.Connection, clip_id: int, *, now: datetim
     if kept_because is None:
         conn.execute("DELETE FROM objects WHERE digest = ?", (digest,))
         app.store.delete(digest)  # under the write lock; False when already gone
+        delete_second_copy(app, digest)
         deleted = True
     conn.execute(
         "INSERT INTO tombstones (clip_id, digest, size, metadata, purged_at, purged_by, reason,"

@@ -28,7 +28,7 @@ import blake3
 from avledger.config.profiles import Profile
 from avledger.core.clock import setter as clockset
 from avledger.core.clock.check import parse_clock_text
-from avledger.core.dock.volume import read_identity, scan
+from avledger.core.dock.volume import SourceClip, mark_file, read_identity, scan
 from avledger.core.simulate import mp4write
 from avledger.errors import AvledgerError, DeviceError, RefusedError
 from avledger.timestamps import utcnow
@@ -53,6 +53,8 @@ class SimClip:
     true_start: datetime  # what the time really was
     device_start: datetime  # what the recorder's clock said
     seconds: float
+    kind: str = "video"
+    marked: bool = False
 
 
 @dataclass
@@ -73,6 +75,7 @@ class SimReport:
                 "image": str(self.image) if self.image else None,
                 "bytes": sum(c.size for c in self.clips),
                 "clips": [{"path": c.rel, "size": c.size, "seconds": c.seconds,
+                           "kind": c.kind, "marked": c.marked,
                            "true_start": c.true_start.isoformat(),
                            "device_start": c.device_start.isoformat()} for c in self.clips]}
 
@@ -282,12 +285,97 @@ def _lay_clips(root: Path, profile: Profile, serial: str, *, start: datetime, cl
     return laid
 
 
+def _template(profile: Profile, kind: str) -> str:
+    key = {"photo": "simulate.photo_path", "audio": "simulate.audio_path"}[kind]
+    template = profile.get(key)
+    if not template:
+        raise RefusedError(f"profile {profile.name} has no {key}; cannot simulate {kind}s")
+    return str(template)
+
+
+def _lay_others(root: Path, profile: Profile, serial: str, videos: list[SimClip], *,
+                kind: str, count: int, seconds: float, drift: float,
+                first_index: int) -> list[SimClip]:
+    """Photos (a small JPEG each) or audio recordings (WAV of ``seconds``), taken during each
+    video in turn (or a minute apart when there are none)."""
+    template = _template(profile, kind)
+    laid: list[SimClip] = []
+    base = videos[0].true_start if videos else utcnow().replace(microsecond=0) - timedelta(
+        hours=1)
+    for i in range(count):
+        index = first_index + i
+        true_start = (videos[i % len(videos)].true_start + timedelta(
+            seconds=min(5.0, videos[0].seconds / 2)) if videos else base + timedelta(minutes=i))
+        device_start = (true_start + timedelta(seconds=drift)).replace(microsecond=0)
+        local = device_start.astimezone(ZoneInfo(profile.timezone))
+        rel = template.format(start=local, index=index)
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        body = blake3.blake3(f"{serial}/{kind}/{index}".encode()).digest(length=4096)
+        if kind == "photo":
+            path.write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + body + b"\xff\xd9")
+            length = 0.0
+        else:
+            _write_wav(path, seconds, body)
+            length = seconds
+        stamp = (device_start + timedelta(seconds=length)).timestamp()
+        os.utime(path, (stamp, stamp))
+        laid.append(SimClip(rel, path.stat().st_size, true_start, device_start, length, kind))
+    return laid
+
+
+def _write_wav(path: Path, seconds: float, seed: bytes) -> None:
+    """A mono 8 kHz 8-bit WAV file lasting ``seconds`` (its header says so)."""
+    import wave
+
+    frames = int(seconds * 8000)
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(1)
+        out.setframerate(8000)
+        noise = (seed * (frames // len(seed) + 1))[:frames]
+        out.writeframes(noise)
+
+
+def _add_others(root: Path, profile: Profile, serial: str, videos: list[SimClip], *,
+                photos: int, audio: int, marked: int, seconds: float, drift: float,
+                first_index: int) -> list[SimClip]:
+    """Mark the first ``marked`` videos important; take photos and audio recordings."""
+    for clip in videos[:marked]:
+        mark_important(root, profile, clip)
+    laid: list[SimClip] = []
+    for kind, count in (("photo", photos), ("audio", audio)):
+        if count:
+            laid += _lay_others(root, profile, serial, videos, kind=kind, count=count,
+                                seconds=seconds, drift=drift,
+                                first_index=first_index + len(laid))
+    return laid
+
+
+def mark_important(root: Path, profile: Profile, clip: SimClip) -> None:
+    """Play the officer locking a clip: the flag file or sidecar the profile describes."""
+    spec = profile.get("marks")
+    if spec["method"] not in ("flag", "sidecar"):
+        raise RefusedError(f"profile {profile.name} marks clips by {spec['method']}; the "
+                           "simulator writes only flag files and sidecars")
+    rel = mark_file(SourceClip(clip.rel, clip.rel, 0, clip.true_start, None), spec["path"])
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if spec["method"] == "flag":
+        path.write_bytes(b"1\n")
+    else:
+        write_level(root, {"file": rel, "format": spec["format"], "key": spec["key"],
+                           "section": None}, 1)
+    clip.marked = True
+
+
 def simulate(root: Path, profile: Profile, *, clips: int = 3, size: int = 1 << 20,
              seconds: float = 60.0, drift: float = 0.0, serial: str = "SIM0001",
              badge: str | None = "0001", unit: str | None = None,
              first_start: datetime | None = None, gap: float = 120.0,
              bad_names: int = 0, garbage_clock: bool = False, battery: float | None = 95.0,
-             image: Path | None = None) -> SimReport:
+             image: Path | None = None, photos: int = 0, audio: int = 0,
+             marked: int = 0) -> SimReport:
     """Lay out a recorder volume in ``root`` (and a FAT image of it when ``image`` is given)."""
     root.mkdir(parents=True, exist_ok=True)
     if any(root.iterdir()):
@@ -309,6 +397,9 @@ def simulate(root: Path, profile: Profile, *, clips: int = 3, size: int = 1 << 2
     report.clips = _lay_clips(root, profile, serial, start=start, clips=clips,
                               bad_names=bad_names, seconds=seconds, gap=gap, drift=drift,
                               size=size, first_index=1)
+    report.clips += _add_others(root, profile, serial, report.clips[:clips], photos=photos,
+                                audio=audio, marked=marked, seconds=seconds, drift=drift,
+                                first_index=len(report.clips) + 1)
     if battery is not None:
         write_level(root, profile.get("battery"), battery)
     report.docked_at = write_clock_file(root, profile, drift, garbage=garbage_clock)
@@ -320,7 +411,8 @@ def simulate(root: Path, profile: Profile, *, clips: int = 3, size: int = 1 << 2
 
 def record(root: Path, profile: Profile, *, clips: int = 1, size: int = 1 << 20,
            seconds: float = 60.0, gap: float = 120.0, start: datetime | None = None,
-           drift: float | None = None) -> list[SimClip]:
+           drift: float | None = None, photos: int = 0, audio: int = 0,
+           marked: int = 0) -> list[SimClip]:
     """The simulated recorder records more clips (numbered on from those it holds), named by
     its clock as it runs now (``drift``, else read from its clock file)."""
     who = read_identity(root, profile)
@@ -329,8 +421,11 @@ def record(root: Path, profile: Profile, *, clips: int = 1, size: int = 1 << 20,
         drift = current_drift(root, profile) or 0.0
     first = start or (utcnow().replace(microsecond=0)
                       - timedelta(seconds=clips * math.ceil(seconds + gap) + 60))
-    return _lay_clips(root, profile, who.serial, start=first, clips=clips, bad_names=0,
-                      seconds=seconds, gap=gap, drift=drift, size=size, first_index=held + 1)
+    videos = _lay_clips(root, profile, who.serial, start=first, clips=clips, bad_names=0,
+                        seconds=seconds, gap=gap, drift=drift, size=size, first_index=held + 1)
+    return videos + _add_others(root, profile, who.serial, videos, photos=photos, audio=audio,
+                                marked=marked, seconds=seconds, drift=drift,
+                                first_index=held + 1 + len(videos))
 
 
 # ---- FAT image -------------------------------------------------------------------------------
