@@ -71,6 +71,7 @@ th, td { padding: .28rem .5rem; text-align: left; vertical-align: top;
 th { border-bottom: 1.5px solid var(--ink); font-weight: 600; background: #fff; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.t { white-space: nowrap; }
+td.mono { overflow-wrap: anywhere; word-break: break-all; }
 tbody tr:nth-child(even) td { background: #fafbfc; }
 .note { color: var(--muted); font-size: .82rem; margin: .2rem 0 .8rem; }
 .empty { color: var(--muted); font-style: italic; }
@@ -101,7 +102,7 @@ footer { margin-top: 3rem; padding-top: .6rem; border-top: 1px solid var(--rule)
 def render(report: Report, lang: str) -> str:
     meta = report.meta
     title = i18n.t(f"title.{report.kind}", lang)
-    period = i18n.period_text(meta["period"], lang)
+    period = i18n.heading(meta, lang)
     fonts = FONTS_CJK if lang == "zh" else FONTS_LATIN
     running = f"{meta['site_unit']} · {title} · {period}"
     css = (CSS.replace("MONOFONT", MONO).replace("FONTS", fonts)
@@ -149,16 +150,18 @@ def _cover(report: Report, lang: str, title: str, period: str) -> str:
     ledger = meta["ledger"]
     rows = [
         ("ui.unit", escape(meta["unit"] or i18n.t("ui.all_units", lang))),
-        ("ui.generated", escape(_local(meta["generated_at"], meta["period"]["timezone"]))),
+        ("ui.generated", escape(_local(meta["generated_at"], report.timezone))),
         ("ui.generated_by", escape(meta["generated_by"])),
         ("ui.ledger", escape(i18n.t("ui.ledger_state", lang, events=f"{ledger['events']:,}",
                                     head=ledger["head"][:16] + "…"))),
         ("ui.digest", f'<span class="mono">{meta["digest"]}</span>'),
     ]
+    if not meta.get("period"):
+        rows = rows[1:]  # a custody report is about one clip, not a unit's footage
     body = "".join(f"<dt>{escape(i18n.t(k, lang))}</dt><dd>{v}</dd>" for k, v in rows)
-    tz = escape(i18n.t("ui.timezone", lang, tz=meta["period"]["timezone"]))
+    tz = escape(i18n.t("ui.timezone", lang, tz=report.timezone))
     return (f'<header class="cover"><p class="kicker">{escape(meta["site_unit"])} · '
-            f'{escape(i18n.t("ui.subtitle", lang))}</p>'
+            f'{escape(i18n.subtitle(report.kind, lang))}</p>'
             f"<h1>{escape(title)}</h1>"
             f'<p class="period">{escape(period)}</p>'
             f'<dl class="meta">{body}</dl><p class="note">{tz}</p></header>')
