@@ -214,3 +214,36 @@ def test_who_may_read_it(office: Office, tmp_path: Path) -> None:
     # A clip that does not exist is 'not found' (exit 4), not a refusal.
     result = office.run("clips", "custody", "9999", "--format", "json")
     assert result.returncode == 4 and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_docked_clip_shows_its_docking_and_the_clock_behind_its_times(  # type: ignore[no-untyped-def]
+        home: Path, tmp_path: Path, cli) -> None:
+    from datetime import timedelta
+
+    from avledger.core.simulate.recorder import write_clock_file
+    from avledger.timestamps import utcnow
+    from tests.recorder_tools import profile
+
+    rec = tmp_path / "SIM0001"
+    assert cli("device", "add", "SIM0001", "--model", "Generic BWR").returncode == 0
+    assert cli("simulate", "recorder", str(rec), "--drift", "5", "--clips", "1",
+               "--size", "64k").returncode == 0
+    docked = write_clock_file(rec, profile(), 5.0, now=utcnow() - timedelta(seconds=20))
+    assert docked is not None
+    got = cli("ingest", str(rec), "--docked-at", docked.isoformat(), "--json")
+    assert got.returncode == 0, got.stderr
+    clip = json.loads(cli("clips", "list", "--json").stdout)[0]["id"]
+    result = cli("clips", "custody", str(clip), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    types = [e["type"] for e in data["evidence"]["events"]]
+    for event in ("dock.started", "clock.measured", "clip.ingested", "dock.finished"):
+        assert event in types, types
+    times = next(s for s in data["sections"] if s["key"] == "custody_times")
+    clock = times["tables"]["clock"]
+    cols = clock["columns"]
+    dock_row = next(r for r in clock["rows"] if r[cols.index("source")] == "dock")
+    assert dock_row[cols.index("reference")] == "given"
+    assert dock_row[cols.index("drift")].startswith("+5.0")
+    measured = next(e for e in data["evidence"]["events"] if e["type"] == "clock.measured")
+    assert measured["payload"]["id"] == dock_row[cols.index("measurement")]

@@ -13,6 +13,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "ui.subtitle.custody": ("Evidence preservation (rule B, Arts. 13–16; rule A)",
                             "证据保全（音像记录管理制度第十三至十六条；查阅调阅制度）"),
     "ui.subject": ("Record", "音像记录"),
+    **{f"ui.none.{key}": ("None.", "无。") for key in (
+        "custody_times", "custody_officer", "custody_links", "custody_events")},
     # -- sections ---------------------------------------------------------------------------
     "section.custody_identity": ("The record", "音像记录"),
     "lead.custody_identity": (
@@ -139,10 +141,10 @@ LABELS: dict[str, tuple[str, str]] = {
         "not known. The BLAKE3 hash still identifies it.",
         "存储对象已不存在且未刻录光盘，SHA-256 无从得知；BLAKE3 摘要仍可识别该记录。"),
     "note.custody_flags": ("Marks set at hand-in: {flags}.", "移交时的标记：{flags}。"),
-    "note.custody_kept": ("Kept with no end date while this lasts: {basis}.",
-                          "在以下情形持续期间无限期保存：{basis}。"),
-    "note.custody_expires": ("Kept until {when} ({basis}); then it may be cleared.",
-                             "保存至 {when}（依据：{basis}），届满后可以清理。"),
+    "note.custody_kept": ("Kept with no end date while the reason above lasts.",
+                          "在上述保存原因持续期间无限期保存。"),
+    "note.custody_expires": ("Kept until {when}; then it may be cleared.",
+                             "保存至 {when}，届满后可以清理。"),
     "note.custody_purged": ("The record has been cleared; what remains is its record here "
                             "and in the ledger.",
                             "该记录已清理；此处及保管日志中的记载仍予保留。"),

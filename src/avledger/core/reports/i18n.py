@@ -447,6 +447,11 @@ def heading(meta: dict[str, Any], lang: str) -> str:
     return t(f"heading.{meta['kind']}", lang, **meta)
 
 
+def none(section: str, lang: str) -> str:
+    """What an empty table says: 'none in this period', or the section's own words."""
+    return t(f"ui.none.{section}" if has(f"ui.none.{section}") else "ui.none", lang)
+
+
 def subtitle(kind: str, lang: str) -> str:
     return t(f"ui.subtitle.{kind}" if has(f"ui.subtitle.{kind}") else "ui.subtitle", lang)
 

@@ -72,6 +72,8 @@ th { border-bottom: 1.5px solid var(--ink); font-weight: 600; background: #fff; 
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.t { white-space: nowrap; }
 td.mono { overflow-wrap: anywhere; word-break: break-all; }
+td[data-col="event"], td[data-col="subject"], td[data-col="what"] { white-space: nowrap;
+  word-break: normal; }
 tbody tr:nth-child(even) td { background: #fafbfc; }
 .note { color: var(--muted); font-size: .82rem; margin: .2rem 0 .8rem; }
 .empty { color: var(--muted); font-style: italic; }
@@ -88,6 +90,7 @@ footer { margin-top: 3rem; padding-top: .6rem; border-top: 1px solid var(--rule)
   html { font-size: 10.5pt; }
   .page { max-width: none; padding: 0; }
   section.report-section { break-before: page; }
+  .kind-custody section.report-section { break-before: auto; }
   h2, h3 { break-after: avoid; }
   table { break-inside: auto; }
   tr, dl.figures div { break-inside: avoid; }
@@ -115,7 +118,7 @@ def render(report: Report, lang: str) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{escape(title)} · {escape(period)}</title>",
         f"<style>{css}</style></head>",
-        '<body><div class="page">',
+        f'<body class="kind-{report.kind}"><div class="page">',
         _cover(report, lang, title, period),
         _toc(sections, lang, bool(_long_tables(sections))),
         "<main>",
@@ -275,7 +278,7 @@ def _chart(s: Section, chart: Chart, table: Table, lang: str) -> str:
 def _table(s: Section, table: Table, lang: str, *, heading: str | None = None) -> str:
     title = escape(heading or i18n.t(f"table.{s.key}.{table.key}", lang))
     if not table.rows:
-        return f'<h3>{title}</h3><p class="empty">{escape(i18n.t("ui.none", lang))}</p>'
+        return f'<h3>{title}</h3><p class="empty">{escape(i18n.none(s.key, lang))}</p>'
     head = "".join(f'<th class="{"n" if c.kind in NUMERIC else ""}">'
                    f"{escape(i18n.column(c.key, lang))}</th>" for c in table.columns)
     body = []

@@ -94,7 +94,7 @@ def _md_table_block(s: Section, table: Table, lang: str, *,
                     heading: str | None = None) -> list[str]:
     lines = [f"### {heading or i18n.t(f'table.{s.key}.{table.key}', lang)}", ""]
     if not table.rows:
-        return lines + [f"_{i18n.t('ui.none', lang)}_", ""]
+        return lines + [f"_{i18n.none(s.key, lang)}_", ""]
     lines += _md_table([i18n.column(c.key, lang) for c in table.columns],
                        [[text.value(v, c.kind, lang) for c, v in zip(table.columns, row,
                                                                      strict=True)]
