@@ -246,3 +246,13 @@ def test_a_docked_clip_shows_its_docking_and_the_clock_behind_its_times(  # type
     assert dock_row[cols.index("drift")].startswith("+5.0")
     measured = next(e for e in data["evidence"]["events"] if e["type"] == "clock.measured")
     assert measured["payload"]["id"] == dock_row[cols.index("measurement")]
+
+
+def test_the_report_is_a_receipt(office: Office, tmp_path: Path) -> None:
+    """'ledger verify --against' reads the JSON edition's checkpoint and event hashes."""
+    clip = office.clips["open"][0]
+    report(office, clip, "json", tmp_path / "c.json")
+    report(office, clip, "md", tmp_path / "c.md")
+    checked = office.ok("ledger", "verify", "--against", str(tmp_path / "c.json"),
+                        "--against", str(tmp_path / "c.md"))
+    assert checked["ok"] and any("2 receipt(s)" in n for n in checked["notes"]), checked
