@@ -59,9 +59,18 @@ class Related:
         return sorted({f"{k}:{v}" for k in kinds for v in self.refs.get(k, ())
                        if not (k == "case" and isinstance(v, str))})
 
-    def tokens(self) -> list[str]:
-        """Text any payload naming a related record must contain (a pre-filter)."""
-        return sorted({str(v) for values in self.refs.values() for v in values})
+    def patterns(self) -> list[str]:
+        """LIKE patterns one of which any payload naming a related record matches (a
+        pre-filter over the canonical JSON: no spaces, so a number stands between one of
+        ``:[,`` and one of ``,]}``, a string between quotes)."""
+        out: set[str] = set()
+        for values in self.refs.values():
+            for v in values:
+                if isinstance(v, int):
+                    out |= {f"%{a}{v}{b}%" for a in ":[," for b in ",]}"}
+                out.add(f'%"{v}"%')
+        out |= {f'%"{kind}:{v}"%' for kind in OWN_KINDS for v in self.refs.get(kind, ())}
+        return sorted(out)
 
     def names(self, value: Any, kind: str) -> bool:
         values = self.refs.get(kind, set())
@@ -160,10 +169,10 @@ def related(conn: db.Connection, clip: dict[str, Any],
 def history(conn: db.Connection, rel: Related, upto: int) -> list[Event]:
     """The events (up to seq ``upto``) that belong to the clip's history, in order."""
     subjects = rel.subjects()
-    tokens = rel.tokens()
+    patterns = rel.patterns()
     clauses = [f"subject IN ({','.join('?' * len(subjects))})"] if subjects else []
-    clauses += ["payload LIKE ?"] * len(tokens)
-    params: tuple[Any, ...] = (*subjects, *(f"%{t}%" for t in tokens), upto)
+    clauses += ["payload LIKE ?"] * len(patterns)
+    params: tuple[Any, ...] = (*subjects, *patterns, upto)
     where = f"({' OR '.join(clauses) or '0 = 1'}) AND seq <= ?"
     return [e for e in ledger_store.iter_events(conn, where=where, params=params)
             if rel.belongs(e)]
