@@ -96,6 +96,14 @@ def test_every_event_in_every_format_and_each_proof_checks(office: Office,
     assert "执法音像记录保管链报告" in md and "刻录光盘" in md
     assert "-----BEGIN AVLEDGER CHECKPOINT-----" in html
 
+    need("chromium", "pdftoppm", "pdftotext")
+    pdf = report(office, clip, "pdf", tmp_path / "c.pdf", "--lang", "zh")
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    for event in MUST.values():
+        assert event in text, event
+    looks_like_a_page(pdf, tmp_path)
+
     key = agency_key(office, tmp_path)
     checked = system_verifier(tmp_path / "c.json", key)
     assert checked.returncode == 0, checked.stdout
@@ -150,10 +158,14 @@ def test_a_tampered_event_or_proof_fails(office: Office, tmp_path: Path) -> None
     assert "printed but not proved" in fails(drop, "dropped.json")
 
 
-def test_pdf_looks_like_a_report(office: Office, tmp_path: Path) -> None:
+def test_pdf_in_english_looks_like_a_report(office: Office, tmp_path: Path) -> None:
     need("chromium", "pdftoppm")
-    clip = office.clips["open"][2]
-    pdf = report(office, clip, "pdf", tmp_path / "c.pdf", "--lang", "zh")
+    pdf = report(office, office.clips["open"][2], "pdf", tmp_path / "c.pdf", "--lang", "en")
+    looks_like_a_page(pdf, tmp_path)
+
+
+def looks_like_a_page(pdf: Path, tmp_path: Path) -> None:
+    """The first page, rendered to pixels, is a printed page: not blank."""
     assert pdf.read_bytes().startswith(b"%PDF")
     subprocess.run(["pdftoppm", "-gray", "-r", "40", "-f", "1", "-l", "1", str(pdf),
                     str(tmp_path / "page")], check=True, capture_output=True)
@@ -162,6 +174,7 @@ def test_pdf_looks_like_a_report(office: Office, tmp_path: Path) -> None:
     dark = sum(1 for p in pixels if p < 200)
     assert width > 200 and height > 200
     assert dark > 0.01 * width * height, f"page 1 is nearly blank: {dark} dark pixels"
+    page.unlink()
 
 
 def read_pgm(data: bytes) -> tuple[int, int, bytes]:

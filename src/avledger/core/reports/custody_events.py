@@ -102,6 +102,7 @@ class Related:
             item = stack.pop()
             if isinstance(item, list):
                 stack += [v for v in item if isinstance(v, dict | list)]
+                clip_named = clip_named or any(self._names_own(v) for v in item)
                 continue
             if not isinstance(item, dict):
                 continue
@@ -121,11 +122,16 @@ class Related:
                             other_named = True
                 if isinstance(value, dict | list):
                     stack.append(value)
-                elif isinstance(value, str) and ":" in value:
-                    k, _, v = value.partition(":")
-                    if k in OWN_KINDS and self.names(v, k):
-                        clip_named = True
+                elif self._names_own(value):
+                    clip_named = True
         return listed, clip_named, other_named
+
+    def _names_own(self, value: Any) -> bool:
+        """A text naming the clip or its object as a ledger subject does (``clip:7``)."""
+        if not isinstance(value, str) or ":" not in value:
+            return False
+        kind, _, ident = value.partition(":")
+        return kind in OWN_KINDS and self.names(ident, kind)
 
 
 def related(conn: db.Connection, clip: dict[str, Any],
