@@ -48,3 +48,38 @@ def test_events_are_found_by_what_they_name(app: Avledger) -> None:
 def _digest(app: Avledger, clip: int) -> str:
     return str(app.catalog.conn.execute("SELECT digest FROM clips WHERE id = ?",
                                         (clip,)).fetchone()[0])
+
+
+def test_a_decision_under_legal_review_and_a_purge_are_in_the_history(  # type: ignore[no-untyped-def]
+        app: Avledger, cli) -> None:
+    import json
+
+    from avledger.core.cases import legal_review
+
+    now = utcnow()
+    reviewed, old = insert_clips(app, [
+        ClipSpec("TC0001", "DCIM/R.MP4", os.urandom(3000), now - timedelta(days=2), now),
+        ClipSpec("TC0001", "DCIM/OLD.MP4", os.urandom(3000), now - timedelta(days=800),
+                 now - timedelta(days=799))])
+    number = "平环罚〔2026〕41号"
+    cases.add_case(app, number=number, name="某厂 超标排放", enforcement_type="penalty",
+                   handlers=["0001"], confidentiality="none", now=now)
+    cases.link_clips(app, number, [reviewed], now=now)
+    decided = legal_review.record_decision(app, number, kind="penalty", amount="200000.00",
+                                           party="organisation", note="罚款", now=now)
+    assert decided["hold"], decided  # a major decision: legal review, and a hold on the footage
+    app.close()
+
+    purged = cli("purge", str(old), "--reason", "test recording, no enforcement content",
+                 "--yes")
+    assert purged.returncode == 0, purged.stderr
+    for clip, expected in ((reviewed, {"decision.recorded", "review.opened", "hold.placed"}),
+                           (old, {"clip.ingested", "clip.purged"})):
+        result = cli("clips", "custody", str(clip), "--format", "json")
+        assert result.returncode == 0, result.stderr
+        data = json.loads(result.stdout)
+        assert expected <= {e["type"] for e in data["evidence"]["events"]}, clip
+    retention = next(s for s in data["sections"] if s["key"] == "custody_retention")
+    identity = next(s for s in data["sections"] if s["key"] == "custody_identity")
+    assert retention["figures"]["purged_at"] and identity["figures"]["clip_status"] == "purged"
+    assert identity["figures"]["sha256"] is None  # never burned to disc: not known any more
