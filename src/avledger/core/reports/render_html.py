@@ -74,6 +74,7 @@ td.t { white-space: nowrap; }
 td.mono { overflow-wrap: anywhere; word-break: break-all; }
 td[data-col="event"], td[data-col="subject"], td[data-col="what"] { white-space: nowrap;
   word-break: normal; }
+td[data-col="details"] { overflow-wrap: anywhere; font-size: .74rem; }
 tbody tr:nth-child(even) td { background: #fafbfc; }
 .note { color: var(--muted); font-size: .82rem; margin: .2rem 0 .8rem; }
 .empty { color: var(--muted); font-style: italic; }
