@@ -223,6 +223,12 @@ def test_who_may_read_it(office: Office, tmp_path: Path) -> None:
     report(office, office.clips["open"][0], "json", tmp_path / "o.json", actor="clerk1")
     # It is no look-up of the footage: the access register gains no entry.
     assert office.register() == register
+    # A PDF with nowhere to go, or a folder named as the file: one line, nothing recorded.
+    for args in (("--format", "pdf"), ("--format", "json", "--output", str(tmp_path))):
+        result = office.run("clips", "custody", str(secret), *args, actor="handler1")
+        assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, args
+    assert len(office.ok("ledger", "show", "--subject", f"clip:{secret}", "--type",
+                         "clip.custody_reported")) == 2
     # A clip that does not exist is 'not found' (exit 4), not a refusal.
     result = office.run("clips", "custody", "9999", "--format", "json")
     assert result.returncode == 4 and len(result.stderr.strip().splitlines()) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -22,6 +23,7 @@ from avledger.cli.common import (
 )
 from avledger.cli.ingest_cmd import yes_no
 from avledger.core import clips as clips_core
+from avledger.errors import InputError
 from avledger.i18n import _
 from avledger.timestamps import display
 
@@ -225,7 +227,11 @@ def custody(
         language = lang.value if lang else str(app_.config.get("reports.lang"))
         command = str(app_.config.get("reports.chromium"))
         if fmt is CustodyFormat.pdf:
+            if output is None:
+                raise InputError(_("--format pdf writes a file: give --output FILE.pdf"))
             chromium.find(command)  # say so before the work, not after
+        if output is not None:
+            _check_target(output)  # before the report is recorded as made
         report = make_report(app_, clip, fmt=fmt.value, lang=language)
         written = report_output.render(report, fmt.value, language, output,
                                        chromium_command=command)
@@ -235,3 +241,15 @@ def custody(
         err_console.print(_("custody report of clip {clip} ({fmt}, {lang}) written to {out}")
                           .format(clip=clip, fmt=fmt.value, lang=language, out=output),
                           markup=False, highlight=False)
+
+
+def _check_target(output: Path) -> None:
+    """A file that can be written: its folder exists (or is made) and is writable."""
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(_("cannot create the folder of {out}: {why}").format(
+            out=output, why=exc.strerror or exc)) from None
+    if output.is_dir() or not os.access(output.parent, os.W_OK):
+        raise InputError(_("cannot write {out}: give a file in a folder you may write to")
+                         .format(out=output))
