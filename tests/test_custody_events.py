@@ -83,3 +83,24 @@ def test_a_decision_under_legal_review_and_a_purge_are_in_the_history(  # type: 
     identity = next(s for s in data["sections"] if s["key"] == "custody_identity")
     assert retention["figures"]["purged_at"] and identity["figures"]["clip_status"] == "purged"
     assert identity["figures"]["sha256"] is None  # never burned to disc: not known any more
+
+
+def test_a_damaged_stored_object_gives_no_sha256(app: Avledger, home, cli) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    now = utcnow()
+    clip = insert_clips(app, [ClipSpec("TC0001", "DCIM/D.MP4", os.urandom(5000),
+                                       now - timedelta(days=1), now)])[0]
+    digest = _digest(app, clip)
+    app.close()
+    stored = next((home / "data" / "store" / "objects").rglob(digest))
+    stored.chmod(0o644)
+    data = bytearray(stored.read_bytes())
+    data[100] ^= 0x01
+    stored.write_bytes(bytes(data))
+    result = cli("clips", "custody", str(clip), "--format", "json", "--lang", "en")
+    assert result.returncode == 0, result.stderr
+    identity = next(s for s in json.loads(result.stdout)["sections"]
+                    if s["key"] == "custody_identity")
+    assert identity["figures"]["sha256"] is None
+    assert "avledger store verify" in identity["notes"][0]

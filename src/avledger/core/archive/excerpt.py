@@ -19,8 +19,6 @@ from avledger.store import db
 from avledger.store.ledger import Event
 from avledger.store.proofs import MerkleTree, events_about, latest_signed
 
-__all__ = ["DIR", "Excerpt", "build_excerpt", "check_excerpt", "events_about"]
-
 DIR = "ledger"
 
 

@@ -56,7 +56,7 @@ def build_report(app: Avledger, kind: str, period: Period, *, unit: str | None =
     app.actor.require(action="read reports")
     conn = app.catalog.conn
     moment = now or utcnow()
-    with _snapshot(conn):
+    with snapshot(conn):
         scope = Scope.read(app.config, conn, unit)
         ctx = Context(conn, app.config, period, scope, moment)
         state = ledger_store.state(conn)
@@ -84,7 +84,7 @@ def build_report(app: Avledger, kind: str, period: Period, *, unit: str | None =
 
 
 @contextmanager
-def _snapshot(conn: db.Connection) -> Iterator[None]:
+def snapshot(conn: db.Connection) -> Iterator[None]:
     """One read transaction, so that every section sees the same catalog state while the
     dock and the desk go on writing."""
     if conn.in_transaction:

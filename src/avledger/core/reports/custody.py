@@ -28,7 +28,7 @@ from avledger.core.app import Avledger
 from avledger.core.archive.content import hash_clips
 from avledger.core.archive.selection import ArchiveClip
 from avledger.core.clips import get_clip
-from avledger.core.reports.build import _who
+from avledger.core.reports.build import _who, snapshot
 from avledger.core.reports.custody_events import history, related
 from avledger.core.reports.model import Column, Figure, Note, Report, Section, Table
 from avledger.core.retention.holds import holds_for_clip
@@ -88,8 +88,7 @@ def build(app: Avledger, clip_id: int, *, now: datetime | None = None) -> Report
     conn = app.catalog.conn
     moment = now or utcnow()
     tz = app.config.timezone
-    conn.execute("BEGIN")  # one snapshot: the checkpoint covers every event shown
-    try:
+    with snapshot(conn):  # the checkpoint covers every event shown
         clip = get_clip(app, clip_id)
         head = latest_signed(conn)
         if head is None:
@@ -105,8 +104,6 @@ def build(app: Avledger, clip_id: int, *, now: datetime | None = None) -> Report
                     _officer(app, conn, clip, tz), _links(plan, conn, clip_id, tz),
                     _retention(plan, tz), _events(events, proofs, tz)]
         state = ledger_store.state(conn)
-    finally:
-        conn.execute("COMMIT")
     note = witness_client.with_cosignatures(app.config, head.note, head.size)
     meta = {
         "kind": "custody", "clip": clip_id, "timezone": tz, "unit": None,
@@ -141,7 +138,7 @@ def _sha256(app: Avledger, conn: db.Connection, clip: dict[str, Any]) -> tuple[s
         try:
             return hash_clips(app.store, [one])[one.id].sha256, "hashed-now"
         except (AvledgerError, OSError):
-            pass
+            return None, "unreadable"  # said as such: store verify will quarantine it
     row = conn.execute("SELECT sha256 FROM archive_items WHERE clip_id = ? LIMIT 1",
                        (clip["id"],)).fetchone()
     return (str(row[0]), "archive-manifest") if row else (None, "unknown")

@@ -140,6 +140,11 @@ LABELS: dict[str, tuple[str, str]] = {
         "The stored object is no longer there and was never burned to disc: its SHA-256 is "
         "not known. The BLAKE3 hash still identifies it.",
         "存储对象已不存在且未刻录光盘，SHA-256 无从得知；BLAKE3 摘要仍可识别该记录。"),
+    "note.sha256_unreadable": (
+        "The stored object could not be read back whole or no longer matches its BLAKE3 "
+        "hash: run 'avledger store verify'. Its SHA-256 is not given.",
+        "存储对象无法完整读取或与其 BLAKE3 摘要不符：请运行 avledger store verify。"
+        "此处不提供 SHA-256。"),
     "note.custody_flags": ("Marks set at hand-in: {flags}.", "移交时的标记：{flags}。"),
     "note.custody_kept": ("Kept with no end date while the reason above lasts.",
                           "在上述保存原因持续期间无限期保存。"),
