@@ -70,7 +70,7 @@ def build_report(app: Avledger, kind: str, period: Period, *, unit: str | None =
     meta = {
         "kind": kind, "period": period.as_dict(), "period_label": period.label,
         "unit": unit, "site_unit": str(app.config.get("site.unit")),
-        "generated_at": iso(moment), "generated_by": _who(app.actor),
+        "generated_at": iso(moment), "generated_by": made_by(app.actor),
         "ledger": {"events": state.size, "head": state.head},
         # The receipt: the signed checkpoint the report was made under, and whose key signed it.
         "checkpoint": ({"size": int(latest["size"]), "note": str(latest["note"])}
@@ -97,5 +97,6 @@ def snapshot(conn: db.Connection) -> Iterator[None]:
         conn.execute("COMMIT")
 
 
-def _who(actor: identity.Actor) -> str:
+def made_by(actor: identity.Actor) -> str:
+    """Who made a report, as its cover names them."""
     return f"{actor.name} ({actor.badge})" if actor.name else actor.label

@@ -28,7 +28,7 @@ from avledger.core.app import Avledger
 from avledger.core.archive.content import hash_clips
 from avledger.core.archive.selection import ArchiveClip
 from avledger.core.clips import get_clip
-from avledger.core.reports.build import _who, snapshot
+from avledger.core.reports.build import made_by, snapshot
 from avledger.core.reports.custody_events import history, related
 from avledger.core.reports.model import Column, Figure, Note, Report, Section, Table
 from avledger.core.retention.holds import holds_for_clip
@@ -108,7 +108,7 @@ def build(app: Avledger, clip_id: int, *, now: datetime | None = None) -> Report
     meta = {
         "kind": "custody", "clip": clip_id, "timezone": tz, "unit": None,
         "site_unit": str(app.config.get("site.unit")),
-        "generated_at": iso(moment), "generated_by": _who(app.actor),
+        "generated_at": iso(moment), "generated_by": made_by(app.actor),
         "ledger": {"events": state.size, "head": state.head},
         "checkpoint": {"size": head.size, "note": note},
         "key_fingerprint": verifier.grouped(verifier.fingerprint(app.public_key())),
