@@ -13,6 +13,8 @@ beside the evidence):
     python3 verify_ledger.py EXPORT_DIR --key KEY     # events.jsonl, checkpoints.jsonl, ledger.pub
     python3 verify_ledger.py --package DIR --fingerprint HEX
                                                       # a copy package (see its VERIFY.txt)
+    python3 verify_ledger.py --custody REPORT.json --key KEY
+                                                      # a clip's custody report (JSON edition)
     python3 verify_ledger.py --consistency OLD NEW PROOF --key KEY
                                                       # NEW checkpoint extends OLD (RFC 6962)
     ... --witness-key KEY                             # also require a witness's cosignature
@@ -178,6 +180,29 @@ def verify_inclusion(leaf: bytes, index: int, size: int, proof: list[bytes], roo
         fn >>= 1
         sn >>= 1
     return sn == 0 and r == root
+
+
+def event_problem(event: dict[str, Any]) -> Optional[str]:
+    """None when ``event`` matches its own hash; otherwise what is wrong, in words."""
+    try:
+        if event_hash(str(event["prev_hash"]), event) != event["hash"]:
+            return "content does not match its hash (edited)"
+    except (ValueError, KeyError, TypeError) as exc:
+        return f"not a ledger event ({exc})"
+    return None
+
+
+def proved(event: dict[str, Any], proof: dict[str, Any], cp: Checkpoint) -> bool:
+    """Does the inclusion ``proof`` (a proofs.jsonl record) lead from ``event``'s hash to the
+    Merkle root the checkpoint signed?"""
+    try:
+        seq = int(event["seq"])
+        path = [bytes.fromhex(p) for p in proof["proof"]]
+        return (int(proof["size"]) == cp.size and int(proof.get("index", seq - 1)) == seq - 1
+                and verify_inclusion(leaf_hash(str(event["hash"])), seq - 1, cp.size, path,
+                                     cp.root))
+    except (ValueError, KeyError, TypeError):
+        return False
 
 
 def consistency_proof(leaves: list[bytes], m: int) -> list[bytes]:
@@ -733,30 +758,22 @@ class _PackageCheck:
             try:
                 ev = json.loads(line)
                 seq = int(ev["seq"])
-                self.seen.add(seq)
-                if event_hash(str(ev["prev_hash"]), ev) != ev["hash"]:
-                    self.bad(f"{where} (event {seq})", "content does not match its hash "
-                                                      "(edited)")
-                    continue
             except (ValueError, KeyError, TypeError) as exc:
                 self.bad(where, f"not a ledger event ({exc})")
                 continue
-            found = proofs.get(seq)
-            if found is None:
-                self.bad("ledger/proofs.jsonl", f"no inclusion proof for event {seq}")
+            self.seen.add(seq)
+            wrong = event_problem(ev)
+            if wrong:
+                self.bad(f"{where} (event {seq})", wrong)
                 continue
-            m, rec = found
-            try:
-                path = [bytes.fromhex(p) for p in rec["proof"]]
-                ok = (int(rec["size"]) == cp.size and verify_inclusion(
-                    leaf_hash(str(ev["hash"])), seq - 1, cp.size, path, cp.root))
-            except (ValueError, KeyError, TypeError):
-                ok = False
-            if not ok:
+            m, rec = proofs.get(seq, (0, None))
+            if rec is None:
+                self.bad("ledger/proofs.jsonl", f"no inclusion proof for event {seq}")
+            elif not proved(ev, rec, cp):
                 self.bad(f"ledger/proofs.jsonl line {m} (event {seq})",
                          f"does not prove the event is in the signed ledger of size {cp.size}")
-                continue
-            good.append(ev)
+            else:
+                good.append(ev)
         self.info.append(f"custody excerpt: {len(good)} event(s) proved against the signed "
                          "checkpoint")
         return good
@@ -853,6 +870,71 @@ def verify_package(directory: Path, expected_key: Optional[str] = None,
     except OSError as exc:
         check.bad(str(directory), f"cannot read: {exc}")
     return check.info, check.problems
+
+
+# --------------------------------------------------------------------------- custody reports
+
+CUSTODY_FORMAT = "avledger-custody/1"
+
+
+def verify_custody(path: Path, trust: Optional[Trust] = None) -> tuple[list[str], list[str]]:
+    """Check the JSON edition of a clip's custody report: every event it prints against its
+    own hash and, through its inclusion proof, against the signed checkpoint it carries;
+    return (info lines, problems as 'where: what')."""
+    trust = trust or Trust()
+    data = json.loads(path.read_text(encoding="utf-8"))
+    evidence = data.get("evidence", data) if isinstance(data, dict) else {}
+    if not isinstance(evidence, dict) or evidence.get("format") != CUSTODY_FORMAT:
+        raise ValueError(f"not an avledger custody report ({CUSTODY_FORMAT}); give the JSON "
+                         "edition ('--format json')")
+    problems: list[str] = []
+    shipped = str(evidence.get("public_key", "")).strip()
+    pub = trust.key_for("public_key", shipped, problems)
+    info = [f"custody report of clip {evidence.get('clip')} (BLAKE3 {evidence.get('blake3')})",
+            f"key: {shipped.split('+')[0]}, fingerprint {grouped(fingerprint(shipped))}"]
+    try:
+        cp = verify_checkpoint(str(evidence.get("checkpoint", "")), pub)
+    except ValueError as exc:
+        return info, problems + [f"checkpoint: {exc}"]
+    info.append(f"checkpoint: {cp.origin}, size {cp.size}, signed {cp.ts}")
+    info += trust.witnessed("checkpoint", [cp], problems)
+    proofs = {}
+    for rec in evidence.get("proofs", []):
+        if isinstance(rec, dict) and "seq" in rec:
+            proofs[int(rec["seq"])] = rec
+    good: dict[int, str] = {}
+    for n, ev in enumerate(evidence.get("events", []), 1):
+        seq = ev.get("seq") if isinstance(ev, dict) else None
+        where = f"events[{n}] (event {seq})"
+        wrong = event_problem(ev) if isinstance(ev, dict) else "not a ledger event"
+        if wrong:
+            problems.append(f"{where}: {wrong}")
+        elif int(ev["seq"]) not in proofs:
+            problems.append(f"{where}: has no inclusion proof")
+        elif not proved(ev, proofs[int(ev["seq"])], cp):
+            problems.append(f"proofs (event {seq}): does not prove the event is in the signed "
+                            f"ledger of size {cp.size}")
+        else:
+            good[int(ev["seq"])] = str(ev["type"])
+    for seq, kind in _printed_events(data):
+        if good.get(seq) != kind:
+            problems.append(f"event table: event {seq} ({kind}) is printed but not proved here")
+    info.append(f"custody events: {len(good)} proved against the signed checkpoint")
+    return info, problems
+
+
+def _printed_events(data: Any) -> list[tuple[int, str]]:
+    """(seq, type) of every row of the report's printed event table."""
+    rows: list[tuple[int, str]] = []
+    for section in data.get("sections", []) if isinstance(data, dict) else []:
+        table = section.get("tables", {}).get("events") if isinstance(section, dict) else None
+        if section.get("key") != "custody_events" or not isinstance(table, dict):
+            continue
+        cols = table.get("columns", [])
+        if "seq" in cols and "event" in cols:
+            rows += [(int(r[cols.index("seq")]), str(r[cols.index("event")]))
+                     for r in table.get("rows", [])]
+    return rows
 
 
 # --------------------------------------------------------------------------- pure-Python fallbacks
@@ -1198,6 +1280,8 @@ def _arguments(args: list[str]) -> Any:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--package", metavar="DIR", help="check a copy package")
+    mode.add_argument("--custody", metavar="REPORT.json",
+                      help="check a clip's custody report (its JSON edition)")
     mode.add_argument("--consistency", nargs=3, metavar=("OLD", "NEW", "PROOF"),
                       help="prove the NEW checkpoint extends the OLD one")
     parser.add_argument("export", nargs="?", metavar="EXPORT_DIR", help="a ledger export")
@@ -1206,8 +1290,10 @@ def _arguments(args: list[str]) -> Any:
     parser.add_argument("--witness-key", action="append", default=[], metavar="KEY",
                         help="a witness's cosignature key (text or file); repeatable")
     parsed = parser.parse_args(args)
-    if sum(bool(x) for x in (parsed.package, parsed.consistency, parsed.export)) != 1:
-        parser.error("give EXPORT_DIR, --package DIR or --consistency OLD NEW PROOF")
+    if sum(bool(x) for x in (parsed.package, parsed.custody, parsed.consistency,
+                             parsed.export)) != 1:
+        parser.error("give EXPORT_DIR, --package DIR, --custody REPORT.json or "
+                     "--consistency OLD NEW PROOF")
     return parsed
 
 
@@ -1223,6 +1309,10 @@ def main(argv: Optional[list[str]] = None) -> int:
             info, problems = verify_package(Path(opts.package), trust=trust)
             ok = ("OK: every file matches, every custody event is proved against the signed "
                   "checkpoint")
+        elif opts.custody:
+            info, problems = verify_custody(Path(opts.custody), trust)
+            ok = ("OK: every custody event in the report is proved against the signed "
+                  "checkpoint")
         elif opts.consistency:
             old, new, proof = (Path(x) for x in opts.consistency)
             info, problems, ok = _consistency_main(old, new, proof, trust)
@@ -1231,7 +1321,8 @@ def main(argv: Optional[list[str]] = None) -> int:
             problems = [str(p) for p in found]
             ok = "OK: chain intact, every checkpoint signed and consistent"
     except (OSError, ValueError, KeyError) as exc:
-        print(f"FAILED: cannot read {opts.package or opts.export or opts.consistency}: {exc}")
+        what = opts.package or opts.custody or opts.export or opts.consistency
+        print(f"FAILED: cannot read {what}: {exc}")
         return EXIT_FAILED
     for line in info:
         print(line)

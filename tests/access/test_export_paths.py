@@ -153,7 +153,9 @@ def test_every_other_command_leaves_the_footage_in_the_store(office: Office,
                  ("checkout", "export", "--out", str(work / "usage.csv")),
                  ("access", "policy"), ("access", "list"),
                  ("access", "register", "--format", "md", "--out", str(work / "reg.md")),
-                 ("config", "show"), ("archive", "list")):
+                 ("config", "show"), ("archive", "list"),
+                 ("clips", "custody", clip, "--format", "json", "--output",
+                  str(work / "custody.json"))):
         result = office.run(*args)
         assert result.returncode in (0, 1), (args, result.stderr)
     req = office.ask("case_handler", "view", "--case", OPEN, actor="handler1")

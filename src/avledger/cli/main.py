@@ -54,7 +54,7 @@ COMMANDS: tuple[LazyCommand, ...] = (
     LazyCommand("dock", "group", "avledger.cli.dock_cmd:app",
                 'The dock: what is docked and how ingest is going.'),
     LazyCommand("clips", "group", "avledger.cli.main:clips_app",
-                'Ingested clips: list, show, explain late ones.'),
+                'Ingested clips: list, search, show, tag, explain late ones, custody report.'),
     LazyCommand("profile", "group", "avledger.cli.profile_cmd:app",
                 'Device profiles: how each recorder family is recognised and read.'),
     LazyCommand("simulate", "group", "avledger.cli.simulate_cmd:app",

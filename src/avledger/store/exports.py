@@ -34,7 +34,9 @@ READERS = {
 
 # function -> the places allowed to call it ("module" or "module:function")
 EXPORTS = {
-    "hash_clips": ("avledger.core.archive.build", "avledger.core.access.package"),
+    # (a clip's custody report only hashes: no copy, nothing written)
+    "hash_clips": ("avledger.core.archive.build", "avledger.core.access.package",
+                   "avledger.core.reports.custody"),
     "create_archive": ("avledger.cli.archive_cmd:create",),
     "make_package": ("avledger.cli.access_cmd:fulfil",),
     "run_viewing": ("avledger.cli.access_cmd:fulfil",),

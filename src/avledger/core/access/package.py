@@ -42,7 +42,7 @@ from avledger.core.access.requests import mark_fulfilled, ready_to_fulfil
 from avledger.core.app import Avledger
 from avledger.core.archive.content import Hashes, hash_bytes, hash_clips, sums
 from avledger.core.archive.excerpt import DIR as LEDGER_DIR
-from avledger.core.archive.excerpt import build_excerpt, events_about
+from avledger.core.archive.excerpt import build_excerpt
 from avledger.core.archive.selection import ArchiveClip, select
 from avledger.core.caseref import case_by_id
 from avledger.core.identity import find_person
@@ -50,6 +50,7 @@ from avledger.core.redact.derived import Redaction
 from avledger.errors import IntegrityError, RefusedError, StorageError
 from avledger.store import db
 from avledger.store.ledger import Event
+from avledger.store.proofs import events_about
 from avledger.timestamps import display, iso
 
 MANIFEST, SHA256SUMS, B3SUMS = "MANIFEST.json", "SHA256SUMS", "B3SUMS"

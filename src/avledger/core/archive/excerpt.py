@@ -10,62 +10,16 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from avledger import verifier
 from avledger.core.app import Avledger
-from avledger.core.clipref import chunks
 from avledger.core.witness import client as witness_client
 from avledger.store import db
-from avledger.store import ledger as ledger_store
 from avledger.store.ledger import Event
+from avledger.store.proofs import MerkleTree, events_about, latest_signed
 
 DIR = "ledger"
-
-
-class _Tree:
-    """Merkle subtree roots, memoised, so many proofs over one tree cost O(n) in total."""
-
-    def __init__(self, leaves: list[bytes]) -> None:
-        self.leaves = leaves
-        self.root = lru_cache(maxsize=None)(self._root)
-
-    def _root(self, lo: int, hi: int) -> bytes:
-        if hi - lo == 1:
-            return self.leaves[lo]
-        k = _split(hi - lo)
-        return verifier.node_hash(self.root(lo, lo + k), self.root(lo + k, hi))
-
-    def consistency(self, m: int, n: int) -> list[bytes]:
-        """RFC 6962 PROOF(m, D[0:n]) from the memoised subtree roots."""
-
-        def sub(m: int, lo: int, hi: int, complete: bool) -> list[bytes]:
-            if m == hi - lo:
-                return [] if complete else [self.root(lo, hi)]
-            k = _split(hi - lo)
-            if m <= k:
-                return sub(m, lo, lo + k, complete) + [self.root(lo + k, hi)]
-            return sub(m - k, lo + k, hi, False) + [self.root(lo, lo + k)]
-
-        return sub(m, 0, n, True) if 0 < m <= n else []
-
-    def path(self, index: int, lo: int, hi: int) -> list[bytes]:
-        if hi - lo <= 1:
-            return []
-        k = _split(hi - lo)
-        if index < lo + k:
-            return self.path(index, lo, lo + k) + [self.root(lo + k, hi)]
-        return self.path(index, lo + k, hi) + [self.root(lo, lo + k)]
-
-
-def _split(n: int) -> int:
-    """The largest power of two smaller than n (RFC 6962)."""
-    k = 1
-    while k * 2 < n:
-        k *= 2
-    return k
 
 
 @dataclass
@@ -73,19 +27,6 @@ class Excerpt:
     files: dict[str, bytes]  # path on the disc -> content
     events: int
     size: int  # ledger size of the checkpoint the proofs are against
-
-
-def events_about(conn: db.Connection, subjects: list[str],
-                 upto: int | None = None) -> list[Event]:
-    """The ledger events whose subject is one of ``subjects`` (up to seq ``upto``), in order."""
-    events: list[Event] = []
-    limit = ledger_store.state(conn).size if upto is None else upto
-    for part in chunks(subjects, 500):  # type: ignore[arg-type]
-        marks = ",".join("?" * len(part))
-        events += list(ledger_store.iter_events(
-            conn, where=f"subject IN ({marks}) AND seq <= ?", params=(*part, limit)))
-    events.sort(key=lambda e: e.seq)
-    return events
 
 
 def build_excerpt(app: Avledger, subjects: list[str], *, sign: bool = True,
@@ -96,18 +37,16 @@ def build_excerpt(app: Avledger, subjects: list[str], *, sign: bool = True,
     if sign:
         app.checkpoint()
     conn = app.catalog.conn
-    row = conn.execute("SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1").fetchone()
-    size = int(row["size"])
-    note = witness_client.with_cosignatures(app.config, str(row["note"]), size)
+    head = latest_signed(conn)
+    assert head is not None  # signed just now, or by the caller
+    size = head.size
+    note = witness_client.with_cosignatures(app.config, head.note, size)
     events = [e for e in events_about(conn, subjects, size) if keep is None or keep(e)]
-    leaves = [verifier.leaf_hash(r[0]) for r in conn.execute(
-        "SELECT hash FROM ledger WHERE seq <= ? ORDER BY seq", (size,))]
-    tree = _Tree(leaves)
+    tree = MerkleTree.of_ledger(conn, size)
     lines, proofs = [], []
     for ev in events:
         lines.append(json.dumps(ev.as_dict(), ensure_ascii=False, sort_keys=True))
-        proofs.append(json.dumps({"seq": ev.seq, "index": ev.seq - 1, "size": size,
-                                  "proof": [p.hex() for p in tree.path(ev.seq - 1, 0, size)]}))
+        proofs.append(json.dumps(tree.inclusion(ev.seq, size)))
     files = {
         f"{DIR}/events.jsonl": ("\n".join(lines) + "\n").encode(),
         f"{DIR}/proofs.jsonl": ("\n".join(proofs) + "\n").encode(),
@@ -119,7 +58,7 @@ def build_excerpt(app: Avledger, subjects: list[str], *, sign: bool = True,
     return Excerpt(files, len(events), size)
 
 
-def _consistency(conn: db.Connection, tree: _Tree, size: int) -> bytes:
+def _consistency(conn: db.Connection, tree: MerkleTree, size: int) -> bytes:
     """RFC 6962 proofs that this checkpoint extends the earlier receipts: the checkpoints of
     the copy packages handed out before, and the checkpoint just before this one. Whoever
     holds one of those can check offline that this excerpt's ledger grew from theirs."""
@@ -148,14 +87,9 @@ def check_excerpt(folder: Path, expected_key: str | None) -> list[str]:
         problems.append(f"{DIR}/ledger.pub is not this installation's ledger key")
     for ev in events:
         seq = int(ev.get("seq", 0))
-        body: dict[str, Any] = {k: ev.get(k) for k in verifier.EVENT_FIELDS}
-        if verifier.event_hash(str(ev.get("prev_hash")), body) != ev.get("hash"):
+        if verifier.event_problem(ev):
             problems.append(f"{DIR}/events.jsonl: event {seq} does not match its hash")
-            continue
-        proof = proofs.get(seq)
-        if proof is None or not verifier.verify_inclusion(
-                verifier.leaf_hash(str(ev["hash"])), seq - 1, cp.size,
-                [bytes.fromhex(p) for p in proof["proof"]], cp.root):
+        elif seq not in proofs or not verifier.proved(ev, proofs[seq], cp):
             problems.append(f"{DIR}/proofs.jsonl: event {seq} is not proved to be in the "
                             f"signed ledger of size {cp.size}")
     return problems

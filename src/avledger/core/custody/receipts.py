@@ -65,6 +65,9 @@ def _from_text(source: str, text: str) -> list[Receipt]:
     blocks = _BLOCK.findall(html.unescape(text))
     if blocks:
         return [Receipt(source, b) for b in blocks]
+    whole = _json_report(source, text)
+    if whole:
+        return whole
     if text.lstrip().startswith("{"):
         out = []
         for line in text.splitlines():
@@ -76,6 +79,25 @@ def _from_text(source: str, text: str) -> list[Receipt]:
                 out.append(Receipt(source, rec["note"]))
         return out
     return [Receipt(source, text)] if "\n\n\u2014 " in text else []
+
+
+def _json_report(source: str, text: str) -> list[Receipt]:
+    """The checkpoint of a report's JSON edition; a clip's custody report also gives the
+    hashes of the events it proves, so a rewrite of any of them is named."""
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return []
+    if not isinstance(doc, dict):
+        return []
+    evidence = doc.get("evidence")
+    if isinstance(evidence, dict) and isinstance(evidence.get("checkpoint"), str):
+        events = {int(e["seq"]): str(e["hash"]) for e in evidence.get("events", [])
+                  if isinstance(e, dict) and "seq" in e and "hash" in e}
+        return [Receipt(source, evidence["checkpoint"], events)]
+    cp = (doc.get("meta") or {}).get("checkpoint") if isinstance(doc.get("meta"), dict) else None
+    return [Receipt(source, cp["note"])] if isinstance(cp, dict) and isinstance(
+        cp.get("note"), str) else []
 
 
 def read(target: str) -> list[Receipt]:

@@ -7,4 +7,8 @@ One module per section computes plain data from the catalog and the custody ledg
 print that one data structure as HTML (with inline SVG charts from ``svg``), Markdown, CSV,
 JSON or PDF, with labels from ``i18n`` in English or Chinese. Nothing in a report is typed in by
 hand.
+
+``custody`` is the one report about a single clip rather than a period: its chain of custody,
+every event that touched it (found by ``custody_events``) with its inclusion proof, printed
+by the same renderers with labels from ``custody_labels``.
 """

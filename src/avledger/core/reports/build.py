@@ -59,7 +59,7 @@ def build_report(app: Avledger, kind: str, period: Period, *, unit: str | None =
     app.actor.require(action="read reports")
     conn = app.catalog.conn
     moment = now or utcnow()
-    with _snapshot(conn):
+    with snapshot(conn):
         scope = Scope.read(app.config, conn, unit)
         ctx = Context(conn, app.config, period, scope, moment)
         state = ledger_store.state(conn)
@@ -73,7 +73,7 @@ def build_report(app: Avledger, kind: str, period: Period, *, unit: str | None =
     meta = {
         "kind": kind, "period": period.as_dict(), "period_label": period.label,
         "unit": unit, "site_unit": str(app.config.get("site.unit")),
-        "generated_at": iso(moment), "generated_by": _who(app.actor),
+        "generated_at": iso(moment), "generated_by": made_by(app.actor),
         "ledger": {"events": state.size, "head": state.head},
         # The receipt: the signed checkpoint the report was made under, and whose key signed it.
         "checkpoint": ({"size": int(latest["size"]), "note": str(latest["note"])}
@@ -87,7 +87,7 @@ def build_report(app: Avledger, kind: str, period: Period, *, unit: str | None =
 
 
 @contextmanager
-def _snapshot(conn: db.Connection) -> Iterator[None]:
+def snapshot(conn: db.Connection) -> Iterator[None]:
     """One read transaction, so that every section sees the same catalog state while the
     dock and the desk go on writing."""
     if conn.in_transaction:
@@ -100,5 +100,6 @@ def _snapshot(conn: db.Connection) -> Iterator[None]:
         conn.execute("COMMIT")
 
 
-def _who(actor: identity.Actor) -> str:
+def made_by(actor: identity.Actor) -> str:
+    """Who made a report, as its cover names them."""
     return f"{actor.name} ({actor.badge})" if actor.name else actor.label

@@ -470,6 +470,22 @@ def column(key: str, lang: str) -> str:
     return code(key, lang)
 
 
+def heading(meta: dict[str, Any], lang: str) -> str:
+    """What the report covers, under its title: the period, or (a custody report) the clip."""
+    if meta.get("period"):
+        return period_text(meta["period"], lang)
+    return t(f"heading.{meta['kind']}", lang, **meta)
+
+
+def none(section: str, lang: str) -> str:
+    """What an empty table says: 'none in this period', or the section's own words."""
+    return t(f"ui.none.{section}" if has(f"ui.none.{section}") else "ui.none", lang)
+
+
+def subtitle(kind: str, lang: str) -> str:
+    return t(f"ui.subtitle.{kind}" if has(f"ui.subtitle.{kind}") else "ui.subtitle", lang)
+
+
 def period_text(period: dict[str, str], lang: str) -> str:
     first = date.fromisoformat(period["first_day"])
     last = date.fromisoformat(period["last_day"])
@@ -483,3 +499,9 @@ def period_text(period: dict[str, str], lang: str) -> str:
     if whole_year:
         return str(first.year)
     return f"{first.isoformat()} – {last.isoformat()}"
+
+
+# A clip's custody report keeps its labels beside it; they join the one table here.
+from avledger.core.reports.custody_labels import LABELS as _CUSTODY  # noqa: E402
+
+L.update({k: v for k, v in _CUSTODY.items() if k not in L})

@@ -114,16 +114,25 @@ class Section:
 
 @dataclass
 class Report:
-    kind: str  # annual | compliance | usage | clocks
+    kind: str  # annual | compliance | usage | clocks | custody
     meta: dict[str, Any]
     sections: list[Section]
+    # What a reader checks the report against, printed whole in the JSON edition (a clip's
+    # custody report: its events with their inclusion proofs and the signed checkpoint).
+    evidence: dict[str, Any] | None = None
+
+    @property
+    def timezone(self) -> str:
+        period = self.meta.get("period")
+        return str(period["timezone"] if period else self.meta["timezone"])
 
     def section(self, key: str) -> Section:
         return next(s for s in self.sections if s.key == key)
 
     def content(self) -> dict[str, Any]:
         """Everything the report says, without when or by whom it was made."""
-        return {"kind": self.kind, "period": self.meta["period"], "unit": self.meta["unit"],
+        return {"kind": self.kind, "period": self.meta.get("period"),
+                "unit": self.meta.get("unit"), "clip": self.meta.get("clip"),
                 "sections": [s.as_dict() for s in self.sections]}
 
     def digest(self) -> str:

@@ -71,6 +71,10 @@ th, td { padding: .28rem .5rem; text-align: left; vertical-align: top;
 th { border-bottom: 1.5px solid var(--ink); font-weight: 600; background: #fff; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.t { white-space: nowrap; }
+td.mono { overflow-wrap: anywhere; word-break: break-all; }
+td[data-col="event"], td[data-col="subject"], td[data-col="what"] { white-space: nowrap;
+  word-break: normal; }
+td[data-col="details"] { overflow-wrap: anywhere; font-size: .74rem; }
 tbody tr:nth-child(even) td { background: #fafbfc; }
 .note { color: var(--muted); font-size: .82rem; margin: .2rem 0 .8rem; }
 .empty { color: var(--muted); font-style: italic; }
@@ -87,6 +91,7 @@ footer { margin-top: 3rem; padding-top: .6rem; border-top: 1px solid var(--rule)
   html { font-size: 10.5pt; }
   .page { max-width: none; padding: 0; }
   section.report-section { break-before: page; }
+  .kind-custody section.report-section { break-before: auto; }
   h2, h3 { break-after: avoid; }
   table { break-inside: auto; }
   tr, dl.figures div { break-inside: avoid; }
@@ -101,7 +106,7 @@ footer { margin-top: 3rem; padding-top: .6rem; border-top: 1px solid var(--rule)
 def render(report: Report, lang: str) -> str:
     meta = report.meta
     title = i18n.t(f"title.{report.kind}", lang)
-    period = i18n.period_text(meta["period"], lang)
+    period = i18n.heading(meta, lang)
     fonts = FONTS_CJK if lang == "zh" else FONTS_LATIN
     running = f"{meta['site_unit']} · {title} · {period}"
     css = (CSS.replace("MONOFONT", MONO).replace("FONTS", fonts)
@@ -114,7 +119,7 @@ def render(report: Report, lang: str) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{escape(title)} · {escape(period)}</title>",
         f"<style>{css}</style></head>",
-        '<body><div class="page">',
+        f'<body class="kind-{report.kind}"><div class="page">',
         _cover(report, lang, title, period),
         _toc(sections, lang, bool(_long_tables(sections))),
         "<main>",
@@ -149,16 +154,18 @@ def _cover(report: Report, lang: str, title: str, period: str) -> str:
     ledger = meta["ledger"]
     rows = [
         ("ui.unit", escape(meta["unit"] or i18n.t("ui.all_units", lang))),
-        ("ui.generated", escape(_local(meta["generated_at"], meta["period"]["timezone"]))),
+        ("ui.generated", escape(_local(meta["generated_at"], report.timezone))),
         ("ui.generated_by", escape(meta["generated_by"])),
         ("ui.ledger", escape(i18n.t("ui.ledger_state", lang, events=f"{ledger['events']:,}",
                                     head=ledger["head"][:16] + "…"))),
         ("ui.digest", f'<span class="mono">{meta["digest"]}</span>'),
     ]
+    if not meta.get("period"):
+        rows = rows[1:]  # a custody report is about one clip, not a unit's footage
     body = "".join(f"<dt>{escape(i18n.t(k, lang))}</dt><dd>{v}</dd>" for k, v in rows)
-    tz = escape(i18n.t("ui.timezone", lang, tz=meta["period"]["timezone"]))
+    tz = escape(i18n.t("ui.timezone", lang, tz=report.timezone))
     return (f'<header class="cover"><p class="kicker">{escape(meta["site_unit"])} · '
-            f'{escape(i18n.t("ui.subtitle", lang))}</p>'
+            f'{escape(i18n.subtitle(report.kind, lang))}</p>'
             f"<h1>{escape(title)}</h1>"
             f'<p class="period">{escape(period)}</p>'
             f'<dl class="meta">{body}</dl><p class="note">{tz}</p></header>')
@@ -272,7 +279,7 @@ def _chart(s: Section, chart: Chart, table: Table, lang: str) -> str:
 def _table(s: Section, table: Table, lang: str, *, heading: str | None = None) -> str:
     title = escape(heading or i18n.t(f"table.{s.key}.{table.key}", lang))
     if not table.rows:
-        return f'<h3>{title}</h3><p class="empty">{escape(i18n.t("ui.none", lang))}</p>'
+        return f'<h3>{title}</h3><p class="empty">{escape(i18n.none(s.key, lang))}</p>'
     head = "".join(f'<th class="{"n" if c.kind in NUMERIC else ""}">'
                    f"{escape(i18n.column(c.key, lang))}</th>" for c in table.columns)
     body = []

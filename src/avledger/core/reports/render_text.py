@@ -32,18 +32,21 @@ def _md_table(headers: list[str], rows: list[list[str]], right: list[bool]) -> l
 
 def to_markdown(report: Report, lang: str) -> str:
     meta = report.meta
+    covers = "ui.period" if meta.get("period") else "ui.subject"
     lines = [f"# {i18n.t(f'title.{report.kind}', lang)}", "",
-             f"**{i18n.t('ui.period', lang)}:** {i18n.period_text(meta['period'], lang)}  ",
+             f"**{i18n.t(covers, lang)}:** {i18n.heading(meta, lang)}  ",
              f"**{i18n.t('ui.site', lang)}:** {meta['site_unit']}  ",
-             f"**{i18n.t('ui.unit', lang)}:** {meta['unit'] or i18n.t('ui.all_units', lang)}  ",
+             *([f"**{i18n.t('ui.unit', lang)}:** "
+                f"{meta['unit'] or i18n.t('ui.all_units', lang)}  "] if meta.get("period")
+               else []),
              f"**{i18n.t('ui.generated', lang)}:** "
-             f"{display(meta['generated_at'], meta['period']['timezone'])[:16]}, "
+             f"{display(meta['generated_at'], report.timezone)[:16]}, "
              f"{meta['generated_by']}  ",
              f"**{i18n.t('ui.ledger', lang)}:** "
              + i18n.t("ui.ledger_state", lang, events=f"{meta['ledger']['events']:,}",
                       head=meta["ledger"]["head"][:16] + "…") + "  ",
              f"**{i18n.t('ui.digest', lang)}:** `{meta['digest']}`", "",
-             f"_{i18n.t('ui.timezone', lang, tz=meta['period']['timezone'])}. "
+             f"_{i18n.t('ui.timezone', lang, tz=report.timezone)}. "
              f"{i18n.t('ui.chart_in_html', lang)}_", ""]
     for n, s in enumerate(report.sections, 1):
         lines += _md_section(n, s, report, lang)
@@ -91,7 +94,7 @@ def _md_table_block(s: Section, table: Table, lang: str, *,
                     heading: str | None = None) -> list[str]:
     lines = [f"### {heading or i18n.t(f'table.{s.key}.{table.key}', lang)}", ""]
     if not table.rows:
-        return lines + [f"_{i18n.t('ui.none', lang)}_", ""]
+        return lines + [f"_{i18n.none(s.key, lang)}_", ""]
     lines += _md_table([i18n.column(c.key, lang) for c in table.columns],
                        [[text.value(v, c.kind, lang) for c, v in zip(table.columns, row,
                                                                      strict=True)]
@@ -154,5 +157,6 @@ def to_json(report: Report, lang: str) -> str:
         "sections": [{**s.as_dict(), "title": i18n.t(f"section.{s.key}", lang),
                       "notes": [i18n.t(n.key, lang, **n.params) for n in s.notes]}
                      for s in report.sections],
+        **({"evidence": report.evidence} if report.evidence is not None else {}),
     }
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
