@@ -21,6 +21,7 @@ from avledger.config import schema
 from avledger.config.loader import Config, read_yaml
 from avledger.config.schema import Leaf, Node, Section
 from avledger.errors import ConfigError, NotFoundError
+from avledger.i18n import _
 
 IDENTITY_FORMATS = ("keyvalue", "ini", "json")
 LEVEL_FORMATS = (*IDENTITY_FORMATS, "text")
@@ -272,12 +273,12 @@ def _missing_required(data: Any, node: Node, path: str = "") -> list[str]:
     for key, sub in node.fields.items():
         dotted = f"{path}.{key}" if path else key
         if isinstance(sub, Leaf) and sub.default is REQUIRED and key not in data:
-            problems.append(f"{dotted}: is required")
+            problems.append(_("{dotted}: is required").format(dotted=dotted))
         elif isinstance(sub, Section):
             if key not in data and any(
                 isinstance(f, Leaf) and f.default is REQUIRED for f in sub.fields.values()
             ):
-                problems.append(f"{dotted}: is required")
+                problems.append(_("{dotted}: is required").format(dotted=dotted))
             else:
                 problems += _missing_required(data.get(key, {}), sub, dotted)
     return problems
@@ -311,22 +312,24 @@ def validate(raw: Any) -> list[str]:
     merged = _deep_merge(_defaults(PROFILE_SCHEMA), raw)
     match = merged["match"]
     if not (match["udev"] or match["label"] or match["marker"]):
-        problems.append("match: give at least one of udev, label, marker")
+        problems.append(_("match: give at least one of udev, label, marker"))
     for where, method, needs in _CROSS_CHECKS:
         section = merged
         for part in where.split("."):
             section = section[part]
         if section["method"] == method:
-            problems += [f"{where}.{n}: is required when method is {method}"
+            problems += [_("{where}.{n}: is required when method is {method}").format(
+                             where=where, n=n, method=method)
                          for n in needs if not section.get(n)]
     if merged["identity"].get("section") and merged["identity"].get("format") != "ini":
-        problems.append("identity.section: only used with format ini")
+        problems.append(_("identity.section: only used with format ini"))
     for level in ("battery", "storage"):
         spec = merged[level]
         if spec.get("file") and spec["format"] != "text" and not spec.get("key"):
-            problems.append(f"{level}.key: is required when format is {spec['format']}")
+            problems.append(_("{level}.key: is required when format is {format}").format(
+                                level=level, format=spec['format']))
         if spec.get("section") and spec["format"] != "ini":
-            problems.append(f"{level}.section: only used with format ini")
+            problems.append(_("{level}.section: only used with format ini").format(level=level))
     return problems
 
 
@@ -366,7 +369,7 @@ def parse_profile(raw: Any, path: Path) -> Profile:
     problems = validate(raw)
     if problems:
         raise ConfigError(problems, source=str(path),
-                          hint=f"check it with 'avledger profile check {path}'")
+                          hint=_("check it with 'avledger profile check {path}'").format(path=path))
     data = _deep_merge(_defaults(PROFILE_SCHEMA), raw)
     data["match"]["udev"] = {k: str(v) for k, v in data["match"]["udev"].items()}
     data["identity"]["fields"] = {k: str(v) for k, v in data["identity"]["fields"].items()}
@@ -397,8 +400,9 @@ def load_all(config: Config) -> dict[str, Profile]:
                 continue
             found[prof.name] = prof
     if problems:
-        raise ConfigError(problems, hint=f"check it with 'avledger profile check {bad[0]}'"
-                          if len(bad) == 1 else "check each with 'avledger profile check FILE'")
+        raise ConfigError(problems, hint=_("check it with 'avledger profile check {bad}'").format(
+                                             bad=bad[0])
+                          if len(bad) == 1 else _("check each with 'avledger profile check FILE'"))
     return dict(sorted(found.items()))
 
 
@@ -410,8 +414,9 @@ def get(config: Config, name: str) -> Profile:
     if candidate.suffix in (".yaml", ".yml") and candidate.is_file():
         return load_file(candidate)
     known = ", ".join(profiles) or "none"
-    raise NotFoundError(f"no device profile named {name!r} (known: {known})",
-                        hint="see 'avledger profile list'")
+    raise NotFoundError(_("no device profile named {name!r} (known: {known})").format(
+                            name=name, known=known),
+                        hint=_("see 'avledger profile list'"))
 
 
 # ---- recognising a volume ------------------------------------------------------------------

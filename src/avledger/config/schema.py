@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from avledger.i18n import _
+
 ROLES = ("clerk", "handler", "records_manager", "leader", "auditor", "legal_reviewer")
 
 Checker = Callable[[Any], str | None]
@@ -736,7 +738,8 @@ def validate(data: Any, node: Node = SCHEMA, path: str = "") -> list[str]:
                 continue  # a section whose keys are all commented out is empty
             if key not in node.fields:
                 known = ", ".join(node.fields)
-                problems.append(f"{sub}: unknown key (known here: {known})")
+                problems.append(_("{sub}: unknown key (known here: {known})").format(
+                                    sub=sub, known=known))
                 continue
             problems += validate(value, node.fields[key], sub)
         return problems
@@ -753,12 +756,13 @@ def validate(data: Any, node: Node = SCHEMA, path: str = "") -> list[str]:
                 required = isinstance(leaf, Leaf) and leaf.default is None and \
                     leaf.check(None) is not None
                 if required and name not in item:
-                    problems.append(f"{sub}.{name}: is required")
+                    problems.append(_("{sub}.{name}: is required").format(sub=sub, name=name))
             if node.unique and item.get(node.unique) is not None:
                 key = str(item[node.unique])
                 if key in seen:
-                    problems.append(f"{sub}.{node.unique}: duplicate {key!r} (also at "
-                                    f"[{seen[key]}])")
+                    problems.append(_("{sub}.{unique}: duplicate "
+                                      "{key!r} (also at [{seen}])").format(
+                                        sub=sub, unique=node.unique, key=key, seen=seen[key]))
                 seen.setdefault(key, i)
         return problems
     message = node.check(data)
@@ -778,8 +782,9 @@ def roster_problems(data: Any) -> list[str]:
         if not isinstance(login, str) or not login:
             continue
         if login in seen:
-            problems.append(f"personnel[{i}].os_user: {login!r} is already used at "
-                            f"personnel[{seen[login]}] (one login acts as one person)")
+            problems.append(_("personnel[{i}].os_user: {login!r} is already used at "
+                              "personnel[{seen}] (one login acts as one person)").format(
+                                i=i, login=login, seen=seen[login]))
         else:
             seen[login] = i
     return problems

@@ -18,6 +18,7 @@ from avledger import verifier
 from avledger.core.app import Avledger
 from avledger.core.clipref import chunks
 from avledger.core.witness import client as witness_client
+from avledger.i18n import _
 from avledger.store import db
 from avledger.store import ledger as ledger_store
 from avledger.store.ledger import Event
@@ -145,17 +146,18 @@ def check_excerpt(folder: Path, expected_key: str | None) -> list[str]:
     except (OSError, ValueError, KeyError) as exc:
         return [f"{DIR}: cannot read the ledger excerpt: {exc}"]
     if expected_key and pub != expected_key.strip():
-        problems.append(f"{DIR}/ledger.pub is not this installation's ledger key")
+        problems.append(_("{DIR}/ledger.pub is not this installation's ledger key").format(DIR=DIR))
     for ev in events:
         seq = int(ev.get("seq", 0))
         body: dict[str, Any] = {k: ev.get(k) for k in verifier.EVENT_FIELDS}
         if verifier.event_hash(str(ev.get("prev_hash")), body) != ev.get("hash"):
-            problems.append(f"{DIR}/events.jsonl: event {seq} does not match its hash")
+            problems.append(_("{DIR}/events.jsonl: event {seq} does not match its hash").format(
+                                DIR=DIR, seq=seq))
             continue
         proof = proofs.get(seq)
         if proof is None or not verifier.verify_inclusion(
                 verifier.leaf_hash(str(ev["hash"])), seq - 1, cp.size,
                 [bytes.fromhex(p) for p in proof["proof"]], cp.root):
-            problems.append(f"{DIR}/proofs.jsonl: event {seq} is not proved to be in the "
-                            f"signed ledger of size {cp.size}")
+            problems.append(_("{DIR}/proofs.jsonl: event {seq} is not proved to be in the signed "
+                              "ledger of size {size}").format(DIR=DIR, seq=seq, size=cp.size))
     return problems

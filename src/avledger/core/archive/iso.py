@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from avledger.errors import AvledgerError, DeviceError, IntegrityError, StorageError
+from avledger.i18n import _
 
 XORRISO = "xorriso"
 # Stop on real failures; report them as a non-zero exit; keep the chatter down.
@@ -25,7 +26,7 @@ _VOLID = re.compile(r"^[A-Z0-9_]{1,32}$")
 def xorriso() -> str:
     found = shutil.which(XORRISO)
     if not found:
-        raise StorageError("xorriso is not installed", hint="apt-get install xorriso")
+        raise StorageError(_("xorriso is not installed"), hint=_("apt-get install xorriso"))
     return found
 
 
@@ -65,7 +66,9 @@ def _run(cmd: Sequence[str], what: str, error: type[AvledgerError] = StorageErro
 
 def build_image(stage: Path, image: Path, volume_id: str) -> None:
     if image.exists():
-        raise StorageError(f"{image} already exists; refusing to overwrite an archive image")
+        raise StorageError(_("{image} already exists; refusing "
+                             "to overwrite an archive image").format(
+                               image=image))
     partial = image.with_name(image.name + ".partial")
     partial.unlink(missing_ok=True)
     try:
@@ -77,7 +80,7 @@ def build_image(stage: Path, image: Path, volume_id: str) -> None:
 
 def burn(stage: Path, device: str, volume_id: str) -> None:
     if not device.startswith("stdio:") and not Path(device).exists():
-        raise DeviceError(f"no drive at {device}")
+        raise DeviceError(_("no drive at {device}").format(device=device))
     _run(burn_command(stage, device, volume_id), f"burn to {device}", DeviceError)
 
 

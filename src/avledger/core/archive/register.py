@@ -9,6 +9,7 @@ from typing import Any
 from avledger.core.app import Avledger
 from avledger.core.archive.verify import DiscReport
 from avledger.errors import NotFoundError, RefusedError
+from avledger.i18n import _
 from avledger.store import db
 from avledger.timestamps import iso
 
@@ -19,7 +20,8 @@ def get_set(conn: db.Connection, set_id: int) -> dict[str, Any]:
     row = conn.execute("SELECT * FROM archive_sets WHERE id = ? AND status = 'complete'",
                        (set_id,)).fetchone()
     if row is None:
-        raise NotFoundError(f"no archive set {set_id}", hint="see 'avledger archive list'")
+        raise NotFoundError(_("no archive set {set_id}").format(set_id=set_id),
+                            hint=_("see 'avledger archive list'"))
     item = dict(row)
     item["scope"] = json.loads(item["scope"])
     item["discs_list"] = [dict(r) for r in conn.execute(
@@ -56,7 +58,7 @@ def set_location(app: Avledger, set_id: int, copy_no: int, location: str, *,
     """Record where a copy (or one of its discs) is kept."""
     app.actor.require(*LOCATE_ROLES, action="record where archive discs are kept")
     if not location.strip():
-        raise RefusedError("say where the discs are kept (--location)")
+        raise RefusedError(_("say where the discs are kept (--location)"))
     with app.transaction() as conn:
         get_set(conn, set_id)
         params: list[Any] = [location, iso(now), set_id, copy_no]

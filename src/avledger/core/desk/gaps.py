@@ -16,6 +16,7 @@ from avledger.core import query
 from avledger.core.app import Avledger
 from avledger.core.desk import roster
 from avledger.errors import NotFoundError, RefusedError
+from avledger.i18n import _
 from avledger.timestamps import display, iso, parse_iso, utcnow
 
 REASONS = ("device-fault", "battery", "storage", "weather", "obstruction", "force-majeure",
@@ -28,8 +29,8 @@ def _checkout(conn: Any, checkout_id: int) -> Any:
     row = conn.execute("SELECT c.*, d.serial FROM checkouts c JOIN devices d"
                        " ON d.id = c.device_id WHERE c.id = ?", (checkout_id,)).fetchone()
     if row is None:
-        raise NotFoundError(f"no checkout {checkout_id}",
-                            hint="see 'avledger checkout list --badge BADGE'")
+        raise NotFoundError(_("no checkout {checkout_id}").format(checkout_id=checkout_id),
+                            hint=_("see 'avledger checkout list --badge BADGE'"))
     return row
 
 
@@ -37,18 +38,22 @@ def validate_span(checkout: Any, start: datetime, end: datetime, now: datetime, 
                   ) -> None:
     """The gap must be a real interval inside the checkout, and not in the future (pure)."""
     if end <= start:
-        raise RefusedError(f"the gap must end after it starts ({display(start, tz)} → "
-                           f"{display(end, tz)})")
+        raise RefusedError(_("the gap must end after it starts ({start} → {end})").format(
+                               start=display(start, tz), end=display(end, tz)))
     out_at = parse_iso(checkout["out_at"])
     in_at = parse_iso(checkout["in_at"]) if checkout["in_at"] else None
     if start < out_at:
-        raise RefusedError(f"the gap starts {display(start, tz)}, before checkout "
-                           f"{checkout['id']} began ({display(out_at, tz)})")
+        raise RefusedError(_("the gap starts {start}, before "
+                             "checkout {id} began ({out_at})").format(
+                               start=display(start, tz), id=checkout['id'],
+                               out_at=display(out_at, tz)))
     if in_at is not None and end > in_at:
-        raise RefusedError(f"the gap ends {display(end, tz)}, after checkout {checkout['id']} "
-                           f"was checked in ({display(in_at, tz)})")
+        raise RefusedError(_("the gap ends {end}, after checkout "
+                             "{id} was checked in ({in_at})").format(
+                               end=display(end, tz), id=checkout['id'], in_at=display(in_at, tz)))
     if end > now:
-        raise RefusedError(f"the gap ends {display(end, tz)}, which is in the future")
+        raise RefusedError(_("the gap ends {end}, which is in the future").format(
+                               end=display(end, tz)))
 
 
 def add(app: Avledger, checkout_id: int, start: datetime, end: datetime, reason: str,
@@ -58,15 +63,18 @@ def add(app: Avledger, checkout_id: int, start: datetime, end: datetime, reason:
     actor = app.actor
     actor.require(action="record gaps")
     if reason not in REASONS:
-        raise RefusedError(f"unknown gap reason {reason!r} (known: {', '.join(REASONS)})")
+        raise RefusedError(_("unknown gap reason {reason!r} (known: {REASONS})").format(
+                               reason=reason, REASONS=', '.join(REASONS)))
     if not note.strip():
-        raise RefusedError("a gap record needs a note saying what happened (rule B, Art. 12)")
+        raise RefusedError(_("a gap record needs a note saying what happened (rule B, Art. 12)"))
     with app.transaction() as conn:
         co = _checkout(conn, checkout_id)
         if actor.badge != co["badge"] and not (actor.roles & set(SCRIBES)):
-            raise RefusedError(f"{actor.name or actor.login} ({actor.badge}) may not record a "
-                               f"gap for checkout {checkout_id} of {co['badge']}: only that "
-                               f"officer, a clerk or a records manager may")
+            raise RefusedError(_("{value} ({badge}) may not record a gap for checkout "
+                                 "{checkout_id} of {badge2}: only that officer, a clerk or a "
+                                 "records manager may").format(
+                                   value=actor.name or actor.login, badge=actor.badge,
+                                   checkout_id=checkout_id, badge2=co['badge']))
         validate_span(co, start, end, moment, app.config.timezone)
         cur = conn.execute(
             "INSERT INTO gaps (checkout_id, from_at, to_at, reason, note, created_at,"
@@ -102,7 +110,8 @@ def approve(app: Avledger, gap_id: int, *, note: str | None = None,
                            " JOIN checkouts c ON c.id = g.checkout_id WHERE g.id = ?",
                            (gap_id,)).fetchone()
         if gap is None:
-            raise NotFoundError(f"no gap record {gap_id}", hint="see 'avledger gap list'")
+            raise NotFoundError(_("no gap record {gap_id}").format(gap_id=gap_id),
+                                hint=_("see 'avledger gap list'"))
         why = approval_refusal(gap, app.actor.badge, app.config.timezone)
         if why:
             raise RefusedError(why)

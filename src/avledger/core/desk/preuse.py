@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from avledger.config.loader import Config
+from avledger.i18n import _
 from avledger.timestamps import display, iso
 
 OK, LOW, NOT_CHECKED, NOT_APPLICABLE = "ok", "low", "not-checked", "not-applicable"
@@ -219,8 +220,9 @@ def evaluate(state: PreUseState, now: datetime, policy: DeskPolicy) -> PreUseChe
         pending = docked.pending_clips
         checks["footage"] = Check(OK if pending == 0 else "pending", float(pending), "device")
         if pending:
-            problems.append(f"{pending} clip(s) on {state.serial} are not yet ingested "
-                            f"(let the dock finish, or run 'avledger ingest')")
+            problems.append(_("{pending} clip(s) on {serial} are not yet ingested (let the dock "
+                              "finish, or run 'avledger ingest')").format(
+                                pending=pending, serial=state.serial))
     else:
         checks["footage"] = Check(NOT_CHECKED, detail="not docked")
     return PreUseCheck(checks, problems, needs_sync)

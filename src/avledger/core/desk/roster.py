@@ -19,6 +19,7 @@ from avledger.config import schema
 from avledger.config.loader import Config
 from avledger.core.identity import find_person
 from avledger.errors import ConfigError, NotFoundError, RefusedError
+from avledger.i18n import _
 
 CSV_COLUMNS = ("badge", "name", "unit", "os_user", "roles")
 OPTIONAL_COLUMNS = ("active",)
@@ -32,12 +33,12 @@ def require_active(config: Config, badge: str) -> dict[str, Any]:
     """The roster person with ``badge``; refused when unknown or no longer active."""
     person = find_person(config, badge)
     if person is None:
-        raise NotFoundError(f"no person with badge {badge!r} on the roster",
-                            hint="see 'avledger person list'; the roster is 'personnel' in "
-                                 "the config")
+        raise NotFoundError(_("no person with badge {badge!r} on the roster").format(badge=badge),
+                            hint=_("see 'avledger person list'; the roster is 'personnel' in the "
+                                   "config"))
     if not is_active(person):
-        raise RefusedError(f"{person['name']} ({badge}) is inactive on the roster and may not "
-                           "be handed a device")
+        raise RefusedError(_("{name} ({badge}) is inactive on the roster and may not be handed a "
+                             "device").format(name=person['name'], badge=badge))
     return person
 
 
@@ -69,7 +70,7 @@ def person_details(config: Config, conn: Any, badge: str, *, history: int = 10
                    ) -> dict[str, Any]:
     person = find_person(config, badge)
     if person is None:
-        raise NotFoundError(f"no person with badge {badge!r} on the roster")
+        raise NotFoundError(_("no person with badge {badge!r} on the roster").format(badge=badge))
     entry = _public(person)
     rows = [dict(r) for r in conn.execute(
         "SELECT c.id, d.serial, c.task, c.task_id, c.remote, c.out_at, c.in_at FROM checkouts c"
@@ -128,7 +129,8 @@ def parse_csv(text: str) -> list[dict[str, Any]]:
         values = {(k or "").strip(): (v or "").strip() if isinstance(v, str) else v
                   for k, v in row.items()}
         if None in row:
-            problems.append(f"line {reader.line_num}: more fields than columns")
+            problems.append(_("line {line_num}: more fields than columns").format(
+                                line_num=reader.line_num))
             continue
         if not any(values.values()):
             continue
@@ -160,7 +162,7 @@ def _validate(entries: list[dict[str, Any]], places: list[str]) -> list[str]:
     problems = []
     for problem in schema.validate({"personnel": entries}):
         # "personnel[3].roles: msg (also at [1])" -> "line 5: roles: msg (also at line 3)"
-        path, _, message = problem.partition(": ")
+        path, _sep, message = problem.partition(": ")
         index = int(path.split("[", 1)[1].split("]", 1)[0])
         field = path.split("].", 1)[1] if "]." in path else ""
         if "(also at [" in message:
@@ -171,8 +173,9 @@ def _validate(entries: list[dict[str, Any]], places: list[str]) -> list[str]:
     for entry, place in zip(entries, places, strict=True):
         login = entry.get("os_user")
         if login and login in seen:
-            problems.append(f"{place}: os_user: {login!r} is already used at {seen[login]} "
-                            "(one login acts as one person)")
+            problems.append(_("{place}: os_user: {login!r} is already used at {seen} (one login "
+                              "acts as one person)").format(
+                                place=place, login=login, seen=seen[login]))
         elif login:
             seen[login] = place
     return problems

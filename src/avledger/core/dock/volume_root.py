@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from avledger.errors import DeviceError
+from avledger.i18n import _
 
 DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
@@ -102,7 +103,8 @@ class VolumeRoot:
         except OSError as exc:
             why = ("is a symbolic link" if exc.errno in (errno.ELOOP, errno.ENOTDIR)
                    else f"cannot be opened: {exc.strerror or exc}")
-            raise DeviceError(f"the recorder folder {self.path} {why}") from exc
+            raise DeviceError(_("the recorder folder {path} {why}").format(
+                                  path=self.path, why=why)) from exc
         self.dev = os.fstat(self.fd).st_dev
 
     def close(self) -> None:

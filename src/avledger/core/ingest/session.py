@@ -57,6 +57,7 @@ from avledger.core.ingest.readback import hash_uncached
 from avledger.core.ingest.window import judge
 from avledger.core.retention import store_locks
 from avledger.errors import AvledgerError, DeviceError, StorageError
+from avledger.i18n import _
 from avledger.store import db
 from avledger.store.local import SourceReadError
 from avledger.timestamps import iso, utcnow
@@ -592,11 +593,13 @@ class IngestSession:
         except RefusedFile as exc:
             raise SourceReadError(exc.message) from exc
         except OSError as exc:
-            raise SourceReadError(f"{clip.rel}: cannot open: {exc.strerror or exc}") from exc
+            raise SourceReadError(_("{rel}: cannot open: {value}").format(
+                                      rel=clip.rel, value=exc.strerror or exc)) from exc
         try:
             if os.fstat(fh.fileno()).st_size == 0:
-                raise SourceReadError(f"{clip.rel}: empty file (0 bytes): nothing was recorded "
-                                      "in it")
+                raise SourceReadError(_("{rel}: empty file (0 bytes): "
+                                        "nothing was recorded in it").format(
+                                          rel=clip.rel))
             if clip.size >= SEQUENTIAL_HINT_FROM:
                 with contextlib.suppress(OSError):
                     os.posix_fadvise(fh.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
@@ -644,7 +647,8 @@ class IngestSession:
             if self.verify:
                 problem = self._verify(clip, put.digest)
                 if problem:
-                    raise SourceReadError(f"{clip.rel}: verify failed: {problem}")
+                    raise SourceReadError(_("{rel}: verify failed: {problem}").format(
+                                              rel=clip.rel, problem=problem))
             self._progress(dock_id, files=1, nbytes=clip.size)
             return skipped
         verified = None
@@ -653,7 +657,8 @@ class IngestSession:
             if problem:
                 if put.created and "different bytes" in problem:
                     app.store.delete(put.digest)
-                raise SourceReadError(f"{clip.rel}: verify failed: {problem}")
+                raise SourceReadError(_("{rel}: verify failed: {problem}").format(
+                                          rel=clip.rel, problem=problem))
             verified = True
         with app.store.open(put.digest) as fh:
             dur = duration(fh, clip.device_start, clip.mtime)
@@ -813,7 +818,8 @@ def ingest_device(app: Avledger, device: str, *, profile: str | None = None,
     from avledger.core.dock import mounting
 
     if not Path(device).exists():
-        raise DeviceError(f"{device} does not exist", hint="was the recorder unplugged?")
+        raise DeviceError(_("{device} does not exist").format(device=device),
+                          hint=_("was the recorder unplugged?"))
     udev = mounting.udev_properties(device)
     label = mounting.fs_label(device, udev)
     session: IngestSession | None = None

@@ -31,6 +31,7 @@ import blake3
 import yaml
 
 from avledger.errors import InputError
+from avledger.i18n import _
 
 VERSION = 1
 REASONS = {  # code → (Chinese, English)
@@ -121,9 +122,11 @@ def load(path: Path) -> Spec:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise InputError(f"{path}: cannot read the redaction spec: {exc.strerror or exc}") from exc
+        raise InputError(_("{path}: cannot read the redaction spec: {value}").format(
+                             path=path, value=exc.strerror or exc)) from exc
     except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: the redaction spec is not UTF-8 text") from exc
+        raise InputError(_("{path}: the redaction "
+                           "spec is not UTF-8 text").format(path=path)) from exc
     return parse_text(text, str(path))
 
 
@@ -133,7 +136,8 @@ def parse_text(text: str, source: str = "spec") -> Spec:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
-        raise InputError(f"{source}{where}: not valid YAML or JSON") from exc
+        raise InputError(_("{source}{where}: not valid YAML or JSON").format(
+                             source=source, where=where)) from exc
     return parse(data, source)
 
 

@@ -33,6 +33,7 @@ from avledger.core.reports.context import clip_time
 from avledger.core.reports.period import Period
 from avledger.core.reports.scope import Scope
 from avledger.errors import InputError, NotFoundError, RefusedError
+from avledger.i18n import _
 from avledger.store import db
 from avledger.timestamps import iso, utcnow
 
@@ -80,7 +81,7 @@ def draw_sample(app: Avledger, *, year: int, rate: Fraction, seed: str | None = 
     app.actor.require(*REVIEW_ROLES, action="draw a review sample")
     seed = seed if seed is not None else secrets.token_hex(8)
     if not seed.strip():
-        raise RefusedError("the seed must not be empty")
+        raise RefusedError(_("the seed must not be empty"))
     conn = app.catalog.conn
     period = Period.year(year, app.config.timezone)
     scope = Scope.read(app.config, conn, unit)
@@ -123,19 +124,22 @@ def record_finding(app: Avledger, clip_id: int, finding: str, note: str, *,
     counts, the earlier ones stay in the table and the ledger."""
     app.actor.require(*REVIEW_ROLES, action="record review findings")
     if finding not in FINDINGS:
-        raise RefusedError(f"unknown finding {finding!r} (choose from: {', '.join(FINDINGS)})")
+        raise RefusedError(_("unknown finding {finding!r} (choose from: {FINDINGS})").format(
+                               finding=finding, FINDINGS=', '.join(FINDINGS)))
     note = note.strip()
     if finding != "ok" and not note:
-        raise RefusedError(f"a finding of {finding!r} needs a --note saying what is wrong")
+        raise RefusedError(_("a finding of {finding!r} needs a --note saying what is wrong").format(
+                               finding=finding))
     moment = now or utcnow()
     with app.transaction() as conn:
         clip = conn.execute("SELECT id, badge, status FROM clips WHERE id = ?",
                             (clip_id,)).fetchone()
         if clip is None:
-            raise NotFoundError(f"no clip {clip_id}", hint="see 'avledger review list'")
+            raise NotFoundError(_("no clip {clip_id}").format(clip_id=clip_id),
+                                hint=_("see 'avledger review list'"))
         if clip["badge"] is not None and clip["badge"] == app.actor.badge:
-            raise RefusedError(f"clip {clip_id} is your own footage; another reviewer must "
-                               "review it")
+            raise RefusedError(_("clip {clip_id} is your own footage; another reviewer must "
+                                 "review it").format(clip_id=clip_id))
         sample = conn.execute("SELECT sample_id FROM review_items WHERE clip_id = ?"
                               " ORDER BY sample_id DESC LIMIT 1", (clip_id,)).fetchone()
         sample_id = int(sample[0]) if sample else None
@@ -188,7 +192,8 @@ def listing(app: Avledger, year: int, *, unit: str | None = None,
     if sample is None:
         raise NotFoundError(f"no review sample for {year}"
                             + (f" in unit {unit}" if unit else ""),
-                            hint=f"avledger review sample --year {year} --rate 5%")
+                            hint=_("avledger review sample --year {year} --rate 5%").format(
+                                     year=year))
     tz = app.config.timezone
     items = sample_items(conn, sample["id"])
     for item in items:

@@ -41,6 +41,7 @@ from avledger.core.retention.policy import (
 )
 from avledger.core.retention.purge import PurgeOutcome, purge_clip, purge_transaction
 from avledger.errors import RefusedError, StoreRefusedError
+from avledger.i18n import _
 from avledger.timestamps import iso, parse_iso
 
 BATCH = 200
@@ -276,7 +277,7 @@ def restore_clips(app: Avledger, clip_ids: list[int], *, note: str, now: datetim
     """Take pending clips back to stored and keep them at least ``keep_days`` more."""
     app.actor.require("records_manager", action="restore clips from pending purge")
     if not note.strip():
-        raise RefusedError("a restore needs a note saying why the footage is kept")
+        raise RefusedError(_("a restore needs a note saying why the footage is kept"))
     policy = RetentionPolicy.from_config(app.config)
     until = now + timedelta(days=keep_days or policy.restore_days)
     ids = unique_ids(clip_ids)
@@ -285,8 +286,8 @@ def restore_clips(app: Avledger, clip_ids: list[int], *, note: str, now: datetim
         not_pending = [f"{i} ({r['status']})" for i, r in rows.items()
                        if r["status"] != "pending_purge"]
         if not_pending:
-            raise RefusedError(f"only clips pending purge can be restored; not pending: "
-                               f"{', '.join(not_pending)}")
+            raise RefusedError(_("only clips pending purge can be restored; not pending: "
+                                 "{not_pending}").format(not_pending=', '.join(not_pending)))
         for clip_id in ids:
             conn.execute("INSERT INTO retention_keep (clip_id, until, note, kept_at,"
                          " kept_by) VALUES (?, ?, ?, ?, ?) ON CONFLICT (clip_id) DO UPDATE SET"
@@ -308,7 +309,7 @@ def purge_clips(app: Avledger, clip_ids: list[int], *, reason: str, now: datetim
     """
     app.actor.require("records_manager", action="purge footage")
     if not reason.strip():
-        raise RefusedError("a purge needs a reason")
+        raise RefusedError(_("a purge needs a reason"))
     policy = RetentionPolicy.from_config(app.config).for_manual_purge()
     ids = unique_ids(clip_ids)
     conn = app.catalog.conn
@@ -317,7 +318,7 @@ def purge_clips(app: Avledger, clip_ids: list[int], *, reason: str, now: datetim
     if refused:
         raise RefusedError("not purged (nothing was): " + "; ".join(refused[:10]) +
                            (" …" if len(refused) > 10 else ""),
-                           hint="release holds or wait until retention runs out")
+                           hint=_("release holds or wait until retention runs out"))
     already = [i for i, r in fetch_clips(conn, ids).items() if r["status"] == "purged"]
     todo = [i for i in ids if i not in already]
     outcomes: list[PurgeOutcome] = []
@@ -327,8 +328,9 @@ def purge_clips(app: Avledger, clip_ids: list[int], *, reason: str, now: datetim
                 with purge_transaction(app) as tx:
                     late = _manual_refusals(tx, [clip_id], policy, now)
                     if late:
-                        raise RefusedError(f"stopped: {late[0]} (changed meanwhile); "
-                                           f"{len(outcomes)} clip(s) were purged before it")
+                        raise RefusedError(_("stopped: {late} (changed meanwhile); {count} "
+                                             "clip(s) were purged before it").format(
+                                               late=late[0], count=len(outcomes)))
                     outcome = purge_clip(app, tx, clip_id, now=now, reason=reason,
                                          how="manual")
                     if outcome:
@@ -336,9 +338,10 @@ def purge_clips(app: Avledger, clip_ids: list[int], *, reason: str, now: datetim
             except StoreRefusedError as exc:  # rolled back: clip {clip_id} is unchanged
                 done = (f"{len(outcomes)} clip(s) were purged before it" if outcomes
                         else "nothing was purged")
-                raise StoreRefusedError(f"clip {clip_id}: {exc.message}; {done}",
-                                        hint="the store's Object Lock outlasts avledger's "
-                                        "retention; purge after it runs out") from exc
+                raise StoreRefusedError(_("clip {clip_id}: {message}; {done}").format(
+                                            clip_id=clip_id, message=exc.message, done=done),
+                                        hint=_("the store's Object Lock outlasts avledger's "
+                                               "retention; purge after it runs out")) from exc
     return {"dry_run": dry_run, "would_purge" if dry_run else "purged":
             todo if dry_run else [o.as_dict() for o in outcomes], "already_purged": already}
 
