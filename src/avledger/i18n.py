@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gettext
 from pathlib import Path
+from typing import Any
 
 DOMAIN = "avledger"
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -29,9 +30,35 @@ def use(language: str | None) -> None:
     )
 
 
+class Text(str):
+    """A translated message that remembers its English original.
+
+    What is shown is the translation; what is stored (a failed clip's reason in the catalog,
+    a failed docking in the ledger) is ``english(text)``, so that stored words do not depend
+    on the language of the process that wrote them. ``format`` keeps both in step.
+    """
+
+    english: str
+
+    def __new__(cls, text: str, english_text: str) -> Text:
+        self = super().__new__(cls, text)
+        self.english = english_text
+        return self
+
+    def format(self, *args: Any, **kwargs: Any) -> Text:
+        return Text(str.format(self, *args, **kwargs),
+                    self.english.format(*map(english, args),
+                                        **{k: english(v) for k, v in kwargs.items()}))
+
+
+def english(value: Any) -> Any:
+    """The English original of a translated message (anything else is returned as it is)."""
+    return value.english if isinstance(value, Text) else value
+
+
 def _(message: str) -> str:
     """The translation of ``message`` in the chosen language."""
-    return _translation.gettext(message)
+    return Text(_translation.gettext(message), message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:

@@ -120,7 +120,8 @@ class LocalObjectStore:
         try:
             fd = os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except OSError as exc:
-            raise StorageError.from_os(exc, _("creating a temporary file"), where="store") from exc
+            raise StorageError.from_os(exc, _("creating a temporary file"),
+                                       where=_("store")) from exc
         hasher = blake3.blake3()
         try:
             if expected_size is not None and expected_size >= PREALLOCATE_FROM:
@@ -158,7 +159,7 @@ class LocalObjectStore:
                 sync_files(paths)
             except OSError as exc:
                 raise StorageError.from_os(exc, _("flushing an object to disk"),
-                                           where="store") from exc
+                                           where=_("store")) from exc
             results: list[PutResult] = []
             changed_dirs: dict[Path, None] = {}
             for item, path in zip(staged, paths, strict=True):
@@ -167,7 +168,8 @@ class LocalObjectStore:
             try:
                 sync_dirs(list(changed_dirs))
             except OSError as exc:
-                raise StorageError.from_os(exc, _("publishing an object"), where="store") from exc
+                raise StorageError.from_os(exc, _("publishing an object"),
+                                           where=_("store")) from exc
         finally:
             for path in paths:
                 _unlink_quietly(path)
@@ -238,7 +240,7 @@ class LocalObjectStore:
                 return False
             changed_dirs[shard2] = None
         except OSError as exc:
-            raise StorageError.from_os(exc, _("publishing an object"), where="store") from exc
+            raise StorageError.from_os(exc, _("publishing an object"), where=_("store")) from exc
         return True
 
     def _give_to_store_owner(self, path: Path) -> None:
@@ -323,17 +325,17 @@ class LocalObjectStore:
                 raise NotFoundError(_("object {digest} is not in the store").format(
                                         digest=digest)) from exc
             raise StorageError.from_os(exc, _("linking an object for export"),
-                                       where="store") from exc
+                                       where=_("store")) from exc
         except OSError as exc:
             if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK):
                 raise StorageError.from_os(exc, _("linking an object for export"),
-                                           where="store") from exc
+                                           where=_("store")) from exc
             try:
                 shutil.copyfile(src, dest)
                 os.chmod(dest, 0o444)
             except OSError as copy_exc:
                 raise StorageError.from_os(copy_exc, _("copying an object for export"),
-                                           where="store") from copy_exc
+                                           where=_("store")) from copy_exc
 
     # -- store-side locks: none here ------------------------------------------------------
     def apply_lock(self, digest: str, until: datetime | None,
@@ -354,7 +356,7 @@ class LocalObjectStore:
         except FileNotFoundError:
             return False
         except OSError as exc:
-            raise StorageError.from_os(exc, _("deleting an object"), where="store") from exc
+            raise StorageError.from_os(exc, _("deleting an object"), where=_("store")) from exc
         _fsync_dir(path.parent)
         return True
 
@@ -373,7 +375,7 @@ class LocalObjectStore:
         except OSError as exc:
             raise StorageError.from_os(exc, _("moving object {digest} to quarantine").format(
                                                 digest=digest),
-                                       where="store") from exc
+                                       where=_("store")) from exc
         return str(target)
 
     def sweep_temp(self, older_than: float = STALE_TEMP_SECONDS) -> int:
@@ -430,7 +432,7 @@ def _preallocate(fd: int, size: int) -> None:
     except OSError as exc:
         if exc.errno == errno.ENOSPC:
             raise StorageError.from_os(exc, _("reserving space for an object"),
-                                       where="store") from exc
+                                       where=_("store")) from exc
     except AttributeError:  # pragma: no cover - not POSIX
         pass
 
@@ -441,7 +443,7 @@ def _write_all(fd: int, chunk: memoryview) -> None:
         while pos < n:
             pos += os.write(fd, chunk[pos:])
     except OSError as exc:
-        raise StorageError.from_os(exc, _("writing an object"), where="store") from exc
+        raise StorageError.from_os(exc, _("writing an object"), where=_("store")) from exc
 
 
 def _copy(source: BinaryIO, fd: int, hasher: blake3.blake3, progress: Progress | None,
