@@ -10,6 +10,8 @@ formats never pass through here.
 from __future__ import annotations
 
 import gettext
+import re
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +61,53 @@ def english(value: Any) -> Any:
 def _(message: str) -> str:
     """The translation of ``message`` in the chosen language."""
     return Text(_translation.gettext(message), message)
+
+
+_FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(![rsa])?(:[^{}]*)?\}")
+
+
+@cache
+def _patterns(translation: gettext.NullTranslations) -> list[tuple[re.Pattern[str], str, int]]:
+    """Each message of the catalog with placeholders, as a pattern that reads its values back."""
+    found = []
+    for msgid, msgstr in getattr(translation, "_catalog", {}).items():
+        if not isinstance(msgid, str) or not msgstr or not _FIELD.search(msgid) \
+                or "{{" in msgid or "}}" in msgid:
+            continue
+        parts, pos, names = [], 0, set()
+        for m in _FIELD.finditer(msgid):
+            parts.append(re.escape(msgid[pos:m.start()]))
+            name = m.group(1)
+            parts.append(f"(?P={name})" if name in names else f"(?P<{name}>.+?)")
+            names.add(name)
+            pos = m.end()
+        parts.append(re.escape(msgid[pos:]))
+        literal = len(_FIELD.sub("", msgid))
+        if literal:
+            found.append((re.compile("".join(parts), re.DOTALL), msgstr, literal))
+    return sorted(found, key=lambda p: -p[2])
+
+
+def translate_stored(text: str, depth: int = 3) -> str:
+    """Translate an English message that was stored already filled in (a failed docking's
+    error in the catalog): the catalog message it was made from is recognised and its
+    values are put into the translation. Text that no message matches is returned as it is."""
+    if not text or not isinstance(_translation, gettext.GNUTranslations):
+        return text
+    exact = _translation.gettext(text)
+    if exact != text or depth == 0:
+        return exact
+    for pattern, msgstr, _literal in _patterns(_translation):
+        m = pattern.fullmatch(text)
+        if m:
+            return _fill(msgstr, {k: translate_stored(v, depth - 1)
+                                  for k, v in m.groupdict().items()})
+    return text
+
+
+def _fill(msgstr: str, values: dict[str, str]) -> str:
+    """The translation with each placeholder replaced by the text read back for it."""
+    return _FIELD.sub(lambda f: values.get(f.group(1), f.group(0)), msgstr)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:

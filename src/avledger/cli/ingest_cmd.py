@@ -31,6 +31,7 @@ from avledger.core.ingest.session import (
     ingest_device,
 )
 from avledger.errors import DeviceError, ProblemsFound
+from avledger.i18n import translate_stored
 from avledger.timestamps import display
 
 DockedAtOpt = Annotated[str | None, typer.Option(
@@ -133,7 +134,7 @@ def render(report: IngestReport, tz: str) -> None:
     if report.dry_run:
         summary.insert(0, ("would ingest (dry run)", t["planned"]))
     if report.stopped:
-        summary.append(("stopped", report.stopped))
+        summary.append(("stopped", translate_stored(report.stopped)))
     console.print(table("summary", ["", ""], summary))
     if report.left_out:
         console.print(left_out_text(report.left_out, report.profile), highlight=False)

@@ -220,7 +220,7 @@ def _write(app: Avledger, result: SyncResult, do: Callable[[], Written]) -> Writ
                 "serial": result.serial, "origin": result.origin,
                 "planned": result.written.as_dict(), "before": result.before.id,
                 "read_write_mount": result.read_write_mount,
-                "error": getattr(exc, "message", None) or str(exc)})
+                "error": exc.english if isinstance(exc, AvledgerError) else str(exc)})
         raise
 
 

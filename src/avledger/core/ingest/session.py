@@ -57,7 +57,7 @@ from avledger.core.ingest.readback import hash_uncached
 from avledger.core.ingest.window import judge
 from avledger.core.retention import store_locks
 from avledger.errors import AvledgerError, DeviceError, StorageError
-from avledger.i18n import _
+from avledger.i18n import N_, _
 from avledger.store import db
 from avledger.store.local import SourceReadError
 from avledger.timestamps import iso, utcnow
@@ -528,7 +528,7 @@ class IngestSession:
                 outcome = ClipOutcome(clip.rel, clip.size, "failed", error=exc.message)
                 if _gone(self.root):
                     finished(outcome)
-                    state, report.stopped = "removed", "the recorder was removed"
+                    state, report.stopped = "removed", N_("the recorder was removed")
                     for rest in todo[i + 1:]:
                         report.outcomes.append(ClipOutcome(rest.rel, rest.size, "failed",
                                                            error="recorder removed"))
@@ -539,7 +539,7 @@ class IngestSession:
                     group.failed()
                 finished(outcome)
             except StorageError as exc:
-                state, report.stopped, error = "failed", exc.message, exc
+                state, report.stopped, error = "failed", exc.english, exc
                 report.outcomes.append(ClipOutcome(clip.rel, clip.size, "failed",
                                                    error=exc.message))
                 break
@@ -547,7 +547,7 @@ class IngestSession:
             self._flush(group, dock_id, finished)
         except StorageError as exc:
             if error is None:
-                state, report.stopped, error = "failed", exc.message, exc
+                state, report.stopped, error = "failed", exc.english, exc
         report.seconds = (utcnow() - started).total_seconds()
         try:
             self._finish_dock(report, dock_id, state)
@@ -839,7 +839,7 @@ def ingest_device(app: Avledger, device: str, *, profile: str | None = None,
         # it now, so the failure is in dock status and the ledger, not only in a log.
         if not dry_run and (session is None or session.dock_id is None) \
                 and Path(device).exists():
-            record_failed_docking(app, device, exc.one_line(), label=label,
+            record_failed_docking(app, device, exc.stored_line(), label=label,
                                   profile=mount_as.name if mount_as else profile,
                                   serial=session.serial if session else None)
         raise
