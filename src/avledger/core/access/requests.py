@@ -185,9 +185,11 @@ def _validated(app: Avledger, new: NewRequest, policy: pol.Policy) -> NewRequest
         raise RefusedError(_("a request needs its purpose (--purpose)"))
     kinds = policy.categories[new.category].kinds
     if new.kind is not None and new.kind not in kinds:
-        raise RefusedError(f"unknown kind {new.kind!r} for {new.category}"
-                           + (f" (choose from: {', '.join(kinds)})" if kinds else
-                              " (this category has no kinds)"))
+        raise RefusedError(
+            _("unknown kind {kind!r} for {category} (choose from: {kinds})").format(
+                kind=new.kind, category=new.category, kinds=", ".join(kinds)) if kinds else
+            _("unknown kind {kind!r} for {category} (this category has no kinds)").format(
+                kind=new.kind, category=new.category))
     requester, badge, unit = new.requester, new.badge, new.unit
     if new.category in STAFF_CATEGORIES:
         badge = badge or actor.badge
@@ -342,10 +344,11 @@ def approve(app: Avledger, request_id: int, *, note: str, now: datetime) -> dict
         item = get_request(conn, request_id)
         _decider_check(app.actor, item, "approve")
         if item["status"] != "pending":
-            raise RefusedError(f"request {request_id} is {item['status']}, not pending"
-                               + (" (no approval was needed)"
-                                  if item["decided_by"] == POLICY and item["status"] != "denied"
-                                  else ""))
+            unneeded = item["decided_by"] == POLICY and item["status"] != "denied"
+            raise RefusedError(
+                (_("request {request_id} is {status}, not pending (no approval was needed)")
+                 if unneeded else _("request {request_id} is {status}, not pending")).format(
+                    request_id=request_id, status=item["status"]))
         conn.execute("UPDATE access_requests SET status = 'approved', decided_at = ?,"
                      " decided_by = ?, decision_note = ? WHERE id = ?",
                      (iso(now), app.actor.label, note, request_id))

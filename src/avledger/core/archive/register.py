@@ -68,8 +68,10 @@ def set_location(app: Avledger, set_id: int, copy_no: int, location: str, *,
         cur = conn.execute("UPDATE archive_discs SET location = ?, located_at = ?"
                            f" WHERE set_id = ? AND copy_no = ?{extra}", params)
         if not cur.rowcount:
-            raise NotFoundError(f"archive set {set_id} has no copy {copy_no}"
-                                + (f" disc {disc_no}" if disc_no is not None else ""))
+            raise NotFoundError((_("archive set {set_id} has no copy {copy_no} disc {disc_no}")
+                                 if disc_no is not None
+                                 else _("archive set {set_id} has no copy {copy_no}")).format(
+                                    set_id=set_id, copy_no=copy_no, disc_no=disc_no))
         app.record(conn, "archive.located", f"archive:{set_id}", {
             "copy": copy_no, "disc": disc_no, "location": location})
     return list_discs(app.catalog.conn, now=now, verify_days=0, set_id=set_id)

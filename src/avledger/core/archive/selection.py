@@ -103,7 +103,7 @@ def select(conn: db.Connection, *, case: str | None = None, hold: int | None = N
                                      row["ingested_at"], numbers,
                                      tuple(int(h["id"]) for h in held)))
     if not sel.clips:
-        raise RefusedError("nothing to archive: " + ("every clip was purged" if sel.skipped
-                                                     else "no clips selected"))
+        raise RefusedError(_("nothing to archive: every clip was purged") if sel.skipped
+                           else _("nothing to archive: no clips selected"))
     sel.clips.sort(key=lambda c: (c.recorded_at or c.ingested_at, c.id))
     return sel

@@ -120,8 +120,8 @@ def _pre_use(app: Avledger, device: db.Row, req: CheckoutRequest, now: datetime
         result["clock_sync"] = synced
     if check.problems:
         if not (req.force_reason and req.force_reason.strip()):
-            raise RefusedError(f"pre-use check failed for {req.serial}: "
-                               + "; ".join(check.problems),
+            raise RefusedError(_("pre-use check failed for {serial}: {problems}").format(
+                                   serial=req.serial, problems=_("; ").join(check.problems)),
                                hint=_("fix it, or override with --force --reason '…' (logged)"))
         result["forced"] = {"reason": req.force_reason.strip(), "overrode": check.problems}
     return result

@@ -607,7 +607,8 @@ class IngestSession:
             try:
                 return write(fh, expected_size=clip.size, progress=self._copied)
             except SourceReadError as exc:
-                raise SourceReadError(f"{clip.rel}: {exc.message}") from exc
+                raise SourceReadError(_("{rel}: {error}").format(rel=clip.rel, error=exc.message)
+                                      ) from exc
         finally:
             with contextlib.suppress(OSError):  # a vanished FUSE volume fails even close()
                 fh.close()

@@ -145,7 +145,8 @@ def parse(data: Any, source: str = "spec") -> Spec:
     """Validate ``data`` strictly: unknown keys, wrong types, empty or reversed ranges and
     overlapping cuts are errors naming their path."""
     def fail(path: str, what: str) -> InputError:
-        return InputError(f"{source}: {path}: {what}" if path else f"{source}: {what}")
+        return InputError(_("{source}: {path}: {what}").format(source=source, path=path, what=what)
+                          if path else _("{source}: {what}").format(source=source, what=what))
 
     if not isinstance(data, dict):
         raise fail("", "a redaction spec is a mapping with 'version' and 'operations'")

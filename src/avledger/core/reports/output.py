@@ -37,8 +37,8 @@ def render(report: Report, fmt: str, lang: str, out: Path | None, *,
                              lang=lang, LANGS=', '.join(i18n.LANGS)))
     if out is None or str(out) == "-":
         if fmt not in TO_STDOUT:
-            raise InputError(f"--format {fmt} writes files: give --out "
-                             + ("DIRECTORY" if fmt == "csv" else "FILE.pdf"))
+            raise InputError(_("--format {fmt} writes files: give --out {target}").format(
+                fmt=fmt, target="DIRECTORY" if fmt == "csv" else "FILE.pdf"))
         return Written(stdout=_text(report, fmt, lang))
     try:
         if fmt == "csv":

@@ -87,8 +87,9 @@ def draw_sample(app: Avledger, *, year: int, rate: Fraction, seed: str | None = 
     scope = Scope.read(app.config, conn, unit)
     ids = population(conn, period, scope)
     if not ids:
-        raise NotFoundError(f"no footage recorded in {year}"
-                            + (f" in unit {unit}" if unit else "") + " to sample")
+        raise NotFoundError((_("no footage recorded in {year} in unit {unit} to sample") if unit
+                             else _("no footage recorded in {year} to sample")).format(
+                                 year=year, unit=unit))
     chosen = choose(ids, rate, year, seed)
     result: dict[str, Any] = {
         "id": None, "year": year, "unit": unit, "scheme": SCHEME, "seed": seed,
@@ -190,8 +191,8 @@ def listing(app: Avledger, year: int, *, unit: str | None = None,
     conn = app.catalog.conn
     sample = latest_sample(conn, year, unit)
     if sample is None:
-        raise NotFoundError(f"no review sample for {year}"
-                            + (f" in unit {unit}" if unit else ""),
+        raise NotFoundError((_("no review sample for {year} in unit {unit}") if unit
+                             else _("no review sample for {year}")).format(year=year, unit=unit),
                             hint=_("avledger review sample --year {year} --rate 5%").format(
                                      year=year))
     tz = app.config.timezone

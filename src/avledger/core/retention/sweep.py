@@ -316,8 +316,9 @@ def purge_clips(app: Avledger, clip_ids: list[int], *, reason: str, now: datetim
     fetch_clips(conn, ids)
     refused = _manual_refusals(conn, ids, policy, now)
     if refused:
-        raise RefusedError("not purged (nothing was): " + "; ".join(refused[:10]) +
-                           (" …" if len(refused) > 10 else ""),
+        raise RefusedError(_("not purged (nothing was): {reasons}").format(
+                               reasons=_("; ").join(refused[:10])
+                               + (" …" if len(refused) > 10 else "")),
                            hint=_("release holds or wait until retention runs out"))
     already = [i for i, r in fetch_clips(conn, ids).items() if r["status"] == "purged"]
     todo = [i for i in ids if i not in already]
