@@ -223,7 +223,8 @@ def load(explicit: Path | None = None, environ: dict[str, str] | None = None) ->
                                   key=key, config_file=layout.config_file)
                               for key in PROTECTED_KEYS if _has(raw, key)]
         if file_problems:
-            problems += [f"{path}: {p}" for p in file_problems]
+            problems += [_("{where}: {problem}").format(where=path, problem=p)
+                         for p in file_problems]
             continue
         _resolve_relative(raw, path.resolve().parent)
         _merge(data, raw, sources, str(path))

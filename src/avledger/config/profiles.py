@@ -51,11 +51,11 @@ def regex(v: Any) -> str | None:
     if v is None:
         return None
     if not isinstance(v, str):
-        return "must be a regular expression (a string)"
+        return _("must be a regular expression (a string)")
     try:
         re.compile(v)
     except re.error as exc:
-        return f"invalid regular expression: {exc}"
+        return _("invalid regular expression: {exc}").format(exc=exc)
     return None
 
 
@@ -64,7 +64,7 @@ def start_regex(v: Any) -> str | None:
     if problem or v is None:
         return problem
     if "start" not in re.compile(v).groupindex:
-        return "must have a named group (?P<start>...) around the time stamp"
+        return _("must have a named group (?P<start>...) around the time stamp")
     return None
 
 
@@ -72,23 +72,23 @@ def strptime_format(v: Any) -> str | None:
     if v is None:
         return None
     if not isinstance(v, str) or "%" not in v:
-        return "must be a strptime format such as %Y%m%d_%H%M%S"
+        return _("must be a strptime format such as %Y%m%d_%H%M%S")
     return None
 
 
 def string_map(v: Any) -> str | None:
     if not isinstance(v, dict) or not all(isinstance(k, str) for k in v):
-        return "must be a mapping of names to strings"
+        return _("must be a mapping of names to strings")
     if not all(isinstance(x, str | int) and not isinstance(x, bool) for x in v.values()):
-        return "every value must be a string"
+        return _("every value must be a string")
     return None
 
 
 def globs(v: Any) -> str | None:
     if not isinstance(v, list) or not v or not all(isinstance(g, str) and g for g in v):
-        return "must be a non-empty list of glob patterns such as DCIM/**/*.MP4"
+        return _("must be a non-empty list of glob patterns such as DCIM/**/*.MP4")
     if any(g.startswith("/") or ".." in Path(g).parts for g in v):
-        return "globs are relative to the volume root (no leading / or ..)"
+        return _("globs are relative to the volume root (no leading / or ..)")
     return None
 
 
@@ -96,7 +96,7 @@ def relative_path(v: Any) -> str | None:
     if v is None:
         return None
     if not isinstance(v, str) or not v or v.startswith("/") or ".." in Path(v).parts:
-        return "must be a path relative to the volume root"
+        return _("must be a path relative to the volume root")
     return None
 
 
@@ -104,7 +104,7 @@ def argv(v: Any) -> str | None:
     if v is None:
         return None
     if not isinstance(v, list) or not v or not all(isinstance(a, str) for a in v):
-        return "must be a command as a list of arguments, e.g. [bwr-clock, --read, '{root}']"
+        return _("must be a command as a list of arguments, e.g. [bwr-clock, --read, '{root}']")
     return None
 
 
@@ -113,11 +113,11 @@ def identity_fields(v: Any) -> str | None:
     if problem:
         return problem
     if "serial" not in v:
-        return "must name at least the 'serial' field"
+        return _("must name at least the 'serial' field")
     unknown = set(v) - set(IDENTITY_FIELDS)
     if unknown:
-        return (f"unknown field(s) {', '.join(sorted(unknown))} "
-                f"(known: {', '.join(IDENTITY_FIELDS)})")
+        return (_("unknown field(s) {unknown} (known: {IDENTITY_FIELDS})").format(
+                    unknown=', '.join(sorted(unknown)), IDENTITY_FIELDS=', '.join(IDENTITY_FIELDS)))
     return None
 
 
