@@ -99,10 +99,24 @@ def translate_stored(text: str, depth: int = 3) -> str:
         return exact
     for pattern, msgstr, _literal in _patterns(_translation):
         m = pattern.fullmatch(text)
-        if m:
+        if m and all(_balanced(v) for v in m.groupdict().values()):
             return _fill(msgstr, {k: translate_stored(v, depth - 1)
                                   for k, v in m.groupdict().items()})
     return text
+
+
+def _balanced(value: str) -> bool:
+    """Brackets open and close within ``value``: a value read back never swallows the
+    closing bracket of the message around it (``(known: a, b) (hint: …)``)."""
+    depth = 0
+    for c in value:
+        if c in "([（":
+            depth += 1
+        elif c in ")]）":
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0
 
 
 def _fill(msgstr: str, values: dict[str, str]) -> str:
