@@ -132,10 +132,12 @@ def read_yaml(path: Path) -> Any:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError([_("{where}invalid YAML: {problem}").format(
-                               where=where, problem=problem)], source=str(path)) from exc
+        message = _("line {line}, column {column}: invalid YAML: {problem}") if mark else \
+            _("invalid YAML: {problem}")
+        raise ConfigError([message.format(line=mark.line + 1 if mark else None,
+                                          column=mark.column + 1 if mark else None,
+                                          problem=problem)], source=str(path)) from exc
 
 
 def _merge(base: dict[str, Any], top: dict[str, Any], sources: dict[str, str], origin: str,

@@ -102,7 +102,7 @@ class Avledger:
                actor: identity.Actor | None = None) -> Event:
         """Append a ledger event in ``conn``'s transaction; unknown users change nothing."""
         who = actor or self.actor
-        who.require(action=f"make changes ({type})")
+        who.require(action=_("make changes ({type})").format(type=type))
         self._wrote = True
         return ledger_store.append(conn, actor=who.label, type=type, subject=subject,
                                    payload=payload, ts=ts)

@@ -120,7 +120,7 @@ def show_clip(app: Avledger, clip_id: int) -> dict[str, Any]:
 
 def explain(app: Avledger, clip_id: int, reason: str) -> dict[str, Any]:
     """Record why a late clip was late (who said it and when are in the ledger event)."""
-    app.actor.require(action="explain a late clip")
+    app.actor.require(action=_("explain a late clip"))
     reason = reason.strip()
     if not reason:
         raise RefusedError(_("the reason must not be empty"))

@@ -75,7 +75,7 @@ class Catalog:
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = ON")
         except sqlite3.Error as exc:
-            raise self._error(exc, f"opening {self.path}") from exc
+            raise self._error(exc, _("opening {path}").format(path=self.path)) from exc
         return conn
 
     @property
@@ -91,7 +91,7 @@ class Catalog:
                 conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
             except sqlite3.OperationalError as exc:
                 conn.close()
-                raise self._error(exc, f"opening {self.path}") from exc
+                raise self._error(exc, _("opening {path}").format(path=self.path)) from exc
             except sqlite3.DatabaseError as exc:
                 conn.close()
                 raise StorageError(_("catalog {path} is damaged or "
@@ -121,7 +121,7 @@ class Catalog:
             except db.OperationalError as exc:
                 _rollback(conn)
                 if not self._is_busy(exc) or time.monotonic() > deadline:
-                    raise self._error(exc, "starting a write") from exc
+                    raise self._error(exc, _("starting a write")) from exc
                 time.sleep(random.uniform(0.005, 0.05))
         try:
             yield conn
@@ -129,7 +129,7 @@ class Catalog:
         except BaseException as exc:
             _rollback(conn)
             if _is_storage_failure(exc):
-                raise self._error(exc, "writing") from exc  # type: ignore[arg-type]
+                raise self._error(exc, _("writing")) from exc  # type: ignore[arg-type]
             raise
 
     def _begin(self, conn: db.Connection) -> None:

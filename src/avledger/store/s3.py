@@ -92,11 +92,11 @@ class S3ObjectStore:
             self.client.head_bucket(Bucket=self._bucket)
         except Exception as exc:
             if client_error_code(exc) not in ("404", "NoSuchBucket", "NotFound"):
-                raise self._error(exc, "reaching the bucket") from exc
+                raise self._error(exc, _("reaching the bucket")) from exc
             try:
                 self.client.create_bucket(Bucket=self._bucket, ObjectLockEnabledForBucket=True)
             except Exception as exc2:
-                raise self._error(exc2, "creating the bucket") from exc2
+                raise self._error(exc2, _("creating the bucket")) from exc2
             created = True
         self._ready = False
         self.check_ready()
@@ -118,7 +118,7 @@ class S3ObjectStore:
                 raise StorageError(_("bucket {bucket!r} has no Object Lock; evidence cannot be "
                                      "stored there").format(bucket=self._bucket),
                                    hint=_("use a bucket created with Object Lock")) from exc
-            raise self._error(exc, "reading the bucket's Object Lock configuration") from exc
+            raise self._error(exc, _("reading the bucket's Object Lock configuration")) from exc
         if cfg.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled") != "Enabled":
             raise StorageError(_("bucket {bucket!r} has no Object Lock").format(
                                    bucket=self._bucket),
@@ -205,7 +205,7 @@ class S3ObjectStore:
                                    ContentType="text/plain; charset=utf-8",
                                    ObjectLockMode="COMPLIANCE", ObjectLockRetainUntilDate=until)
         except Exception as exc:
-            raise self._error(exc, f"writing checkpoint {size}") from exc
+            raise self._error(exc, _("writing checkpoint {size}").format(size=size)) from exc
         return f"s3://{self._bucket}/{key}"
 
     def latest_checkpoint(self) -> tuple[str, str] | None:
@@ -217,7 +217,7 @@ class S3ObjectStore:
         try:
             body = self.client.get_object(Bucket=self._bucket, Key=key)["Body"].read()
         except Exception as exc:
-            raise self._error(exc, "reading the newest checkpoint") from exc
+            raise self._error(exc, _("reading the newest checkpoint")) from exc
         return f"s3://{self._bucket}/{key}", body.decode("utf-8")
 
     def _put_single(self, source: BinaryIO, first: _Pass, progress: Progress | None) -> None:
@@ -308,7 +308,7 @@ class S3ObjectStore:
         except Exception as exc:
             if client_error_code(exc) in ("NoSuchUpload", "404"):
                 return None
-            raise self._error(exc, "listing the parts of an interrupted upload") from exc
+            raise self._error(exc, _("listing the parts of an interrupted upload")) from exc
         return parts
 
     def _abort(self, key: str, upload_id: str) -> None:
@@ -352,7 +352,7 @@ class S3ObjectStore:
         except Exception as exc:
             if client_error_code(exc) in ("404", "NoSuchKey", "NotFound"):
                 return False
-            raise self._error(exc, f"looking up object {digest}") from exc
+            raise self._error(exc, _("looking up object {digest}").format(digest=digest)) from exc
         return True
 
     def stat(self, digest: str) -> ObjectStat:
@@ -362,7 +362,7 @@ class S3ObjectStore:
             if client_error_code(exc) in ("404", "NoSuchKey", "NotFound"):
                 raise NotFoundError(_("object {digest} is not in the store").format(
                                         digest=digest)) from exc
-            raise self._error(exc, f"looking up object {digest}") from exc
+            raise self._error(exc, _("looking up object {digest}").format(digest=digest)) from exc
         return ObjectStat(digest, int(head["ContentLength"]), head["LastModified"].timestamp())
 
     def _keys(self, under: str) -> Iterator[str]:
@@ -373,7 +373,7 @@ class S3ObjectStore:
                 for item in page.get("Contents", []):
                     yield str(item["Key"])[len(prefix):]
         except Exception as exc:
-            raise self._error(exc, "listing the bucket") from exc
+            raise self._error(exc, _("listing the bucket")) from exc
 
     def iterate(self) -> Iterator[str]:
         for rel in self._keys("objects/"):
@@ -424,7 +424,8 @@ class S3ObjectStore:
                                         digest=digest)) from exc
             if isinstance(exc, OSError):
                 raise StorageError.from_os(exc, _("copying an object for export")) from exc
-            raise self._error(exc, f"copying object {digest} for export") from exc
+            raise self._error(exc, _("copying object "
+                                     "{digest} for export").format(digest=digest)) from exc
 
     # -- Object Lock ---------------------------------------------------------------------
     def _versions(self, digest: str) -> list[dict[str, Any]]:
@@ -438,7 +439,8 @@ class S3ObjectStore:
                 out += [{**m, "marker": True} for m in page.get("DeleteMarkers", [])
                         if m["Key"] == key]
         except Exception as exc:
-            raise self._error(exc, f"listing the versions of object {digest}") from exc
+            raise self._error(exc, _("listing the versions of object {digest}").format(
+                                       digest=digest)) from exc
         return out
 
     def lock_state(self, digest: str) -> LockState:
@@ -450,7 +452,8 @@ class S3ObjectStore:
             if client_error_code(exc) in ("404", "NoSuchKey", "NotFound"):
                 raise NotFoundError(_("object {digest} is not in the store").format(
                                         digest=digest)) from exc
-            raise self._error(exc, f"reading the lock of object {digest}") from exc
+            raise self._error(exc, _("reading the lock "
+                                     "of object {digest}").format(digest=digest)) from exc
         return LockState(str(head.get("VersionId") or ""), head.get("ObjectLockMode"),
                          head.get("ObjectLockRetainUntilDate"),
                          head.get("ObjectLockLegalHoldStatus") == "ON")
@@ -465,7 +468,8 @@ class S3ObjectStore:
                 head = self.client.head_object(Bucket=self._bucket, Key=self.key_for(digest),
                                                VersionId=v["VersionId"])
             except Exception as exc:
-                raise self._error(exc, f"reading the lock of object {digest}") from exc
+                raise self._error(exc, _("reading the lock of object {digest}").format(
+                                           digest=digest)) from exc
             out.append(LockState(str(v["VersionId"]), head.get("ObjectLockMode"),
                                  head.get("ObjectLockRetainUntilDate"),
                                  head.get("ObjectLockLegalHoldStatus") == "ON"))
@@ -485,7 +489,8 @@ class S3ObjectStore:
                         Bucket=self._bucket, Key=key, VersionId=lock.version_id,
                         Retention={"Mode": mode, "RetainUntilDate": until})
                 except Exception as exc:
-                    raise self._error(exc, f"extending the retention of {digest}") from exc
+                    raise self._error(exc, _("extending the retention of {digest}").format(
+                                               digest=digest)) from exc
                 extended = True
             if held is not None and lock.legal_hold != held:
                 try:
@@ -493,7 +498,8 @@ class S3ObjectStore:
                         Bucket=self._bucket, Key=key, VersionId=lock.version_id,
                         LegalHold={"Status": "ON" if held else "OFF"})
                 except Exception as exc:
-                    raise self._error(exc, f"setting the legal hold of {digest}") from exc
+                    raise self._error(exc, _("setting the legal hold of {digest}").format(
+                                               digest=digest)) from exc
                 hold_changed = True
         return extended, hold_changed
 
@@ -517,7 +523,7 @@ class S3ObjectStore:
             except Exception as exc:
                 if client_error_code(exc) in ("AccessDenied", "403"):
                     raise self._refusal(digest) from exc
-                raise self._error(exc, f"deleting object {digest}") from exc
+                raise self._error(exc, _("deleting object {digest}").format(digest=digest)) from exc
         return bool(real)
 
     def _refusal(self, digest: str) -> StoreRefusedError:
@@ -549,7 +555,8 @@ class S3ObjectStore:
             self.client.put_object(Bucket=self._bucket, Key=f"{target}.reason",
                                    Body=(reason + "\n").encode())
         except Exception as exc:
-            raise self._error(exc, f"copying object {digest} to quarantine") from exc
+            raise self._error(exc, _("copying object {digest} to quarantine").format(
+                                       digest=digest)) from exc
         where = f"s3://{self._bucket}/{target}"
         try:
             self.delete(digest)
@@ -570,7 +577,7 @@ class S3ObjectStore:
                         self._abort(up["Key"], up["UploadId"])
                         aborted += 1
         except Exception as exc:
-            raise self._error(exc, "listing unfinished uploads") from exc
+            raise self._error(exc, _("listing unfinished uploads")) from exc
         stale = time.time() - older_than
         for path in (self.state_dir / "uploads").glob("*.json"):
             with contextlib.suppress(FileNotFoundError):
@@ -602,7 +609,7 @@ class S3ObjectStore:
                                      "does not match (the source changed while being read?)"
                                      ).format(
                                        digest=digest))
-        return self._error(exc, f"uploading object {digest}")
+        return self._error(exc, _("uploading object {digest}").format(digest=digest))
 
 
 class _ObjectReader(io.RawIOBase):

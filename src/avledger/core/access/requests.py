@@ -24,7 +24,7 @@ from avledger.core.identity import Actor, find_person
 from avledger.core.redact.derived import plan
 from avledger.core.redact.spec import Spec
 from avledger.errors import NotFoundError, RefusedError
-from avledger.i18n import _
+from avledger.i18n import N_, _
 from avledger.store import db
 from avledger.timestamps import iso
 
@@ -168,7 +168,7 @@ def _validated(app: Avledger, new: NewRequest, policy: pol.Policy) -> NewRequest
     """The request with its requester filled in; input that no rule could judge is refused
     here, before anything is registered."""
     actor = app.actor
-    actor.require(*REGISTER_ROLES, action="register access requests")
+    actor.require(*REGISTER_ROLES, action=_("register access requests"))
     if new.category not in policy.categories:
         raise RefusedError(_("unknown requester category {category!r} "
                              "(choose from: {categories})").format(
@@ -298,7 +298,7 @@ def attach_redaction(app: Avledger, request_id: int, clip: int | None, spec: Spe
     """Attach a spec to a request not yet fulfilled. An approval already given covered the
     unredacted disclosure, so the request goes back to the leader — unless the policy itself
     approved it and approves redactions with the request."""
-    app.actor.require(*OFFICE_ROLES, "leader", action="attach redaction specs")
+    app.actor.require(*OFFICE_ROLES, "leader", action=_("attach redaction specs"))
     asked = get_request(app.catalog.conn, request_id)["clips"]
     plan(app, red.clip_for(asked, clip), spec)  # the spec fits the clip (ranges, boxes, audio)
     with app.transaction() as conn:
@@ -325,15 +325,21 @@ def attach_redaction(app: Avledger, request_id: int, clip: int | None, spec: Spe
 # ---- decisions ------------------------------------------------------------------------------
 
 
+# What a leader does with a request, in the words of the messages (by verb).
+_DECIDING = {"approve": (N_("approve access requests"), N_("approve")),
+             "deny": (N_("deny access requests"), N_("deny"))}
+
+
 def _decider_check(actor: Actor, item: dict[str, Any], verb: str) -> None:
-    actor.require("leader", action=f"{verb} access requests")
+    action, verb_words = _DECIDING[verb]
+    actor.require("leader", action=_(action))
     own = bool(actor.badge) and actor.badge == item["requester_badge"]
     if own or item["registered_by"] == actor.label:
-        why = "their own request" if own else "a request they registered"
+        why = _("their own request") if own else _("a request they registered")
         raise RefusedError(
             _("{name} ({badge}) may not {verb} {why} (request {id}; {RULE}, {article}: the "
               "principal leader decides on others' requests)").format(
-                name=actor.name, badge=actor.badge, verb=verb, why=why, id=item['id'],
+                name=actor.name, badge=actor.badge, verb=_(verb_words), why=why, id=item['id'],
                 RULE=pol.RULE, article=item['article']),
             hint=_("another leader must decide"))
 
@@ -428,7 +434,7 @@ def ready_to_fulfil(app: Avledger, request_id: int) -> dict[str, Any]:
 def _fulfiller_check(actor: Actor, item: dict[str, Any], conn: db.Connection) -> None:
     """The records office fulfils; a staff requester opens their own viewing; for another
     region's body the case handler may prepare the copy (Art. 8)."""
-    actor.require(action="fulfil access requests")
+    actor.require(action=_("fulfil access requests"))
     if actor.roles & set(OFFICE_ROLES):
         return
     if item["action"] == "view" and actor.badge and actor.badge == item["requester_badge"]:

@@ -133,7 +133,7 @@ def create_archive(app: Avledger, sel: Selection, *, media_name: str, copies: in
                    out_dir: Path, now: datetime, burn_device: str | None = None,
                    insert_disc: InsertDisc | None = None, verify: bool = True,
                    progress: Progress | None = None) -> ArchiveResult:
-    app.actor.require(*ARCHIVE_ROLES, action="make archive discs")
+    app.actor.require(*ARCHIVE_ROLES, action=_("make archive discs"))
     if copies < 1:
         raise RefusedError(_("at least one copy (rule B, Art. 16 asks for two)"))
     media.capacity(media_name)

@@ -56,7 +56,7 @@ def list_discs(conn: db.Connection, *, now: datetime, verify_days: int,
 def set_location(app: Avledger, set_id: int, copy_no: int, location: str, *,
                  now: datetime, disc_no: int | None = None) -> list[dict[str, Any]]:
     """Record where a copy (or one of its discs) is kept."""
-    app.actor.require(*LOCATE_ROLES, action="record where archive discs are kept")
+    app.actor.require(*LOCATE_ROLES, action=_("record where archive discs are kept"))
     if not location.strip():
         raise RefusedError(_("say where the discs are kept (--location)"))
     with app.transaction() as conn:
@@ -107,7 +107,7 @@ def verify_disc(app: Avledger, source: str, *, now: datetime,
     """Re-read a disc or image, check it, and record the result."""
     from avledger.core.archive.verify import read_disc
 
-    app.actor.require(action="verify archive discs")
+    app.actor.require(action=_("verify archive discs"))
     conn = app.catalog.conn
     report = read_disc(source, lookup=lambda s, c, d: lookup(conn, s, c, d),
                        public_key=app.public_key(), progress=progress)

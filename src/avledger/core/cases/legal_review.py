@@ -62,7 +62,7 @@ def record_decision(app: Avledger, number: str, *, kind: Kind | str,
                     amount: Decimal | str | None, party: Party | str | None, note: str,
                     now: datetime) -> dict[str, Any]:
     """Record a proposed decision; flag it, open its review and hold the footage if needed."""
-    app.actor.require(*DECIDE_ROLES, action="record a decision")
+    app.actor.require(*DECIDE_ROLES, action=_("record a decision"))
     badge = _badge(app, "record a decision")
     rules = ReviewRules.from_config(app.config)
     flagged, reason = review_required(kind, amount, party, rules)  # validates all three
@@ -117,7 +117,7 @@ def _open_review(app: Avledger, conn: db.Connection, case: Case, decision_id: in
 def review_decision(app: Avledger, number: str, *, outcome: Outcome | str, note: str,
                     now: datetime, decision_id: int | None = None) -> dict[str, Any]:
     """Close the open legal review of a case's decision and release its hold."""
-    app.actor.require(*REVIEW_ROLES, action="review decisions")
+    app.actor.require(*REVIEW_ROLES, action=_("review decisions"))
     badge = _badge(app, "review decisions")
     try:
         outcome = Outcome(outcome)

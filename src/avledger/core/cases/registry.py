@@ -50,9 +50,9 @@ def _check_choice(value: str, choices: tuple[str, ...], what: str) -> None:
 def add_case(app: Avledger, *, number: str, name: str, enforcement_type: str,
              handlers: list[str], confidentiality: str, now: datetime) -> Case:
     """Open a case; every handler must be a badge on the roster."""
-    app.actor.require(*CASE_ROLES, action="open a case")
-    _check_choice(enforcement_type, ENFORCEMENT_TYPES, "enforcement type")
-    _check_choice(confidentiality, CONFIDENTIALITY, "confidentiality level")
+    app.actor.require(*CASE_ROLES, action=_("open a case"))
+    _check_choice(enforcement_type, ENFORCEMENT_TYPES, _("enforcement type"))
+    _check_choice(confidentiality, CONFIDENTIALITY, _("confidentiality level"))
     if not number.strip() or not name.strip():
         raise RefusedError(_("a case needs a number and a name"))
     unknown = [b for b in handlers if find_person(app.config, b) is None]
@@ -79,13 +79,13 @@ def add_case(app: Avledger, *, number: str, name: str, enforcement_type: str,
 
 def close_case(app: Avledger, number: str, *, note: str, now: datetime) -> Case:
     """Close a case: its footage's retention now counts from today (see retention.case_days)."""
-    app.actor.require(*CASE_ROLES, action="close a case")
+    app.actor.require(*CASE_ROLES, action=_("close a case"))
     with app.transaction() as conn:
         case = get_case(conn, number)
         if case.status == "closed":
             raise RefusedError(_("case {number!r} was already closed on {closed_at}").format(
                                    number=number, closed_at=case.closed_at))
-        _refuse_during_review(conn, case, "it may not be closed")
+        _refuse_during_review(conn, case, _("it may not be closed"))
         conn.execute("UPDATE cases SET status = 'closed', closed_at = ?, closed_by = ?,"
                      " close_note = ? WHERE id = ?",
                      (iso(now), app.actor.label, note, case.id))
@@ -105,15 +105,16 @@ def _refuse_during_review(conn: db.Connection, case: Case, what: str) -> None:
 def link_clips(app: Avledger, number: str, clip_ids: list[int], *, now: datetime,
                unlink: bool = False) -> dict[str, Any]:
     """Link (or unlink) clips to a case; one ledger event per clip actually changed."""
-    verb = "unlink" if unlink else "link"
-    app.actor.require("handler", "records_manager", action=f"{verb} clips and cases")
+    verb = "unlink" if unlink else "link"  # also the event type: clip.linked, clip.unlinked
+    app.actor.require("handler", "records_manager",
+                      action=_("unlink clips and cases") if unlink else _("link clips and cases"))
     ids = unique_ids(clip_ids)
     changed: list[int] = []
     unchanged: list[int] = []
     with app.transaction() as conn:
         case = get_case(conn, number)
         if unlink:
-            _refuse_during_review(conn, case, "no clip may be unlinked from it")
+            _refuse_during_review(conn, case, _("no clip may be unlinked from it"))
         clips = fetch_clips(conn, ids)
         purged = [i for i, row in clips.items() if row["status"] == "purged"]
         if purged and not unlink:

@@ -131,7 +131,7 @@ def write(profile: Profile, root: VolumeRoot | Path, device_node: str | None = N
                 vol.write(spec["path"], written.content.encode("utf-8"))
         except RefusedFile as exc:
             raise DeviceError(_("{rel} on the recorder is {reason}: nothing written, the clock "
-                                "was not set").format(rel=exc.rel, reason=exc.reason),
+                                "was not set").format(rel=exc.rel, reason=_(exc.reason)),
                               hint=_("remove that file from the recorder and sync again")) from exc
         except OSError as exc:
             raise DeviceError(_("cannot write {path} on the recorder: {value}").format(

@@ -125,7 +125,7 @@ def measure_volume(app: Avledger, vol: Volume, device_id: int, *, source: str,
 def check(app: Avledger, target: str, *, profile: str | None = None,
           docked: clockcheck.Reference | None = None) -> CheckResult:
     """Read the clock of the recorder at ``target`` and record the measurement."""
-    app.actor.require(action="check recorder clocks")
+    app.actor.require(action=_("check recorder clocks"))
     with recordervolume.opened(app, target, profile=profile) as vol:
         device_id = known_device(app.catalog.conn, vol.serial)
         return measure_volume(app, vol, device_id, source="desk", docked=docked)
@@ -156,7 +156,7 @@ def sync(app: Avledger, target: str, *, profile: str | None = None, origin: str 
     (when it takes effect at once) after; every step recorded (see the module docstring).
     ``unless_waiting``: leave a setting written earlier that the recorder has yet to take up
     (state 'waiting', nothing written)."""
-    app.actor.require(*SYNC_ROLES, action="set recorder clocks")
+    app.actor.require(*SYNC_ROLES, action=_("set recorder clocks"))
     with recordervolume.opened(app, target, profile=profile) as vol:
         if expect_serial and vol.serial != expect_serial:
             raise RefusedError(_("the docked device is {serial}, not {expect_serial}").format(
@@ -239,7 +239,7 @@ def after_reading(result: SyncResult) -> dict[str, Any]:
 
 def history(app: Avledger, serial: str, *, limit: int | None = None) -> dict[str, Any]:
     """A recorder's clock readings and the settings written to it, newest first."""
-    app.actor.require(action="read clock histories")
+    app.actor.require(action=_("read clock histories"))
     conn = app.catalog.conn
     device_id = known_device(conn, serial)
     cap = " LIMIT ?" if limit else ""

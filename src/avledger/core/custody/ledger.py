@@ -189,7 +189,7 @@ def record_verification(app: Avledger, report: LedgerVerifyReport, started: date
     A ledger with a problem is never written to: an event or checkpoint appended to a
     truncated or edited chain would sign over the damage. Only the run row, outside the
     ledger, says that problems were found. Returns whether the ledger was written to."""
-    app.actor.require(action="make changes (ledger.verified)")
+    app.actor.require(action=_("make changes (ledger.verified)"))
     summary = report.as_dict() | {"mode": "full"}
     with app.transaction() as conn:
         conn.execute(
@@ -290,8 +290,9 @@ def require_ok(report: LedgerVerifyReport) -> None:
     """Raise the one-line IntegrityError naming the first bad event, if any."""
     if not report.ok:
         first = report.first_bad
-        where = f" (first bad event: seq {first})" if first is not None else ""
-        raise IntegrityError(_("custody ledger verification failed{where}: {problems}").format(
-                                 where=where, problems=report.problems[0]),
+        message = _("custody ledger verification failed (first bad event: seq {first}): "
+                    "{problems}") if first is not None else \
+            _("custody ledger verification failed: {problems}")
+        raise IntegrityError(message.format(first=first, problems=report.problems[0]),
                              hint=_("keep the catalog and checkpoint file as they are and "
                                     "investigate; see 'avledger ledger verify --json'"))

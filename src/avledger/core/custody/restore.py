@@ -66,7 +66,7 @@ class RestoreReport:
 def restore_objects(app: Avledger, sources: list[Path], *,
                     dry_run: bool = False) -> RestoreReport:
     """Look through ``sources`` for the bytes of every object without a good copy."""
-    app.actor.require(action="restore objects to the store")
+    app.actor.require(action=_("restore objects to the store"))
     wanted = without_good_copy(app.catalog.conn)
     report = RestoreReport(dry_run, wanted=len(wanted))
     for source in sources:

@@ -130,7 +130,7 @@ def _pre_use(app: Avledger, device: db.Row, req: CheckoutRequest, now: datetime
 def check_out(app: Avledger, req: CheckoutRequest, *, now: datetime | None = None
               ) -> dict[str, Any]:
     """Hand ``req.serial`` to ``req.badge``; the new checkout with its pre-use results."""
-    app.actor.require(*DESK_ROLES, action="check out devices")
+    app.actor.require(*DESK_ROLES, action=_("check out devices"))
     moment = now or utcnow()
     task = (req.task or "").strip()
     if not task:
@@ -198,7 +198,7 @@ def check_in(app: Avledger, serial: str, *, note: str | None = None,
              docked: desk.DockedDevice | None = None, now: datetime | None = None
              ) -> dict[str, Any]:
     """Close the open checkout of ``serial``; report whether its footage has come in."""
-    app.actor.require(*DESK_ROLES, action="check in devices")
+    app.actor.require(*DESK_ROLES, action=_("check in devices"))
     moment = now or utcnow()
     tz = app.config.timezone
     with app.transaction() as conn:
@@ -207,9 +207,10 @@ def check_in(app: Avledger, serial: str, *, note: str | None = None,
         if co is None:
             last = conn.execute("SELECT in_at FROM checkouts WHERE device_id = ?"
                                 " ORDER BY in_at DESC LIMIT 1", (device["id"],)).fetchone()
-            since = f" (last checked in {display(last[0], tz)})" if last else ""
-            raise RefusedError(_("device {serial} is not checked out{since}").format(
-                                   serial=serial, since=since))
+            message = _("device {serial} is not checked out (last checked in {in_at})") \
+                if last else _("device {serial} is not checked out")
+            raise RefusedError(message.format(serial=serial,
+                                              in_at=display(last[0], tz) if last else None))
         if moment < parse_iso(co["out_at"]):
             raise RefusedError(_("check-in time {moment} is before the check-out time {out_at} "
                                  "of checkout {id}").format(
@@ -232,7 +233,7 @@ def listing(app: Avledger, *, open_only: bool = False, overdue_only: bool = Fals
             serial: str | None = None, badge: str | None = None, limit: int | None = None,
             now: datetime | None = None) -> list[dict[str, Any]]:
     """Checkouts newest first, with the person's name, last dock and whether overdue."""
-    app.actor.require(action="list checkouts")
+    app.actor.require(action=_("list checkouts"))
     moment = now or utcnow()
     where, params = query.where(("c.in_at IS NULL", open_only or overdue_only),
                                 ("d.serial = ?", serial), ("c.badge = ?", badge))

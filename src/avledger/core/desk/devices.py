@@ -14,7 +14,7 @@ from typing import Any
 from avledger.core import query
 from avledger.core.app import Avledger
 from avledger.errors import NotFoundError, RefusedError
-from avledger.i18n import _
+from avledger.i18n import N_, _
 from avledger.store import db
 from avledger.timestamps import display, iso, utcnow
 
@@ -60,7 +60,7 @@ def add(app: Avledger, serial: str, *, kind: str = "body_recorder", model: str |
         profile: str | None = None, unit: str | None = None, notes: str | None = None,
         now: datetime | None = None) -> Registration:
     """Register a new device, or register one ingest discovered (``unregistered``)."""
-    app.actor.require(*REGISTRARS, action="register devices")
+    app.actor.require(*REGISTRARS, action=_("register devices"))
     serial = serial.strip()
     if not serial:
         raise RefusedError(_("a device needs a serial number"))
@@ -104,10 +104,12 @@ def add(app: Avledger, serial: str, *, kind: str = "body_recorder", model: str |
 
 # (from statuses, to status, event type, verb for messages)
 _TRANSITIONS = {
-    "retire": (("in_service", "lost"), "retired", "device.retired", "retire"),
-    "lost": (("in_service",), "lost", "device.lost", "mark lost"),
-    "found": (("lost",), "in_service", "device.found", "mark found"),
+    "retire": (("in_service", "lost"), "retired", "device.retired", N_("retire")),
+    "lost": (("in_service",), "lost", "device.lost", N_("mark lost")),
+    "found": (("lost",), "in_service", "device.found", N_("mark found")),
 }
+# A device's status in the words of the messages.
+_STATUS_WORDS = {"in_service": N_("in service"), "lost": N_("lost"), "retired": N_("retired")}
 
 
 def plan_status_change(device: db.Row | dict[str, Any], action: str,
@@ -120,7 +122,8 @@ def plan_status_change(device: db.Row | dict[str, Any], action: str,
                                serial=serial))
     if status not in allowed:
         raise RefusedError(_("cannot {verb} device {serial}: it is {replace}").format(
-                               verb=verb, serial=serial, replace=status.replace('_', ' ')))
+                               verb=_(verb), serial=serial,
+                               replace=_(_STATUS_WORDS.get(status, status))))
     if action == "retire" and open_co is not None:
         raise RefusedError(_("cannot retire device {serial}: it is checked out to {badge} "
                              "(checkout {id})").format(
@@ -134,9 +137,9 @@ def change_status(app: Avledger, serial: str, action: str, reason: str, *,
                   dry_run: bool = False, now: datetime | None = None) -> dict[str, Any]:
     """Retire a device, mark it lost, or found again (records manager only)."""
     event, verb = _TRANSITIONS[action][2:]
-    app.actor.require(*STATUS_KEEPERS, action=f"{verb} devices")
+    app.actor.require(*STATUS_KEEPERS, action=_("{verb} devices").format(verb=_(verb)))
     if not reason.strip():
-        raise RefusedError(_("a reason is required to {verb} a device").format(verb=verb))
+        raise RefusedError(_("a reason is required to {verb} a device").format(verb=_(verb)))
     moment = iso(now or utcnow())
     with app.transaction() as conn:
         device = get(conn, serial)

@@ -76,7 +76,7 @@ def inspect(app: Avledger, target: str, *, profile: str | None = None,
             allow_sync: bool = True, docked_at: Reference | None = None) -> DockedDevice:
     """Read the docked recorder at ``target`` (a folder, mount point or block device);
     ``docked_at``: when it was docked, for a folder (a block device's comes from udev)."""
-    app.actor.require(action="read docked recorders")
+    app.actor.require(action=_("read docked recorders"))
     with recordervolume.opened(app, target, profile=profile) as vol:
         if expect_serial and vol.serial != expect_serial:
             raise RefusedError(_("the docked device is {serial}, not {expect_serial}").format(

@@ -61,7 +61,7 @@ def add(app: Avledger, checkout_id: int, start: datetime, end: datetime, reason:
     """Record a gap; the officer of the checkout, a clerk or a records manager may."""
     moment = now or utcnow()
     actor = app.actor
-    actor.require(action="record gaps")
+    actor.require(action=_("record gaps"))
     if reason not in REASONS:
         raise RefusedError(_("unknown gap reason {reason!r} (known: {REASONS})").format(
                                reason=reason, REASONS=', '.join(REASONS)))
@@ -103,7 +103,7 @@ def approval_refusal(gap: Any, approver_badge: str | None, tz: str) -> str | Non
 def approve(app: Avledger, gap_id: int, *, note: str | None = None,
             now: datetime | None = None) -> dict[str, Any]:
     """A leader approves a gap record written by someone else, about someone else."""
-    app.actor.require(*APPROVERS, action="approve gap records")
+    app.actor.require(*APPROVERS, action=_("approve gap records"))
     moment = now or utcnow()
     with app.transaction() as conn:
         gap = conn.execute("SELECT g.*, c.badge AS officer_badge FROM gaps g"
@@ -137,7 +137,7 @@ def _select(app: Avledger, where: str, params: list[Any]) -> list[dict[str, Any]
 
 def listing(app: Avledger, *, checkout_id: int | None = None, pending: bool = False,
             badge: str | None = None) -> list[dict[str, Any]]:
-    app.actor.require(action="list gap records")
+    app.actor.require(action=_("list gap records"))
     return _select(app, *query.where(("g.checkout_id = ?", checkout_id),
                                      ("g.approved_at IS NULL", pending), ("c.badge = ?", badge)))
 

@@ -159,14 +159,14 @@ def mounted(device: str, profile: Profile, where: Path | None = None, *,
     base.mkdir(parents=True, exist_ok=True)
     target = Path(tempfile.mkdtemp(prefix=f"avledger-{Path(device).name}-", dir=base))
     argv = mount_command(device, target, profile, writable=writable)
-    how = "read-write" if writable else "read-only"
+    how = _("read-write") if writable else _("read-only")
     helper: subprocess.Popen[bytes] | None = None
     if writable and profile.get("mount.method") == "fuse":
         helper, problem = _start_helper(argv, target)
     else:
         done = _run(argv)
         problem = (None if done.returncode == 0 and _wait_mounted(target)
-                   else one_line(done.stderr)[:300] or "not mounted")
+                   else one_line(done.stderr)[:300] or _("not mounted"))
     if problem is not None:
         target.rmdir()
         raise DeviceError(_("cannot mount {device} {how} ({argv}): {problem}").format(

@@ -102,10 +102,10 @@ class VolumeRoot:
         try:
             self.fd = os.open(self.path, DIR_FLAGS)
         except OSError as exc:
-            why = ("is a symbolic link" if exc.errno in (errno.ELOOP, errno.ENOTDIR)
-                   else f"cannot be opened: {exc.strerror or exc}")
-            raise DeviceError(_("the recorder folder {path} {why}").format(
-                                  path=self.path, why=why)) from exc
+            message = _("the recorder folder {path} is a symbolic link") \
+                if exc.errno in (errno.ELOOP, errno.ENOTDIR) \
+                else _("the recorder folder {path} cannot be opened: {error}")
+            raise DeviceError(message.format(path=self.path, error=exc.strerror or exc)) from exc
         self.dev = os.fstat(self.fd).st_dev
 
     def close(self) -> None:

@@ -40,9 +40,9 @@ def add(app: Avledger, badge: str, enterprise_id: str, note: str) -> dict[str, A
     """Declare that ``badge`` must not inspect ``enterprise_id``."""
     person = _person(app, badge)
     if app.actor.badge != str(person["badge"]):
-        app.actor.require(*MANAGER_ROLES, action="declare a conflict for someone else")
+        app.actor.require(*MANAGER_ROLES, action=_("declare a conflict for someone else"))
     else:
-        app.actor.require(action="declare a conflict")
+        app.actor.require(action=_("declare a conflict"))
     eid = _enterprise(enterprise_id)
     if not note.strip():
         raise InputError(_("say why in --note (the relationship that makes it a conflict)"))
@@ -64,7 +64,7 @@ def add(app: Avledger, badge: str, enterprise_id: str, note: str) -> dict[str, A
 
 def remove(app: Avledger, badge: str, enterprise_id: str, note: str) -> dict[str, Any]:
     """Withdraw a declared conflict (the declaration stays in the ledger)."""
-    app.actor.require(*MANAGER_ROLES, action="withdraw a declared conflict")
+    app.actor.require(*MANAGER_ROLES, action=_("withdraw a declared conflict"))
     eid = _enterprise(enterprise_id)
     if not note.strip():
         raise InputError(_("say why the conflict no longer applies in --note"))

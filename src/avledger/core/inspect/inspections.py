@@ -118,7 +118,7 @@ def _latest_checkpoint(app: Avledger, conn: db.Connection) -> db.Row:
 
 def prepare(app: Avledger, req: DrawRequest) -> Prepared:
     """Check everything a draw needs before anything is signed or written."""
-    app.actor.require(*DRAW_ROLES, action="draw inspections")
+    app.actor.require(*DRAW_ROLES, action=_("draw inspections"))
     _check_period(req.period)
     rate = _rate(req.rate if req.rate is not None
                  else f"{app.config.get('inspections.rate_percent')}%")
@@ -244,7 +244,7 @@ def resolve(conn: db.Connection, ref: str, *, period_only: bool = False) -> db.R
 
 def void(app: Avledger, ref: str, reason: str, *, dry_run: bool = False) -> dict[str, Any]:
     """Void a draw (with a reason, in the ledger) so that the period can be drawn again."""
-    app.actor.require(*DRAW_ROLES, action="void an inspection draw")
+    app.actor.require(*DRAW_ROLES, action=_("void an inspection draw"))
     if not reason.strip():
         raise InputError(_("a void needs a --reason"))
     row = resolve(app.catalog.conn, ref)

@@ -260,7 +260,7 @@ def migrate(source: Avledger, target_config: Config, *, dry_run: bool = False,
             on_total: Callable[[int], None] | None = None,
             on_progress: Progress | None = None) -> MoveReport:
     """Copy, verify, then record the move in both ledgers (see the module docstring)."""
-    source.actor.require("records_manager", action="move the installation")
+    source.actor.require("records_manager", action=_("move the installation"))
     _check_target_config(source, target_config)
     store = open_store(target_config)
     target = open_catalog(target_config)
@@ -270,7 +270,7 @@ def migrate(source: Avledger, target_config: Config, *, dry_run: bool = False,
         "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM objects WHERE quarantined_at IS NULL"
     ).fetchone()
     report.objects, report.bytes = int(total[0]), int(total[1])
-    verified = _require_verified(source, "source")
+    verified = _require_verified(source, _("source"))
     report.events, report.head = verified.size, verified.head
     moved_to = source.catalog.conn.execute(
         "SELECT ts, payload FROM ledger WHERE type = 'installation.moved'"
@@ -312,7 +312,7 @@ def migrate(source: Avledger, target_config: Config, *, dry_run: bool = False,
     _bring_checkpoints(source, target_config)  # after the rows: it must not outrun them
 
     with Avledger.open(target_config) as moved:
-        _require_verified(moved, "target")
+        _require_verified(moved, _("target"))
         if not _continues(moved.catalog.conn, report.events, report.head):
             raise IntegrityError(_("the target ledger does not hold this ledger's {events} "
                                    "events ending in {head}…").format(

@@ -149,7 +149,7 @@ def make_redaction(app: Avledger, clip_id: int, spec: Spec, *, reason: str, now:
     """Render ``spec`` on clip ``clip_id`` and keep the result (or find it kept already).
     ``check_role`` False: fulfilling an approved request, whose fulfiller was checked."""
     if check_role:
-        app.actor.require(*REDACT_ROLES, action="redact footage")
+        app.actor.require(*REDACT_ROLES, action=_("redact footage"))
     if not reason.strip():
         raise RefusedError(_("a redaction needs its reason (--reason)"))
     clip = _clip_to_redact(app, clip_id)

@@ -55,7 +55,7 @@ def build_report(app: Avledger, kind: str, period: Period, *, unit: str | None =
     if kind not in KINDS:
         raise RefusedError(_("unknown report {kind!r} (choose from: {KINDS})").format(
                                kind=kind, KINDS=', '.join(KINDS)))
-    app.actor.require(action="read reports")
+    app.actor.require(action=_("read reports"))
     conn = app.catalog.conn
     moment = now or utcnow()
     with _snapshot(conn):

@@ -78,7 +78,7 @@ def draw_sample(app: Avledger, *, year: int, rate: Fraction, seed: str | None = 
                 unit: str | None = None, dry_run: bool = False,
                 now: datetime | None = None) -> dict[str, Any]:
     """Draw (and, unless ``dry_run``, record) the review sample of ``year``."""
-    app.actor.require(*REVIEW_ROLES, action="draw a review sample")
+    app.actor.require(*REVIEW_ROLES, action=_("draw a review sample"))
     seed = seed if seed is not None else secrets.token_hex(8)
     if not seed.strip():
         raise RefusedError(_("the seed must not be empty"))
@@ -123,7 +123,7 @@ def record_finding(app: Avledger, clip_id: int, finding: str, note: str, *,
                    now: datetime | None = None) -> dict[str, Any]:
     """A reviewer's finding about one clip; the latest finding about a clip is the one that
     counts, the earlier ones stay in the table and the ledger."""
-    app.actor.require(*REVIEW_ROLES, action="record review findings")
+    app.actor.require(*REVIEW_ROLES, action=_("record review findings"))
     if finding not in FINDINGS:
         raise RefusedError(_("unknown finding {finding!r} (choose from: {FINDINGS})").format(
                                finding=finding, FINDINGS=', '.join(FINDINGS)))
@@ -187,7 +187,7 @@ def sample_items(conn: db.Connection, sample_id: int) -> list[dict[str, Any]]:
 def listing(app: Avledger, year: int, *, unit: str | None = None,
             pending: bool = False) -> dict[str, Any]:
     """The latest sample of the year with each clip's finding (``--pending``: unreviewed)."""
-    app.actor.require(action="see the review sample")
+    app.actor.require(action=_("see the review sample"))
     conn = app.catalog.conn
     sample = latest_sample(conn, year, unit)
     if sample is None:

@@ -56,7 +56,7 @@ def _device_id(conn: db.Connection, device: str) -> int:
 
 def place_hold(app: Avledger, target: HoldTarget, *, reason: str, note: str,
                now: datetime) -> dict[str, Any]:
-    app.actor.require(*PLACE_ROLES, action="place a hold")
+    app.actor.require(*PLACE_ROLES, action=_("place a hold"))
     if reason == LEGAL_REVIEW:
         raise RefusedError(_("legal-review holds are placed by 'avledger case decide' when a "
                              "decision needs legal review, not by hand"))
@@ -127,7 +127,7 @@ def _insert_hold(app: Avledger, conn: db.Connection, scope: str, values: dict[st
 
 def release_hold(app: Avledger, hold_id: int, *, note: str, now: datetime) -> dict[str, Any]:
     """End a hold; nothing is deleted, the clips follow the retention rules again."""
-    app.actor.require(action="release a hold")
+    app.actor.require(action=_("release a hold"))
     with app.transaction() as conn:
         hold = get_hold(conn, hold_id)
         if hold["reason"] == LEGAL_REVIEW and not hold["released_at"]:
@@ -137,7 +137,7 @@ def release_hold(app: Avledger, hold_id: int, *, note: str, now: datetime) -> di
                   "the review can release it").format(hold_id=hold_id, number=number),
                 hint=_("avledger case review {number} --outcome approved|returned --note …").format(
                          number=number))
-        app.actor.require(*RELEASE_ROLES, action="release a hold")
+        app.actor.require(*RELEASE_ROLES, action=_("release a hold"))
         if not note.strip():
             raise RefusedError(_("releasing a hold needs a note saying why"))
         return _end_hold(app, conn, hold, note=note, now=now)

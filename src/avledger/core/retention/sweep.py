@@ -108,7 +108,7 @@ def _item(row: ClipRow, verdict: Verdict, pending_since: str | None = None,
 
 def plan_sweep(app: Avledger, now: datetime, policy: RetentionPolicy | None = None) -> SweepPlan:
     """What a sweep at ``now`` would do; changes nothing."""
-    app.actor.require(action="see the retention plan")
+    app.actor.require(action=_("see the retention plan"))
     policy = policy or RetentionPolicy.from_config(app.config)
     conn = app.catalog.conn
     plan = SweepPlan(iso(now))
@@ -193,7 +193,7 @@ def apply_sweep(app: Avledger, now: datetime, policy: RetentionPolicy | None = N
                 plan: SweepPlan | None = None,
                 progress: Callable[[int], None] | None = None) -> SweepResult:
     """Carry out a plan, judging every clip again inside its write transaction."""
-    app.actor.require(*SWEEP_ROLES, action="apply the retention sweep")
+    app.actor.require(*SWEEP_ROLES, action=_("apply the retention sweep"))
     policy = policy or RetentionPolicy.from_config(app.config)
     plan = plan or plan_sweep(app, now, policy)
     result = SweepResult(iso(now))
@@ -275,7 +275,7 @@ def _purge_blocker(conn: Any, clip_id: int, policy: RetentionPolicy, now: dateti
 def restore_clips(app: Avledger, clip_ids: list[int], *, note: str, now: datetime,
                   keep_days: int | None = None) -> dict[str, Any]:
     """Take pending clips back to stored and keep them at least ``keep_days`` more."""
-    app.actor.require("records_manager", action="restore clips from pending purge")
+    app.actor.require("records_manager", action=_("restore clips from pending purge"))
     if not note.strip():
         raise RefusedError(_("a restore needs a note saying why the footage is kept"))
     policy = RetentionPolicy.from_config(app.config)
@@ -307,7 +307,7 @@ def purge_clips(app: Avledger, clip_ids: list[int], *, reason: str, now: datetim
     12 months have passed (counted from ingest when the recording time is unknown). Nothing is
     purged unless every named clip may be.
     """
-    app.actor.require("records_manager", action="purge footage")
+    app.actor.require("records_manager", action=_("purge footage"))
     if not reason.strip():
         raise RefusedError(_("a purge needs a reason"))
     policy = RetentionPolicy.from_config(app.config).for_manual_purge()
@@ -357,10 +357,11 @@ def _manual_refusals(conn: Any, ids: list[int], policy: RetentionPolicy,
             continue
         verdict = judge(row.facts, policy)
         if verdict.expires_at is None:
-            refused.append(f"clip {clip_id} is kept ({verdict.basis})")
+            refused.append(_("clip {clip_id} is kept ({basis})").format(
+                clip_id=clip_id, basis=verdict.basis))
         elif not verdict.expired(now):
-            refused.append(f"clip {clip_id} is kept until {iso(verdict.expires_at)[:10]} "
-                           f"({verdict.basis})")
+            refused.append(_("clip {clip_id} is kept until {date} ({basis})").format(
+                clip_id=clip_id, date=iso(verdict.expires_at)[:10], basis=verdict.basis))
     return refused
 
 
