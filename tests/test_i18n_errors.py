@@ -238,9 +238,28 @@ def test_a_failed_docking_is_recorded_in_english_and_shown_in_the_chosen_languag
     assert i18n.translate_stored(recorded) == caught.value.one_line()
 
 
+def test_a_forced_checkout_records_its_problems_in_english_and_a_refusal_shows_them_translated(
+        app: Avledger, zh: None) -> None:
+    registry.add(app, "SN-8")
+    low = {"task": "site inspection", "battery_percent": 20, "storage_free_percent": 80}
+    with pytest.raises(RefusedError) as caught:
+        checkouts.check_out(app, checkouts.CheckoutRequest("SN-8", "0001", **low))
+    assert caught.value.message == ("SN-8 使用前检查未通过：电池电量 20% 低于最低要求 50%"
+                                    "（desk.min_battery_percent）")
+    checkouts.check_out(app, checkouts.CheckoutRequest("SN-8", "0001", force_reason="only one",
+                                                       **low))
+    forced = [json.loads(row[0]) for row in app.catalog.conn.execute(
+        "SELECT payload FROM ledger WHERE type = 'checkout.forced'")]
+    assert [e["overrode"] for e in forced] == [
+        ["battery 20% is below the minimum of 50% (desk.min_battery_percent)"]]
+
+
 def test_translate_stored_leaves_unknown_text_and_english_alone(zh: None) -> None:
     assert i18n.translate_stored("something no message says") == "something no message says"
     assert i18n.translate_stored("no clip 12") == "没有音像记录 12"
+    # a message made of messages: each part is read back and translated
+    assert i18n.translate_stored("clock of SN-1 is 95 s fast (tolerance 60 s) and will be "
+                                 "synced") == "SN-1 的时钟快 95 秒（允许偏差 60 秒），将进行校时"
     i18n.use(None)
     assert i18n.translate_stored("no clip 12") == "no clip 12"
 

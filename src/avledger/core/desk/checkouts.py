@@ -20,7 +20,7 @@ from avledger.core.desk import devices as registry
 from avledger.core.desk import preuse as desk
 from avledger.core.desk import roster
 from avledger.errors import RefusedError
-from avledger.i18n import _
+from avledger.i18n import _, translate_stored
 from avledger.store import db
 from avledger.timestamps import display, iso, parse_iso, utcnow
 
@@ -121,7 +121,8 @@ def _pre_use(app: Avledger, device: db.Row, req: CheckoutRequest, now: datetime
     if check.problems:
         if not (req.force_reason and req.force_reason.strip()):
             raise RefusedError(_("pre-use check failed for {serial}: {problems}").format(
-                                   serial=req.serial, problems=_("; ").join(check.problems)),
+                                   serial=req.serial,
+                                   problems=_("; ").join(map(translate_stored, check.problems))),
                                hint=_("fix it, or override with --force --reason '…' (logged)"))
         result["forced"] = {"reason": req.force_reason.strip(), "overrode": check.problems}
     return result
