@@ -9,6 +9,7 @@ folder, so the tests need no build step.
 
 from __future__ import annotations
 
+import ast
 import errno
 import json
 import string
@@ -132,6 +133,39 @@ def test_the_placeholder_check_catches_a_translation_that_drops_one() -> None:
     assert fields(str(good.id)) == fields(str(good.string))
     assert fields(str(dropped.id)) != fields(str(dropped.string))
     assert fields(str(renamed.id)) != fields(str(renamed.string))
+
+
+def test_no_function_that_translates_binds_the_name_of_the_translator() -> None:
+    """``for _ in …`` or ``x, _ = …`` in a function that also calls ``_()`` turns the call
+    into a TypeError at the worst moment: when an error is being reported."""
+    clashes = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for fn in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            own = list(_own_scope(fn))
+            translates = any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+                             and n.func.id == "_" for n in own)
+            binds = [n.lineno for n in own if isinstance(n, ast.Name) and n.id == "_"
+                     and isinstance(n.ctx, ast.Store)]
+            if translates and binds:
+                clashes.append(f"{path.relative_to(PACKAGE)}:{binds[0]} ({fn.name})")
+    assert clashes == []
+
+
+def _own_scope(node: ast.AST) -> Iterator[ast.AST]:
+    """The nodes of a function's own scope: not those of the functions defined in it, nor
+    the names a comprehension binds (they stay inside the comprehension)."""
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            continue
+        if isinstance(child, ast.comprehension):
+            for part in (child.iter, *child.ifs):
+                yield part
+                yield from _own_scope(part)
+            continue
+        yield child
+        yield from _own_scope(child)
 
 
 # ---- representative errors, in both languages ------------------------------------------------

@@ -130,7 +130,8 @@ class Avledger:
             put(size, note)
         except AvledgerError as exc:
             logging.getLogger("avledger.ledger").warning(
-                "checkpoint %d not written to the bucket: %s", size, exc.one_line())
+                _("checkpoint {size} not written to the bucket: {error}").format(
+                    size=size, error=exc.one_line()))
 
     def submit_to_witnesses(self) -> list[witness_client.Outcome]:
         """Bring every configured witness up to the newest checkpoint. The daemon does it in
