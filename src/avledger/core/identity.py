@@ -57,8 +57,8 @@ class Actor:
             )
         if roles and self.login != SYSTEM_ACTOR and not (self.roles & set(roles)):
             raise RefusedError(
-                _("{value} ({badge}) may not {action}: needs role {roles}").format(
-                    value=self.name or self.login, badge=self.badge, action=action,
+                _("{name} ({badge}) may not {action}: needs role {roles}").format(
+                    name=self.name or self.login, badge=self.badge, action=action,
                     roles=' or '.join(roles))
             )
 

@@ -196,8 +196,8 @@ class LocalObjectStore:
             if exc.errno == errno.ELOOP:
                 raise SourceReadError(_("{path} is a symbolic "
                                         "link: not read").format(path=path)) from exc
-            raise SourceReadError(_("{path}: cannot open: {value}").format(
-                                      path=path, value=exc.strerror or exc)) from exc
+            raise SourceReadError(_("{path}: cannot open: {error}").format(
+                                      path=path, error=exc.strerror or exc)) from exc
         with os.fdopen(fd, "rb", buffering=0) as src:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
@@ -458,8 +458,8 @@ def _copy(source: BinaryIO, fd: int, hasher: blake3.blake3, progress: Progress |
         try:
             n = _read_full(source, buf)
         except OSError as exc:
-            raise SourceReadError(_("cannot read source: {value}").format(
-                                      value=exc.strerror or exc)) from exc
+            raise SourceReadError(_("cannot read source: {error}").format(
+                                      error=exc.strerror or exc)) from exc
         chunk = memoryview(buf)[:n]
         hasher.update(chunk)
         _write_all(fd, chunk)
@@ -515,9 +515,9 @@ def _copy_overlapped(source: BinaryIO, fd: int, hasher: blake3.blake3,
             if failure is not None:
                 if isinstance(failure, OSError):
                     raise SourceReadError(_("cannot read source after "
-                                            "{written} bytes: {value}").format(
+                                            "{written} bytes: {error}").format(
                                               written=written,
-                                              value=failure.strerror or failure)) from failure
+                                              error=failure.strerror or failure)) from failure
                 raise failure
             if chunk is None:
                 return written

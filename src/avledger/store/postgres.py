@@ -86,10 +86,11 @@ class PgCatalog(Catalog):
         if collate is None or str(collate[0]) not in COLLATIONS:
             raw.close()
             raise StorageError(
-                _("catalog database {describe} uses collation {value}; avledger needs 'C' (times "
+                _("catalog database {describe} uses collation "
+                  "{collation}; avledger needs 'C' (times "
                   "are compared as text)").format(
                     describe=self.describe(),
-                             value=collate[0] if collate else '?'),
+                             collation=collate[0] if collate else '?'),
                 hint=_("CREATE DATABASE … TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE "
                                    "'C' (see docs/admin.md)"))
         return PgConnection(raw)

@@ -66,8 +66,8 @@ def read_credentials(path: str, profile: str) -> tuple[str, str]:
         with open(Path(path), encoding="utf-8") as fh:
             parser.read_file(fh)
     except OSError as exc:
-        raise ConfigError([_("store.s3.credentials_file: cannot read {path}: {value}").format(
-                               path=path, value=exc.strerror or exc)]) from exc
+        raise ConfigError([_("store.s3.credentials_file: cannot read {path}: {error}").format(
+                               path=path, error=exc.strerror or exc)]) from exc
     if not parser.has_section(profile):
         raise ConfigError([_("store.s3.credentials_file: {path} has no [{profile}] section").format(
                                path=path, profile=profile)])
@@ -76,8 +76,8 @@ def read_credentials(path: str, profile: str) -> tuple[str, str]:
         return sec["aws_access_key_id"], sec["aws_secret_access_key"]
     except KeyError as exc:
         raise ConfigError([_("store.s3.credentials_file: "
-                             "[{profile}] in {path} lacks {args}").format(
-                               profile=profile, path=path, args=exc.args[0])]) from exc
+                             "[{profile}] in {path} lacks {key}").format(
+                               profile=profile, path=path, key=exc.args[0])]) from exc
 
 
 def make_client(settings: S3Settings) -> Any:

@@ -308,8 +308,8 @@ def _write_error(exc: OSError, target: Path) -> StorageError:
         return StorageError(_("{target} already exists (made "
                               "meanwhile by another process?)").format(
                                 target=target))
-    return StorageError(_("cannot write package {target}: {value}").format(
-                            target=target, value=exc.strerror or exc))
+    return StorageError(_("cannot write package {target}: {error}").format(
+                            target=target, error=exc.strerror or exc))
 
 
 def _fsync_tree(root: Path) -> None:
@@ -336,5 +336,5 @@ def _zip(folder: Path, zip_path: Path) -> None:
         os.rename(tmp, zip_path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise StorageError(_("cannot write {zip_path}: {value}").format(
-                               zip_path=zip_path, value=exc.strerror or exc)) from exc
+        raise StorageError(_("cannot write {zip_path}: {error}").format(
+                               zip_path=zip_path, error=exc.strerror or exc)) from exc

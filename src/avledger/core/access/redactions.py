@@ -41,8 +41,8 @@ def clip_for(clips: list[int], clip: int | None) -> int:
                                  "(CLIP=SPEC)").format(count=len(clips)))
         return clips[0]
     if clip not in clips:
-        raise RefusedError(_("clip {clip} is not part of the request (its clips: {str})").format(
-                               clip=clip, str=', '.join(map(str, clips))))
+        raise RefusedError(_("clip {clip} is not part of the request (its clips: {clips})").format(
+                               clip=clip, clips=', '.join(map(str, clips))))
     return clip
 
 

@@ -132,14 +132,15 @@ def resolve_footage(conn: db.Connection, case_number: str | None,
         rows = fetch_clips(conn, clip_ids)
         purged = [i for i, r in rows.items() if r["status"] == "purged"]
         if purged:
-            raise RefusedError(_("clip(s) {str} were purged; only their tombstone remains").format(
-                                   str=', '.join(map(str, purged))))
+            raise RefusedError(_("clip(s) {clips} were purged; "
+                                 "only their tombstone remains").format(
+                                   clips=', '.join(map(str, purged))))
         if case is not None:
             linked = set(clips_of_case(conn, case.id))
             strays = [i for i in rows if i not in linked]
             if strays:
-                raise RefusedError(_("clip(s) {str} are not footage of case {number}").format(
-                                       str=', '.join(map(str, strays)), number=case.number),
+                raise RefusedError(_("clip(s) {clips} are not footage of case {number}").format(
+                                       clips=', '.join(map(str, strays)), number=case.number),
                                    hint=_("see 'avledger case show {number}'").format(
                                             number=case.number))
         return case, list(rows)
@@ -414,8 +415,8 @@ def ready_to_fulfil(app: Avledger, request_id: int) -> dict[str, Any]:
     rows = fetch_clips(conn, item["clips"])
     purged = [i for i, r in rows.items() if r["status"] == "purged"]
     if purged:
-        raise RefusedError(_("clip(s) {str} were purged since the request was registered").format(
-                               str=', '.join(map(str, purged))))
+        raise RefusedError(_("clip(s) {clips} were purged since the request was registered").format(
+                               clips=', '.join(map(str, purged))))
     case = case_by_id(conn, item["case_id"]) if item["case_id"] is not None else None
     asked = pol.Request(item["category"], item["action"], frozenset(item["documents"]),
                         tuple(item["clips"]), case.number if case else None,

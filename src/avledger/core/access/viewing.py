@@ -120,8 +120,8 @@ def run_viewing(app: Avledger, request_id: int, *, player: list[str] | None, clo
                 except OSError as exc:
                     viewing.results.append({"clip": clip["clip"], "exit": None,
                                             "error": exc.strerror or str(exc)})
-                    raise DeviceError(_("the player could not be started: {value}").format(
-                                          value=exc.strerror or exc)) from exc
+                    raise DeviceError(_("the player could not be started: {error}").format(
+                                          error=exc.strerror or exc)) from exc
             viewing.results.append({"clip": clip["clip"], "exit": code})
     except KeyboardInterrupt:
         viewing.interrupted = True

@@ -229,7 +229,7 @@ def write_label(t: LabelText, svg_path: Path, *, pdf: bool = True) -> list[Path]
         proc = subprocess.run([tool, "-f", "pdf", "-o", str(pdf_path), str(svg_path)],
                               capture_output=True, text=True, check=False)
         if proc.returncode != 0:
-            raise StorageError(_("rsvg-convert could not render {name}: {strip}").format(
-                                   name=svg_path.name, strip=proc.stderr.strip()))
+            raise StorageError(_("rsvg-convert could not render {name}: {output}").format(
+                                   name=svg_path.name, output=proc.stderr.strip()))
         made.append(pdf_path)
     return made

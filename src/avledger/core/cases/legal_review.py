@@ -72,9 +72,9 @@ def record_decision(app: Avledger, number: str, *, kind: Kind | str,
         case = get_case(conn, number)
         if badge not in case.handlers and not app.actor.has("records_manager"):
             raise RefusedError(
-                _("{value} ({badge}) does not handle case {number}: decisions on a case are "
+                _("{name} ({badge}) does not handle case {number}: decisions on a case are "
                   "recorded only by its handlers or a records manager").format(
-                    value=app.actor.name or badge, badge=badge, number=number),
+                    name=app.actor.name or badge, badge=badge, number=number),
                 hint=_("ask a handler of the case, or the records office"))
         if case.status == "closed":
             raise RefusedError(_("case {number} was closed on {closed_at}; decisions are "
@@ -134,13 +134,13 @@ def review_decision(app: Avledger, number: str, *, outcome: Outcome | str, note:
         review = _the_open_review(conn, case, decision_id, now)
         decision = decision_by_id(conn, review["decision_id"], now)
         if badge in case.handlers:
-            raise RefusedError(_("{value} ({badge}) handles case {number} and may not review its "
+            raise RefusedError(_("{name} ({badge}) handles case {number} and may not review its "
                                  "decisions").format(
-                                   value=app.actor.name or badge, badge=badge, number=number))
+                                   name=app.actor.name or badge, badge=badge, number=number))
         if badge == decision["decided_badge"]:
-            raise RefusedError(_("{value} ({badge}) recorded decision "
+            raise RefusedError(_("{name} ({badge}) recorded decision "
                                  "{id} and may not review it").format(
-                                   value=app.actor.name or badge, badge=badge, id=decision['id']))
+                                   name=app.actor.name or badge, badge=badge, id=decision['id']))
         conn.execute("UPDATE legal_reviews SET outcome = ?, reviewed_at = ?, reviewed_by = ?,"
                      " reviewer_badge = ?, note = ? WHERE id = ? AND outcome IS NULL",
                      (outcome.value, iso(now), app.actor.label, badge, note, review["id"]))

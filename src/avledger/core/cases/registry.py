@@ -118,8 +118,9 @@ def link_clips(app: Avledger, number: str, clip_ids: list[int], *, now: datetime
         clips = fetch_clips(conn, ids)
         purged = [i for i, row in clips.items() if row["status"] == "purged"]
         if purged and not unlink:
-            raise RefusedError(_("clip(s) {str} were purged; only their tombstone remains").format(
-                                   str=', '.join(map(str, purged))))
+            raise RefusedError(_("clip(s) {clips} were purged; "
+                                 "only their tombstone remains").format(
+                                   clips=', '.join(map(str, purged))))
         for clip_id in ids:
             if unlink:
                 cur = conn.execute("DELETE FROM clip_cases WHERE clip_id = ? AND case_id = ?",

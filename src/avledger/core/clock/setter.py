@@ -134,8 +134,8 @@ def write(profile: Profile, root: VolumeRoot | Path, device_node: str | None = N
                                 "was not set").format(rel=exc.rel, reason=_(exc.reason)),
                               hint=_("remove that file from the recorder and sync again")) from exc
         except OSError as exc:
-            raise DeviceError(_("cannot write {path} on the recorder: {value}").format(
-                                  path=spec['path'], value=exc.strerror or exc)) from exc
+            raise DeviceError(_("cannot write {path} on the recorder: {error}").format(
+                                  path=spec['path'], error=exc.strerror or exc)) from exc
         return written
     argv = _argv(profile, where, device_node, written.set_to)
     try:
@@ -143,6 +143,6 @@ def write(profile: Profile, root: VolumeRoot | Path, device_node: str | None = N
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise DeviceError(_("clock-setting command failed: {exc}").format(exc=exc)) from exc
     if done.returncode != 0:
-        raise DeviceError(_("clock-setting command exited {returncode}: {strip}").format(
-                              returncode=done.returncode, strip=done.stderr.strip()[:200]))
+        raise DeviceError(_("clock-setting command exited {returncode}: {output}").format(
+                              returncode=done.returncode, output=done.stderr.strip()[:200]))
     return written

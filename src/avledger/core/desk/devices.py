@@ -121,9 +121,9 @@ def plan_status_change(device: db.Row | dict[str, Any], action: str,
         raise RefusedError(_("device {serial} is retired; a retired device stays retired").format(
                                serial=serial))
     if status not in allowed:
-        raise RefusedError(_("cannot {verb} device {serial}: it is {replace}").format(
+        raise RefusedError(_("cannot {verb} device {serial}: it is {status}").format(
                                verb=_(verb), serial=serial,
-                               replace=_(_STATUS_WORDS.get(status, status))))
+                               status=_(_STATUS_WORDS.get(status, status))))
     if action == "retire" and open_co is not None:
         raise RefusedError(_("cannot retire device {serial}: it is checked out to {badge} "
                              "(checkout {id})").format(

@@ -70,10 +70,10 @@ def add(app: Avledger, checkout_id: int, start: datetime, end: datetime, reason:
     with app.transaction() as conn:
         co = _checkout(conn, checkout_id)
         if actor.badge != co["badge"] and not (actor.roles & set(SCRIBES)):
-            raise RefusedError(_("{value} ({badge}) may not record a gap for checkout "
+            raise RefusedError(_("{name} ({badge}) may not record a gap for checkout "
                                  "{checkout_id} of {badge2}: only that officer, a clerk or a "
                                  "records manager may").format(
-                                   value=actor.name or actor.login, badge=actor.badge,
+                                   name=actor.name or actor.login, badge=actor.badge,
                                    checkout_id=checkout_id, badge2=co['badge']))
         validate_span(co, start, end, moment, app.config.timezone)
         cur = conn.execute(

@@ -143,8 +143,8 @@ def unmount(target: Path, method: str) -> None:
     # A helper that died (recorder pulled) leaves a dead mount: detach it lazily.
     done = _run(["umount", "-l", str(target)])
     if done.returncode != 0 and os.path.ismount(target):
-        raise DeviceError(_("cannot unmount {target}: {value}").format(
-                              target=target, value=last or done.stderr.strip()))
+        raise DeviceError(_("cannot unmount {target}: {error}").format(
+                              target=target, error=last or done.stderr.strip()))
 
 
 @contextmanager
@@ -219,13 +219,13 @@ def flush(device: str) -> None:
     try:
         fd = os.open(device, os.O_RDONLY)
     except OSError as exc:
-        raise DeviceError(_("cannot open {device} to flush it: {value}").format(
-                              device=device, value=exc.strerror or exc)) from exc
+        raise DeviceError(_("cannot open {device} to flush it: {error}").format(
+                              device=device, error=exc.strerror or exc)) from exc
     try:
         os.fsync(fd)
     except OSError as exc:
-        raise DeviceError(_("flushing {device} failed: {value}").format(
-                              device=device, value=exc.strerror or exc)) from exc
+        raise DeviceError(_("flushing {device} failed: {error}").format(
+                              device=device, error=exc.strerror or exc)) from exc
     finally:
         os.close(fd)
 

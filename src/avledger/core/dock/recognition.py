@@ -24,8 +24,8 @@ def recognise(app: Avledger, seen: Seen, name: str | None, source: str,
     matches = profiles_mod.recognise(known, seen)
     if not matches:
         raise NotFoundError(
-            _("no device profile recognises {source} (tried: {value})").format(
-                source=source, value=', '.join(known) or 'no profiles'),
+            _("no device profile recognises {source} (tried: {profiles})").format(
+                source=source, profiles=', '.join(known) or 'no profiles'),
             hint=_("name one with --profile, or add a profile (see 'avledger profile list')"))
     return (choose(matches) if choose else matches[0]).profile
 

@@ -154,8 +154,8 @@ def read_identity(root: VolumeRoot | Path, profile: Profile) -> RecorderIdentity
         except RefusedFile as exc:
             raise RefusedFile(exc.rel, f"{exc.reason} (the device-info file)") from exc
         except OSError as exc:
-            raise DeviceError(_("cannot read {file} on the recorder: {value}").format(
-                                  file=spec['file'], value=exc.strerror or exc)) from exc
+            raise DeviceError(_("cannot read {file} on the recorder: {error}").format(
+                                  file=spec['file'], error=exc.strerror or exc)) from exc
     text = raw.decode("utf-8", errors="replace")
     try:
         return parse_identity(text, spec["format"], spec["fields"], spec.get("section"))
@@ -239,8 +239,8 @@ def survey(root: VolumeRoot | Path, profile: Profile) -> Survey:
         try:
             entries = list(vol.walk())
         except OSError as exc:
-            raise DeviceError(_("cannot list the recorder: {value}").format(
-                                  value=exc.strerror or exc)) from exc
+            raise DeviceError(_("cannot list the recorder: {error}").format(
+                                  error=exc.strerror or exc)) from exc
     for entry in entries:
         parts = entry.raw.split("/")
         is_folder = entry.st is not None and stat.S_ISDIR(entry.st.st_mode)

@@ -593,8 +593,8 @@ class IngestSession:
         except RefusedFile as exc:
             raise SourceReadError(exc.message) from exc
         except OSError as exc:
-            raise SourceReadError(_("{rel}: cannot open: {value}").format(
-                                      rel=clip.rel, value=exc.strerror or exc)) from exc
+            raise SourceReadError(_("{rel}: cannot open: {error}").format(
+                                      rel=clip.rel, error=exc.strerror or exc)) from exc
         try:
             if os.fstat(fh.fileno()).st_size == 0:
                 raise SourceReadError(_("{rel}: empty file (0 bytes): "

@@ -87,17 +87,18 @@ def _check_target_config(source: Avledger, target: Config) -> None:
     """The target must be another place, under the same ledger origin and key."""
     problems = []
     if str(target.get("ledger.origin")) != source.origin:
-        problems.append(_("ledger.origin: the target says {get!r} but this ledger is {origin!r}; "
+        problems.append(_("ledger.origin: the target says {target_origin!r} "
+                          "but this ledger is {origin!r}; "
                           "checkpoints name their origin").format(
-                            get=target.get('ledger.origin'), origin=source.origin))
+                            target_origin=target.get('ledger.origin'), origin=source.origin))
     same_catalog = (target.get("catalog.backend") == source.config.get("catalog.backend")
                     and open_catalog(target).describe() == source.catalog.describe())
     same_store = (target.get("store.backend") == source.config.get("store.backend")
                   and open_store(target).location == source.store.location)
     if same_catalog or same_store:
-        problems.append(_("catalog/store: the target names this installation's own {value}; give "
+        problems.append(_("catalog/store: the target names this installation's own {backend}; give "
                           "the shared backends").format(
-                            value='catalog' if same_catalog else 'store'))
+                            backend='catalog' if same_catalog else 'store'))
     if problems:
         raise ConfigError(problems, source="target configuration")
     if db.is_postgres(source.catalog.conn):
@@ -150,8 +151,8 @@ def table_order(conn: db.Connection) -> list[str]:
         ready = [n for n in names if n not in ordered and refs[n] <= set(ordered)]
         if not ready:
             raise IntegrityError(_("catalog tables reference each "
-                                   "other in a cycle: {sorted}").format(
-                                     sorted=sorted(set(names) - set(ordered))))
+                                   "other in a cycle: {tables}").format(
+                                     tables=sorted(set(names) - set(ordered))))
         ordered += ready
     return [n for n in ordered if n not in NOT_COPIED]
 

@@ -221,8 +221,8 @@ def _copy_file(source: Path, dest: Path) -> None:
     try:
         shutil.copyfile(source, dest)
     except OSError as exc:
-        raise StorageError(_("cannot write the preview {dest}: {value}").format(
-                               dest=dest, value=exc.strerror or exc)) from exc
+        raise StorageError(_("cannot write the preview {dest}: {error}").format(
+                               dest=dest, error=exc.strerror or exc)) from exc
 
 
 def _copy_out(app: Avledger, digest: str, dest: Path) -> None:
@@ -230,5 +230,5 @@ def _copy_out(app: Avledger, digest: str, dest: Path) -> None:
         with app.store.open(digest) as src, dest.open("wb") as out:
             shutil.copyfileobj(src, out, 4 * 1024 * 1024)
     except OSError as exc:
-        raise StorageError(_("cannot write the preview {dest}: {value}").format(
-                               dest=dest, value=exc.strerror or exc)) from exc
+        raise StorageError(_("cannot write the preview {dest}: {error}").format(
+                               dest=dest, error=exc.strerror or exc)) from exc

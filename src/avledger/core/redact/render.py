@@ -49,8 +49,8 @@ def probe(path: Path, pass_fds: tuple[int, ...] = ()) -> Media:
          "-show_format", str(path)], capture_output=True, text=True, check=False,
         pass_fds=pass_fds)
     if out.returncode != 0:
-        raise DeviceError(_("ffprobe cannot read the clip: {strip}").format(
-                              strip=out.stderr.strip()[:200]))
+        raise DeviceError(_("ffprobe cannot read the clip: {output}").format(
+                              output=out.stderr.strip()[:200]))
     info: dict[str, Any] = json.loads(out.stdout or "{}")
     streams = info.get("streams", [])
     video = next((s for s in streams if s.get("codec_type") == "video"), None)

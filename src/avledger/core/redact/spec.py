@@ -122,8 +122,8 @@ def load(path: Path) -> Spec:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise InputError(_("{path}: cannot read the redaction spec: {value}").format(
-                             path=path, value=exc.strerror or exc)) from exc
+        raise InputError(_("{path}: cannot read the redaction spec: {error}").format(
+                             path=path, error=exc.strerror or exc)) from exc
     except UnicodeDecodeError as exc:
         raise InputError(_("{path}: the redaction "
                            "spec is not UTF-8 text").format(path=path)) from exc
@@ -191,8 +191,8 @@ def _operation(item: Any, path: str, fail: Any) -> Operation:
     if reason is None:
         raise fail(f"{path}.reason", _("must be one of 个人隐私, 商业秘密, "
                                        "国家秘密, 其他 (or {REASONS}); got "
-                                       "{get!r}").format(
-                                         REASONS=', '.join(REASONS), get=item.get('reason')))
+                                       "{got!r}").format(
+                                         REASONS=', '.join(REASONS), got=item.get('reason')))
     boxes: tuple[Key, ...] = ()
     if op in VIDEO_BOX_OPS:
         if ("rect" in item) == ("track" in item):

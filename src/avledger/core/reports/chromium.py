@@ -27,8 +27,8 @@ def find(command: str | None = None) -> str:
         if path:
             return path
     raise ChromiumMissing(
-        _("PDF needs headless Chromium, and '{value}' is not installed").format(
-            value=command or 'chromium'),
+        _("PDF needs headless Chromium, and '{command}' is not installed").format(
+            command=command or 'chromium'),
         hint=_("apt-get install chromium fonts-noto-cjk"))
 
 
@@ -45,13 +45,13 @@ def _run(binary: str, args: list[str], target: Path) -> None:
             raise StorageError(_("chromium did not finish within {TIMEOUT} s").format(
                                    TIMEOUT=TIMEOUT)) from None
         except OSError as exc:
-            raise StorageError(_("cannot run {binary}: {value}").format(
-                                   binary=binary, value=exc.strerror or exc)) from None
+            raise StorageError(_("cannot run {binary}: {error}").format(
+                                   binary=binary, error=exc.strerror or exc)) from None
     if done.returncode != 0 or not target.exists() or target.stat().st_size == 0:
         detail = (done.stderr or done.stdout).strip().splitlines()
-        raise StorageError(_("chromium could not write {target}: {value}").format(
+        raise StorageError(_("chromium could not write {target}: {detail}").format(
                                target=target,
-                               value=detail[-1] if detail else f'exit {done.returncode}'))
+                               detail=detail[-1] if detail else f'exit {done.returncode}'))
 
 
 def print_pdf(html: Path, pdf: Path, *, command: str | None = None) -> None:

@@ -56,8 +56,8 @@ def render(report: Report, fmt: str, lang: str, out: Path | None, *,
         out.write_text(_text(report, fmt, lang), encoding="utf-8")
         return Written([out], target=out)
     except OSError as exc:
-        raise StorageError(_("cannot write {out}: {value}").format(
-                               out=out, value=exc.strerror or exc)) from None
+        raise StorageError(_("cannot write {out}: {error}").format(
+                               out=out, error=exc.strerror or exc)) from None
 
 
 def _text(report: Report, fmt: str, lang: str) -> str:

@@ -237,8 +237,9 @@ def write_level(root: Path, spec: dict[str, Any], value: float) -> None:
 def _payload(path: Path, head: bytes, size: int, key: bytes) -> None:
     body = size - len(head) - len(mp4write.mdat_header(max(0, size - len(head) - 8)))
     if body < 0:
-        raise RefusedError(_("clip size {size} is smaller than its {value}-byte header").format(
-                               size=size, value=len(head) + 8))
+        raise RefusedError(_("clip size {size} is smaller than "
+                             "its {header_size}-byte header").format(
+                               size=size, header_size=len(head) + 8))
     xof = blake3.blake3(key)
     with open(path, "wb") as fh:
         fh.write(head)
@@ -348,8 +349,8 @@ def _run(argv: list[str], env: dict[str, str] | None = None) -> None:
         raise AvledgerError(_("{argv} is not installed").format(argv=argv[0]),
                             hint=_("install dosfstools and mtools")) from exc
     if done.returncode != 0:
-        raise DeviceError(_("{argv} failed: {strip}").format(
-                              argv=' '.join(argv[:2]), strip=done.stderr.strip()[:300]))
+        raise DeviceError(_("{argv} failed: {output}").format(
+                              argv=' '.join(argv[:2]), output=done.stderr.strip()[:300]))
 
 
 def make_fat_image(root: Path, image: Path, profile: Profile) -> Path:
