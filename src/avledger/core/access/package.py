@@ -48,7 +48,7 @@ from avledger.core.caseref import case_by_id
 from avledger.core.identity import find_person
 from avledger.core.redact.derived import Redaction
 from avledger.errors import IntegrityError, RefusedError, StorageError
-from avledger.i18n import _
+from avledger.i18n import N_, _
 from avledger.store import db
 from avledger.store.ledger import Event
 from avledger.timestamps import display, iso
@@ -245,7 +245,7 @@ def _build(app: Avledger, item: dict[str, Any], package_id: str, stage: Path, no
              if c.id in redacted else c
              for c in select(conn, clips=item["clips"], title=package_id).clips]
     hashes = hash_clips(app.store, clips, progress, copy_into=stage,
-                        outcome="no package was made")
+                        outcome=N_("no package was made"))
     case = None
     case_ids: set[int] = set()
     if item["case_id"] is not None:

@@ -21,7 +21,7 @@ import blake3
 
 from avledger.core.archive.selection import ArchiveClip, Selection
 from avledger.errors import IntegrityError
-from avledger.i18n import _
+from avledger.i18n import N_, _
 from avledger.store.backend import ObjectStore
 
 FORMAT = "avledger-archive/1"
@@ -51,7 +51,7 @@ def sha256_file(path: Path) -> str:
 def hash_clips(store: ObjectStore, clips: Iterable[ArchiveClip],
                progress: Callable[[int], None] | None = None, *,
                copy_into: Path | None = None,
-               outcome: str = "nothing was archived") -> dict[int, Hashes]:
+               outcome: str = N_("nothing was archived")) -> dict[int, Hashes]:
     """SHA-256 of every clip, reading it once; its BLAKE3 must still match its name. With
     ``copy_into``, each clip is also written (new file, synced) to ``copy_into/clip.path``
     in the same pass."""
@@ -80,7 +80,7 @@ def hash_clips(store: ObjectStore, clips: Iterable[ArchiveClip],
         if b3.hexdigest() != clip.digest:
             raise IntegrityError(_("clip {id}: stored object {digest}… does not match its hash; "
                                    "{outcome}").format(
-                                     id=clip.id, digest=clip.digest[:16], outcome=outcome),
+                                     id=clip.id, digest=clip.digest[:16], outcome=_(outcome)),
                                  hint=_("run 'avledger store verify'"))
         out[clip.id] = Hashes(sha.hexdigest(), clip.digest)
     return out

@@ -337,8 +337,8 @@ def purge_clips(app: Avledger, clip_ids: list[int], *, reason: str, now: datetim
                     if outcome:
                         outcomes.append(outcome)
             except StoreRefusedError as exc:  # rolled back: clip {clip_id} is unchanged
-                done = (f"{len(outcomes)} clip(s) were purged before it" if outcomes
-                        else "nothing was purged")
+                done = (_("{count} clip(s) were purged before it").format(count=len(outcomes))
+                        if outcomes else _("nothing was purged"))
                 raise StoreRefusedError(_("clip {clip_id}: {message}; {done}").format(
                                             clip_id=clip_id, message=exc.message, done=done),
                                         hint=_("the store's Object Lock outlasts avledger's "
