@@ -55,6 +55,11 @@ class AvledgerError(Exception):
         return f"{text} (hint: {english(self.hint)})" if self.hint else text
 
 
+def english_of(exc: BaseException) -> str:
+    """What an exception says, in English: for results and records that keep it."""
+    return exc.english if isinstance(exc, AvledgerError) else str(exc)
+
+
 class ConfigError(AvledgerError):
     exit_code = ExitCode.CONFIG
 

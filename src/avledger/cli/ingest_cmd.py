@@ -86,8 +86,8 @@ class ProgressHooks(IngestHooks):
 
     def clip_finished(self, outcome: ClipOutcome) -> None:
         if outcome.status == "failed" and not self.progress.disable:
-            self.progress.console.print(f"[red]failed[/] {escape(outcome.error or '')}",
-                                        highlight=False)
+            error = translate_stored(outcome.error or "")
+            self.progress.console.print(f"[red]failed[/] {escape(error)}", highlight=False)
         if self.current is not None:
             self.progress.remove_task(self.current)
             self.current = None
@@ -118,7 +118,7 @@ def render(report: IngestReport, tz: str) -> None:
                  {True: "on time", False: "LATE", None: "?"}[o.on_time]
                  if o.status in ("new", "planned") else "",
                  o.badge or "", o.attribution or "",
-                 escape(", ".join(o.flags) or o.error or o.reason or ""))
+                 escape(", ".join(o.flags) or translate_stored(o.error or o.reason or "")))
                 for o in listed]
         console.print(table(None, ["clip", "result", "size", "recorded (corrected)", "drift s",
                                    "window", "badge", "attribution", "notes"], rows))

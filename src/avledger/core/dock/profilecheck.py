@@ -45,7 +45,7 @@ def check_volume(config: Config, root: Path, name: str | None = None,
             out["identity"] = {"serial": who.serial, "badge": who.badge, "unit": who.unit,
                                "model": who.model, "firmware": who.firmware}
         except AvledgerError as exc:
-            out["identity_error"] = exc.message
+            out["identity_error"] = exc.english
         clips = []
         found = survey(media, chosen)
         for clip in found.clips:

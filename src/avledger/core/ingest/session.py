@@ -56,7 +56,7 @@ from avledger.core.ingest.attribution import Attribution, Checkout, attribute, d
 from avledger.core.ingest.readback import hash_uncached
 from avledger.core.ingest.window import judge
 from avledger.core.retention import store_locks
-from avledger.errors import AvledgerError, DeviceError, StorageError
+from avledger.errors import AvledgerError, DeviceError, StorageError, english_of
 from avledger.i18n import N_, _
 from avledger.store import db
 from avledger.store.local import SourceReadError
@@ -338,7 +338,7 @@ class IngestSession:
     def _skip(self, clip: SourceClip, device_id: int) -> ClipOutcome:
         """A clip already ingested; with --verify its content is confirmed by hash. When the
         store has no good copy of it (quarantined, missing), this one restores it."""
-        outcome = ClipOutcome(clip.rel, clip.size, "skipped", reason="already ingested")
+        outcome = ClipOutcome(clip.rel, clip.size, "skipped", reason=N_("already ingested"))
         row = self.app.catalog.conn.execute(
             "SELECT id, digest FROM clips WHERE device_id = ? AND source_path = ? AND size = ?"
             " AND source_mtime = ?", (device_id, *clip_key(clip))).fetchone()
@@ -351,12 +351,14 @@ class IngestSession:
             with self.vol.open(clip.raw) as fh:
                 digest, _ = hash_uncached(fh)
         except (OSError, RefusedFile) as exc:
-            outcome.status, outcome.error = "failed", f"{clip.rel}: cannot re-read: {exc}"
+            outcome.status, outcome.error = "failed", N_("{rel}: cannot re-read: {error}").format(
+                rel=clip.rel, error=english_of(exc))
             return outcome
         if digest != row["digest"]:
             outcome.status = "failed"
-            outcome.error = (f"{clip.rel}: content differs from clip {row['id']} ingested "
-                             "before with the same name, size and time")
+            outcome.error = N_("{rel}: content differs from clip {clip_id} ingested before with "
+                               "the same name, size and time").format(rel=clip.rel,
+                                                                      clip_id=row["id"])
         else:
             outcome.verified = True
         return outcome
@@ -413,7 +415,8 @@ class IngestSession:
                     dur = duration(fh, clip.device_start, clip.mtime)
             except (OSError, RefusedFile) as exc:
                 report.outcomes.append(ClipOutcome(clip.rel, clip.size, "failed",
-                                                   error=f"{clip.rel}: {exc}"))
+                                                   error=N_("{rel}: {error}").format(
+                                                       rel=clip.rel, error=english_of(exc))))
                 continue
             times, att, tl = self._decide(clip, dur.seconds, dur.source, measurement, since,
                                           checkouts, who.badge, utcnow())
@@ -525,13 +528,13 @@ class IngestSession:
                 state, report.stopped = ("removed" if _gone(self.root) else "cancelled"), str(exc)
                 break
             except SourceReadError as exc:
-                outcome = ClipOutcome(clip.rel, clip.size, "failed", error=exc.message)
+                outcome = ClipOutcome(clip.rel, clip.size, "failed", error=exc.english)
                 if _gone(self.root):
                     finished(outcome)
                     state, report.stopped = "removed", N_("the recorder was removed")
                     for rest in todo[i + 1:]:
                         report.outcomes.append(ClipOutcome(rest.rel, rest.size, "failed",
-                                                           error="recorder removed"))
+                                                           error=N_("recorder removed")))
                     break
                 if self.verify:
                     self._progress(dock_id, files=1, nbytes=0)
@@ -541,7 +544,7 @@ class IngestSession:
             except StorageError as exc:
                 state, report.stopped, error = "failed", exc.english, exc
                 report.outcomes.append(ClipOutcome(clip.rel, clip.size, "failed",
-                                                   error=exc.message))
+                                                   error=exc.english))
                 break
         try:  # what was staged before a stop or a failure is still committed
             self._flush(group, dock_id, finished)
@@ -642,7 +645,7 @@ class IngestSession:
             (dev.id, clip.rel, put.digest)).fetchone()
         if same:  # file times differ (another mount, another time zone) but content is known
             skipped = ClipOutcome(clip.rel, clip.size, "skipped", clip_id=int(same[0]),
-                                  digest=put.digest, reason="same content already ingested",
+                                  digest=put.digest, reason=N_("same content already ingested"),
                                   verified=True if self.verify else None)
             self._restore_if_needed(clip, put.digest, skipped)
             if self.verify:
@@ -690,7 +693,7 @@ class IngestSession:
         if same:  # file times differ (another mount, another time zone) but content is known
             return batch.Pending(clip, staged, ClipOutcome(
                 clip.rel, clip.size, "skipped", clip_id=int(same[0]), digest=staged.digest,
-                reason="same content already ingested"), None)
+                reason=N_("same content already ingested")), None)
         with self.app.store.open_staged(staged) as fh:
             dur = duration(fh, clip.device_start, clip.mtime)
         now = utcnow()

@@ -124,7 +124,7 @@ def sync_if_needed(app: Avledger, device: str, report: IngestReport,
     except AvledgerError as exc:
         log.warning(_("{device} ({serial}): clock sync failed: {error}").format(
             device=device, serial=report.serial, error=exc.one_line()))
-        return {"state": "failed", "clock_status": status, "error": exc.one_line()}
+        return {"state": "failed", "clock_status": status, "error": exc.stored_line()}
     if result.state == "waiting":
         log.info(_("{device} ({serial}): clock {status}; the time written to it earlier is "
                    "still to be taken up").format(device=device, serial=report.serial,

@@ -241,7 +241,7 @@ def apply_sweep(app: Avledger, now: datetime, policy: RetentionPolicy | None = N
                     if outcome:
                         result.purged.append(outcome)
         except StoreRefusedError as exc:  # the store's lock outlasts ours: stays pending
-            result.skipped.append({"clip": item.clip_id, "why": exc.message})
+            result.skipped.append({"clip": item.clip_id, "why": exc.english})
         tick(1)
     if app.store.locks:
         result.locks = store_locks.sync_all(app, now).as_dict()
