@@ -204,8 +204,8 @@ def _write_mounted(app: Avledger, target: str, result: SyncResult,
     with recordervolume.opened(app, target, profile=profile or result.profile,
                                writable=True) as vol:
         if vol.serial != result.serial:
-            raise DeviceError(_("{target} is now {serial}, not {serial2}; nothing written").format(
-                                  target=target, serial=vol.serial, serial2=result.serial))
+            raise DeviceError(_("{target} is now {serial}, not {expected}; nothing written").format(
+                                  target=target, serial=vol.serial, expected=result.serial))
         return clockset.write(vol.profile, vol.media, vol.device_node)
 
 

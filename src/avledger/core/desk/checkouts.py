@@ -96,8 +96,8 @@ def _pre_use(app: Avledger, device: db.Row, req: CheckoutRequest, now: datetime
              ) -> dict[str, Any]:
     """Run the pre-use check (syncing a docked clock if it can); refuse unless forced."""
     if req.docked is not None and req.docked.serial != req.serial:
-        raise RefusedError(_("the docked device is {serial}, not {serial2}").format(
-                               serial=req.docked.serial, serial2=req.serial),
+        raise RefusedError(_("the docked device is {serial}, not {requested}").format(
+                               serial=req.docked.serial, requested=req.serial),
                            hint=_("check out the device that is docked, or undock it"))
     policy = desk.DeskPolicy.from_config(app.config)
     state = desk.PreUseState(

@@ -71,10 +71,10 @@ def add(app: Avledger, checkout_id: int, start: datetime, end: datetime, reason:
         co = _checkout(conn, checkout_id)
         if actor.badge != co["badge"] and not (actor.roles & set(SCRIBES)):
             raise RefusedError(_("{name} ({badge}) may not record a gap for checkout "
-                                 "{checkout_id} of {badge2}: only that officer, a clerk or a "
+                                 "{checkout_id} of {holder}: only that officer, a clerk or a "
                                  "records manager may").format(
                                    name=actor.name or actor.login, badge=actor.badge,
-                                   checkout_id=checkout_id, badge2=co['badge']))
+                                   checkout_id=checkout_id, holder=co['badge']))
         validate_span(co, start, end, moment, app.config.timezone)
         cur = conn.execute(
             "INSERT INTO gaps (checkout_id, from_at, to_at, reason, note, created_at,"

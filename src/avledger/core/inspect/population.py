@@ -107,8 +107,8 @@ def read_population(path: Path, *, encoding: str = "utf-8") -> Population:
                                  path=path, n=n))
         if len(row) > len(header):
             raise InputError(_("{path} line {n}: {count} fields "
-                               "but the header has {count2}").format(
-                                 path=path, n=n, count=len(row), count2=len(header)))
+                               "but the header has {columns}").format(
+                                 path=path, n=n, count=len(row), columns=len(header)))
         row = row + [""] * (len(header) - len(row))
         eid, name = _clean(row[id_col]), _clean(row[name_col])
         if not eid:

@@ -198,9 +198,9 @@ def _copy_objects(source: Avledger, store: ObjectStore, report: MoveReport,
         with source.store.open(digest) as fh:
             put = store.put_stream(fh, expected_size=size, progress=on_progress)
         if put.digest != digest:
-            raise IntegrityError(_("source object {digest} hashes to {digest2}: it is corrupt; "
+            raise IntegrityError(_("source object {digest} hashes to {actual}: it is corrupt; "
                                    "the target keeps it under its true name only").format(
-                                     digest=digest, digest2=put.digest),
+                                     digest=digest, actual=put.digest),
                                  hint=_("run 'avledger store verify' here, restore the object "
                                         "from another copy, then run 'avledger migrate' again"))
         report.objects_copied += 1
