@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import errno
 import json
+import pickle
 import string
 from collections.abc import Iterator
 from pathlib import Path
@@ -296,6 +297,14 @@ def test_translate_stored_leaves_unknown_text_and_english_alone(zh: None) -> Non
                                  "synced") == "SN-1 的时钟快 95 秒（允许偏差 60 秒），将进行校时"
     i18n.use(None)
     assert i18n.translate_stored("no clip 12") == "no clip 12"
+
+
+def test_an_error_keeps_its_english_through_another_process(zh: None) -> None:
+    """Errors cross process boundaries pickled (worker processes): the English original
+    travels with the translation."""
+    error = NotFoundError(i18n._("no clip {clip_id}").format(clip_id=5))
+    back = pickle.loads(pickle.dumps(error))
+    assert (back.message, back.english) == ("没有音像记录 5", "no clip 5")
 
 
 # ---- the daemon ------------------------------------------------------------------------------

@@ -47,6 +47,9 @@ class Text(str):
         self.english = english_text
         return self
 
+    def __reduce__(self) -> tuple[type[Text], tuple[str, str]]:  # pickled with its original
+        return Text, (str(self), self.english)
+
     def format(self, *args: Any, **kwargs: Any) -> Text:
         return Text(str.format(self, *args, **kwargs),
                     self.english.format(*map(english, args),
