@@ -212,8 +212,8 @@ def roles(v: Any) -> str | None:
         return _("must be a non-empty list of roles from: {ROLES}").format(ROLES=', '.join(ROLES))
     bad = [r for r in v if r not in ROLES]
     if bad:
-        return _("unknown role(s) {clips} (known: {ROLES})").format(
-                   clips=', '.join(map(str, bad)), ROLES=', '.join(ROLES))
+        return _("unknown role(s) {roles} (known: {ROLES})").format(
+                   roles=', '.join(map(str, bad)), ROLES=', '.join(ROLES))
     return None
 
 
