@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import errno
 import json
+import logging
 import pickle
 import string
 from collections.abc import Iterator
@@ -35,6 +36,7 @@ from avledger.core.desk import checkouts
 from avledger.core.desk import devices as registry
 from avledger.core.dock.status import dock_status
 from avledger.core.ingest.session import ingest_device
+from avledger.daemon.scheduler import Job
 from avledger.daemon.service import Daemon, DaemonSettings
 from avledger.errors import (
     ConfigError,
@@ -315,3 +317,21 @@ def test_daemon_status_line(language: str) -> None:
     expected = {"zh_CN": "0 个导入中，0 个排队，0 个完成",
                 "en": "0 ingesting, 0 queued, 0 done"}
     assert daemon.status_text() == expected[language]
+
+
+def test_daemon_log_of_a_finished_and_a_failed_docking(
+        language: str, caplog: pytest.LogCaptureFixture) -> None:
+    daemon = Daemon(DaemonSettings(watch_udev=False), lambda props: None,
+                    lambda job: {})
+    done = Job("/dev/sdx1", "device", "generic", state="done",
+               result={"serial": "BWR-1", "new": 3, "skipped": 0, "failed": 0})
+    failed = Job("/dev/sdx2", "device", "generic", state="failed",
+                 result={"error": "no clip 4"})  # errors reach the daemon already worded
+    with caplog.at_level(logging.INFO, logger="avledger.daemon"):
+        daemon._done(done)
+        daemon._done(failed)
+    expected = {"zh_CN": ["/dev/sdx1 完成：序列号 BWR-1，新增 3，跳过 0，失败 0",
+                          "/dev/sdx2：接入失败：no clip 4"],
+                "en": ["/dev/sdx1 done: serial BWR-1, new 3, skipped 0, failed 0",
+                       "/dev/sdx2: docking failed: no clip 4"]}
+    assert [r.getMessage() for r in caplog.records] == expected[language]
