@@ -10,6 +10,8 @@ from __future__ import annotations
 import errno
 from enum import IntEnum
 
+from avledger.i18n import _, english
+
 
 class ExitCode(IntEnum):
     """Documented process exit codes (see docs/admin.md, "Exit codes")."""
@@ -36,23 +38,42 @@ class AvledgerError(Exception):
         self.message = message
         self.hint = hint
 
+    @property
+    def english(self) -> str:
+        """The message in English: the form kept in the catalog or the ledger."""
+        return str(english(self.message))
+
     def one_line(self) -> str:
+        """Message and hint on one line, in the chosen language (for people)."""
         text = self.message.replace("\n", " ")
-        return f"{text} (hint: {self.hint})" if self.hint else text
+        return _("{message} (hint: {hint})").format(message=text, hint=self.hint) \
+            if self.hint else text
+
+    def stored_line(self) -> str:
+        """Message and hint on one line in English (for what is written down)."""
+        text = self.english.replace("\n", " ")
+        return f"{text} (hint: {english(self.hint)})" if self.hint else text
+
+
+def english_of(exc: BaseException) -> str:
+    """What an exception says, in English: for results and records that keep it."""
+    return exc.english if isinstance(exc, AvledgerError) else str(exc)
 
 
 class ConfigError(AvledgerError):
     exit_code = ExitCode.CONFIG
 
     def __init__(self, problems: list[str], *, source: str | None = None,
-                 hint: str = "run 'avledger config check' for the full list") -> None:
+                 hint: str | None = None) -> None:
         self.problems = problems
-        where = f"{source}: " if source else ""
         if len(problems) == 1:
-            msg = f"{where}{problems[0]}"
+            msg = problems[0]
         else:
-            msg = f"{where}{len(problems)} problems: " + "; ".join(problems)
-        super().__init__(msg, hint=hint)
+            msg = _("{count} problems: {problems}").format(
+                count=len(problems), problems=_("; ").join(problems))
+        if source:
+            msg = _("{source}: {problem}").format(source=source, problem=msg)
+        super().__init__(msg, hint=hint or _("run 'avledger config check' for the full list"))
 
 
 class NotFoundError(AvledgerError):
@@ -78,13 +99,18 @@ class StorageError(AvledgerError):
     def from_os(cls, exc: OSError, what: str, *, where: str = "") -> StorageError:
         """One wording for disk trouble everywhere: full disk, quota, other I/O errors.
         ``where`` names the disk ("store" gives "store disk is full while ...")."""
-        prefix = f"{where} " if where else ""
         if exc.errno == errno.ENOSPC:
-            return cls(f"{prefix}disk is full while {what}",
-                       hint="free space or move the store")
+            message = _("{where} disk is full while {what}") if where else \
+                _("disk is full while {what}")
+            return cls(message.format(where=where, what=what),
+                       hint=_("free space or move the store"))
         if exc.errno == errno.EDQUOT:
-            return cls(f"{prefix}disk quota exceeded while {what}")
-        return cls(f"{prefix}I/O error while {what}: {exc.strerror or exc}")
+            message = _("{where} disk quota exceeded while {what}") if where else \
+                _("disk quota exceeded while {what}")
+            return cls(message.format(where=where, what=what))
+        message = _("{where} I/O error while {what}: {error}") if where else \
+            _("I/O error while {what}: {error}")
+        return cls(message.format(where=where, what=what, error=exc.strerror or exc))
 
 
 class DeviceError(AvledgerError):

@@ -10,7 +10,10 @@ formats never pass through here.
 from __future__ import annotations
 
 import gettext
+import re
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 DOMAIN = "avledger"
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -29,9 +32,99 @@ def use(language: str | None) -> None:
     )
 
 
+class Text(str):
+    """A translated message that remembers its English original.
+
+    What is shown is the translation; what is stored (a failed clip's reason in the catalog,
+    a failed docking in the ledger) is ``english(text)``, so that stored words do not depend
+    on the language of the process that wrote them. ``format`` keeps both in step.
+    """
+
+    english: str
+
+    def __new__(cls, text: str, english_text: str) -> Text:
+        self = super().__new__(cls, text)
+        self.english = english_text
+        return self
+
+    def __reduce__(self) -> tuple[type[Text], tuple[str, str]]:  # pickled with its original
+        return Text, (str(self), self.english)
+
+    def format(self, *args: Any, **kwargs: Any) -> Text:
+        return Text(str.format(self, *args, **kwargs),
+                    self.english.format(*map(english, args),
+                                        **{k: english(v) for k, v in kwargs.items()}))
+
+
+def english(value: Any) -> Any:
+    """The English original of a translated message (anything else is returned as it is)."""
+    return value.english if isinstance(value, Text) else value
+
+
 def _(message: str) -> str:
     """The translation of ``message`` in the chosen language."""
-    return _translation.gettext(message)
+    return Text(_translation.gettext(message), message)
+
+
+_FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(![rsa])?(:[^{}]*)?\}")
+
+
+@cache
+def _patterns(translation: gettext.NullTranslations) -> list[tuple[re.Pattern[str], str, int]]:
+    """Each message of the catalog with placeholders, as a pattern that reads its values back."""
+    found = []
+    for msgid, msgstr in getattr(translation, "_catalog", {}).items():
+        if not isinstance(msgid, str) or not msgstr or not _FIELD.search(msgid) \
+                or "{{" in msgid or "}}" in msgid:
+            continue
+        parts, pos, names = [], 0, set()
+        for m in _FIELD.finditer(msgid):
+            parts.append(re.escape(msgid[pos:m.start()]))
+            name = m.group(1)
+            parts.append(f"(?P={name})" if name in names else f"(?P<{name}>.+?)")
+            names.add(name)
+            pos = m.end()
+        parts.append(re.escape(msgid[pos:]))
+        literal = len(_FIELD.sub("", msgid))
+        if literal:
+            found.append((re.compile("".join(parts), re.DOTALL), msgstr, literal))
+    return sorted(found, key=lambda p: -p[2])
+
+
+def translate_stored(text: str, depth: int = 3) -> str:
+    """Translate an English message that was stored already filled in (a failed docking's
+    error in the catalog): the catalog message it was made from is recognised and its
+    values are put into the translation. Text that no message matches is returned as it is."""
+    if not text or not isinstance(_translation, gettext.GNUTranslations):
+        return text
+    exact = _translation.gettext(text)
+    if exact != text or depth == 0:
+        return exact
+    for pattern, msgstr, _literal in _patterns(_translation):
+        m = pattern.fullmatch(text)
+        if m and all(_balanced(v) for v in m.groupdict().values()):
+            return _fill(msgstr, {k: translate_stored(v, depth - 1)
+                                  for k, v in m.groupdict().items()})
+    return text
+
+
+def _balanced(value: str) -> bool:
+    """Brackets open and close within ``value``: a value read back never swallows the
+    closing bracket of the message around it (``(known: a, b) (hint: …)``)."""
+    depth = 0
+    for c in value:
+        if c in "([（":
+            depth += 1
+        elif c in ")]）":
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0
+
+
+def _fill(msgstr: str, values: dict[str, str]) -> str:
+    """The translation with each placeholder replaced by the text read back for it."""
+    return _FIELD.sub(lambda f: values.get(f.group(1), f.group(0)), msgstr)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:

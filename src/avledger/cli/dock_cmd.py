@@ -8,6 +8,7 @@ import typer
 
 from avledger.cli.common import JsonOpt, console, emit, new_app, session, table
 from avledger.core.dock.status import dock_status
+from avledger.i18n import translate_stored
 from avledger.timestamps import display
 
 app = new_app("The dock: what is docked and how ingest is going.")
@@ -38,7 +39,7 @@ def status(
         done = [(d["id"], d["serial"] or d["source"] or "?", d["state"],
                  display(d["finished_at"], tz), d["result"].get("new", ""),
                  d["result"].get("skipped", ""), d["result"].get("failed", ""),
-                 d["result"].get("error", ""))
+                 translate_stored(d["result"].get("error", "")))
                 for d in data["recent"]]
         if done:
             console.print(table("recent", ["dock", "serial (or source)", "result", "finished",

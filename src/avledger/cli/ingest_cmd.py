@@ -31,7 +31,7 @@ from avledger.core.ingest.session import (
     ingest_device,
 )
 from avledger.errors import DeviceError, ProblemsFound
-from avledger.i18n import _
+from avledger.i18n import _, translate_stored
 from avledger.timestamps import display
 
 DockedAtOpt = Annotated[str | None, typer.Option(
@@ -86,8 +86,8 @@ class ProgressHooks(IngestHooks):
 
     def clip_finished(self, outcome: ClipOutcome) -> None:
         if outcome.status == "failed" and not self.progress.disable:
-            self.progress.console.print(f"[red]failed[/] {escape(outcome.error or '')}",
-                                        highlight=False)
+            error = translate_stored(outcome.error or "")
+            self.progress.console.print(f"[red]failed[/] {escape(error)}", highlight=False)
         if self.current is not None:
             self.progress.remove_task(self.current)
             self.current = None
@@ -118,7 +118,7 @@ def render(report: IngestReport, tz: str) -> None:
                  {True: "on time", False: "LATE", None: "?"}[o.on_time]
                  if o.status in ("new", "planned") else "",
                  o.badge or "", o.attribution or "",
-                 escape(", ".join(o.flags) or o.error or o.reason or ""))
+                 escape(", ".join(o.flags) or translate_stored(o.error or o.reason or "")))
                 for o in listed]
         console.print(table(None, ["clip", "result", "size", "recorded (corrected)", "drift s",
                                    "window", "badge", "attribution", "notes"], rows))
@@ -136,7 +136,7 @@ def render(report: IngestReport, tz: str) -> None:
     if report.dry_run:
         summary.insert(0, ("would ingest (dry run)", t["planned"]))
     if report.stopped:
-        summary.append(("stopped", report.stopped))
+        summary.append(("stopped", translate_stored(report.stopped)))
     console.print(table("summary", ["", ""], summary))
     if report.left_out:
         console.print(left_out_text(report.left_out, report.profile), highlight=False)

@@ -24,6 +24,7 @@ import yaml
 
 from avledger.config import schema
 from avledger.errors import ConfigError, RefusedError
+from avledger.i18n import _
 
 BUILTIN_DIR = Path(__file__).resolve().parent.parent / "data"
 SYSTEM_CONFIG = Path("/etc/avledger/avledger.yaml")
@@ -123,16 +124,21 @@ def read_yaml(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError([f"cannot read: {exc.strerror}"], source=str(path)) from exc
+        raise ConfigError([_("cannot read: {strerror}").format(strerror=exc.strerror)],
+                          source=str(path)) from exc
     except UnicodeDecodeError as exc:
-        raise ConfigError([f"not UTF-8 text (byte {exc.start})"], source=str(path)) from exc
+        raise ConfigError([_("not UTF-8 text (byte {start})").format(start=exc.start)],
+                          source=str(path)) from exc
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError([f"{where}invalid YAML: {problem}"], source=str(path)) from exc
+        message = _("line {line}, column {column}: invalid YAML: {problem}") if mark else \
+            _("invalid YAML: {problem}")
+        raise ConfigError([message.format(line=mark.line + 1 if mark else None,
+                                          column=mark.column + 1 if mark else None,
+                                          problem=problem)], source=str(path)) from exc
 
 
 def _merge(base: dict[str, Any], top: dict[str, Any], sources: dict[str, str], origin: str,
@@ -205,7 +211,7 @@ def load(explicit: Path | None = None, environ: dict[str, str] | None = None) ->
         if not layout.development:
             refuse_override_unless_root(override)
         if not override.exists():
-            raise ConfigError(["file not found"], source=str(override))
+            raise ConfigError([_("file not found")], source=str(override))
         if override.resolve() not in [p.resolve() for p in layers]:
             layers.append(override)
 
@@ -216,10 +222,12 @@ def load(explicit: Path | None = None, environ: dict[str, str] | None = None) ->
             continue
         file_problems = schema.validate(raw) + schema.roster_problems(raw)
         if not layout.development and path != layout.config_file:
-            file_problems += [f"{key}: may only be set in {layout.config_file}"
+            file_problems += [_("{key}: may only be set in {config_file}").format(
+                                  key=key, config_file=layout.config_file)
                               for key in PROTECTED_KEYS if _has(raw, key)]
         if file_problems:
-            problems += [f"{path}: {p}" for p in file_problems]
+            problems += [_("{where}: {problem}").format(where=path, problem=p)
+                         for p in file_problems]
             continue
         _resolve_relative(raw, path.resolve().parent)
         _merge(data, raw, sources, str(path))
@@ -250,8 +258,10 @@ def refuse_override_unless_root(path: Path) -> None:
     """On a real installation only root may point avledger at another config file."""
     if os.getuid() != 0 or os.geteuid() != 0:
         raise RefusedError(
-            f"--config / AVLEDGER_CONFIG ({path}) are refused on a real installation unless "
-            "run by root", hint=f"the configuration is {SYSTEM_CONFIG}, kept by root")
+            _("--config / AVLEDGER_CONFIG ({path}) are refused on a real installation unless run "
+              "by root").format(path=path),
+            hint=_("the configuration is {SYSTEM_CONFIG}, kept by root").format(
+                                    SYSTEM_CONFIG=SYSTEM_CONFIG))
 
 
 def require_trusted_file(path: Path) -> None:
@@ -260,9 +270,11 @@ def require_trusted_file(path: Path) -> None:
     for item in (path.parent, path):
         st = os.stat(item)
         if st.st_uid != 0 or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-            raise ConfigError([f"refused: must be owned by root and not writable by group or "
-                               f"others (owner uid {st.st_uid}, mode "
-                               f"{stat.S_IMODE(st.st_mode):04o})"], source=str(item))
+            raise ConfigError([_("refused: must be owned by root and not writable by group or "
+                                 "others (owner uid {st_uid}, mode {st_mode:04o})").format(
+                                   st_uid=st.st_uid,
+                                          st_mode=stat.S_IMODE(st.st_mode))],
+                              source=str(item))
 
 
 def check_file(path: Path) -> list[str]:

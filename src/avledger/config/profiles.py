@@ -21,6 +21,7 @@ from avledger.config import schema
 from avledger.config.loader import Config, read_yaml
 from avledger.config.schema import Leaf, Node, Section
 from avledger.errors import ConfigError, NotFoundError
+from avledger.i18n import _
 
 IDENTITY_FORMATS = ("keyvalue", "ini", "json")
 LEVEL_FORMATS = (*IDENTITY_FORMATS, "text")
@@ -53,11 +54,11 @@ def regex(v: Any) -> str | None:
     if v is None:
         return None
     if not isinstance(v, str):
-        return "must be a regular expression (a string)"
+        return _("must be a regular expression (a string)")
     try:
         re.compile(v)
     except re.error as exc:
-        return f"invalid regular expression: {exc}"
+        return _("invalid regular expression: {exc}").format(exc=exc)
     return None
 
 
@@ -66,7 +67,7 @@ def start_regex(v: Any) -> str | None:
     if problem or v is None:
         return problem
     if "start" not in re.compile(v).groupindex:
-        return "must have a named group (?P<start>...) around the time stamp"
+        return _("must have a named group (?P<start>...) around the time stamp")
     return None
 
 
@@ -74,23 +75,23 @@ def strptime_format(v: Any) -> str | None:
     if v is None:
         return None
     if not isinstance(v, str) or "%" not in v:
-        return "must be a strptime format such as %Y%m%d_%H%M%S"
+        return _("must be a strptime format such as %Y%m%d_%H%M%S")
     return None
 
 
 def string_map(v: Any) -> str | None:
     if not isinstance(v, dict) or not all(isinstance(k, str) for k in v):
-        return "must be a mapping of names to strings"
+        return _("must be a mapping of names to strings")
     if not all(isinstance(x, str | int) and not isinstance(x, bool) for x in v.values()):
-        return "every value must be a string"
+        return _("every value must be a string")
     return None
 
 
 def globs(v: Any) -> str | None:
     if not isinstance(v, list) or not v or not all(isinstance(g, str) and g for g in v):
-        return "must be a non-empty list of glob patterns such as DCIM/**/*.MP4"
+        return _("must be a non-empty list of glob patterns such as DCIM/**/*.MP4")
     if any(g.startswith("/") or ".." in Path(g).parts for g in v):
-        return "globs are relative to the volume root (no leading / or ..)"
+        return _("globs are relative to the volume root (no leading / or ..)")
     return None
 
 
@@ -126,7 +127,7 @@ def relative_path(v: Any) -> str | None:
     if v is None:
         return None
     if not isinstance(v, str) or not v or v.startswith("/") or ".." in Path(v).parts:
-        return "must be a path relative to the volume root"
+        return _("must be a path relative to the volume root")
     return None
 
 
@@ -134,7 +135,7 @@ def argv(v: Any) -> str | None:
     if v is None:
         return None
     if not isinstance(v, list) or not v or not all(isinstance(a, str) for a in v):
-        return "must be a command as a list of arguments, e.g. [bwr-clock, --read, '{root}']"
+        return _("must be a command as a list of arguments, e.g. [bwr-clock, --read, '{root}']")
     return None
 
 
@@ -143,11 +144,11 @@ def identity_fields(v: Any) -> str | None:
     if problem:
         return problem
     if "serial" not in v:
-        return "must name at least the 'serial' field"
+        return _("must name at least the 'serial' field")
     unknown = set(v) - set(IDENTITY_FIELDS)
     if unknown:
-        return (f"unknown field(s) {', '.join(sorted(unknown))} "
-                f"(known: {', '.join(IDENTITY_FIELDS)})")
+        return (_("unknown field(s) {unknown} (known: {IDENTITY_FIELDS})").format(
+                    unknown=', '.join(sorted(unknown)), IDENTITY_FIELDS=', '.join(IDENTITY_FIELDS)))
     return None
 
 
@@ -335,12 +336,12 @@ def _missing_required(data: Any, node: Node, path: str = "") -> list[str]:
     for key, sub in node.fields.items():
         dotted = f"{path}.{key}" if path else key
         if isinstance(sub, Leaf) and sub.default is REQUIRED and key not in data:
-            problems.append(f"{dotted}: is required")
+            problems.append(_("{dotted}: is required").format(dotted=dotted))
         elif isinstance(sub, Section):
             if key not in data and any(
                 isinstance(f, Leaf) and f.default is REQUIRED for f in sub.fields.values()
             ):
-                problems.append(f"{dotted}: is required")
+                problems.append(_("{dotted}: is required").format(dotted=dotted))
             else:
                 problems += _missing_required(data.get(key, {}), sub, dotted)
     return problems
@@ -374,22 +375,24 @@ def validate(raw: Any) -> list[str]:
     merged = _deep_merge(_defaults(PROFILE_SCHEMA), raw)
     match = merged["match"]
     if not (match["udev"] or match["label"] or match["marker"]):
-        problems.append("match: give at least one of udev, label, marker")
+        problems.append(_("match: give at least one of udev, label, marker"))
     for where, method, needs in _CROSS_CHECKS:
         section = merged
         for part in where.split("."):
             section = section[part]
         if section["method"] == method:
-            problems += [f"{where}.{n}: is required when method is {method}"
+            problems += [_("{where}.{n}: is required when method is {method}").format(
+                             where=where, n=n, method=method)
                          for n in needs if not section.get(n)]
     if merged["identity"].get("section") and merged["identity"].get("format") != "ini":
-        problems.append("identity.section: only used with format ini")
+        problems.append(_("identity.section: only used with format ini"))
     for level in ("battery", "storage"):
         spec = merged[level]
         if spec.get("file") and spec["format"] != "text" and not spec.get("key"):
-            problems.append(f"{level}.key: is required when format is {spec['format']}")
+            problems.append(_("{level}.key: is required when format is {format}").format(
+                                level=level, format=spec['format']))
         if spec.get("section") and spec["format"] != "ini":
-            problems.append(f"{level}.section: only used with format ini")
+            problems.append(_("{level}.section: only used with format ini").format(level=level))
     return problems
 
 
@@ -429,7 +432,7 @@ def parse_profile(raw: Any, path: Path) -> Profile:
     problems = validate(raw)
     if problems:
         raise ConfigError(problems, source=str(path),
-                          hint=f"check it with 'avledger profile check {path}'")
+                          hint=_("check it with 'avledger profile check {path}'").format(path=path))
     data = _deep_merge(_defaults(PROFILE_SCHEMA), raw)
     data["match"]["udev"] = {k: str(v) for k, v in data["match"]["udev"].items()}
     data["identity"]["fields"] = {k: str(v) for k, v in data["identity"]["fields"].items()}
@@ -460,8 +463,9 @@ def load_all(config: Config) -> dict[str, Profile]:
                 continue
             found[prof.name] = prof
     if problems:
-        raise ConfigError(problems, hint=f"check it with 'avledger profile check {bad[0]}'"
-                          if len(bad) == 1 else "check each with 'avledger profile check FILE'")
+        raise ConfigError(problems, hint=_("check it with 'avledger profile check {bad}'").format(
+                                             bad=bad[0])
+                          if len(bad) == 1 else _("check each with 'avledger profile check FILE'"))
     return dict(sorted(found.items()))
 
 
@@ -473,8 +477,9 @@ def get(config: Config, name: str) -> Profile:
     if candidate.suffix in (".yaml", ".yml") and candidate.is_file():
         return load_file(candidate)
     known = ", ".join(profiles) or "none"
-    raise NotFoundError(f"no device profile named {name!r} (known: {known})",
-                        hint="see 'avledger profile list'")
+    raise NotFoundError(_("no device profile named {name!r} (known: {known})").format(
+                            name=name, known=known),
+                        hint=_("see 'avledger profile list'"))
 
 
 # ---- recognising a volume ------------------------------------------------------------------

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from avledger.i18n import _
+
 ROLES = ("clerk", "handler", "records_manager", "leader", "auditor", "legal_reviewer")
 
 Checker = Callable[[Any], str | None]
@@ -55,92 +57,92 @@ Node = Leaf | Section | ListOf
 
 def positive_int(v: Any) -> str | None:
     if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
-        return "must be a positive integer"
+        return _("must be a positive integer")
     return None
 
 
 def non_negative_number(v: Any) -> str | None:
     if isinstance(v, bool) or not isinstance(v, int | float) or v < 0:
-        return "must be a number of at least 0"
+        return _("must be a number of at least 0")
     return None
 
 
 def non_empty_str(v: Any) -> str | None:
     if not isinstance(v, str) or not v.strip():
-        return "must be a non-empty string"
+        return _("must be a non-empty string")
     return None
 
 
 def origin(v: Any) -> str | None:
     """The origin is also the signed-note key name: no spaces, no '+'."""
     if not isinstance(v, str) or not v:
-        return "must be a non-empty string such as avledger.example.gov.cn/custody"
+        return _("must be a non-empty string such as avledger.example.gov.cn/custody")
     if "+" in v or any(c.isspace() for c in v):
-        return "must not contain spaces or '+' (it names the signing key)"
+        return _("must not contain spaces or '+' (it names the signing key)")
     return None
 
 
 def optional_str(v: Any) -> str | None:
     if v is not None and not isinstance(v, str):
-        return "must be a string"
+        return _("must be a string")
     return None
 
 
 def str_or_empty(v: Any) -> str | None:
     if not isinstance(v, str):
-        return "must be a string (may be empty)"
+        return _("must be a string (may be empty)")
     return None
 
 
 def part_size_mib(v: Any) -> str | None:
     if isinstance(v, bool) or not isinstance(v, int) or not 5 <= v <= 5120:
-        return "must be a whole number of MiB from 5 to 5120 (S3's part size limits)"
+        return _("must be a whole number of MiB from 5 to 5120 (S3's part size limits)")
     return None
 
 
 def path_str(v: Any) -> str | None:
     if not isinstance(v, str) or not v:
-        return "must be a path"
+        return _("must be a path")
     return None
 
 
 def timezone(v: Any) -> str | None:
     if not isinstance(v, str):
-        return "must be an IANA time zone name such as Asia/Shanghai"
+        return _("must be an IANA time zone name such as Asia/Shanghai")
     try:
         zoneinfo.ZoneInfo(v)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return f"unknown time zone {v!r} (use an IANA name such as Asia/Shanghai)"
+        return _("unknown time zone {v!r} (use an IANA name such as Asia/Shanghai)").format(v=v)
     return None
 
 
 def year(v: Any) -> str | None:
     if isinstance(v, bool) or not isinstance(v, int) or not 1970 <= v <= 2100:
-        return "must be a year between 1970 and 2100"
+        return _("must be a year between 1970 and 2100")
     return None
 
 
 def list_of_paths(v: Any) -> str | None:
     if not isinstance(v, list) or not all(isinstance(p, str) and p for p in v):
-        return "must be a list of paths"
+        return _("must be a list of paths")
     return None
 
 
 def list_of_paths_or_empty(v: Any) -> str | None:
     if not isinstance(v, list) or not all(isinstance(p, str) and p for p in v):
-        return "must be a list of paths (may be empty)"
+        return _("must be a list of paths (may be empty)")
     return None
 
 
 def percent(v: Any) -> str | None:
     if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= 100:
-        return "must be a percentage between 0 and 100"
+        return _("must be a percentage between 0 and 100")
     return None
 
 
 def positive_percent(v: Any) -> str | None:
     if isinstance(v, bool) or not isinstance(v, int | float) or not 0 < v <= 100:
-        return "must be a percentage above 0 and at most 100"
+        return _("must be a percentage above 0 and at most 100")
     return None
 
 
@@ -148,12 +150,13 @@ def subset_of(*choices: str) -> Checker:
     """A list (possibly empty) whose items all come from ``choices``, each once."""
     def check(v: Any) -> str | None:
         if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
-            return f"must be a list drawn from: {', '.join(choices)}"
+            return _("must be a list drawn from: {choices}").format(choices=', '.join(choices))
         bad = [x for x in v if x not in choices]
         if bad:
-            return f"unknown value(s) {', '.join(bad)} (known: {', '.join(choices)})"
+            return _("unknown value(s) {bad} (known: {choices})").format(
+                       bad=', '.join(bad), choices=', '.join(choices))
         if len(set(v)) != len(v):
-            return "lists a value twice"
+            return _("lists a value twice")
         return None
     return check
 
@@ -161,19 +164,19 @@ def subset_of(*choices: str) -> Checker:
 def names_list(v: Any) -> str | None:
     if not isinstance(v, list) or not all(isinstance(x, str) and re.match(r"^[a-z][a-z0-9_]*$", x)
                                           for x in v):
-        return "must be a list of lower-case names (letters, digits, _)"
+        return _("must be a list of lower-case names (letters, digits, _)")
     return None
 
 
 def command_line(v: Any) -> str | None:
     if not isinstance(v, str):
-        return "must be a command line (a string; empty for none)"
+        return _("must be a command line (a string; empty for none)")
     return None
 
 
 def list_of_commands(v: Any) -> str | None:
     if not isinstance(v, list) or not all(isinstance(x, str) and x.strip() for x in v):
-        return "must be a list of command lines"
+        return _("must be a list of command lines")
     return None
 
 
@@ -196,7 +199,7 @@ _MEDIA = re.compile(r"^(dvd|dvd-dl|bd25|bd50|\d+(\.\d+)?[KMG]?)$")
 
 def media_size(v: Any) -> str | None:
     if not isinstance(v, str) or not _MEDIA.match(v):
-        return "must be dvd, dvd-dl, bd25, bd50 or a size such as 700M"
+        return _("must be dvd, dvd-dl, bd25, bd50 or a size such as 700M")
     return None
 
 
@@ -205,16 +208,17 @@ _BADGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 
 def badge(v: Any) -> str | None:
     if not isinstance(v, str | int) or isinstance(v, bool) or not _BADGE.match(str(v)):
-        return "must be a badge number (letters, digits, . _ -; up to 32)"
+        return _("must be a badge number (letters, digits, . _ -; up to 32)")
     return None
 
 
 def roles(v: Any) -> str | None:
     if not isinstance(v, list) or not v:
-        return f"must be a non-empty list of roles from: {', '.join(ROLES)}"
+        return _("must be a non-empty list of roles from: {ROLES}").format(ROLES=', '.join(ROLES))
     bad = [r for r in v if r not in ROLES]
     if bad:
-        return f"unknown role(s) {', '.join(map(str, bad))} (known: {', '.join(ROLES)})"
+        return _("unknown role(s) {roles} (known: {ROLES})").format(
+                   roles=', '.join(map(str, bad)), ROLES=', '.join(ROLES))
     return None
 
 
@@ -222,7 +226,7 @@ def os_user(v: Any) -> str | None:
     if v is None:
         return None
     if not isinstance(v, str) or not re.match(r"^[a-z_][a-z0-9_.-]*\$?$", v):
-        return "must be an operating-system user name"
+        return _("must be an operating-system user name")
     return None
 
 
@@ -345,7 +349,7 @@ ACCESS = Section(
 
 def http_url(v: Any) -> str | None:
     if not isinstance(v, str) or not re.match(r"^https?://[^\s/]+", v):
-        return "must be an http:// or https:// URL such as http://10.0.0.7:7380"
+        return _("must be an http:// or https:// URL such as http://10.0.0.7:7380")
     return None
 
 
@@ -353,8 +357,8 @@ def cosignature_key(v: Any) -> str | None:
     """A witness's public key in the signed-note format, type 0x04 (tlog-cosignature)."""
     if not isinstance(v, str) or not re.match(r"^[^\s+]+\+[0-9a-f]{8}\+B[A-P][A-Za-z0-9+/]{42}$",
                                               v.strip()):
-        return ("must be a witness key as 'avledger witness key' prints it "
-                "(name+8 hex digits+base64 starting with B)")
+        return (_("must be a witness key as 'avledger witness key' prints it (name+8 hex "
+                  "digits+base64 starting with B)"))
     return None
 
 
@@ -362,7 +366,7 @@ def list_of_note_keys(v: Any) -> str | None:
     if not isinstance(v, list) or not all(
             isinstance(k, str) and re.match(r"^[^\s+]+\+[0-9a-f]{8}\+A[A-Za-z0-9+/=]{43}$",
                                             k.strip()) for k in v):
-        return "must be a list of ledger public keys as 'avledger ledger public-key' prints them"
+        return _("must be a list of ledger public keys as 'avledger ledger public-key' prints them")
     return None
 
 
@@ -828,23 +832,24 @@ def key_path(path: str, key: Any) -> str:
 def validate(data: Any, node: Node = SCHEMA, path: str = "") -> list[str]:
     """Every problem in ``data`` as ``dotted.path: message``, in document order."""
     problems: list[str] = []
-    where = path or "(top level)"
+    where = path or _("(top level)")
     if isinstance(node, Section):
         if not isinstance(data, dict):
-            return [f"{where}: must be a mapping"]
+            return [_("{where}: must be a mapping").format(where=where)]
         for key, value in data.items():
             sub = key_path(path, key)
             if value is None and isinstance(node.fields.get(key), Section | ListOf):
                 continue  # a section whose keys are all commented out is empty
             if key not in node.fields:
                 known = ", ".join(node.fields)
-                problems.append(f"{sub}: unknown key (known here: {known})")
+                problems.append(_("{sub}: unknown key (known here: {known})").format(
+                                    sub=sub, known=known))
                 continue
             problems += validate(value, node.fields[key], sub)
         return problems
     if isinstance(node, ListOf):
         if not isinstance(data, list):
-            return [f"{where}: must be a list"]
+            return [_("{where}: must be a list").format(where=where)]
         seen: dict[str, int] = {}
         for i, item in enumerate(data):
             sub = f"{path}[{i}]"
@@ -855,16 +860,17 @@ def validate(data: Any, node: Node = SCHEMA, path: str = "") -> list[str]:
                 required = isinstance(leaf, Leaf) and leaf.default is None and \
                     leaf.check(None) is not None
                 if required and name not in item:
-                    problems.append(f"{sub}.{name}: is required")
+                    problems.append(_("{sub}.{name}: is required").format(sub=sub, name=name))
             if node.unique and item.get(node.unique) is not None:
                 key = str(item[node.unique])
                 if key in seen:
-                    problems.append(f"{sub}.{node.unique}: duplicate {key!r} (also at "
-                                    f"[{seen[key]}])")
+                    problems.append(_("{sub}.{unique}: duplicate "
+                                      "{key!r} (also at [{seen}])").format(
+                                        sub=sub, unique=node.unique, key=key, seen=seen[key]))
                 seen.setdefault(key, i)
         return problems
     message = node.check(data)
-    return [f"{where}: {message}"] if message else []
+    return [_("{where}: {problem}").format(where=where, problem=message)] if message else []
 
 
 def roster_problems(data: Any) -> list[str]:
@@ -880,8 +886,9 @@ def roster_problems(data: Any) -> list[str]:
         if not isinstance(login, str) or not login:
             continue
         if login in seen:
-            problems.append(f"personnel[{i}].os_user: {login!r} is already used at "
-                            f"personnel[{seen[login]}] (one login acts as one person)")
+            problems.append(_("personnel[{i}].os_user: {login!r} is already used at "
+                              "personnel[{seen}] (one login acts as one person)").format(
+                                i=i, login=login, seen=seen[login]))
         else:
             seen[login] = i
     return problems

@@ -18,6 +18,7 @@ from avledger.config.loader import Config
 from avledger.core import identity
 from avledger.core.witness import client as witness_client
 from avledger.errors import AvledgerError, ConfigError, StorageError
+from avledger.i18n import _
 from avledger.store import checkpoints, db
 from avledger.store import ledger as ledger_store
 from avledger.store.backend import ObjectStore
@@ -49,8 +50,9 @@ class Avledger:
         app = cls(config, identity.resolve(config, daemon=daemon))
         app.background_witnessing = daemon
         if not app.catalog.exists():
-            raise StorageError(f"avledger is not initialised here (no catalog at "
-                               f"{app.catalog.describe()})", hint="run 'avledger init'")
+            raise StorageError(_("avledger is not initialised "
+                                 "here (no catalog at {describe})").format(
+                                   describe=app.catalog.describe()), hint=_("run 'avledger init'"))
         if migrate and app.catalog.pending():
             app.catalog.migrate()
         app._check_origin()
@@ -60,8 +62,9 @@ class Avledger:
         """The origin names the signing key; changing it later would break every signature."""
         row = self.catalog.conn.execute("SELECT value FROM meta WHERE key = 'origin'").fetchone()
         if row is not None and row[0] != self.origin:
-            raise ConfigError([f"ledger.origin: is {self.origin!r} but this ledger was created "
-                               f"as {row[0]!r}; the origin cannot change after 'avledger init'"])
+            raise ConfigError([_("ledger.origin: is {origin!r} but this ledger was created as "
+                                 "{row!r}; the origin cannot change after 'avledger init'").format(
+                                   origin=self.origin, row=row[0])])
 
     # -- ledger ---------------------------------------------------------------------------
     @property
@@ -99,7 +102,7 @@ class Avledger:
                actor: identity.Actor | None = None) -> Event:
         """Append a ledger event in ``conn``'s transaction; unknown users change nothing."""
         who = actor or self.actor
-        who.require(action=f"make changes ({type})")
+        who.require(action=_("make changes ({type})").format(type=type))
         self._wrote = True
         return ledger_store.append(conn, actor=who.label, type=type, subject=subject,
                                    payload=payload, ts=ts)
@@ -127,7 +130,8 @@ class Avledger:
             put(size, note)
         except AvledgerError as exc:
             logging.getLogger("avledger.ledger").warning(
-                "checkpoint %d not written to the bucket: %s", size, exc.one_line())
+                _("checkpoint {size} not written to the bucket: {error}").format(
+                    size=size, error=exc.one_line()))
 
     def submit_to_witnesses(self) -> list[witness_client.Outcome]:
         """Bring every configured witness up to the newest checkpoint. The daemon does it in

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from avledger.errors import NotFoundError
+from avledger.i18n import _
 from avledger.store import db
 
 
@@ -53,14 +54,15 @@ def case_from_row(conn: db.Connection, row: db.Row) -> Case:
 def get_case(conn: db.Connection, number: str) -> Case:
     row = conn.execute("SELECT * FROM cases WHERE number = ?", (number,)).fetchone()
     if row is None:
-        raise NotFoundError(f"no case numbered {number!r}", hint="see 'avledger case list'")
+        raise NotFoundError(_("no case numbered {number!r}").format(number=number),
+                            hint=_("see 'avledger case list'"))
     return case_from_row(conn, row)
 
 
 def case_by_id(conn: db.Connection, case_id: int) -> Case:
     row = conn.execute("SELECT * FROM cases WHERE id = ?", (case_id,)).fetchone()
     if row is None:
-        raise NotFoundError(f"no case with id {case_id}")
+        raise NotFoundError(_("no case with id {case_id}").format(case_id=case_id))
     return case_from_row(conn, row)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from avledger.errors import NotFoundError
+from avledger.i18n import _
 from avledger.store import db
 
 CLIP_COLUMNS = ("id, device_id, digest, size, source_path, corrected_start, corrected_end,"
@@ -28,8 +29,8 @@ def fetch_clips(conn: db.Connection, ids: Sequence[int]) -> dict[int, db.Row]:
     missing = [i for i in wanted if i not in rows]
     if missing:
         shown = ", ".join(map(str, missing[:10])) + (" …" if len(missing) > 10 else "")
-        raise NotFoundError(f"no such clip(s): {shown}",
-                            hint="clip numbers are shown by 'avledger clips list'")
+        raise NotFoundError(_("no such clip(s): {shown}").format(shown=shown),
+                            hint=_("clip numbers are shown by 'avledger clips list'"))
     return {i: rows[i] for i in wanted}
 
 

@@ -17,6 +17,7 @@ from avledger.core.caseref import get_case
 from avledger.core.clipref import chunks
 from avledger.core.footage.checklist import check_category, find_step
 from avledger.errors import NotFoundError, RefusedError
+from avledger.i18n import _
 from avledger.store import db
 from avledger.store import ledger as ledger_store
 from avledger.timestamps import iso
@@ -158,7 +159,8 @@ def get_clip(app: Avledger, clip_id: int) -> dict[str, Any]:
         f"SELECT {CLIP_COLUMNS} FROM clips c JOIN devices d ON d.id = c.device_id"
         " WHERE c.id = ?", (clip_id,)).fetchone()
     if row is None:
-        raise NotFoundError(f"no clip {clip_id}", hint="see 'avledger clips list'")
+        raise NotFoundError(_("no clip {clip_id}").format(clip_id=clip_id),
+                            hint=_("see 'avledger clips list'"))
     return _row(row) | {"tags": _tags_of(app.catalog.conn, [clip_id]).get(clip_id, [])}
 
 
@@ -194,17 +196,19 @@ def show_clip(app: Avledger, clip_id: int) -> dict[str, Any]:
 
 def explain(app: Avledger, clip_id: int, reason: str) -> dict[str, Any]:
     """Record why a late clip was late (who said it and when are in the ledger event)."""
-    app.actor.require(action="explain a late clip")
+    app.actor.require(action=_("explain a late clip"))
     reason = reason.strip()
     if not reason:
-        raise RefusedError("the reason must not be empty")
+        raise RefusedError(_("the reason must not be empty"))
     with app.transaction() as conn:
         row = conn.execute("SELECT on_time, late_reason FROM clips WHERE id = ?",
                            (clip_id,)).fetchone()
         if row is None:
-            raise NotFoundError(f"no clip {clip_id}", hint="see 'avledger clips list --late'")
+            raise NotFoundError(_("no clip {clip_id}").format(clip_id=clip_id),
+                                hint=_("see 'avledger clips list --late'"))
         if row["on_time"] != 0:
-            raise RefusedError(f"clip {clip_id} was not late; there is nothing to explain")
+            raise RefusedError(_("clip {clip_id} was not late; there is nothing to explain").format(
+                                   clip_id=clip_id))
         conn.execute("UPDATE clips SET late_reason = ? WHERE id = ?", (reason, clip_id))
         event = app.record(conn, "clip.late_explained", f"clip:{clip_id}",
                            {"reason": reason, "previous": row["late_reason"]})

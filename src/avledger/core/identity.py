@@ -19,6 +19,7 @@ from typing import Any
 
 from avledger.config.loader import Config
 from avledger.errors import RefusedError
+from avledger.i18n import _
 
 SERVICE_USER = "avledger"
 SYSTEM_ACTOR = "system"
@@ -50,13 +51,15 @@ class Actor:
         """Refuse unless the actor is on the roster (and holds one of ``roles``, if given)."""
         if not self.known:
             raise RefusedError(
-                f"user {self.login!r} is not on the roster, so may not {action}",
-                hint="ask the records office to add you to 'personnel' in the config",
+                _("user {login!r} is not on the roster, so may not {action}").format(
+                    login=self.login, action=action),
+                hint=_("ask the records office to add you to 'personnel' in the config"),
             )
         if roles and self.login != SYSTEM_ACTOR and not (self.roles & set(roles)):
             raise RefusedError(
-                f"{self.name or self.login} ({self.badge}) may not {action}: "
-                f"needs role {' or '.join(roles)}"
+                _("{name} ({badge}) may not {action}: needs role {roles}").format(
+                    name=self.name or self.login, badge=self.badge, action=action,
+                    roles=' or '.join(roles))
             )
 
 
@@ -148,9 +151,11 @@ def require_dock_caller(config: Config, action: str,
     """The dock (daemon, unattended ingest, the timer's sweep) acts as ``system`` without a
     roster check, so only root or the service account started by systemd may start it."""
     if not is_dock_process(config, environ):
-        raise RefusedError(f"only root or the '{SERVICE_USER}' service started by systemd "
-                           f"may {action}", hint="people ingest with 'avledger ingest' "
-                           "(without --unattended), as themselves")
+        raise RefusedError(_("only root or the '{SERVICE_USER}' service started by systemd may "
+                             "{action}").format(SERVICE_USER=SERVICE_USER,
+                                                             action=action),
+                           hint=_("people ingest with 'avledger ingest' "
+                                                   "(without --unattended), as themselves"))
 
 
 def person_for_login(config: Config, login: str) -> dict[str, Any] | None:

@@ -25,6 +25,8 @@ from pathlib import Path
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
+from avledger.i18n import _
+
 log = logging.getLogger("avledger.daemon")
 
 
@@ -170,8 +172,8 @@ class DropFolderWatcher:
                 self.done[batch] = sig
                 known = self.ingested.get(str(batch)) == sig
             if known:
-                log.info("drop folder batch %s was ingested before with these contents: "
-                         "not docked again", batch)
+                log.info(_("drop folder batch {batch} was ingested before with these "
+                           "contents: not docked again").format(batch=batch))
                 continue
             self.ready(batch, sig)
 
@@ -184,8 +186,8 @@ def _load(memory: Path | None) -> dict[str, str]:
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as exc:  # unreadable memory: dock again rather than miss
-        log.warning("cannot read %s (%s); batches already there will be docked again",
-                    memory, exc)
+        log.warning(_("cannot read {path} ({error}); batches already there will be docked "
+                      "again").format(path=memory, error=exc))
         return {}
     return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
@@ -197,5 +199,5 @@ def _save(memory: Path, ingested: dict[str, str]) -> None:
         tmp.write_text(json.dumps(ingested, indent=1, sort_keys=True), encoding="utf-8")
         os.replace(tmp, memory)
     except OSError as exc:
-        log.warning("cannot write %s (%s); after a restart these batches would be docked "
-                    "again", memory, exc)
+        log.warning(_("cannot write {path} ({error}); after a restart these batches would be "
+                      "docked again").format(path=memory, error=exc))

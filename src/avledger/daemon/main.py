@@ -19,6 +19,7 @@ from avledger.core.ingest.unattended import (
 from avledger.core.witness import client as witness_client
 from avledger.daemon.scheduler import Job
 from avledger.daemon.service import Daemon, DaemonSettings, Matcher
+from avledger.i18n import N_, _
 
 DROP_MEMORY = "drop-batches-ingested.json"
 
@@ -56,7 +57,7 @@ def serve(load: Callable[[], Config], *, concurrency: int | None = None,
     config = current["config"]
     Path(config.get("daemon.mount_dir")).mkdir(parents=True, exist_ok=True)
     if config.get("daemon.clear_after_ingest"):
-        logging.getLogger("avledger.daemon").warning(CLEAR_REFUSED)
+        logging.getLogger("avledger.daemon").warning(_(CLEAR_REFUSED))
     holder: dict[str, Daemon] = {}
 
     def runner(job: Job) -> dict[str, Any]:
@@ -64,9 +65,9 @@ def serve(load: Callable[[], Config], *, concurrency: int | None = None,
 
         def stop() -> str | None:
             if daemon.stopping.is_set():
-                return "the dock daemon is stopping"
+                return N_("the dock daemon is stopping")  # stored in English
             if job.cancel.is_set():
-                return "the recorder was removed"
+                return N_("the recorder was removed")
             return None
 
         kwargs: dict[str, Any] = {"device": job.key, "docked_at": job.docked_at} \

@@ -22,6 +22,7 @@ from avledger.daemon.dropfolder import DropFolderWatcher
 from avledger.daemon.notify import Notifier
 from avledger.daemon.scheduler import Job, Runner, Scheduler
 from avledger.daemon.udev import BlockEvent, UdevWatcher, existing_devices
+from avledger.i18n import N_, _
 
 log = logging.getLogger("avledger.daemon")
 
@@ -41,6 +42,17 @@ class DaemonSettings:
 
 SUMMARY_KEYS = ("serial", "new", "skipped", "failed", "late", "restored", "stopped", "error",
                 "clock_sync", "clear_after_ingest")
+# How each result key and job state reads in the log (the keys themselves stay as they are).
+SUMMARY_LABELS = {"serial": N_("serial"), "new": N_("new"), "skipped": N_("skipped"),
+                  "failed": N_("failed"), "late": N_("late"), "restored": N_("restored"),
+                  "stopped": N_("stopped"), "error": N_("error"), "clock_sync": N_("clock sync"),
+                  "clear_after_ingest": N_("clear after ingest")}
+STATE_LABELS = {"queued": N_("queued"), "running": N_("running"), "done": N_("done"),
+                "cancelled": N_("cancelled"), "failed": N_("failed")}
+
+
+def _state(state: str) -> str:
+    return _(STATE_LABELS[state]) if state in STATE_LABELS else state
 
 
 def _summary(result: dict[str, Any]) -> str:
@@ -52,8 +64,8 @@ def _summary(result: dict[str, Any]) -> str:
             continue
         if isinstance(value, dict):
             value = value.get("state", "?")
-        parts.append(f"{key.replace('_', ' ')} {one_line(str(value))}")
-    return ", ".join(parts) or "nothing to report"
+        parts.append(f"{_(SUMMARY_LABELS[key])} {one_line(str(value))}")
+    return _(", ").join(parts) or _("nothing to report")
 
 
 class Daemon:
@@ -81,25 +93,26 @@ class Daemon:
         if ev.gone:
             job = self.scheduler.gone(ev.devnode)
             if job is not None:
-                log.warning("%s removed while %s; abandoning safely", ev.devnode, job.state)
+                log.warning(_("{devnode} removed while {state}; abandoning safely").format(
+                    devnode=ev.devnode, state=_state(job.state)))
             return
         if not ev.has_filesystem:
             return
         profile = self.matcher(ev.properties)
         if profile is None:
-            log.debug("%s (%s) matches no profile; ignored", ev.devnode,
-                      ev.properties.get("ID_FS_LABEL", "?"))
+            log.debug(_("{devnode} ({label}) matches no profile; ignored").format(
+                devnode=ev.devnode, label=ev.properties.get("ID_FS_LABEL", "?")))
             return
         job = Job(ev.devnode, "device", profile, ev.fs_uuid, dict(ev.properties),
                   docked_at=ev.received_at)
         if self.scheduler.offer(job):
-            log.info("%s docked (%s, label %s): ingest queued", ev.devnode, profile,
-                     ev.properties.get("ID_FS_LABEL", "?"))
+            log.info(_("{devnode} docked ({profile}, label {label}): ingest queued").format(
+                devnode=ev.devnode, profile=profile, label=ev.properties.get("ID_FS_LABEL", "?")))
 
     def _drop_ready(self, batch: Path, sig: str) -> None:
         job = Job(str(batch), "folder", self.settings.drop_profile, sig, path=batch)
         if self.scheduler.offer(job):
-            log.info("drop folder batch %s complete: ingest queued", batch)
+            log.info(_("drop folder batch {batch} complete: ingest queued").format(batch=batch))
 
     def _done(self, job: Job) -> None:
         self.completed += 1
@@ -107,10 +120,11 @@ class Daemon:
                 and not job.result.get("error") and self.drops is not None):
             self.drops.remember(job.path, job.medium)
         if job.state == "failed":
-            log.error("%s: docking failed: %s", job.key,
-                      one_line(str(job.result.get("error", "unknown error"))))
+            log.error(_("{key}: docking failed: {error}").format(
+                key=job.key, error=one_line(str(job.result.get("error") or _("unknown error")))))
             return
-        log.info("%s %s: %s", job.key, job.state, _summary(job.result))
+        log.info(_("{key} {state}: {summary}").format(
+            key=job.key, state=_state(job.state), summary=_summary(job.result)))
 
     # -- lifecycle ------------------------------------------------------------------------
     def _signals(self) -> None:
@@ -125,15 +139,17 @@ class Daemon:
         self.notifier.reloading()
         try:
             self.settings, self.matcher = self.reload_fn()
-            log.info("configuration and profiles reloaded")
+            log.info(_("configuration and profiles reloaded"))
         except Exception as exc:  # keep running on the old config
-            log.error("reload failed, keeping the previous configuration: %s", exc)
+            log.error(_("reload failed, keeping the previous configuration: {error}").format(
+                error=exc))
         self.notifier.ready(self.status_text())
 
     def status_text(self) -> str:
         active = self.scheduler.active()
         running = sum(1 for j in active if j.state == "running")
-        return f"{running} ingesting, {len(active) - running} queued, {self.completed} done"
+        return _("{running} ingesting, {queued} queued, {done} done").format(
+            running=running, queued=len(active) - running, done=self.completed)
 
     def start(self) -> None:
         if self.settings.watch_udev:
@@ -152,9 +168,11 @@ class Daemon:
             self._signals()
         self.start()
         self.notifier.ready(self.status_text())
-        log.info("dock daemon ready (concurrency %d, udev %s, drop folders: %s)",
-                 self.settings.concurrency, "on" if self.settings.watch_udev else "off",
-                 ", ".join(map(str, self.settings.drop_folders)) or "none")
+        log.info(_("dock daemon ready (concurrency {concurrency}, udev {udev}, "
+                   "drop folders: {folders})").format(
+            concurrency=self.settings.concurrency,
+            udev=_("on") if self.settings.watch_udev else _("off"),
+            folders=", ".join(map(str, self.settings.drop_folders)) or _("none")))
         last_tick = last_housekeeping = 0.0
         while not self.stopping.is_set() and not (until and until()):
             with contextlib.suppress(queue.Empty):
@@ -174,7 +192,7 @@ class Daemon:
 
     def shutdown(self) -> None:
         self.notifier.stopping()
-        log.info("stopping: %s", self.status_text())
+        log.info(_("stopping: {status}").format(status=self.status_text()))
         if self.watcher:
             self.watcher.stop()
         if self.drops:

@@ -22,6 +22,7 @@ from importlib import resources
 from pathlib import Path
 
 from avledger.errors import BusyError, StorageError
+from avledger.i18n import _
 from avledger.store import db
 
 REBUILDS_TABLES = "-- migration: rebuilds tables"
@@ -46,7 +47,7 @@ def bundled_migrations() -> list[Migration]:
     found.sort(key=lambda m: m.version)
     versions = [m.version for m in found]
     if len(set(versions)) != len(versions):
-        raise StorageError(f"duplicate migration numbers: {versions}")
+        raise StorageError(_("duplicate migration numbers: {versions}").format(versions=versions))
     return found
 
 
@@ -74,7 +75,7 @@ class Catalog:
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = ON")
         except sqlite3.Error as exc:
-            raise self._error(exc, f"opening {self.path}") from exc
+            raise self._error(exc, _("opening {path}").format(path=self.path)) from exc
         return conn
 
     @property
@@ -82,18 +83,20 @@ class Catalog:
         if self._conn is None:
             if not self.path.exists():
                 raise StorageError(
-                    f"no catalog at {self.path}", hint="run 'avledger init' first"
+                    _("no catalog at {path}").format(path=self.path),
+                    hint=_("run 'avledger init' first")
                 )
             conn = self.connect()
             try:
                 conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
             except sqlite3.OperationalError as exc:
                 conn.close()
-                raise self._error(exc, f"opening {self.path}") from exc
+                raise self._error(exc, _("opening {path}").format(path=self.path)) from exc
             except sqlite3.DatabaseError as exc:
                 conn.close()
-                raise StorageError(f"catalog {self.path} is damaged or not a SQLite "
-                                   f"database ({exc})") from exc
+                raise StorageError(_("catalog {path} is damaged or "
+                                     "not a SQLite database ({exc})").format(
+                                       path=self.path, exc=exc)) from exc
             self._conn = conn
         return self._conn
 
@@ -118,7 +121,7 @@ class Catalog:
             except db.OperationalError as exc:
                 _rollback(conn)
                 if not self._is_busy(exc) or time.monotonic() > deadline:
-                    raise self._error(exc, "starting a write") from exc
+                    raise self._error(exc, _("starting a write")) from exc
                 time.sleep(random.uniform(0.005, 0.05))
         try:
             yield conn
@@ -126,7 +129,7 @@ class Catalog:
         except BaseException as exc:
             _rollback(conn)
             if _is_storage_failure(exc):
-                raise self._error(exc, "writing") from exc  # type: ignore[arg-type]
+                raise self._error(exc, _("writing")) from exc  # type: ignore[arg-type]
             raise
 
     def _begin(self, conn: db.Connection) -> None:
@@ -139,14 +142,17 @@ class Catalog:
     def _error(self, exc: db.Error, what: str) -> StorageError | BusyError:
         if isinstance(exc, sqlite3.OperationalError) and _is_busy(exc):
             return BusyError(
-                f"catalog stayed locked while {what}; nothing was written",
-                hint="another avledger process holds a long write; try again",
+                _("catalog stayed locked while {what}; nothing was written").format(what=what),
+                hint=_("another avledger process holds a long write; try again"),
             )
         name = getattr(exc, "sqlite_errorname", "") or ""
         if name == "SQLITE_FULL" or (name.startswith("SQLITE_IOERR") and _disk_full(self.path)):
-            return StorageError(f"catalog disk is full while {what}; nothing was written",
-                                hint=f"free space on the disk holding {self.path}")
-        return StorageError(f"catalog error while {what} ({exc}); nothing was written")
+            return StorageError(_("catalog disk is full while {what}; nothing was written").format(
+                                    what=what),
+                                hint=_("free space on the disk holding {path}").format(
+                                         path=self.path))
+        return StorageError(_("catalog error while {what} ({exc}); nothing was written").format(
+                                what=what, exc=exc))
 
     # -- schema -----------------------------------------------------------------------------
     def create(self) -> None:
@@ -155,7 +161,8 @@ class Catalog:
         self._conn = conn = self.connect()
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if str(mode).lower() != "wal":
-            raise StorageError(f"catalog filesystem does not support WAL (got {mode})")
+            raise StorageError(_("catalog filesystem does not support WAL (got {mode})").format(
+                                   mode=mode))
         self.migrate()
 
     def exists(self) -> bool:
@@ -217,9 +224,9 @@ class Catalog:
                         conn.execute(statement)
                 except db.Error as exc:
                     raise StorageError(
-                        f"catalog migration {mig.version:04d}_{mig.name} failed: {exc}; "
-                        "the catalog is unchanged by it",
-                        hint="the catalog was backed up before migrating; report this error",
+                        _("catalog migration {version:04d}_{name} failed: {exc}; the catalog is "
+                          "unchanged by it").format(version=mig.version, name=mig.name, exc=exc),
+                        hint=_("the catalog was backed up before migrating; report this error"),
                     ) from exc
                 if REBUILDS_TABLES in mig.sql:
                     self._check_references(mig)
@@ -272,7 +279,8 @@ class Catalog:
             finally:
                 dest.close()
         except sqlite3.Error as exc:
-            raise StorageError(f"cannot back up the catalog to {target}: {exc}") from exc
+            raise StorageError(_("cannot back up the catalog to {target}: {exc}").format(
+                                   target=target, exc=exc)) from exc
         return target
 
 
@@ -333,5 +341,6 @@ def _check_references(conn: db.Connection, mig: Migration) -> None:
               if str(row[2]) in rebuilt or str(row[0]) in rebuilt]
     if broken:
         tables = sorted({str(row[0]) for row in broken})
-        raise StorageError(f"migration {mig.version:04d}_{mig.name} would leave dangling "
-                           f"references in {', '.join(tables)}; nothing was changed")
+        raise StorageError(_("migration {version:04d}_{name} would leave dangling references in "
+                             "{tables}; nothing was changed").format(
+                               version=mig.version, name=mig.name, tables=', '.join(tables)))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from avledger.config.loader import Config
 from avledger.errors import ConfigError
+from avledger.i18n import _
 from avledger.store.catalog import Catalog
 
 
@@ -15,8 +16,8 @@ def open_catalog(config: Config) -> Catalog:
         return Catalog(config.catalog_path)
     dsn = config.get("catalog.dsn")
     if not dsn:
-        raise ConfigError(["catalog.dsn: must be set when catalog.backend is postgres "
-                           "(e.g. 'host=127.0.0.1 dbname=avledger user=avledger')"])
+        raise ConfigError([_("catalog.dsn: must be set when catalog.backend is postgres (e.g. "
+                             "'host=127.0.0.1 dbname=avledger user=avledger')")])
     from avledger.store.postgres import PgCatalog, PgSettings
 
     password = config.get("catalog.password_file")

@@ -17,6 +17,7 @@ from typing import Any
 
 from avledger import verifier
 from avledger.errors import StorageError
+from avledger.i18n import _
 from avledger.store import db
 from avledger.store import ledger as ledger_store
 from avledger.store.catalog import Catalog
@@ -42,7 +43,8 @@ class CheckpointFile:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
         except OSError as exc:
-            raise StorageError.from_os(exc, f"opening the checkpoint file {self.path}") from exc
+            raise StorageError.from_os(exc, _("opening the checkpoint file {path}").format(
+                                                path=self.path)) from exc
         try:
             start = os.fstat(fd).st_size
             try:
@@ -54,7 +56,8 @@ class CheckpointFile:
                 with contextlib.suppress(OSError):
                     os.ftruncate(fd, start)
                 raise StorageError.from_os(
-                    exc, f"appending to the checkpoint file {self.path}") from exc
+                    exc, _("appending to the "
+                           "checkpoint file {path}").format(path=self.path)) from exc
         finally:
             os.close(fd)
 

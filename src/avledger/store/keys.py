@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from avledger import verifier
 from avledger.errors import StorageError
+from avledger.i18n import _
 
 if TYPE_CHECKING:  # cryptography loads when a key is made, read or used, not on import
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -92,14 +93,16 @@ def _load_private_key(path: Path) -> Ed25519PrivateKey:
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except FileNotFoundError as exc:
-        raise StorageError(f"ledger signing key not found at {path}",
-                           hint="run 'avledger init' or fix ledger.key_path") from exc
+        raise StorageError(_("ledger signing key not found at {path}").format(path=path),
+                           hint=_("run 'avledger init' or fix ledger.key_path")) from exc
     except (ValueError, TypeError) as exc:
-        raise StorageError(f"ledger signing key at {path} is unreadable: {exc}") from exc
+        raise StorageError(_("ledger signing key at {path} is unreadable: {exc}").format(
+                               path=path, exc=exc)) from exc
     except PermissionError as exc:
-        raise StorageError(f"no permission to read the ledger signing key at {path}") from exc
+        raise StorageError(_("no permission to read the ledger signing key at {path}").format(
+                               path=path)) from exc
     if not isinstance(key, Ed25519PrivateKey):
-        raise StorageError(f"ledger signing key at {path} is not Ed25519")
+        raise StorageError(_("ledger signing key at {path} is not Ed25519").format(path=path))
     return key
 
 

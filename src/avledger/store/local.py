@@ -26,6 +26,7 @@ from typing import BinaryIO
 import blake3
 
 from avledger.errors import DeviceError, IntegrityError, NotFoundError, StorageError
+from avledger.i18n import _
 from avledger.store.backend import ObjectStat, Progress, PutResult, Staged, VerifyResult
 from avledger.store.durability import sync_dirs, sync_files
 from avledger.store.writeback import start_writeback
@@ -91,12 +92,13 @@ class LocalObjectStore:
     def check_ready(self) -> None:
         if not self.objects.is_dir():
             raise StorageError(
-                f"no object store at {self.root}", hint="run 'avledger init' first"
+                _("no object store at {root}").format(root=self.root),
+                hint=_("run 'avledger init' first")
             )
 
     def path_for(self, digest: str) -> Path:
         if not _is_digest(digest):
-            raise NotFoundError(f"not an object id: {digest!r}")
+            raise NotFoundError(_("not an object id: {digest!r}").format(digest=digest))
         return self.objects / _relative(digest)
 
     # -- writing ------------------------------------------------------------------------
@@ -118,7 +120,8 @@ class LocalObjectStore:
         try:
             fd = os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except OSError as exc:
-            raise StorageError.from_os(exc, "creating a temporary file", where="store") from exc
+            raise StorageError.from_os(exc, _("creating a temporary file"),
+                                       where=_("store")) from exc
         hasher = blake3.blake3()
         try:
             if expected_size is not None and expected_size >= PREALLOCATE_FROM:
@@ -126,9 +129,12 @@ class LocalObjectStore:
             written = _copy(source, fd, hasher, progress, expected_size)
             if expected_size is not None and written != expected_size:
                 raise SourceReadError(
-                    f"source ended early: read {written} of {expected_size} bytes"
+                    _("source ended early: read {written} of {expected_size} bytes").format(
+                        written=written, expected_size=expected_size)
                     if written < expected_size else
-                    f"source grew while being read: {written} bytes, expected {expected_size}"
+                    _("source grew while being read: {written} "
+                      "bytes, expected {expected_size}").format(
+                        written=written, expected_size=expected_size)
                 )
         except BaseException:
             os.close(fd)
@@ -152,8 +158,8 @@ class LocalObjectStore:
             try:
                 sync_files(paths)
             except OSError as exc:
-                raise StorageError.from_os(exc, "flushing an object to disk",
-                                           where="store") from exc
+                raise StorageError.from_os(exc, _("flushing an object to disk"),
+                                           where=_("store")) from exc
             results: list[PutResult] = []
             changed_dirs: dict[Path, None] = {}
             for item, path in zip(staged, paths, strict=True):
@@ -162,7 +168,8 @@ class LocalObjectStore:
             try:
                 sync_dirs(list(changed_dirs))
             except OSError as exc:
-                raise StorageError.from_os(exc, "publishing an object", where="store") from exc
+                raise StorageError.from_os(exc, _("publishing an object"),
+                                           where=_("store")) from exc
         finally:
             for path in paths:
                 _unlink_quietly(path)
@@ -184,15 +191,17 @@ class LocalObjectStore:
         try:
             fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
         except FileNotFoundError as exc:
-            raise SourceReadError(f"source vanished: {path}") from exc
+            raise SourceReadError(_("source vanished: {path}").format(path=path)) from exc
         except OSError as exc:
             if exc.errno == errno.ELOOP:
-                raise SourceReadError(f"{path} is a symbolic link: not read") from exc
-            raise SourceReadError(f"{path}: cannot open: {exc.strerror or exc}") from exc
+                raise SourceReadError(_("{path} is a symbolic "
+                                        "link: not read").format(path=path)) from exc
+            raise SourceReadError(_("{path}: cannot open: {error}").format(
+                                      path=path, error=exc.strerror or exc)) from exc
         with os.fdopen(fd, "rb", buffering=0) as src:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
-                raise SourceReadError(f"{path} is not a regular file: not read")
+                raise SourceReadError(_("{path} is not a regular file: not read").format(path=path))
             return self.put_stream(src, expected_size=st.st_size, progress=progress)
 
     def put_bytes(self, data: bytes) -> PutResult:
@@ -224,13 +233,14 @@ class LocalObjectStore:
                 existing = final.stat().st_size
                 if existing != size:
                     raise IntegrityError(
-                        f"object {digest} exists with size {existing}, expected {size}",
-                        hint="run 'avledger store verify' and quarantine it",
+                        _("object {digest} exists with size {existing}, expected {size}").format(
+                            digest=digest, existing=existing, size=size),
+                        hint=_("run 'avledger store verify' and quarantine it"),
                     ) from None
                 return False
             changed_dirs[shard2] = None
         except OSError as exc:
-            raise StorageError.from_os(exc, "publishing an object", where="store") from exc
+            raise StorageError.from_os(exc, _("publishing an object"), where=_("store")) from exc
         return True
 
     def _give_to_store_owner(self, path: Path) -> None:
@@ -247,7 +257,8 @@ class LocalObjectStore:
         try:
             return open(self.path_for(digest), "rb")
         except FileNotFoundError as exc:
-            raise NotFoundError(f"object {digest} is not in the store") from exc
+            raise NotFoundError(_("object {digest} is "
+                                  "not in the store").format(digest=digest)) from exc
 
     def exists(self, digest: str) -> bool:
         return self.path_for(digest).exists()
@@ -256,7 +267,8 @@ class LocalObjectStore:
         try:
             st = self.path_for(digest).stat()
         except FileNotFoundError as exc:
-            raise NotFoundError(f"object {digest} is not in the store") from exc
+            raise NotFoundError(_("object {digest} is "
+                                  "not in the store").format(digest=digest)) from exc
         return ObjectStat(digest, st.st_size, st.st_mtime)
 
     def iterate(self) -> Iterator[str]:
@@ -310,19 +322,20 @@ class LocalObjectStore:
             os.link(src, dest)
         except FileNotFoundError as exc:
             if not src.exists():
-                raise NotFoundError(f"object {digest} is not in the store") from exc
-            raise StorageError.from_os(exc, "linking an object for export",
-                                       where="store") from exc
+                raise NotFoundError(_("object {digest} is not in the store").format(
+                                        digest=digest)) from exc
+            raise StorageError.from_os(exc, _("linking an object for export"),
+                                       where=_("store")) from exc
         except OSError as exc:
             if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK):
-                raise StorageError.from_os(exc, "linking an object for export",
-                                           where="store") from exc
+                raise StorageError.from_os(exc, _("linking an object for export"),
+                                           where=_("store")) from exc
             try:
                 shutil.copyfile(src, dest)
                 os.chmod(dest, 0o444)
             except OSError as copy_exc:
-                raise StorageError.from_os(copy_exc, "copying an object for export",
-                                           where="store") from copy_exc
+                raise StorageError.from_os(copy_exc, _("copying an object for export"),
+                                           where=_("store")) from copy_exc
 
     # -- store-side locks: none here ------------------------------------------------------
     def apply_lock(self, digest: str, until: datetime | None,
@@ -343,7 +356,7 @@ class LocalObjectStore:
         except FileNotFoundError:
             return False
         except OSError as exc:
-            raise StorageError.from_os(exc, "deleting an object", where="store") from exc
+            raise StorageError.from_os(exc, _("deleting an object"), where=_("store")) from exc
         _fsync_dir(path.parent)
         return True
 
@@ -360,8 +373,9 @@ class LocalObjectStore:
             _fsync_dir(self.quarantine_dir)
             _fsync_dir(path.parent)
         except OSError as exc:
-            raise StorageError.from_os(exc, f"moving object {digest} to quarantine",
-                                       where="store") from exc
+            raise StorageError.from_os(exc, _("moving object {digest} to quarantine").format(
+                                                digest=digest),
+                                       where=_("store")) from exc
         return str(target)
 
     def sweep_temp(self, older_than: float = STALE_TEMP_SECONDS) -> int:
@@ -417,8 +431,8 @@ def _preallocate(fd: int, size: int) -> None:
         os.posix_fallocate(fd, 0, size)
     except OSError as exc:
         if exc.errno == errno.ENOSPC:
-            raise StorageError.from_os(exc, "reserving space for an object",
-                                       where="store") from exc
+            raise StorageError.from_os(exc, _("reserving space for an object"),
+                                       where=_("store")) from exc
     except AttributeError:  # pragma: no cover - not POSIX
         pass
 
@@ -429,7 +443,7 @@ def _write_all(fd: int, chunk: memoryview) -> None:
         while pos < n:
             pos += os.write(fd, chunk[pos:])
     except OSError as exc:
-        raise StorageError.from_os(exc, "writing an object", where="store") from exc
+        raise StorageError.from_os(exc, _("writing an object"), where=_("store")) from exc
 
 
 def _copy(source: BinaryIO, fd: int, hasher: blake3.blake3, progress: Progress | None,
@@ -444,7 +458,8 @@ def _copy(source: BinaryIO, fd: int, hasher: blake3.blake3, progress: Progress |
         try:
             n = _read_full(source, buf)
         except OSError as exc:
-            raise SourceReadError(f"cannot read source: {exc.strerror or exc}") from exc
+            raise SourceReadError(_("cannot read source: {error}").format(
+                                      error=exc.strerror or exc)) from exc
         chunk = memoryview(buf)[:n]
         hasher.update(chunk)
         _write_all(fd, chunk)
@@ -472,7 +487,7 @@ def _copy_overlapped(source: BinaryIO, fd: int, hasher: blake3.blake3,
     copy instead of in one long fsync at the end.
     """
     free: queue.Queue[bytearray] = queue.Queue()
-    for _ in range(BUFFERS):
+    for _buffer in range(BUFFERS):
         free.put(bytearray(CHUNK))
     full: queue.Queue[tuple[memoryview | None, BaseException | None]] = queue.Queue()
     stop = threading.Event()
@@ -499,8 +514,10 @@ def _copy_overlapped(source: BinaryIO, fd: int, hasher: blake3.blake3,
             chunk, failure = full.get()
             if failure is not None:
                 if isinstance(failure, OSError):
-                    raise SourceReadError(f"cannot read source after {written} bytes: "
-                                          f"{failure.strerror or failure}") from failure
+                    raise SourceReadError(_("cannot read source after "
+                                            "{written} bytes: {error}").format(
+                                              written=written,
+                                              error=failure.strerror or failure)) from failure
                 raise failure
             if chunk is None:
                 return written

@@ -22,6 +22,7 @@ from typing import Any
 import psycopg
 
 from avledger.errors import BusyError, StorageError
+from avledger.i18n import _
 from avledger.store import db, pgschema
 from avledger.store.catalog import BUSY_TIMEOUT_MS, Catalog, Migration
 from avledger.store.pgconn import WRITE_LOCK, PgConnection
@@ -45,8 +46,10 @@ class PgSettings:
             try:
                 args["password"] = self.password_file.read_text(encoding="utf-8").strip()
             except OSError as exc:
-                raise StorageError(f"cannot read the catalog password file "
-                                   f"{self.password_file}: {exc.strerror}") from exc
+                raise StorageError(_("cannot read the catalog password file {password_file}: "
+                                     "{strerror}").format(
+                                       password_file=self.password_file,
+                                                     strerror=exc.strerror)) from exc
         return args
 
     def describe(self) -> str:
@@ -77,16 +80,19 @@ class PgCatalog(Catalog):
             collate = raw.execute("SELECT datcollate FROM pg_database"
                                   " WHERE datname = current_database()").fetchone()
         except psycopg.Error as exc:
-            raise StorageError(f"cannot open the catalog database {self.describe()}: "
-                               f"{_first_line(exc)}",
-                               hint="check catalog.dsn and that the server is running") from exc
+            raise StorageError(_("cannot open the catalog database {describe}: {exc}").format(
+                                   describe=self.describe(), exc=_first_line(exc)),
+                               hint=_("check catalog.dsn and that the server is running")) from exc
         if collate is None or str(collate[0]) not in COLLATIONS:
             raw.close()
             raise StorageError(
-                f"catalog database {self.describe()} uses collation "
-                f"{collate[0] if collate else '?'}; avledger needs 'C' (times are compared "
-                "as text)", hint="CREATE DATABASE … TEMPLATE template0 LC_COLLATE 'C' "
-                "LC_CTYPE 'C' (see docs/admin.md)")
+                _("catalog database {describe} uses collation "
+                  "{collation}; avledger needs 'C' (times "
+                  "are compared as text)").format(
+                    describe=self.describe(),
+                             collation=collate[0] if collate else '?'),
+                hint=_("CREATE DATABASE … TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE "
+                                   "'C' (see docs/admin.md)"))
         return PgConnection(raw)
 
     @property
@@ -135,14 +141,16 @@ class PgCatalog(Catalog):
     def _error(self, exc: db.Error, what: str) -> StorageError | BusyError:
         if self._is_busy(exc):
             return BusyError(
-                f"catalog stayed locked while {what}; nothing was written",
-                hint="another avledger process holds a long write; try again",
+                _("catalog stayed locked while {what}; nothing was written").format(what=what),
+                hint=_("another avledger process holds a long write; try again"),
             )
         if getattr(exc, "sqlstate", "") == "53100":
-            return StorageError(f"catalog disk is full while {what}; nothing was written",
-                                hint=f"free space on the server of {self.describe()}")
-        return StorageError(f"catalog error while {what} ({_first_line(exc)}); "
-                            "nothing was written")
+            return StorageError(_("catalog disk is full while {what}; nothing was written").format(
+                                    what=what),
+                                hint=_("free space on the server of {describe}").format(
+                                         describe=self.describe()))
+        return StorageError(_("catalog error while {what} ({exc}); nothing was written").format(
+                                what=what, exc=_first_line(exc)))
 
     # -- schema -----------------------------------------------------------------------------
     def create(self) -> None:
@@ -180,8 +188,8 @@ class PgCatalog(Catalog):
         yield
 
     def backup(self, target: Path) -> Path:
-        raise StorageError("the PostgreSQL catalog is not copied by avledger",
-                           hint=f"use pg_dump on {self.describe()}")
+        raise StorageError(_("the PostgreSQL catalog is not copied by avledger"),
+                           hint=_("use pg_dump on {describe}").format(describe=self.describe()))
 
 
 def _first_line(exc: BaseException) -> str:

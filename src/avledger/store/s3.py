@@ -41,6 +41,7 @@ from avledger.errors import (
     StorageError,
     StoreRefusedError,
 )
+from avledger.i18n import _
 from avledger.store.backend import ObjectStat, Progress, PutResult, Staged, VerifyResult
 from avledger.store.local import CHUNK, SourceReadError, _is_digest, _relative
 from avledger.store.s3client import LockState, S3Settings, client_error_code, make_client
@@ -75,7 +76,7 @@ class S3ObjectStore:
 
     def key_for(self, digest: str) -> str:
         if not _is_digest(digest):
-            raise NotFoundError(f"not an object id: {digest!r}")
+            raise NotFoundError(_("not an object id: {digest!r}").format(digest=digest))
         return f"{self.settings.prefix}objects/{_relative(digest)}"
 
     @property
@@ -91,11 +92,11 @@ class S3ObjectStore:
             self.client.head_bucket(Bucket=self._bucket)
         except Exception as exc:
             if client_error_code(exc) not in ("404", "NoSuchBucket", "NotFound"):
-                raise self._error(exc, "reaching the bucket") from exc
+                raise self._error(exc, _("reaching the bucket")) from exc
             try:
                 self.client.create_bucket(Bucket=self._bucket, ObjectLockEnabledForBucket=True)
             except Exception as exc2:
-                raise self._error(exc2, "creating the bucket") from exc2
+                raise self._error(exc2, _("creating the bucket")) from exc2
             created = True
         self._ready = False
         self.check_ready()
@@ -109,16 +110,19 @@ class S3ObjectStore:
             cfg = self.client.get_object_lock_configuration(Bucket=self._bucket)
         except Exception as exc:
             if client_error_code(exc) in ("404", "NoSuchBucket"):
-                raise StorageError(f"no bucket {self._bucket!r} at {self.settings.endpoint_url}",
-                                   hint="run 'avledger init' first") from exc
+                raise StorageError(_("no bucket {bucket!r} at {endpoint_url}").format(
+                                       bucket=self._bucket,
+                                       endpoint_url=self.settings.endpoint_url),
+                                   hint=_("run 'avledger init' first")) from exc
             if client_error_code(exc) == "ObjectLockConfigurationNotFoundError":
-                raise StorageError(f"bucket {self._bucket!r} has no Object Lock; evidence "
-                                   "cannot be stored there",
-                                   hint="use a bucket created with Object Lock") from exc
-            raise self._error(exc, "reading the bucket's Object Lock configuration") from exc
+                raise StorageError(_("bucket {bucket!r} has no Object Lock; evidence cannot be "
+                                     "stored there").format(bucket=self._bucket),
+                                   hint=_("use a bucket created with Object Lock")) from exc
+            raise self._error(exc, _("reading the bucket's Object Lock configuration")) from exc
         if cfg.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled") != "Enabled":
-            raise StorageError(f"bucket {self._bucket!r} has no Object Lock",
-                               hint="use a bucket created with Object Lock")
+            raise StorageError(_("bucket {bucket!r} has no Object Lock").format(
+                                   bucket=self._bucket),
+                               hint=_("use a bucket created with Object Lock"))
         self._ready = True
 
     # -- writing ------------------------------------------------------------------------
@@ -138,15 +142,18 @@ class S3ObjectStore:
         first = _first_pass(source, self.settings.part_size if multipart else 0)
         if expected_size is not None and first.size != expected_size:
             raise SourceReadError(
-                f"source ended early: read {first.size} of {expected_size} bytes"
+                _("source ended early: read {size} of {expected_size} bytes").format(
+                    size=first.size, expected_size=expected_size)
                 if first.size < expected_size else
-                f"source grew while being read: {first.size} bytes, expected {expected_size}")
+                _("source grew while being read: {size} bytes, expected {expected_size}").format(
+                    size=first.size, expected_size=expected_size))
         if self.exists(first.digest):
             existing = self.stat(first.digest).size
             if existing != first.size:
                 raise IntegrityError(
-                    f"object {first.digest} exists with size {existing}, expected {first.size}",
-                    hint="run 'avledger store verify' and quarantine it")
+                    _("object {digest} exists with size {existing}, expected {size}").format(
+                        digest=first.digest, existing=existing, size=first.size),
+                    hint=_("run 'avledger store verify' and quarantine it"))
             if progress is not None:
                 progress(first.size)
             return PutResult(first.digest, first.size, False)
@@ -198,7 +205,7 @@ class S3ObjectStore:
                                    ContentType="text/plain; charset=utf-8",
                                    ObjectLockMode="COMPLIANCE", ObjectLockRetainUntilDate=until)
         except Exception as exc:
-            raise self._error(exc, f"writing checkpoint {size}") from exc
+            raise self._error(exc, _("writing checkpoint {size}").format(size=size)) from exc
         return f"s3://{self._bucket}/{key}"
 
     def latest_checkpoint(self) -> tuple[str, str] | None:
@@ -210,13 +217,13 @@ class S3ObjectStore:
         try:
             body = self.client.get_object(Bucket=self._bucket, Key=key)["Body"].read()
         except Exception as exc:
-            raise self._error(exc, "reading the newest checkpoint") from exc
+            raise self._error(exc, _("reading the newest checkpoint")) from exc
         return f"s3://{self._bucket}/{key}", body.decode("utf-8")
 
     def _put_single(self, source: BinaryIO, first: _Pass, progress: Progress | None) -> None:
         body = source.read(first.size)
         if len(body) != first.size:
-            raise SourceReadError("source changed between the hash pass and the upload")
+            raise SourceReadError(_("source changed between the hash pass and the upload"))
         try:
             self.client.put_object(Bucket=self._bucket, Key=self.key_for(first.digest),
                                    Body=body, ChecksumSHA256=first.sums[0], **self._lock_args())
@@ -240,7 +247,7 @@ class S3ObjectStore:
             data = os.pread(source.fileno(), length, offset) if _has_fd(source) else \
                 _read_at(source, offset, length)
             if len(data) != length:
-                raise SourceReadError("source changed between the hash pass and the upload")
+                raise SourceReadError(_("source changed between the hash pass and the upload"))
             try:
                 res = self.client.upload_part(
                     Bucket=self._bucket, Key=key, UploadId=state["upload_id"],
@@ -301,7 +308,7 @@ class S3ObjectStore:
         except Exception as exc:
             if client_error_code(exc) in ("NoSuchUpload", "404"):
                 return None
-            raise self._error(exc, "listing the parts of an interrupted upload") from exc
+            raise self._error(exc, _("listing the parts of an interrupted upload")) from exc
         return parts
 
     def _abort(self, key: str, upload_id: str) -> None:
@@ -345,7 +352,7 @@ class S3ObjectStore:
         except Exception as exc:
             if client_error_code(exc) in ("404", "NoSuchKey", "NotFound"):
                 return False
-            raise self._error(exc, f"looking up object {digest}") from exc
+            raise self._error(exc, _("looking up object {digest}").format(digest=digest)) from exc
         return True
 
     def stat(self, digest: str) -> ObjectStat:
@@ -353,8 +360,9 @@ class S3ObjectStore:
             head = self.client.head_object(Bucket=self._bucket, Key=self.key_for(digest))
         except Exception as exc:
             if client_error_code(exc) in ("404", "NoSuchKey", "NotFound"):
-                raise NotFoundError(f"object {digest} is not in the store") from exc
-            raise self._error(exc, f"looking up object {digest}") from exc
+                raise NotFoundError(_("object {digest} is not in the store").format(
+                                        digest=digest)) from exc
+            raise self._error(exc, _("looking up object {digest}").format(digest=digest)) from exc
         return ObjectStat(digest, int(head["ContentLength"]), head["LastModified"].timestamp())
 
     def _keys(self, under: str) -> Iterator[str]:
@@ -365,7 +373,7 @@ class S3ObjectStore:
                 for item in page.get("Contents", []):
                     yield str(item["Key"])[len(prefix):]
         except Exception as exc:
-            raise self._error(exc, "listing the bucket") from exc
+            raise self._error(exc, _("listing the bucket")) from exc
 
     def iterate(self) -> Iterator[str]:
         for rel in self._keys("objects/"):
@@ -412,10 +420,12 @@ class S3ObjectStore:
             os.chmod(dest, 0o444)
         except Exception as exc:
             if client_error_code(exc) in ("404", "NoSuchKey", "NotFound"):
-                raise NotFoundError(f"object {digest} is not in the store") from exc
+                raise NotFoundError(_("object {digest} is not in the store").format(
+                                        digest=digest)) from exc
             if isinstance(exc, OSError):
-                raise StorageError.from_os(exc, "copying an object for export") from exc
-            raise self._error(exc, f"copying object {digest} for export") from exc
+                raise StorageError.from_os(exc, _("copying an object for export")) from exc
+            raise self._error(exc, _("copying object "
+                                     "{digest} for export").format(digest=digest)) from exc
 
     # -- Object Lock ---------------------------------------------------------------------
     def _versions(self, digest: str) -> list[dict[str, Any]]:
@@ -429,7 +439,8 @@ class S3ObjectStore:
                 out += [{**m, "marker": True} for m in page.get("DeleteMarkers", [])
                         if m["Key"] == key]
         except Exception as exc:
-            raise self._error(exc, f"listing the versions of object {digest}") from exc
+            raise self._error(exc, _("listing the versions of object {digest}").format(
+                                       digest=digest)) from exc
         return out
 
     def lock_state(self, digest: str) -> LockState:
@@ -439,8 +450,10 @@ class S3ObjectStore:
             head = self.client.head_object(Bucket=self._bucket, Key=key)
         except Exception as exc:
             if client_error_code(exc) in ("404", "NoSuchKey", "NotFound"):
-                raise NotFoundError(f"object {digest} is not in the store") from exc
-            raise self._error(exc, f"reading the lock of object {digest}") from exc
+                raise NotFoundError(_("object {digest} is not in the store").format(
+                                        digest=digest)) from exc
+            raise self._error(exc, _("reading the lock "
+                                     "of object {digest}").format(digest=digest)) from exc
         return LockState(str(head.get("VersionId") or ""), head.get("ObjectLockMode"),
                          head.get("ObjectLockRetainUntilDate"),
                          head.get("ObjectLockLegalHoldStatus") == "ON")
@@ -455,7 +468,8 @@ class S3ObjectStore:
                 head = self.client.head_object(Bucket=self._bucket, Key=self.key_for(digest),
                                                VersionId=v["VersionId"])
             except Exception as exc:
-                raise self._error(exc, f"reading the lock of object {digest}") from exc
+                raise self._error(exc, _("reading the lock of object {digest}").format(
+                                           digest=digest)) from exc
             out.append(LockState(str(v["VersionId"]), head.get("ObjectLockMode"),
                                  head.get("ObjectLockRetainUntilDate"),
                                  head.get("ObjectLockLegalHoldStatus") == "ON"))
@@ -475,7 +489,8 @@ class S3ObjectStore:
                         Bucket=self._bucket, Key=key, VersionId=lock.version_id,
                         Retention={"Mode": mode, "RetainUntilDate": until})
                 except Exception as exc:
-                    raise self._error(exc, f"extending the retention of {digest}") from exc
+                    raise self._error(exc, _("extending the retention of {digest}").format(
+                                               digest=digest)) from exc
                 extended = True
             if held is not None and lock.legal_hold != held:
                 try:
@@ -483,7 +498,8 @@ class S3ObjectStore:
                         Bucket=self._bucket, Key=key, VersionId=lock.version_id,
                         LegalHold={"Status": "ON" if held else "OFF"})
                 except Exception as exc:
-                    raise self._error(exc, f"setting the legal hold of {digest}") from exc
+                    raise self._error(exc, _("setting the legal hold of {digest}").format(
+                                               digest=digest)) from exc
                 hold_changed = True
         return extended, hold_changed
 
@@ -507,22 +523,23 @@ class S3ObjectStore:
             except Exception as exc:
                 if client_error_code(exc) in ("AccessDenied", "403"):
                     raise self._refusal(digest) from exc
-                raise self._error(exc, f"deleting object {digest}") from exc
+                raise self._error(exc, _("deleting object {digest}").format(digest=digest)) from exc
         return bool(real)
 
     def _refusal(self, digest: str) -> StoreRefusedError:
         try:
             lock = self.lock_state(digest)
         except Exception:
-            return StoreRefusedError(f"store refuses to delete {digest} (access denied)")
+            return StoreRefusedError(_("store refuses to delete {digest} (access denied)").format(
+                                         digest=digest))
         why = []
         if lock.legal_hold:
             why.append("under an S3 legal hold")
         if lock.mode and lock.retain_until and lock.retain_until > datetime.now(UTC):
             why.append(f"under {lock.mode} retention until "
                        f"{lock.retain_until.astimezone(UTC).isoformat(timespec='seconds')}")
-        return StoreRefusedError(f"store refuses to delete {digest}: "
-                                 f"{' and '.join(why) or 'access denied'}")
+        return StoreRefusedError(_("store refuses to delete {digest}: {value}").format(
+                                     digest=digest, value=' and '.join(why) or 'access denied'))
 
     def quarantine(self, digest: str, reason: str) -> str | None:
         """Copy a bad object to ``quarantine/`` with its reason, then try to delete it; the
@@ -538,7 +555,8 @@ class S3ObjectStore:
             self.client.put_object(Bucket=self._bucket, Key=f"{target}.reason",
                                    Body=(reason + "\n").encode())
         except Exception as exc:
-            raise self._error(exc, f"copying object {digest} to quarantine") from exc
+            raise self._error(exc, _("copying object {digest} to quarantine").format(
+                                       digest=digest)) from exc
         where = f"s3://{self._bucket}/{target}"
         try:
             self.delete(digest)
@@ -559,7 +577,7 @@ class S3ObjectStore:
                         self._abort(up["Key"], up["UploadId"])
                         aborted += 1
         except Exception as exc:
-            raise self._error(exc, "listing unfinished uploads") from exc
+            raise self._error(exc, _("listing unfinished uploads")) from exc
         stale = time.time() - older_than
         for path in (self.state_dir / "uploads").glob("*.json"):
             with contextlib.suppress(FileNotFoundError):
@@ -578,15 +596,20 @@ class S3ObjectStore:
     # -- errors --------------------------------------------------------------------------
     def _error(self, exc: BaseException, what: str) -> StorageError:
         code = client_error_code(exc)
-        return StorageError(f"S3 store {self.location}: {code or type(exc).__name__} while "
-                            f"{what}: {exc}", hint="check store.s3 in the configuration and "
-                            "that the S3 service is reachable")
+        return StorageError(_("S3 store {location}: {value} while {what}: {exc}").format(
+                                location=self.location, value=code or type(exc).__name__,
+                                what=what,
+                                         exc=exc),
+                            hint=_("check store.s3 in the configuration and "
+                                                     "that the S3 service is reachable"))
 
     def _upload_error(self, exc: BaseException, digest: str) -> AvledgerError:
         if client_error_code(exc) in ("BadDigest", "XAmzContentSHA256Mismatch", "InvalidDigest"):
-            return SourceReadError(f"the store rejected object {digest}: its content checksum "
-                                   "does not match (the source changed while being read?)")
-        return self._error(exc, f"uploading object {digest}")
+            return SourceReadError(_("the store rejected object {digest}: its content checksum "
+                                     "does not match (the source changed while being read?)"
+                                     ).format(
+                                       digest=digest))
+        return self._error(exc, _("uploading object {digest}").format(digest=digest))
 
 
 class _ObjectReader(io.RawIOBase):

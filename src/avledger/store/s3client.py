@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from avledger.errors import ConfigError
+from avledger.i18n import _
 
 MIB = 1024 * 1024
 
@@ -31,7 +32,7 @@ class S3Settings:
     @classmethod
     def from_config(cls, section: dict[str, Any]) -> S3Settings:
         if not section.get("bucket"):
-            raise ConfigError(["store.s3.bucket: is required when store.backend is s3"])
+            raise ConfigError([_("store.s3.bucket: is required when store.backend is s3")])
         prefix = str(section.get("prefix") or "")
         if prefix and not prefix.endswith("/"):
             prefix += "/"
@@ -65,16 +66,18 @@ def read_credentials(path: str, profile: str) -> tuple[str, str]:
         with open(Path(path), encoding="utf-8") as fh:
             parser.read_file(fh)
     except OSError as exc:
-        raise ConfigError([f"store.s3.credentials_file: cannot read {path}: "
-                           f"{exc.strerror or exc}"]) from exc
+        raise ConfigError([_("store.s3.credentials_file: cannot read {path}: {error}").format(
+                               path=path, error=exc.strerror or exc)]) from exc
     if not parser.has_section(profile):
-        raise ConfigError([f"store.s3.credentials_file: {path} has no [{profile}] section"])
+        raise ConfigError([_("store.s3.credentials_file: {path} has no [{profile}] section").format(
+                               path=path, profile=profile)])
     sec = parser[profile]
     try:
         return sec["aws_access_key_id"], sec["aws_secret_access_key"]
     except KeyError as exc:
-        raise ConfigError([f"store.s3.credentials_file: [{profile}] in {path} lacks "
-                           f"{exc.args[0]}"]) from exc
+        raise ConfigError([_("store.s3.credentials_file: "
+                             "[{profile}] in {path} lacks {key}").format(
+                               profile=profile, path=path, key=exc.args[0])]) from exc
 
 
 def make_client(settings: S3Settings) -> Any:

@@ -48,6 +48,7 @@ from avledger.core.caseref import case_by_id
 from avledger.core.identity import find_person
 from avledger.core.redact.derived import Redaction
 from avledger.errors import IntegrityError, RefusedError, StorageError
+from avledger.i18n import N_, _
 from avledger.store import db
 from avledger.store.ledger import Event
 from avledger.store.proofs import events_about
@@ -185,17 +186,20 @@ def make_package(app: Avledger, request_id: int, out_dir: Path, *, now: datetime
     """Fulfil a copy request with a verified package in ``out_dir/ACC<request>``."""
     item = ready_to_fulfil(app, request_id)
     if item["action"] != "copy":
-        raise RefusedError(f"request {request_id} is for a viewing, not a copy")
+        raise RefusedError(_("request {request_id} is for a viewing, not a copy").format(
+                               request_id=request_id))
     package_id = package_id_for(request_id)
     target = out_dir / package_id
     zip_path = out_dir / f"{package_id}.zip" if make_zip else None
     for path in (target, zip_path):
         if path is not None and path.exists():
-            raise StorageError(f"{path} already exists", hint="move it away first")
+            raise StorageError(_("{path} already exists").format(path=path),
+                               hint=_("move it away first"))
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise StorageError(f"cannot create {out_dir}: {exc.strerror}") from exc
+        raise StorageError(_("cannot create {out_dir}: {strerror}").format(
+                               out_dir=out_dir, strerror=exc.strerror)) from exc
     stage = out_dir / f".{package_id}.partial-{os.getpid()}"
     made: list[Path] = []
     try:
@@ -242,7 +246,7 @@ def _build(app: Avledger, item: dict[str, Any], package_id: str, stage: Path, no
              if c.id in redacted else c
              for c in select(conn, clips=item["clips"], title=package_id).clips]
     hashes = hash_clips(app.store, clips, progress, copy_into=stage,
-                        outcome="no package was made")
+                        outcome=N_("no package was made"))
     case = None
     case_ids: set[int] = set()
     if item["case_id"] is not None:
@@ -286,9 +290,10 @@ def _build(app: Avledger, item: dict[str, Any], package_id: str, stage: Path, no
     entries.update({c.path: hashes[c.id] for c in clips})
     (stage / SHA256SUMS).write_bytes(sums(entries, "sha256"))
     (stage / B3SUMS).write_bytes(sums(entries, "blake3"))
-    _, problems = verifier.verify_package(stage, app.public_key())
+    problems = verifier.verify_package(stage, app.public_key())[1]
     if problems:
-        raise IntegrityError(f"the package did not verify after it was made: {problems[0]}")
+        raise IntegrityError(_("the package did not verify after it was made: {problems}").format(
+                                 problems=problems[0]))
     _fsync_tree(stage)
     return PackageResult(package_id, request_id, stage, None, manifest_sha, len(clips),
                          sum(c.size for c in clips), excerpt.events, excerpt.size)
@@ -296,11 +301,16 @@ def _build(app: Avledger, item: dict[str, Any], package_id: str, stage: Path, no
 
 def _write_error(exc: OSError, target: Path) -> StorageError:
     if exc.errno == errno.ENOSPC:
-        return StorageError(f"disk full while writing package {target.name} in {target.parent};"
-                            " nothing was handed out", hint="free space or use --out elsewhere")
+        return StorageError(_("disk full while writing package {name} in {parent}; nothing was "
+                              "handed out").format(name=target.name,
+                                                        parent=target.parent),
+                            hint=_("free space or use --out elsewhere"))
     if exc.errno in (errno.EEXIST, errno.ENOTEMPTY):
-        return StorageError(f"{target} already exists (made meanwhile by another process?)")
-    return StorageError(f"cannot write package {target}: {exc.strerror or exc}")
+        return StorageError(_("{target} already exists (made "
+                              "meanwhile by another process?)").format(
+                                target=target))
+    return StorageError(_("cannot write package {target}: {error}").format(
+                            target=target, error=exc.strerror or exc))
 
 
 def _fsync_tree(root: Path) -> None:
@@ -327,4 +337,5 @@ def _zip(folder: Path, zip_path: Path) -> None:
         os.rename(tmp, zip_path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise StorageError(f"cannot write {zip_path}: {exc.strerror or exc}") from exc
+        raise StorageError(_("cannot write {zip_path}: {error}").format(
+                               zip_path=zip_path, error=exc.strerror or exc)) from exc

@@ -17,6 +17,7 @@ from typing import Any
 
 from avledger import verifier
 from avledger.errors import InputError, NotFoundError
+from avledger.i18n import _
 from avledger.store import db
 
 
@@ -40,16 +41,18 @@ class PackageReport:
 def check_package(source: Path, *, public_key: str,
                   conn: db.Connection | None = None) -> PackageReport:
     if not source.exists():
-        raise NotFoundError(f"no package at {source}")
+        raise NotFoundError(_("no package at {source}").format(source=source))
     if source.is_file():
         if not zipfile.is_zipfile(source):
-            raise InputError(f"{source} is neither a package folder nor a zip of one")
+            raise InputError(_("{source} is neither a package folder nor a zip of one").format(
+                                 source=source))
         with tempfile.TemporaryDirectory(prefix="avledger-package-") as tmp:
             with zipfile.ZipFile(source) as zf:
                 zf.extractall(tmp)
             inner = [p for p in Path(tmp).iterdir() if p.is_dir()]
             if len(inner) != 1:
-                raise InputError(f"{source} should hold exactly one package folder")
+                raise InputError(_("{source} should hold exactly one package folder").format(
+                                     source=source))
             report = _check_folder(inner[0], public_key, conn)
     else:
         report = _check_folder(source, public_key, conn)

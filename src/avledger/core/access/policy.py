@@ -13,6 +13,7 @@ from typing import Any
 
 from avledger.config.loader import Config
 from avledger.core.access.labels import WHO
+from avledger.i18n import _
 
 RULE = "rule A"
 LEVELS = ("none", "personal-privacy", "commercial-secret", "state-secret")  # loosest first
@@ -193,11 +194,13 @@ def _scope_problems(rule: CategoryRule, request: Request, facts: Facts) -> list[
     badge = request.badge or "?"
     problems = []
     if request.case is not None and badge not in facts.cases[request.case].handlers:
-        problems.append(f"{badge} is not a handler of case {request.case}")
+        problems.append(_("{badge} is not a handler of case {case}").format(
+                            badge=badge, case=request.case))
     for clip in request.clips:
         handled = [k for k in facts.clip_cases.get(clip, ()) if badge in facts.cases[k].handlers]
         if not handled and request.case is None:
-            problems.append(f"clip {clip} is not footage of a case {badge} handles")
+            problems.append(_("clip {clip} is not footage of a case {badge} handles").format(
+                                clip=clip, badge=badge))
     return problems
 
 

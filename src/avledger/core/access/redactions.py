@@ -19,6 +19,7 @@ from avledger.core.app import Avledger
 from avledger.core.redact.derived import Redaction, make_redaction
 from avledger.core.redact.spec import Spec, parse
 from avledger.errors import RefusedError
+from avledger.i18n import _
 from avledger.store import db
 from avledger.timestamps import iso
 
@@ -36,12 +37,12 @@ def clip_for(clips: list[int], clip: int | None) -> int:
     """The clip a spec is for: named, or the request's only clip."""
     if clip is None:
         if len(clips) != 1:
-            raise RefusedError(f"the request covers {len(clips)} clips; name the one the spec "
-                               "is for (CLIP=SPEC)")
+            raise RefusedError(_("the request covers {count} clips; name the one the spec is for "
+                                 "(CLIP=SPEC)").format(count=len(clips)))
         return clips[0]
     if clip not in clips:
-        raise RefusedError(f"clip {clip} is not part of the request (its clips: "
-                           f"{', '.join(map(str, clips))})")
+        raise RefusedError(_("clip {clip} is not part of the request (its clips: {clips})").format(
+                               clip=clip, clips=', '.join(map(str, clips))))
     return clip
 
 

@@ -24,6 +24,7 @@ from avledger.core.identity import Actor, find_person
 from avledger.core.redact.derived import plan
 from avledger.core.redact.spec import Spec
 from avledger.errors import NotFoundError, RefusedError
+from avledger.i18n import N_, _
 from avledger.store import db
 from avledger.timestamps import iso
 
@@ -72,7 +73,8 @@ def _as_dict(conn: db.Connection, row: db.Row) -> dict[str, Any]:
 def get_request(conn: db.Connection, request_id: int) -> dict[str, Any]:
     row = conn.execute("SELECT * FROM access_requests WHERE id = ?", (request_id,)).fetchone()
     if row is None:
-        raise NotFoundError(f"no access request {request_id}", hint="see 'avledger access list'")
+        raise NotFoundError(_("no access request {request_id}").format(request_id=request_id),
+                            hint=_("see 'avledger access list'"))
     return _as_dict(conn, row)
 
 
@@ -124,27 +126,30 @@ def resolve_footage(conn: db.Connection, case_number: str | None,
                     clip_ids: tuple[int, ...]) -> tuple[Case | None, list[int]]:
     """The case named and the clips asked for (a case alone: its footage still stored)."""
     if case_number is None and not clip_ids:
-        raise RefusedError("name the footage: --case, --clip, or both")
+        raise RefusedError(_("name the footage: --case, --clip, or both"))
     case = get_case(conn, case_number) if case_number is not None else None
     if clip_ids:
         rows = fetch_clips(conn, clip_ids)
         purged = [i for i, r in rows.items() if r["status"] == "purged"]
         if purged:
-            raise RefusedError(f"clip(s) {', '.join(map(str, purged))} were purged; only their "
-                               "tombstone remains")
+            raise RefusedError(_("clip(s) {clips} were purged; "
+                                 "only their tombstone remains").format(
+                                   clips=', '.join(map(str, purged))))
         if case is not None:
             linked = set(clips_of_case(conn, case.id))
             strays = [i for i in rows if i not in linked]
             if strays:
-                raise RefusedError(f"clip(s) {', '.join(map(str, strays))} are not footage of "
-                                   f"case {case.number}",
-                                   hint=f"see 'avledger case show {case.number}'")
+                raise RefusedError(_("clip(s) {clips} are not footage of case {number}").format(
+                                       clips=', '.join(map(str, strays)), number=case.number),
+                                   hint=_("see 'avledger case show {number}'").format(
+                                            number=case.number))
         return case, list(rows)
     assert case is not None
     ids = clips_of_case(conn, case.id)
     stored = [i for i, r in fetch_clips(conn, ids).items() if r["status"] != "purged"]
     if not stored:
-        raise RefusedError(f"case {case.number} has no footage in the store")
+        raise RefusedError(_("case {number} has no footage in the store").format(
+                               number=case.number))
     return case, stored
 
 
@@ -164,45 +169,53 @@ def _validated(app: Avledger, new: NewRequest, policy: pol.Policy) -> NewRequest
     """The request with its requester filled in; input that no rule could judge is refused
     here, before anything is registered."""
     actor = app.actor
-    actor.require(*REGISTER_ROLES, action="register access requests")
+    actor.require(*REGISTER_ROLES, action=_("register access requests"))
     if new.category not in policy.categories:
-        raise RefusedError(f"unknown requester category {new.category!r} (choose from: "
-                           f"{', '.join(policy.categories)})")
+        raise RefusedError(_("unknown requester category {category!r} "
+                             "(choose from: {categories})").format(
+                               category=new.category, categories=', '.join(policy.categories)))
     if new.action not in ACCESS_ACTIONS:
-        raise RefusedError(f"unknown action {new.action!r} (choose from: view, copy)")
+        raise RefusedError(_("unknown action {action!r} (choose from: view, copy)").format(
+                               action=new.action))
     unknown = [d for d in new.documents if d not in ACCESS_DOCUMENTS]
     if unknown:
-        raise RefusedError(f"unknown document(s) {', '.join(unknown)} (known: "
-                           f"{', '.join(ACCESS_DOCUMENTS)})")
+        raise RefusedError(_("unknown document(s) {unknown} (known: {ACCESS_DOCUMENTS})").format(
+                               unknown=', '.join(unknown),
+                               ACCESS_DOCUMENTS=', '.join(ACCESS_DOCUMENTS)))
     if not new.purpose.strip():
-        raise RefusedError("a request needs its purpose (--purpose)")
+        raise RefusedError(_("a request needs its purpose (--purpose)"))
     kinds = policy.categories[new.category].kinds
     if new.kind is not None and new.kind not in kinds:
-        raise RefusedError(f"unknown kind {new.kind!r} for {new.category}"
-                           + (f" (choose from: {', '.join(kinds)})" if kinds else
-                              " (this category has no kinds)"))
+        raise RefusedError(
+            _("unknown kind {kind!r} for {category} (choose from: {kinds})").format(
+                kind=new.kind, category=new.category, kinds=", ".join(kinds)) if kinds else
+            _("unknown kind {kind!r} for {category} (this category has no kinds)").format(
+                kind=new.kind, category=new.category))
     requester, badge, unit = new.requester, new.badge, new.unit
     if new.category in STAFF_CATEGORIES:
         badge = badge or actor.badge
         person = find_person(app.config, badge) if badge else None
         if person is None:
-            raise NotFoundError(f"staff requester badge {badge!r} is not on the roster",
-                                hint="staff requesters are named by --badge")
+            raise NotFoundError(_("staff requester badge {badge!r} is not on the roster").format(
+                                    badge=badge),
+                                hint=_("staff requesters are named by --badge"))
         requester = requester or str(person["name"])
         unit = unit or person.get("unit")
         if badge != actor.badge and not actor.roles & {"clerk", "records_manager", "leader"}:
-            raise RefusedError(f"{actor.name} ({actor.badge}) may register requests only for "
-                               "themselves; the records office registers others'")
+            raise RefusedError(_("{name} ({badge}) may register requests only for themselves; "
+                                 "the records office registers others'").format(
+                                   name=actor.name, badge=actor.badge))
     else:
         if badge:
-            raise RefusedError(f"--badge names staff; a {new.category} requester is named by "
-                               "--requester")
+            raise RefusedError(_("--badge names staff; a {category} requester is named by "
+                                 "--requester").format(category=new.category))
         if not (requester or "").strip():
-            raise RefusedError(f"a {new.category} request needs the requester's name "
-                               "(--requester)")
+            raise RefusedError(_("a {category} request needs the "
+                                 "requester's name (--requester)").format(
+                                   category=new.category))
         if not actor.roles & {"clerk", "records_manager", "leader"}:
-            raise RefusedError("requests from outside the bureau are registered by the records "
-                               "office (role clerk or records_manager)")
+            raise RefusedError(_("requests from outside the bureau are registered by the records "
+                                 "office (role clerk or records_manager)"))
     return NewRequest(new.category, new.action, new.purpose.strip(),
                       tuple(dict.fromkeys(new.documents)), requester, badge, unit, new.kind,
                       new.case, new.clips, new.redactions)
@@ -226,7 +239,7 @@ def file_request(app: Avledger, new: NewRequest, *, now: datetime) -> dict[str, 
     policy = pol.Policy.from_config(app.config)
     new = _validated(app, new, policy)
     if new.redactions:  # each spec checked against its clip before anything is registered
-        _, asked = resolve_footage(app.catalog.conn, new.case, new.clips)
+        asked = resolve_footage(app.catalog.conn, new.case, new.clips)[1]
         for clip, spec in new.redactions:
             plan(app, red.clip_for(asked, clip), spec)
     with app.transaction() as conn:
@@ -272,8 +285,9 @@ def file_request(app: Avledger, new: NewRequest, *, now: datetime) -> dict[str, 
         item = get_request(conn, request_id)
     item["decision"] = decision.as_dict()
     if status == "denied":
-        raise RefusedError(f"request {request_id} refused — {decision.message()}",
-                           hint="it is in the access register as denied")
+        raise RefusedError(_("request {request_id} refused — {message}").format(
+                               request_id=request_id, message=decision.message()),
+                           hint=_("it is in the access register as denied"))
     return item
 
 
@@ -285,14 +299,15 @@ def attach_redaction(app: Avledger, request_id: int, clip: int | None, spec: Spe
     """Attach a spec to a request not yet fulfilled. An approval already given covered the
     unredacted disclosure, so the request goes back to the leader — unless the policy itself
     approved it and approves redactions with the request."""
-    app.actor.require(*OFFICE_ROLES, "leader", action="attach redaction specs")
+    app.actor.require(*OFFICE_ROLES, "leader", action=_("attach redaction specs"))
     asked = get_request(app.catalog.conn, request_id)["clips"]
     plan(app, red.clip_for(asked, clip), spec)  # the spec fits the clip (ranges, boxes, audio)
     with app.transaction() as conn:
         item = get_request(conn, request_id)
         if item["status"] not in ("pending", "approved"):
-            raise RefusedError(f"request {request_id} is {item['status']}; a spec can be "
-                               "attached only before it is fulfilled")
+            raise RefusedError(_("request {request_id} is {status}; a spec can be attached only "
+                                 "before it is fulfilled").format(
+                                   request_id=request_id, status=item['status']))
         clip_id = red.clip_for(item["clips"], clip)
         policy = pol.Policy.from_config(app.config)
         reset = item["status"] == "approved" and (
@@ -311,15 +326,23 @@ def attach_redaction(app: Avledger, request_id: int, clip: int | None, spec: Spe
 # ---- decisions ------------------------------------------------------------------------------
 
 
+# What a leader does with a request, in the words of the messages (by verb).
+_DECIDING = {"approve": (N_("approve access requests"), N_("approve")),
+             "deny": (N_("deny access requests"), N_("deny"))}
+
+
 def _decider_check(actor: Actor, item: dict[str, Any], verb: str) -> None:
-    actor.require("leader", action=f"{verb} access requests")
+    action, verb_words = _DECIDING[verb]
+    actor.require("leader", action=_(action))
     own = bool(actor.badge) and actor.badge == item["requester_badge"]
     if own or item["registered_by"] == actor.label:
-        why = "their own request" if own else "a request they registered"
+        why = _("their own request") if own else _("a request they registered")
         raise RefusedError(
-            f"{actor.name} ({actor.badge}) may not {verb} {why} (request {item['id']}; "
-            f"{pol.RULE}, {item['article']}: the principal leader decides on others' requests)",
-            hint="another leader must decide")
+            _("{name} ({badge}) may not {verb} {why} (request {id}; {RULE}, {article}: the "
+              "principal leader decides on others' requests)").format(
+                name=actor.name, badge=actor.badge, verb=_(verb_words), why=why, id=item['id'],
+                RULE=pol.RULE, article=item['article']),
+            hint=_("another leader must decide"))
 
 
 def approve(app: Avledger, request_id: int, *, note: str, now: datetime) -> dict[str, Any]:
@@ -328,10 +351,11 @@ def approve(app: Avledger, request_id: int, *, note: str, now: datetime) -> dict
         item = get_request(conn, request_id)
         _decider_check(app.actor, item, "approve")
         if item["status"] != "pending":
-            raise RefusedError(f"request {request_id} is {item['status']}, not pending"
-                               + (" (no approval was needed)"
-                                  if item["decided_by"] == POLICY and item["status"] != "denied"
-                                  else ""))
+            unneeded = item["decided_by"] == POLICY and item["status"] != "denied"
+            raise RefusedError(
+                (_("request {request_id} is {status}, not pending (no approval was needed)")
+                 if unneeded else _("request {request_id} is {status}, not pending")).format(
+                    request_id=request_id, status=item["status"]))
         conn.execute("UPDATE access_requests SET status = 'approved', decided_at = ?,"
                      " decided_by = ?, decision_note = ? WHERE id = ?",
                      (iso(now), app.actor.label, note, request_id))
@@ -345,12 +369,13 @@ def approve(app: Avledger, request_id: int, *, note: str, now: datetime) -> dict
 def deny(app: Avledger, request_id: int, *, reason: str, now: datetime) -> dict[str, Any]:
     """Refuse a pending request, or withdraw an approval not yet used; a reason is required."""
     if not reason.strip():
-        raise RefusedError("denying a request needs a reason (--reason)")
+        raise RefusedError(_("denying a request needs a reason (--reason)"))
     with app.transaction() as conn:
         item = get_request(conn, request_id)
         _decider_check(app.actor, item, "deny")
         if item["status"] not in ("pending", "approved"):
-            raise RefusedError(f"request {request_id} is already {item['status']}")
+            raise RefusedError(_("request {request_id} is already {status}").format(
+                                   request_id=request_id, status=item['status']))
         conn.execute("UPDATE access_requests SET status = 'denied', decided_at = ?,"
                      " decided_by = ?, decision_note = ? WHERE id = ?",
                      (iso(now), app.actor.label, reason, request_id))
@@ -370,40 +395,47 @@ def ready_to_fulfil(app: Avledger, request_id: int) -> dict[str, Any]:
     item = get_request(conn, request_id)
     status = item["status"]
     if status == "pending":
-        raise RefusedError(f"request {request_id} awaits the principal leader's approval "
-                           f"({pol.RULE}, {item['article']})",
-                           hint=f"a leader runs 'avledger access approve {request_id}'")
+        raise RefusedError(_("request {request_id} awaits the principal leader's approval "
+                             "({RULE}, {article})").format(
+                               request_id=request_id, RULE=pol.RULE, article=item['article']),
+                           hint=_("a leader runs 'avledger access approve {request_id}'").format(
+                                    request_id=request_id))
     if status == "denied":
-        raise RefusedError(f"request {request_id} was denied: {item['decision_note']}")
+        raise RefusedError(_("request {request_id} was denied: {decision_note}").format(
+                               request_id=request_id, decision_note=item['decision_note']))
     if status == "fulfilled":
-        raise RefusedError(f"request {request_id} was already fulfilled on "
-                           f"{item['fulfilled_at']}; register a new request")
+        raise RefusedError(_("request {request_id} was already fulfilled on {fulfilled_at}; "
+                             "register a new request").format(
+                               request_id=request_id, fulfilled_at=item['fulfilled_at']))
     _fulfiller_check(app.actor, item, conn)
     policy = pol.Policy.from_config(app.config)
     if item["category"] not in policy.categories:
-        raise RefusedError(f"the policy no longer has category {item['category']!r}")
+        raise RefusedError(_("the policy no longer has category {category!r}").format(
+                               category=item['category']))
     rows = fetch_clips(conn, item["clips"])
     purged = [i for i, r in rows.items() if r["status"] == "purged"]
     if purged:
-        raise RefusedError(f"clip(s) {', '.join(map(str, purged))} were purged since the "
-                           "request was registered")
+        raise RefusedError(_("clip(s) {clips} were purged since the request was registered").format(
+                               clips=', '.join(map(str, purged))))
     case = case_by_id(conn, item["case_id"]) if item["case_id"] is not None else None
     asked = pol.Request(item["category"], item["action"], frozenset(item["documents"]),
                         tuple(item["clips"]), case.number if case else None,
                         item["requester_badge"], item["kind"])
     decision = pol.decide(asked, facts_for(conn, item["clips"], case), policy)
     if decision.outcome == pol.REFUSED:
-        raise RefusedError(f"request {request_id} is no longer allowed — {decision.message()}")
+        raise RefusedError(_("request {request_id} is no longer allowed — {message}").format(
+                               request_id=request_id, message=decision.message()))
     if decision.needs_approval and item["decided_by"] == POLICY:
-        raise RefusedError(f"request {request_id} now needs the principal leader's approval "
-                           f"({pol.RULE}, {decision.article}); register a new request")
+        raise RefusedError(_("request {request_id} now needs the principal leader's approval "
+                             "({RULE}, {article}); register a new request").format(
+                               request_id=request_id, RULE=pol.RULE, article=decision.article))
     return item
 
 
 def _fulfiller_check(actor: Actor, item: dict[str, Any], conn: db.Connection) -> None:
     """The records office fulfils; a staff requester opens their own viewing; for another
     region's body the case handler may prepare the copy (Art. 8)."""
-    actor.require(action="fulfil access requests")
+    actor.require(action=_("fulfil access requests"))
     if actor.roles & set(OFFICE_ROLES):
         return
     if item["action"] == "view" and actor.badge and actor.badge == item["requester_badge"]:
@@ -411,8 +443,9 @@ def _fulfiller_check(actor: Actor, item: dict[str, Any], conn: db.Connection) ->
     if (item["category"] == "external_agency" and item["case_id"] is not None and actor.badge
             and actor.badge in case_by_id(conn, item["case_id"]).handlers):
         return
-    raise RefusedError(f"{actor.name} ({actor.badge}) may not fulfil request {item['id']}: "
-                       "the records office (role clerk or records_manager) does")
+    raise RefusedError(_("{name} ({badge}) may not fulfil request {id}: the records office (role "
+                         "clerk or records_manager) does").format(
+                           name=actor.name, badge=actor.badge, id=item['id']))
 
 
 def mark_fulfilled(app: Avledger, conn: db.Connection, request_id: int, now: datetime,
@@ -421,4 +454,5 @@ def mark_fulfilled(app: Avledger, conn: db.Connection, request_id: int, now: dat
                        " fulfilled_by = ?, package_id = ? WHERE id = ? AND status = 'approved'",
                        (iso(now), app.actor.label, package_id, request_id))
     if cur.rowcount != 1:
-        raise RefusedError(f"request {request_id} changed while it was being fulfilled")
+        raise RefusedError(_("request {request_id} changed while it was being fulfilled").format(
+                               request_id=request_id))

@@ -25,6 +25,7 @@ from avledger.core.access.requests import mark_fulfilled, ready_to_fulfil
 from avledger.core.app import Avledger
 from avledger.core.clipref import fetch_clips
 from avledger.errors import DeviceError, NotFoundError, RefusedError
+from avledger.i18n import _
 from avledger.timestamps import iso, parse_iso
 
 Clock = Callable[[], datetime]
@@ -67,12 +68,13 @@ def player_command(app: Avledger, given: str | None) -> list[str] | None:
     if not text.strip():
         return None
     if given is not None and not app.config.layout.development and given not in allowed:
-        raise RefusedError(f"player {given!r} is not one of access.players",
-                           hint="the administrator lists allowed players in the config")
+        raise RefusedError(_("player {given!r} is not one of access.players").format(given=given),
+                           hint=_("the administrator lists allowed players in the config"))
     argv = shlex.split(text)
     if shutil.which(argv[0]) is None:
-        raise NotFoundError(f"player {argv[0]!r} not found", hint="install it or fix "
-                            "access.player / --player")
+        raise NotFoundError(_("player {argv!r} not found").format(argv=argv[0]),
+                            hint=_("install it or fix "
+                                                                    "access.player / --player"))
     return argv
 
 
@@ -82,7 +84,8 @@ def run_viewing(app: Avledger, request_id: int, *, player: list[str] | None, clo
     """Fulfil a view request: record the start, play each clip read-only, record the end."""
     item = ready_to_fulfil(app, request_id)
     if item["action"] != "view":
-        raise RefusedError(f"request {request_id} is for a copy, not a viewing")
+        raise RefusedError(_("request {request_id} is for a copy, not a viewing").format(
+                               request_id=request_id))
     rows = fetch_clips(app.catalog.conn, item["clips"])
     redacted = redacted_versions(app, item, clock())
     digests = {i: redacted[i].digest if i in redacted else r["digest"] for i, r in rows.items()}
@@ -117,8 +120,8 @@ def run_viewing(app: Avledger, request_id: int, *, player: list[str] | None, clo
                 except OSError as exc:
                     viewing.results.append({"clip": clip["clip"], "exit": None,
                                             "error": exc.strerror or str(exc)})
-                    raise DeviceError(f"the player could not be started: "
-                                      f"{exc.strerror or exc}") from exc
+                    raise DeviceError(_("the player could not be started: {error}").format(
+                                          error=exc.strerror or exc)) from exc
             viewing.results.append({"clip": clip["clip"], "exit": code})
     except KeyboardInterrupt:
         viewing.interrupted = True

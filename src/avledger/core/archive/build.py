@@ -25,6 +25,7 @@ from avledger.core.archive.selection import Selection
 from avledger.core.archive.verify import DiscReport, read_disc
 from avledger.core.units import human_bytes
 from avledger.errors import DeviceError, IntegrityError, RefusedError, StorageError
+from avledger.i18n import _
 from avledger.timestamps import display, local
 from avledger.timestamps import iso as iso_time
 
@@ -99,7 +100,8 @@ def layout(sel: Selection, media_name: str, shared: dict[str, bytes]) -> Archive
     every_disc += [2048, _sums_size(paths), _sums_size(paths)]  # DISC.json, the two sums
     room = cap - media.FIXED_OVERHEAD - sum(media.on_disc(n) for n in every_disc)
     if room <= 0:
-        raise RefusedError(f"media {media_name} is too small for even the manifest")
+        raise RefusedError(_("media {media_name} is too small for even the manifest").format(
+                               media_name=media_name))
     discs = media.span([media.Piece(c.id, c.size) for c in sel.clips], room)
     return ArchiveLayout(cap, discs, sel.bytes)
 
@@ -131,13 +133,14 @@ def create_archive(app: Avledger, sel: Selection, *, media_name: str, copies: in
                    out_dir: Path, now: datetime, burn_device: str | None = None,
                    insert_disc: InsertDisc | None = None, verify: bool = True,
                    progress: Progress | None = None) -> ArchiveResult:
-    app.actor.require(*ARCHIVE_ROLES, action="make archive discs")
+    app.actor.require(*ARCHIVE_ROLES, action=_("make archive discs"))
     if copies < 1:
-        raise RefusedError("at least one copy (rule B, Art. 16 asks for two)")
+        raise RefusedError(_("at least one copy (rule B, Art. 16 asks for two)"))
     media.capacity(media_name)
     iso.xorriso()
     if burn_device and not burn_device.startswith("stdio:") and not Path(burn_device).exists():
-        raise DeviceError(f"no drive at {burn_device}", hint="is the burner connected?")
+        raise DeviceError(_("no drive at {burn_device}").format(burn_device=burn_device),
+                          hint=_("is the burner connected?"))
     out_dir.mkdir(parents=True, exist_ok=True)
     tick = progress or (lambda stage, n: None)
     with app.transaction() as conn:  # reserve the set number; no event until it is complete
@@ -169,7 +172,7 @@ def _make(app: Avledger, sel: Selection, *, set_id: int, media_name: str, copies
           insert_disc: InsertDisc | None, verify: bool,
           tick: Progress) -> ArchiveResult:
     if target.exists():
-        raise StorageError(f"{target} already exists")
+        raise StorageError(_("{target} already exists").format(target=target))
     made_by = _maker(app)
     tz = app.config.timezone
     made_at = local(now, tz).strftime("%Y-%m-%d %H:%M %Z")
@@ -221,8 +224,9 @@ def _make(app: Avledger, sel: Selection, *, set_id: int, media_name: str, copies
             iso.build_image(stage, image, volume_id)
             size = image.stat().st_size
             if size > plan.capacity:
-                raise StorageError(f"{image.name} is {size} bytes, more than the media holds "
-                                   f"({plan.capacity})")
+                raise StorageError(_("{name} is {size} bytes, more than the media holds "
+                                     "({capacity})").format(
+                                       name=image.name, size=size, capacity=plan.capacity))
             clips_here = [by_id[i] for i in members]
             times = sorted(c.recorded_at or c.ingested_at for c in clips_here)
             labels = write_label(LabelText(
@@ -261,8 +265,8 @@ def _verify_made(source: str | Path, manifest_sha: str, image_sha: str | None,
                        public_key=app.public_key())
     if not report.ok:
         bad = report.problems[0]
-        raise IntegrityError(f"{source} did not verify after writing: {bad['path']}: "
-                             f"{bad['problem']}")
+        raise IntegrityError(_("{source} did not verify after writing: {path}: {problem}").format(
+                                 source=source, path=bad['path'], problem=bad['problem']))
     return report
 
 

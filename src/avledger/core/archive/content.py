@@ -21,6 +21,7 @@ import blake3
 
 from avledger.core.archive.selection import ArchiveClip, Selection
 from avledger.errors import IntegrityError
+from avledger.i18n import N_, _
 from avledger.store.backend import ObjectStore
 
 FORMAT = "avledger-archive/1"
@@ -50,7 +51,7 @@ def sha256_file(path: Path) -> str:
 def hash_clips(store: ObjectStore, clips: Iterable[ArchiveClip],
                progress: Callable[[int], None] | None = None, *,
                copy_into: Path | None = None,
-               outcome: str = "nothing was archived") -> dict[int, Hashes]:
+               outcome: str = N_("nothing was archived")) -> dict[int, Hashes]:
     """SHA-256 of every clip, reading it once; its BLAKE3 must still match its name. With
     ``copy_into``, each clip is also written (new file, synced) to ``copy_into/clip.path``
     in the same pass."""
@@ -77,9 +78,10 @@ def hash_clips(store: ObjectStore, clips: Iterable[ArchiveClip],
             if sink is not None:
                 sink.close()
         if b3.hexdigest() != clip.digest:
-            raise IntegrityError(f"clip {clip.id}: stored object {clip.digest[:16]}… does not "
-                                 f"match its hash; {outcome}",
-                                 hint="run 'avledger store verify'")
+            raise IntegrityError(_("clip {id}: stored object {digest}… does not match its hash; "
+                                   "{outcome}").format(
+                                     id=clip.id, digest=clip.digest[:16], outcome=_(outcome)),
+                                 hint=_("run 'avledger store verify'"))
         out[clip.id] = Hashes(sha.hexdigest(), clip.digest)
     return out
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from avledger import verifier
 from avledger.core.app import Avledger
 from avledger.core.witness import client as witness_client
+from avledger.i18n import _
 from avledger.store import db
 from avledger.store.ledger import Event
 from avledger.store.proofs import MerkleTree, events_about, latest_signed
@@ -82,14 +83,15 @@ def check_excerpt(folder: Path, expected_key: str | None) -> list[str]:
         events = list(verifier.read_jsonl(base / "events.jsonl"))
         proofs = {int(p["seq"]): p for p in verifier.read_jsonl(base / "proofs.jsonl")}
     except (OSError, ValueError, KeyError) as exc:
-        return [f"{DIR}: cannot read the ledger excerpt: {exc}"]
+        return [_("{DIR}: cannot read the ledger excerpt: {error}").format(DIR=DIR, error=exc)]
     if expected_key and pub != expected_key.strip():
-        problems.append(f"{DIR}/ledger.pub is not this installation's ledger key")
+        problems.append(_("{DIR}/ledger.pub is not this installation's ledger key").format(DIR=DIR))
     for ev in events:
         seq = int(ev.get("seq", 0))
         if verifier.event_problem(ev):
-            problems.append(f"{DIR}/events.jsonl: event {seq} does not match its hash")
+            problems.append(_("{DIR}/events.jsonl: event {seq} does not match its hash").format(
+                DIR=DIR, seq=seq))
         elif seq not in proofs or not verifier.proved(ev, proofs[seq], cp):
-            problems.append(f"{DIR}/proofs.jsonl: event {seq} is not proved to be in the "
-                            f"signed ledger of size {cp.size}")
+            problems.append(_("{DIR}/proofs.jsonl: event {seq} is not proved to be in the signed "
+                              "ledger of size {size}").format(DIR=DIR, seq=seq, size=cp.size))
     return problems

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from avledger.errors import AvledgerError, DeviceError, IntegrityError, StorageError
+from avledger.i18n import _
 
 XORRISO = "xorriso"
 # Stop on real failures; report them as a non-zero exit; keep the chatter down.
@@ -25,7 +26,7 @@ _VOLID = re.compile(r"^[A-Z0-9_]{1,32}$")
 def xorriso() -> str:
     found = shutil.which(XORRISO)
     if not found:
-        raise StorageError("xorriso is not installed", hint="apt-get install xorriso")
+        raise StorageError(_("xorriso is not installed"), hint=_("apt-get install xorriso"))
     return found
 
 
@@ -59,17 +60,20 @@ def _run(cmd: Sequence[str], what: str, error: type[AvledgerError] = StorageErro
     if proc.returncode != 0:
         lines = [ln for ln in proc.stderr.splitlines() if "FAILURE" in ln or "SORRY" in ln]
         detail = (lines or proc.stderr.strip().splitlines() or ["no message"])[-1]
-        raise error(f"xorriso could not {what}: {detail.strip()}")
+        raise error(_("xorriso could not {what}: {detail}").format(what=what,
+                                                                  detail=detail.strip()))
     return proc.stdout
 
 
 def build_image(stage: Path, image: Path, volume_id: str) -> None:
     if image.exists():
-        raise StorageError(f"{image} already exists; refusing to overwrite an archive image")
+        raise StorageError(_("{image} already exists; refusing "
+                             "to overwrite an archive image").format(
+                               image=image))
     partial = image.with_name(image.name + ".partial")
     partial.unlink(missing_ok=True)
     try:
-        _run(image_command(stage, partial, volume_id), f"write {image.name}")
+        _run(image_command(stage, partial, volume_id), _("write {name}").format(name=image.name))
         os.replace(partial, image)
     finally:
         partial.unlink(missing_ok=True)
@@ -77,13 +81,15 @@ def build_image(stage: Path, image: Path, volume_id: str) -> None:
 
 def burn(stage: Path, device: str, volume_id: str) -> None:
     if not device.startswith("stdio:") and not Path(device).exists():
-        raise DeviceError(f"no drive at {device}")
-    _run(burn_command(stage, device, volume_id), f"burn to {device}", DeviceError)
+        raise DeviceError(_("no drive at {device}").format(device=device))
+    _run(burn_command(stage, device, volume_id), _("burn to {device}").format(device=device),
+         DeviceError)
 
 
 def eject(device: str) -> None:
     if not device.startswith("stdio:"):
-        _run(eject_command(device), f"eject the disc in {device}", DeviceError)
+        _run(eject_command(device), _("eject the disc in {device}").format(device=device),
+             DeviceError)
 
 
 def _indev(source: str) -> str:
@@ -97,7 +103,7 @@ def _indev(source: str) -> str:
 def list_files(source: str) -> list[str]:
     """Every regular file on the disc or image, as relative paths."""
     out = _run([xorriso(), *_QUIET, "-indev", _indev(source), "-find", "/", "-type", "f"],
-               f"read {source}", IntegrityError)
+               _("read {source}").format(source=source), IntegrityError)
     files = []
     for line in out.splitlines():
         line = line.strip()
@@ -114,4 +120,4 @@ def extract(source: str, paths: Sequence[str], dest: Path) -> None:
     for rel in paths:
         (dest / rel).parent.mkdir(parents=True, exist_ok=True)
         cmd += ["-extract", f"/{rel}", str(dest / rel)]
-    _run(cmd, f"read files from {source}", IntegrityError)
+    _run(cmd, _("read files from {source}").format(source=source), IntegrityError)

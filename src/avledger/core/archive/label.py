@@ -16,6 +16,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from avledger.errors import StorageError
+from avledger.i18n import _
 
 FONT = "'WenQuanYi Zen Hei', 'Noto Sans CJK SC', 'Source Han Sans SC', sans-serif"
 MONO = "'DejaVu Sans Mono', 'WenQuanYi Zen Hei Mono', monospace"
@@ -228,7 +229,7 @@ def write_label(t: LabelText, svg_path: Path, *, pdf: bool = True) -> list[Path]
         proc = subprocess.run([tool, "-f", "pdf", "-o", str(pdf_path), str(svg_path)],
                               capture_output=True, text=True, check=False)
         if proc.returncode != 0:
-            raise StorageError(f"rsvg-convert could not render {svg_path.name}: "
-                               f"{proc.stderr.strip()}")
+            raise StorageError(_("rsvg-convert could not render {name}: {output}").format(
+                                   name=svg_path.name, output=proc.stderr.strip()))
         made.append(pdf_path)
     return made

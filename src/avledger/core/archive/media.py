@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from avledger.errors import RefusedError
+from avledger.i18n import _
 
 SECTOR = 2048
 # Recordable capacities in 2048-byte sectors (single-session, as burned).
@@ -32,11 +33,12 @@ def capacity(media: str) -> int:
         return NAMED[media]
     m = _SIZE.match(media.strip().upper())
     if not m:
-        raise RefusedError(f"unknown media {media!r}",
-                           hint="use dvd, dvd-dl, bd25, bd50 or a size such as 700M")
+        raise RefusedError(_("unknown media {media!r}").format(media=media),
+                           hint=_("use dvd, dvd-dl, bd25, bd50 or a size such as 700M"))
     size = int(float(m.group(1)) * _UNITS[m.group(2)])
     if size < 1024 * 1024:
-        raise RefusedError(f"media of {size} bytes is too small for an archive disc")
+        raise RefusedError(_("media of {size} bytes is too small for an archive disc").format(
+                               size=size))
     return size
 
 
@@ -63,8 +65,11 @@ def span(pieces: Sequence[Piece], room: int) -> list[list[int]]:
         need = on_disc(piece.size)
         if need > room:
             raise RefusedError(
-                f"clip {piece.key} ({piece.size} bytes) does not fit on one disc "
-                f"({room} bytes free per disc)", hint="choose larger media (--media bd25)")
+                _("clip {key} ({size} bytes) does not fit on one disc ({room} bytes free per "
+                  "disc)").format(key=piece.key,
+                                      size=piece.size,
+                                      room=room),
+                hint=_("choose larger media (--media bd25)"))
         if need > free and discs[-1]:
             discs.append([])
             free = room

@@ -9,6 +9,7 @@ from typing import Any
 from avledger.core.app import Avledger
 from avledger.core.archive.verify import DiscReport
 from avledger.errors import NotFoundError, RefusedError
+from avledger.i18n import _
 from avledger.store import db
 from avledger.timestamps import iso
 
@@ -19,7 +20,8 @@ def get_set(conn: db.Connection, set_id: int) -> dict[str, Any]:
     row = conn.execute("SELECT * FROM archive_sets WHERE id = ? AND status = 'complete'",
                        (set_id,)).fetchone()
     if row is None:
-        raise NotFoundError(f"no archive set {set_id}", hint="see 'avledger archive list'")
+        raise NotFoundError(_("no archive set {set_id}").format(set_id=set_id),
+                            hint=_("see 'avledger archive list'"))
     item = dict(row)
     item["scope"] = json.loads(item["scope"])
     item["discs_list"] = [dict(r) for r in conn.execute(
@@ -54,9 +56,9 @@ def list_discs(conn: db.Connection, *, now: datetime, verify_days: int,
 def set_location(app: Avledger, set_id: int, copy_no: int, location: str, *,
                  now: datetime, disc_no: int | None = None) -> list[dict[str, Any]]:
     """Record where a copy (or one of its discs) is kept."""
-    app.actor.require(*LOCATE_ROLES, action="record where archive discs are kept")
+    app.actor.require(*LOCATE_ROLES, action=_("record where archive discs are kept"))
     if not location.strip():
-        raise RefusedError("say where the discs are kept (--location)")
+        raise RefusedError(_("say where the discs are kept (--location)"))
     with app.transaction() as conn:
         get_set(conn, set_id)
         params: list[Any] = [location, iso(now), set_id, copy_no]
@@ -66,8 +68,10 @@ def set_location(app: Avledger, set_id: int, copy_no: int, location: str, *,
         cur = conn.execute("UPDATE archive_discs SET location = ?, located_at = ?"
                            f" WHERE set_id = ? AND copy_no = ?{extra}", params)
         if not cur.rowcount:
-            raise NotFoundError(f"archive set {set_id} has no copy {copy_no}"
-                                + (f" disc {disc_no}" if disc_no is not None else ""))
+            raise NotFoundError((_("archive set {set_id} has no copy {copy_no} disc {disc_no}")
+                                 if disc_no is not None
+                                 else _("archive set {set_id} has no copy {copy_no}")).format(
+                                    set_id=set_id, copy_no=copy_no, disc_no=disc_no))
         app.record(conn, "archive.located", f"archive:{set_id}", {
             "copy": copy_no, "disc": disc_no, "location": location})
     return list_discs(app.catalog.conn, now=now, verify_days=0, set_id=set_id)
@@ -103,7 +107,7 @@ def verify_disc(app: Avledger, source: str, *, now: datetime,
     """Re-read a disc or image, check it, and record the result."""
     from avledger.core.archive.verify import read_disc
 
-    app.actor.require(action="verify archive discs")
+    app.actor.require(action=_("verify archive discs"))
     conn = app.catalog.conn
     report = read_disc(source, lookup=lambda s, c, d: lookup(conn, s, c, d),
                        public_key=app.public_key(), progress=progress)

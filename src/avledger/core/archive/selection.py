@@ -11,6 +11,7 @@ from avledger.core.clipref import fetch_clips, unique_ids
 from avledger.core.retention.held import clips_under_hold
 from avledger.core.retention.holds import get_hold, holds_for_clip
 from avledger.errors import RefusedError
+from avledger.i18n import _
 from avledger.store import db
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -65,7 +66,7 @@ class Selection:
 def select(conn: db.Connection, *, case: str | None = None, hold: int | None = None,
            clips: list[int] | None = None, title: str | None = None) -> Selection:
     if sum([case is not None, hold is not None, bool(clips)]) != 1:
-        raise RefusedError("name exactly one of: --case, --hold, or --clip")
+        raise RefusedError(_("name exactly one of: --case, --hold, or --clip"))
     if case is not None:
         k = get_case(conn, case)
         ids = clips_of_case(conn, k.id)
@@ -81,8 +82,8 @@ def select(conn: db.Connection, *, case: str | None = None, hold: int | None = N
                         case_id=h["case_id"] if h["scope"] == "case" else None)
     else:
         if not title:
-            raise RefusedError("archiving named clips needs --title: the enforcement activity "
-                               "or case name and number printed on the label")
+            raise RefusedError(_("archiving named clips needs --title: the enforcement activity "
+                                 "or case name and number printed on the label"))
         ids = unique_ids(clips or [])
         sel = Selection(title, {"clips": ids})
     rows = fetch_clips(conn, ids)
@@ -102,7 +103,7 @@ def select(conn: db.Connection, *, case: str | None = None, hold: int | None = N
                                      row["ingested_at"], numbers,
                                      tuple(int(h["id"]) for h in held)))
     if not sel.clips:
-        raise RefusedError("nothing to archive: " + ("every clip was purged" if sel.skipped
-                                                     else "no clips selected"))
+        raise RefusedError(_("nothing to archive: every clip was purged") if sel.skipped
+                           else _("nothing to archive: no clips selected"))
     sel.clips.sort(key=lambda c: (c.recorded_at or c.ingested_at, c.id))
     return sel

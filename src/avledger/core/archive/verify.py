@@ -188,7 +188,7 @@ def _check_batch(report: DiscReport, source: str, tmp: Path, batch: list[str],
             try:
                 iso.extract(source, [path], tmp)
             except IntegrityError as exc:
-                report.bad(path, f"unreadable: {exc.message}")
+                report.bad(path, f"unreadable: {exc.english}")
     for path in batch:
         if (tmp / path).exists():
             _check(report, tmp, path, expected[path], progress)

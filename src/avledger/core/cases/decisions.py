@@ -20,6 +20,7 @@ from typing import Any
 
 from avledger.config.loader import Config
 from avledger.errors import InputError
+from avledger.i18n import _
 from avledger.store import db
 from avledger.timestamps import parse_iso
 
@@ -89,11 +90,13 @@ def parse_amount(value: Decimal | int | float | str | None) -> Decimal | None:
     try:
         amount = Decimal(str(value).replace(",", "").strip())
     except InvalidOperation:
-        raise InputError(f"amount {value!r} is not a number of yuan") from None
+        raise InputError(_("amount {value!r} is "
+                           "not a number of yuan").format(value=value)) from None
     if not amount.is_finite() or amount < 0:
-        raise InputError(f"amount {value!r} must be a number of yuan of at least 0")
+        raise InputError(_("amount {value!r} must be a number of yuan of at least 0").format(
+                             value=value))
     if amount != amount.quantize(Decimal("0.01")):
-        raise InputError(f"amount {value!r} has more than two decimals (fen)")
+        raise InputError(_("amount {value!r} has more than two decimals (fen)").format(value=value))
     return amount
 
 
@@ -116,7 +119,7 @@ def review_required(kind: Kind | str, amount: Decimal | int | float | str | None
         return False, f"{kind.value} decisions do not need legal review (Annex 2 covers " \
                       "penalties and compulsion)"
     if money is None or party is None:
-        raise InputError("a penalty needs both an amount and a party (citizen or organisation)")
+        raise InputError(_("a penalty needs both an amount and a party (citizen or organisation)"))
     limit = rules.threshold(party)
     if money >= limit:
         return True, (f"a penalty of {_yuan(money)} yuan on {party.named} reaches the "

@@ -34,6 +34,7 @@ from avledger.core.cases.decisions import (
 )
 from avledger.core.retention.holds import end_review_hold, place_review_hold
 from avledger.errors import RefusedError
+from avledger.i18n import _
 from avledger.store import db
 from avledger.timestamps import iso
 
@@ -44,7 +45,7 @@ REVIEW_ROLES = ("legal_reviewer",)
 def _badge(app: Avledger, action: str) -> str:
     """Decisions and reviews are personal: they need a badge, not the dock's system actor."""
     if not app.actor.badge:
-        raise RefusedError(f"only a person on the roster may {action}")
+        raise RefusedError(_("only a person on the roster may {action}").format(action=action))
     return app.actor.badge
 
 
@@ -65,7 +66,7 @@ def record_decision(app: Avledger, number: str, *, kind: Kind | str,
 
     ``step``: the checklist step the decision calls for (a sealing or seizure decision:
     ``seizure``), which the case must then have a recording of (``case check``)."""
-    app.actor.require(*DECIDE_ROLES, action="record a decision")
+    app.actor.require(*DECIDE_ROLES, action=_("record a decision"))
     badge = _badge(app, "record a decision")
     rules = ReviewRules.from_config(app.config)
     flagged, reason = review_required(kind, amount, party, rules)  # validates all three
@@ -75,12 +76,14 @@ def record_decision(app: Avledger, number: str, *, kind: Kind | str,
         case = get_case(conn, number)
         if badge not in case.handlers and not app.actor.has("records_manager"):
             raise RefusedError(
-                f"{app.actor.name or badge} ({badge}) does not handle case {number}: decisions "
-                "on a case are recorded only by its handlers or a records manager",
-                hint="ask a handler of the case, or the records office")
+                _("{name} ({badge}) does not handle case {number}: decisions on a case are "
+                  "recorded only by its handlers or a records manager").format(
+                    name=app.actor.name or badge, badge=badge, number=number),
+                hint=_("ask a handler of the case, or the records office"))
         if case.status == "closed":
-            raise RefusedError(f"case {number} was closed on {case.closed_at}; decisions are "
-                               "recorded on open cases")
+            raise RefusedError(_("case {number} was closed on {closed_at}; decisions are "
+                                 "recorded on open cases").format(
+                                   number=number, closed_at=case.closed_at))
         cur = conn.execute(
             "INSERT INTO case_decisions (case_id, kind, amount, party, note, review_required,"
             " review_reason, rules, decided_at, decided_by, decided_badge)"
@@ -120,26 +123,30 @@ def _open_review(app: Avledger, conn: db.Connection, case: Case, decision_id: in
 def review_decision(app: Avledger, number: str, *, outcome: Outcome | str, note: str,
                     now: datetime, decision_id: int | None = None) -> dict[str, Any]:
     """Close the open legal review of a case's decision and release its hold."""
-    app.actor.require(*REVIEW_ROLES, action="review decisions")
+    app.actor.require(*REVIEW_ROLES, action=_("review decisions"))
     badge = _badge(app, "review decisions")
     try:
         outcome = Outcome(outcome)
     except ValueError:
-        raise RefusedError(f"unknown outcome {outcome!r} (choose from: approved, returned)"
+        raise RefusedError(_("unknown outcome {outcome!r} "
+                             "(choose from: approved, returned)").format(
+                               outcome=outcome)
                            ) from None
     if not note.strip():
-        raise RefusedError("a legal review needs a note: what was checked, or why the "
-                           "decision goes back")
+        raise RefusedError(_("a legal review needs a note: what was checked, or why the decision "
+                             "goes back"))
     with app.transaction() as conn:
         case = get_case(conn, number)
         review = _the_open_review(conn, case, decision_id, now)
         decision = decision_by_id(conn, review["decision_id"], now)
         if badge in case.handlers:
-            raise RefusedError(f"{app.actor.name or badge} ({badge}) handles case {number} and "
-                               "may not review its decisions")
+            raise RefusedError(_("{name} ({badge}) handles case {number} and may not review its "
+                                 "decisions").format(
+                                   name=app.actor.name or badge, badge=badge, number=number))
         if badge == decision["decided_badge"]:
-            raise RefusedError(f"{app.actor.name or badge} ({badge}) recorded decision "
-                               f"{decision['id']} and may not review it")
+            raise RefusedError(_("{name} ({badge}) recorded decision "
+                                 "{id} and may not review it").format(
+                                   name=app.actor.name or badge, badge=badge, id=decision['id']))
         conn.execute("UPDATE legal_reviews SET outcome = ?, reviewed_at = ?, reviewed_by = ?,"
                      " reviewer_badge = ?, note = ? WHERE id = ? AND outcome IS NULL",
                      (outcome.value, iso(now), app.actor.label, badge, note, review["id"]))
@@ -162,14 +169,19 @@ def _the_open_review(conn: db.Connection, case: Case, decision_id: int | None,
     if decision_id is not None:
         chosen = [r for r in reviews if r["decision_id"] == decision_id]
         if not chosen:
-            raise RefusedError(f"decision {decision_id} of case {case.number} is not awaiting "
-                               "legal review", hint=f"avledger case show {case.number}")
+            raise RefusedError(_("decision {decision_id} of case {number} is not awaiting legal "
+                                 "review").format(decision_id=decision_id,
+                                                              number=case.number),
+                               hint=_("avledger case show {number}").format(
+                                                        number=case.number))
         return chosen[0]
     if not reviews:
-        raise RefusedError(f"case {case.number} has no decision awaiting legal review",
-                           hint="avledger case reviews --open")
+        raise RefusedError(_("case {number} has no decision awaiting legal review").format(
+                               number=case.number),
+                           hint=_("avledger case reviews --open"))
     if len(reviews) > 1:
         ids = ", ".join(str(r["decision_id"]) for r in reviews)
-        raise RefusedError(f"case {case.number} has {len(reviews)} decisions awaiting legal "
-                           f"review ({ids}); name one with --decision")
+        raise RefusedError(_("case {number} has {count} decisions awaiting legal review ({ids}); "
+                             "name one with --decision").format(
+                               number=case.number, count=len(reviews), ids=ids))
     return reviews[0]

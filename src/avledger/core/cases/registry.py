@@ -18,6 +18,7 @@ from avledger.core.cases.decisions import open_review_ids
 from avledger.core.clipref import fetch_clips, unique_ids
 from avledger.core.identity import find_person
 from avledger.errors import NotFoundError, RefusedError
+from avledger.i18n import _
 from avledger.store import db
 from avledger.timestamps import iso
 
@@ -42,24 +43,26 @@ def list_cases(conn: db.Connection, status: str | None = None) -> list[dict[str,
 
 def _check_choice(value: str, choices: tuple[str, ...], what: str) -> None:
     if value not in choices:
-        raise RefusedError(f"unknown {what} {value!r} (choose from: {', '.join(choices)})")
+        raise RefusedError(_("unknown {what} {value!r} (choose from: {choices})").format(
+                               what=what, value=value, choices=', '.join(choices)))
 
 
 def add_case(app: Avledger, *, number: str, name: str, enforcement_type: str,
              handlers: list[str], confidentiality: str, now: datetime) -> Case:
     """Open a case; every handler must be a badge on the roster."""
-    app.actor.require(*CASE_ROLES, action="open a case")
-    _check_choice(enforcement_type, ENFORCEMENT_TYPES, "enforcement type")
-    _check_choice(confidentiality, CONFIDENTIALITY, "confidentiality level")
+    app.actor.require(*CASE_ROLES, action=_("open a case"))
+    _check_choice(enforcement_type, ENFORCEMENT_TYPES, _("enforcement type"))
+    _check_choice(confidentiality, CONFIDENTIALITY, _("confidentiality level"))
     if not number.strip() or not name.strip():
-        raise RefusedError("a case needs a number and a name")
+        raise RefusedError(_("a case needs a number and a name"))
     unknown = [b for b in handlers if find_person(app.config, b) is None]
     if unknown:
-        raise NotFoundError(f"handler badge(s) not on the roster: {', '.join(unknown)}",
-                            hint="handlers are badge numbers from 'personnel' in the config")
+        raise NotFoundError(_("handler badge(s) not on the roster: {unknown}").format(
+                                unknown=', '.join(unknown)),
+                            hint=_("handlers are badge numbers from 'personnel' in the config"))
     with app.transaction() as conn:
         if conn.execute("SELECT 1 FROM cases WHERE number = ?", (number,)).fetchone():
-            raise RefusedError(f"case {number!r} already exists")
+            raise RefusedError(_("case {number!r} already exists").format(number=number))
         cur = conn.execute(
             "INSERT INTO cases (number, name, enforcement_type, confidentiality, opened_at,"
             " opened_by) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
@@ -76,12 +79,13 @@ def add_case(app: Avledger, *, number: str, name: str, enforcement_type: str,
 
 def close_case(app: Avledger, number: str, *, note: str, now: datetime) -> Case:
     """Close a case: its footage's retention now counts from today (see retention.case_days)."""
-    app.actor.require(*CASE_ROLES, action="close a case")
+    app.actor.require(*CASE_ROLES, action=_("close a case"))
     with app.transaction() as conn:
         case = get_case(conn, number)
         if case.status == "closed":
-            raise RefusedError(f"case {number!r} was already closed on {case.closed_at}")
-        _refuse_during_review(conn, case, "it may not be closed")
+            raise RefusedError(_("case {number!r} was already closed on {closed_at}").format(
+                                   number=number, closed_at=case.closed_at))
+        _refuse_during_review(conn, case, _("it may not be closed"))
         conn.execute("UPDATE cases SET status = 'closed', closed_at = ?, closed_by = ?,"
                      " close_note = ? WHERE id = ?",
                      (iso(now), app.actor.label, note, case.id))
@@ -93,28 +97,30 @@ def close_case(app: Avledger, number: str, *, note: str, now: datetime) -> Case:
 def _refuse_during_review(conn: db.Connection, case: Case, what: str) -> None:
     """While a decision awaits legal review, the case and the footage under review stay put."""
     if open_review_ids(conn, case.id):
-        raise RefusedError(f"case {case.number} has a decision awaiting legal review; {what} "
-                           "until the review ends",
-                           hint="avledger case reviews --open")
+        raise RefusedError(_("case {number} has a decision awaiting legal review; {what} until "
+                             "the review ends").format(number=case.number, what=what),
+                           hint=_("avledger case reviews --open"))
 
 
 def link_clips(app: Avledger, number: str, clip_ids: list[int], *, now: datetime,
                unlink: bool = False) -> dict[str, Any]:
     """Link (or unlink) clips to a case; one ledger event per clip actually changed."""
-    verb = "unlink" if unlink else "link"
-    app.actor.require("handler", "records_manager", action=f"{verb} clips and cases")
+    verb = "unlink" if unlink else "link"  # also the event type: clip.linked, clip.unlinked
+    app.actor.require("handler", "records_manager",
+                      action=_("unlink clips and cases") if unlink else _("link clips and cases"))
     ids = unique_ids(clip_ids)
     changed: list[int] = []
     unchanged: list[int] = []
     with app.transaction() as conn:
         case = get_case(conn, number)
         if unlink:
-            _refuse_during_review(conn, case, "no clip may be unlinked from it")
+            _refuse_during_review(conn, case, _("no clip may be unlinked from it"))
         clips = fetch_clips(conn, ids)
         purged = [i for i, row in clips.items() if row["status"] == "purged"]
         if purged and not unlink:
-            raise RefusedError(f"clip(s) {', '.join(map(str, purged))} were purged; "
-                               "only their tombstone remains")
+            raise RefusedError(_("clip(s) {clips} were purged; "
+                                 "only their tombstone remains").format(
+                                   clips=', '.join(map(str, purged))))
         for clip_id in ids:
             if unlink:
                 cur = conn.execute("DELETE FROM clip_cases WHERE clip_id = ? AND case_id = ?",

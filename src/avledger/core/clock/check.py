@@ -27,6 +27,7 @@ from typing import Any
 from avledger.config.profiles import Profile
 from avledger.core.app import Avledger
 from avledger.core.dock.volume_root import RefusedFile, VolumeRoot, excerpt, reached
+from avledger.i18n import N_, _, translate_stored
 from avledger.store import db
 from avledger.timestamps import display, iso, parse_iso, utcnow, zoned_to_utc
 
@@ -37,7 +38,9 @@ COMMAND_TIMEOUT = 15
 DOCK_EVENT_LATENCY = 2.0
 # A docking moment typed by a person (``--docked-at``) is good to about this.
 GIVEN_MOMENT_UNCERTAINTY = 1.0
-NOT_READ_AT_DOCK = "not read at dock"
+# Why a clock could not be read is stored with the measurement, in English (N_ marks it for
+# the catalog); it is translated when shown (describe, i18n.translate_stored).
+NOT_READ_AT_DOCK = N_("not read at dock")
 
 
 @dataclass(frozen=True)
@@ -138,36 +141,37 @@ def read_device_clock(root: VolumeRoot | Path, profile: Profile,
     spec = profile.get("clock.read")
     method = spec["method"]
     if method == "none":
-        return DeviceClock(None, "profile has no way to read the clock")
+        return DeviceClock(None, N_("profile has no way to read the clock"))
     if method == "file":
         try:
             with reached(root) as vol:
                 raw = vol.read_small(spec["path"], MAX_CLOCK_BYTES)
         except RefusedFile as exc:
-            return DeviceClock(None, f"clock file {exc.message}")
+            return DeviceClock(None, N_("clock file {error}").format(error=exc.english))
         except OSError as exc:
-            return DeviceClock(None, f"clock file {spec['path']} unreadable: "
-                                     f"{exc.strerror or exc}")
+            return DeviceClock(None, N_("clock file {path} unreadable: {error}").format(
+                path=spec["path"], error=exc.strerror or exc))
         text = raw.decode("utf-8", errors="replace")
-        origin = f"clock file {spec['path']}"
+        origin = N_("clock file {path}").format(path=spec["path"])
     else:
         where = root.path if isinstance(root, VolumeRoot) else root
         argv = expand(spec["command"], {"root": str(where), "device": device_node or ""})
         try:
             done = subprocess.run(argv, capture_output=True, text=True, timeout=COMMAND_TIMEOUT)
         except (OSError, subprocess.TimeoutExpired) as exc:
-            return DeviceClock(None, f"clock command failed: {exc}")
+            return DeviceClock(None, N_("clock command failed: {error}").format(error=exc))
         if done.returncode != 0:
-            return DeviceClock(None, f"clock command exited {done.returncode}: "
-                                     f"{done.stderr.strip()[:200]}")
+            return DeviceClock(None, N_("clock command exited {code}: {stderr}").format(
+                code=done.returncode, stderr=done.stderr.strip()[:200]))
         text = done.stdout
-        origin = "clock command"
+        origin = N_("clock command")
     try:
         return DeviceClock(parse_clock_text(text, spec["format"], profile.clock_timezone),
                            origin)
     except ValueError as exc:
-        return DeviceClock(None, f"{origin} does not parse as {spec['format']!r}: "
-                                 f"'{excerpt(text)}' ({exc})")
+        return DeviceClock(None, N_("{origin} does not parse as {format!r}: '{text}' ({error})"
+                                    ).format(origin=origin, format=spec["format"],
+                                             text=excerpt(text), error=exc))
 
 
 # ---- the host's own state ----------------------------------------------------------------------
@@ -232,13 +236,14 @@ def describe(drift: float | None, uncertainty: float | None, status: str,
     """A drift figure in words, the same everywhere: ``+95.0 ± 1.0 s (drifted)``,
     ``reset (recorder clock read 2000-01-01 00:02)``, ``unknown (not read at dock)``."""
     if status == "reset" and device_time is not None:
-        return f"reset (recorder clock read {display(device_time, tz)[:16]})"
+        return _("reset (recorder clock read {time})").format(time=display(device_time, tz)[:16])
     if drift is None:
-        return f"unknown ({detail})" if detail else "unknown"
+        return _("unknown ({detail})").format(detail=translate_stored(detail)) if detail \
+            else _("unknown")
     figure = f"{drift:+.1f}"
     if uncertainty is not None:
         figure += f" ± {uncertainty:.1f}"
-    return f"{figure} s ({status})"
+    return _("{figure} s ({status})").format(figure=figure, status=status)
 
 
 def telling(m: Measurement) -> float:
@@ -265,7 +270,7 @@ def drift_at(device_time: datetime, now: Anchor, since: Anchor | None) -> float:
         return now.drift
     span = (now.at - since.at).total_seconds()
     drift = now.drift
-    for _ in range(2):  # host time = device time − drift; refine once
+    for _refinement in range(2):  # host time = device time − drift; refine once
         host_time = device_time - timedelta(seconds=drift)
         frac = min(1.0, max(0.0, (host_time - since.at).total_seconds() / span))
         drift = since.drift + frac * (now.drift - since.drift)

@@ -22,6 +22,7 @@ from avledger.config.profiles import Profile
 from avledger.core.clock.check import COMMAND_TIMEOUT, expand
 from avledger.core.dock.volume_root import RefusedFile, VolumeRoot, reached
 from avledger.errors import DeviceError, RefusedError
+from avledger.i18n import _
 from avledger.timestamps import iso, utcnow
 
 TIME_FIELD = re.compile(r"\{time(?::([^{}]*))?\}")
@@ -104,8 +105,9 @@ def plan(profile: Profile, root: Path, device_node: str | None = None,
     if spec["method"] == "command":
         argv = _argv(profile, root, device_node, moment)
         return Written("command", argv[0], moment, " ".join(argv))
-    raise RefusedError(f"profile {profile.name} cannot set a recorder clock "
-                       "(clock.set.method is none)")
+    raise RefusedError(_("profile {name} cannot set a recorder "
+                         "clock (clock.set.method is none)").format(
+                           name=profile.name))
 
 
 def _argv(profile: Profile, root: Path, device_node: str | None,
@@ -128,19 +130,19 @@ def write(profile: Profile, root: VolumeRoot | Path, device_node: str | None = N
             with reached(root) as vol:
                 vol.write(spec["path"], written.content.encode("utf-8"))
         except RefusedFile as exc:
-            raise DeviceError(f"{exc.rel} on the recorder is {exc.reason}: nothing written, "
-                              "the clock was not set",
-                              hint="remove that file from the recorder and sync again") from exc
+            raise DeviceError(_("{rel} on the recorder is {reason}: nothing written, the clock "
+                                "was not set").format(rel=exc.rel, reason=_(exc.reason)),
+                              hint=_("remove that file from the recorder and sync again")) from exc
         except OSError as exc:
-            raise DeviceError(f"cannot write {spec['path']} on the recorder: "
-                              f"{exc.strerror or exc}") from exc
+            raise DeviceError(_("cannot write {path} on the recorder: {error}").format(
+                                  path=spec['path'], error=exc.strerror or exc)) from exc
         return written
     argv = _argv(profile, where, device_node, written.set_to)
     try:
         done = subprocess.run(argv, capture_output=True, text=True, timeout=COMMAND_TIMEOUT)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise DeviceError(f"clock-setting command failed: {exc}") from exc
+        raise DeviceError(_("clock-setting command failed: {exc}").format(exc=exc)) from exc
     if done.returncode != 0:
-        raise DeviceError(f"clock-setting command exited {done.returncode}: "
-                          f"{done.stderr.strip()[:200]}")
+        raise DeviceError(_("clock-setting command exited {returncode}: {output}").format(
+                              returncode=done.returncode, output=done.stderr.strip()[:200]))
     return written

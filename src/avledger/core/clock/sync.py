@@ -28,6 +28,7 @@ from avledger.core.dock.ingested import not_ingested
 from avledger.core.dock.recorder_volume import Volume
 from avledger.core.dock.volume import scan
 from avledger.errors import AvledgerError, DeviceError, NotFoundError, RefusedError
+from avledger.i18n import _
 from avledger.store import db
 
 SYNC_ROLES = ("clerk",)
@@ -84,8 +85,10 @@ class SyncResult:
 def known_device(conn: db.Connection, serial: str) -> int:
     row = recorders.find(conn, serial)
     if row is None:
-        raise NotFoundError(f"recorder {serial} is not in the catalog",
-                            hint=f"register it with 'avledger device add {serial}', or dock it")
+        raise NotFoundError(_("recorder {serial} is not in the catalog").format(serial=serial),
+                            hint=_("register it with 'avledger "
+                                   "device add {serial}', or dock it").format(
+                                     serial=serial))
     return int(row["id"])
 
 
@@ -122,7 +125,7 @@ def measure_volume(app: Avledger, vol: Volume, device_id: int, *, source: str,
 def check(app: Avledger, target: str, *, profile: str | None = None,
           docked: clockcheck.Reference | None = None) -> CheckResult:
     """Read the clock of the recorder at ``target`` and record the measurement."""
-    app.actor.require(action="check recorder clocks")
+    app.actor.require(action=_("check recorder clocks"))
     with recordervolume.opened(app, target, profile=profile) as vol:
         device_id = known_device(app.catalog.conn, vol.serial)
         return measure_volume(app, vol, device_id, source="desk", docked=docked)
@@ -130,14 +133,19 @@ def check(app: Avledger, target: str, *, profile: str | None = None,
 
 def _refuse_unsyncable(app: Avledger, vol: Volume, device_id: int, target: str) -> None:
     if not clockset.can_set(vol.profile):
-        raise RefusedError(f"the clock of {vol.serial} cannot be set: its profile "
-                           f"{vol.profile.name} has no way to (clock.set.method is none)")
+        raise RefusedError(_("the clock of {serial} cannot be set: its profile {name} has no way "
+                             "to (clock.set.method is none)").format(
+                               serial=vol.serial, name=vol.profile.name))
     todo = not_ingested(app.catalog.conn, device_id, scan(vol.media, vol.profile))
     if todo:
         how = f"--device {target}" if vol.device_node else target
-        raise RefusedError(f"{len(todo)} clip(s) on {vol.serial} are not yet ingested; ingest "
-                           "them before setting its clock (their times are corrected with the "
-                           "clock they were recorded with)", hint=f"avledger ingest {how}")
+        raise RefusedError(_("{count} clip(s) on {serial} are not yet ingested; ingest them "
+                             "before setting its clock (their times are corrected with the clock "
+                             "they were recorded with)").format(
+                               count=len(todo),
+                                     serial=vol.serial),
+                           hint=_("avledger ingest {how}").format(
+                                                                      how=how))
 
 
 def sync(app: Avledger, target: str, *, profile: str | None = None, origin: str = "desk",
@@ -148,10 +156,11 @@ def sync(app: Avledger, target: str, *, profile: str | None = None, origin: str 
     (when it takes effect at once) after; every step recorded (see the module docstring).
     ``unless_waiting``: leave a setting written earlier that the recorder has yet to take up
     (state 'waiting', nothing written)."""
-    app.actor.require(*SYNC_ROLES, action="set recorder clocks")
+    app.actor.require(*SYNC_ROLES, action=_("set recorder clocks"))
     with recordervolume.opened(app, target, profile=profile) as vol:
         if expect_serial and vol.serial != expect_serial:
-            raise RefusedError(f"the docked device is {vol.serial}, not {expect_serial}")
+            raise RefusedError(_("the docked device is {serial}, not {expect_serial}").format(
+                                   serial=vol.serial, expect_serial=expect_serial))
         device_id = known_device(app.catalog.conn, vol.serial)
         _refuse_unsyncable(app, vol, device_id, target)
         prof = vol.profile
@@ -167,7 +176,7 @@ def sync(app: Avledger, target: str, *, profile: str | None = None, origin: str 
         if dry_run:
             return result
         with app.transaction() as conn:
-            result.before, _ = clocksettle.record_measurement(
+            result.before, _settled = clocksettle.record_measurement(
                 app, conn, before, waiting=clockset.setting_waiting(vol.media, prof),
                 serial=vol.serial)
         if not by_file_on_device:
@@ -195,8 +204,8 @@ def _write_mounted(app: Avledger, target: str, result: SyncResult,
     with recordervolume.opened(app, target, profile=profile or result.profile,
                                writable=True) as vol:
         if vol.serial != result.serial:
-            raise DeviceError(f"{target} is now {vol.serial}, not {result.serial}; "
-                              "nothing written")
+            raise DeviceError(_("{target} is now {serial}, not {expected}; nothing written").format(
+                                  target=target, serial=vol.serial, expected=result.serial))
         return clockset.write(vol.profile, vol.media, vol.device_node)
 
 
@@ -211,7 +220,7 @@ def _write(app: Avledger, result: SyncResult, do: Callable[[], Written]) -> Writ
                 "serial": result.serial, "origin": result.origin,
                 "planned": result.written.as_dict(), "before": result.before.id,
                 "read_write_mount": result.read_write_mount,
-                "error": getattr(exc, "message", None) or str(exc)})
+                "error": exc.english if isinstance(exc, AvledgerError) else str(exc)})
         raise
 
 
@@ -230,7 +239,7 @@ def after_reading(result: SyncResult) -> dict[str, Any]:
 
 def history(app: Avledger, serial: str, *, limit: int | None = None) -> dict[str, Any]:
     """A recorder's clock readings and the settings written to it, newest first."""
-    app.actor.require(action="read clock histories")
+    app.actor.require(action=_("read clock histories"))
     conn = app.catalog.conn
     device_id = known_device(conn, serial)
     cap = " LIMIT ?" if limit else ""

@@ -21,6 +21,7 @@ from typing import Any
 from avledger.core.app import Avledger
 from avledger.core.custody.copies import SecondCheck, verify_second
 from avledger.errors import NotFoundError, StorageError
+from avledger.i18n import _
 from avledger.store.backend import VerifyResult
 from avledger.timestamps import iso, utcnow
 
@@ -221,8 +222,10 @@ def register_object(app: Avledger, conn: Any, digest: str, size: int) -> bool:
     quarantined puts it back in service: the new copy was hashed while it was written.
     """
     if not app.store.exists(digest):
-        raise ObjectVanished(f"object {digest} is no longer in the store (purged meanwhile)",
-                             hint="store the content again and retry")
+        raise ObjectVanished(_("object {digest} is no longer in "
+                               "the store (purged meanwhile)").format(
+                                 digest=digest),
+                             hint=_("store the content again and retry"))
     cur = conn.execute(
         "INSERT INTO objects (digest, size, stored_at) VALUES (?, ?, ?)"
         " ON CONFLICT (digest) DO UPDATE SET stored_at = excluded.stored_at,"

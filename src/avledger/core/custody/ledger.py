@@ -20,6 +20,7 @@ from avledger.config.loader import Config
 from avledger.core.custody import receipts
 from avledger.core.witness import client as witness_client
 from avledger.errors import IntegrityError, NotFoundError, StorageError
+from avledger.i18n import _
 from avledger.store import db
 from avledger.store import ledger as ledger_store
 from avledger.store.catalog import Catalog
@@ -148,8 +149,9 @@ def witness_receipts(config: Config, origin: str, named: Sequence[str] = ()
     known = witness_client.configured(config)
     for url in named:
         if url.rstrip("/") not in {w.url for w in known}:
-            raise NotFoundError(f"{url} is not a configured witness (custody.witnesses)",
-                                hint="add its url and key to custody.witnesses")
+            raise NotFoundError(_("{url} is not a configured witness (custody.witnesses)").format(
+                                    url=url),
+                                hint=_("add its url and key to custody.witnesses"))
     held: list[receipts.Receipt] = []
     notes: list[str] = []
     for ref in known:
@@ -187,7 +189,7 @@ def record_verification(app: Avledger, report: LedgerVerifyReport, started: date
     A ledger with a problem is never written to: an event or checkpoint appended to a
     truncated or edited chain would sign over the damage. Only the run row, outside the
     ledger, says that problems were found. Returns whether the ledger was written to."""
-    app.actor.require(action="make changes (ledger.verified)")
+    app.actor.require(action=_("make changes (ledger.verified)"))
     summary = report.as_dict() | {"mode": "full"}
     with app.transaction() as conn:
         conn.execute(
@@ -210,18 +212,20 @@ def export(catalog: Catalog, public_key: str, out: Path, *, where: str = "",
     try:
         return _write_export(catalog, public_key, out, where, params, config)
     except OSError as exc:
-        raise StorageError.from_os(exc, f"writing the export to {out}") from exc
+        raise StorageError.from_os(exc, _("writing the export to {out}").format(out=out)) from exc
 
 
 def prepare_export_dir(out: Path) -> None:
     """Create the (empty) target, or refuse, before anything is recorded."""
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise StorageError(f"export target {out} exists and is not an empty directory",
-                           hint="name a new directory")
+        raise StorageError(_("export target {out} exists and is not an empty directory").format(
+                               out=out),
+                           hint=_("name a new directory"))
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise StorageError.from_os(exc, f"creating the export directory {out}") from exc
+        raise StorageError.from_os(exc, _("creating the export "
+                                          "directory {out}").format(out=out)) from exc
 
 
 def _write_export(catalog: Catalog, public_key: str, out: Path, where: str,
@@ -286,7 +290,9 @@ def require_ok(report: LedgerVerifyReport) -> None:
     """Raise the one-line IntegrityError naming the first bad event, if any."""
     if not report.ok:
         first = report.first_bad
-        where = f" (first bad event: seq {first})" if first is not None else ""
-        raise IntegrityError(f"custody ledger verification failed{where}: {report.problems[0]}",
-                             hint="keep the catalog and checkpoint file as they are and "
-                                  "investigate; see 'avledger ledger verify --json'")
+        message = _("custody ledger verification failed (first bad event: seq {first}): "
+                    "{problems}") if first is not None else \
+            _("custody ledger verification failed: {problems}")
+        raise IntegrityError(message.format(first=first, problems=report.problems[0]),
+                             hint=_("keep the catalog and checkpoint file as they are and "
+                                    "investigate; see 'avledger ledger verify --json'"))

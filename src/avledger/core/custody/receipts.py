@@ -22,6 +22,7 @@ from pathlib import Path
 from avledger import verifier
 from avledger.core.archive import iso
 from avledger.errors import NotFoundError
+from avledger.i18n import _
 
 BEGIN, END = "-----BEGIN AVLEDGER CHECKPOINT-----", "-----END AVLEDGER CHECKPOINT-----"
 _BLOCK = re.compile(re.escape(BEGIN) + r"\n(.*?)" + re.escape(END), re.S)
@@ -121,11 +122,11 @@ def read(target: str) -> list[Receipt]:
     elif path.is_file():
         found = _from_text(target, path.read_text(encoding="utf-8", errors="replace"))
     else:
-        raise NotFoundError(f"{target}: no such file, folder or disc")
+        raise NotFoundError(_("{target}: no such file, folder or disc").format(target=target))
     if not found:
-        raise NotFoundError(f"{target}: holds no signed checkpoint",
-                            hint="name a copy package, an archive disc or image, a ledger "
-                                 "export, a report, or a checkpoint file")
+        raise NotFoundError(_("{target}: holds no signed checkpoint").format(target=target),
+                            hint=_("name a copy package, an archive disc or image, a ledger "
+                                   "export, a report, or a checkpoint file"))
     return found
 
 

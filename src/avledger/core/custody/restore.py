@@ -23,6 +23,7 @@ from avledger.core.app import Avledger
 from avledger.core.archive import content
 from avledger.core.archive import iso as disc
 from avledger.errors import IntegrityError, NotFoundError
+from avledger.i18n import _
 from avledger.timestamps import iso, utcnow
 
 # Catalogued objects whose stored copy is not good: quarantined, or found missing, corrupt
@@ -65,12 +66,12 @@ class RestoreReport:
 def restore_objects(app: Avledger, sources: list[Path], *,
                     dry_run: bool = False) -> RestoreReport:
     """Look through ``sources`` for the bytes of every object without a good copy."""
-    app.actor.require(action="restore objects to the store")
+    app.actor.require(action=_("restore objects to the store"))
     wanted = without_good_copy(app.catalog.conn)
     report = RestoreReport(dry_run, wanted=len(wanted))
     for source in sources:
         if not os.path.exists(source):
-            raise NotFoundError(f"no such file or folder: {source}")
+            raise NotFoundError(_("no such file or folder: {source}").format(source=source))
     for source in sources:
         if not wanted:
             break
@@ -102,12 +103,14 @@ def restore_from_file(app: Avledger, path: Path, digest: str, size: int, *,
         with (opener() if opener else open(path, "rb")) as fh:
             put = store.put_stream(fh, expected_size=size)
         if put.digest != digest:
-            raise IntegrityError(f"{path} changed while it was read (hashes to {put.digest})",
-                                 hint="nothing was restored from it; try again")
+            raise IntegrityError(_("{path} changed while it was read (hashes to {digest})").format(
+                                     path=path, digest=put.digest),
+                                 hint=_("nothing was restored from it; try again"))
         after = store.verify(digest, size, threads=0)
         if after.status != "ok":
-            raise IntegrityError(f"restored object {digest} does not verify: {after.detail}",
-                                 hint="check the store's disk")
+            raise IntegrityError(_("restored object {digest} does not verify: {detail}").format(
+                                     digest=digest, detail=after.detail),
+                                 hint=_("check the store's disk"))
         was = before.status
     now = iso(utcnow())
     with app.transaction() as conn:
@@ -179,8 +182,9 @@ def _from_disc(source: Path, wanted: dict[str, int],
     """The archive disc's manifest names each clip's BLAKE3: extract only the wanted ones."""
     on_disc = set(disc.list_files(str(source)))
     if content.MANIFEST not in on_disc:
-        raise IntegrityError(f"{source} is a disc image but not an avledger archive disc",
-                             hint="mount it and restore from the mounted folder")
+        raise IntegrityError(_("{source} is a disc image but not an avledger archive disc").format(
+                                 source=source),
+                             hint=_("mount it and restore from the mounted folder"))
     with tempfile.TemporaryDirectory(prefix="avledger-restore-") as tmp:
         disc.extract(str(source), [content.MANIFEST], Path(tmp))
         doc = content.manifest_of((Path(tmp) / content.MANIFEST).read_bytes())

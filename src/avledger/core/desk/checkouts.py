@@ -21,6 +21,7 @@ from avledger.core.desk import preuse as desk
 from avledger.core.desk import roster
 from avledger.core.footage import tagging
 from avledger.errors import RefusedError
+from avledger.i18n import _, translate_stored
 from avledger.store import db
 from avledger.timestamps import display, iso, parse_iso, utcnow
 
@@ -49,25 +50,33 @@ def refuse_unusable(device: db.Row | dict[str, Any], tz: str) -> None:
     """Refuse handing out a device that is not registered and in service."""
     serial = device["serial"]
     if device["status"] == "retired":
-        raise RefusedError(f"device {serial} is retired and may not be checked out")
+        raise RefusedError(_("device {serial} is retired and may not be checked out").format(
+                               serial=serial))
     if device["status"] == "lost":
-        raise RefusedError(f"device {serial} is reported lost and may not be checked out",
-                           hint=f"if it is back: avledger device found {serial}")
+        raise RefusedError(_("device {serial} is reported lost and may not be checked out").format(
+                               serial=serial),
+                           hint=_("if it is back: avledger device found {serial}").format(
+                                    serial=serial))
     if device["registration"] != "registered":
-        raise RefusedError(f"device {serial} is not registered (first seen at a dock "
-                           f"{display(device['first_seen_at'], tz)})",
-                           hint=f"register it: avledger device add {serial} --kind …")
+        raise RefusedError(_("device {serial} is not registered (first seen at a dock "
+                             "{first_seen_at})").format(
+                               serial=serial, first_seen_at=display(device['first_seen_at'], tz)),
+                           hint=_("register it: avledger device add {serial} --kind …").format(
+                                    serial=serial))
 
 
 def already_out(serial: str, holder: db.Row | dict[str, Any] | None,
                 config: Config) -> RefusedError:
     if holder is None:  # the winner's row is not visible to us (cannot normally happen)
-        return RefusedError(f"device {serial} is already checked out")
+        return RefusedError(_("device {serial} is already checked out").format(serial=serial))
     name = roster.name_of(config, holder["badge"])
     who = f"{holder['badge']} ({name})" if name else holder["badge"]
-    return RefusedError(f"device {serial} is already checked out to {who} since "
-                        f"{display(holder['out_at'], config.timezone)} (checkout {holder['id']})",
-                        hint=f"check it in first: avledger checkin {serial}")
+    return RefusedError(_("device {serial} is already checked out to {who} since {out_at} "
+                          "(checkout {id})").format(
+                            serial=serial, who=who,
+                            out_at=display(holder['out_at'], config.timezone), id=holder['id']),
+                        hint=_("check it in first: avledger checkin {serial}").format(
+                                 serial=serial))
 
 
 def last_clock(conn: db.Connection, device_id: int) -> desk.ClockReading | None:
@@ -89,8 +98,9 @@ def _pre_use(app: Avledger, device: db.Row, req: CheckoutRequest, now: datetime
              ) -> dict[str, Any]:
     """Run the pre-use check (syncing a docked clock if it can); refuse unless forced."""
     if req.docked is not None and req.docked.serial != req.serial:
-        raise RefusedError(f"the docked device is {req.docked.serial}, not {req.serial}",
-                           hint="check out the device that is docked, or undock it")
+        raise RefusedError(_("the docked device is {serial}, not {requested}").format(
+                               serial=req.docked.serial, requested=req.serial),
+                           hint=_("check out the device that is docked, or undock it"))
     policy = desk.DeskPolicy.from_config(app.config)
     state = desk.PreUseState(
         req.serial, has_battery=device["kind"] not in registry.MAINS_POWERED,
@@ -112,9 +122,10 @@ def _pre_use(app: Avledger, device: db.Row, req: CheckoutRequest, now: datetime
         result["clock_sync"] = synced
     if check.problems:
         if not (req.force_reason and req.force_reason.strip()):
-            raise RefusedError(f"pre-use check failed for {req.serial}: "
-                               + "; ".join(check.problems),
-                               hint="fix it, or override with --force --reason '…' (logged)")
+            raise RefusedError(_("pre-use check failed for {serial}: {problems}").format(
+                                   serial=req.serial,
+                                   problems=_("; ").join(map(translate_stored, check.problems))),
+                               hint=_("fix it, or override with --force --reason '…' (logged)"))
         result["forced"] = {"reason": req.force_reason.strip(), "overrode": check.problems}
     return result
 
@@ -122,11 +133,11 @@ def _pre_use(app: Avledger, device: db.Row, req: CheckoutRequest, now: datetime
 def check_out(app: Avledger, req: CheckoutRequest, *, now: datetime | None = None
               ) -> dict[str, Any]:
     """Hand ``req.serial`` to ``req.badge``; the new checkout with its pre-use results."""
-    app.actor.require(*DESK_ROLES, action="check out devices")
+    app.actor.require(*DESK_ROLES, action=_("check out devices"))
     moment = now or utcnow()
     task = (req.task or "").strip()
     if not task:
-        raise RefusedError("a checkout needs a task (what the device is for, rule B Art. 8)")
+        raise RefusedError(_("a checkout needs a task (what the device is for, rule B Art. 8)"))
     person = roster.require_active(app.config, req.badge)
     conn = app.catalog.conn
     device = registry.get(conn, req.serial)
@@ -199,7 +210,7 @@ def check_in(app: Avledger, serial: str, *, note: str | None = None,
     What its clips are about — ``about``, over what the checkout declared — is set on the
     clips ingested for it by now (each a ``clip.tagged`` event); clips that come in later are
     tagged with 'clips tag'."""
-    app.actor.require(*DESK_ROLES, action="check in devices")
+    app.actor.require(*DESK_ROLES, action=_("check in devices"))
     given = about.checked(app.config) if about and not about.is_empty() else None
     moment = now or utcnow()
     tz = app.config.timezone
@@ -209,11 +220,15 @@ def check_in(app: Avledger, serial: str, *, note: str | None = None,
         if co is None:
             last = conn.execute("SELECT in_at FROM checkouts WHERE device_id = ?"
                                 " ORDER BY in_at DESC LIMIT 1", (device["id"],)).fetchone()
-            since = f" (last checked in {display(last[0], tz)})" if last else ""
-            raise RefusedError(f"device {serial} is not checked out{since}")
+            message = _("device {serial} is not checked out (last checked in {in_at})") \
+                if last else _("device {serial} is not checked out")
+            raise RefusedError(message.format(serial=serial,
+                                              in_at=display(last[0], tz) if last else None))
         if moment < parse_iso(co["out_at"]):
-            raise RefusedError(f"check-in time {display(moment, tz)} is before the check-out "
-                               f"time {display(co['out_at'], tz)} of checkout {co['id']}")
+            raise RefusedError(_("check-in time {moment} is before the check-out time {out_at} "
+                                 "of checkout {id}").format(
+                                   moment=display(moment, tz), out_at=display(co['out_at'], tz),
+                                   id=co['id']))
         notes = "; ".join(n for n in (co["notes"], note and f"in: {note.strip()}") if n) or None
         conn.execute("UPDATE checkouts SET in_at = ?, in_by = ?, notes = ? WHERE id = ?",
                      (iso(moment), app.actor.label, notes, co["id"]))
@@ -249,7 +264,7 @@ def listing(app: Avledger, *, open_only: bool = False, overdue_only: bool = Fals
             serial: str | None = None, badge: str | None = None, limit: int | None = None,
             now: datetime | None = None) -> list[dict[str, Any]]:
     """Checkouts newest first, with the person's name, last dock and whether overdue."""
-    app.actor.require(action="list checkouts")
+    app.actor.require(action=_("list checkouts"))
     moment = now or utcnow()
     where, params = query.where(("c.in_at IS NULL", open_only or overdue_only),
                                 ("d.serial = ?", serial), ("c.badge = ?", badge))

@@ -14,6 +14,7 @@ from typing import Any
 from avledger.core import query
 from avledger.core.app import Avledger
 from avledger.errors import NotFoundError, RefusedError
+from avledger.i18n import N_, _
 from avledger.store import db
 from avledger.timestamps import display, iso, utcnow
 
@@ -37,8 +38,9 @@ def find(conn: db.Connection, serial: str) -> db.Row | None:
 def get(conn: db.Connection, serial: str) -> db.Row:
     row = find(conn, serial)
     if row is None:
-        raise NotFoundError(f"no device with serial {serial!r}",
-                            hint=f"register it with 'avledger device add {serial}'")
+        raise NotFoundError(_("no device with serial {serial!r}").format(serial=serial),
+                            hint=_("register it with 'avledger device add {serial}'").format(
+                                     serial=serial))
     return row
 
 
@@ -58,20 +60,24 @@ def add(app: Avledger, serial: str, *, kind: str = "body_recorder", model: str |
         profile: str | None = None, unit: str | None = None, notes: str | None = None,
         now: datetime | None = None) -> Registration:
     """Register a new device, or register one ingest discovered (``unregistered``)."""
-    app.actor.require(*REGISTRARS, action="register devices")
+    app.actor.require(*REGISTRARS, action=_("register devices"))
     serial = serial.strip()
     if not serial:
-        raise RefusedError("a device needs a serial number")
+        raise RefusedError(_("a device needs a serial number"))
     if kind not in KINDS:
-        raise RefusedError(f"unknown device kind {kind!r} (known: {', '.join(KINDS)})")
+        raise RefusedError(_("unknown device kind {kind!r} (known: {KINDS})").format(
+                               kind=kind, KINDS=', '.join(KINDS)))
     moment = iso(now or utcnow())
     unit = unit or str(app.config.get("site.unit"))
     with app.transaction() as conn:
         row = find(conn, serial)
         if row is not None and row["registration"] == "registered":
-            raise RefusedError(f"device {serial} is already registered "
-                               f"(since {display(row['registered_at'], app.config.timezone)})",
-                               hint=f"see 'avledger device show {serial}'")
+            raise RefusedError(_("device {serial} is already "
+                                 "registered (since {registered_at})").format(
+                                   serial=serial,
+                                   registered_at=display(row['registered_at'],
+                                                         app.config.timezone)),
+                               hint=_("see 'avledger device show {serial}'").format(serial=serial))
         if row is None:
             cur = conn.execute(
                 "INSERT INTO devices (serial, profile, model, kind, unit, registration, notes,"
@@ -98,35 +104,42 @@ def add(app: Avledger, serial: str, *, kind: str = "body_recorder", model: str |
 
 # (from statuses, to status, event type, verb for messages)
 _TRANSITIONS = {
-    "retire": (("in_service", "lost"), "retired", "device.retired", "retire"),
-    "lost": (("in_service",), "lost", "device.lost", "mark lost"),
-    "found": (("lost",), "in_service", "device.found", "mark found"),
+    "retire": (("in_service", "lost"), "retired", "device.retired", N_("retire")),
+    "lost": (("in_service",), "lost", "device.lost", N_("mark lost")),
+    "found": (("lost",), "in_service", "device.found", N_("mark found")),
 }
+# A device's status in the words of the messages.
+_STATUS_WORDS = {"in_service": N_("in service"), "lost": N_("lost"), "retired": N_("retired")}
 
 
 def plan_status_change(device: db.Row | dict[str, Any], action: str,
                        open_co: db.Row | dict[str, Any] | None) -> str:
     """The new status, or RefusedError saying why ``action`` is not allowed (pure)."""
-    allowed, new, _, verb = _TRANSITIONS[action]
+    allowed, new, _event, verb = _TRANSITIONS[action]
     serial, status = device["serial"], device["status"]
     if status == "retired":
-        raise RefusedError(f"device {serial} is retired; a retired device stays retired")
+        raise RefusedError(_("device {serial} is retired; a retired device stays retired").format(
+                               serial=serial))
     if status not in allowed:
-        raise RefusedError(f"cannot {verb} device {serial}: it is {status.replace('_', ' ')}")
+        raise RefusedError(_("cannot {verb} device {serial}: it is {status}").format(
+                               verb=_(verb), serial=serial,
+                               status=_(_STATUS_WORDS.get(status, status))))
     if action == "retire" and open_co is not None:
-        raise RefusedError(f"cannot retire device {serial}: it is checked out to "
-                           f"{open_co['badge']} (checkout {open_co['id']})",
-                           hint=f"check it in first: avledger checkin {serial}")
+        raise RefusedError(_("cannot retire device {serial}: it is checked out to {badge} "
+                             "(checkout {id})").format(
+                               serial=serial, badge=open_co['badge'], id=open_co['id']),
+                           hint=_("check it in first: avledger checkin {serial}").format(
+                                    serial=serial))
     return new
 
 
 def change_status(app: Avledger, serial: str, action: str, reason: str, *,
                   dry_run: bool = False, now: datetime | None = None) -> dict[str, Any]:
     """Retire a device, mark it lost, or found again (records manager only)."""
-    _, _, event, verb = _TRANSITIONS[action]
-    app.actor.require(*STATUS_KEEPERS, action=f"{verb} devices")
+    event, verb = _TRANSITIONS[action][2:]
+    app.actor.require(*STATUS_KEEPERS, action=_("{verb} devices").format(verb=_(verb)))
     if not reason.strip():
-        raise RefusedError(f"a reason is required to {verb} a device")
+        raise RefusedError(_("a reason is required to {verb} a device").format(verb=_(verb)))
     moment = iso(now or utcnow())
     with app.transaction() as conn:
         device = get(conn, serial)

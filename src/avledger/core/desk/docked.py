@@ -28,6 +28,7 @@ from avledger.core.dock.volume import parse_field, scan
 from avledger.core.dock.volume_root import RefusedFile, VolumeRoot, reached
 from avledger.core.ingest import session as ingest
 from avledger.errors import RefusedError
+from avledger.i18n import _
 
 MAX_LEVEL_BYTES = 64 * 1024
 
@@ -75,11 +76,12 @@ def inspect(app: Avledger, target: str, *, profile: str | None = None,
             allow_sync: bool = True, docked_at: Reference | None = None) -> DockedDevice:
     """Read the docked recorder at ``target`` (a folder, mount point or block device);
     ``docked_at``: when it was docked, for a folder (a block device's comes from udev)."""
-    app.actor.require(action="read docked recorders")
+    app.actor.require(action=_("read docked recorders"))
     with recordervolume.opened(app, target, profile=profile) as vol:
         if expect_serial and vol.serial != expect_serial:
-            raise RefusedError(f"the docked device is {vol.serial}, not {expect_serial}",
-                               hint="name the device that is docked, or dock the right one")
+            raise RefusedError(_("the docked device is {serial}, not {expect_serial}").format(
+                                   serial=vol.serial, expect_serial=expect_serial),
+                               hint=_("name the device that is docked, or dock the right one"))
         device_id = clocksync.known_device(app.catalog.conn, vol.serial)
         pending = not_ingested(app.catalog.conn, device_id, scan(vol.media, vol.profile))
         reading = None

@@ -16,6 +16,7 @@ from avledger.core import query
 from avledger.core.app import Avledger
 from avledger.core.desk import roster
 from avledger.errors import NotFoundError, RefusedError
+from avledger.i18n import _
 from avledger.timestamps import display, iso, parse_iso, utcnow
 
 REASONS = ("device-fault", "battery", "storage", "weather", "obstruction", "force-majeure",
@@ -28,8 +29,8 @@ def _checkout(conn: Any, checkout_id: int) -> Any:
     row = conn.execute("SELECT c.*, d.serial FROM checkouts c JOIN devices d"
                        " ON d.id = c.device_id WHERE c.id = ?", (checkout_id,)).fetchone()
     if row is None:
-        raise NotFoundError(f"no checkout {checkout_id}",
-                            hint="see 'avledger checkout list --badge BADGE'")
+        raise NotFoundError(_("no checkout {checkout_id}").format(checkout_id=checkout_id),
+                            hint=_("see 'avledger checkout list --badge BADGE'"))
     return row
 
 
@@ -37,18 +38,22 @@ def validate_span(checkout: Any, start: datetime, end: datetime, now: datetime, 
                   ) -> None:
     """The gap must be a real interval inside the checkout, and not in the future (pure)."""
     if end <= start:
-        raise RefusedError(f"the gap must end after it starts ({display(start, tz)} → "
-                           f"{display(end, tz)})")
+        raise RefusedError(_("the gap must end after it starts ({start} → {end})").format(
+                               start=display(start, tz), end=display(end, tz)))
     out_at = parse_iso(checkout["out_at"])
     in_at = parse_iso(checkout["in_at"]) if checkout["in_at"] else None
     if start < out_at:
-        raise RefusedError(f"the gap starts {display(start, tz)}, before checkout "
-                           f"{checkout['id']} began ({display(out_at, tz)})")
+        raise RefusedError(_("the gap starts {start}, before "
+                             "checkout {id} began ({out_at})").format(
+                               start=display(start, tz), id=checkout['id'],
+                               out_at=display(out_at, tz)))
     if in_at is not None and end > in_at:
-        raise RefusedError(f"the gap ends {display(end, tz)}, after checkout {checkout['id']} "
-                           f"was checked in ({display(in_at, tz)})")
+        raise RefusedError(_("the gap ends {end}, after checkout "
+                             "{id} was checked in ({in_at})").format(
+                               end=display(end, tz), id=checkout['id'], in_at=display(in_at, tz)))
     if end > now:
-        raise RefusedError(f"the gap ends {display(end, tz)}, which is in the future")
+        raise RefusedError(_("the gap ends {end}, which is in the future").format(
+                               end=display(end, tz)))
 
 
 def add(app: Avledger, checkout_id: int, start: datetime, end: datetime, reason: str,
@@ -56,17 +61,20 @@ def add(app: Avledger, checkout_id: int, start: datetime, end: datetime, reason:
     """Record a gap; the officer of the checkout, a clerk or a records manager may."""
     moment = now or utcnow()
     actor = app.actor
-    actor.require(action="record gaps")
+    actor.require(action=_("record gaps"))
     if reason not in REASONS:
-        raise RefusedError(f"unknown gap reason {reason!r} (known: {', '.join(REASONS)})")
+        raise RefusedError(_("unknown gap reason {reason!r} (known: {REASONS})").format(
+                               reason=reason, REASONS=', '.join(REASONS)))
     if not note.strip():
-        raise RefusedError("a gap record needs a note saying what happened (rule B, Art. 12)")
+        raise RefusedError(_("a gap record needs a note saying what happened (rule B, Art. 12)"))
     with app.transaction() as conn:
         co = _checkout(conn, checkout_id)
         if actor.badge != co["badge"] and not (actor.roles & set(SCRIBES)):
-            raise RefusedError(f"{actor.name or actor.login} ({actor.badge}) may not record a "
-                               f"gap for checkout {checkout_id} of {co['badge']}: only that "
-                               f"officer, a clerk or a records manager may")
+            raise RefusedError(_("{name} ({badge}) may not record a gap for checkout "
+                                 "{checkout_id} of {holder}: only that officer, a clerk or a "
+                                 "records manager may").format(
+                                   name=actor.name or actor.login, badge=actor.badge,
+                                   checkout_id=checkout_id, holder=co['badge']))
         validate_span(co, start, end, moment, app.config.timezone)
         cur = conn.execute(
             "INSERT INTO gaps (checkout_id, from_at, to_at, reason, note, created_at,"
@@ -95,14 +103,15 @@ def approval_refusal(gap: Any, approver_badge: str | None, tz: str) -> str | Non
 def approve(app: Avledger, gap_id: int, *, note: str | None = None,
             now: datetime | None = None) -> dict[str, Any]:
     """A leader approves a gap record written by someone else, about someone else."""
-    app.actor.require(*APPROVERS, action="approve gap records")
+    app.actor.require(*APPROVERS, action=_("approve gap records"))
     moment = now or utcnow()
     with app.transaction() as conn:
         gap = conn.execute("SELECT g.*, c.badge AS officer_badge FROM gaps g"
                            " JOIN checkouts c ON c.id = g.checkout_id WHERE g.id = ?",
                            (gap_id,)).fetchone()
         if gap is None:
-            raise NotFoundError(f"no gap record {gap_id}", hint="see 'avledger gap list'")
+            raise NotFoundError(_("no gap record {gap_id}").format(gap_id=gap_id),
+                                hint=_("see 'avledger gap list'"))
         why = approval_refusal(gap, app.actor.badge, app.config.timezone)
         if why:
             raise RefusedError(why)
@@ -128,7 +137,7 @@ def _select(app: Avledger, where: str, params: list[Any]) -> list[dict[str, Any]
 
 def listing(app: Avledger, *, checkout_id: int | None = None, pending: bool = False,
             badge: str | None = None) -> list[dict[str, Any]]:
-    app.actor.require(action="list gap records")
+    app.actor.require(action=_("list gap records"))
     return _select(app, *query.where(("g.checkout_id = ?", checkout_id),
                                      ("g.approved_at IS NULL", pending), ("c.badge = ?", badge)))
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from avledger.config.loader import Config
+from avledger.i18n import N_
 from avledger.timestamps import display, iso
 
 OK, LOW, NOT_CHECKED, NOT_APPLICABLE = "ok", "low", "not-checked", "not-applicable"
@@ -122,12 +123,15 @@ def _level(name: str, label: str, minimum: float, docked: float | None,
         value, source = entered, "entered"
     else:
         return (Check(NOT_CHECKED),
-                f"{label} not checked (enter it with {option} PCT, or dock the device)")
+                N_("{label} not checked (enter it with {option} PCT, or dock the device)").format(
+                    label=label, option=option))
     if not 0 <= value <= 100:
-        return Check(NOT_CHECKED, value, source), f"{label} {value:g}% is not a percentage"
+        return Check(NOT_CHECKED, value, source), N_("{label} {percent} is not a percentage"
+                                                     ).format(label=label, percent=f"{value:g}%")
     if value < minimum:
         return (Check(LOW, value, source),
-                f"{label} {value:g}% is below the minimum of {minimum:g}% ({name})")
+                N_("{label} {percent} is below the minimum of {minimum} ({name})").format(
+                    label=label, percent=f"{value:g}%", minimum=f"{minimum:g}%", name=name))
     return Check(OK, value, source), None
 
 
@@ -148,18 +152,21 @@ def _clock(state: PreUseState, now: datetime, policy: DeskPolicy) -> tuple[Check
     if reading is None:
         reading, source = state.last_clock, "catalog"
     if reading is None:
-        return Check(NOT_CHECKED, detail="no clock measurement yet (checked at the next dock)"), \
+        return Check(NOT_CHECKED,
+                     detail=N_("no clock measurement yet (checked at the next dock)")), \
             None, False
     status = clock_status(reading, policy.clock_tolerance_seconds)
-    when = (f"last measured {_ago(now, reading.measured_at)} ({reading.source})"
-            if source == "catalog" else "measured now")
+    when = (N_("last measured {ago} ({source})").format(ago=_ago(now, reading.measured_at),
+                                                        source=reading.source)
+            if source == "catalog" else N_("measured now"))
     if status == OK:
         return Check(OK, reading.drift_seconds, source, when), None, False
     if status == UNKNOWN:
         if source == "device":
-            return Check(UNKNOWN, None, source, "the device clock could not be read"), \
-                f"the clock of {state.serial} could not be read", False
-        return Check(NOT_CHECKED, None, source, f"last reading unknown ({when})"), None, False
+            return Check(UNKNOWN, None, source, N_("the device clock could not be read")), \
+                N_("the clock of {serial} could not be read").format(serial=state.serial), False
+        return Check(NOT_CHECKED, None, source, N_("last reading unknown ({when})").format(
+            when=when)), None, False
     settable = docked is not None and source == "device" and (
         docked.sync_clock is not None or docked.clock_settable)
     waiting = source == "device" and docked is not None and (
@@ -167,31 +174,36 @@ def _clock(state: PreUseState, now: datetime, policy: DeskPolicy) -> tuple[Check
     syncable = (docked is not None and docked.sync_clock is not None and source == "device"
                 and reading.source != "sync-after" and not waiting)
     waits_for_clips = syncable and docked is not None and docked.pending_clips > 0
-    what = ("was reset (date before the reset year)" if status == RESET
-            else f"is {_drift_words(reading.drift_seconds or 0.0)}")
-    tail = (" and will be synced" if syncable and not waits_for_clips else
-            "; it is set once its clips are ingested" if waits_for_clips else
-            " even after a sync" if source == "device" and reading.source == "sync-after" else
-            "; the new time written to it takes effect when it is next connected: dock it "
-            "again and retry" if waiting else
-            "; its profile can set it: run 'avledger clock sync', or check out without "
-            "--no-sync-clock" if settable else
-            " and cannot be set here" if source == "device" else
-            f" at the last measurement ({display(reading.measured_at, policy.timezone)}) and has"
-            " not been synced since")
-    problem = (f"clock of {state.serial} {what} (tolerance "
-               f"{policy.clock_tolerance_seconds:g} s){tail}")
+    what = (N_("was reset (date before the reset year)") if status == RESET
+            else N_("is {drift}").format(drift=_drift_words(reading.drift_seconds or 0.0)))
+    tail = (N_(" and will be synced") if syncable and not waits_for_clips else
+            N_("; it is set once its clips are ingested") if waits_for_clips else
+            N_(" even after a sync") if source == "device" and reading.source == "sync-after"
+            else N_("; the new time written to it takes effect when it is next connected: dock "
+                    "it again and retry") if waiting else
+            N_("; its profile can set it: run 'avledger clock sync', or check out without "
+               "--no-sync-clock") if settable else
+            N_(" and cannot be set here") if source == "device" else
+            N_(" at the last measurement ({time}) and has not been synced since").format(
+                time=display(reading.measured_at, policy.timezone)))
+    # Kept in English with the checkout (the ledger says what was overridden); shown
+    # translated (i18n.translate_stored).
+    problem = N_("clock of {serial} {what} (tolerance {tolerance} s){tail}").format(
+        serial=state.serial, what=what, tolerance=f"{policy.clock_tolerance_seconds:g}",
+        tail=tail)
     return Check(status, reading.drift_seconds, source, when), problem, \
         syncable and not waits_for_clips
 
 
 def _ago(now: datetime, then: datetime) -> str:
     hours = max(0.0, (now - then).total_seconds() / 3600)
-    return f"{hours * 60:.0f} min ago" if hours < 1 else f"{hours:.1f} h ago"
+    return N_("{minutes} min ago").format(minutes=f"{hours * 60:.0f}") if hours < 1 else \
+        N_("{hours} h ago").format(hours=f"{hours:.1f}")
 
 
 def _drift_words(drift: float) -> str:
-    return f"{abs(drift):g} s {'fast' if drift > 0 else 'slow'}"
+    return (N_("{seconds} s fast") if drift > 0 else N_("{seconds} s slow")).format(
+        seconds=f"{abs(drift):g}")
 
 
 def evaluate(state: PreUseState, now: datetime, policy: DeskPolicy) -> PreUseCheck:
@@ -200,14 +212,14 @@ def evaluate(state: PreUseState, now: datetime, policy: DeskPolicy) -> PreUseChe
     problems: list[str] = []
     docked = state.docked
     if state.has_battery:
-        checks["battery"], p = _level("desk.min_battery_percent", "battery",
+        checks["battery"], p = _level("desk.min_battery_percent", N_("battery"),
                                       policy.min_battery_percent,
                                       docked.battery_percent if docked else None,
                                       state.battery_percent, "--battery")
         problems += [p] if p else []
     else:
         checks["battery"] = Check(NOT_APPLICABLE)
-    checks["storage"], p = _level("desk.min_storage_free_percent", "free storage",
+    checks["storage"], p = _level("desk.min_storage_free_percent", N_("free storage"),
                                   policy.min_storage_free_percent,
                                   docked.storage_free_percent if docked else None,
                                   state.storage_free_percent, "--storage-free")
@@ -219,10 +231,11 @@ def evaluate(state: PreUseState, now: datetime, policy: DeskPolicy) -> PreUseChe
         pending = docked.pending_clips
         checks["footage"] = Check(OK if pending == 0 else "pending", float(pending), "device")
         if pending:
-            problems.append(f"{pending} clip(s) on {state.serial} are not yet ingested "
-                            f"(let the dock finish, or run 'avledger ingest')")
+            problems.append(N_("{pending} clip(s) on {serial} are not yet ingested (let the "
+                               "dock finish, or run 'avledger ingest')").format(
+                                pending=pending, serial=state.serial))
     else:
-        checks["footage"] = Check(NOT_CHECKED, detail="not docked")
+        checks["footage"] = Check(NOT_CHECKED, detail=N_("not docked"))
     return PreUseCheck(checks, problems, needs_sync)
 
 

@@ -19,6 +19,7 @@ from avledger.config import schema
 from avledger.config.loader import Config
 from avledger.core.identity import find_person
 from avledger.errors import ConfigError, NotFoundError, RefusedError
+from avledger.i18n import _, english
 
 CSV_COLUMNS = ("badge", "name", "unit", "os_user", "roles")
 OPTIONAL_COLUMNS = ("active",)
@@ -32,12 +33,12 @@ def require_active(config: Config, badge: str) -> dict[str, Any]:
     """The roster person with ``badge``; refused when unknown or no longer active."""
     person = find_person(config, badge)
     if person is None:
-        raise NotFoundError(f"no person with badge {badge!r} on the roster",
-                            hint="see 'avledger person list'; the roster is 'personnel' in "
-                                 "the config")
+        raise NotFoundError(_("no person with badge {badge!r} on the roster").format(badge=badge),
+                            hint=_("see 'avledger person list'; the roster is 'personnel' in the "
+                                   "config"))
     if not is_active(person):
-        raise RefusedError(f"{person['name']} ({badge}) is inactive on the roster and may not "
-                           "be handed a device")
+        raise RefusedError(_("{name} ({badge}) is inactive on the roster and may not be handed a "
+                             "device").format(name=person['name'], badge=badge))
     return person
 
 
@@ -69,7 +70,7 @@ def person_details(config: Config, conn: Any, badge: str, *, history: int = 10
                    ) -> dict[str, Any]:
     person = find_person(config, badge)
     if person is None:
-        raise NotFoundError(f"no person with badge {badge!r} on the roster")
+        raise NotFoundError(_("no person with badge {badge!r} on the roster").format(badge=badge))
     entry = _public(person)
     rows = [dict(r) for r in conn.execute(
         "SELECT c.id, d.serial, c.task, c.task_id, c.remote, c.out_at, c.in_at FROM checkouts c"
@@ -128,7 +129,8 @@ def parse_csv(text: str) -> list[dict[str, Any]]:
         values = {(k or "").strip(): (v or "").strip() if isinstance(v, str) else v
                   for k, v in row.items()}
         if None in row:
-            problems.append(f"line {reader.line_num}: more fields than columns")
+            problems.append(_("line {line_num}: more fields than columns").format(
+                                line_num=reader.line_num))
             continue
         if not any(values.values()):
             continue
@@ -142,7 +144,7 @@ def parse_csv(text: str) -> list[dict[str, Any]]:
             if active is not True:
                 entry["active"] = active
         entries.append(entry)
-        places.append(f"line {reader.line_num}")
+        places.append(_("line {line_num}").format(line_num=reader.line_num))
     problems += _validate(entries, places)
     if problems:
         raise _csv_error(problems)
@@ -151,7 +153,7 @@ def parse_csv(text: str) -> list[dict[str, Any]]:
 
 def _csv_error(problems: list[str], source: str = "CSV") -> ConfigError:
     error = ConfigError(problems, source=source)
-    error.hint = "correct the CSV and import it again; nothing was written"
+    error.hint = _("correct the CSV and import it again; nothing was written")
     return error
 
 
@@ -159,20 +161,27 @@ def _validate(entries: list[dict[str, Any]], places: list[str]) -> list[str]:
     """Schema problems (and logins used twice), each named by where the entry came from."""
     problems = []
     for problem in schema.validate({"personnel": entries}):
-        # "personnel[3].roles: msg (also at [1])" -> "line 5: roles: msg (also at line 3)"
-        path, _, message = problem.partition(": ")
+        # "personnel[3].roles: msg (also at [1])" -> "line 5: roles: msg (also at line 3)";
+        # the path is read from the English original, the message kept in the chosen language
+        path = str(english(problem)).partition(": ")[0]
         index = int(path.split("[", 1)[1].split("]", 1)[0])
         field = path.split("].", 1)[1] if "]." in path else ""
-        if "(also at [" in message:
-            other = int(message.rsplit("[", 1)[1].split("]", 1)[0])
-            message = message.split("(also at [", 1)[0] + f"(also at {places[other]})"
-        problems.append(f"{places[index]}: " + (f"{field}: " if field else "") + message)
+        message = problem[len(path):].lstrip(":： ") if problem.startswith(path) \
+            else problem
+        if "(also at [" in str(english(problem)):
+            start, end = message.rfind("["), message.rfind("]")
+            other = int(message[start + 1:end])
+            message = message[:start] + places[other] + message[end + 1:]
+        problems.append(_("{place}: {field}: {problem}").format(
+            place=places[index], field=field, problem=message) if field else
+            _("{place}: {problem}").format(place=places[index], problem=message))
     seen: dict[str, str] = {}
     for entry, place in zip(entries, places, strict=True):
         login = entry.get("os_user")
         if login and login in seen:
-            problems.append(f"{place}: os_user: {login!r} is already used at {seen[login]} "
-                            "(one login acts as one person)")
+            problems.append(_("{place}: os_user: {login!r} is already used at {seen} (one login "
+                              "acts as one person)").format(
+                                place=place, login=login, seen=seen[login]))
         elif login:
             seen[login] = place
     return problems

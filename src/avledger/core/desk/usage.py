@@ -18,6 +18,7 @@ from avledger.core import query
 from avledger.core.app import Avledger
 from avledger.core.desk import gaps as gap_records
 from avledger.core.identity import find_person
+from avledger.i18n import _
 from avledger.timestamps import iso, local, parse_iso
 
 CSV_FIELDS = ("checkout", "device", "kind", "badge", "name", "unit", "out", "in", "out_by",
@@ -33,7 +34,7 @@ def _local(text: str | None, tz: str) -> str | None:
 def rows(app: Avledger, *, start: datetime | None = None, end: datetime | None = None,
          checkout_id: int | None = None) -> list[dict[str, Any]]:
     """Checkouts that began in [start, end), oldest first, each with footage and gaps."""
-    app.actor.require(action="read the usage ledger")
+    app.actor.require(action=_("read the usage ledger"))
     where, params = query.where(("c.id = ?", checkout_id),
                                 ("c.out_at >= ?", iso(start) if start else None),
                                 ("c.out_at < ?", iso(end) if end else None))

@@ -23,6 +23,7 @@ from pathlib import Path
 from avledger.config.profiles import Profile
 from avledger.core.dock.failed import one_line
 from avledger.errors import DeviceError
+from avledger.i18n import _
 
 MOUNT_TIMEOUT = 30
 # Never relaxed by a profile's options: whatever the recorder holds, nothing on it runs, no
@@ -36,9 +37,10 @@ def _run(argv: list[str], timeout: float = MOUNT_TIMEOUT) -> subprocess.Complete
     try:
         return subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
     except FileNotFoundError as exc:
-        raise DeviceError(f"{argv[0]} is not installed") from exc
+        raise DeviceError(_("{argv} is not installed").format(argv=argv[0])) from exc
     except subprocess.TimeoutExpired as exc:
-        raise DeviceError(f"{argv[0]} did not finish within {timeout:.0f} s") from exc
+        raise DeviceError(_("{argv} did not finish within {timeout:.0f} s").format(
+                              argv=argv[0], timeout=timeout)) from exc
 
 
 def udev_properties(device: str) -> dict[str, str]:
@@ -141,7 +143,8 @@ def unmount(target: Path, method: str) -> None:
     # A helper that died (recorder pulled) leaves a dead mount: detach it lazily.
     done = _run(["umount", "-l", str(target)])
     if done.returncode != 0 and os.path.ismount(target):
-        raise DeviceError(f"cannot unmount {target}: {last or done.stderr.strip()}")
+        raise DeviceError(_("cannot unmount {target}: {error}").format(
+                              target=target, error=last or done.stderr.strip()))
 
 
 @contextmanager
@@ -150,22 +153,24 @@ def mounted(device: str, profile: Profile, where: Path | None = None, *,
     """Mount ``device`` as ``profile`` says — read-only unless ``writable`` (the clock sync's
     one write) — and unmount (and remove the dir) after."""
     if not Path(device).exists():
-        raise DeviceError(f"{device} does not exist", hint="was the recorder unplugged?")
+        raise DeviceError(_("{device} does not exist").format(device=device),
+                          hint=_("was the recorder unplugged?"))
     base = where or Path(os.environ.get("RUNTIME_DIRECTORY") or tempfile.gettempdir())
     base.mkdir(parents=True, exist_ok=True)
     target = Path(tempfile.mkdtemp(prefix=f"avledger-{Path(device).name}-", dir=base))
     argv = mount_command(device, target, profile, writable=writable)
-    how = "read-write" if writable else "read-only"
+    how = _("read-write") if writable else _("read-only")
     helper: subprocess.Popen[bytes] | None = None
     if writable and profile.get("mount.method") == "fuse":
         helper, problem = _start_helper(argv, target)
     else:
         done = _run(argv)
         problem = (None if done.returncode == 0 and _wait_mounted(target)
-                   else one_line(done.stderr)[:300] or "not mounted")
+                   else one_line(done.stderr)[:300] or _("not mounted"))
     if problem is not None:
         target.rmdir()
-        raise DeviceError(f"cannot mount {device} {how} ({argv[0]}): {problem}")
+        raise DeviceError(_("cannot mount {device} {how} ({argv}): {problem}").format(
+                              device=device, how=how, argv=argv[0], problem=problem))
     try:
         yield target
     finally:
@@ -186,7 +191,7 @@ def _start_helper(argv: list[str], target: Path) -> tuple[subprocess.Popen[bytes
         helper = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL)
     except FileNotFoundError as exc:
-        raise DeviceError(f"{argv[0]} is not installed") from exc
+        raise DeviceError(_("{argv} is not installed").format(argv=argv[0])) from exc
     deadline = time.monotonic() + MOUNT_TIMEOUT
     while time.monotonic() < deadline:
         if os.path.ismount(target):
@@ -205,7 +210,8 @@ def _wait_exit(helper: subprocess.Popen[bytes], name: str) -> None:
     except subprocess.TimeoutExpired:
         helper.kill()
         helper.wait()
-        raise DeviceError(f"{name} did not finish writing within {MOUNT_TIMEOUT} s") from None
+        raise DeviceError(_("{name} did not finish writing within {MOUNT_TIMEOUT} s").format(
+                              name=name, MOUNT_TIMEOUT=MOUNT_TIMEOUT)) from None
 
 
 def flush(device: str) -> None:
@@ -213,11 +219,13 @@ def flush(device: str) -> None:
     try:
         fd = os.open(device, os.O_RDONLY)
     except OSError as exc:
-        raise DeviceError(f"cannot open {device} to flush it: {exc.strerror or exc}") from exc
+        raise DeviceError(_("cannot open {device} to flush it: {error}").format(
+                              device=device, error=exc.strerror or exc)) from exc
     try:
         os.fsync(fd)
     except OSError as exc:
-        raise DeviceError(f"flushing {device} failed: {exc.strerror or exc}") from exc
+        raise DeviceError(_("flushing {device} failed: {error}").format(
+                              device=device, error=exc.strerror or exc)) from exc
     finally:
         os.close(fd)
 

@@ -14,6 +14,7 @@ from avledger.core.dock.media import Duration, duration
 from avledger.core.dock.volume import read_identity, survey
 from avledger.core.dock.volume_root import VolumeRoot
 from avledger.errors import AvledgerError, NotFoundError
+from avledger.i18n import _
 from avledger.timestamps import iso
 
 
@@ -21,7 +22,7 @@ def check_volume(config: Config, root: Path, name: str | None = None,
                  label: str | None = None) -> dict[str, Any]:
     """Which profiles match ``root``, and with the best (or named) one: identity and clips."""
     if not root.is_dir():
-        raise NotFoundError(f"{root} is not a directory or mounted volume")
+        raise NotFoundError(_("{root} is not a directory or mounted volume").format(root=root))
     known = profiles_mod.load_all(config)
     seen = Seen(root, None, label)
     results = []
@@ -44,7 +45,7 @@ def check_volume(config: Config, root: Path, name: str | None = None,
             out["identity"] = {"serial": who.serial, "badge": who.badge, "unit": who.unit,
                                "model": who.model, "firmware": who.firmware}
         except AvledgerError as exc:
-            out["identity_error"] = exc.message
+            out["identity_error"] = exc.english
         clips = []
         found = survey(media, chosen)
         for clip in found.clips:

@@ -9,6 +9,7 @@ from avledger.config import profiles as profiles_mod
 from avledger.config.profiles import Match, Profile, Seen
 from avledger.core.app import Avledger
 from avledger.errors import NotFoundError
+from avledger.i18n import _
 
 
 def recognise(app: Avledger, seen: Seen, name: str | None, source: str,
@@ -19,13 +20,13 @@ def recognise(app: Avledger, seen: Seen, name: str | None, source: str,
     if name:
         return profiles_mod.get(app.config, name)
     if seen.root is not None and not seen.root.is_dir():
-        raise NotFoundError(f"{seen.root} is not a directory or mounted volume")
+        raise NotFoundError(_("{root} is not a directory or mounted volume").format(root=seen.root))
     matches = profiles_mod.recognise(known, seen)
     if not matches:
         raise NotFoundError(
-            f"no device profile recognises {source} "
-            f"(tried: {', '.join(known) or 'no profiles'})",
-            hint="name one with --profile, or add a profile (see 'avledger profile list')")
+            _("no device profile recognises {source} (tried: {profiles})").format(
+                source=source, profiles=', '.join(known) or 'no profiles'),
+            hint=_("name one with --profile, or add a profile (see 'avledger profile list')"))
     return (choose(matches) if choose else matches[0]).profile
 
 
@@ -43,5 +44,6 @@ def profile_for_device(app: Avledger, device: str, udev: dict[str, str], label: 
                  and not p.get("match.udev") and not p.get("match.label")]
     if by_marker:
         return by_marker[0]
-    raise NotFoundError(f"no device profile recognises {device} (label {label!r})",
-                        hint="name one with --profile, or add a profile")
+    raise NotFoundError(_("no device profile recognises {device} (label {label!r})").format(
+                            device=device, label=label),
+                        hint=_("name one with --profile, or add a profile"))

@@ -22,6 +22,7 @@ from avledger.core.dock.recognition import profile_for_device, recognise
 from avledger.core.dock.volume import RecorderIdentity, read_identity
 from avledger.core.dock.volume_root import VolumeRoot
 from avledger.errors import NotFoundError
+from avledger.i18n import _
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,9 @@ def opened(app: Avledger, target: str, *, profile: str | None = None,
         return
     root = Path(target)
     if not root.is_dir():
-        raise NotFoundError(f"{target} is not a folder, a mounted volume or a block device")
+        raise NotFoundError(_("{target} is not a folder, a "
+                              "mounted volume or a block device").format(
+                                target=target))
     prof = recognise(app, Seen(root), profile, target)
     behind = _device_behind(root)
     docked_at = mounting.docked_at(behind, mounting.udev_properties(behind)) if behind else None

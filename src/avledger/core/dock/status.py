@@ -10,9 +10,12 @@ import json
 from typing import Any
 
 from avledger.core.app import Avledger
+from avledger.i18n import N_
 
 ACTIVE_STATES = ("detected", "mounting", "ingesting")
-INTERRUPTED = "the ingesting process ended without finishing (it resumes at the next docking)"
+# Stored in English in the docks row; translated when shown (i18n.translate_stored).
+INTERRUPTED = N_("the ingesting process ended without finishing (it resumes at the next "
+                 "docking)")
 
 
 def dock_status(app: Avledger, recent: int = 10) -> dict[str, Any]:

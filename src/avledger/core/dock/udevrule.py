@@ -12,6 +12,7 @@ import re
 
 from avledger.config.profiles import Profile
 from avledger.errors import ConfigError
+from avledger.i18n import _
 
 HEADER = """\
 # avledger: start one ingest per docked recorder (avledger-ingest@<kernel name>.service).
@@ -30,16 +31,17 @@ def label_glob(expression: str, where: str) -> str:
     """``^BWR`` → ``BWR*``; ``^BWR-01$`` → ``BWR-01``; anything fancier is refused."""
     m = re.fullmatch(r"\^((?:[A-Za-z0-9 _.:-]|\\[.\-_ ])+)(\$?)", expression)
     if not m:
-        raise ConfigError([f"{where}: label {expression!r} cannot be expressed as a udev "
-                           "pattern; use '^PREFIX' or '^EXACT$'"])
+        raise ConfigError([_("{where}: label {expression!r} cannot be expressed as a udev "
+                             "pattern; use '^PREFIX' or '^EXACT$'").format(
+                               where=where, expression=expression)])
     literal = re.sub(r"\\(.)", r"\1", m.group(1))
     return literal if m.group(2) else literal + "*"
 
 
 def _quote(value: str, where: str) -> str:
     if _GLOB_SPECIAL.search(value):
-        raise ConfigError([f"{where}: value {value!r} has characters udev would read as a "
-                           "pattern"])
+        raise ConfigError([_("{where}: value {value!r} has characters udev would read as a "
+                             "pattern").format(where=where, value=value)])
     return value
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from avledger.config.profiles import Profile
 from avledger.core.dock.volume_root import RefusedFile, VolumeRoot, excerpt, reached
 from avledger.errors import DeviceError
+from avledger.i18n import _
 from avledger.timestamps import EARLIEST, in_range, zoned_to_utc
 
 MAX_INFO_BYTES = 64 * 1024
@@ -148,18 +149,21 @@ def read_identity(root: VolumeRoot | Path, profile: Profile) -> RecorderIdentity
         try:
             raw = vol.read_small(spec["file"], MAX_INFO_BYTES)
         except FileNotFoundError as exc:
-            raise DeviceError(f"{spec['file']} not found on the recorder ({vol.path})",
-                              hint=f"is this a '{profile.name}' recorder?") from exc
+            raise DeviceError(_("{file} not found on the recorder ({path})").format(
+                                  file=spec['file'], path=vol.path),
+                              hint=_("is this a '{name}' "
+                                     "recorder?").format(name=profile.name)) from exc
         except RefusedFile as exc:
             raise RefusedFile(exc.rel, f"{exc.reason} (the device-info file)") from exc
         except OSError as exc:
-            raise DeviceError(f"cannot read {spec['file']} on the recorder: "
-                              f"{exc.strerror or exc}") from exc
+            raise DeviceError(_("cannot read {file} on the recorder: {error}").format(
+                                  file=spec['file'], error=exc.strerror or exc)) from exc
     text = raw.decode("utf-8", errors="replace")
     try:
         return parse_identity(text, spec["format"], spec["fields"], spec.get("section"))
     except ValueError as exc:
-        raise DeviceError(f"device-info file {spec['file']}: {excerpt(str(exc), 120)}") from exc
+        raise DeviceError(_("device-info file {file}: {exc}").format(
+                              file=spec['file'], exc=excerpt(str(exc), 120))) from exc
 
 
 # ---- clips -------------------------------------------------------------------------------------
@@ -243,7 +247,8 @@ def survey(root: VolumeRoot | Path, profile: Profile) -> Survey:
         try:
             entries = list(vol.walk())
         except OSError as exc:
-            raise DeviceError(f"cannot list the recorder: {exc.strerror or exc}") from exc
+            raise DeviceError(_("cannot list the recorder: {error}").format(
+                                  error=exc.strerror or exc)) from exc
     for entry in entries:
         parts = entry.raw.split("/")
         is_folder = entry.st is not None and stat.S_ISDIR(entry.st.st_mode)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from avledger.errors import DeviceError
+from avledger.i18n import N_, _
 
 DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
@@ -57,19 +58,19 @@ def refusal(st: os.stat_result, dev: int) -> str | None:
     """Why a file with this (lstat) status is not read as the recorder's own; None: it is."""
     mode = st.st_mode
     if stat.S_ISLNK(mode):
-        return "a symbolic link"
+        return N_("a symbolic link")
     if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe)"
+        return N_("a FIFO (named pipe)")
     if stat.S_ISSOCK(mode):
-        return "a socket"
+        return N_("a socket")
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device node"
+        return N_("a device node")
     if stat.S_ISDIR(mode):
-        return "a folder"
+        return N_("a folder")
     if not stat.S_ISREG(mode):
-        return "not a regular file"
+        return N_("not a regular file")
     if st.st_dev != dev:
-        return "on another file system"
+        return N_("on another file system")
     return None
 
 
@@ -77,7 +78,8 @@ class RefusedFile(DeviceError):
     """A file on the volume that is not a regular file of the volume itself; never read."""
 
     def __init__(self, rel: str, reason: str) -> None:
-        super().__init__(f"{rel} is {reason}: not read")
+        """``reason`` is an English phrase marked with N_ (it is also kept in listings)."""
+        super().__init__(_("{rel} is {reason}: not read").format(rel=rel, reason=_(reason)))
         self.rel = rel
         self.reason = reason
 
@@ -100,9 +102,10 @@ class VolumeRoot:
         try:
             self.fd = os.open(self.path, DIR_FLAGS)
         except OSError as exc:
-            why = ("is a symbolic link" if exc.errno in (errno.ELOOP, errno.ENOTDIR)
-                   else f"cannot be opened: {exc.strerror or exc}")
-            raise DeviceError(f"the recorder folder {self.path} {why}") from exc
+            message = _("the recorder folder {path} is a symbolic link") \
+                if exc.errno in (errno.ELOOP, errno.ENOTDIR) \
+                else _("the recorder folder {path} cannot be opened: {error}")
+            raise DeviceError(message.format(path=self.path, error=exc.strerror or exc)) from exc
         self.dev = os.fstat(self.fd).st_dev
 
     def close(self) -> None:
@@ -122,7 +125,7 @@ class VolumeRoot:
         """A descriptor of ``raw``'s folder (the caller closes it) and the last name."""
         parts = [p for p in raw.split("/") if p not in ("", ".")]
         if not parts or ".." in parts:
-            raise RefusedFile(shown(raw), "not a path inside the volume")
+            raise RefusedFile(shown(raw), N_("not a path inside the volume"))
         fd = os.dup(self.fd)
         try:
             for i, part in enumerate(parts[:-1]):
@@ -130,14 +133,14 @@ class VolumeRoot:
                     sub = os.open(part, DIR_FLAGS, dir_fd=fd)
                 except OSError as exc:
                     if exc.errno in (errno.ELOOP, errno.ENOTDIR):
-                        raise RefusedFile(shown(raw), "behind a folder that is a symbolic link "
-                                          "or not a folder") from exc
+                        raise RefusedFile(shown(raw), N_("behind a folder that is a symbolic link "
+                                             "or not a folder")) from exc
                     raise
                 os.close(fd)
                 fd = sub
                 if os.fstat(fd).st_dev != self.dev:
                     raise RefusedFile(shown("/".join(parts[:i + 1])),
-                                      "a folder on another file system")
+                                      N_("a folder on another file system"))
         except BaseException:
             os.close(fd)
             raise
@@ -158,14 +161,14 @@ class VolumeRoot:
                 fd = os.open(name, READ_FLAGS, dir_fd=parent)
             except OSError as exc:
                 if exc.errno == errno.ELOOP:
-                    raise RefusedFile(shown(raw), "a symbolic link") from exc
+                    raise RefusedFile(shown(raw), N_("a symbolic link")) from exc
                 raise
         finally:
             os.close(parent)
         after = os.fstat(fd)
         why = refusal(after, self.dev) or (
             None if (after.st_ino, after.st_dev) == (before.st_ino, before.st_dev)
-            else "replaced while being opened")
+            else N_("replaced while being opened"))
         if why:
             os.close(fd)
             raise RefusedFile(shown(raw), why)
@@ -207,7 +210,7 @@ class VolumeRoot:
                 fd = os.open(name, WRITE_FLAGS, 0o644, dir_fd=parent)
             except OSError as exc:
                 if exc.errno in (errno.ELOOP, errno.ENXIO):
-                    raise RefusedFile(shown(raw), "not a regular file") from exc
+                    raise RefusedFile(shown(raw), N_("not a regular file")) from exc
                 raise
         finally:
             os.close(parent)
@@ -252,7 +255,7 @@ class VolumeRoot:
                 if not stat.S_ISDIR(st.st_mode):
                     yield Entry(raw, shown(raw), st, refusal(st, self.dev))
                 elif st.st_dev != self.dev:
-                    yield Entry(raw, shown(raw), st, "a folder on another file system")
+                    yield Entry(raw, shown(raw), st, N_("a folder on another file system"))
                 elif depth >= MAX_DEPTH:
                     yield Entry(raw, shown(raw), st, f"a folder nested deeper than {MAX_DEPTH}")
                 else:

@@ -57,7 +57,8 @@ from avledger.core.ingest.attribution import Attribution, Checkout, attribute, d
 from avledger.core.ingest.readback import hash_uncached
 from avledger.core.ingest.window import judge
 from avledger.core.retention import proposals, store_locks
-from avledger.errors import AvledgerError, DeviceError, StorageError
+from avledger.errors import AvledgerError, DeviceError, StorageError, english_of
+from avledger.i18n import N_, _
 from avledger.store import db
 from avledger.store.local import SourceReadError
 from avledger.timestamps import iso, utcnow
@@ -342,7 +343,7 @@ class IngestSession:
     def _skip(self, clip: SourceClip, device_id: int) -> ClipOutcome:
         """A clip already ingested; with --verify its content is confirmed by hash. When the
         store has no good copy of it (quarantined, missing), this one restores it."""
-        outcome = ClipOutcome(clip.rel, clip.size, "skipped", reason="already ingested")
+        outcome = ClipOutcome(clip.rel, clip.size, "skipped", reason=N_("already ingested"))
         row = self.app.catalog.conn.execute(
             "SELECT id, digest FROM clips WHERE device_id = ? AND source_path = ? AND size = ?"
             " AND source_mtime = ?", (device_id, *clip_key(clip))).fetchone()
@@ -355,12 +356,14 @@ class IngestSession:
             with self.vol.open(clip.raw) as fh:
                 digest, _ = hash_uncached(fh)
         except (OSError, RefusedFile) as exc:
-            outcome.status, outcome.error = "failed", f"{clip.rel}: cannot re-read: {exc}"
+            outcome.status, outcome.error = "failed", N_("{rel}: cannot re-read: {error}").format(
+                rel=clip.rel, error=english_of(exc))
             return outcome
         if digest != row["digest"]:
             outcome.status = "failed"
-            outcome.error = (f"{clip.rel}: content differs from clip {row['id']} ingested "
-                             "before with the same name, size and time")
+            outcome.error = N_("{rel}: content differs from clip {clip_id} ingested before with "
+                               "the same name, size and time").format(rel=clip.rel,
+                                                                      clip_id=row["id"])
         else:
             outcome.verified = True
         return outcome
@@ -417,7 +420,8 @@ class IngestSession:
                     dur = duration(fh, clip.device_start, clip.mtime, clip.kind)
             except (OSError, RefusedFile) as exc:
                 report.outcomes.append(ClipOutcome(clip.rel, clip.size, "failed",
-                                                   error=f"{clip.rel}: {exc}"))
+                                                   error=N_("{rel}: {error}").format(
+                                                       rel=clip.rel, error=english_of(exc))))
                 continue
             times, att, tl = self._decide(clip, dur.seconds, dur.source, measurement, since,
                                           checkouts, who.badge, utcnow())
@@ -530,13 +534,13 @@ class IngestSession:
                 state, report.stopped = ("removed" if _gone(self.root) else "cancelled"), str(exc)
                 break
             except SourceReadError as exc:
-                outcome = ClipOutcome(clip.rel, clip.size, "failed", error=exc.message)
+                outcome = ClipOutcome(clip.rel, clip.size, "failed", error=exc.english)
                 if _gone(self.root):
                     finished(outcome)
-                    state, report.stopped = "removed", "the recorder was removed"
+                    state, report.stopped = "removed", N_("the recorder was removed")
                     for rest in todo[i + 1:]:
                         report.outcomes.append(ClipOutcome(rest.rel, rest.size, "failed",
-                                                           error="recorder removed"))
+                                                           error=N_("recorder removed")))
                     break
                 if self.verify:
                     self._progress(dock_id, files=1, nbytes=0)
@@ -544,15 +548,15 @@ class IngestSession:
                     group.failed()
                 finished(outcome)
             except StorageError as exc:
-                state, report.stopped, error = "failed", exc.message, exc
+                state, report.stopped, error = "failed", exc.english, exc
                 report.outcomes.append(ClipOutcome(clip.rel, clip.size, "failed",
-                                                   error=exc.message))
+                                                   error=exc.english))
                 break
         try:  # what was staged before a stop or a failure is still committed
             self._flush(group, dock_id, finished)
         except StorageError as exc:
             if error is None:
-                state, report.stopped, error = "failed", exc.message, exc
+                state, report.stopped, error = "failed", exc.english, exc
         with contextlib.suppress(AvledgerError):  # async: the second copies follow now
             copies.catch_up(app)
         report.seconds = (utcnow() - started).total_seconds()
@@ -600,11 +604,13 @@ class IngestSession:
         except RefusedFile as exc:
             raise SourceReadError(exc.message) from exc
         except OSError as exc:
-            raise SourceReadError(f"{clip.rel}: cannot open: {exc.strerror or exc}") from exc
+            raise SourceReadError(_("{rel}: cannot open: {error}").format(
+                                      rel=clip.rel, error=exc.strerror or exc)) from exc
         try:
             if os.fstat(fh.fileno()).st_size == 0:
-                raise SourceReadError(f"{clip.rel}: empty file (0 bytes): nothing was recorded "
-                                      "in it")
+                raise SourceReadError(_("{rel}: empty file (0 bytes): "
+                                        "nothing was recorded in it").format(
+                                          rel=clip.rel))
             if clip.size >= SEQUENTIAL_HINT_FROM:
                 with contextlib.suppress(OSError):
                     os.posix_fadvise(fh.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
@@ -612,7 +618,8 @@ class IngestSession:
             try:
                 return write(fh, expected_size=clip.size, progress=self._copied)
             except SourceReadError as exc:
-                raise SourceReadError(f"{clip.rel}: {exc.message}") from exc
+                raise SourceReadError(_("{rel}: {error}").format(rel=clip.rel, error=exc.message)
+                                      ) from exc
         finally:
             with contextlib.suppress(OSError):  # a vanished FUSE volume fails even close()
                 fh.close()
@@ -646,13 +653,14 @@ class IngestSession:
             (dev.id, clip.rel, put.digest)).fetchone()
         if same:  # file times differ (another mount, another time zone) but content is known
             skipped = ClipOutcome(clip.rel, clip.size, "skipped", clip_id=int(same[0]),
-                                  digest=put.digest, reason="same content already ingested",
+                                  digest=put.digest, reason=N_("same content already ingested"),
                                   verified=True if self.verify else None)
             self._restore_if_needed(clip, put.digest, skipped)
             if self.verify:
                 problem = self._verify(clip, put.digest)
                 if problem:
-                    raise SourceReadError(f"{clip.rel}: verify failed: {problem}")
+                    raise SourceReadError(_("{rel}: verify failed: {problem}").format(
+                                              rel=clip.rel, problem=problem))
             self._progress(dock_id, files=1, nbytes=clip.size)
             return skipped
         verified = None
@@ -661,7 +669,8 @@ class IngestSession:
             if problem:
                 if put.created and "different bytes" in problem:
                     app.store.delete(put.digest)
-                raise SourceReadError(f"{clip.rel}: verify failed: {problem}")
+                raise SourceReadError(_("{rel}: verify failed: {problem}").format(
+                                          rel=clip.rel, problem=problem))
             verified = True
         with app.store.open(put.digest) as fh:
             dur = duration(fh, clip.device_start, clip.mtime, clip.kind)
@@ -692,7 +701,7 @@ class IngestSession:
         if same:  # file times differ (another mount, another time zone) but content is known
             return batch.Pending(clip, staged, ClipOutcome(
                 clip.rel, clip.size, "skipped", clip_id=int(same[0]), digest=staged.digest,
-                reason="same content already ingested"), None)
+                reason=N_("same content already ingested")), None)
         with self.app.store.open_staged(staged) as fh:
             dur = duration(fh, clip.device_start, clip.mtime, clip.kind)
         now = utcnow()
@@ -828,7 +837,8 @@ def ingest_device(app: Avledger, device: str, *, profile: str | None = None,
     from avledger.core.dock import mounting
 
     if not Path(device).exists():
-        raise DeviceError(f"{device} does not exist", hint="was the recorder unplugged?")
+        raise DeviceError(_("{device} does not exist").format(device=device),
+                          hint=_("was the recorder unplugged?"))
     udev = mounting.udev_properties(device)
     label = mounting.fs_label(device, udev)
     session: IngestSession | None = None
@@ -848,7 +858,7 @@ def ingest_device(app: Avledger, device: str, *, profile: str | None = None,
         # it now, so the failure is in dock status and the ledger, not only in a log.
         if not dry_run and (session is None or session.dock_id is None) \
                 and Path(device).exists():
-            record_failed_docking(app, device, exc.one_line(), label=label,
+            record_failed_docking(app, device, exc.stored_line(), label=label,
                                   profile=mount_as.name if mount_as else profile,
                                   serial=session.serial if session else None)
         raise

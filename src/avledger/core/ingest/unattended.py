@@ -29,6 +29,7 @@ from avledger.core.clock import setter as clockset
 from avledger.core.clock import sync as clocksync
 from avledger.core.ingest.session import IngestHooks, IngestReport, ingest, ingest_device
 from avledger.errors import AvledgerError
+from avledger.i18n import N_, _
 
 log = logging.getLogger("avledger.dock")
 
@@ -87,7 +88,7 @@ def run_docking(config: Config, *, profile: str, stop: Callable[[], str | None],
     return result
 
 
-CLEAR_REFUSED = ("daemon.clear_after_ingest is on, but avledger does not clear recorders: "
+CLEAR_REFUSED = N_("daemon.clear_after_ingest is on, but avledger does not clear recorders: "
                  "deleting clips needs a trusted read-write FAT writer (fusefat writes only "
                  "experimentally), so every clip stays on the recorder")
 
@@ -99,7 +100,7 @@ def after_ingest(app: Avledger, device: str, report: IngestReport,
     if app.config.get("daemon.clock_sync"):
         done["clock_sync"] = sync_if_needed(app, device, report, docked_at)
     if app.config.get("daemon.clear_after_ingest"):
-        log.warning("%s (%s): %s", device, report.serial, CLEAR_REFUSED)
+        log.warning(f"{device} ({report.serial}): {_(CLEAR_REFUSED)}")
         done["clear_after_ingest"] = "refused"
     return done
 
@@ -111,8 +112,9 @@ def sync_if_needed(app: Avledger, device: str, report: IngestReport,
     if not clocksync.needs_sync(status):
         return {"state": "not-needed", "clock_status": status}
     if not clockset.can_set(profiles_mod.get(app.config, report.profile)):
-        log.info("%s (%s): clock %s, but profile %s cannot set it", device, report.serial,
-                 status, report.profile)
+        log.info(_("{device} ({serial}): clock {status}, but profile {profile} cannot set it"
+                   ).format(device=device, serial=report.serial, status=status,
+                            profile=report.profile))
         return {"state": "cannot-set", "clock_status": status}
     try:
         result = clocksync.sync(app, device, profile=report.profile, origin="dock",
@@ -120,12 +122,15 @@ def sync_if_needed(app: Avledger, device: str, report: IngestReport,
                                 docked=clockcheck.Reference.dock_event(docked_at)
                                 if docked_at else None)
     except AvledgerError as exc:
-        log.warning("%s (%s): clock sync failed: %s", device, report.serial, exc.one_line())
-        return {"state": "failed", "clock_status": status, "error": exc.one_line()}
+        log.warning(_("{device} ({serial}): clock sync failed: {error}").format(
+            device=device, serial=report.serial, error=exc.one_line()))
+        return {"state": "failed", "clock_status": status, "error": exc.stored_line()}
     if result.state == "waiting":
-        log.info("%s (%s): clock %s; the time written to it earlier is still to be taken up",
-                 device, report.serial, status)
+        log.info(_("{device} ({serial}): clock {status}; the time written to it earlier is "
+                   "still to be taken up").format(device=device, serial=report.serial,
+                                                  status=status))
     else:
-        log.info("%s (%s): clock was %s s off; new time written (%s)", device, report.serial,
-                 result.before.drift_seconds, result.state)
+        log.info(_("{device} ({serial}): clock was {drift} s off; new time written ({state})"
+                   ).format(device=device, serial=report.serial,
+                            drift=result.before.drift_seconds, state=result.state))
     return clocksync.after_reading(result)

@@ -13,6 +13,7 @@ from typing import Any
 from avledger.core.app import Avledger
 from avledger.core.identity import find_person
 from avledger.errors import InputError, NotFoundError, RefusedError
+from avledger.i18n import _
 from avledger.store import db
 from avledger.timestamps import iso, utcnow
 
@@ -22,15 +23,16 @@ MANAGER_ROLES = ("leader", "records_manager")
 def _enterprise(enterprise_id: str) -> str:
     eid = enterprise_id.strip()
     if not eid or any(c in eid for c in "\r\n\x00"):
-        raise InputError(f"enterprise id {enterprise_id!r} must be one non-empty line")
+        raise InputError(_("enterprise id {enterprise_id!r} must be one non-empty line").format(
+                             enterprise_id=enterprise_id))
     return eid
 
 
 def _person(app: Avledger, badge: str) -> dict[str, Any]:
     person = find_person(app.config, badge)
     if person is None:
-        raise NotFoundError(f"badge {badge} is not on the roster",
-                            hint="see 'personnel' in the config")
+        raise NotFoundError(_("badge {badge} is not on the roster").format(badge=badge),
+                            hint=_("see 'personnel' in the config"))
     return person
 
 
@@ -38,16 +40,17 @@ def add(app: Avledger, badge: str, enterprise_id: str, note: str) -> dict[str, A
     """Declare that ``badge`` must not inspect ``enterprise_id``."""
     person = _person(app, badge)
     if app.actor.badge != str(person["badge"]):
-        app.actor.require(*MANAGER_ROLES, action="declare a conflict for someone else")
+        app.actor.require(*MANAGER_ROLES, action=_("declare a conflict for someone else"))
     else:
-        app.actor.require(action="declare a conflict")
+        app.actor.require(action=_("declare a conflict"))
     eid = _enterprise(enterprise_id)
     if not note.strip():
-        raise InputError("say why in --note (the relationship that makes it a conflict)")
+        raise InputError(_("say why in --note (the relationship that makes it a conflict)"))
     now = iso(utcnow())
     with app.transaction() as conn:
         if _active(conn, str(person["badge"]), eid) is not None:
-            raise RefusedError(f"a conflict between {badge} and {eid} is already declared")
+            raise RefusedError(_("a conflict between {badge} and {eid} is already declared").format(
+                                   badge=badge, eid=eid))
         cur = conn.execute(
             "INSERT INTO inspection_conflicts (badge, enterprise_id, note, added_at, added_by)"
             " VALUES (?, ?, ?, ?, ?) RETURNING id", (str(person["badge"]), eid, note.strip(), now,
@@ -61,15 +64,16 @@ def add(app: Avledger, badge: str, enterprise_id: str, note: str) -> dict[str, A
 
 def remove(app: Avledger, badge: str, enterprise_id: str, note: str) -> dict[str, Any]:
     """Withdraw a declared conflict (the declaration stays in the ledger)."""
-    app.actor.require(*MANAGER_ROLES, action="withdraw a declared conflict")
+    app.actor.require(*MANAGER_ROLES, action=_("withdraw a declared conflict"))
     eid = _enterprise(enterprise_id)
     if not note.strip():
-        raise InputError("say why the conflict no longer applies in --note")
+        raise InputError(_("say why the conflict no longer applies in --note"))
     now = iso(utcnow())
     with app.transaction() as conn:
         row = _active(conn, str(badge), eid)
         if row is None:
-            raise NotFoundError(f"no declared conflict between {badge} and {eid}")
+            raise NotFoundError(_("no declared conflict between {badge} and {eid}").format(
+                                    badge=badge, eid=eid))
         conn.execute("UPDATE inspection_conflicts SET removed_at = ?, removed_by = ?,"
                      " removal_note = ? WHERE id = ?", (now, app.actor.label, note.strip(),
                                                         row["id"]))

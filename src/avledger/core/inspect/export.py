@@ -21,6 +21,7 @@ from avledger.core.inspect import draw
 from avledger.core.inspect import verify as drawverify
 from avledger.core.inspect.inspections import resolve, show
 from avledger.errors import IntegrityError, StorageError
+from avledger.i18n import _
 
 CSV_COLUMNS = ("period", "round", "task_id", "position", "enterprise_id", "enterprise_name",
                "inspector_badges", "inspector_names")
@@ -30,8 +31,13 @@ def _verified(app: Avledger, ref: str) -> dict[str, Any]:
     report = drawverify.verify(app, ref)
     if not report.ok:
         bad = report.failures[0]
-        raise IntegrityError(f"draw {report.draw_id} does not verify ({bad.name}: {bad.detail}); "
-                             "it is not exported", hint=f"avledger inspect verify {report.draw_id}")
+        raise IntegrityError(_("draw {draw_id} does not verify ({name}: {detail}); it is not "
+                               "exported").format(
+                                 draw_id=report.draw_id,
+                                         name=bad.name,
+                                         detail=bad.detail),
+                             hint=_("avledger inspect verify {draw_id}").format(
+                                                            draw_id=report.draw_id))
     return show(app, str(report.draw_id))
 
 
@@ -84,7 +90,7 @@ def bundle(app: Avledger, ref: str, out: Path) -> dict[str, Any]:
     data = _verified(app, ref)
     row = resolve(app.catalog.conn, str(data["id"]))
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise StorageError(f"bundle directory {out} is not empty")
+        raise StorageError(_("bundle directory {out} is not empty").format(out=out))
     inputs = json.loads(row["inputs"])
     material = draw.Material(row["population"], json.loads(row["roster"]),
                              json.loads(row["conflicts"]))
@@ -114,6 +120,7 @@ def bundle(app: Avledger, ref: str, out: Path) -> dict[str, Any]:
                                                              round=row["round"]),
                                         encoding="utf-8")
     except OSError as exc:
-        raise StorageError(f"cannot write the bundle to {out}: {exc.strerror}") from exc
+        raise StorageError(_("cannot write the bundle to {out}: {strerror}").format(
+                               out=out, strerror=exc.strerror)) from exc
     return {"draw": data["id"], "period": row["period"], "directory": str(out),
             "files": sorted(p.name for p in out.iterdir())}

@@ -26,6 +26,7 @@ from avledger.core.inspect import conflicts as conflict_register
 from avledger.core.inspect import draw
 from avledger.core.inspect.population import Population, read_population
 from avledger.errors import InputError, IntegrityError, NotFoundError, RefusedError
+from avledger.i18n import _
 from avledger.store import db
 from avledger.timestamps import iso, utcnow
 
@@ -62,8 +63,8 @@ def eligible_inspectors(app: Avledger) -> list[dict[str, str]]:
 
 def _check_period(period: str) -> str:
     if not _PERIOD.match(period):
-        raise InputError(f"period {period!r} must be letters, digits, '.', '_' or '-' "
-                         "(up to 32), e.g. 2026Q4")
+        raise InputError(_("period {period!r} must be letters, digits, '.', '_' or '-' (up to "
+                           "32), e.g. 2026Q4").format(period=period))
     return period
 
 
@@ -77,8 +78,9 @@ def _rate(text: str) -> Fraction:
 def _csv_conflicts(app: Avledger, pop: Population) -> None:
     for eid, badge in pop.conflicts:
         if find_person(app.config, badge) is None:
-            raise InputError(f"{pop.source}: the conflicts of enterprise {eid} name badge "
-                             f"{badge}, who is not on the roster")
+            raise InputError(_("{source}: the conflicts of enterprise {eid} name badge {badge}, "
+                               "who is not on the roster").format(
+                                 source=pop.source, eid=eid, badge=badge))
 
 
 def _active_draw(conn: db.Connection, period: str) -> db.Row | None:
@@ -92,42 +94,47 @@ def _refuse_second(conn: db.Connection, period: str) -> None:
     row = _active_draw(conn, period)
     if row is not None:
         raise RefusedError(
-            f"period {period} already has draw {row['id']} (drawn {row['drawn_at']}); a draw "
-            "cannot be re-rolled", hint=f"void it first: avledger inspect void {row['id']} "
-                                        "--reason '…'")
+            _("period {period} already has draw {id} (drawn {drawn_at}); a draw cannot be "
+              "re-rolled").format(period=period,
+                                         id=row['id'],
+                                         drawn_at=row['drawn_at']),
+            hint=_("void it first: avledger inspect void {id} --reason '…'").format(
+                                            id=row['id']))
 
 
 def _latest_checkpoint(app: Avledger, conn: db.Connection) -> db.Row:
     row: db.Row | None = conn.execute(
         "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1").fetchone()
     if row is None:
-        raise RefusedError("the custody ledger has no signed checkpoint to seed the draw",
-                           hint="run 'avledger ledger checkpoint'")
+        raise RefusedError(_("the custody ledger has no signed checkpoint to seed the draw"),
+                           hint=_("run 'avledger ledger checkpoint'"))
     try:
         verifier.verify_checkpoint(row["note"], app.public_key())
     except ValueError as exc:
-        raise IntegrityError(f"the latest ledger checkpoint does not verify: {exc}") from None
+        raise IntegrityError(_("the latest ledger checkpoint does not verify: {exc}").format(
+                                 exc=exc)) from None
     return row
 
 
 def prepare(app: Avledger, req: DrawRequest) -> Prepared:
     """Check everything a draw needs before anything is signed or written."""
-    app.actor.require(*DRAW_ROLES, action="draw inspections")
+    app.actor.require(*DRAW_ROLES, action=_("draw inspections"))
     _check_period(req.period)
     rate = _rate(req.rate if req.rate is not None
                  else f"{app.config.get('inspections.rate_percent')}%")
     per = req.inspectors if req.inspectors is not None else \
         int(app.config.get("inspections.inspectors"))
     if per < 1:
-        raise InputError("--inspectors must be at least 1")
+        raise InputError(_("--inspectors must be at least 1"))
     if req.beacon is not None and not req.beacon.strip():
-        raise InputError("--beacon, when given, must not be empty")
+        raise InputError(_("--beacon, when given, must not be empty"))
     pop = read_population(req.population, encoding=req.encoding)
     _csv_conflicts(app, pop)
     roster = eligible_inspectors(app)
     if len(roster) < per:
-        raise RefusedError(f"the roster has {len(roster)} people with role "
-                           f"'{INSPECTOR_ROLE}', the draw needs {per} per enterprise")
+        raise RefusedError(_("the roster has {count} people with role '{INSPECTOR_ROLE}', the "
+                             "draw needs {per} per enterprise").format(
+                               count=len(roster), INSPECTOR_ROLE=INSPECTOR_ROLE, per=per))
     _refuse_second(app.catalog.conn, req.period)
     return Prepared(pop, roster, rate, per)
 
@@ -179,8 +186,8 @@ def make(app: Avledger, req: DrawRequest) -> dict[str, Any]:
         try:
             result = draw.run(inputs, material)
         except draw.NotEnoughInspectors as exc:
-            raise RefusedError(str(exc), hint="fewer inspectors per enterprise, more handlers "
-                                              "on the roster, or review the conflicts") from None
+            raise RefusedError(str(exc), hint=_("fewer inspectors per enterprise, more handlers "
+                                                "on the roster, or review the conflicts")) from None
         seed = draw.seed_of(inputs)
         now = iso(utcnow())
         try:
@@ -205,8 +212,9 @@ def make(app: Avledger, req: DrawRequest) -> dict[str, Any]:
                     [(inspection_id, slot, b, names[b])
                      for slot, b in enumerate(r["inspectors"], 1)])
         except db.IntegrityError as exc:
-            raise RefusedError(f"draw for {req.period} conflicts with an existing one: {exc}",
-                               hint="task ids must be unique; choose another period name"
+            raise RefusedError(_("draw for {period} conflicts with an existing one: {exc}").format(
+                                   period=req.period, exc=exc),
+                               hint=_("task ids must be unique; choose another period name")
                                ) from None
         event = app.record(conn, "inspection.drawn", f"draw:{draw_id}", {
             "period": req.period, "round": round_no, "inputs": inputs, "seed": seed,
@@ -230,18 +238,19 @@ def resolve(conn: db.Connection, ref: str, *, period_only: bool = False) -> db.R
         hint = ("its draws were voided: name one by number (" +
                 ", ".join(str(v[0]) for v in voided) + ")") if voided else \
             "see 'avledger inspect list'"
-        raise NotFoundError(f"no draw {ref!r}", hint=hint)
+        raise NotFoundError(_("no draw {ref!r}").format(ref=ref), hint=hint)
     return row
 
 
 def void(app: Avledger, ref: str, reason: str, *, dry_run: bool = False) -> dict[str, Any]:
     """Void a draw (with a reason, in the ledger) so that the period can be drawn again."""
-    app.actor.require(*DRAW_ROLES, action="void an inspection draw")
+    app.actor.require(*DRAW_ROLES, action=_("void an inspection draw"))
     if not reason.strip():
-        raise InputError("a void needs a --reason")
+        raise InputError(_("a void needs a --reason"))
     row = resolve(app.catalog.conn, ref)
     if row["status"] != "active":
-        raise RefusedError(f"draw {row['id']} ({row['period']}) is already void")
+        raise RefusedError(_("draw {id} ({period}) is already void").format(
+                               id=row['id'], period=row['period']))
     used = app.catalog.conn.execute(
         "SELECT COUNT(*) FROM checkouts c JOIN inspections i ON i.task_id = c.task_id"
         " WHERE i.draw_id = ?", (row["id"],)).fetchone()[0]
@@ -255,7 +264,7 @@ def void(app: Avledger, ref: str, reason: str, *, dry_run: bool = False) -> dict
         current = conn.execute("SELECT status FROM inspection_draws WHERE id = ?",
                                (row["id"],)).fetchone()
         if current["status"] != "active":
-            raise RefusedError(f"draw {row['id']} was voided meanwhile")
+            raise RefusedError(_("draw {id} was voided meanwhile").format(id=row['id']))
         event = app.record(conn, "inspection.voided", f"draw:{row['id']}", {
             "period": row["period"], "round": row["round"], "seed": row["seed"],
             "reason": reason.strip(), "checkouts_naming_its_tasks": used})

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from avledger.core.inspect import draw
 from avledger.errors import InputError, NotFoundError
+from avledger.i18n import _
 
 ID_COLUMNS = ("id", "enterprise_id", "统一社会信用代码")
 NAME_COLUMNS = ("name", "enterprise_name", "企业名称")
@@ -66,30 +67,35 @@ def read_population(path: Path, *, encoding: str = "utf-8") -> Population:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise NotFoundError(f"population file {path} does not exist") from None
+        raise NotFoundError(_("population file {path} does not exist").format(path=path)) from None
     except OSError as exc:
-        raise InputError(f"cannot read population file {path}: {exc.strerror}") from None
+        raise InputError(_("cannot read population file {path}: {strerror}").format(
+                             path=path, strerror=exc.strerror)) from None
     codec = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
     try:
         text = raw.decode(codec)
     except LookupError:
-        raise InputError(f"unknown encoding {encoding!r}") from None
+        raise InputError(_("unknown encoding {encoding!r}").format(encoding=encoding)) from None
     except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not valid {encoding} at byte {exc.start}",
-                         hint="save it as UTF-8 CSV, or give --encoding gb18030") from None
+        raise InputError(_("{path}: not valid {encoding} at byte {start}").format(
+                             path=path, encoding=encoding, start=exc.start),
+                         hint=_("save it as UTF-8 CSV, or give --encoding gb18030")) from None
     try:
         rows = _numbered_rows(text)
     except csv.Error as exc:
-        raise InputError(f"{path}: not a readable CSV file: {exc}") from None
+        raise InputError(_("{path}: not a readable CSV file: {exc}").format(path=path,
+                                                                                 exc=exc)) from None
     while rows and not any(c.strip() for c in rows[0][1]):
         rows.pop(0)
     if not rows:
-        raise InputError(f"{path}: the file is empty")
+        raise InputError(_("{path}: the file is empty").format(path=path))
     header_line, header = rows[0]
     id_col, name_col = _column(header, ID_COLUMNS), _column(header, NAME_COLUMNS)
     if id_col is None or name_col is None:
-        raise InputError(f"{path} line {header_line}: needs an 'id' and a 'name' column "
-                         f"(found: {', '.join(h.strip() for h in header)})")
+        raise InputError(_("{path} line {header_line}: needs an 'id' and a 'name' column (found: "
+                           "{items})").format(
+                             path=path, header_line=header_line,
+                             items=', '.join(h.strip() for h in header)))
     conflict_col = _column(header, CONFLICT_COLUMNS)
     pop = Population([], [], str(path), hashlib.sha256(raw).hexdigest())
     seen: dict[str, int] = {}
@@ -97,19 +103,23 @@ def read_population(path: Path, *, encoding: str = "utf-8") -> Population:
         if not any(c.strip() for c in row):
             continue
         if any("\n" in c or "\r" in c or "\x00" in c for c in row):
-            raise InputError(f"{path} line {n}: a field contains a line break or NUL")
+            raise InputError(_("{path} line {n}: a field contains a line break or NUL").format(
+                                 path=path, n=n))
         if len(row) > len(header):
-            raise InputError(f"{path} line {n}: {len(row)} fields but the header has "
-                             f"{len(header)}")
+            raise InputError(_("{path} line {n}: {count} fields "
+                               "but the header has {columns}").format(
+                                 path=path, n=n, count=len(row), columns=len(header)))
         row = row + [""] * (len(header) - len(row))
         eid, name = _clean(row[id_col]), _clean(row[name_col])
         if not eid:
-            raise InputError(f"{path} line {n}: the enterprise id is empty")
+            raise InputError(_("{path} line {n}: the enterprise id is empty").format(
+                                 path=path, n=n))
         if not name:
-            raise InputError(f"{path} line {n}: enterprise {eid} has no name")
+            raise InputError(_("{path} line {n}: enterprise {eid} has no name").format(
+                                 path=path, n=n, eid=eid))
         if eid in seen:
-            raise InputError(f"{path} line {n}: enterprise id {eid} appears twice "
-                             f"(also on line {seen[eid]})")
+            raise InputError(_("{path} line {n}: enterprise id {eid} appears twice (also on line "
+                               "{seen})").format(path=path, n=n, eid=eid, seen=seen[eid]))
         seen[eid] = n
         pop.rows.append((eid, name))
         if conflict_col is not None:
@@ -117,5 +127,5 @@ def read_population(path: Path, *, encoding: str = "utf-8") -> Population:
                 if badge:
                     pop.conflicts.append((eid, badge))
     if not pop.rows:
-        raise InputError(f"{path}: no enterprises after the header line")
+        raise InputError(_("{path}: no enterprises after the header line").format(path=path))
     return pop

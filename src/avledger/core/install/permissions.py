@@ -23,6 +23,7 @@ from pathlib import Path
 from avledger.config.loader import Config
 from avledger.core.identity import SERVICE_USER
 from avledger.errors import AvledgerError
+from avledger.i18n import _
 
 SERVICE_GROUP = SERVICE_USER
 STAFF_GROUP = "avledger-staff"  # may run /usr/bin/avledger as the service account (sudoers)
@@ -97,7 +98,8 @@ def ensure_service_account(data_dir: Path) -> Account:
         _run(["groupadd", "--system", STAFF_GROUP])
     account = service_account()
     if account is None:
-        raise AvledgerError(f"the '{SERVICE_USER}' account could not be created")
+        raise AvledgerError(_("the '{SERVICE_USER}' account could not be created").format(
+                                SERVICE_USER=SERVICE_USER))
     return Account(account.uid, account.gid, created)
 
 
@@ -105,8 +107,8 @@ def _run(cmd: list[str]) -> None:
     result = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         last = (result.stderr.strip().splitlines() or ["failed"])[-1]
-        raise AvledgerError(f"{cmd[0]}: {last}", hint="create the account by hand, then run "
-                            "'avledger init' again")
+        raise AvledgerError(f"{cmd[0]}: {last}", hint=_("create the account by hand, then run "
+                                                        "'avledger init' again"))
 
 
 def _walk(path: Path) -> Iterator[Path]:

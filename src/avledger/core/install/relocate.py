@@ -34,6 +34,7 @@ from avledger.core.app import Avledger
 from avledger.core.custody import ledger as ledger_core
 from avledger.core.retention import store_locks
 from avledger.errors import ConfigError, IntegrityError, RefusedError
+from avledger.i18n import _
 from avledger.store import db
 from avledger.store import ledger as ledger_store
 from avledger.store.backend import ObjectStore
@@ -86,20 +87,23 @@ def _check_target_config(source: Avledger, target: Config) -> None:
     """The target must be another place, under the same ledger origin and key."""
     problems = []
     if str(target.get("ledger.origin")) != source.origin:
-        problems.append(f"ledger.origin: the target says {target.get('ledger.origin')!r} but "
-                        f"this ledger is {source.origin!r}; checkpoints name their origin")
+        problems.append(_("ledger.origin: the target says {target_origin!r} "
+                          "but this ledger is {origin!r}; "
+                          "checkpoints name their origin").format(
+                            target_origin=target.get('ledger.origin'), origin=source.origin))
     same_catalog = (target.get("catalog.backend") == source.config.get("catalog.backend")
                     and open_catalog(target).describe() == source.catalog.describe())
     same_store = (target.get("store.backend") == source.config.get("store.backend")
                   and open_store(target).location == source.store.location)
     if same_catalog or same_store:
-        problems.append("catalog/store: the target names this installation's own "
-                        f"{'catalog' if same_catalog else 'store'}; give the shared backends")
+        problems.append(_("catalog/store: the target names this installation's own {backend}; give "
+                          "the shared backends").format(
+                            backend='catalog' if same_catalog else 'store'))
     if problems:
         raise ConfigError(problems, source="target configuration")
     if db.is_postgres(source.catalog.conn):
-        raise RefusedError("this installation already uses a PostgreSQL catalog; "
-                           "'avledger migrate' moves a single-machine (SQLite) installation")
+        raise RefusedError(_("this installation already uses a PostgreSQL catalog; 'avledger "
+                             "migrate' moves a single-machine (SQLite) installation"))
 
 
 def _bring_key(source: Avledger, target: Config) -> None:
@@ -107,9 +111,13 @@ def _bring_key(source: Avledger, target: Config) -> None:
     src, dst = source.config.key_path, target.key_path
     if dst.exists():
         if dst.read_bytes() != src.read_bytes():
-            raise RefusedError(f"the target signing key {dst} is not this ledger's key; "
-                               "its checkpoints would not verify", hint="point ledger.key_path "
-                               "at this installation's key, or remove the other key")
+            raise RefusedError(_("the target signing key {dst} is not this ledger's key; its "
+                                 "checkpoints would not verify").format(dst=dst),
+                               hint=_("point ledger.key_path "
+                                                                          "at this "
+                                                                          "installation's key, "
+                                                                          "or remove the other "
+                                                                          "key"))
         return
     dst.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(src, dst)
@@ -124,8 +132,9 @@ def _bring_checkpoints(source: Avledger, target: Config) -> None:
         return
     if dst.exists() and dst.stat().st_size and (
             dst.read_bytes() != src.read_bytes()[:dst.stat().st_size]):
-        raise RefusedError(f"the target checkpoint file {dst} belongs to another ledger",
-                           hint="give ledger.checkpoint_file a new file for the target")
+        raise RefusedError(_("the target checkpoint file {dst} belongs to another ledger").format(
+                               dst=dst),
+                           hint=_("give ledger.checkpoint_file a new file for the target"))
     dst.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(src, dst)
 
@@ -143,8 +152,9 @@ def table_order(conn: db.Connection) -> list[str]:
     while len(ordered) < len(names):
         ready = [n for n in names if n not in ordered and refs[n] <= set(ordered)]
         if not ready:
-            raise IntegrityError(f"catalog tables reference each other in a cycle: "
-                                 f"{sorted(set(names) - set(ordered))}")
+            raise IntegrityError(_("catalog tables reference each "
+                                   "other in a cycle: {tables}").format(
+                                     tables=sorted(set(names) - set(ordered))))
         ordered += ready
     return [n for n in ordered if n not in NOT_COPIED]
 
@@ -168,9 +178,10 @@ def _without_rowid(conn: db.Connection, table: str) -> bool:
 def _require_verified(app: Avledger, which: str) -> ledger_core.LedgerVerifyReport:
     report = ledger_core.verify(app.catalog, app.public_key(), app.origin, app.checkpoint_file)
     if not report.ok:
-        raise IntegrityError(f"the {which} ledger does not verify ({report.problems[0]}); "
-                             "nothing was changed by this step",
-                             hint="run 'avledger ledger verify' and resolve it first")
+        raise IntegrityError(_("the {which} ledger does not verify ({problems}); nothing was "
+                               "changed by this step").format(
+                                 which=which, problems=report.problems[0]),
+                             hint=_("run 'avledger ledger verify' and resolve it first"))
     return report
 
 
@@ -189,10 +200,11 @@ def _copy_objects(source: Avledger, store: ObjectStore, report: MoveReport,
         with source.store.open(digest) as fh:
             put = store.put_stream(fh, expected_size=size, progress=on_progress)
         if put.digest != digest:
-            raise IntegrityError(f"source object {digest} hashes to {put.digest}: it is "
-                                 "corrupt; the target keeps it under its true name only",
-                                 hint="run 'avledger store verify' here, restore the object "
-                                      "from another copy, then run 'avledger migrate' again")
+            raise IntegrityError(_("source object {digest} hashes to {actual}: it is corrupt; "
+                                   "the target keeps it under its true name only").format(
+                                     digest=digest, actual=put.digest),
+                                 hint=_("run 'avledger store verify' here, restore the object "
+                                        "from another copy, then run 'avledger migrate' again"))
         report.objects_copied += 1
 
 
@@ -241,16 +253,17 @@ def _verify_objects(source: Avledger, store: ObjectStore, report: MoveReport,
         if on_progress:
             on_progress(int(row["size"]))
     if bad:
-        raise IntegrityError(f"{len(bad)} object(s) did not read back intact from the target "
-                             f"store: {', '.join(bad[:3])}; the move is not complete",
-                             hint="run 'avledger migrate' again to copy them anew")
+        raise IntegrityError(_("{count} object(s) did not read back intact from the target "
+                               "store: {bad}; the move is not complete").format(
+                                 count=len(bad), bad=', '.join(bad[:3])),
+                             hint=_("run 'avledger migrate' again to copy them anew"))
 
 
 def migrate(source: Avledger, target_config: Config, *, dry_run: bool = False,
             on_total: Callable[[int], None] | None = None,
             on_progress: Progress | None = None) -> MoveReport:
     """Copy, verify, then record the move in both ledgers (see the module docstring)."""
-    source.actor.require("records_manager", action="move the installation")
+    source.actor.require("records_manager", action=_("move the installation"))
     _check_target_config(source, target_config)
     store = open_store(target_config)
     target = open_catalog(target_config)
@@ -260,22 +273,25 @@ def migrate(source: Avledger, target_config: Config, *, dry_run: bool = False,
         "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM objects WHERE quarantined_at IS NULL"
     ).fetchone()
     report.objects, report.bytes = int(total[0]), int(total[1])
-    verified = _require_verified(source, "source")
+    verified = _require_verified(source, _("source"))
     report.events, report.head = verified.size, verified.head
     moved_to = source.catalog.conn.execute(
         "SELECT ts, payload FROM ledger WHERE type = 'installation.moved'"
         " ORDER BY seq DESC LIMIT 1").fetchone()
     if moved_to is not None:
-        raise RefusedError(f"this installation was already moved ({moved_to['ts']}: "
-                           f"{json.loads(moved_to['payload'])['to']['catalog']})",
-                           hint="its ledger records the move; work on the shared backends")
+        raise RefusedError(_("this installation was already moved ({ts}: {catalog})").format(
+                               ts=moved_to['ts'],
+                               catalog=json.loads(moved_to['payload'])['to']['catalog']),
+                           hint=_("its ledger records the move; work on the shared backends"))
     present = target.exists()
     if present:
         size = ledger_store.state(target.conn).size
         if size and not _continues(target.conn, report.events, report.head):
-            raise RefusedError(f"the target catalog ({target.describe()}) already holds a "
-                               f"ledger of {size} events that is not this one; nothing was "
-                               "copied", hint="give 'avledger migrate' an empty database")
+            raise RefusedError(_("the target catalog ({describe}) already holds a ledger of "
+                                 "{size} events that is not this one; nothing was copied").format(
+                                   describe=target.describe(),
+                                            size=size),
+                               hint=_("give 'avledger migrate' an empty database"))
         report.resumed = size > 0
     if dry_run:
         for table in table_order(source.catalog.conn):
@@ -299,10 +315,11 @@ def migrate(source: Avledger, target_config: Config, *, dry_run: bool = False,
     _bring_checkpoints(source, target_config)  # after the rows: it must not outrun them
 
     with Avledger.open(target_config) as moved:
-        _require_verified(moved, "target")
+        _require_verified(moved, _("target"))
         if not _continues(moved.catalog.conn, report.events, report.head):
-            raise IntegrityError(f"the target ledger does not hold this ledger's "
-                                 f"{report.events} events ending in {report.head[:12]}…")
+            raise IntegrityError(_("the target ledger does not hold this ledger's {events} "
+                                   "events ending in {head}…").format(
+                                     events=report.events, head=report.head[:12]))
         _verify_objects(source, moved.store, report, on_progress)
         locks = store_locks.sync_all(moved, utcnow())  # an S3 store now enforces retention
         report.locked = locks.objects

@@ -32,6 +32,7 @@ from avledger.core.redact.graph import build
 from avledger.core.redact.spec import Spec, parse
 from avledger.core.retention import store_locks
 from avledger.errors import NotFoundError, RefusedError, StorageError
+from avledger.i18n import _
 from avledger.store import db
 from avledger.timestamps import iso
 
@@ -91,8 +92,8 @@ def redactions_of(conn: db.Connection, clip_id: int, *,
 def get_redaction(conn: db.Connection, redaction_id: int) -> Redaction:
     row = conn.execute("SELECT * FROM redactions WHERE id = ?", (redaction_id,)).fetchone()
     if row is None:
-        raise NotFoundError(f"no redaction {redaction_id}",
-                            hint="see 'avledger clips show CLIP'")
+        raise NotFoundError(_("no redaction {redaction_id}").format(redaction_id=redaction_id),
+                            hint=_("see 'avledger clips show CLIP'"))
     return _from_row(row)
 
 
@@ -122,9 +123,11 @@ def _clip_to_redact(app: Avledger, clip_id: int) -> db.Row:
     clip: db.Row | None = app.catalog.conn.execute(
         "SELECT id, digest, status FROM clips WHERE id = ?", (clip_id,)).fetchone()
     if clip is None:
-        raise NotFoundError(f"no clip {clip_id}", hint="see 'avledger clips list'")
+        raise NotFoundError(_("no clip {clip_id}").format(clip_id=clip_id),
+                            hint=_("see 'avledger clips list'"))
     if clip["status"] == "purged":
-        raise RefusedError(f"clip {clip_id} was purged; there is nothing to redact")
+        raise RefusedError(_("clip {clip_id} was purged; there is nothing to redact").format(
+                               clip_id=clip_id))
     return clip
 
 
@@ -146,9 +149,9 @@ def make_redaction(app: Avledger, clip_id: int, spec: Spec, *, reason: str, now:
     """Render ``spec`` on clip ``clip_id`` and keep the result (or find it kept already).
     ``check_role`` False: fulfilling an approved request, whose fulfiller was checked."""
     if check_role:
-        app.actor.require(*REDACT_ROLES, action="redact footage")
+        app.actor.require(*REDACT_ROLES, action=_("redact footage"))
     if not reason.strip():
-        raise RefusedError("a redaction needs its reason (--reason)")
+        raise RefusedError(_("a redaction needs its reason (--reason)"))
     clip = _clip_to_redact(app, clip_id)
     found = _stored(app.catalog.conn, clip_id, spec)
     if found is not None:
@@ -218,7 +221,8 @@ def _copy_file(source: Path, dest: Path) -> None:
     try:
         shutil.copyfile(source, dest)
     except OSError as exc:
-        raise StorageError(f"cannot write the preview {dest}: {exc.strerror or exc}") from exc
+        raise StorageError(_("cannot write the preview {dest}: {error}").format(
+                               dest=dest, error=exc.strerror or exc)) from exc
 
 
 def _copy_out(app: Avledger, digest: str, dest: Path) -> None:
@@ -226,4 +230,5 @@ def _copy_out(app: Avledger, digest: str, dest: Path) -> None:
         with app.store.open(digest) as src, dest.open("wb") as out:
             shutil.copyfileobj(src, out, 4 * 1024 * 1024)
     except OSError as exc:
-        raise StorageError(f"cannot write the preview {dest}: {exc.strerror or exc}") from exc
+        raise StorageError(_("cannot write the preview {dest}: {error}").format(
+                               dest=dest, error=exc.strerror or exc)) from exc

@@ -17,6 +17,7 @@ from typing import Any
 from avledger.core.redact.graph import Graph, Media, build
 from avledger.core.redact.spec import AUDIO_OPS, Spec
 from avledger.errors import DeviceError, InputError, NotFoundError
+from avledger.i18n import _
 
 ENCODE = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "16", "-pix_fmt", "yuv420p",
           "-threads", "1", "-c:a", "aac", "-b:a", "160k"]
@@ -27,8 +28,9 @@ BITEXACT = ["-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitex
 def tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:
-        raise NotFoundError(f"{name} is not installed; redaction needs ffmpeg and ffprobe",
-                            hint="install the Debian package 'ffmpeg'")
+        raise NotFoundError(_("{name} is not installed; redaction needs ffmpeg and ffprobe").format(
+                                name=name),
+                            hint=_("install the Debian package 'ffmpeg'"))
     return path
 
 
@@ -47,13 +49,14 @@ def probe(path: Path, pass_fds: tuple[int, ...] = ()) -> Media:
          "-show_format", str(path)], capture_output=True, text=True, check=False,
         pass_fds=pass_fds)
     if out.returncode != 0:
-        raise DeviceError(f"ffprobe cannot read the clip: {out.stderr.strip()[:200]}")
+        raise DeviceError(_("ffprobe cannot read the clip: {output}").format(
+                              output=out.stderr.strip()[:200]))
     info: dict[str, Any] = json.loads(out.stdout or "{}")
     streams = info.get("streams", [])
     video = next((s for s in streams if s.get("codec_type") == "video"), None)
     audio = next((s for s in streams if s.get("codec_type") == "audio"), None)
     if video is None:
-        raise InputError("the clip has no video stream; there is nothing to redact")
+        raise InputError(_("the clip has no video stream; there is nothing to redact"))
     duration = float(info.get("format", {}).get("duration") or video.get("duration") or 0)
     return Media(int(video["width"]), int(video["height"]),
                  str(video.get("avg_frame_rate") or video.get("r_frame_rate")),
@@ -71,17 +74,20 @@ def check_fits(spec: Spec, media: Media) -> None:
     for i, op in enumerate(spec.operations):
         where = f"operations[{i}]"
         if op.start >= media.duration:
-            raise InputError(f"{where}.from: {op.start:g} s is past the clip's end "
-                             f"({media.duration:.3f} s)")
+            raise InputError(_("{where}.from: {start:g} s is past the clip's end ({duration:.3f} "
+                               "s)").format(where=where, start=op.start, duration=media.duration))
         if op.op in AUDIO_OPS and not media.audio:
-            raise InputError(f"{where}.op: the clip has no audio to {op.op}")
+            raise InputError(_("{where}.op: the clip has no audio to {op}").format(
+                                 where=where, op=op.op))
         for j, box in enumerate(op.boxes):
             at = f"{where}.rect" if len(op.boxes) == 1 else f"{where}.track[{j}]"
             if box.x + box.w > media.width or box.y + box.h > media.height:
-                raise InputError(f"{at}: the box {box.w}x{box.h}+{box.x}+{box.y} goes outside "
-                                 f"the {media.width}x{media.height} frame")
+                raise InputError(_("{at}: the box {w}x{h}+{x}+{y} goes outside the "
+                                   "{width}x{height} frame").format(
+                                     at=at, w=box.w, h=box.h, x=box.x, y=box.y, width=media.width,
+                                     height=media.height))
     if spec.cut_seconds >= media.duration - 0.01:
-        raise InputError("operations: the cuts would remove the whole clip")
+        raise InputError(_("operations: the cuts would remove the whole clip"))
 
 
 def command(source: str, graph: Graph, target: str) -> list[str]:
@@ -104,5 +110,6 @@ def render(source: Path, spec: Spec, target: Path,
                           check=False, pass_fds=pass_fds)
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["(no message)"])[-1]
-        raise DeviceError(f"ffmpeg failed to render the redaction: {last[:300]}")
+        raise DeviceError(_("ffmpeg failed to render the redaction: {last}").format(
+                              last=last[:300]))
     return graph, argv

@@ -24,6 +24,7 @@ from avledger.core.app import Avledger
 from avledger.core.redact.derived import original_file
 from avledger.core.redact.render import probe, tool
 from avledger.errors import NotFoundError
+from avledger.i18n import _
 
 CASCADE = "haarcascade_frontalface_default.xml"
 MARGIN = 0.25  # each box grown by this share of its size on every side
@@ -49,12 +50,14 @@ def haar_detector() -> Detector:
         import cv2  # the optional extra
         import numpy
     except ImportError as exc:
-        raise NotFoundError("face suggestions need OpenCV (the optional extra 'suggest')",
-                            hint="pip install 'avledger[suggest]'") from exc
+        raise NotFoundError(_("face suggestions need OpenCV (the optional extra 'suggest')"),
+                            hint=_("pip install 'avledger[suggest]'")) from exc
     path = Path(cv2.data.haarcascades) / CASCADE  # type: ignore[attr-defined]
     if not path.is_file():
-        raise NotFoundError(f"{path} is missing: this OpenCV package ships no Haar cascades",
-                            hint="install opencv-python-headless 4.x")
+        raise NotFoundError(_("{path} is missing: this OpenCV "
+                              "package ships no Haar cascades").format(
+                                path=path),
+                            hint=_("install opencv-python-headless 4.x"))
     cascade = cv2.CascadeClassifier(str(path))
 
     def detect(frame: bytes, width: int, height: int) -> list[Box]:
@@ -131,7 +134,8 @@ def suggest_for_clip(app: Avledger, clip_id: int, out: Path,
     row = app.catalog.conn.execute("SELECT digest, status FROM clips WHERE id = ?",
                                    (clip_id,)).fetchone()
     if row is None or row["status"] == "purged":
-        raise NotFoundError(f"no stored clip {clip_id}", hint="see 'avledger clips list'")
+        raise NotFoundError(_("no stored clip {clip_id}").format(clip_id=clip_id),
+                            hint=_("see 'avledger clips list'"))
     with tempfile.TemporaryDirectory(prefix="avledger-suggest-") as tmp, \
             original_file(app, row["digest"], Path(tmp)) as (source, fds):
         return {"clip": clip_id, **suggest(source, out, detector, fds)}

@@ -26,6 +26,7 @@ from avledger.core.reports.model import Report, Section
 from avledger.core.reports.period import Period
 from avledger.core.reports.scope import Scope
 from avledger.errors import RefusedError
+from avledger.i18n import _
 from avledger.store import db
 from avledger.store import ledger as ledger_store
 from avledger.timestamps import iso, utcnow
@@ -55,8 +56,9 @@ def build_report(app: Avledger, kind: str, period: Period, *, unit: str | None =
                  now: datetime | None = None, progress: Progress | None = None) -> Report:
     """Compute every section of a ``kind`` report; read-only."""
     if kind not in KINDS:
-        raise RefusedError(f"unknown report {kind!r} (choose from: {', '.join(KINDS)})")
-    app.actor.require(action="read reports")
+        raise RefusedError(_("unknown report {kind!r} (choose from: {KINDS})").format(
+                               kind=kind, KINDS=', '.join(KINDS)))
+    app.actor.require(action=_("read reports"))
     conn = app.catalog.conn
     moment = now or utcnow()
     with snapshot(conn):

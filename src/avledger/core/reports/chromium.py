@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 from avledger.errors import StorageError
+from avledger.i18n import _
 
 TIMEOUT = 180
 COMMANDS = ("chromium", "chromium-browser", "google-chrome")
@@ -26,8 +27,9 @@ def find(command: str | None = None) -> str:
         if path:
             return path
     raise ChromiumMissing(
-        f"PDF needs headless Chromium, and '{command or 'chromium'}' is not installed",
-        hint="apt-get install chromium fonts-noto-cjk")
+        _("PDF needs headless Chromium, and '{command}' is not installed").format(
+            command=command or 'chromium'),
+        hint=_("apt-get install chromium fonts-noto-cjk"))
 
 
 def _run(binary: str, args: list[str], target: Path) -> None:
@@ -40,13 +42,16 @@ def _run(binary: str, args: list[str], target: Path) -> None:
             done = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT,
                                   env=env, stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired:
-            raise StorageError(f"chromium did not finish within {TIMEOUT} s") from None
+            raise StorageError(_("chromium did not finish within {TIMEOUT} s").format(
+                                   TIMEOUT=TIMEOUT)) from None
         except OSError as exc:
-            raise StorageError(f"cannot run {binary}: {exc.strerror or exc}") from None
+            raise StorageError(_("cannot run {binary}: {error}").format(
+                                   binary=binary, error=exc.strerror or exc)) from None
     if done.returncode != 0 or not target.exists() or target.stat().st_size == 0:
         detail = (done.stderr or done.stdout).strip().splitlines()
-        raise StorageError(f"chromium could not write {target}: "
-                           f"{detail[-1] if detail else f'exit {done.returncode}'}")
+        raise StorageError(_("chromium could not write {target}: {detail}").format(
+                               target=target,
+                               detail=detail[-1] if detail else f'exit {done.returncode}'))
 
 
 def print_pdf(html: Path, pdf: Path, *, command: str | None = None) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from avledger.core.reports import chromium, i18n, render_html, render_text
 from avledger.core.reports.model import Report
 from avledger.errors import InputError, StorageError
+from avledger.i18n import _
 
 FORMATS = ("html", "md", "csv", "json", "pdf")
 TO_STDOUT = ("html", "md", "json")
@@ -29,18 +30,20 @@ class Written:
 def render(report: Report, fmt: str, lang: str, out: Path | None, *,
            chromium_command: str | None = None) -> Written:
     if fmt not in FORMATS:
-        raise InputError(f"unknown format {fmt!r} (choose from: {', '.join(FORMATS)})")
+        raise InputError(_("unknown format {fmt!r} (choose from: {FORMATS})").format(
+                             fmt=fmt, FORMATS=', '.join(FORMATS)))
     if lang not in i18n.LANGS:
-        raise InputError(f"unknown language {lang!r} (choose from: {', '.join(i18n.LANGS)})")
+        raise InputError(_("unknown language {lang!r} (choose from: {LANGS})").format(
+                             lang=lang, LANGS=', '.join(i18n.LANGS)))
     if out is None or str(out) == "-":
         if fmt not in TO_STDOUT:
-            raise InputError(f"--format {fmt} writes files: give --out "
-                             + ("DIRECTORY" if fmt == "csv" else "FILE.pdf"))
+            raise InputError(_("--format {fmt} writes files: give --out {target}").format(
+                fmt=fmt, target="DIRECTORY" if fmt == "csv" else "FILE.pdf"))
         return Written(stdout=_text(report, fmt, lang))
     try:
         if fmt == "csv":
             if out.exists() and not out.is_dir():
-                raise InputError(f"--out {out} is a file; CSV needs a directory")
+                raise InputError(_("--out {out} is a file; CSV needs a directory").format(out=out))
             return Written(render_text.write_csv(report, lang, out), target=out)
         out.parent.mkdir(parents=True, exist_ok=True)
         if fmt == "pdf":
@@ -53,7 +56,8 @@ def render(report: Report, fmt: str, lang: str, out: Path | None, *,
         out.write_text(_text(report, fmt, lang), encoding="utf-8")
         return Written([out], target=out)
     except OSError as exc:
-        raise StorageError(f"cannot write {out}: {exc.strerror or exc}") from None
+        raise StorageError(_("cannot write {out}: {error}").format(
+                               out=out, error=exc.strerror or exc)) from None
 
 
 def _text(report: Report, fmt: str, lang: str) -> str:

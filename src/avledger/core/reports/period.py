@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from avledger.errors import RefusedError
+from avledger.i18n import _
 from avledger.timestamps import iso
 
 
@@ -32,13 +33,14 @@ class Period:
     @classmethod
     def year(cls, year: int, tz: str) -> Period:
         if not 1970 <= year <= 9998:
-            raise RefusedError(f"year {year} is out of range")
+            raise RefusedError(_("year {year} is out of range").format(year=year))
         return cls(date(year, 1, 1), date(year, 12, 31), tz)
 
     @classmethod
     def span(cls, first: date, last: date, tz: str) -> Period:
         if last < first:
-            raise RefusedError(f"the period ends ({last}) before it starts ({first})")
+            raise RefusedError(_("the period ends ({last}) before it starts ({first})").format(
+                                   last=last, first=first))
         return cls(first, last, tz)
 
     @classmethod

@@ -33,6 +33,7 @@ from avledger.core.reports.context import clip_time
 from avledger.core.reports.period import Period
 from avledger.core.reports.scope import Scope
 from avledger.errors import InputError, NotFoundError, RefusedError
+from avledger.i18n import _
 from avledger.store import db
 from avledger.timestamps import iso, utcnow
 
@@ -77,17 +78,18 @@ def draw_sample(app: Avledger, *, year: int, rate: Fraction, seed: str | None = 
                 unit: str | None = None, dry_run: bool = False,
                 now: datetime | None = None) -> dict[str, Any]:
     """Draw (and, unless ``dry_run``, record) the review sample of ``year``."""
-    app.actor.require(*REVIEW_ROLES, action="draw a review sample")
+    app.actor.require(*REVIEW_ROLES, action=_("draw a review sample"))
     seed = seed if seed is not None else secrets.token_hex(8)
     if not seed.strip():
-        raise RefusedError("the seed must not be empty")
+        raise RefusedError(_("the seed must not be empty"))
     conn = app.catalog.conn
     period = Period.year(year, app.config.timezone)
     scope = Scope.read(app.config, conn, unit)
     ids = population(conn, period, scope)
     if not ids:
-        raise NotFoundError(f"no footage recorded in {year}"
-                            + (f" in unit {unit}" if unit else "") + " to sample")
+        raise NotFoundError((_("no footage recorded in {year} in unit {unit} to sample") if unit
+                             else _("no footage recorded in {year} to sample")).format(
+                                 year=year, unit=unit))
     chosen = choose(ids, rate, year, seed)
     result: dict[str, Any] = {
         "id": None, "year": year, "unit": unit, "scheme": SCHEME, "seed": seed,
@@ -121,21 +123,24 @@ def record_finding(app: Avledger, clip_id: int, finding: str, note: str, *,
                    now: datetime | None = None) -> dict[str, Any]:
     """A reviewer's finding about one clip; the latest finding about a clip is the one that
     counts, the earlier ones stay in the table and the ledger."""
-    app.actor.require(*REVIEW_ROLES, action="record review findings")
+    app.actor.require(*REVIEW_ROLES, action=_("record review findings"))
     if finding not in FINDINGS:
-        raise RefusedError(f"unknown finding {finding!r} (choose from: {', '.join(FINDINGS)})")
+        raise RefusedError(_("unknown finding {finding!r} (choose from: {FINDINGS})").format(
+                               finding=finding, FINDINGS=', '.join(FINDINGS)))
     note = note.strip()
     if finding != "ok" and not note:
-        raise RefusedError(f"a finding of {finding!r} needs a --note saying what is wrong")
+        raise RefusedError(_("a finding of {finding!r} needs a --note saying what is wrong").format(
+                               finding=finding))
     moment = now or utcnow()
     with app.transaction() as conn:
         clip = conn.execute("SELECT id, badge, status FROM clips WHERE id = ?",
                             (clip_id,)).fetchone()
         if clip is None:
-            raise NotFoundError(f"no clip {clip_id}", hint="see 'avledger review list'")
+            raise NotFoundError(_("no clip {clip_id}").format(clip_id=clip_id),
+                                hint=_("see 'avledger review list'"))
         if clip["badge"] is not None and clip["badge"] == app.actor.badge:
-            raise RefusedError(f"clip {clip_id} is your own footage; another reviewer must "
-                               "review it")
+            raise RefusedError(_("clip {clip_id} is your own footage; another reviewer must "
+                                 "review it").format(clip_id=clip_id))
         sample = conn.execute("SELECT sample_id FROM review_items WHERE clip_id = ?"
                               " ORDER BY sample_id DESC LIMIT 1", (clip_id,)).fetchone()
         sample_id = int(sample[0]) if sample else None
@@ -182,13 +187,14 @@ def sample_items(conn: db.Connection, sample_id: int) -> list[dict[str, Any]]:
 def listing(app: Avledger, year: int, *, unit: str | None = None,
             pending: bool = False) -> dict[str, Any]:
     """The latest sample of the year with each clip's finding (``--pending``: unreviewed)."""
-    app.actor.require(action="see the review sample")
+    app.actor.require(action=_("see the review sample"))
     conn = app.catalog.conn
     sample = latest_sample(conn, year, unit)
     if sample is None:
-        raise NotFoundError(f"no review sample for {year}"
-                            + (f" in unit {unit}" if unit else ""),
-                            hint=f"avledger review sample --year {year} --rate 5%")
+        raise NotFoundError((_("no review sample for {year} in unit {unit}") if unit
+                             else _("no review sample for {year}")).format(year=year, unit=unit),
+                            hint=_("avledger review sample --year {year} --rate 5%").format(
+                                     year=year))
     tz = app.config.timezone
     items = sample_items(conn, sample["id"])
     for item in items:

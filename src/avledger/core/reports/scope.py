@@ -13,6 +13,7 @@ from typing import Any
 
 from avledger.config.loader import Config
 from avledger.errors import NotFoundError
+from avledger.i18n import _
 from avledger.store import db
 
 
@@ -34,8 +35,8 @@ class Scope:
         scope = cls(unit, site_unit, people, devices)
         if unit is not None and unit not in scope.units():
             known = ", ".join(sorted(scope.units())) or "none"
-            raise NotFoundError(f"no officer or recorder belongs to unit {unit!r} "
-                                f"(units: {known})")
+            raise NotFoundError(_("no officer or recorder belongs to unit {unit!r} (units: "
+                                  "{known})").format(unit=unit, known=known))
         return scope
 
     def units(self) -> set[str]:

@@ -23,6 +23,7 @@ from avledger.core.retention import store_locks
 from avledger.core.retention.held import DEVICE_RANGE, clips_under_hold
 from avledger.core.retention.pending import return_to_stored
 from avledger.errors import NotFoundError, RefusedError
+from avledger.i18n import _
 from avledger.store import db
 from avledger.timestamps import iso
 
@@ -48,25 +49,26 @@ def _device_id(conn: db.Connection, device: str) -> int:
     if row is None and device.isdigit():
         row = conn.execute("SELECT id FROM devices WHERE id = ?", (int(device),)).fetchone()
     if row is None:
-        raise NotFoundError(f"no recorder with serial {device!r}",
-                            hint="see 'avledger devices list'")
+        raise NotFoundError(_("no recorder with serial {device!r}").format(device=device),
+                            hint=_("see 'avledger devices list'"))
     return int(row[0])
 
 
 def place_hold(app: Avledger, target: HoldTarget, *, reason: str, note: str,
                now: datetime) -> dict[str, Any]:
-    app.actor.require(*PLACE_ROLES, action="place a hold")
+    app.actor.require(*PLACE_ROLES, action=_("place a hold"))
     if reason == LEGAL_REVIEW:
-        raise RefusedError("legal-review holds are placed by 'avledger case decide' when a "
-                           "decision needs legal review, not by hand")
+        raise RefusedError(_("legal-review holds are placed by 'avledger case decide' when a "
+                             "decision needs legal review, not by hand"))
     if reason not in MANUAL_REASONS:
-        raise RefusedError(f"unknown hold reason {reason!r} (choose from: "
-                           f"{', '.join(MANUAL_REASONS)})")
+        raise RefusedError(_("unknown hold reason {reason!r} "
+                             "(choose from: {MANUAL_REASONS})").format(
+                               reason=reason, MANUAL_REASONS=', '.join(MANUAL_REASONS)))
     if not note.strip():
-        raise RefusedError("a hold needs a note saying why (who complained, which case, …)")
+        raise RefusedError(_("a hold needs a note saying why (who complained, which case, …)"))
     given = [bool(target.clips), target.case is not None, target.device is not None]
     if sum(given) != 1:
-        raise RefusedError("name exactly one of: clips, a case, or a device with a time range")
+        raise RefusedError(_("name exactly one of: clips, a case, or a device with a time range"))
     with app.transaction() as conn:
         values: dict[str, Any] = {"case_id": None, "device_id": None, "from_ts": None,
                                   "to_ts": None}
@@ -81,9 +83,9 @@ def place_hold(app: Avledger, target: HoldTarget, *, reason: str, note: str,
         else:
             scope = "device"
             if target.start is None or target.end is None:
-                raise RefusedError("a device hold needs both --from and --to")
+                raise RefusedError(_("a device hold needs both --from and --to"))
             if target.start > target.end:
-                raise RefusedError("--from is after --to")
+                raise RefusedError(_("--from is after --to"))
             values.update(device_id=_device_id(conn, str(target.device)),
                           from_ts=iso(target.start), to_ts=iso(target.end))
         return _insert_hold(app, conn, scope, values, reason=reason, note=note, now=now,
@@ -136,18 +138,19 @@ def _insert_hold(app: Avledger, conn: db.Connection, scope: str, values: dict[st
 
 def release_hold(app: Avledger, hold_id: int, *, note: str, now: datetime) -> dict[str, Any]:
     """End a hold; nothing is deleted, the clips follow the retention rules again."""
-    app.actor.require(action="release a hold")
+    app.actor.require(action=_("release a hold"))
     with app.transaction() as conn:
         hold = get_hold(conn, hold_id)
         if hold["reason"] == LEGAL_REVIEW and not hold["released_at"]:
             number = hold["case_number"]
             raise RefusedError(
-                f"hold {hold_id} keeps the footage of case {number} for its legal review; "
-                "only the review can release it",
-                hint=f"avledger case review {number} --outcome approved|returned --note …")
-        app.actor.require(*RELEASE_ROLES, action="release a hold")
+                _("hold {hold_id} keeps the footage of case {number} for its legal review; only "
+                  "the review can release it").format(hold_id=hold_id, number=number),
+                hint=_("avledger case review {number} --outcome approved|returned --note …").format(
+                         number=number))
+        app.actor.require(*RELEASE_ROLES, action=_("release a hold"))
         if not note.strip():
-            raise RefusedError("releasing a hold needs a note saying why")
+            raise RefusedError(_("releasing a hold needs a note saying why"))
         return _end_hold(app, conn, hold, note=note, now=now)
 
 
@@ -156,7 +159,7 @@ def end_review_hold(app: Avledger, conn: db.Connection, hold_id: int, *, note: s
     """Release a legal-review hold as its review closes (inside the review's transaction)."""
     hold = get_hold(conn, hold_id)
     if hold["reason"] != LEGAL_REVIEW:
-        raise RefusedError(f"hold {hold_id} is not a legal-review hold")
+        raise RefusedError(_("hold {hold_id} is not a legal-review hold").format(hold_id=hold_id))
     return _end_hold(app, conn, hold, note=note, now=now,
                      extra={"review": review_id, "outcome": outcome})
 
@@ -165,7 +168,8 @@ def _end_hold(app: Avledger, conn: db.Connection, hold: dict[str, Any], *, note:
               now: datetime, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     hold_id = hold["id"]
     if hold["released_at"]:
-        raise RefusedError(f"hold {hold_id} was already released on {hold['released_at']}")
+        raise RefusedError(_("hold {hold_id} was already released on {released_at}").format(
+                               hold_id=hold_id, released_at=hold['released_at']))
     conn.execute("UPDATE holds SET released_at = ?, released_by = ?, release_note = ?"
                  " WHERE id = ?", (iso(now), app.actor.label, note, hold_id))
     app.record(conn, "hold.released", f"hold:{hold_id}", {
@@ -206,7 +210,8 @@ def _describe(conn: db.Connection, row: db.Row) -> dict[str, Any]:
 def get_hold(conn: db.Connection, hold_id: int) -> dict[str, Any]:
     row = conn.execute("SELECT * FROM holds WHERE id = ?", (hold_id,)).fetchone()
     if row is None:
-        raise NotFoundError(f"no hold {hold_id}", hint="see 'avledger hold list'")
+        raise NotFoundError(_("no hold {hold_id}").format(hold_id=hold_id),
+                            hint=_("see 'avledger hold list'"))
     return _describe(conn, row)
 
 

@@ -41,6 +41,7 @@ from avledger.core.retention.policy import (
 )
 from avledger.core.retention.purge import PurgeOutcome, purge_clip, purge_transaction
 from avledger.errors import RefusedError, StoreRefusedError
+from avledger.i18n import _
 from avledger.timestamps import iso, parse_iso
 
 BATCH = 200
@@ -107,7 +108,7 @@ def _item(row: ClipRow, verdict: Verdict, pending_since: str | None = None,
 
 def plan_sweep(app: Avledger, now: datetime, policy: RetentionPolicy | None = None) -> SweepPlan:
     """What a sweep at ``now`` would do; changes nothing."""
-    app.actor.require(action="see the retention plan")
+    app.actor.require(action=_("see the retention plan"))
     policy = policy or RetentionPolicy.from_config(app.config)
     conn = app.catalog.conn
     plan = SweepPlan(iso(now))
@@ -192,7 +193,7 @@ def apply_sweep(app: Avledger, now: datetime, policy: RetentionPolicy | None = N
                 plan: SweepPlan | None = None,
                 progress: Callable[[int], None] | None = None) -> SweepResult:
     """Carry out a plan, judging every clip again inside its write transaction."""
-    app.actor.require(*SWEEP_ROLES, action="apply the retention sweep")
+    app.actor.require(*SWEEP_ROLES, action=_("apply the retention sweep"))
     policy = policy or RetentionPolicy.from_config(app.config)
     plan = plan or plan_sweep(app, now, policy)
     result = SweepResult(iso(now))
@@ -240,7 +241,7 @@ def apply_sweep(app: Avledger, now: datetime, policy: RetentionPolicy | None = N
                     if outcome:
                         result.purged.append(outcome)
         except StoreRefusedError as exc:  # the store's lock outlasts ours: stays pending
-            result.skipped.append({"clip": item.clip_id, "why": exc.message})
+            result.skipped.append({"clip": item.clip_id, "why": exc.english})
         tick(1)
     if app.store.locks:
         result.locks = store_locks.sync_all(app, now).as_dict()
@@ -274,9 +275,9 @@ def _purge_blocker(conn: Any, clip_id: int, policy: RetentionPolicy, now: dateti
 def restore_clips(app: Avledger, clip_ids: list[int], *, note: str, now: datetime,
                   keep_days: int | None = None) -> dict[str, Any]:
     """Take pending clips back to stored and keep them at least ``keep_days`` more."""
-    app.actor.require("records_manager", action="restore clips from pending purge")
+    app.actor.require("records_manager", action=_("restore clips from pending purge"))
     if not note.strip():
-        raise RefusedError("a restore needs a note saying why the footage is kept")
+        raise RefusedError(_("a restore needs a note saying why the footage is kept"))
     policy = RetentionPolicy.from_config(app.config)
     until = now + timedelta(days=keep_days or policy.restore_days)
     ids = unique_ids(clip_ids)
@@ -285,8 +286,8 @@ def restore_clips(app: Avledger, clip_ids: list[int], *, note: str, now: datetim
         not_pending = [f"{i} ({r['status']})" for i, r in rows.items()
                        if r["status"] != "pending_purge"]
         if not_pending:
-            raise RefusedError(f"only clips pending purge can be restored; not pending: "
-                               f"{', '.join(not_pending)}")
+            raise RefusedError(_("only clips pending purge can be restored; not pending: "
+                                 "{not_pending}").format(not_pending=', '.join(not_pending)))
         for clip_id in ids:
             conn.execute("INSERT INTO retention_keep (clip_id, until, note, kept_at,"
                          " kept_by) VALUES (?, ?, ?, ?, ?) ON CONFLICT (clip_id) DO UPDATE SET"
@@ -306,18 +307,19 @@ def purge_clips(app: Avledger, clip_ids: list[int], *, reason: str, now: datetim
     12 months have passed (counted from ingest when the recording time is unknown). Nothing is
     purged unless every named clip may be.
     """
-    app.actor.require("records_manager", action="purge footage")
+    app.actor.require("records_manager", action=_("purge footage"))
     if not reason.strip():
-        raise RefusedError("a purge needs a reason")
+        raise RefusedError(_("a purge needs a reason"))
     policy = RetentionPolicy.from_config(app.config).for_manual_purge()
     ids = unique_ids(clip_ids)
     conn = app.catalog.conn
     fetch_clips(conn, ids)
     refused = _manual_refusals(conn, ids, policy, now)
     if refused:
-        raise RefusedError("not purged (nothing was): " + "; ".join(refused[:10]) +
-                           (" …" if len(refused) > 10 else ""),
-                           hint="release holds or wait until retention runs out")
+        raise RefusedError(_("not purged (nothing was): {reasons}").format(
+                               reasons=_("; ").join(refused[:10])
+                               + (" …" if len(refused) > 10 else "")),
+                           hint=_("release holds or wait until retention runs out"))
     already = [i for i, r in fetch_clips(conn, ids).items() if r["status"] == "purged"]
     todo = [i for i in ids if i not in already]
     outcomes: list[PurgeOutcome] = []
@@ -327,18 +329,20 @@ def purge_clips(app: Avledger, clip_ids: list[int], *, reason: str, now: datetim
                 with purge_transaction(app) as tx:
                     late = _manual_refusals(tx, [clip_id], policy, now)
                     if late:
-                        raise RefusedError(f"stopped: {late[0]} (changed meanwhile); "
-                                           f"{len(outcomes)} clip(s) were purged before it")
+                        raise RefusedError(_("stopped: {late} (changed meanwhile); {count} "
+                                             "clip(s) were purged before it").format(
+                                               late=late[0], count=len(outcomes)))
                     outcome = purge_clip(app, tx, clip_id, now=now, reason=reason,
                                          how="manual")
                     if outcome:
                         outcomes.append(outcome)
             except StoreRefusedError as exc:  # rolled back: clip {clip_id} is unchanged
-                done = (f"{len(outcomes)} clip(s) were purged before it" if outcomes
-                        else "nothing was purged")
-                raise StoreRefusedError(f"clip {clip_id}: {exc.message}; {done}",
-                                        hint="the store's Object Lock outlasts avledger's "
-                                        "retention; purge after it runs out") from exc
+                done = (_("{count} clip(s) were purged before it").format(count=len(outcomes))
+                        if outcomes else _("nothing was purged"))
+                raise StoreRefusedError(_("clip {clip_id}: {message}; {done}").format(
+                                            clip_id=clip_id, message=exc.message, done=done),
+                                        hint=_("the store's Object Lock outlasts avledger's "
+                                               "retention; purge after it runs out")) from exc
     return {"dry_run": dry_run, "would_purge" if dry_run else "purged":
             todo if dry_run else [o.as_dict() for o in outcomes], "already_purged": already}
 
@@ -353,10 +357,11 @@ def _manual_refusals(conn: Any, ids: list[int], policy: RetentionPolicy,
             continue
         verdict = judge(row.facts, policy)
         if verdict.expires_at is None:
-            refused.append(f"clip {clip_id} is kept ({verdict.basis})")
+            refused.append(_("clip {clip_id} is kept ({basis})").format(
+                clip_id=clip_id, basis=verdict.basis))
         elif not verdict.expired(now):
-            refused.append(f"clip {clip_id} is kept until {iso(verdict.expires_at)[:10]} "
-                           f"({verdict.basis})")
+            refused.append(_("clip {clip_id} is kept until {date} ({basis})").format(
+                clip_id=clip_id, date=iso(verdict.expires_at)[:10], basis=verdict.basis))
     return refused
 
 

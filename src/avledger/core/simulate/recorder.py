@@ -31,6 +31,7 @@ from avledger.core.clock.check import parse_clock_text
 from avledger.core.dock.volume import SourceClip, mark_file, read_identity, scan
 from avledger.core.simulate import mp4write
 from avledger.errors import AvledgerError, DeviceError, RefusedError
+from avledger.i18n import _
 from avledger.timestamps import utcnow
 
 CHUNK = 8 * 1024 * 1024
@@ -239,7 +240,9 @@ def write_level(root: Path, spec: dict[str, Any], value: float) -> None:
 def _payload(path: Path, head: bytes, size: int, key: bytes) -> None:
     body = size - len(head) - len(mp4write.mdat_header(max(0, size - len(head) - 8)))
     if body < 0:
-        raise RefusedError(f"clip size {size} is smaller than its {len(head) + 8}-byte header")
+        raise RefusedError(_("clip size {size} is smaller than "
+                             "its {header_size}-byte header").format(
+                               size=size, header_size=len(head) + 8))
     xof = blake3.blake3(key)
     with open(path, "wb") as fh:
         fh.write(head)
@@ -254,7 +257,8 @@ def _payload(path: Path, head: bytes, size: int, key: bytes) -> None:
 def clip_name(profile: Profile, device_start: datetime, index: int) -> str:
     template = profile.get("simulate.clip_path")
     if not template:
-        raise RefusedError(f"profile {profile.name} has no simulate.clip_path; cannot simulate")
+        raise RefusedError(_("profile {name} has no simulate.clip_path; cannot simulate").format(
+                               name=profile.name))
     local = device_start.astimezone(ZoneInfo(profile.timezone))
     return str(template.format(start=local, index=index))
 
@@ -379,7 +383,9 @@ def simulate(root: Path, profile: Profile, *, clips: int = 3, size: int = 1 << 2
     """Lay out a recorder volume in ``root`` (and a FAT image of it when ``image`` is given)."""
     root.mkdir(parents=True, exist_ok=True)
     if any(root.iterdir()):
-        raise RefusedError(f"{root} is not empty; the simulator only writes into an empty folder")
+        raise RefusedError(_("{root} is not empty; the simulator "
+                             "only writes into an empty folder").format(
+                               root=root))
     report = SimReport(root, profile.name, serial, badge, drift)
     spec = profile.get("identity")
     info = root / spec["file"]
@@ -435,17 +441,19 @@ def _run(argv: list[str], env: dict[str, str] | None = None) -> None:
     try:
         done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=600)
     except FileNotFoundError as exc:
-        raise AvledgerError(f"{argv[0]} is not installed",
-                            hint="install dosfstools and mtools") from exc
+        raise AvledgerError(_("{argv} is not installed").format(argv=argv[0]),
+                            hint=_("install dosfstools and mtools")) from exc
     if done.returncode != 0:
-        raise DeviceError(f"{' '.join(argv[:2])} failed: {done.stderr.strip()[:300]}")
+        raise DeviceError(_("{argv} failed: {output}").format(
+                              argv=' '.join(argv[:2]), output=done.stderr.strip()[:300]))
 
 
 def make_fat_image(root: Path, image: Path, profile: Profile) -> Path:
     """A FAT image holding ``root``'s tree, with the recorder's local times on its files."""
     for tool in ("mkfs.vfat", "mcopy"):
         if shutil.which(tool) is None:
-            raise AvledgerError(f"{tool} is not installed", hint="install dosfstools and mtools")
+            raise AvledgerError(_("{tool} is not installed").format(tool=tool),
+                                hint=_("install dosfstools and mtools"))
     payload = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
     files = sum(1 for _ in root.rglob("*"))
     size = max(40 << 20, int(payload * 1.08) + files * 64 * 1024 + (8 << 20))

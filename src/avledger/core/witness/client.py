@@ -20,6 +20,7 @@ from urllib.parse import quote
 from avledger import verifier
 from avledger.config.loader import Config
 from avledger.core.witness import protocol
+from avledger.i18n import _
 from avledger.store import db
 from avledger.store.catalogs import open_catalog
 from avledger.store.checkpoints import CheckpointFile
@@ -115,7 +116,7 @@ def submit(config: Config, conn: db.Connection, witness: WitnessRef, *,
         return Outcome(witness, "current", size)
     leaves: list[bytes] | None = None
     try:
-        for _ in range(2):  # a 409 tells the witness's size: one more try from there
+        for _attempt in range(2):  # a 409 tells the witness's size: one more try from there
             if old > size:
                 return Outcome(witness, "refused", size, (
                     f"the witness has cosigned size {old}, larger than this ledger's newest "
@@ -130,10 +131,12 @@ def submit(config: Config, conn: db.Connection, witness: WitnessRef, *,
                 continue
             break
     except (OSError, urllib.error.URLError) as exc:
-        log.info("%s unreachable (%s); size %d stays queued", witness.label(), exc, size)
+        log.info(_("{witness} unreachable ({error}); size {size} stays queued").format(
+            witness=witness.label(), error=exc, size=size))
         return Outcome(witness, "unreachable", size, str(exc))
     if status != 200:
-        log.warning("%s refused size %d: %s %s", witness.label(), size, status, text.strip())
+        log.warning(_("{witness} refused size {size}: {status} {text}").format(
+            witness=witness.label(), size=size, status=status, text=text.strip()))
         return Outcome(witness, "refused", size, f"HTTP {status}: {text.strip()}")
     full = note + text
     if not verifier.verify_cosignatures(full, [witness.key]):
@@ -190,6 +193,6 @@ def _submit_quietly(config: Config) -> None:
         finally:
             catalog.close()
     except Exception:  # noqa: BLE001 - witnessing must never disturb the daemon
-        log.exception("submitting to witnesses failed")
+        log.exception(_("submitting to witnesses failed"))
     finally:
         _background.release()

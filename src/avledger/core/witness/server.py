@@ -25,6 +25,7 @@ from urllib.parse import parse_qs
 
 from avledger import verifier
 from avledger.core.witness import protocol
+from avledger.i18n import _
 from avledger.store.keys import Cosigner
 
 log = logging.getLogger("avledger.witness")
@@ -119,19 +120,20 @@ class Witness:
             if req.old != size:
                 return Reply("409 Conflict", f"{size}\n", protocol.SIZE_TYPE)
             if kept is not None and cp.size == kept.size and cp.root != kept.root:
-                log.warning("%s: FORK refused: size %d with a different root", origin, cp.size)
+                log.warning(_("{origin}: FORK refused: size {size} with a different root").format(
+                    origin=origin, size=cp.size))
                 return Reply("409 Conflict", f"{size}\n", protocol.SIZE_TYPE)
             if kept is None and req.proof:
                 return Reply("422 Unprocessable Entity", "a first checkpoint takes no proof\n")
             if kept is not None and cp.size > kept.size and not verifier.verify_consistency(
                     kept.size, cp.size, kept.root, cp.root, req.proof):
-                log.warning("%s: refused size %d: it does not extend size %d", origin,
-                            cp.size, kept.size)
+                log.warning(_("{origin}: refused size {size}: it does not extend size {kept}"
+                              ).format(origin=origin, size=cp.size, kept=kept.size))
                 return Reply("422 Unprocessable Entity", "the consistency proof does not "
                                                          "verify\n")
             line = self.cosigner.cosign(req.note, timestamp=int(self.clock()))
             self.state.put(origin, Kept(cp.size, cp.root, req.note + line))
-        log.info("%s: cosigned size %d", origin, cp.size)
+        log.info(_("{origin}: cosigned size {size}").format(origin=origin, size=cp.size))
         return Reply("200 OK", line)
 
     def latest(self, origin: str) -> Reply:
@@ -168,8 +170,8 @@ def serve(witness: Witness, host: str, port: int,
                                 ident="avledger-witness")
     if on_listening is not None:
         on_listening(int(server.effective_port))
-    log.info("witness %s listening on %s:%s", witness.cosigner.name, host,
-             server.effective_port)
+    log.info(_("witness {name} listening on {host}:{port}").format(
+        name=witness.cosigner.name, host=host, port=server.effective_port))
     try:
         server.run()
     finally:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from avledger.config.loader import Config
 from avledger.core.witness.server import Witness, WitnessState, serve
 from avledger.errors import ConfigError
+from avledger.i18n import _
 from avledger.store.keys import Cosigner, create_key, load_cosigner
 
 
@@ -24,7 +25,7 @@ def listen_address(config: Config, override: str | None) -> tuple[str, int]:
     text = override or str(config.get("witness.listen"))
     host, sep, port = text.rpartition(":")
     if not sep or not port.isdigit():
-        raise ConfigError([f"witness.listen: {text!r} is not host:port"])
+        raise ConfigError([_("witness.listen: {text!r} is not host:port").format(text=text)])
     return host or "0.0.0.0", int(port)
 
 
@@ -32,8 +33,8 @@ def run(config: Config, listen: str | None = None,
         on_listening: Callable[[int], None] | None = None) -> None:
     logs = list(config.get("witness.logs") or [])
     if not logs:
-        raise ConfigError(["witness.logs: lists no ledger key, so nothing could be witnessed "
-                           "(add the output of 'avledger ledger public-key' of each ledger)"])
+        raise ConfigError([_("witness.logs: lists no ledger key, so nothing could be witnessed "
+                             "(add the output of 'avledger ledger public-key' of each ledger)")])
     host, port = listen_address(config, listen)
     witness = Witness(cosigner(config), logs, WitnessState(config.path("witness.state_dir")))
     serve(witness, host, port, on_listening)
