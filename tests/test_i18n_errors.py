@@ -335,3 +335,34 @@ def test_daemon_log_of_a_finished_and_a_failed_docking(
                 "en": ["/dev/sdx1 done: serial BWR-1, new 3, skipped 0, failed 0",
                        "/dev/sdx2: docking failed: no clip 4"]}
     assert [r.getMessage() for r in caplog.records] == expected[language]
+
+
+def _unworded_raises() -> list[str]:
+    """``raise SomeAvledgerError("…")`` or ``(f"…")`` below the CLI: a message no one can
+    translate, because it never reaches the catalog (a hint that is only a command is fine)."""
+    from avledger import errors
+
+    ours = {name for name, obj in vars(errors).items()
+            if isinstance(obj, type) and issubclass(obj, errors.AvledgerError)}
+    found = []
+    for part in BELOW_THE_CLI:
+        root = PACKAGE / part
+        for path in [root] if root.is_file() else sorted(root.rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)):
+                    continue
+                func = node.exc.func
+                name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+                args = [*node.exc.args, *(k.value for k in node.exc.keywords
+                                          if k.arg in ("message", "hint"))]
+                if name in ours and any(
+                        isinstance(a, ast.JoinedStr | ast.BinOp)
+                        or (isinstance(a, ast.Constant) and isinstance(a.value, str)
+                            and not a.value.startswith("avledger "))  # a command to run
+                        for a in args):
+                    found.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
+    return found
+
+
+def test_every_error_below_the_cli_is_worded_through_the_catalog() -> None:
+    assert _unworded_raises() == []

@@ -105,7 +105,8 @@ def list_clips(app: Avledger, f: ClipFilter) -> list[dict[str, Any]]:
         params += values
     if f.kind is not None:
         if f.kind not in KINDS:
-            raise RefusedError(f"unknown kind {f.kind!r} (choose from: {', '.join(KINDS)})")
+            raise RefusedError(_("unknown kind {kind!r} (choose from: {choices})").format(
+                kind=f.kind, choices=", ".join(KINDS)))
         clauses.append("c.kind = ?")
         params.append(f.kind)
     if f.marked:

@@ -24,6 +24,7 @@ from typing import Any
 from avledger.core.app import Avledger
 from avledger.core.custody.restore import WITHOUT_GOOD_COPY, restore_from_file
 from avledger.errors import AvledgerError, IntegrityError, StorageError
+from avledger.i18n import _
 from avledger.store import db
 from avledger.store.backend import PutResult
 from avledger.store.factory import open_second_store
@@ -62,9 +63,10 @@ class Policy:
         except StorageError as exc:
             if self.mode == "sync" and self.on_missing == "fail":
                 raise StorageError(
-                    f"the second store location {self.second.location} is missing",
-                    hint="reconnect its disk (nothing was copied), or set store.second."
-                         "on_missing: one_copy to ingest with one copy meanwhile") from exc
+                    _("the second store location {location} is missing").format(
+                        location=self.second.location),
+                    hint=_("reconnect its disk (nothing was copied), or set store.second."
+                           "on_missing: one_copy to ingest with one copy meanwhile")) from exc
             return None
         return self.second
 
@@ -98,9 +100,11 @@ def _copy_into(app: Avledger, second: LocalObjectStore,
                 item = second.stage_stream(src, expected_size=size)
             staged.append(item)
             if item.digest != digest:
-                raise IntegrityError(f"object {digest} read back as {item.digest} while being "
-                                     "copied to the second store", hint="run 'avledger store "
-                                     "verify': the first copy may be damaged")
+                raise IntegrityError(_("object {digest} read back as {read} while being "
+                                       "copied to the second store").format(
+                                           digest=digest, read=item.digest),
+                                     hint=_("run 'avledger store verify': the first copy may "
+                                            "be damaged"))
     except BaseException:
         second.discard(staged)
         raise
@@ -239,8 +243,10 @@ def _restore_second(app: Avledger, second: LocalObjectStore, sizes: dict[str, in
         _copy_into(app, second, [(digest, sizes[digest])])
         after = second.verify(digest, sizes[digest])
         if after.status != "ok":
-            raise IntegrityError(f"second copy of {digest} does not verify after it was "
-                                 f"written again: {after.detail}", hint="check the second disk")
+            raise IntegrityError(_("second copy of {digest} does not verify after it was "
+                                   "written again: {detail}").format(digest=digest,
+                                                                     detail=after.detail),
+                                 hint=_("check the second disk"))
         with app.transaction() as conn:
             conn.execute("UPDATE objects SET second_at = ?, second_status = 'ok'"
                          " WHERE digest = ?", (now, digest))

@@ -107,8 +107,8 @@ def _run(cmd: list[str]) -> None:
     result = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         last = (result.stderr.strip().splitlines() or ["failed"])[-1]
-        raise AvledgerError(f"{cmd[0]}: {last}", hint=_("create the account by hand, then run "
-                                                        "'avledger init' again"))
+        raise AvledgerError(_("{command}: {error}").format(command=cmd[0], error=last),
+                            hint=_("create the account by hand, then run 'avledger init' again"))
 
 
 def _walk(path: Path) -> Iterator[Path]:

@@ -16,6 +16,7 @@ from typing import Any
 from avledger.core.app import Avledger
 from avledger.core.retention.holds import RELEASE_ROLES, place_clips_hold
 from avledger.errors import NotFoundError, RefusedError
+from avledger.i18n import _
 from avledger.store import db
 from avledger.timestamps import iso
 
@@ -56,16 +57,17 @@ def list_proposals(conn: db.Connection, *, include_decided: bool = False
 def get_proposal(conn: db.Connection, proposal_id: int) -> dict[str, Any]:
     row = conn.execute(f"{_SELECT} WHERE p.id = ?", (proposal_id,)).fetchone()
     if row is None:
-        raise NotFoundError(f"no hold proposal {proposal_id}",
-                            hint="see 'avledger hold proposals'")
+        raise NotFoundError(_("no hold proposal {id}").format(id=proposal_id),
+                            hint=_("see 'avledger hold proposals'"))
     return dict(row)
 
 
 def _open(conn: db.Connection, proposal_id: int) -> dict[str, Any]:
     found = get_proposal(conn, proposal_id)
     if found["state"] != "open":
-        raise RefusedError(f"hold proposal {proposal_id} was already {found['state']} on "
-                           f"{found['decided_at']} by {found['decided_by']}")
+        raise RefusedError(_("hold proposal {id} was already {state} on {date} by {who}").format(
+            id=proposal_id, state=found["state"], date=found["decided_at"],
+            who=found["decided_by"]))
     return found
 
 
@@ -85,7 +87,7 @@ def dismiss(app: Avledger, proposal_id: int, *, reason: str, now: datetime) -> d
     """Decline the proposed hold, saying why (records manager or leader); nothing is held."""
     app.actor.require(*DECIDE_ROLES, action="dismiss a hold proposal")
     if not reason.strip():
-        raise RefusedError("dismissing a hold proposal needs a reason")
+        raise RefusedError(_("dismissing a hold proposal needs a reason"))
     with app.transaction() as conn:
         found = _open(conn, proposal_id)
         _decide(app, conn, found, "dismissed", reason.strip(), now)

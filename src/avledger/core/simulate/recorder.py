@@ -293,7 +293,8 @@ def _template(profile: Profile, kind: str) -> str:
     key = {"photo": "simulate.photo_path", "audio": "simulate.audio_path"}[kind]
     template = profile.get(key)
     if not template:
-        raise RefusedError(f"profile {profile.name} has no {key}; cannot simulate {kind}s")
+        raise RefusedError(_("profile {profile} has no {key}; cannot simulate {kind}s").format(
+            profile=profile.name, key=key, kind=kind))
     return str(template)
 
 
@@ -360,8 +361,9 @@ def mark_important(root: Path, profile: Profile, clip: SimClip) -> None:
     """Play the officer locking a clip: the flag file or sidecar the profile describes."""
     spec = profile.get("marks")
     if spec["method"] not in ("flag", "sidecar"):
-        raise RefusedError(f"profile {profile.name} marks clips by {spec['method']}; the "
-                           "simulator writes only flag files and sidecars")
+        raise RefusedError(_("profile {profile} marks clips by {method}; the simulator writes "
+                             "only flag files and sidecars").format(profile=profile.name,
+                                                                    method=spec["method"]))
     rel = mark_file(SourceClip(clip.rel, clip.rel, 0, clip.true_start, None), spec["path"])
     path = root / rel
     path.parent.mkdir(parents=True, exist_ok=True)
