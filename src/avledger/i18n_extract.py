@@ -11,6 +11,7 @@ Python extractor does.
 from __future__ import annotations
 
 import ast
+import inspect
 import io
 import re
 from collections.abc import Collection, Iterator, Mapping
@@ -19,8 +20,8 @@ from typing import IO, Any
 
 from babel.messages.extract import extract_python
 
-Found = tuple[int, str | None, str | tuple[str, ...], list[str]]
-_TARGET = re.compile(r"\"avledger\.cli\.(\w+):(\w+)\"")
+Found = tuple[Any, ...]  # (line, function, message(s), comments), as Babel's extractors yield
+_TARGET = re.compile(r"\"command\",\s*\"avledger\.cli\.(\w+):(\w+)\"")
 # Positional help: new_app(HELP, …) and LazyCommand(NAME, KIND, TARGET, HELP).
 POSITIONAL_HELP = {"new_app": 0, "LazyCommand": 3}
 
@@ -44,10 +45,19 @@ def _is_command(func: ast.FunctionDef, module: str, targets: set[tuple[str, str]
     return decorated or (module, func.name) in targets
 
 
+def _registered(tree: ast.Module) -> set[str]:
+    """Functions made commands by a call rather than a decorator: ``app.command("x")(f)``."""
+    return {node.args[0].id for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Call)
+            and _name(node.func.func) == "command" and node.args
+            and isinstance(node.args[0], ast.Name)}
+
+
 def help_texts(source: str, module: str, targets: set[tuple[str, str]]) -> Iterator[
         tuple[int, str]]:
     """(line, text) of every help text in one module's source."""
     tree = ast.parse(source)
+    targets = targets | {(module, name) for name in _registered(tree)}
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef) and _is_command(node, module, targets):
             doc = ast.get_docstring(node, clean=True)
@@ -60,11 +70,11 @@ def help_texts(source: str, module: str, targets: set[tuple[str, str]]) -> Itera
                 texts.append(node.args[position])
             for text in texts:
                 if isinstance(text, ast.Constant) and isinstance(text.value, str) and text.value:
-                    yield text.lineno, text.value
+                    yield text.lineno, inspect.cleandoc(text.value)  # as Typer keeps it
 
 
 def extract_cli(fileobj: IO[bytes], keywords: Mapping[str, Any], comment_tags: Collection[str],
-                options: dict[str, Any]) -> Iterator[Found]:
+                options: Any) -> Iterator[Found]:
     """Babel extraction method: the help texts, then the ``_()`` calls."""
     data = fileobj.read()
     path = Path(getattr(fileobj, "name", "x.py"))

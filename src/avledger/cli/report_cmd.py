@@ -100,7 +100,7 @@ def annual(
     _produce("annual", Period.year(chosen, tz), unit, fmt, lang, out)
 
 
-def _period_command(kind: str, what: str) -> None:
+def _period_command(kind: str, help: str) -> None:
     def command(
         start: FromOpt = None, end: ToOpt = None, unit: UnitOpt = None,
         fmt: FormatOpt = Format.html, lang: LangOpt = None, out: OutOpt = None,
@@ -109,11 +109,7 @@ def _period_command(kind: str, what: str) -> None:
         period = _period(start.date() if start else None, end.date() if end else None, tz)
         _produce(kind, period, unit, fmt, lang, out)
 
-    command.__doc__ = (
-        f"{what} for a period (default: last calendar month).\n\n"
-        f"Examples:\n\n  avledger report {kind} --from 2026-11-01 --to 2026-11-30\n\n"
-        f"  avledger report {kind} --lang zh --format pdf --out {kind}-2026-11.pdf")
-    app.command(kind)(command)
+    app.command(kind, help=help)(command)
 
 
 def _period(first: date | None, last: date | None, tz: str) -> Period:
@@ -128,10 +124,19 @@ def _period(first: date | None, last: date | None, tz: str) -> Period:
     return Period.span(first, last, tz)
 
 
-_period_command("compliance", "Compliance with the rules: the 24-hour window, the usage ledger "
-                              "and gap records, clocks, retention, the access register and "
-                              "integrity")
-_period_command("usage", "Footage and the usage ledger (台账): checkouts, footage without a "
-                         "checkout, gap records")
-_period_command("clocks", "Recorder clocks: drift found at docking, resets, syncs, recorders "
-                          "out of tolerance")
+_period_command("compliance", help=(
+    "Compliance with the rules: the 24-hour window, the usage ledger and gap records, clocks, "
+    "retention, the access register and integrity for a period (default: last calendar "
+    "month).\n\n"
+    "Examples:\n\n  avledger report compliance --from 2026-11-01 --to 2026-11-30\n\n"
+    "  avledger report compliance --lang zh --format pdf --out compliance-2026-11.pdf"))
+_period_command("usage", help=(
+    "Footage and the usage ledger (台账): checkouts, footage without a checkout, gap records "
+    "for a period (default: last calendar month).\n\n"
+    "Examples:\n\n  avledger report usage --from 2026-11-01 --to 2026-11-30\n\n"
+    "  avledger report usage --lang zh --format pdf --out usage-2026-11.pdf"))
+_period_command("clocks", help=(
+    "Recorder clocks: drift found at docking, resets, syncs, recorders out of tolerance for a "
+    "period (default: last calendar month).\n\n"
+    "Examples:\n\n  avledger report clocks --from 2026-11-01 --to 2026-11-30\n\n"
+    "  avledger report clocks --lang zh --format pdf --out clocks-2026-11.pdf"))

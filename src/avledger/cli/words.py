@@ -16,11 +16,17 @@ import re
 from typing import Any
 
 from typer._click.core import Command
+from typer.core import TyperCommand, TyperGroup
 
 from avledger.i18n import N_, _
 
 USAGE_PREFIX = N_("Usage: ")
 HELP_OPTION_HELP = N_("Show this message and exit.")
+# Typer's completion options, written without gettext: their help is translated with the rest.
+COMPLETION_HELP = (
+    N_("Install completion for the current shell."),
+    N_("Show completion for the current shell, to copy it or customize the installation."),
+)
 
 # Typer's bundled Click writes these without gettext: (its English, the message id to show).
 CLICK_ERRORS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
@@ -82,3 +88,40 @@ def _translated_help_option(self: Command, ctx: Any) -> Any:
 
 Command.format_usage = _format_usage  # type: ignore[method-assign]
 Command.get_help_option = _translated_help_option  # type: ignore[method-assign]
+
+
+# ---- help in Chinese: fold, do not cut ---------------------------------------------------------
+
+
+def fold_long_words() -> None:
+    """Typer draws option help as text that cuts a word too long for its column with '…'.
+    Chinese has no spaces, so a whole sentence is one such word: fold it instead. Applied
+    when help is first drawn (Typer's rich_utils, and rich, load only then)."""
+    from rich.text import Text
+    from typer import rich_utils
+
+    original = rich_utils._get_parameter_help
+    if getattr(original, "folds", False):
+        return
+
+    def folded(**kwargs: Any) -> Any:
+        columns = original(**kwargs)
+        for item in columns.renderables:
+            if isinstance(item, Text):
+                item.overflow = "fold"
+        return columns
+
+    folded.folds = True  # type: ignore[attr-defined]
+    rich_utils._get_parameter_help = folded
+
+
+def _folding(format_help: Any) -> Any:
+    def format_help_folded(self: Any, ctx: Any, formatter: Any) -> None:
+        fold_long_words()
+        format_help(self, ctx, formatter)
+
+    return format_help_folded
+
+
+TyperCommand.format_help = _folding(TyperCommand.format_help)  # type: ignore[method-assign]
+TyperGroup.format_help = _folding(TyperGroup.format_help)  # type: ignore[method-assign]
