@@ -10,6 +10,7 @@ from avledger.cli.common import DryRunOpt, JsonOpt, console, emit, new_app, sess
 from avledger.cli.ingest_cmd import DockedAtOpt, clock_line, docked_reference, yes_no
 from avledger.core.clock import sync as clocksync
 from avledger.errors import ProblemsFound
+from avledger.i18n import _
 from avledger.timestamps import display
 
 app = new_app("Recorder clocks (rule B, Art. 7): read them, set them, and their history.")
@@ -23,11 +24,13 @@ ProfileOpt = Annotated[str | None, typer.Option(
 
 def drift_words(drift: float | None, uncertainty: float | None = None) -> str:
     if drift is None:
-        return "unknown"
+        return _("unknown")
     within = f" ± {uncertainty:.1f}" if uncertainty is not None else ""
     if abs(drift) < 0.05:
-        return f"exact{within and f' ({within.strip()} s)'}"
-    return f"{abs(drift):.1f}{within} s {'fast' if drift > 0 else 'slow'}"
+        return _("exact") + (_(" ({within} s)").format(within=within.strip()) if within else "")
+    seconds = f"{abs(drift):.1f}{within}"
+    return (_("{seconds} s fast") if drift > 0 else _("{seconds} s slow")).format(
+        seconds=seconds)
 
 
 def measured_words(m: dict[str, Any], tz: str) -> str:

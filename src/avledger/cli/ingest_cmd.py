@@ -31,6 +31,7 @@ from avledger.core.ingest.session import (
     ingest_device,
 )
 from avledger.errors import DeviceError, ProblemsFound
+from avledger.i18n import _
 from avledger.timestamps import display
 
 DockedAtOpt = Annotated[str | None, typer.Option(
@@ -149,8 +150,8 @@ def left_out_text(paths: list[str], profile: str) -> str:
 def yes_no(value: object) -> str:
     """A tri-state flag (1/0/None or True/False/None) for people."""
     if value is None:
-        return "unknown"
-    return "yes" if value else "NO"
+        return _("unknown")
+    return _("yes") if value else _("NO")
 
 
 def ingest(
