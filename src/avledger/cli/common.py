@@ -106,7 +106,7 @@ def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any
             t.add_section()
         return t
     for col, width, shown in zip(columns, widths, values, strict=True):
-        fits = width >= max(_cells(col), *map(_cells, shown))  # a narrower header folds
+        fits = width >= max([_cells(col), *map(_cells, shown)])  # a narrower header folds
         t.add_column(col, width=width, overflow="fold", no_wrap=_short(shown) and fits)
     for row in cells:
         t.add_row(*row)
