@@ -14,6 +14,7 @@ from avledger.cli.common import err_console, load_config, new_app, session
 from avledger.core.reports import chromium, output
 from avledger.core.reports.build import build_report
 from avledger.core.reports.period import Period
+from avledger.i18n import _
 from avledger.timestamps import local, utcnow
 
 app = new_app("Reports for supervisors: the annual review (Art. 17) and monthly checks.")
@@ -59,17 +60,20 @@ def _produce(kind: str, period: Period, unit: str | None, fmt: Format, lang: Lan
         with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"),
                       console=err_console, disable=not err_console.is_terminal,
                       transient=True) as progress:
-            task = progress.add_task(f"{kind} report", total=None)
+            task = progress.add_task(_("{kind} report").format(kind=kind), total=None)
             report = build_report(app_, kind, period, unit=unit, progress=lambda key: (
-                progress.update(task, description=f"{kind} report: {key}")))
-            progress.update(task, description=f"{kind} report: writing {fmt.value}")
+                progress.update(task, description=_("{kind} report: {part}").format(
+                    kind=kind, part=key))))
+            progress.update(task, description=_("{kind} report: writing {format}").format(
+                kind=kind, format=fmt.value))
             written = output.render(report, fmt.value, language, out, chromium_command=command)
     if written.stdout is not None:
         typer.echo(written.stdout, nl=False)
     else:
         what = (f"{len(written.files)} files in {out}" if fmt is Format.csv else str(out))
-        err_console.print(f"{kind} report {period.label} ({fmt.value}, {language}) written to "
-                          f"{what}", markup=False, highlight=False)
+        err_console.print(_("{kind} report {period} ({format}, {language}) written to {what}")
+                          .format(kind=kind, period=period.label, format=fmt.value,
+                                  language=language, what=what), markup=False, highlight=False)
 
 
 @app.command("annual")
