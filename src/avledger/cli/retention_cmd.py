@@ -100,7 +100,7 @@ def sweep(
         if apply:
             work = len(plan.to_pending) + len(plan.to_purge) + len(plan.to_restore)
             with count_progress() as progress:
-                task = progress.add_task("sweeping", total=work)
+                task = progress.add_task(_("sweeping"), total=work)
                 result = retention_core.apply_sweep(
                     app_, now, plan=plan, progress=lambda n: progress.advance(task, n)).as_dict()
     data = plan.as_dict() | ({"applied": result} if result is not None else {"dry_run": True})
