@@ -55,7 +55,7 @@ sysdeps:
 demo: $(BIN)/avledger
 	AVLEDGER_HOME=$(DEMO_HOME) BIN=$(BIN) bash scripts/demo.sh
 
-test: sysdeps $(VENV)/.dev
+test: sysdeps $(VENV)/.dev catalogs
 	$(BIN)/lint-imports
 	$(BIN)/pytest $(PYTEST_ARGS)
 
