@@ -49,9 +49,10 @@ class Terminal:
         self.socket, self.environ, self.count = socket, environ, 0
 
     def tmux(self, *args: str) -> str:
-        return subprocess.run(["tmux", "-u", "-L", self.socket, "-f", "/dev/null", *args],
-                              capture_output=True, text=True, check=True, timeout=120,
-                              env=self.environ).stdout
+        done = subprocess.run(["tmux", "-u", "-L", self.socket, "-f", "/dev/null", *args],
+                              capture_output=True, text=True, timeout=120, env=self.environ)
+        assert done.returncode == 0, f"tmux {' '.join(args[:3])}: {done.stderr}"
+        return done.stdout
 
     def run(self, cols: int, env: dict[str, str], *args: str) -> list[str]:
         """The pane's lines after ``avledger ARGS`` ran in a terminal ``cols`` wide."""
@@ -97,6 +98,9 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Terminal, d
     environ = {**os.environ, **env, "LC_CTYPE": "C.UTF-8"}
     environ.pop("TMUX", None)
     terminal = Terminal(f"avledger-layout-{os.getpid()}", environ)
+    # A session that outlives the others: the server would otherwise exit with the last one,
+    # and the next command could meet it on its way out.
+    terminal.tmux("new-session", "-d", "-s", "keep", "exec sleep 86400")
     try:
         yield terminal, env
     finally:
