@@ -2,6 +2,8 @@
 #   make demo   venv + install, a simulated recorder docked and ingested, a summary shown
 #   make test   venv + dev deps (+ Debian packages when root), then the whole test suite
 #   make docs   docs/reference.md regenerated from the CLI, then the site built into site/
+#   make translations   the catalog brought up to date with the code (then translate the
+#                       new entries in the .po; tests/test_i18n.py names any left)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -17,12 +19,13 @@ PYTEST_ARGS ?=
 # The real-installation tests run staff logins through sudo with the shipped sudoers rule
 # (packaging/sudoers.d) and make test accounts with useradd (passwd).
 # Redaction renders with ffmpeg (and checks with ffprobe) from the ffmpeg package.
+# The Chinese command line is checked in a real terminal: tmux, its pane captured.
 APT_PACKAGES := udev util-linux dosfstools mtools fusefat exfat-fuse exfatprogs fuse3 \
                 e2fsprogs b3sum xorriso sqlite3 systemd librsvg2-bin fonts-wqy-zenhei \
                 python3 coreutils chromium fonts-noto-cjk poppler-utils \
-                postgresql sudo passwd ffmpeg
+                postgresql sudo passwd ffmpeg tmux
 
-.PHONY: demo test sysdeps install dev bench crash lint clean
+.PHONY: demo test sysdeps install dev bench crash lint clean translations catalogs
 
 $(BIN)/avledger: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,7 +55,7 @@ sysdeps:
 demo: $(BIN)/avledger
 	AVLEDGER_HOME=$(DEMO_HOME) BIN=$(BIN) bash scripts/demo.sh
 
-test: sysdeps $(VENV)/.dev
+test: sysdeps $(VENV)/.dev catalogs
 	$(BIN)/lint-imports
 	$(BIN)/pytest $(PYTEST_ARGS)
 
@@ -75,13 +78,33 @@ lint: $(VENV)/.dev
 .PHONY: docs reference
 REFERENCE ?= docs/reference.md
 
+# The reference stays English (LANG=C), whatever the machine's locale or site.language.
 reference:
-	$(BIN)/typer avledger.cli.main utils docs --name avledger --title "Command reference" \
+	LANG=C LC_ALL= LC_MESSAGES= $(BIN)/typer avledger.cli.main utils docs --name avledger --title "Command reference" \
 	    --output $(REFERENCE)
 
 docs: $(VENV)/.dev
 	$(MAKE) --no-print-directory reference
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+# Translations (gettext, Babel): the .po is the source, committed; the .mo is compiled by the
+# package build (setup.py), so 'pip install .' and 'make dev' carry it. 'make translations'
+# extracts every message (avledger's, and Typer's own words from the installed Typer) and
+# merges them into the .po; 'make catalogs' compiles the .mo in place after editing the .po.
+CATALOG := src/avledger/locale/zh_CN/LC_MESSAGES/avledger.po
+TEMPLATE := build/avledger.pot
+
+translations: $(VENV)/.dev
+	@mkdir -p build
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --no-wrap \
+	    --project avledger --copyright-holder avledger -o $(TEMPLATE) \
+	    src/avledger "$$($(BIN)/python -c 'import os, typer; print(os.path.dirname(typer.__file__))')"
+	$(BIN)/pybabel update -i $(TEMPLATE) -o $(CATALOG) -l zh_CN --no-wrap --no-fuzzy-matching \
+	    --ignore-obsolete
+	$(MAKE) --no-print-directory catalogs
+
+catalogs: $(VENV)/.dev
+	$(BIN)/pybabel compile --statistics -d src/avledger/locale -D avledger
 
 clean:
 	rm -rf $(VENV) $(DEMO_HOME) build dist site src/*.egg-info .pytest_cache

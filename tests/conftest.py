@@ -20,6 +20,11 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 # AVLEDGER_TEST_CATALOG=postgres: every 'home' below uses a fresh PostgreSQL database.
 CATALOG_BACKEND = os.environ.get("AVLEDGER_TEST_CATALOG", "sqlite")
 
+# The suite reads the program's English words (tests/test_i18n.py asks for Chinese itself):
+# messages in the untranslated language, whatever the machine's locale or site.language.
+os.environ.pop("LC_ALL", None)
+os.environ["LC_MESSAGES"] = "C"
+
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[object]:

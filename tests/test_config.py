@@ -82,7 +82,8 @@ def test_problems_in_several_files_are_all_reported(home: Path, cli, tmp_path: P
 
 
 @pytest.mark.parametrize(("text", "expected"), [
-    ("site:\n  colour: green\n", "site.colour: unknown key (known here: unit, timezone, station)"),
+    ("site:\n  colour: green\n",
+     "site.colour: unknown key (known here: unit, timezone, station, language)"),
     ("stores:\n  path: /x\n", "stores: unknown key"),
     ("personnel:\n  - {badge: '1', name: A, roles: [clerk], phone: 1}\n",
      "personnel[0].phone: unknown key"),

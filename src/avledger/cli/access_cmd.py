@@ -31,6 +31,7 @@ from avledger.core.access.package import make_package, package_id_for
 from avledger.core.access.viewing import player_command, run_viewing
 from avledger.core.redact import spec as spec_core
 from avledger.core.redact.spec import Spec
+from avledger.i18n import N_, _
 from avledger.timestamps import display, utcnow
 
 app = new_app("Access register (查阅登记簿, rule A): look-ups and copies under the rules.")
@@ -47,7 +48,7 @@ def _clip_ids(values: list[str] | None) -> tuple[int, ...]:
     try:
         return tuple(int(v) for v in _split(values))
     except ValueError:
-        raise typer.BadParameter("clip numbers are whole numbers, e.g. --clip 12,13",
+        raise typer.BadParameter(_("clip numbers are whole numbers, e.g. --clip 12,13"),
                                  param_hint="--clip") from None
 
 
@@ -60,12 +61,15 @@ def _redaction(value: str) -> tuple[int | None, Spec]:
 
 
 def _say_request(item: dict[str, Any]) -> None:
-    state = {"approved": "[green]approved[/] at once, no approval needed",
-             "pending": "[yellow]pending[/]: the principal leader must approve",
+    state = {"approved": "[green]" + _("approved") + "[/]" + _(" at once, no approval needed"),
+             "pending": "[yellow]" + _("pending") + "[/]"
+                        + _(": the principal leader must approve"),
              }.get(item["status"], item["status"])
-    console.print(f"request {item['id']} registered: {state} (rule A, {item['article']}); "
-                  f"{item['action']} {len(item['clips'])} clip(s) for "
-                  f"{escape(item['requester'])}")
+    console.print(_("request {id} registered: {state} (rule A, {article}); {action} {count} "
+                    "clip(s) for {requester}").format(
+                        id=item["id"], state=state, article=item["article"],
+                        action=item["action"], count=len(item["clips"]),
+                        requester=escape(item["requester"])))
 
 
 @app.command("request")
@@ -135,7 +139,9 @@ def request(
             data = requests_core.preview(app_, new)
             decision = data["decision"]
             emit(data, as_json, lambda: console.print(
-                f"would be {decision['outcome'].replace('_', ' ')}: {decision['message']}"))
+                _("would be {outcome}: {message}").format(
+                    outcome=decision["outcome"].replace("_", " "),
+                    message=decision["message"])))
             return
         item = requests_core.file_request(app_, new, now=utcnow())
     emit(item, as_json, lambda: _say_request(item))
@@ -158,8 +164,8 @@ def redact(
     with session() as app_:
         item = requests_core.attach_redaction(app_, request_id, clip, parsed, now=utcnow())
     emit(item, as_json, lambda: console.print(
-        f"request {item['id']}: redaction spec attached ({len(item['redactions'])} clip(s) "
-        f"redacted); status {item['status']}"))
+        _("request {id}: redaction spec attached ({count} clip(s) redacted); status {status}")
+        .format(id=item["id"], count=len(item["redactions"]), status=item["status"])))
 
 
 @app.command("approve")
@@ -175,7 +181,8 @@ def approve(
     with session() as app_:
         item = requests_core.approve(app_, request_id, note=note, now=utcnow())
     emit(item, as_json, lambda: console.print(
-        f"request {request_id} approved (rule A, {item['article']})"))
+        _("request {id} approved (rule A, {article})").format(id=request_id,
+                                                               article=item["article"])))
 
 
 @app.command("deny")
@@ -190,7 +197,8 @@ def deny(
     """
     with session() as app_:
         item = requests_core.deny(app_, request_id, reason=reason, now=utcnow())
-    emit(item, as_json, lambda: console.print(f"request {request_id} denied"))
+    emit(item, as_json, lambda: console.print(
+        _("request {id} denied").format(id=request_id)))
 
 
 @app.command("fulfil")
@@ -233,31 +241,36 @@ def fulfil(
                     "clips": item["clips"], "redacted": redacted,
                     "package": str(target / package_id_for(request_id)) if copying else None}
             emit(data, as_json, lambda: console.print(
-                f"would {'copy' if copying else 'show'} {len(item['clips'])} clip(s) for "
-                f"request {request_id}" + (f" into {data['package']}" if copying else "")
-                + (f"; clip(s) {', '.join(map(str, redacted))} only redacted" if redacted
-                   else "")))
+                (_("would copy {count} clip(s) for request {id} into {package}") if copying
+                 else _("would show {count} clip(s) for request {id}")).format(
+                    count=len(item["clips"]), id=request_id, package=data["package"])
+                + (_("; clip(s) {clips} only redacted").format(
+                    clips=", ".join(map(str, redacted))) if redacted else "")))
             return
         if not copying:
             argv = player_command(app_, player)
             viewing = run_viewing(
                 app_, request_id, player=argv, clock=utcnow, player_output=sys.stderr.fileno(),
                 announce=lambda c: err_console.print(
-                    f"{'playing' if argv else 'would play'} clip {c['clip']}: "
-                    f"{c['source_path']} ({c['size']} bytes)", markup=False, highlight=False))
+                    (_("playing clip {clip}: {path} ({size} bytes)") if argv
+                     else _("would play clip {clip}: {path} ({size} bytes)")).format(
+                        clip=c["clip"], path=c["source_path"], size=c["size"]),
+                    markup=False, highlight=False))
             emit(viewing.as_dict(), as_json, lambda: console.print(
-                f"viewing for request {request_id} recorded: {display(viewing.started_at, tz)}"
-                f" – {display(viewing.ended_at, tz)}"
-                + ("" if viewing.ok else "; the player reported an error")))
+                _("viewing for request {id} recorded: {start} – {end}").format(
+                    id=request_id, start=display(viewing.started_at, tz),
+                    end=display(viewing.ended_at, tz))
+                + ("" if viewing.ok else _("; the player reported an error"))))
             return
         with byte_progress() as progress:
-            task = progress.add_task("copying clips", total=requests_core.footage_bytes(
+            task = progress.add_task(_("copying clips"), total=requests_core.footage_bytes(
                 app_.catalog.conn, item["clips"]))
             made = make_package(app_, request_id, target, now=utcnow(), make_zip=make_zip,
                                 progress=lambda n: progress.advance(task, n))
     emit(made.as_dict(), as_json, lambda: console.print(
-        f"package {made.package_id}: {made.clips} clip(s), {made.events} custody event(s), "
-        f"manifest SHA-256 {made.manifest_sha256}\n  {made.directory}"
+        _("package {id}: {clips} clip(s), {events} custody event(s), manifest SHA-256 "
+          "{digest}").format(id=made.package_id, clips=made.clips, events=made.events,
+                             digest=made.manifest_sha256) + f"\n  {made.directory}"
         + (f"\n  {made.zip_path}" if made.zip_path else "")))
 
 
@@ -268,8 +281,8 @@ def _status_line(item: dict[str, Any], tz: str) -> list[Any]:
             item["package_id"] or ""]
 
 
-STATUS_COLUMNS = ["no.", "registered", "requester", "category", "action", "case", "clips",
-                  "status", "article", "package"]
+STATUS_COLUMNS = [N_("no."), N_("registered"), N_("requester"), N_("category"), N_("action"),
+                  N_("case"), N_("clips"), N_("status"), N_("article"), N_("package")]
 
 
 @app.command("list")
@@ -292,7 +305,8 @@ def list_(
         rows = requests_core.list_requests(app_.catalog.conn, status=status, category=category)
         tz = app_.config.timezone
     emit(rows, as_json, lambda: console.print(table(
-        f"{len(rows)} request(s)", STATUS_COLUMNS, [_status_line(r, tz) for r in rows])))
+        _("{count} request(s)").format(count=len(rows)), [_(c) for c in STATUS_COLUMNS],
+        [_status_line(r, tz) for r in rows])))
 
 
 @app.command("show")
@@ -308,32 +322,33 @@ def show(request_id: IdArg, as_json: JsonOpt = False) -> None:
         tz = app_.config.timezone
 
     def render() -> None:
-        rows = [("requester", f"{item['requester']} {item['requester_unit'] or ''} "
-                              f"{item['requester_badge'] or ''}".strip()),
-                ("category", labels.both(labels.CATEGORIES, item["category"])
+        rows = [(_("requester"), f"{item['requester']} {item['requester_unit'] or ''} "
+                                 f"{item['requester_badge'] or ''}".strip()),
+                (_("category"), labels.both(labels.CATEGORIES, item["category"])
                  + (f" — {item['kind']}" if item["kind"] else "")),
-                ("action", item["action"]), ("purpose", item["purpose"]),
-                ("documents", labels.documents(item["documents"])),
-                ("case", item["case_number"] or "—"),
-                ("clips", " ".join(map(str, item["clips"]))),
-                ("confidentiality", item["confidentiality"]),
-                ("status", item["status"]), ("article", f"rule A, {item['article']}"),
-                ("decided", f"{display(item['decided_at'], tz)} {item['decided_by'] or ''} "
-                            f"{item['decision_note'] or ''}".strip()),
-                ("fulfilled", f"{display(item['fulfilled_at'], tz)} "
-                              f"{item['fulfilled_by'] or ''}".strip()),
-                ("package", item["package_id"] or "—")]
+                (_("action"), item["action"]), (_("purpose"), item["purpose"]),
+                (_("documents"), labels.documents(item["documents"])),
+                (_("case"), item["case_number"] or "—"),
+                (_("clips"), " ".join(map(str, item["clips"]))),
+                (_("confidentiality"), item["confidentiality"]),
+                (_("status"), item["status"]),
+                (_("article"), _("rule A, {article}").format(article=item["article"])),
+                (_("decided"), f"{display(item['decided_at'], tz)} {item['decided_by'] or ''} "
+                               f"{item['decision_note'] or ''}".strip()),
+                (_("fulfilled"), f"{display(item['fulfilled_at'], tz)} "
+                                 f"{item['fulfilled_by'] or ''}".strip()),
+                (_("package"), item["package_id"] or "—")]
         if item["viewing"]:
             v = item["viewing"]
-            rows.append(("viewing", f"{display(v['started_at'], tz)} – "
-                                    f"{display(v['ended_at'], tz) or '(not ended)'}"
-                                    f" {v['player'] or '(listed only)'}"))
+            ended = display(v["ended_at"], tz) or _("(not ended)")
+            player = v["player"] or _("(listed only)")
+            rows.append((_("viewing"), f"{display(v['started_at'], tz)} – {ended} {player}"))
         for r in item["redactions"]:
-            rows.append((f"clip {r['clip']} redacted", "; ".join(
+            rows.append((_("clip {clip} redacted").format(clip=r["clip"]), "; ".join(
                 f"{o['op']} {o['from']:g}-{o['to']:g} s {o['reason_zh']}"
                 for o in r["operations"]) + f" (spec {r['spec_blake3'][:16]}…)"))
-        console.print(table(f"access request {request_id}", ["", ""], rows))
-        console.print(table("ledger events", ["seq", "time", "actor", "event"],
+        console.print(table(_("access request {id}").format(id=request_id), ["", ""], rows))
+        console.print(table(_("ledger events"), [_("seq"), _("time"), _("actor"), _("event")],
                             [(e["seq"], display(e["ts"], tz), e["actor"], e["type"])
                              for e in item["events"]]))
 
@@ -384,7 +399,8 @@ def register(
         typer.echo(text, nl=False)
     else:
         out_file.write_text(text, encoding="utf-8")
-        err_console.print(f"wrote {len(rows)} register entries to {out_file}")
+        err_console.print(_("wrote {count} register entries to {file}").format(
+            count=len(rows), file=out_file))
 
 
 @app.command("policy")
@@ -399,15 +415,16 @@ def policy(as_json: JsonOpt = False) -> None:
     if as_json:
         print_json(data)
         return
-    console.print(table("requester categories (rule A)", [
-        "category", "article", "actions", "documents (view / copy)", "leader approval",
-        "scope", "kinds"], [
+    console.print(table(_("requester categories (rule A)"), [
+        _("category"), _("article"), _("actions"), _("documents (view / copy)"),
+        _("leader approval"), _("scope"), _("kinds")], [
         (labels.both(labels.CATEGORIES, c.name), c.article, ", ".join(sorted(c.actions)),
          f"{', '.join(sorted(c.documents['view'])) or '-'} / "
          f"{', '.join(sorted(c.documents['copy'])) or '-'}",
-         ", ".join(a for a in ("view", "copy") if c.approval[a] and a in c.actions) or "no",
+         ", ".join(a for a in ("view", "copy") if c.approval[a] and a in c.actions) or _("no"),
          c.scope, ", ".join(c.kinds)) for c in rules.categories.values()]))
-    console.print(table("confidential footage (rule A, Art. 10)", [
-        "level", "who may have access", "leader approval", "except"], [
-        (s.level, ", ".join(sorted(s.allowed)) or "nobody", "yes" if s.approval else "no",
+    console.print(table(_("confidential footage (rule A, Art. 10)"), [
+        _("level"), _("who may have access"), _("leader approval"), _("except")], [
+        (s.level, ", ".join(sorted(s.allowed)) or _("nobody"),
+         _("yes") if s.approval else _("no"),
          ", ".join(sorted(s.exempt)) or "-") for s in rules.secrecy.values()]))

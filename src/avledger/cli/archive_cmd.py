@@ -23,6 +23,7 @@ from avledger.core.archive.build import create_archive, plan_archive
 from avledger.core.archive.selection import select
 from avledger.core.units import human_bytes
 from avledger.errors import IntegrityError
+from avledger.i18n import _
 from avledger.timestamps import display, utcnow
 
 app = new_app("Archive discs (Art. 16): two labelled copies on optical media, verified.")
@@ -80,23 +81,25 @@ def create(
                                     "media": media, "copies": copies,
                                     "skipped_purged": sel.skipped, **plan.as_dict()}
             emit(data, as_json, lambda: console.print(
-                f"would archive {len(sel.clips)} clip(s), {human_bytes(sel.bytes)}, "
-                f"“{sel.title}”: {len(plan.discs)} {media} disc(s) per copy × {copies} "
-                f"copies = {len(plan.discs) * copies} disc(s)"))
+                _("would archive {count} clip(s), {size}, “{title}”: {discs} {media} disc(s) per "
+                  "copy × {copies} copies = {total} disc(s)").format(
+                      count=len(sel.clips), size=human_bytes(sel.bytes), title=sel.title,
+                      discs=len(plan.discs), media=media, copies=copies,
+                      total=len(plan.discs) * copies)))
             return
 
         def insert_disc(copy_no: int, disc_no: int, discs: int) -> None:
-            prompt = (f"Insert a blank disc for copy {copy_no}, disc {disc_no} of {discs} into "
-                      f"{burn}")
+            prompt = _("Insert a blank disc for copy {copy}, disc {disc} of {discs} into "
+                       "{drive}").format(copy=copy_no, disc=disc_no, discs=discs, drive=burn)
             if yes:
                 err_console.print(prompt, markup=False)
             else:
-                typer.prompt(prompt + ", then press Enter", default="", show_default=False,
+                typer.prompt(prompt + _(", then press Enter"), default="", show_default=False,
                              err=True)
 
         with byte_progress() as progress:
-            hashing = progress.add_task("reading clips", total=sel.bytes)
-            images = progress.add_task("writing images", total=None)
+            hashing = progress.add_task(_("reading clips"), total=sel.bytes)
+            images = progress.add_task(_("writing images"), total=None)
             result = create_archive(
                 app_, sel, media_name=media, copies=copies, out_dir=out, now=utcnow(),
                 burn_device=burn, insert_disc=insert_disc, verify=not no_verify,
@@ -104,17 +107,20 @@ def create(
                     hashing if stage == "hashing" else images, n))
 
     def render() -> None:
-        console.print(f"archive set AVL{result.set_id:04d} “{result.title}”: "
-                      f"{len(result.layout.discs)} disc(s) per copy × {result.copies} copies")
-        console.print(table(None, ["copy", "disc", "volume", "image", "size", "verified",
-                                   "burned"],
+        console.print(_("archive set {set} “{title}”: {discs} disc(s) per copy × {copies} "
+                        "copies").format(set=f"AVL{result.set_id:04d}", title=result.title,
+                                         discs=len(result.layout.discs),
+                                         copies=result.copies))
+        console.print(table(None, [_("copy"), _("disc"), _("volume"), _("image"), _("size"),
+                                   _("verified"), _("burned")],
                             [(i.copy_no, f"{i.disc_no}/{i.discs}", i.volume_id, i.image.name,
-                              human_bytes(i.size), "yes" if i.verified else "no",
+                              human_bytes(i.size), _("yes") if i.verified else _("no"),
                               i.burned_to or "") for i in result.images]))
-        console.print(f"manifest SHA-256 {result.manifest_sha256}")
-        console.print(f"images and labels in {result.out_dir}")
+        console.print(_("manifest SHA-256 {digest}").format(digest=result.manifest_sha256))
+        console.print(_("images and labels in {dir}").format(dir=result.out_dir))
         if result.skipped:
-            console.print(f"skipped purged clip(s): {' '.join(map(str, result.skipped))}")
+            console.print(_("skipped purged clip(s): {clips}").format(
+                clips=" ".join(map(str, result.skipped))))
 
     emit(result.as_dict(), as_json, render)
 
@@ -134,29 +140,37 @@ def verify(
     reports = []
     with session() as app_, byte_progress() as progress:
         for source in sources:
-            task = progress.add_task(f"verifying {Path(source).name}", total=None)
+            task = progress.add_task(_("verifying {name}").format(name=Path(source).name),
+                                     total=None)
             reports.append(register.verify_disc(
                 app_, source, now=utcnow(), progress=lambda n, t=task: progress.advance(t, n)))
 
     def render() -> None:
         for r in reports:
-            where = (f"set AVL{r.set_id:04d} copy {r.copy_no} disc {r.disc_no}/{r.discs}"
-                     if r.set_id else "unknown disc")
-            state = "[green]OK[/]" if r.ok else f"[red]{len(r.problems)} problem(s)[/]"
-            console.print(f"{r.source}: {where}: {r.files_checked} files, "
-                          f"{human_bytes(r.bytes_checked)}, {r.ledger_events} ledger events: "
-                          f"{state}" + ("" if r.in_catalog or not r.set_id
-                                        else " (not in this catalog)"))
+            where = (_("set {set} copy {copy} disc {disc}/{discs}").format(
+                set=f"AVL{r.set_id:04d}", copy=r.copy_no, disc=r.disc_no, discs=r.discs)
+                if r.set_id else _("unknown disc"))
+            state = ("[green]" + _("OK") + "[/]" if r.ok
+                     else "[red]" + _("{count} problem(s)").format(count=len(r.problems)) + "[/]")
+            console.print(_("{source}: {where}: {files} files, {size}, {events} ledger events: "
+                            "{state}").format(source=r.source, where=where,
+                                              files=r.files_checked,
+                                              size=human_bytes(r.bytes_checked),
+                                              events=r.ledger_events, state=state)
+                          + ("" if r.in_catalog or not r.set_id
+                             else _(" (not in this catalog)")))
             if r.problems:
-                console.print(table(None, ["file", "problem"],
+                console.print(table(None, [_("file"), _("problem")],
                                     [(p["path"], p["problem"]) for p in r.problems]))
 
     emit([r.as_dict() for r in reports], as_json, render)
     bad = [r for r in reports if not r.ok]
     if bad:
         first = bad[0].problems[0]
-        raise IntegrityError(f"{len(bad)} disc(s) failed verification; first: "
-                             f"{bad[0].source}: {first['path']}: {first['problem']}")
+        raise IntegrityError(_("{count} disc(s) failed verification; first: {source}: {path}: "
+                               "{problem}").format(count=len(bad), source=bad[0].source,
+                                                   path=first["path"],
+                                                   problem=first["problem"]))
 
 
 @app.command("list")
@@ -180,11 +194,15 @@ def list_(
                                    due_only=due_verify, set_id=set_id)
         tz = app_.config.timezone
     emit(rows, as_json, lambda: console.print(table(
-        f"{len(rows)} disc(s)" + (" due for verification" if due_verify else ""),
-        ["set", "title", "copy", "disc", "volume", "kept at", "last verified", "result", "due"],
+        (_("{count} disc(s) due for verification") if due_verify
+         else _("{count} disc(s)")).format(count=len(rows)),
+        [_("set"), _("title"), _("copy"), _("disc"), _("volume"), _("kept at"),
+         _("last verified"), _("result"), _("due")],
         [(f"AVL{r['set_id']:04d}", r["title"], r["copy_no"], f"{r['disc_no']}/{r['discs']}",
-          r["volume_id"], r["location"] or "?", display(r["last_verified_at"], tz) or "never",
-          {1: "ok", 0: "FAILED"}.get(r["last_verify_ok"], ""), "due" if r["due"] else "")
+          r["volume_id"], r["location"] or "?",
+          display(r["last_verified_at"], tz) or _("never"),
+          {1: _("ok"), 0: _("FAILED")}.get(r["last_verify_ok"], ""),
+          _("due") if r["due"] else "")
          for r in rows])))
 
 
@@ -200,13 +218,15 @@ def show(set_id: Annotated[int, typer.Argument(help="Archive set number (AVL0003
         tz = app_.config.timezone
 
     def render() -> None:
-        console.print(f"AVL{set_id:04d} “{data['title']}”: {data['clips']} clip(s), "
-                      f"{human_bytes(data['bytes'])}, {data['copies']} copies × "
-                      f"{data['discs']} {data['media']} disc(s); made "
-                      f"{display(data['created_at'], tz)} by {data['created_by']}")
-        console.print(f"manifest SHA-256 {data['manifest_sha256']}")
-        console.print(table(None, ["copy", "disc", "volume", "kept at", "last verified",
-                                   "image"],
+        console.print(_("{set} “{title}”: {clips} clip(s), {size}, {copies} copies × {discs} "
+                        "{media} disc(s); made {time} by {who}").format(
+                            set=f"AVL{set_id:04d}", title=data["title"], clips=data["clips"],
+                            size=human_bytes(data["bytes"]), copies=data["copies"],
+                            discs=data["discs"], media=data["media"],
+                            time=display(data["created_at"], tz), who=data["created_by"]))
+        console.print(_("manifest SHA-256 {digest}").format(digest=data["manifest_sha256"]))
+        console.print(table(None, [_("copy"), _("disc"), _("volume"), _("kept at"),
+                                   _("last verified"), _("image")],
                             [(d["copy_no"], f"{d['disc_no']}/{data['discs']}", d["volume_id"],
                               d["location"] or "?", display(d["last_verified_at"], tz),
                               d["image_path"]) for d in data["discs_list"]]))
@@ -231,5 +251,6 @@ def set_location(
         rows = register.set_location(app_, set_id, copy_no, location, now=utcnow(),
                                      disc_no=disc)
     emit(rows, as_json, lambda: console.print(
-        f"AVL{set_id:04d} copy {copy_no}" + (f" disc {disc}" if disc else "") +
-        f" is kept at: {location}"))
+        (_("{set} copy {copy} disc {disc} is kept at: {location}") if disc
+         else _("{set} copy {copy} is kept at: {location}")).format(
+             set=f"AVL{set_id:04d}", copy=copy_no, disc=disc, location=location)))

@@ -54,7 +54,8 @@ def add(
                                    handlers=handler or [], confidentiality=confidentiality,
                                    now=utcnow())
     emit(case.as_dict(), as_json,
-         lambda: console.print(f"opened case {case.number} ({case.enforcement_type})"))
+         lambda: console.print(_("opened case {number} ({type})").format(
+             number=case.number, type=case.enforcement_type)))
 
 
 @app.command("close")
@@ -69,7 +70,8 @@ def close(
     """
     with session() as app_:
         case = cases_core.close_case(app_, number, note=note, now=utcnow())
-    emit(case.as_dict(), as_json, lambda: console.print(f"closed case {case.number}"))
+    emit(case.as_dict(), as_json, lambda: console.print(
+        _("closed case {number}").format(number=case.number)))
 
 
 @app.command("show")
@@ -85,20 +87,25 @@ def show(number: NumberArg, as_json: JsonOpt = False) -> None:
 
     def render() -> None:
         console.print(f"[bold]{escape(data['number'])}[/]  {escape(data['name'])}")
-        console.print(f"type {data['enforcement_type']}, confidentiality "
-                      f"{data['confidentiality']}, {data['status']}; handlers "
-                      f"{', '.join(data['handlers']) or '-'}")
-        console.print(f"opened {display(data['opened_at'], tz)} by {data['opened_by']}" +
-                      (f"; closed {display(data['closed_at'], tz)} by {data['closed_by']}"
+        console.print(_("type {type}, confidentiality {confidentiality}, {status}; handlers "
+                        "{handlers}").format(type=data["enforcement_type"],
+                                             confidentiality=data["confidentiality"],
+                                             status=data["status"],
+                                             handlers=", ".join(data["handlers"]) or "-"))
+        console.print(_("opened {time} by {who}").format(time=display(data["opened_at"], tz),
+                                                         who=data["opened_by"]) +
+                      (_("; closed {time} by {who}").format(
+                          time=display(data["closed_at"], tz), who=data["closed_by"])
                        if data["closed_at"] else ""))
-        console.print(table(f"{len(clips)} clip(s)", ["clip", "recorder", "recorded", "bytes",
-                                                       "status"],
+        console.print(table(_("{count} clip(s)").format(count=len(clips)),
+                            [_("clip"), _("recorder"), _("recorded"), _("bytes"), _("status")],
                             [(c["id"], c["serial"], display(c["corrected_start"], tz),
                               c["size"], c["status"]) for c in clips]))
         if holds:
-            console.print(table("holds", ["hold", "reason", "covers", "note", "active"],
+            console.print(table(_("holds"), [_("hold"), _("reason"), _("covers"), _("note"),
+                                             _("active")],
                                 [(h["id"], h["reason"], h["target"], h["note"],
-                                  "yes" if h["active"] else "released") for h in holds]))
+                                  _("yes") if h["active"] else _("released")) for h in holds]))
         if data["decisions"]:
             console.print(decisions_table(data["decisions"], tz))
 
@@ -119,8 +126,9 @@ def list_(
         rows = cases_core.list_cases(app_.catalog.conn, status)
         tz = app_.config.timezone
     emit(rows, as_json, lambda: console.print(table(
-        f"{len(rows)} case(s)", ["number", "name", "type", "status", "handlers", "clips",
-                                 "opened", "closed"],
+        _("{count} case(s)").format(count=len(rows)),
+        [_("number"), _("name"), _("type"), _("status"), _("handlers"), _("clips"), _("opened"),
+         _("closed")],
         [(r["number"], r["name"], r["enforcement_type"], r["status"], ", ".join(r["handlers"]),
           r["clips"], display(r["opened_at"], tz), display(r["closed_at"], tz))
          for r in rows])))
@@ -199,11 +207,12 @@ def unlink(clips: ClipsArg, case: CaseOpt, as_json: JsonOpt = False) -> None:
 def _link(clips: list[int], case: str, as_json: bool, *, unlink: bool) -> None:
     with session() as app_:
         result = cases_core.link_clips(app_, case, clips, now=utcnow(), unlink=unlink)
-    verb = "unlinked from" if unlink else "linked to"
+    done = (_("{count} clip(s) unlinked from {case}") if unlink
+            else _("{count} clip(s) linked to {case}"))
+    already = (_("; {count} already not linked") if unlink else _("; {count} already linked"))
     emit(result, as_json, lambda: console.print(
-        f"{len(result['changed'])} clip(s) {verb} {result['case']}" +
-        (f"; {len(result['unchanged'])} already {'not ' if unlink else ''}linked"
-         if result["unchanged"] else "")))
+        done.format(count=len(result["changed"]), case=result["case"]) +
+        (already.format(count=len(result["unchanged"])) if result["unchanged"] else "")))
 
 
 app.command("link")(link)

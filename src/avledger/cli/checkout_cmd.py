@@ -19,8 +19,15 @@ from avledger.cli.inputs import TIME_FORMATS, ask, interactive, to_utc
 from avledger.core.desk import checkouts, usage
 from avledger.core.desk import docked as docked_mod
 from avledger.errors import NotFoundError
-from avledger.i18n import _
+from avledger.i18n import N_, _
 from avledger.timestamps import display
+
+# The pre-use check's parts and results, as the desk reads them (keys of core.desk's check).
+PRECHECK_PARTS = {"battery": N_("battery"), "storage": N_("storage"), "clock": N_("clock"),
+                  "footage": N_("footage")}
+PRECHECK_RESULTS = {"ok": N_("ok"), "low": N_("low"), "not-checked": N_("not checked"),
+                    "not-applicable": N_("not applicable"), "drifted": N_("drifted"),
+                    "reset": N_("reset"), "unknown": N_("unknown")}
 
 
 class CheckoutGroup(TyperGroup):
@@ -56,7 +63,8 @@ def _precheck_line(pre: dict[str, Any]) -> str:
         value = check.get("value")
         shown = (f" {value:g}%" if name in ("battery", "storage") and value is not None else
                  f" {value:+g} s" if name == "clock" and value is not None else "")
-        parts.append(f"{name}{shown} {check['result']}")
+        result = str(check["result"])
+        parts.append(f"{_(PRECHECK_PARTS[name])}{shown} {_(PRECHECK_RESULTS.get(result, result))}")
     return ", ".join(parts)
 
 
@@ -122,12 +130,12 @@ def out(
     When the task is a step of the recording checklist (--step seizure, --category, --matter,
     --tag), the checkout's clips are tagged with it at check-in.
     """
-    to = ask(ctx, to, "Officer's badge number", "--to")
-    task = ask(ctx, task, "Task (what the device is for)", "--task")
+    to = ask(ctx, to, _("Officer's badge number"), "--to")
+    task = ask(ctx, task, _("Task (what the device is for)"), "--task")
     if force and not reason:
-        reason = ask(ctx, reason, "Reason for overriding the pre-use check", "--reason")
+        reason = ask(ctx, reason, _("Reason for overriding the pre-use check"), "--reason")
     if reason and not force:
-        ctx.fail("--reason goes with --force.")
+        ctx.fail(_("--reason goes with --force."))
     with session() as app_:
         app_.actor.require(*checkouts.DESK_ROLES, action="check out devices")
         seen = (docked_mod.inspect(app_, docked, expect_serial=device, allow_sync=sync_clock,
@@ -136,9 +144,9 @@ def out(
                 if docked else None)
         if interactive():
             if seen is None or seen.battery_percent is None:
-                battery = ask(ctx, battery, "Battery level, %", "--battery", type_=float)
+                battery = ask(ctx, battery, _("Battery level, %"), "--battery", type_=float)
             if seen is None or seen.storage_free_percent is None:
-                storage_free = ask(ctx, storage_free, "Free storage, %", "--storage-free",
+                storage_free = ask(ctx, storage_free, _("Free storage, %"), "--storage-free",
                                    type_=float)
         request = checkouts.CheckoutRequest(device, to, task, task_id=task_id, remote=remote,
                                             battery_percent=battery,
@@ -150,20 +158,23 @@ def out(
         result = checkouts.check_out(app_, request)
 
     def render() -> None:
-        console.print(f"checked out {device} to {result['badge']} {result['name']} "
-                      f"(checkout {result['id']}){' — remote' if remote else ''}")
-        console.print(f"pre-use check: {_precheck_line(result['precheck'])}")
+        console.print(_("checked out {device} to {badge} {name} (checkout {id})").format(
+            device=device, badge=result["badge"], name=result["name"], id=result["id"])
+            + (_(" — remote") if remote else ""))
+        console.print(_("pre-use check: {line}").format(line=_precheck_line(result["precheck"])))
         synced = result["precheck"].get("clock_sync")
         if synced:
             before = (synced["before"] or {}).get("drift_seconds")
             after = (synced["after"] or {}).get("drift_seconds")
-            console.print(f"clock set on the spot (written to the recorder): "
-                          f"{drift_words(before)} before, {drift_words(after)} after",
+            console.print(_("clock set on the spot (written to the recorder): {before} before, "
+                            "{after} after").format(before=drift_words(before),
+                                                    after=drift_words(after)),
                           highlight=False)
         forced = result["precheck"].get("forced")
         if forced:
-            console.print(f"[yellow]forced[/] ({forced['reason']}): "
-                          + "; ".join(forced["overrode"]))
+            console.print("[yellow]" + _("forced") + "[/] "
+                          + _("({reason}): {overrode}").format(
+                              reason=forced["reason"], overrode="; ".join(forced["overrode"])))
 
     emit(result, as_json, render)
 
@@ -211,8 +222,10 @@ def checkin(
                 if docked else None)
         if docked and seen is not None and seen.pending_clips:
             if ingest_now is None and interactive():
-                ingest_now = typer.confirm(f"{seen.pending_clips} clip(s) on {device} are not "
-                                           "yet ingested. Ingest them now?", default=True)
+                ingest_now = typer.confirm(_("{count} clip(s) on {device} are not yet ingested. "
+                                             "Ingest them now?").format(
+                                                 count=seen.pending_clips, device=device),
+                                           default=True)
             if ingest_now:
                 with ingest_progress() as progress:
                     report, seen = docked_mod.ingest_pending(
@@ -229,22 +242,29 @@ def checkin(
     def render() -> None:
         if report is not None:
             t = report.totals()
-            console.print(f"ingested from {docked}: {t['new']} new, {t['skipped']} already in, "
-                          f"{t['failed']} failed, {t['late']} late")
-        console.print(f"checked in {device} from {result['badge']} {result['name'] or ''} "
-                      f"after {result['hours_out']} h (checkout {result['id']})")
+            console.print(_("ingested from {docked}: {new} new, {skipped} already in, {failed} "
+                            "failed, {late} late").format(docked=docked, **t))
+        console.print(_("checked in {device} from {badge} {name} after {hours} h (checkout "
+                        "{id})").format(device=device, badge=result["badge"],
+                                        name=result["name"] or "", hours=result["hours_out"],
+                                        id=result["id"]))
         f = result["footage"]
         if f["status"] == "not-docked":
             deadline = datetime.fromisoformat(result["in_at"]) + timedelta(hours=window)
-            due = f" — remote work: due by {display(deadline, tz)}" if result["remote"] else ""
-            console.print(f"[yellow]footage not yet ingested[/]: {device} has not been docked "
-                          f"since it went out; dock it now{due}")
+            due = (_(" — remote work: due by {deadline}").format(
+                deadline=display(deadline, tz)) if result["remote"] else "")
+            console.print("[yellow]" + _("footage not yet ingested") + "[/]"
+                          + _(": {device} has not been docked since it went out; dock it "
+                              "now").format(device=device) + due)
         elif f["status"] == "pending":
-            console.print(f"[yellow]{f['pending_clips']} clip(s) still to ingest[/] from "
-                          f"{device}: leave it docked")
+            console.print("[yellow]" + _("{count} clip(s) still to ingest").format(
+                count=f["pending_clips"]) + "[/]"
+                + _(" from {device}: leave it docked").format(device=device))
         else:
-            console.print(f"footage: {f['clips']} clip(s), {f['hours']} h ingested for this "
-                          f"checkout (last dock {display(f['last_dock'], tz)})")
+            console.print(_("footage: {clips} clip(s), {hours} h ingested for this checkout "
+                            "(last dock {last_dock})").format(
+                                clips=f["clips"], hours=f["hours"],
+                                last_dock=display(f["last_dock"], tz)))
         tagged = result["tagged"]
         if tagged:
             console.print(_("tagged {n} of {total} clip(s): {what}").format(
@@ -285,12 +305,14 @@ def list_(
     def render() -> None:
         shown = [(r["id"], r["serial"], r["badge"], r["name"], r["task"],
                   display(r["out_at"], tz), display(r["in_at"], tz),
-                  "yes" if r["remote"] else "",
-                  "[bold red]OVERDUE[/]" if r["overdue"] else "out" if r["in_at"] is None
-                  else "in") for r in rows]
-        console.print(table(f"checkouts ({len(shown)}, times in {tz})",
-                            ["id", "device", "badge", "name", "task", "out", "in", "remote",
-                             "state"], shown) if shown else "no checkouts")
+                  _("yes") if r["remote"] else "",
+                  "[bold red]" + _("OVERDUE") + "[/]" if r["overdue"]
+                  else _("out") if r["in_at"] is None else _("in")) for r in rows]
+        console.print(table(_("checkouts ({count}, times in {tz})").format(count=len(shown),
+                                                                          tz=tz),
+                            [_("id"), _("device"), _("badge"), _("name"), _("task"),
+                             _("checked out"), _("checked in"), _("remote"), _("state")], shown)
+                      if shown else _("no checkouts"))
 
     emit(rows, as_json, render)
 
@@ -305,23 +327,29 @@ def show(checkout_id: Annotated[int, typer.Argument(help="Checkout number.")],
     with session() as app_:
         found = usage.rows(app_, checkout_id=checkout_id)
     if not found:
-        raise NotFoundError(f"no checkout {checkout_id}")
+        raise NotFoundError(_("no checkout {id}").format(id=checkout_id))
     row = found[0]
 
     def render() -> None:
-        lines = [("device", f"{row['device']} ({row['kind']})"),
-                 ("officer", f"{row['badge']} {row['name'] or ''}"),
-                 ("task", f"{row['task']}" + (f" [{row['task_id']}]" if row["task_id"] else "")),
-                 ("out", f"{row['out']} by {row['out_by']}"),
-                 ("in", f"{row['in']} by {row['in_by']}" if row["in"] else "still out"),
-                 ("remote", "yes" if row["remote"] else "no"),
-                 ("pre-use check", _precheck_line(row["precheck"])),
-                 ("forced", (row["precheck"].get("forced") or {}).get("reason", "")),
-                 ("footage", f"{row['clips']} clips, {row['hours']} h")]
-        lines += [(f"gap {g['id']}", f"{g['reason']} {g['minutes']} min "
-                   f"({'approved' if g['approved'] else 'pending approval'}): {g['note']}")
+        by = _("{time} by {who}")
+        lines = [(_("device"), f"{row['device']} ({row['kind']})"),
+                 (_("officer"), f"{row['badge']} {row['name'] or ''}"),
+                 (_("task"), f"{row['task']}" + (f" [{row['task_id']}]" if row["task_id"]
+                                                 else "")),
+                 (_("checked out"), by.format(time=row["out"], who=row["out_by"])),
+                 (_("checked in"), by.format(time=row["in"], who=row["in_by"]) if row["in"]
+                  else _("still out")),
+                 (_("remote"), _("yes") if row["remote"] else _("no")),
+                 (_("pre-use check"), _precheck_line(row["precheck"])),
+                 (_("forced"), (row["precheck"].get("forced") or {}).get("reason", "")),
+                 (_("footage"), _("{clips} clips, {hours} h").format(clips=row["clips"],
+                                                                    hours=row["hours"]))]
+        lines += [(_("gap {id}").format(id=g["id"]),
+                   _("{reason} {minutes} min ({state}): {note}").format(
+                       reason=g["reason"], minutes=g["minutes"], note=g["note"],
+                       state=_("approved") if g["approved"] else _("pending approval")))
                   for g in row["gaps"]]
-        console.print(table(f"checkout {checkout_id}", ["", ""], lines))
+        console.print(table(_("checkout {id}").format(id=checkout_id), ["", ""], lines))
 
     emit(row, as_json, render)
 
@@ -372,14 +400,16 @@ def export(
         typer.echo(text, nl=False)
     else:
         out_file.write_text(text, encoding="utf-8")
-        console.print(f"wrote {len(data)} checkouts to {out_file}")
+        console.print(_("wrote {count} checkouts to {file}").format(count=len(data),
+                                                                   file=out_file))
 
 
 def _month(text: str) -> tuple[datetime, datetime]:
     try:
         first = datetime.strptime(text, "%Y-%m")
     except ValueError:
-        raise typer.BadParameter("must be YYYY-MM, e.g. 2026-11", param_hint="--month") from None
+        raise typer.BadParameter(_("must be YYYY-MM, e.g. 2026-11"),
+                                 param_hint="--month") from None
     following = first.replace(year=first.year + (first.month == 12),
                               month=first.month % 12 + 1)
     return first, following

@@ -40,12 +40,17 @@ def _local(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=ZoneInfo(load_config().timezone))
 
 
+# Who a clip is attributed to, and how (values of core.clips' 'attribution').
+ATTRIBUTIONS = {"checkout": N_("checkout"), "between-checkouts": N_("between checkouts"),
+                "device-info": N_("device info"), "unattributed": N_("unattributed")}
+
+
 def _window(c: dict[str, Any]) -> str:
     if c["on_time"] is None:
         return "?"
     if c["on_time"]:
-        return "on time"
-    return "LATE (explained)" if c["late_reason"] else "LATE"
+        return _("on time")
+    return _("LATE (explained)") if c["late_reason"] else _("LATE")
 
 
 @app.command("list")
@@ -113,16 +118,17 @@ def list_(
     def render() -> None:
         rows = [(c["id"], c["serial"], c["source_path"].rsplit("/", 1)[-1], _kind(c),
                  display(c["corrected_start"], tz),
-                 "" if c["duration_seconds"] is None else f"{c['duration_seconds']:.0f} s",
+                 "" if c["duration_seconds"] is None
+                 else _("{seconds} s").format(seconds=f"{c['duration_seconds']:.0f}"),
                  "" if c["drift_seconds"] is None else f"{c['drift_seconds']:+.1f}",
-                 _window(c), c["badge"] or "", c["attribution"], ", ".join(c["flags"]),
-                 c["step"] or "", " ".join(c["tags"]))
+                 _window(c), c["badge"] or "", _(ATTRIBUTIONS.get(c["attribution"],
+                                                                  c["attribution"])),
+                 ", ".join(c["flags"]), c["step"] or "", " ".join(c["tags"]))
                 for c in found]
-        console.print(table(f"{len(found)} clip(s)", ["id", "device", "file", _("kind"),
-                                                      "recorded",
-                                                      "length", "drift s", "window", "badge",
-                                                      "attribution", "flags", _("step"),
-                                                      _("tags")], rows))
+        console.print(table(_("{count} clip(s)").format(count=len(found)),
+                            [_("id"), _("device"), _("file"), _("kind"), _("recorded"),
+                             _("length"), _("drift s"), _("window"), _("badge"),
+                             _("attribution"), _("flags"), _("step"), _("tags")], rows))
 
     emit(found, as_json, render)
 
@@ -145,42 +151,50 @@ def show(
     def render() -> None:
         m = data["clock_measurement"] or {}
         rows = [
-            ("clip", data["id"]), ("recorder", f"{data['serial']} (device {data['device_id']})"),
-            ("file on recorder", data["source_path"]), (_("kind"), _kind(data)),
-            ("size", f"{data['size']:,} bytes"),
-            ("object (BLAKE3)", data["digest"]),
-            ("recorded, device clock", f"{display(data['device_start'], tz)} – "
-                                       f"{display(data['device_end'], tz)}"),
-            ("recorded, corrected", f"{display(data['corrected_start'], tz)} – "
-                                    f"{display(data['corrected_end'], tz)}"),
-            ("duration", "" if data["duration_seconds"] is None
-             else f"{data['duration_seconds']:.1f} s (from {data['duration_source']})"),
-            ("drift at recording", "unknown" if data["drift_seconds"] is None
-             else f"{data['drift_seconds']:+.3f} s (device minus true time)"),
-            ("clock at dock", _clock_line(m, tz)),
-            ("ingested", display(data["ingested_at"], tz)),
-            ("deadline", display(data["deadline"], tz)), ("window", _window(data)),
-            ("late reason", data["late_reason"] or ""),
-            ("officer", f"{data['badge'] or '-'} ({data['attribution']})"),
-            ("flags", ", ".join(data["flags"])), ("status", _status_line(data, tz)),
-            ("cases", ", ".join(f"{c['number']} ({c['status']})" for c in data["cases"]) or "-"),
-            ("holds", ", ".join(f"#{h['id']} {h['reason']}" for h in data["holds"]) or "-"),
+            (_("clip"), data["id"]),
+            (_("recorder"), _("{serial} (device {device})").format(serial=data["serial"],
+                                                                  device=data["device_id"])),
+            (_("file on recorder"), data["source_path"]), (_("kind"), _kind(data)),
+            (_("size"), _("{size} bytes").format(size=f"{data['size']:,}")),
+            (_("object (BLAKE3)"), data["digest"]),
+            (_("recorded, device clock"), f"{display(data['device_start'], tz)} – "
+                                          f"{display(data['device_end'], tz)}"),
+            (_("recorded, corrected"), f"{display(data['corrected_start'], tz)} – "
+                                       f"{display(data['corrected_end'], tz)}"),
+            (_("duration"), "" if data["duration_seconds"] is None
+             else _("{seconds} s (from {source})").format(
+                 seconds=f"{data['duration_seconds']:.1f}", source=data["duration_source"])),
+            (_("drift at recording"), _("unknown") if data["drift_seconds"] is None
+             else _("{seconds} s (device minus true time)").format(
+                 seconds=f"{data['drift_seconds']:+.3f}")),
+            (_("clock at dock"), _clock_line(m, tz)),
+            (_("ingested"), display(data["ingested_at"], tz)),
+            (_("deadline"), display(data["deadline"], tz)), (_("window"), _window(data)),
+            (_("late reason"), data["late_reason"] or ""),
+            (_("officer"), f"{data['badge'] or '-'} "
+                           f"({_(ATTRIBUTIONS.get(data['attribution'], data['attribution']))})"),
+            (_("flags"), ", ".join(data["flags"])), (_("status"), _status_line(data, tz)),
+            (_("cases"), ", ".join(f"{c['number']} ({c['status']})" for c in data["cases"])
+             or "-"),
+            (_("holds"), ", ".join(f"#{h['id']} {h['reason']}" for h in data["holds"]) or "-"),
             (_("category / matter"), " / ".join(x for x in (data["category"], data["matter"])
                                                 if x) or "-"),
             (_("recording step"), data["step"] or "-"), (_("tags"), " ".join(data["tags"]) or "-"),
             (_("note"), data["note"] or "-"),
         ]
-        console.print(table(f"clip {data['id']}", ["", ""], rows))
+        console.print(table(_("clip {id}").format(id=data["id"]), ["", ""], rows))
         if data["redactions"]:
             reds = [(r["redaction"], r["status"], display(r["made_at"], tz), r["made_by"],
                      "; ".join(f"{o['op']} {o['from']:g}-{o['to']:g} s {o['reason_zh']}"
                                for o in r["operations"]), r["reason"], r["blake3"])
                     for r in data["redactions"]]
-            console.print(table("redactions (derived copies; held and purged with this clip)",
-                                ["id", "status", "made", "by", "operations", "why",
-                                 "object (BLAKE3)"], reds))
+            console.print(table(_("redactions (derived copies; held and purged with this "
+                                  "clip)"),
+                                [_("id"), _("status"), _("made"), _("by"), _("operations"),
+                                 _("why"), _("object (BLAKE3)")], reds))
         ev = [(e["seq"], display(e["ts"], tz), e["actor"], e["type"]) for e in data["events"]]
-        console.print(table("ledger events", ["seq", "time", "actor", "type"], ev))
+        console.print(table(_("ledger events"), [_("seq"), _("time"), _("actor"), _("type")],
+                            ev))
 
     emit(data, as_json, render)
 
@@ -198,7 +212,7 @@ def explain(
     with session() as app_:
         result = clips_core.explain(app_, clip, reason)
     emit(result, as_json, lambda: console.print(
-        f"clip {result['clip']}: reason recorded (ledger event {result['event']})"))
+        _("clip {clip}: reason recorded (ledger event {event})").format(**result)))
 
 
 @app.command("tag")
@@ -265,18 +279,19 @@ def _status_line(data: dict[str, Any], tz: str) -> str:
     state = copy.get("state")
     if data["status"] != "stored" or state in (None, "verified", "unverified"):
         return str(data["status"])
-    since = (f" since {display(copy['quarantined_at'], tz)}"
+    since = (_(" since {time}").format(time=display(copy["quarantined_at"], tz))
              if state == "quarantined" else "")
-    return (f"[red]NO GOOD COPY: stored object {state}{since}[/]"
-            " — restore it with 'avledger store restore PATH'")
+    return ("[red]" + _("NO GOOD COPY: stored object {state}").format(state=state) + since
+            + "[/]" + _(" — restore it with 'avledger store restore PATH'"))
 
 
 def _clock_line(m: dict[str, Any], tz: str) -> str:
     if not m:
         return "-"
-    return (f"{m.get('status', '?')}, drift {m.get('drift_seconds')} s, measured "
-            f"{display(m.get('measured_at'), tz)}, host synchronised: "
-            f"{yes_no(m.get('host_synced'))} ({m.get('host_sync')})")
+    return _("{status}, drift {drift} s, measured {measured}, host synchronised: {synced} "
+             "({sync})").format(status=m.get("status", "?"), drift=m.get("drift_seconds"),
+                                measured=display(m.get("measured_at"), tz),
+                                synced=yes_no(m.get("host_synced")), sync=m.get("host_sync"))
 
 
 class CustodyFormat(StrEnum):

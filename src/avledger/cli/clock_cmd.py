@@ -10,6 +10,7 @@ from avledger.cli.common import DryRunOpt, JsonOpt, console, emit, new_app, sess
 from avledger.cli.ingest_cmd import DockedAtOpt, clock_line, docked_reference, yes_no
 from avledger.core.clock import sync as clocksync
 from avledger.errors import ProblemsFound
+from avledger.i18n import _
 from avledger.timestamps import display
 
 app = new_app("Recorder clocks (rule B, Art. 7): read them, set them, and their history.")
@@ -23,11 +24,13 @@ ProfileOpt = Annotated[str | None, typer.Option(
 
 def drift_words(drift: float | None, uncertainty: float | None = None) -> str:
     if drift is None:
-        return "unknown"
+        return _("unknown")
     within = f" ± {uncertainty:.1f}" if uncertainty is not None else ""
     if abs(drift) < 0.05:
-        return f"exact{within and f' ({within.strip()} s)'}"
-    return f"{abs(drift):.1f}{within} s {'fast' if drift > 0 else 'slow'}"
+        return _("exact") + (_(" ({within} s)").format(within=within.strip()) if within else "")
+    seconds = f"{abs(drift):.1f}{within}"
+    return (_("{seconds} s fast") if drift > 0 else _("{seconds} s slow")).format(
+        seconds=seconds)
 
 
 def measured_words(m: dict[str, Any], tz: str) -> str:
@@ -43,9 +46,11 @@ def _settled_line(settled: dict[str, Any], tz: str) -> str:
     before = drift_words(settled["before_drift_seconds"])
     after = drift_words(settled["after_drift_seconds"])
     if settled["applied"]:
-        return f"the clock setting written {when} has taken effect: {before} before, {after} now"
-    return (f"[yellow]the clock setting written {when} did NOT take effect[/]: {before} before, "
-            f"{after} now")
+        return _("the clock setting written {when} has taken effect: {before} before, {after} "
+                 "now").format(when=when, before=before, after=after)
+    return ("[yellow]" + _("the clock setting written {when} did NOT take effect").format(
+        when=when) + "[/]" + _(": {before} before, {after} now").format(before=before,
+                                                                       after=after))
 
 
 @app.command("check")
@@ -76,27 +81,33 @@ def check(target: TargetArg, profile: ProfileOpt = None, docked_at: DockedAtOpt 
     m = result.measurement
 
     def render() -> None:
-        console.print(f"recorder [bold]{result.serial}[/] ({result.profile}) at {target}: clock "
-                      f"{measured_words(data['measurement'], tz)} — {m.status} (tolerance "
-                      f"{result.tolerance:g} s)", highlight=False)
-        console.print(f"host clock synchronised: {yes_no(m.host.synced)} ({m.host.how})",
+        console.print(_("recorder {serial} ({profile}) at {target}: clock {clock} — {status} "
+                        "(tolerance {tolerance} s)").format(
+                            serial=f"[bold]{result.serial}[/]", profile=result.profile,
+                            target=target, clock=measured_words(data["measurement"], tz),
+                            status=m.status, tolerance=f"{result.tolerance:g}"),
                       highlight=False)
+        console.print(_("host clock synchronised: {synced} ({how})").format(
+            synced=yes_no(m.host.synced), how=m.host.how), highlight=False)
         if result.settled:
             console.print(_settled_line(result.settled.as_dict(), tz), highlight=False)
         if result.waiting:
-            console.print(f"a clock setting written {display(result.waiting['written_at'], tz)}"
-                          f" is still waiting on the recorder ({result.waiting['target']}): it "
-                          "takes effect when the recorder is next connected", highlight=False)
+            console.print(_("a clock setting written {when} is still waiting on the recorder "
+                            "({target}): it takes effect when the recorder is next connected")
+                          .format(when=display(result.waiting["written_at"], tz),
+                                  target=result.waiting["target"]), highlight=False)
 
     emit(data, as_json, render)
     if m.status != "ok":
         hint = (None if result.waiting else
-                "give the docking time with --docked-at, or check it docked"
+                _("give the docking time with --docked-at, or check it docked")
                 if m.status == "unknown" and m.reference is None and m.device_time else
                 f"avledger clock sync {target}")
-        raise ProblemsFound(f"clock of {result.serial} is "
-                            f"{measured_words(data['measurement'], tz)} "
-                            f"({m.status}, tolerance {result.tolerance:g} s)", hint=hint)
+        raise ProblemsFound(_("clock of {serial} is {clock} ({status}, tolerance {tolerance} s)")
+                            .format(serial=result.serial,
+                                    clock=measured_words(data["measurement"], tz),
+                                    status=m.status, tolerance=f"{result.tolerance:g}"),
+                            hint=hint)
 
 
 @app.command("sync")
@@ -126,33 +137,38 @@ def sync(target: TargetArg, profile: ProfileOpt = None, docked_at: DockedAtOpt =
     w = result.written
 
     def render() -> None:
-        console.print(f"recorder [bold]{result.serial}[/] ({result.profile}) at {target}: clock "
-                      f"before {measured_words(data['before'], tz)} "
-                      f"({result.before.status})", highlight=False)
+        console.print(_("recorder {serial} ({profile}) at {target}: clock before {clock} "
+                        "({status})").format(serial=f"[bold]{result.serial}[/]",
+                                             profile=result.profile, target=target,
+                                             clock=measured_words(data["before"], tz),
+                                             status=result.before.status), highlight=False)
         what = (f"{w.target} = {w.content.strip()!r}" if w.method == "file"
-                else f"ran {w.content}")
+                else _("ran {command}").format(command=w.content))
         if result.dry_run:
-            console.print(f"dry run: would write to the recorder: {what}; nothing written",
-                          highlight=False)
+            console.print(_("dry run: would write to the recorder: {what}; nothing written")
+                          .format(what=what), highlight=False)
             return
-        console.print(f"[bold]wrote to the recorder[/]: {what} — clock sync is the one avledger "
-                      "command that writes to a recorder"
-                      + (f"; {target} was mounted read-write for this one write and unmounted"
+        console.print("[bold]" + _("wrote to the recorder") + "[/]"
+                      + _(": {what} — clock sync is the one avledger command that writes to a "
+                          "recorder").format(what=what)
+                      + (_("; {target} was mounted read-write for this one write and "
+                           "unmounted").format(target=target)
                          if result.read_write_mount else ""), highlight=False)
         if result.after is not None:
-            console.print(f"after: {measured_words(data['after'], tz)} "
-                          f"({result.after.status}) — {result.state}", highlight=False)
+            console.print(_("after: {clock} ({status}) — {state}").format(
+                clock=measured_words(data["after"], tz), status=result.after.status,
+                state=result.state), highlight=False)
         else:
-            console.print("after: the recorder takes the new time up when it is next "
-                          "connected — undock it and dock it again; its next dock, clock "
-                          "check or docked checkout records the after-measurement",
+            console.print(_("after: the recorder takes the new time up when it is next "
+                            "connected — undock it and dock it again; its next dock, clock "
+                            "check or docked checkout records the after-measurement"),
                           highlight=False)
 
     emit(data, as_json, render)
     if result.state == "not-applied":
-        raise ProblemsFound(f"the clock of {result.serial} is still "
-                            f"{drift_words(result.after.drift_seconds if result.after else None)}"
-                            " after the sync")
+        raise ProblemsFound(_("the clock of {serial} is still {drift} after the sync").format(
+            serial=result.serial,
+            drift=drift_words(result.after.drift_seconds if result.after else None)))
 
 
 @app.command("history")
@@ -172,15 +188,16 @@ def history(
 
     def render() -> None:
         console.print(table(
-            f"clock readings of {device} (times in {tz})",
-            ["id", "measured", "kind", "source", "drift", "status", "host synced"],
+            _("clock readings of {device} (times in {tz})").format(device=device, tz=tz),
+            [_("id"), _("measured"), _("kind"), _("source"), _("drift"), _("status"),
+             _("host synced")],
             [(r["id"], display(r["measured_at"], tz), r["kind"], r["source"],
               measured_words(r, tz), r["status"], yes_no(r["host_synced"]))
              for r in data["readings"]]))
         if data["syncs"]:
             console.print(table(
-                "clock settings written", ["id", "written", "by", "to", "state", "before",
-                                           "after"],
+                _("clock settings written"), [_("id"), _("written"), _("by"), _("to"),
+                                              _("state"), _("before"), _("after")],
                 [(s["id"], display(s["written_at"], tz), s["origin"], s["target"], s["state"],
                   drift_words(s["before_drift"], s["before_uncertainty"]),
                   drift_words(s["after_drift"], s["after_uncertainty"]))

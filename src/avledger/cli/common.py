@@ -73,15 +73,85 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
+SHORT_CELLS = 20  # serial numbers, badges, states, counts: never wrapped
+FOLD_FLOOR = 10  # a long column is never narrower than a date, unless its words are Chinese
+
+
 def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> Table:
+    """A table that stays aligned in any language, at any terminal width.
+
+    Rich measures a Chinese character as two cells, so borders line up; the widths are
+    worked out here so that nothing is cut. A column whose values are all single short words
+    (serials, badges, states, numbers) is never wrapped; any other column folds, between
+    words, or between characters for Chinese text, so a date and its time may go on two lines
+    but no word is cut. When even that cannot fit (many columns, a narrow terminal) each row
+    is shown as its own block of name and value. Dates are ISO 8601 (2026-12-03 14:05:00) in
+    every language: what the desk types back into --since, and what sorts.
+    """
+    from rich.markup import render
     from rich.table import Table
 
+    cells = [["" if v is None else str(v) for v in row] for row in rows]
+    plain = [[render(v).plain for v in row] for row in cells]
+    values = [[row[i] for row in plain if i < len(row)] for i in range(len(columns))]
+    widths = column_widths(columns, values, console.width)
     t = Table(title=title, title_justify="left", header_style="bold")
-    for col in columns:
-        t.add_column(col, overflow="fold")
-    for row in rows:
-        t.add_row(*("" if v is None else str(v) for v in row))
+    if widths is None:  # one block per row
+        t.show_header = False
+        t.add_column(no_wrap=True)
+        t.add_column(overflow="fold")
+        for row in cells:
+            for name, value in zip(columns, row, strict=False):
+                t.add_row(name, value)
+            t.add_section()
+        return t
+    for col, width, shown in zip(columns, widths, values, strict=True):
+        fits = width >= max([_cells(col), *map(_cells, shown)])  # a narrower header folds
+        t.add_column(col, width=width, overflow="fold", no_wrap=_short(shown) and fits)
+    for row in cells:
+        t.add_row(*row)
     return t
+
+
+def column_widths(columns: Sequence[str], values: Sequence[Sequence[str]],
+                  width: int) -> list[int] | None:
+    """Each column's width so the table fits ``width`` cells, or None when it cannot."""
+    room = width - (3 * len(columns) + 1)  # a border and a space either side per column
+    longest = [max(map(_cells, shown), default=0) for shown in values]
+    natural = [max(n, _cells(c)) for n, c in zip(longest, columns, strict=True)]
+    if sum(natural) <= room:
+        return natural
+    floor = [max(n if _short(shown) else max(4, min(FOLD_FLOOR, _word(shown))), _word([c]))
+             for n, shown, c in zip(longest, values, columns, strict=True)]
+    if sum(floor) > room:
+        return None
+    widths = list(natural)
+    while sum(widths) > room:  # narrow the column with the most to spare, a cell at a time
+        spare = max(range(len(widths)), key=lambda i: widths[i] - floor[i])
+        widths[spare] -= 1
+    return widths
+
+
+def _cells(text: str) -> int:
+    from rich.cells import cell_len
+
+    return max((cell_len(line) for line in text.splitlines()), default=0)
+
+
+def _short(shown: Sequence[str]) -> bool:
+    return bool(shown) and all(" " not in v and "\n" not in v and _cells(v) <= SHORT_CELLS
+                               for v in shown)
+
+
+def _word(texts: Sequence[str]) -> int:
+    """The widest word that must not be broken (Chinese may break between any characters)."""
+    import unicodedata
+
+    def unbreakable(word: str) -> int:
+        wide = any(unicodedata.east_asian_width(ch) in ("W", "F") for ch in word)
+        return 2 if wide else _cells(word)
+
+    return max((unbreakable(w) for text in texts for w in text.split()), default=1)
 
 
 def emit(data: Any, as_json: bool, render: Callable[[], None]) -> None:

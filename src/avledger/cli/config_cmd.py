@@ -10,6 +10,7 @@ import typer
 from avledger.cli.common import JsonOpt, console, emit, load_config, new_app, print_json, table
 from avledger.config import loader, profiles, schema
 from avledger.errors import ConfigError
+from avledger.i18n import _
 
 app = new_app("Check and show the configuration.")
 
@@ -37,9 +38,11 @@ def check(
         found = profiles.load_all(config)  # ConfigError listing every invalid profile
     names = sorted(found)
     emit({"ok": True, "files": files, "profiles": names}, as_json,
-         lambda: console.print(f"[green]config OK[/] ({', '.join(files) or 'built-in defaults'})"
-                               + (f"; {len(names)} device profile(s) OK: {', '.join(names)}"
-                                  if names else "")))
+         lambda: console.print("[green]" + _("config OK") + "[/] "
+                               + _("({files})").format(
+                                   files=", ".join(files) or _("built-in defaults"))
+                               + (_("; {count} device profile(s) OK: {names}").format(
+                                   count=len(names), names=", ".join(names)) if names else "")))
 
 
 def _flatten(data: Any, prefix: str = "") -> list[tuple[str, Any]]:
@@ -64,9 +67,9 @@ def show(as_json: JsonOpt = False) -> None:
         source = cfg.sources.get(key) or cfg.sources.get(top, "default")
         rows.append((key, value, source))
     if as_json:
-        print_json({"config": cfg.data, "sources": {k: s for k, _, s in rows}})
+        print_json({"config": cfg.data, "sources": {k: s for k, _value, s in rows}})
         return
-    console.print(table("effective configuration", ["key", "value", "from"], rows))
+    console.print(table(_("effective configuration"), [_("key"), _("value"), _("from")], rows))
 
 
 @app.command("sample")

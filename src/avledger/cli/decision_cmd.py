@@ -56,16 +56,20 @@ def decide(
 
     def render() -> None:
         what = legal_review.describe(result["kind"], result["amount"], result["party"])
-        console.print(f"recorded decision {result['id']} on case {escape(result['case_number'])}"
-                      f": {what}")
+        console.print(_("recorded decision {id} on case {case}: {what}").format(
+            id=result["id"], case=escape(result["case_number"]), what=what))
         if not result["review_required"]:
-            console.print(f"no legal review needed: {result['review_reason']}")
+            console.print(_("no legal review needed: {reason}").format(
+                reason=result["review_reason"]))
             return
         hold = result["hold"]
-        console.print(f"[bold]legal review required[/]: {result['review_reason']}")
-        console.print(f"hold {hold['id']} (legal-review) keeps the case's {hold['clip_count']} "
-                      "clip(s) until the review ends: avledger case review "
-                      f"{escape(result['case_number'])} --outcome approved|returned --note …")
+        console.print("[bold]" + _("legal review required") + "[/]"
+                      + _(": {reason}").format(reason=result["review_reason"]))
+        console.print(_("hold {id} (legal-review) keeps the case's {count} clip(s) until the "
+                        "review ends: {command}").format(
+                            id=hold["id"], count=hold["clip_count"],
+                            command=f"avledger case review {escape(result['case_number'])} "
+                                    "--outcome approved|returned --note …"))
 
     emit(result, as_json, render)
 
@@ -102,14 +106,17 @@ def review(
     def render() -> None:
         rev, hold = result["review"], result["hold"]
         what = legal_review.describe(result["kind"], result["amount"], result["party"])
-        console.print(f"legal review {rev['id']} of decision {result['id']} ({what}) on case "
-                      f"{escape(result['case_number'])}: {rev['outcome']} by "
-                      f"{rev['reviewed_by']}")
-        console.print(f"hold {hold['id']} released; the case's {hold['clip_count']} clip(s) "
-                      "follow the retention rules again")
+        console.print(_("legal review {review} of decision {id} ({what}) on case {case}: "
+                        "{outcome} by {who}").format(
+                            review=rev["id"], id=result["id"], what=what,
+                            case=escape(result["case_number"]), outcome=rev["outcome"],
+                            who=rev["reviewed_by"]))
+        console.print(_("hold {id} released; the case's {count} clip(s) follow the retention "
+                        "rules again").format(id=hold["id"], count=hold["clip_count"]))
         if rev["outcome"] == Outcome.returned:
-            console.print("the decision goes back to the handler; record the new one with "
-                          f"'avledger case decide {escape(result['case_number'])} …'")
+            console.print(_("the decision goes back to the handler; record the new one with "
+                            "{command}").format(
+                command=f"'avledger case decide {escape(result['case_number'])} …'"))
 
     emit(result, as_json, render)
 
@@ -132,29 +139,33 @@ def reviews(
     with session() as app_:
         rows = list_reviews(app_.catalog.conn, utcnow(), open_only=open_only)
         tz = app_.config.timezone
-    title = f"{len(rows)} {'open ' if open_only else ''}legal review(s), times in {tz}"
+    title = (_("{count} open legal review(s), times in {tz}") if open_only
+             else _("{count} legal review(s), times in {tz}")).format(count=len(rows), tz=tz)
     emit(rows, as_json, lambda: console.print(table(
-        title, ["review", "case", "decision", "flagged", "by", "age (days)", "state",
-                "reviewed by"],
+        title, [_("review"), _("case"), _("decision"), _("flagged"), _("by"), _("age (days)"),
+                _("state"), _("reviewed by")],
         [(r["id"], r["case_number"],
           f"{r['decision_id']}: {legal_review.describe(r['kind'], r['amount'], r['party'])}",
           display(r["flagged_at"], tz), r["flagged_by"], r["age_days"],
-          "open" if r["open"] else r["outcome"], r["reviewed_by"] or "") for r in rows])))
+          _("open") if r["open"] else r["outcome"], r["reviewed_by"] or "") for r in rows])))
 
 
 def review_state(decision: dict[str, Any], tz: str) -> str:
     """How 'case show' sums up a decision's legal review in one cell."""
     rev = decision["review"]
     if rev is None:
-        return "not required"
+        return _("not required")
     if rev["open"]:
-        return f"open for {rev['age_days']} day(s) (review {rev['id']}, hold {rev['hold_id']})"
-    return f"{rev['outcome']} {display(rev['reviewed_at'], tz)} by {rev['reviewed_by']}"
+        return _("open for {days} day(s) (review {id}, hold {hold})").format(
+            days=rev["age_days"], id=rev["id"], hold=rev["hold_id"])
+    return _("{outcome} {time} by {who}").format(outcome=rev["outcome"],
+                                                 time=display(rev["reviewed_at"], tz),
+                                                 who=rev["reviewed_by"])
 
 
 def decisions_table(decisions: list[dict[str, Any]], tz: str) -> Any:
-    return table("decisions", ["decision", "kind", "amount (yuan)", "party", "recorded", "by",
-                               "legal review", "note"],
+    return table(_("decisions"), [_("decision"), _("kind"), _("amount (yuan)"), _("party"),
+                                  _("recorded"), _("by"), _("legal review"), _("note")],
                  [(d["id"], d["kind"], yuan_text(d["amount"]), d["party"] or "-",
                    display(d["decided_at"], tz), d["decided_by"], review_state(d, tz), d["note"])
                   for d in decisions])

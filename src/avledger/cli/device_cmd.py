@@ -9,6 +9,7 @@ import typer
 
 from avledger.cli.common import DryRunOpt, JsonOpt, console, emit, new_app, session, table
 from avledger.core.desk import devices as registry
+from avledger.i18n import N_, _
 from avledger.timestamps import display
 
 app = new_app("The device registry: recorders and other devices, and their status.")
@@ -16,6 +17,8 @@ app = new_app("The device registry: recorders and other devices, and their statu
 DeviceKind = Enum("DeviceKind", {k: k for k in registry.KINDS}, type=str)  # type: ignore[misc]
 BODY_RECORDER = DeviceKind("body_recorder")
 DeviceStatus = Enum("DeviceStatus", {s: s for s in registry.STATUSES}, type=str)  # type: ignore[misc]
+# A device's status as the desk reads it (registry.STATUSES).
+STATUSES = {"in_service": N_("in service"), "lost": N_("lost"), "retired": N_("retired")}
 
 SerialArg = Annotated[str, typer.Argument(metavar="SERIAL", help="The device's serial number.")]
 ReasonOpt = Annotated[str, typer.Option("--reason", help="Why (kept in the custody ledger).")]
@@ -48,9 +51,10 @@ def add(
     with session() as app_:
         reg = registry.add(app_, serial, kind=kind.value, model=model, profile=profile,
                            unit=unit, notes=notes)
-    how = "registered (was seen at a dock, unregistered)" if reg.was_unregistered else "registered"
+    how = (_("{serial}: registered as {kind} (was seen at a dock, unregistered)")
+           if reg.was_unregistered else _("{serial}: registered as {kind}"))
     emit(reg.device | {"was_unregistered": reg.was_unregistered}, as_json,
-         lambda: console.print(f"{serial}: {how} as {kind.value}"))
+         lambda: console.print(how.format(serial=serial, kind=kind.value)))
 
 
 @app.command("list")
@@ -81,14 +85,17 @@ def list_(
 
     def render() -> None:
         rows = [(d["serial"], d["kind"], d["model"], d["unit"],
-                 "[bold red]UNREGISTERED[/]" if d["registration"] != "registered" else "yes",
-                 d["status"].replace("_", " "),
-                 f"{d['out_to']} since {display(d['out_since'], tz)}" if d["out_to"] else "",
+                 "[bold red]" + _("UNREGISTERED") + "[/]" if d["registration"] != "registered"
+                 else _("yes"),
+                 _(STATUSES.get(d["status"], d["status"])),
+                 _("{badge} since {time}").format(badge=d["out_to"],
+                                                  time=display(d["out_since"], tz))
+                 if d["out_to"] else "",
                  display(d["last_docked_at"], tz)) for d in devices]
-        console.print(table(f"devices ({len(rows)})", ["serial", "kind", "model", "unit",
-                                                       "registered", "status", "checked out",
-                                                       "last docked"], rows)
-                      if rows else "no devices")
+        console.print(table(_("devices ({count})").format(count=len(rows)),
+                            [_("serial"), _("kind"), _("model"), _("unit"), _("registered"),
+                             _("status"), _("checked out"), _("last docked")], rows)
+                      if rows else _("no devices"))
 
     emit(devices, as_json, render)
 
@@ -106,28 +113,31 @@ def show(serial: SerialArg, as_json: JsonOpt = False) -> None:
 
     def render() -> None:
         d = data["device"]
-        lines = [("serial", d["serial"]), ("kind", d["kind"]), ("model", d["model"]),
-                 ("profile", d["profile"]), ("unit", d["unit"]),
-                 ("registration", d["registration"]),
-                 ("status", d["status"] + (f" since {display(d['status_changed_at'], tz)}: "
-                                           f"{d['status_reason']}"
-                                           if d["status_changed_at"] else "")),
-                 ("notes", d["notes"]), ("first seen", display(d["first_seen_at"], tz)),
-                 ("registered", display(d["registered_at"], tz)),
-                 ("last docked", display(d["last_docked_at"], tz)),
-                 ("last clock sync", display(d["last_synced_at"], tz))]
+        status = _(STATUSES.get(d["status"], d["status"]))
+        lines = [(_("serial"), d["serial"]), (_("kind"), d["kind"]), (_("model"), d["model"]),
+                 (_("device profile"), d["profile"]), (_("unit"), d["unit"]),
+                 (_("registration"), d["registration"]),
+                 (_("status"), _("{status} since {time}: {reason}").format(
+                     status=status, time=display(d["status_changed_at"], tz),
+                     reason=d["status_reason"]) if d["status_changed_at"] else status),
+                 (_("notes"), d["notes"]), (_("first seen"), display(d["first_seen_at"], tz)),
+                 (_("registered"), display(d["registered_at"], tz)),
+                 (_("last docked"), display(d["last_docked_at"], tz)),
+                 (_("last clock sync"), display(d["last_synced_at"], tz))]
         clock = data["last_clock"]
         if clock:
-            lines.append(("last clock reading", f"{clock['status']}, drift "
-                          f"{clock['drift_seconds']} s ({clock['source']}, "
-                          f"{display(clock['measured_at'], tz)})"))
-        lines.append(("footage", f"{data['footage']['clips']} clips, "
-                      f"{data['footage']['hours']} h"))
+            lines.append((_("last clock reading"), _("{status}, drift {drift} s ({source}, "
+                                                     "{time})").format(
+                status=clock["status"], drift=clock["drift_seconds"], source=clock["source"],
+                time=display(clock["measured_at"], tz))))
+        lines.append((_("footage"), _("{clips} clips, {hours} h").format(**data["footage"])))
         console.print(table(None, ["", ""], lines))
         rows = [(c["id"], c["badge"], c["task"], display(c["out_at"], tz),
-                 display(c["in_at"], tz) or "[bold]out[/]") for c in data["recent_checkouts"]]
+                 display(c["in_at"], tz) or "[bold]" + _("out") + "[/]")
+                for c in data["recent_checkouts"]]
         if rows:
-            console.print(table("recent checkouts", ["checkout", "badge", "task", "out", "in"],
+            console.print(table(_("recent checkouts"), [_("checkout"), _("badge"), _("task"),
+                                                        _("checked out"), _("checked in")],
                                 rows))
 
     emit(data, as_json, render)
@@ -137,10 +147,11 @@ def _status_change(serial: str, action: str, reason: str, dry_run: bool, as_json
     with session() as app_:
         result: dict[str, Any] = registry.change_status(app_, serial, action, reason,
                                                         dry_run=dry_run)
-    prefix = "would change" if dry_run else "changed"
-    emit(result, as_json, lambda: console.print(
-        f"{prefix} {serial}: {result['from'].replace('_', ' ')} → "
-        f"{result['to'].replace('_', ' ')} ({reason})"))
+    said = (_("would change {serial}: {old} → {new} ({reason})") if dry_run
+            else _("changed {serial}: {old} → {new} ({reason})"))
+    emit(result, as_json, lambda: console.print(said.format(
+        serial=serial, old=_(STATUSES.get(result["from"], result["from"])),
+        new=_(STATUSES.get(result["to"], result["to"])), reason=reason)))
 
 
 @app.command("retire")

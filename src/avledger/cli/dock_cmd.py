@@ -8,7 +8,7 @@ import typer
 
 from avledger.cli.common import JsonOpt, console, emit, new_app, session, table
 from avledger.core.dock.status import dock_status
-from avledger.i18n import translate_stored
+from avledger.i18n import _, translate_stored
 from avledger.timestamps import display
 
 app = new_app("The dock: what is docked and how ingest is going.")
@@ -33,16 +33,19 @@ def status(
                  f"{d['files_done']}/{d['files_total']}",
                  f"{d['percent']}%" if d["percent"] is not None else "",
                  display(d["started_at"], tz)) for d in data["docked"]]
-        console.print(table(f"docked at {data['station']}",
-                            ["dock", "serial", "source", "state", "files", "bytes", "since"],
-                            rows) if rows else f"nothing docked at {data['station']}")
+        console.print(table(_("docked at {station}").format(station=data["station"]),
+                            [_("docking"), _("serial"), _("source"), _("state"), _("files"),
+                             _("bytes"), _("since")], rows)
+                      if rows else _("nothing docked at {station}").format(
+                          station=data["station"]))
         done = [(d["id"], d["serial"] or d["source"] or "?", d["state"],
                  display(d["finished_at"], tz), d["result"].get("new", ""),
                  d["result"].get("skipped", ""), d["result"].get("failed", ""),
                  translate_stored(d["result"].get("error", "")))
                 for d in data["recent"]]
         if done:
-            console.print(table("recent", ["dock", "serial (or source)", "result", "finished",
-                                           "new", "skipped", "failed", "error"], done))
+            console.print(table(_("recent"), [_("docking"), _("serial (or source)"), _("result"),
+                                              _("finished"), _("new"), _("skipped"),
+                                              _("failed"), _("error")], done))
 
     emit(data, as_json, render)

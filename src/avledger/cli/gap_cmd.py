@@ -11,6 +11,7 @@ import typer
 from avledger.cli.common import JsonOpt, console, emit, new_app, session, table
 from avledger.cli.inputs import TIME_FORMATS, to_utc
 from avledger.core.desk import gaps
+from avledger.i18n import _
 from avledger.timestamps import display
 
 app = new_app("Gap records: why recording stopped during a checkout, approved by a leader.")
@@ -48,9 +49,11 @@ def add(
         assert start_utc is not None and end_utc is not None
         result = gaps.add(app_, checkout, start_utc, end_utc, reason.value, note)
     emit(result, as_json, lambda: console.print(
-        f"gap {result['id']} recorded for checkout {checkout} ({result['serial']}, "
-        f"{result['badge']}): {reason.value}, {display(result['from'], tz)} → "
-        f"{display(result['to'], tz)}; awaiting a leader's approval"))
+        _("gap {id} recorded for checkout {checkout} ({serial}, {badge}): {reason}, {start} → "
+          "{end}; awaiting a leader's approval").format(
+              id=result["id"], checkout=checkout, serial=result["serial"],
+              badge=result["badge"], reason=reason.value, start=display(result["from"], tz),
+              end=display(result["to"], tz))))
 
 
 @app.command("approve")
@@ -66,7 +69,7 @@ def approve(
     with session() as app_:
         result = gaps.approve(app_, gap_id, note=note)
     emit(result, as_json, lambda: console.print(
-        f"gap {gap_id} approved by {result['approved_by']}"))
+        _("gap {id} approved by {who}").format(id=gap_id, who=result["approved_by"])))
 
 
 @app.command("list")
@@ -95,10 +98,11 @@ def list_(
                   display(g["from_at"], tz), display(g["to_at"], tz), g["minutes"], g["reason"],
                   g["note"], g["created_by"],
                   f"{g['approved_by']} {display(g['approved_at'], tz)}" if g["approved"]
-                  else "[yellow]pending[/]") for g in rows]
-        console.print(table(f"gap records ({len(shown)})",
-                            ["gap", "checkout", "device", "officer", "from", "to", "min",
-                             "reason", "note", "written by", "approved"], shown)
-                      if shown else "no gap records")
+                  else "[yellow]" + _("pending") + "[/]") for g in rows]
+        console.print(table(_("gap records ({count})").format(count=len(shown)),
+                            [_("gap"), _("checkout"), _("device"), _("officer"), _("from"),
+                             _("to"), _("min"), _("reason"), _("note"), _("written by"),
+                             _("approved")], shown)
+                      if shown else _("no gap records"))
 
     emit(rows, as_json, render)

@@ -27,8 +27,11 @@ from typer.core import TyperCommand, TyperGroup, TyperOption
 from typer.exceptions import TyperException
 from typer.models import CommandInfo
 
+from avledger import i18n
 from avledger.cli.usage import one_line
+from avledger.cli.words import translate_help
 from avledger.errors import AvledgerError, StorageError
+from avledger.i18n import _
 from avledger.timestamps import EARLIEST, LATEST
 
 
@@ -39,12 +42,14 @@ class AvledgerGroup(TyperGroup):
     Anything else that escapes (a bug, an unforeseen OS error) is still one line — the
     traceback only with ``-v`` — so people never see a stack dump. Before anything runs, every
     number and date option is range-checked (``bound_values``; a lazily loaded command when
-    it is loaded).
+    it is loaded). The language is chosen first of all, before any help is translated.
     """
 
-    def main(self, *args: Any, **kwargs: Any) -> Any:
+    def main(self, args: Sequence[str] | None = None, *rest: Any, **kwargs: Any) -> Any:
+        choose_language(sys.argv[1:] if args is None else list(args))
+        translate_help(self)
         bound_values(self)
-        return super().main(*args, **kwargs)
+        return super().main(args, *rest, **kwargs)
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -52,14 +57,14 @@ class AvledgerGroup(TyperGroup):
         except NoArgsIsHelpError:
             raise  # a bare command group: Typer shows its help
         except UsageError as exc:
-            _stderr_line(f"avledger: error: {one_line(exc)}")
+            _stderr_line(_("avledger: error: {message}").format(message=one_line(exc)))
             raise typer.Exit(exc.exit_code) from None
         except (TyperException, typer.Exit, typer.Abort):
             raise  # --help, explicit exits: Typer renders these itself
         except AvledgerError as exc:
             _fail(exc)
         except KeyboardInterrupt:
-            _stderr_line("avledger: interrupted")
+            _stderr_line(_("avledger: interrupted"))
             raise typer.Exit(130) from None
         except BrokenPipeError:
             silence_stdout()
@@ -67,8 +72,9 @@ class AvledgerGroup(TyperGroup):
         except OSError as exc:
             _fail(StorageError.from_os(exc, "running the command"))
         except Exception as exc:
-            _fail(AvledgerError(f"internal error: {type(exc).__name__}: {exc}",
-                                hint="run again with -v for the traceback and report it"))
+            _fail(AvledgerError(_("internal error: {kind}: {error}").format(
+                kind=type(exc).__name__, error=exc),
+                hint=_("run again with -v for the traceback and report it")))
 
 
 def _stderr_line(text: str) -> None:
@@ -82,8 +88,40 @@ def _fail(exc: AvledgerError) -> NoReturn:
 
     if STATE.verbose:
         _stderr_line(traceback.format_exc())
-    _stderr_line(f"avledger: error: {exc.one_line()}")
+    _stderr_line(_("avledger: error: {message}").format(message=exc.one_line()))
     raise typer.Exit(int(exc.exit_code)) from None
+
+
+VALUED_OPTIONS = ("-c", "--config", "--lang")  # avledger's own options that take a value
+
+
+def top_level_option(argv: Sequence[str], *names: str) -> str | None:
+    """The value of one of avledger's own options (given before the sub-command), if any."""
+    args = list(argv)
+    while args:
+        arg = args.pop(0)
+        for name in names:
+            if arg == name and args:
+                return args[0]
+            if name.startswith("--") and arg.startswith(name + "="):
+                return arg.removeprefix(name + "=")
+        if arg in VALUED_OPTIONS and args:
+            args.pop(0)
+        elif arg == "--" or not arg.startswith("-"):
+            return None
+    return None
+
+
+def choose_language(argv: Sequence[str]) -> None:
+    """``--lang``, else the caller's locale, else ``site.language`` (read only if needed)."""
+
+    def site_language() -> str:
+        from avledger.config.language import site_language
+
+        config = top_level_option(argv, "-c", "--config")
+        return site_language(Path(config) if config else None, os.environ)
+
+    i18n.use(i18n.choose(top_level_option(argv, "--lang"), os.environ, site_language))
 
 
 def silence_stdout() -> None:
@@ -124,16 +162,19 @@ def out_of_range(value: Any) -> str | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int):
-        return None if -INT_LIMIT <= value <= INT_LIMIT else f"{value} is out of range"
+        return (None if -INT_LIMIT <= value <= INT_LIMIT
+                else _("{value} is out of range").format(value=value))
     if isinstance(value, float):
         if math.isfinite(value) and abs(value) <= FLOAT_LIMIT:
             return None
-        return f"{value} is out of range (at most {FLOAT_LIMIT:g} either way)"
+        return _("{value} is out of range (at most {limit} either way)").format(
+            value=value, limit=f"{FLOAT_LIMIT:g}")
     if isinstance(value, datetime):
         if FIRST_DAY <= value.replace(tzinfo=None) <= LAST_DAY:
             return None
-        return (f"{value.isoformat(sep=' ')} is outside {FIRST_DAY:%Y-%m-%d} … "
-                f"{LAST_DAY:%Y-%m-%d}")
+        return _("{value} is outside {first} … {last}").format(
+            value=value.isoformat(sep=" "), first=f"{FIRST_DAY:%Y-%m-%d}",
+            last=f"{LAST_DAY:%Y-%m-%d}")
     if isinstance(value, list | tuple):
         return next((p for p in map(out_of_range, value) if p), None)
     return None
@@ -185,12 +226,15 @@ class LazyCommand:
         module_name, attribute = self.target.split(":")
         obj = getattr(importlib.import_module(module_name), attribute)
         if self.kind == "command":
-            return typer.main.get_command_from_info(
+            command = typer.main.get_command_from_info(
                 CommandInfo(name=self.name, callback=obj, cls=PlainFlagsCommand),
                 pretty_exceptions_short=True, rich_markup_mode=rich_markup_mode)
+            translate_help(command)
+            return command
         sub_app = obj if isinstance(obj, typer.Typer) else obj()
         group = typer.main.get_group(sub_app)
         group.name = self.name
+        translate_help(group)
         return group
 
 
@@ -249,10 +293,10 @@ class LazyGroup(AvledgerGroup):
 
 
 def coerce_simple_options_plainly(params: Iterable[Any]) -> None:
-    """Convert flags and paths without pydantic.
+    """Convert flags, paths and plain text without pydantic.
 
     Typer coerces every option value through a pydantic TypeAdapter, and importing pydantic
-    costs more than all the rest of the start-up. Flags and paths need none of that, so the
+    costs more than all the rest of the start-up. Flags, paths and text need none of that, so the
     top level's options and single commands' flags get a plain conversion instead. Typer's
     coercion layer is private: if it changes shape, this quietly does nothing and Typer
     coerces as before.
@@ -271,7 +315,7 @@ def coerce_simple_options_plainly(params: Iterable[Any]) -> None:
     for param in params:
         descriptor = getattr(param, "type_descriptor", None)
         if (descriptor is None or getattr(param, "_runtime_param", "absent") is not None
-                or descriptor.annotation not in (bool, Path) or param.multiple):
+                or descriptor.annotation not in (bool, Path, str) or param.multiple):
             continue
         param._runtime_param = PlainRuntimeParam(
             parameter_info=descriptor.parameter_info, annotation=descriptor.annotation)

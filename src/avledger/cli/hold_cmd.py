@@ -56,11 +56,12 @@ def place(
         hold = holds_core.place_hold(app_, target, reason=reason, note=note, now=utcnow())
 
     def render() -> None:
-        console.print(f"placed hold {hold['id']} ({hold['reason']}) on {hold['target']}: "
-                      f"{hold['clip_count']} clip(s) covered")
+        console.print(_("placed hold {id} ({reason}) on {target}: {count} clip(s) covered")
+                      .format(id=hold["id"], reason=hold["reason"], target=hold["target"],
+                              count=hold["clip_count"]))
         if hold["returned_from_pending"]:
-            console.print(f"{len(hold['returned_from_pending'])} clip(s) returned from pending "
-                          "purge")
+            console.print(_("{count} clip(s) returned from pending purge").format(
+                count=len(hold["returned_from_pending"])))
 
     emit(hold, as_json, render)
 
@@ -78,17 +79,19 @@ def release(
     with session() as app_:
         hold = holds_core.release_hold(app_, hold_id, note=note, now=utcnow())
     emit(hold, as_json, lambda: console.print(
-        f"released hold {hold['id']}; its {hold['clip_count']} clip(s) follow the retention "
-        "rules again"))
+        _("released hold {id}; its {count} clip(s) follow the retention rules again").format(
+            id=hold["id"], count=hold["clip_count"])))
 
 
 def _rows(holds: list[dict[str, Any]], tz: str) -> list[tuple[Any, ...]]:
     return [(h["id"], h["reason"], h["target"], h["clip_count"], h["note"],
              display(h["placed_at"], tz), h["placed_by"],
-             display(h["released_at"], tz) if h["released_at"] else "active") for h in holds]
+             display(h["released_at"], tz) if h["released_at"] else _("active"))
+            for h in holds]
 
 
-COLUMNS = ["hold", "reason", "covers", "clips", "note", "placed", "by", "released"]
+COLUMNS = [N_("hold"), N_("reason"), N_("covers"), N_("clips"), N_("note"), N_("placed"),
+           N_("by"), N_("released")]
 
 
 @app.command("list")
@@ -104,7 +107,8 @@ def list_(
         holds = holds_core.list_holds(app_.catalog.conn, include_released=all_)
         tz = app_.config.timezone
     emit(holds, as_json, lambda: console.print(
-        table(f"{len(holds)} hold(s), times in {tz}", COLUMNS, _rows(holds, tz))))
+        table(_("{count} hold(s), times in {tz}").format(count=len(holds), tz=tz),
+              [_(c) for c in COLUMNS], _rows(holds, tz))))
 
 
 @app.command("show")
@@ -121,8 +125,10 @@ def show(hold_id: Annotated[int, typer.Argument(help="Hold number.")],
         tz = app_.config.timezone
 
     def render() -> None:
-        console.print(table(f"hold {hold_id}", COLUMNS, _rows([hold], tz)))
-        console.print("clips: " + (" ".join(map(str, hold["clips"])) or "none"))
+        console.print(table(_("hold {id}").format(id=hold_id), [_(c) for c in COLUMNS],
+                            _rows([hold], tz)))
+        console.print(_("clips: {clips}").format(
+            clips=" ".join(map(str, hold["clips"])) or _("none")))
 
     emit(hold, as_json, render)
 

@@ -31,7 +31,7 @@ from avledger.core.ingest.session import (
     ingest_device,
 )
 from avledger.errors import DeviceError, ProblemsFound
-from avledger.i18n import _, translate_stored
+from avledger.i18n import N_, _, translate_stored
 from avledger.timestamps import display
 
 DockedAtOpt = Annotated[str | None, typer.Option(
@@ -48,8 +48,9 @@ def docked_reference(text: str | None, tz: str) -> clockcheck.Reference | None:
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise typer.BadParameter(f"{text!r} is not a time; write it like 2026-11-27 16:05:00 "
-                                 "(site time) or 2026-11-27T08:05:00+00:00",
+        raise typer.BadParameter(_("{text} is not a time; write it like 2026-11-27 16:05:00 "
+                                   "(site time) or 2026-11-27T08:05:00+00:00").format(
+                                       text=repr(text)),
                                  param_hint="--docked-at") from None
     return clockcheck.Reference.given(to_utc(moment, tz) or moment)
 
@@ -71,7 +72,8 @@ class ProgressHooks(IngestHooks):
         self.current: TaskID | None = None
 
     def planned(self, total_files: int, total_bytes: int) -> None:
-        self.overall = self.progress.add_task(f"{total_files} clips", total=total_bytes)
+        self.overall = self.progress.add_task(_("{count} clips").format(count=total_files),
+                                              total=total_bytes)
 
     def clip_started(self, clip: SourceClip) -> None:
         if self.current is not None:
@@ -87,7 +89,8 @@ class ProgressHooks(IngestHooks):
     def clip_finished(self, outcome: ClipOutcome) -> None:
         if outcome.status == "failed" and not self.progress.disable:
             error = translate_stored(outcome.error or "")
-            self.progress.console.print(f"[red]failed[/] {escape(error)}", highlight=False)
+            self.progress.console.print(
+                "[red]" + _("failed") + f"[/] {escape(error)}", highlight=False)
         if self.current is not None:
             self.progress.remove_task(self.current)
             self.current = None
@@ -105,55 +108,68 @@ def render(report: IngestReport, tz: str) -> None:
     t = report.totals()
     clock = report.clock
     console.print(
-        f"recorder [bold]{escape(report.serial)}[/] ({report.profile}"
-        f"{', new, unregistered' if report.device_new else ''}) from {escape(report.source)}; "
-        f"badge in device file: {escape(report.badge_hint or '-')}", highlight=False)
+        _("recorder {serial} ({profile}{new}) from {source}; badge in device file: {badge}")
+        .format(serial=f"[bold]{escape(report.serial)}[/]", profile=report.profile,
+                new=_(", new, unregistered") if report.device_new else "",
+                source=escape(report.source), badge=escape(report.badge_hint or "-")),
+        highlight=False)
     console.print(
-        f"clock: drift {clock_line(clock, tz)}"
-        f"; host clock synchronised: {yes_no(clock.get('host_synced'))}", highlight=False)
+        _("clock: drift {drift}; host clock synchronised: {synced}").format(
+            drift=clock_line(clock, tz), synced=yes_no(clock.get("host_synced"))),
+        highlight=False)
     listed = [o for o in report.outcomes if o.status != "skipped" or o.reason != "already ingested"]
     if listed:
-        rows = [(escape(o.rel), o.status, f"{o.size / 1e6:.1f} MB", display(o.corrected_start, tz),
+        rows = [(escape(o.rel), _(OUTCOMES.get(o.status, o.status)), f"{o.size / 1e6:.1f} MB",
+                 display(o.corrected_start, tz),
                  "" if o.drift_seconds is None else f"{o.drift_seconds:+.1f}",
-                 {True: "on time", False: "LATE", None: "?"}[o.on_time]
+                 {True: _("on time"), False: _("LATE"), None: "?"}[o.on_time]
                  if o.status in ("new", "planned") else "",
                  o.badge or "", o.attribution or "",
                  escape(", ".join(o.flags) or translate_stored(o.error or o.reason or "")))
                 for o in listed]
-        console.print(table(None, ["clip", "result", "size", "recorded (corrected)", "drift s",
-                                   "window", "badge", "attribution", "notes"], rows))
+        console.print(table(None, [_("clip"), _("result"), _("size"),
+                                   _("recorded, corrected"), _("drift s"), _("window"),
+                                   _("badge"), _("attribution"), _("notes")], rows))
     rate = t["bytes_copied"] / t["seconds"] / 1e6 if t["seconds"] else 0.0
-    summary = [("new", t["new"]), ("skipped (already ingested)", t["skipped"]),
-               ("late", t["late"]), ("failed", t["failed"]),
-               ("refused (not regular files of the recorder)", t["refused"]),
-               *([("restored to the store", t["restored"])] if t["restored"] else []),
+    summary = [(_("new"), t["new"]), (_("skipped (already ingested)"), t["skipped"]),
+               (_("late"), t["late"]), (_("failed"), t["failed"]),
+               (_("refused (not regular files of the recorder)"), t["refused"]),
+               *([(_("restored to the store"), t["restored"])] if t["restored"] else []),
                *([(_("marked important on the recorder (hold proposed)"), t["marked"])]
                  if t["marked"] else []),
-               ("unattributed", t["unattributed"]),
-               ("drift", clock_line(clock, tz)),
-               ("copied", f"{t['bytes_copied'] / 1e6:.1f} MB in {t['seconds']:.1f} s "
-                          f"({rate:.0f} MB/s)")]
+               (_("unattributed"), t["unattributed"]),
+               (_("drift"), clock_line(clock, tz)),
+               (_("copied"), _("{megabytes} MB in {seconds} s ({rate} MB/s)").format(
+                   megabytes=f"{t['bytes_copied'] / 1e6:.1f}", seconds=f"{t['seconds']:.1f}",
+                   rate=f"{rate:.0f}"))]
     if report.dry_run:
-        summary.insert(0, ("would ingest (dry run)", t["planned"]))
+        summary.insert(0, (_("would ingest (dry run)"), t["planned"]))
     if report.stopped:
-        summary.append(("stopped", translate_stored(report.stopped)))
-    console.print(table("summary", ["", ""], summary))
+        summary.append((_("stopped"), translate_stored(report.stopped)))
+    console.print(table(_("summary"), ["", ""], summary))
     if report.left_out:
         console.print(left_out_text(report.left_out, report.profile), highlight=False)
 
 
 def left_out_text(paths: list[str], profile: str) -> str:
     """Media files no glob of the profile matched: named, never dropped without a word."""
-    shown = ", ".join(paths[:20]) + (f" … and {len(paths) - 20} more" if len(paths) > 20 else "")
-    return (f"[yellow]{len(paths)} media file(s) not matched by profile {profile}'s clips.globs, "
-            f"not ingested:[/] {shown} — check the profile with 'avledger profile check'")
+    more = _(" … and {count} more").format(count=len(paths) - 20) if len(paths) > 20 else ""
+    return ("[yellow]" + _("{count} media file(s) not matched by profile {profile}'s "
+                           "clips.globs, not ingested:").format(count=len(paths), profile=profile)
+            + "[/] " + ", ".join(paths[:20]) + more
+            + _(" — check the profile with 'avledger profile check'"))
+
+
+# What became of each file (IngestReport outcome statuses).
+OUTCOMES = {"new": N_("new"), "skipped": N_("skipped"), "failed": N_("failed"),
+            "refused": N_("refused"), "planned": N_("planned"), "restored": N_("restored")}
 
 
 def yes_no(value: object) -> str:
     """A tri-state flag (1/0/None or True/False/None) for people."""
     if value is None:
-        return "unknown"
-    return "yes" if value else "NO"
+        return _("unknown")
+    return _("yes") if value else _("NO")
 
 
 def ingest(
@@ -199,7 +215,7 @@ def ingest(
       avledger ingest ./copy-of-BWR0042 --docked-at "2026-11-27 16:05:00"
     """
     if (path is None) == (device is None):
-        raise typer.BadParameter("give either PATH or --device (one of them)")
+        raise typer.BadParameter(_("give either PATH or --device (one of them)"))
     with session(daemon=unattended) as app_:
         if unattended:
             identity.require_dock_caller(app_.config, "ingest as the dock (--unattended)")
@@ -218,13 +234,14 @@ def ingest(
                                        dry_run=dry_run, docked=docked).run()
     emit(report.as_dict(), as_json, lambda: render(report, tz))
     if report.stopped and "removed" in report.stopped:
-        raise DeviceError(f"{report.stopped}; {report.failed} clip(s) not ingested",
-                          hint="dock it again: the ingest resumes where it stopped")
+        raise DeviceError(_("{stopped}; {failed} clip(s) not ingested").format(
+            stopped=report.stopped, failed=report.failed),
+            hint=_("dock it again: the ingest resumes where it stopped"))
     refused = report.count("refused")
     if report.failed or refused:
-        what = "; ".join(part for part in (
-            f"{report.failed} clip(s) failed" if report.failed else "",
-            f"{refused} file(s) refused (links, FIFOs, device nodes: not read)" if refused
-            else "") if part)
-        raise ProblemsFound(f"{what}; the others were ingested",
-                            hint="see the list above; re-run to retry them")
+        what = _("; ").join(part for part in (
+            _("{count} clip(s) failed").format(count=report.failed) if report.failed else "",
+            _("{count} file(s) refused (links, FIFOs, device nodes: not read)").format(
+                count=refused) if refused else "") if part)
+        raise ProblemsFound(_("{what}; the others were ingested").format(what=what),
+                            hint=_("see the list above; re-run to retry them"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from avledger.cli.common import STATE, JsonOpt, console, emit
 from avledger.core.install.setup import initialise
+from avledger.i18n import _
 
 
 def init(as_json: JsonOpt = False) -> None:
@@ -17,10 +18,11 @@ def init(as_json: JsonOpt = False) -> None:
 
     def render() -> None:
         for item in report.created:
-            console.print(f"[green]created[/]  {item}")
+            console.print("[green]" + _("created") + f"[/]  {item}")
         for item in report.existing:
-            console.print(f"[dim]kept[/]     {item}")
-        console.print(f"ledger public key: {report.public_key}", soft_wrap=True)
+            console.print("[dim]" + _("kept") + f"[/]     {item}")
+        console.print(_("ledger public key: {key}").format(key=report.public_key),
+                      soft_wrap=True)
 
     emit({"created": report.created, "kept": report.existing, "public_key": report.public_key,
           "config_files": [str(p) for p in config.files]}, as_json, render)

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
+from avledger.i18n import _
 from avledger.timestamps import parse_iso
 
 TIME_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S",
@@ -30,7 +31,8 @@ def ask(ctx: typer.Context, value: Any, label: str, option: str, *, type_: Any =
         return value
     if interactive():
         return typer.prompt(label, type=type_)
-    ctx.fail(f"Missing option '{option}' (stdin is not a terminal, so it was not asked).")
+    ctx.fail(_("Missing option '{option}' (stdin is not a terminal, so it was not asked).")
+             .format(option=option))
 
 
 def to_utc(value: datetime | None, tz: str) -> datetime | None:

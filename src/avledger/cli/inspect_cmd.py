@@ -15,6 +15,7 @@ from avledger.core.inspect import export as drawexport
 from avledger.core.inspect import status as inspectstatus
 from avledger.core.inspect import verify as drawverify
 from avledger.errors import IntegrityError, StorageError
+from avledger.i18n import N_, _
 from avledger.timestamps import display
 
 app = new_app("Random inspections of enterprises (Annex 3, 'double random'), verifiable.")
@@ -31,22 +32,31 @@ class ExportFormat(StrEnum):
     bundle = "bundle"
 
 
+# An inspection's footage state (core.inspect.status).
+INSPECTION_STATES = {"ingested": N_("ingested"), "late": N_("late"), "none": N_("none")}
+
+
 def _draw_table(d: dict[str, Any], tz: str) -> None:
-    console.print(f"draw {d['id']}  period {d['period']}  round {d['round']}  [bold]{d['status']}"
-                  f"[/]  drawn {display(d['drawn_at'], tz)} by {d['drawn_by']}  (ledger event "
-                  f"{d['event_seq']})")
-    console.print(f"{d['drawn']} of {d['population']} enterprises (rate {d['rate']}), "
-                  f"{d['inspectors_per_enterprise']} inspectors each; seed {d['seed']}")
+    console.print(_("draw {id}  period {period}  round {round}  {status}  drawn {time} by {who}  "
+                    "(ledger event {event})").format(
+                        id=d["id"], period=d["period"], round=d["round"],
+                        status=f"[bold]{d['status']}[/]", time=display(d["drawn_at"], tz),
+                        who=d["drawn_by"], event=d["event_seq"]))
+    console.print(_("{drawn} of {population} enterprises (rate {rate}), {each} inspectors each; "
+                    "seed {seed}").format(drawn=d["drawn"], population=d["population"],
+                                          rate=d["rate"], each=d["inspectors_per_enterprise"],
+                                          seed=d["seed"]))
     if d.get("beacon"):
-        console.print(f"public beacon: {d['beacon']}")
+        console.print(_("public beacon: {beacon}").format(beacon=d["beacon"]))
     if d["status"] == "void":
-        console.print(f"voided {display(d['voided_at'], tz)} by {d['voided_by']}: "
-                      f"{d['void_reason']}")
+        console.print(_("voided {time} by {who}: {reason}").format(
+            time=display(d["voided_at"], tz), who=d["voided_by"], reason=d["void_reason"]))
     rows = [(i["task_id"], i["enterprise_id"], i["enterprise_name"],
              ", ".join(f"{p['badge']} {p['name']}" for p in i["inspectors"]))
             for i in d.get("inspections", [])]
     if rows:
-        console.print(table(None, ["task", "enterprise", "name", "inspectors"], rows))
+        console.print(table(None, [_("task"), _("enterprise"), _("name"), _("inspectors")],
+                            rows))
 
 
 @app.command("draw")
@@ -91,11 +101,16 @@ def draw_cmd(
 
     def render() -> None:
         if dry_run:
-            console.print(f"would draw {data['to_draw']} of {data['population']} enterprises "
-                          f"for {data['period']} (round {data['round']}, rate {data['rate']}), "
-                          f"{data['inspectors_per_enterprise']} of {data['eligible_inspectors']}"
-                          f" inspectors each, {data['conflicts']} conflict(s) applied")
-            console.print(f"population sha256 {data['population_sha256']}")
+            console.print(_("would draw {count} of {population} enterprises for {period} (round "
+                            "{round}, rate {rate}), {each} of {eligible} inspectors each, "
+                            "{conflicts} conflict(s) applied").format(
+                                count=data["to_draw"], population=data["population"],
+                                period=data["period"], round=data["round"], rate=data["rate"],
+                                each=data["inspectors_per_enterprise"],
+                                eligible=data["eligible_inspectors"],
+                                conflicts=data["conflicts"]))
+            console.print(_("population sha256 {digest}").format(
+                digest=data["population_sha256"]))
             console.print(data["note"])
         else:
             _draw_table(data, tz)
@@ -120,12 +135,14 @@ def void_cmd(
         data = inspections.void(app_, draw, reason, dry_run=dry_run)
 
     def render() -> None:
-        verb = "would void" if dry_run else "voided"
-        console.print(f"{verb} draw {data['draw']} ({data['period']}, round {data['round']}): "
-                      f"{data['reason']}")
+        said = (_("would void draw {draw} ({period}, round {round}): {reason}") if dry_run
+                else _("voided draw {draw} ({period}, round {round}): {reason}"))
+        console.print(said.format(draw=data["draw"], period=data["period"],
+                                  round=data["round"], reason=data["reason"]))
         if data["checkouts_naming_its_tasks"]:
-            console.print(f"[yellow]note[/]: {data['checkouts_naming_its_tasks']} checkout(s) "
-                          "already name its task ids")
+            console.print("[yellow]" + _("note") + "[/]"
+                          + _(": {count} checkout(s) already name its task ids").format(
+                              count=data["checkouts_naming_its_tasks"]))
 
     emit(data, as_json, render)
 
@@ -157,21 +174,24 @@ def verify_cmd(
 
     def render() -> None:
         for r in reports:
-            console.print(f"draw {r.draw_id} ({r.period}, round {r.round}, {r.status})")
+            console.print(_("draw {draw} ({period}, round {round}, {status})").format(
+                draw=r.draw_id, period=r.period, round=r.round, status=r.status))
             for c in r.checks:
-                mark = "[green]ok[/]" if c.ok else "[red]FAILED[/]"
+                mark = "[green]" + _("ok") + "[/]" if c.ok else "[red]" + _("FAILED") + "[/]"
                 console.print(f"  {mark} {c.name}: {c.detail}", highlight=False)
         for m in missing:
-            console.print(f"[red]FAILED[/] {m}", highlight=False)
+            console.print("[red]" + _("FAILED") + f"[/] {m}", highlight=False)
         if data["ok"]:
-            console.print(f"[green]{len(reports)} draw(s) verified[/]")
+            console.print("[green]" + _("{count} draw(s) verified").format(count=len(reports))
+                          + "[/]")
 
     emit(data, as_json, render)
     if not data["ok"]:
         bad = [r for r in reports if not r.ok]
-        what = (f"draw {bad[0].draw_id}: {bad[0].failures[0].name}: "
-                f"{bad[0].failures[0].detail}") if bad else missing[0]
-        raise IntegrityError(f"inspection draw verification failed ({what})")
+        what = _("draw {draw}: {check}: {detail}").format(
+            draw=bad[0].draw_id, check=bad[0].failures[0].name,
+            detail=bad[0].failures[0].detail) if bad else missing[0]
+        raise IntegrityError(_("inspection draw verification failed ({what})").format(what=what))
 
 
 @app.command("export")
@@ -195,10 +215,12 @@ def export_cmd(
     with session() as app_:
         if fmt is ExportFormat.bundle:
             if out is None:
-                raise typer.BadParameter("--format bundle needs --out DIR", param_hint="--out")
+                raise typer.BadParameter(_("--format bundle needs --out DIR"),
+                                         param_hint="--out")
             data = drawexport.bundle(app_, draw, out)
-            console.print(f"wrote {len(data['files'])} files to {data['directory']}; re-run "
-                          f"with: python3 {data['directory']}/rerun_draw.py {data['directory']}")
+            console.print(_("wrote {count} files to {directory}; re-run with: {command}").format(
+                count=len(data["files"]), directory=data["directory"],
+                command=f"python3 {data['directory']}/rerun_draw.py {data['directory']}"))
             return
         text = drawexport.as_text(app_, draw, fmt.value)
     if out is None:
@@ -207,7 +229,8 @@ def export_cmd(
     try:
         out.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise StorageError(f"cannot write {out}: {exc.strerror}") from exc
+        raise StorageError(_("cannot write {file}: {error}").format(
+            file=out, error=exc.strerror)) from exc
 
 
 @app.command("list")
@@ -228,10 +251,10 @@ def list_cmd(
                  d["drawn_by"], f"{d['drawn']}/{d['population']}",
                  d["inspectors_per_enterprise"], d["seed"][:16] + "…", d["void_reason"])
                 for d in data]
-        console.print(table("inspection draws", ["draw", "period", "round", "status", "drawn",
-                                                 "by", "enterprises", "insp.", "seed",
-                                                 "void reason"], rows)
-                      if rows else "no draws")
+        console.print(table(_("inspection draws"),
+                            [_("draw"), _("period"), _("round"), _("status"), _("drawn"), _("by"),
+                             _("enterprises"), _("insp."), _("seed"), _("void reason")], rows)
+                      if rows else _("no draws"))
 
     emit(data, as_json, render)
 
@@ -266,20 +289,26 @@ def status_cmd(
     def render() -> None:
         colour = {"ingested": "green", "late": "red", "none": "yellow"}
         rows = [(r["task_id"], r["enterprise_id"], r["enterprise_name"],
-                 f"[{colour[r['state']]}]{r['state']}[/]", r["checkouts"], r["clips"],
+                 f"[{colour[r['state']]}]{_(INSPECTION_STATES[r['state']])}[/]",
+                 r["checkouts"], r["clips"],
                  f"{r['hours']:.2f}", r["late_clips"], ", ".join(r["inspectors"]),
                  ", ".join(r["not_drawn"])) for r in data["inspections"]]
-        console.print(table(f"inspections {data['period']} (draw {data['draw']})",
-                            ["task", "enterprise", "name", "footage", "checkouts", "clips",
-                             "hours", "late", "drawn inspectors", "recorded by others"], rows))
+        console.print(table(_("inspections {period} (draw {draw})").format(
+            period=data["period"], draw=data["draw"]),
+            [_("task"), _("enterprise"), _("name"), _("footage"), _("checkouts"), _("clips"),
+             _("hours"), _("late"), _("drawn inspectors"), _("recorded by others")], rows))
         t = data["totals"]
-        console.print(f"{t['all']} inspections: {t['ingested']} ingested, {t['late']} late, "
-                      f"{t['none']} without footage; {t['clips']} clips, {t['hours']:.2f} h")
+        console.print(_("{all} inspections: {ingested} ingested, {late} late, {none} without "
+                        "footage; {clips} clips, {hours} h").format(
+                            all=t["all"], ingested=t["ingested"], late=t["late"],
+                            none=t["none"], clips=t["clips"], hours=f"{t['hours']:.2f}"))
         for u in data["unmatched_task_ids"]:
-            why = (f"a task of void draw {u['void_draw']}" if u["void_draw"]
-                   else "not a task of this draw")
-            console.print(f"[yellow]warning[/]: checkout {u['checkout']} ({u['badge']}) names "
-                          f"{u['task_id']}: {why}", highlight=False)
+            why = (_("a task of void draw {draw}").format(draw=u["void_draw"]) if u["void_draw"]
+                   else _("not a task of this draw"))
+            console.print("[yellow]" + _("warning") + "[/]"
+                          + _(": checkout {checkout} ({badge}) names {task}: {why}").format(
+                              checkout=u["checkout"], badge=u["badge"], task=u["task_id"],
+                              why=why), highlight=False)
 
     emit(data, as_json, render)
 
@@ -307,7 +336,8 @@ def conflict_add(
     with session() as app_:
         data = conflicts.add(app_, badge, enterprise, note)
     emit(data, as_json, lambda: console.print(
-        f"conflict {data['id']}: {data['badge']} will not be drawn for {data['enterprise_id']}"))
+        _("conflict {id}: {badge} will not be drawn for {enterprise}").format(
+            id=data["id"], badge=data["badge"], enterprise=data["enterprise_id"])))
 
 
 @conflict_app.command("remove")
@@ -323,7 +353,8 @@ def conflict_remove(
     with session() as app_:
         data = conflicts.remove(app_, badge, enterprise, note)
     emit(data, as_json, lambda: console.print(
-        f"conflict {data['id']} withdrawn: {data['badge']} / {data['enterprise_id']}"))
+        _("conflict {id} withdrawn: {badge} / {enterprise}").format(
+            id=data["id"], badge=data["badge"], enterprise=data["enterprise_id"])))
 
 
 @conflict_app.command("list")
@@ -343,8 +374,9 @@ def conflict_list(
     def render() -> None:
         rows = [(c["id"], c["badge"], c["enterprise_id"], c["note"], display(c["added_at"], tz),
                  c["added_by"], display(c["removed_at"], tz)) for c in data]
-        console.print(table("declared conflicts", ["id", "badge", "enterprise", "note", "added",
-                                                   "by", "withdrawn"], rows)
-                      if rows else "no declared conflicts")
+        console.print(table(_("declared conflicts"),
+                            [_("id"), _("badge"), _("enterprise"), _("note"), _("added"),
+                             _("by"), _("withdrawn")], rows)
+                      if rows else _("no declared conflicts"))
 
     emit(data, as_json, render)

@@ -23,6 +23,7 @@ from avledger.core.custody import ledger as ledger_core
 from avledger.core.custody import receipts
 from avledger.core.witness import client as witness_client
 from avledger.errors import AvledgerError
+from avledger.i18n import _
 from avledger.store import ledger as ledger_store
 from avledger.timestamps import display, iso, utcnow
 
@@ -68,22 +69,25 @@ def verify(against: AgainstOpt = None, as_json: JsonOpt = False) -> None:
         try:
             recorded = ledger_core.record_verification(app_, report, started)
         except AvledgerError as exc:  # the verification itself stands; say it was not kept
-            err_console.print(f"avledger: warning: the result was not recorded: "
-                              f"{exc.one_line()}", markup=False, highlight=False)
+            err_console.print(_("avledger: warning: the result was not recorded: {error}")
+                              .format(error=exc.one_line()), markup=False, highlight=False)
 
     def render() -> None:
-        console.print(f"events: {report.size}   head: {report.head[:16]}…   checkpoints: "
-                      f"{report.checkpoints_db} in catalog, {report.checkpoints_file} in file "
-                      f"(latest at {report.latest_checkpoint})")
+        console.print(_("events: {size}   head: {head}…   checkpoints: {in_catalog} in catalog, "
+                        "{in_file} in file (latest at {latest})").format(
+                            size=report.size, head=report.head[:16],
+                            in_catalog=report.checkpoints_db, in_file=report.checkpoints_file,
+                            latest=report.latest_checkpoint))
         for p in report.problems:
-            console.print(f"[red]FAILED[/] {escape(str(p))}", highlight=False)
+            console.print("[red]" + _("FAILED") + f"[/] {escape(str(p))}", highlight=False)
         for note in report.notes:
-            console.print(f"note: {escape(note)}", highlight=False)
+            console.print(_("note: {note}").format(note=escape(note)), highlight=False)
         if report.ok:
-            console.print("[green]ledger OK[/]: chain intact, checkpoints signed and consistent")
+            console.print("[green]" + _("ledger OK") + "[/]"
+                          + _(": chain intact, checkpoints signed and consistent"))
         else:
-            console.print("nothing was written to this ledger (no event, no checkpoint): "
-                          "keep it as it is for inspection")
+            console.print(_("nothing was written to this ledger (no event, no checkpoint): "
+                            "keep it as it is for inspection"))
 
     emit(report.as_dict() | {"event_recorded": recorded}, as_json, render)
     ledger_core.require_ok(report)
@@ -159,8 +163,9 @@ def show(
         return
     rows = [(e.seq, display(e.ts, tz), e.actor, e.type, e.subject,
              _short(e.payload)) for e in events]
-    console.print(table(f"custody ledger ({len(rows)} shown, times in {tz})",
-                        ["seq", "time", "actor", "type", "subject", "details"], rows))
+    console.print(table(_("custody ledger ({count} shown, times in {tz})").format(
+        count=len(rows), tz=tz), [_("seq"), _("time"), _("actor"), _("type"), _("subject"),
+                                  _("details")], rows))
 
 
 def _short(payload: dict[str, Any], width: int = 80) -> str:
@@ -192,10 +197,12 @@ def export(
         result = ledger_core.export(app_.catalog, app_.public_key(), out, where=where,
                                     params=params, config=app_.config)
     emit(result, as_json, lambda: console.print(
-        f"exported {result['events']} events and {result['checkpoints']} checkpoints to {out}\n"
-        + (f"verify with: python3 verify_ledger.py {out} --fingerprint "
-           f"\"{result['fingerprint']}\"" if result["complete"] else
-           "filtered: readable, but only a complete export verifies as a chain")))
+        _("exported {events} events and {checkpoints} checkpoints to {out}").format(
+            events=result["events"], checkpoints=result["checkpoints"], out=out) + "\n"
+        + (_("verify with: {command}").format(
+            command=f"python3 verify_ledger.py {out} --fingerprint \"{result['fingerprint']}\"")
+           if result["complete"] else
+           _("filtered: readable, but only a complete export verifies as a chain"))))
 
 
 @app.command("checkpoint")
@@ -209,7 +216,8 @@ def checkpoint(as_json: JsonOpt = False) -> None:
         cp = app_.checkpoint()
     data = {"size": cp.size, "head": cp.head, "root": cp.root.hex()} if cp else None
     emit(data, as_json, lambda: console.print(
-        f"signed checkpoint at size {cp.size}" if cp else "ledger already covered by a checkpoint"))
+        _("signed checkpoint at size {size}").format(size=cp.size) if cp
+        else _("ledger already covered by a checkpoint")))
 
 
 @app.command("witness")
@@ -229,9 +237,9 @@ def witness(as_json: JsonOpt = False) -> None:
 
     def render() -> None:
         if not outcomes:
-            console.print("no witnesses configured (custody.witnesses)")
+            console.print(_("no witnesses configured (custody.witnesses)"))
         for o in outcomes:
-            console.print(f"{o['name']} ({o['witness']}): {o['status']} at size {o['size']}"
+            console.print(_("{name} ({witness}): {status} at size {size}").format(**o)
                           + (f" — {escape(o['detail'])}" if o["detail"] else ""),
                           highlight=False)
 

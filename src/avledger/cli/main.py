@@ -16,6 +16,7 @@ import typer
 
 from avledger import PROCESS_UMASK, __version__
 from avledger.cli.group import LazyCommand, LazyGroup, silence_stdout
+from avledger.i18n import _
 
 # Order is the order ``avledger --help`` lists them: single commands, then groups.
 COMMANDS: tuple[LazyCommand, ...] = (
@@ -122,6 +123,13 @@ def clips_app() -> typer.Typer:
     return clips_cmd.app
 
 
+def _language(value: str | None) -> str | None:
+    """``--lang`` was applied before anything loaded (``choose_language``): check it here."""
+    if value is not None and not value.startswith(("zh", "en", "C")):
+        raise typer.BadParameter(_("must be zh_CN or en"))
+    return value
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"avledger {__version__}")
@@ -139,6 +147,10 @@ def main(
                                           help="Show tracebacks on errors.")] = False,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
+    lang: Annotated[str | None, typer.Option(
+        "--lang", metavar="zh_CN|en", callback=_language,
+        help="Language of this run, before LC_ALL, LC_MESSAGES, LANG and site.language.")]
+    = None,
 ) -> None:
     from avledger.cli.common import STATE
 

@@ -10,6 +10,7 @@ import typer
 from avledger.cli.common import DryRunOpt, JsonOpt, byte_progress, console, emit, session, table
 from avledger.config import loader
 from avledger.core.install.relocate import migrate as move
+from avledger.i18n import _
 
 
 def migrate(
@@ -35,29 +36,31 @@ def migrate(
     """
     target = loader.load(to)
     with session() as app_, byte_progress("moving") as progress:
-        task = progress.add_task("copying and reading back", total=None)
+        task = progress.add_task(_("copying and reading back"), total=None)
         report = move(app_, target, dry_run=dry_run,
                       on_total=lambda n: progress.update(task, total=n),
                       on_progress=lambda n: progress.advance(task, n))
 
     def render() -> None:
-        rows = [("from", f"{report.source['catalog']} + {report.source['store']}"),
-                ("to", f"{report.target['catalog']} + {report.target['store']}"),
-                ("objects", f"{report.objects} ({report.bytes / 1e6:.1f} MB)"),
-                ("ledger", f"{report.events} events, head {report.head[:16]}…"),
-                ("catalog rows", sum(report.rows.values()))]
+        rows = [(_("from"), f"{report.source['catalog']} + {report.source['store']}"),
+                (_("to"), f"{report.target['catalog']} + {report.target['store']}"),
+                (_("objects"), f"{report.objects} ({report.bytes / 1e6:.1f} MB)"),
+                (_("ledger"), _("{events} events, head {head}…").format(
+                    events=report.events, head=report.head[:16])),
+                (_("catalog rows"), sum(report.rows.values()))]
         if not report.dry_run:
-            rows += [("copied / already there",
+            rows += [(_("copied / already there"),
                       f"{report.objects_copied} / {report.objects_present}"),
-                     ("read back intact", report.verified_objects),
-                     ("object locks brought up to date", report.locked)]
-        console.print(table("avledger migrate" + (" (dry run)" if report.dry_run else ""),
+                     (_("read back intact"), report.verified_objects),
+                     (_("object locks brought up to date"), report.locked)]
+        console.print(table("avledger migrate" + (_(" (dry run)") if report.dry_run else ""),
                             ["", ""], rows))
         if report.dry_run:
-            console.print("dry run: nothing was copied or changed")
+            console.print(_("dry run: nothing was copied or changed"))
         else:
-            console.print("[green]moved and verified[/]: point every station at "
-                          f"{to} (for example as /etc/avledger/avledger.yaml); this "
-                          "installation's ledger records where it went")
+            console.print("[green]" + _("moved and verified") + "[/]"
+                          + _(": point every station at {to} (for example as "
+                              "/etc/avledger/avledger.yaml); this installation's ledger records "
+                              "where it went").format(to=to))
 
     emit(report.as_dict(), as_json, render)

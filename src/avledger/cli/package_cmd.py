@@ -10,6 +10,7 @@ import typer
 from avledger.cli.common import JsonOpt, console, emit, new_app, session, table
 from avledger.core.access.package_check import check_package
 from avledger.errors import IntegrityError
+from avledger.i18n import _
 
 app = new_app("Copy packages made by 'access fulfil' (rule A).")
 
@@ -34,12 +35,14 @@ def verify(
         for line in report.info:
             console.print(line, markup=False, highlight=False)
         if report.problems:
-            console.print(table(f"{len(report.problems)} problem(s)", ["where: what"],
-                                [(p,) for p in report.problems]))
+            console.print(table(_("{count} problem(s)").format(count=len(report.problems)),
+                                [_("where: what")], [(p,) for p in report.problems]))
         else:
-            console.print("[green]OK[/]: every file matches, every custody event is proved "
-                          "against the signed checkpoint")
+            console.print("[green]" + _("OK") + "[/]"
+                          + _(": every file matches, every custody event is proved against the "
+                              "signed checkpoint"))
 
     emit(report.as_dict(), as_json, render)
     if not report.ok:
-        raise IntegrityError(f"package {source} failed verification: {report.problems[0]}")
+        raise IntegrityError(_("package {source} failed verification: {problem}").format(
+            source=source, problem=report.problems[0]))

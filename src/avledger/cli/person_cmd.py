@@ -10,6 +10,7 @@ import typer
 from avledger.cli.common import JsonOpt, console, emit, load_config, new_app, session, table
 from avledger.core.desk import roster
 from avledger.errors import ConfigError, RefusedError
+from avledger.i18n import _
 from avledger.timestamps import display
 
 app = new_app("The roster: who may act, who may be handed a device (config 'personnel').")
@@ -31,11 +32,13 @@ def list_(
 
     def render() -> None:
         rows = [(p["badge"], p["name"], p["unit"], p["os_user"], ", ".join(p["roles"]),
-                 "yes" if p["active"] else "[red]no[/]",
-                 ", ".join(f"{c['serial']} since {display(c['out_at'], tz)}"
+                 _("yes") if p["active"] else "[red]" + _("no") + "[/]",
+                 ", ".join(_("{serial} since {time}").format(serial=c["serial"],
+                                                             time=display(c["out_at"], tz))
                            for c in p["open_checkouts"])) for p in people]
-        console.print(table(f"roster ({len(rows)})", ["badge", "name", "unit", "login", "roles",
-                                                      "active", "has now"], rows))
+        console.print(table(_("roster ({count})").format(count=len(rows)),
+                            [_("badge"), _("name"), _("unit"), _("login"), _("roles"),
+                             _("active"), _("has now")], rows))
 
     emit(people, as_json, render)
 
@@ -53,14 +56,17 @@ def show(badge: Annotated[str, typer.Argument(help="Badge number.")],
         tz = app_.config.timezone
 
     def render() -> None:
-        console.print(f"{data['badge']}  {data['name']}  ({data['unit']})  login "
-                      f"{data['os_user'] or '-'}  roles {', '.join(data['roles'])}"
-                      + ("" if data["active"] else "  [red]INACTIVE[/]"))
-        console.print(f"footage: {data['footage']['clips']} clips, {data['footage']['hours']} h")
+        console.print(_("{badge}  {name}  ({unit})  login {login}  roles {roles}").format(
+            badge=data["badge"], name=data["name"], unit=data["unit"],
+            login=data["os_user"] or "-", roles=", ".join(data["roles"]))
+            + ("" if data["active"] else "  [red]" + _("INACTIVE") + "[/]"))
+        console.print(_("footage: {clips} clips, {hours} h").format(**data["footage"]))
         rows = [(c["id"], c["serial"], c["task"], display(c["out_at"], tz),
-                 display(c["in_at"], tz) or "[bold]out[/]") for c in data["recent_checkouts"]]
-        console.print(table("recent checkouts", ["checkout", "device", "task", "out", "in"], rows)
-                      if rows else "no checkouts")
+                 display(c["in_at"], tz) or "[bold]" + _("out") + "[/]")
+                for c in data["recent_checkouts"]]
+        console.print(table(_("recent checkouts"), [_("checkout"), _("device"), _("task"),
+                                                    _("checked out"), _("checked in")], rows)
+                      if rows else _("no checkouts"))
 
     emit(data, as_json, render)
 
@@ -94,7 +100,8 @@ def import_(
     try:
         text = csv_file.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise ConfigError([f"not UTF-8 text (byte {exc.start}); save the CSV as UTF-8"],
+        raise ConfigError([_("not UTF-8 text (byte {byte}); save the CSV as UTF-8").format(
+            byte=exc.start)],
                           source=str(csv_file)) from None
     entries = roster.parse_csv(text)
     if merge:
@@ -104,7 +111,8 @@ def import_(
         typer.echo(document, nl=False)
         return
     if write.exists() and not force:
-        raise RefusedError(f"{write} exists; not overwriting it", hint="add --force")
+        raise RefusedError(_("{file} exists; not overwriting it").format(file=write),
+                           hint=_("add --force"))
     write.write_text(document, encoding="utf-8")
-    console.print(f"wrote {len(entries)} people to {write}; use it with "
-                  f"'avledger --config {write} …' or paste it into avledger.yaml")
+    console.print(_("wrote {count} people to {file}; use it with 'avledger --config {file} …' "
+                    "or paste it into avledger.yaml").format(count=len(entries), file=write))

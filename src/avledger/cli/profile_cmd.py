@@ -28,7 +28,8 @@ def list_(as_json: JsonOpt = False) -> None:
     data = [p.summary() | {"match": p.get("match"), "clock": p.get("clock.read.method"),
                            "mount": p.get("mount.method")} for p in found.values()]
     emit(data, as_json, lambda: console.print(table(
-        f"{len(data)} profile(s)", ["name", "description", "clock", "mount", "file"],
+        _("{count} device profile(s)").format(count=len(data)),
+        [_("name"), _("description"), _("clock"), _("mount"), _("file")],
         [(d["name"], d["description"], d["clock"], d["mount"], d["file"]) for d in data])))
 
 
@@ -79,29 +80,35 @@ def check(
     if path.is_file() and path.suffix in (".yaml", ".yml"):
         found = check_profile_file(path)
         emit(found, as_json, lambda: console.print(
-            f"[green]profile OK[/]: {found['name']} ({path}); clips {', '.join(found['globs'])}"
-            f"; clock {found['clock']} in {found['clock_timezone']}", highlight=False))
+            "[green]" + _("profile OK") + "[/]"
+            + _(": {name} ({path}); clips {globs}; clock {clock} in {zone}").format(
+                name=found["name"], path=path, globs=", ".join(found["globs"]),
+                clock=found["clock"], zone=found["clock_timezone"]), highlight=False))
         return
     data = check_volume(load_config(), path, profile, label)
 
     def render() -> None:
-        console.print(table("profiles", ["profile", "matches", "tests passed", "not evaluated"],
-                            [(r["profile"], "yes" if r["matches"] else "no",
+        console.print(table(_("device profiles"), [_("device profile"), _("matches"),
+                                                   _("tests passed"), _("not evaluated")],
+                            [(r["profile"], _("yes") if r["matches"] else _("no"),
                               ", ".join(r["passed"]), ", ".join(r["not_evaluated"]))
                              for r in data["profiles"]]))
         if data["profile"] is None:
             return
         ident = data.get("identity") or {}
-        console.print(f"using [bold]{data['profile']}[/]: serial {ident.get('serial', '?')}, "
-                      f"badge {ident.get('badge') or '-'}"
-                      + (f", firmware {ident['firmware']}" if ident.get("firmware") else "")
+        console.print(_("using {profile}: serial {serial}, badge {badge}").format(
+            profile=f"[bold]{data['profile']}[/]", serial=ident.get("serial", "?"),
+            badge=ident.get("badge") or "-")
+                      + (_(", firmware {firmware}").format(firmware=ident["firmware"])
+                         if ident.get("firmware") else "")
                       + (f"  [red]{data['identity_error']}[/]" if "identity_error" in data else ""),
                       highlight=False)
-        console.print(table(f"{len(data['clips'])} clip(s) would be considered", [
-            "clip", "size", "start (device clock)", "duration", "notes"], [
+        console.print(table(_("{count} clip(s) would be considered").format(
+            count=len(data["clips"])), [
+            _("clip"), _("size"), _("start (device clock)"), _("duration"), _("notes")], [
             (c["path"], f"{c['size']:,}", c["device_start"] or "", _duration_cell(c),
              "; ".join(n for n in (
-                 "" if c["name_parsed"] else "name does not parse: ingested, flagged",
+                 "" if c["name_parsed"] else _("name does not parse: ingested, flagged"),
                  _("marked important ({how}): a hold will be proposed").format(how=c["mark"])
                  if c["mark"] else "") if n))
             for c in data["clips"]]))
@@ -110,7 +117,7 @@ def check(
 
     emit(data, as_json, render)
     if data["profile"] is None:
-        raise NotFoundError(f"no device profile matches {path}")
+        raise NotFoundError(_("no device profile matches {path}").format(path=path))
 
 
 def _duration_cell(c: dict[str, Any]) -> str:
@@ -119,7 +126,8 @@ def _duration_cell(c: dict[str, Any]) -> str:
     if c["duration_seconds"] is None:
         return ""
     kind = "" if c["kind"] == "video" else f"{_(c['kind'])}, "
-    return f"{kind}{c['duration_seconds']:.1f} s ({c['duration_source']})"
+    return kind + _("{seconds} s (from {source})").format(
+        seconds=f"{c['duration_seconds']:.1f}", source=c["duration_source"])
 
 
 @app.command("udev-rule")
@@ -147,12 +155,12 @@ def udev_rule(
     if check is not None:
         current = check.read_text(encoding="utf-8") if check.exists() else ""
         if current != text:
-            raise ConfigError([f"{check} does not match the device profiles; regenerate it "
-                               "with 'avledger profile udev-rule --out'"])
-        console.print(f"{check} matches the device profiles")
+            raise ConfigError([_("{file} does not match the device profiles; regenerate it with "
+                                 "'avledger profile udev-rule --out'").format(file=check)])
+        console.print(_("{file} matches the device profiles").format(file=check))
         return
     if out is not None:
         out.write_text(text, encoding="utf-8")
-        console.print(f"wrote {out}")
+        console.print(_("wrote {file}").format(file=out))
         return
     typer.echo(text, nl=False)

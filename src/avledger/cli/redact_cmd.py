@@ -11,6 +11,7 @@ from avledger.cli.common import DryRunOpt, JsonOpt, console, emit, session, tabl
 from avledger.core.redact import derived
 from avledger.core.redact import spec as spec_core
 from avledger.core.redact import suggest as suggest_core
+from avledger.i18n import _
 from avledger.timestamps import utcnow
 
 
@@ -60,18 +61,21 @@ def redact(
 
     def render_() -> None:
         ops = [(o["op"], f"{o['from']:g}-{o['to']:g} s", o["reason_zh"],
-                "moving" if o["moving"] else "") for o in data["operations"]]
-        console.print(table(f"clip {clip}: {len(ops)} operation(s)",
-                            ["op", "range", "reason", ""], ops))
+                _("moving") if o["moving"] else "") for o in data["operations"]]
+        console.print(table(_("clip {clip}: {count} operation(s)").format(clip=clip,
+                                                                          count=len(ops)),
+                            [_("op"), _("range"), _("reason"), ""], ops))
         if dry_run:
-            console.print(f"dry run: nothing rendered. spec {data['spec_blake3']}\n"
-                          f"filter graph:\n{data['filter_graph']}", markup=False)
+            console.print(_("dry run: nothing rendered. spec {spec}").format(
+                spec=data["spec_blake3"]) + "\n" + _("filter graph:") + "\n"
+                + data["filter_graph"], markup=False)
             return
-        console.print(f"redaction {data['redaction']}: {data['size']:,} bytes, BLAKE3 "
-                      f"{data['blake3']}\noriginal {data['original_blake3']} (unchanged)\n"
-                      f"spec {data['spec_blake3']}\n{data['ffmpeg']}")
+        console.print(_("redaction {id}: {size} bytes, BLAKE3 {digest}").format(
+            id=data["redaction"], size=f"{data['size']:,}", digest=data["blake3"]) + "\n"
+            + _("original {digest} (unchanged)").format(digest=data["original_blake3"]) + "\n"
+            + _("spec {digest}").format(digest=data["spec_blake3"]) + "\n" + data["ffmpeg"])
         if preview is not None:
-            console.print(f"preview written to {preview}")
+            console.print(_("preview written to {path}").format(path=preview))
 
     emit(data, as_json, render_)
 
@@ -94,6 +98,7 @@ def suggest(
     with session() as app_:
         found = suggest_core.suggest_for_clip(app_, clip, out)
     emit(found, as_json, lambda: console.print(
-        f"clip {clip}: {found['faces']} face box(es) in {found['seconds']} second(s) -> "
-        f"{found['operations']} suggested blur(s) in {out}. These are suggestions: review "
-        "every box before using the draft."))
+        _("clip {clip}: {faces} face box(es) in {seconds} second(s) -> {operations} suggested "
+          "blur(s) in {out}. These are suggestions: review every box before using the draft.")
+        .format(clip=clip, faces=found["faces"], seconds=found["seconds"],
+                operations=found["operations"], out=out)))

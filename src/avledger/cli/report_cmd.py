@@ -14,6 +14,7 @@ from avledger.cli.common import err_console, load_config, new_app, session
 from avledger.core.reports import chromium, output
 from avledger.core.reports.build import build_report
 from avledger.core.reports.period import Period
+from avledger.i18n import _
 from avledger.timestamps import local, utcnow
 
 app = new_app("Reports for supervisors: the annual review (Art. 17) and monthly checks.")
@@ -59,17 +60,20 @@ def _produce(kind: str, period: Period, unit: str | None, fmt: Format, lang: Lan
         with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"),
                       console=err_console, disable=not err_console.is_terminal,
                       transient=True) as progress:
-            task = progress.add_task(f"{kind} report", total=None)
+            task = progress.add_task(_("{kind} report").format(kind=kind), total=None)
             report = build_report(app_, kind, period, unit=unit, progress=lambda key: (
-                progress.update(task, description=f"{kind} report: {key}")))
-            progress.update(task, description=f"{kind} report: writing {fmt.value}")
+                progress.update(task, description=_("{kind} report: {part}").format(
+                    kind=kind, part=key))))
+            progress.update(task, description=_("{kind} report: writing {format}").format(
+                kind=kind, format=fmt.value))
             written = output.render(report, fmt.value, language, out, chromium_command=command)
     if written.stdout is not None:
         typer.echo(written.stdout, nl=False)
     else:
         what = (f"{len(written.files)} files in {out}" if fmt is Format.csv else str(out))
-        err_console.print(f"{kind} report {period.label} ({fmt.value}, {language}) written to "
-                          f"{what}", markup=False, highlight=False)
+        err_console.print(_("{kind} report {period} ({format}, {language}) written to {what}")
+                          .format(kind=kind, period=period.label, format=fmt.value,
+                                  language=language, what=what), markup=False, highlight=False)
 
 
 @app.command("annual")
@@ -100,7 +104,7 @@ def annual(
     _produce("annual", Period.year(chosen, tz), unit, fmt, lang, out)
 
 
-def _period_command(kind: str, what: str) -> None:
+def _period_command(kind: str, help: str) -> None:
     def command(
         start: FromOpt = None, end: ToOpt = None, unit: UnitOpt = None,
         fmt: FormatOpt = Format.html, lang: LangOpt = None, out: OutOpt = None,
@@ -109,11 +113,7 @@ def _period_command(kind: str, what: str) -> None:
         period = _period(start.date() if start else None, end.date() if end else None, tz)
         _produce(kind, period, unit, fmt, lang, out)
 
-    command.__doc__ = (
-        f"{what} for a period (default: last calendar month).\n\n"
-        f"Examples:\n\n  avledger report {kind} --from 2026-11-01 --to 2026-11-30\n\n"
-        f"  avledger report {kind} --lang zh --format pdf --out {kind}-2026-11.pdf")
-    app.command(kind)(command)
+    app.command(kind, help=help)(command)
 
 
 def _period(first: date | None, last: date | None, tz: str) -> Period:
@@ -128,10 +128,19 @@ def _period(first: date | None, last: date | None, tz: str) -> Period:
     return Period.span(first, last, tz)
 
 
-_period_command("compliance", "Compliance with the rules: the 24-hour window, the usage ledger "
-                              "and gap records, clocks, retention, the access register and "
-                              "integrity")
-_period_command("usage", "Footage and the usage ledger (台账): checkouts, footage without a "
-                         "checkout, gap records")
-_period_command("clocks", "Recorder clocks: drift found at docking, resets, syncs, recorders "
-                          "out of tolerance")
+_period_command("compliance", help=(
+    "Compliance with the rules: the 24-hour window, the usage ledger and gap records, clocks, "
+    "retention, the access register and integrity for a period (default: last calendar "
+    "month).\n\n"
+    "Examples:\n\n  avledger report compliance --from 2026-11-01 --to 2026-11-30\n\n"
+    "  avledger report compliance --lang zh --format pdf --out compliance-2026-11.pdf"))
+_period_command("usage", help=(
+    "Footage and the usage ledger (台账): checkouts, footage without a checkout, gap records "
+    "for a period (default: last calendar month).\n\n"
+    "Examples:\n\n  avledger report usage --from 2026-11-01 --to 2026-11-30\n\n"
+    "  avledger report usage --lang zh --format pdf --out usage-2026-11.pdf"))
+_period_command("clocks", help=(
+    "Recorder clocks: drift found at docking, resets, syncs, recorders out of tolerance for a "
+    "period (default: last calendar month).\n\n"
+    "Examples:\n\n  avledger report clocks --from 2026-11-01 --to 2026-11-30\n\n"
+    "  avledger report clocks --lang zh --format pdf --out clocks-2026-11.pdf"))

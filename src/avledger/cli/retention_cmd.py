@@ -20,6 +20,7 @@ from avledger.cli.options import count_progress
 from avledger.core.retention import sweep as retention_core
 from avledger.core.retention.sweep import PlanItem, SweepPlan
 from avledger.core.units import human_bytes
+from avledger.i18n import N_, _
 from avledger.timestamps import display, utcnow
 
 app = new_app("Retention (Art. 15): expiry, pending purge, purge, restore.")
@@ -33,10 +34,10 @@ def _items(title: str, items: list[PlanItem], tz: str, limit: int) -> None:
     if not items or not limit:
         return
     shown = items[:limit]
-    more = f" (first {limit} shown)" if len(items) > limit else ""
-    console.print(table(f"{title}: {len(items)}{more}",
-                        ["clip", "recorded", "expired", "basis", "bytes", "pending since",
-                         "purge due"],
+    more = _(" (first {limit} shown)").format(limit=limit) if len(items) > limit else ""
+    console.print(table(f"{_(title)}: {len(items)}{more}",
+                        [_("clip"), _("recorded"), _("expired"), _("basis"), _("bytes"),
+                         _("pending since"), _("purge due")],
                         [(i.clip_id, display(i.recorded_at, tz), display(i.expires_at, tz),
                           i.basis, human_bytes(i.size), display(i.pending_since, tz),
                           display(i.purge_due, tz)) for i in shown]))
@@ -44,26 +45,30 @@ def _items(title: str, items: list[PlanItem], tz: str, limit: int) -> None:
 
 def _render_plan(plan: SweepPlan, tz: str, limit: int, applied: dict[str, Any] | None) -> None:
     totals = plan.totals()
-    rows = [("→ pending purge", totals["to_pending"], human_bytes(totals["to_pending_bytes"])),
-            ("→ purge (pending period over)", totals["to_purge"],
+    rows = [(_("→ pending purge"), totals["to_pending"],
+             human_bytes(totals["to_pending_bytes"])),
+            (_("→ purge (pending period over)"), totals["to_purge"],
              human_bytes(totals["to_purge_bytes"])),
-            ("→ back to stored", totals["to_restore"], ""),
-            ("pending, still waiting", totals["waiting"], "")]
-    rows += [(f"kept: {reason}", n, "") for reason, n in totals["kept"].items()]
-    console.print(table(f"retention sweep as of {display(plan.now, tz)} ({tz})",
-                        ["", "clips", "bytes"], rows))
-    _items("to pending purge", plan.to_pending, tz, limit)
-    _items("to purge", plan.to_purge, tz, limit)
-    _items("back to stored", plan.to_restore, tz, limit)
+            (_("→ back to stored"), totals["to_restore"], ""),
+            (_("pending, still waiting"), totals["waiting"], "")]
+    rows += [(_("kept: {reason}").format(reason=reason), n, "")
+             for reason, n in totals["kept"].items()]
+    console.print(table(_("retention sweep as of {time} ({tz})").format(
+        time=display(plan.now, tz), tz=tz), ["", _("clips"), _("bytes")], rows))
+    _items(N_("to pending purge"), plan.to_pending, tz, limit)
+    _items(N_("to purge"), plan.to_purge, tz, limit)
+    _items(N_("back to stored"), plan.to_restore, tz, limit)
     if applied is None:
-        console.print("dry run: nothing changed (use --apply to carry it out)")
+        console.print(_("dry run: nothing changed (use --apply to carry it out)"))
         return
-    console.print(f"applied: {len(applied['pending'])} to pending purge, "
-                  f"{len(applied['purged'])} purged ({applied['content_deleted']} objects "
-                  f"deleted, {human_bytes(applied['bytes_freed'])} freed), "
-                  f"{len(applied['restored'])} back to stored")
+    console.print(_("applied: {pending} to pending purge, {purged} purged ({deleted} objects "
+                    "deleted, {freed} freed), {restored} back to stored").format(
+                        pending=len(applied["pending"]), purged=len(applied["purged"]),
+                        deleted=applied["content_deleted"],
+                        freed=human_bytes(applied["bytes_freed"]),
+                        restored=len(applied["restored"])))
     for skip in applied["skipped"]:
-        console.print(f"skipped clip {skip['clip']}: {skip['why']} (changed since the plan)")
+        console.print(_("skipped clip {clip}: {why} (changed since the plan)").format(**skip))
 
 
 @app.command("sweep")
@@ -95,7 +100,7 @@ def sweep(
         if apply:
             work = len(plan.to_pending) + len(plan.to_purge) + len(plan.to_restore)
             with count_progress() as progress:
-                task = progress.add_task("sweeping", total=work)
+                task = progress.add_task(_("sweeping"), total=work)
                 result = retention_core.apply_sweep(
                     app_, now, plan=plan, progress=lambda n: progress.advance(task, n)).as_dict()
     data = plan.as_dict() | ({"applied": result} if result is not None else {"dry_run": True})
@@ -113,8 +118,8 @@ def pending(as_json: JsonOpt = False) -> None:
         tz = app_.config.timezone
     items = sorted(plan.waiting + plan.to_purge, key=lambda i: i.clip_id)
     emit([i.as_dict() for i in items], as_json,
-         lambda: _items("pending purge", items, tz, len(items)) if items
-         else console.print("no clips are pending purge"))
+         lambda: _items(N_("pending purge"), items, tz, len(items)) if items
+         else console.print(_("no clips are pending purge")))
 
 
 @app.command("restore")
@@ -137,8 +142,8 @@ def restore(
                                               keep_days=keep_days)
         tz = app_.config.timezone
     emit(result, as_json, lambda: console.print(
-        f"restored {len(result['restored'])} clip(s); kept at least until "
-        f"{display(result['kept_until'], tz)}"))
+        _("restored {count} clip(s); kept at least until {time}").format(
+            count=len(result["restored"]), time=display(result["kept_until"], tz))))
 
 
 @app.command("show")
@@ -155,26 +160,26 @@ def show(clips: ClipsArg, as_json: JsonOpt = False) -> None:
     def render() -> None:
         rows = []
         for d in data:
-            why = d["kept_because"] or ("expired" if d["expired"] else "")
+            why = d["kept_because"] or (_("expired") if d["expired"] else "")
             extra = []
             if d["holds"]:
-                extra.append("holds " + ", ".join(f"{h['id']} ({h['reason']})"
-                                                  for h in d["holds"]))
+                extra.append(_("holds {list}").format(list=", ".join(
+                    f"{h['id']} ({h['reason']})" for h in d["holds"])))
             if d["cases"]:
-                extra.append("cases " + ", ".join(f"{c['number']} ({c['status']})"
-                                                  for c in d["cases"]))
+                extra.append(_("cases {list}").format(list=", ".join(
+                    f"{c['number']} ({c['status']})" for c in d["cases"])))
             if d["purge_due"]:
-                extra.append(f"purge due {display(d['purge_due'], tz)}")
+                extra.append(_("purge due {time}").format(time=display(d["purge_due"], tz)))
             if d["tombstone"]:
                 t = d["tombstone"]
-                extra.append(f"purged {display(t['purged_at'], tz)} by {t['purged_by']}: "
-                             f"{t['reason']}")
+                extra.append(_("purged {time} by {who}: {reason}").format(
+                    time=display(t["purged_at"], tz), who=t["purged_by"], reason=t["reason"]))
             rows.append((d["clip"], d["status"], display(d["recorded_at"], tz),
-                         display(d["expires_at"], tz) or "never", d["basis"], why,
+                         display(d["expires_at"], tz) or _("never"), d["basis"], why,
                          "; ".join(extra)))
-        console.print(table(f"retention, times in {tz}", ["clip", "status", "recorded",
-                                                          "expires", "basis", "now", "details"],
-                            rows))
+        console.print(table(_("retention, times in {tz}").format(tz=tz),
+                            [_("clip"), _("status"), _("recorded"), _("expires"), _("basis"),
+                             _("now"), _("details")], rows))
 
     emit(data, as_json, render)
 
@@ -202,14 +207,17 @@ def purge(
         check = retention_core.purge_clips(app_, clips, reason=reason, now=now, dry_run=True)
         if dry_run:
             emit(check, as_json, lambda: console.print(
-                f"would purge {len(check['would_purge'])} clip(s): "
-                f"{' '.join(map(str, check['would_purge'])) or 'none'}"))
+                _("would purge {count} clip(s): {clips}").format(
+                    count=len(check["would_purge"]),
+                    clips=" ".join(map(str, check["would_purge"])) or _("none"))))
             return
         if check["would_purge"] and not yes and not typer.confirm(
-                f"Purge {len(check['would_purge'])} clip(s) for good?", err=True):
+                _("Purge {count} clip(s) for good?").format(count=len(check["would_purge"])),
+                err=True):
             raise typer.Exit(1)
         result = retention_core.purge_clips(app_, clips, reason=reason, now=now)
     emit(result, as_json, lambda: console.print(
-        f"purged {len(result['purged'])} clip(s) "
-        f"({sum(p['content_deleted'] for p in result['purged'])} objects deleted); "
-        f"{len(result['already_purged'])} were already purged"))
+        _("purged {count} clip(s) ({deleted} objects deleted); {already} were already purged")
+        .format(count=len(result["purged"]),
+                deleted=sum(p["content_deleted"] for p in result["purged"]),
+                already=len(result["already_purged"]))))

@@ -10,6 +10,7 @@ import typer
 
 from avledger.cli.common import DryRunOpt, JsonOpt, console, emit, new_app, session, table
 from avledger.core.reports import review_sample as review
+from avledger.i18n import _
 from avledger.timestamps import display, local, utcnow
 
 app = new_app("The annual footage review (rule B, Art. 17): a reproducible sample, findings.")
@@ -65,18 +66,25 @@ def sample(
                                     unit=unit, dry_run=dry_run)
 
     def render() -> None:
-        head = "would draw" if dry_run else f"sample {result['id']} drew"
-        console.print(f"{head} {len(result['clips'])} of {result['population_size']} clips of "
-                      f"{result['year']}{' in ' + unit if unit else ''} "
-                      f"(rate {result['rate_percent']:g}%, seed {result['seed']!r}, "
-                      f"{result['scheme']})", markup=False, highlight=False)
-        console.print(f"population SHA-256 {result['population_sha256']}")
+        said = (_("would draw {count} of {population} clips of {year}{unit} (rate {rate}%, seed "
+                  "{seed}, {scheme})") if dry_run
+                else _("sample {id} drew {count} of {population} clips of {year}{unit} (rate "
+                       "{rate}%, seed {seed}, {scheme})"))
+        console.print(said.format(id=result.get("id"), count=len(result["clips"]),
+                                  population=result["population_size"], year=result["year"],
+                                  unit=_(" in {unit}").format(unit=unit) if unit else "",
+                                  rate=f"{result['rate_percent']:g}", seed=repr(result["seed"]),
+                                  scheme=result["scheme"]), markup=False, highlight=False)
+        console.print(_("population SHA-256 {digest}").format(
+            digest=result["population_sha256"]))
         ids = result["clips"]
-        console.print("clips: " + " ".join(str(c) for c in ids[:200])
-                      + (f" … (+{len(ids) - 200}; --json lists all)" if len(ids) > 200 else ""))
+        console.print(_("clips: {clips}").format(clips=" ".join(str(c) for c in ids[:200]))
+                      + (_(" … (+{more}; --json lists all)").format(more=len(ids) - 200)
+                         if len(ids) > 200 else ""))
         if not dry_run:
-            console.print("record findings with: avledger review record CLIP --finding ok|unclear"
-                          "|incomplete|no-announcement|other --note TEXT")
+            console.print(_("record findings with: {command}").format(
+                command="avledger review record CLIP --finding ok|unclear|incomplete|"
+                        "no-announcement|other --note TEXT"))
 
     emit(result, as_json, render)
 
@@ -104,9 +112,11 @@ def record(
     with session() as app_:
         result = review.record_finding(app_, clip, finding.value, note)
     emit(result, as_json, lambda: console.print(
-        f"clip {clip}: {result['finding']}"
-        + (f" (sample {result['sample']})" if result["sample"] else " (not in a sample)")
-        + f", ledger event {result['event']}", markup=False, highlight=False))
+        _("clip {clip}: {finding}").format(clip=clip, finding=result["finding"])
+        + (_(" (sample {sample})").format(sample=result["sample"]) if result["sample"]
+           else _(" (not in a sample)"))
+        + _(", ledger event {event}").format(event=result["event"]), markup=False,
+        highlight=False))
 
 
 @app.command("list")
@@ -131,14 +141,15 @@ def list_(
 
     def render() -> None:
         s = data["sample"]
-        console.print(f"sample {s['id']} of {s['year']}: seed {s['seed']!r}, rate {s['rate']}, "
-                      f"{s['population_size']} clips in the year; drawn "
-                      f"{display(s['drawn_at'], tz)} by {s['drawn_by']}", markup=False,
-                      highlight=False)
+        console.print(_("sample {id} of {year}: seed {seed}, rate {rate}, {population} clips in "
+                        "the year; drawn {time} by {who}").format(
+                            id=s["id"], year=s["year"], seed=repr(s["seed"]), rate=s["rate"],
+                            population=s["population_size"], time=display(s["drawn_at"], tz),
+                            who=s["drawn_by"]), markup=False, highlight=False)
         rows = [(i["position"], i["clip"], i["recorded"], i["device"], i["badge"] or "-",
                  f"{(i['duration_seconds'] or 0) / 60:.1f}", i["finding"] or "-",
                  i["note"] or "") for i in data["clips"]]
-        console.print(table(None, ["#", "clip", "recorded", "recorder", "badge", "minutes",
-                                   "finding", "note"], rows))
+        console.print(table(None, ["#", _("clip"), _("recorded"), _("recorder"), _("badge"),
+                                   _("minutes"), _("finding"), _("note")], rows))
 
     emit(data, as_json, render)

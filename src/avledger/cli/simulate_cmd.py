@@ -98,9 +98,10 @@ def recorder(
 
     def render() -> None:
         console.print(table(
-            f"simulated {prof.name} recorder {serial} in {directory}"
-            + (f" (image {image})" if image else ""),
-            ["clip", _("kind"), "size", "seconds", "recorder clock says"],
+            _("simulated {profile} recorder {serial} in {directory}").format(
+                profile=prof.name, serial=serial, directory=directory)
+            + (_(" (image {image})").format(image=image) if image else ""),
+            [_("clip"), _("kind"), _("size"), _("seconds"), _("recorder clock says")],
             [(c["path"], c["kind"] + (_(", marked") if c["marked"] else ""), f"{c['size']:,}",
               c["seconds"], c["device_start"]) for c in data["clips"]]))
         _docked_line(directory, report.docked_at)
@@ -112,9 +113,11 @@ def _docked_line(directory: Path, docked_at: datetime | None) -> None:
     """The docking moment, as a folder ingest needs it (--docked-at)."""
     if docked_at is None:
         return
-    console.print(f"docked at {docked_at.isoformat()} (its clock file was written then; "
-                  f"measure it with: avledger ingest {directory} --docked-at "
-                  f"{docked_at.isoformat()})", highlight=False, soft_wrap=True)
+    console.print(_("docked at {time} (its clock file was written then; measure it with: "
+                    "{command})").format(
+                        time=docked_at.isoformat(),
+                        command=f"avledger ingest {directory} --docked-at "
+                                f"{docked_at.isoformat()}"), highlight=False, soft_wrap=True)
 
 
 VolumeArg = Annotated[Path, typer.Argument(metavar="DIR", help="A simulated recorder's folder.")]
@@ -149,9 +152,10 @@ def dock(
     result = redock(directory, prof, drift=drift, battery=battery)
 
     def render() -> None:
-        console.print(f"docked {directory}: clock {result.drift_seconds:+.3f} s"
-                      + (" (took up the clock setting written to it)"
-                         if result.took_up_setting else ""), highlight=False)
+        console.print(_("docked {directory}: clock {drift} s").format(
+            directory=directory, drift=f"{result.drift_seconds:+.3f}")
+            + (_(" (took up the clock setting written to it)")
+               if result.took_up_setting else ""), highlight=False)
         _docked_line(directory, result.docked_at)
 
     emit(result.as_dict(), as_json, render)
@@ -194,5 +198,6 @@ def record_(
              "true_start": c.true_start.isoformat(), "device_start": c.device_start.isoformat()}
             for c in laid]
     emit(rows, as_json, lambda: console.print(table(
-        f"recorded in {directory}", ["clip", "true start", "recorder clock says"],
+        _("recorded in {directory}").format(directory=directory),
+        [_("clip"), _("true start"), _("recorder clock says")],
         [(r["path"], r["true_start"], r["device_start"]) for r in rows])))

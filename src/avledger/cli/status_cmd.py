@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from avledger.cli.common import JsonOpt, console, emit, err_console, session, table
 from avledger.core.status import summary
-from avledger.i18n import _
+from avledger.i18n import N_, _
+
+# What 'last … verify' names (the keys of core.status's summary).
+VERIFY_KINDS = {"store": N_("store"), "ledger": N_("ledger"), "archive": N_("archive")}
 
 
 def status(as_json: JsonOpt = False) -> None:
@@ -20,25 +23,27 @@ def status(as_json: JsonOpt = False) -> None:
         data = summary(app_)
 
     def render() -> None:
+        store, clips, ledger = data["store"], data["clips"], data["ledger"]
         rows = [
-            ("unit / station", f"{data['unit']} / {data['station']}"),
-            ("you are", data["actor"]),
-            ("store", f"{data['store']['objects']} objects, "
-                      f"{data['store']['bytes'] / 1e6:.1f} MB at {data['store']['path']}"),
-            ("clips", f"{data['clips']['count']} ({data['clips']['hours']} h), "
-                      f"{data['clips']['late']} late, "
-                      f"{data['clips']['unattributed']} unattributed"),
-            ("devices", data["devices"]),
-            ("open checkouts", data["open_checkouts"]),
-            ("ledger", f"{data['ledger']['events']} events, signed up to "
-                       f"{data['ledger']['checkpointed']}"),
+            (_("unit / station"), f"{data['unit']} / {data['station']}"),
+            (_("you are"), data["actor"]),
+            (_("store"), _("{objects} objects, {megabytes:.1f} MB at {path}").format(
+                objects=store["objects"], megabytes=store["bytes"] / 1e6, path=store["path"])),
+            (_("clips"), _("{count} ({hours} h), {late} late, {unattributed} unattributed")
+             .format(count=clips["count"], hours=clips["hours"], late=clips["late"],
+                     unattributed=clips["unattributed"])),
+            (_("devices"), data["devices"]),
+            (_("open checkouts"), data["open_checkouts"]),
+            (_("ledger"), _("{events} events, signed up to {checkpointed}").format(
+                events=ledger["events"], checkpointed=ledger["checkpointed"])),
         ]
-        if data["store"]["without_good_copy"]:
-            rows.insert(3, ("[red]without a good copy[/]",
-                            f"[red]{data['store']['without_good_copy']} object(s), "
-                            f"{data['store']['clips_without_good_copy']} clip(s)[/] — "
-                            "'avledger store restore PATH'"))
-        copies = data["store"]["copies"]
+        if store["without_good_copy"]:
+            rows.insert(3, ("[red]" + _("without a good copy") + "[/]",
+                            "[red]" + _("{objects} object(s), {clips} clip(s)").format(
+                                objects=store["without_good_copy"],
+                                clips=store["clips_without_good_copy"])
+                            + "[/] — 'avledger store restore PATH'"))
+        copies = store["copies"]
         if copies["second_missing"]:
             rows.insert(3, (_("[red]second store location[/]"), _(
                 "[red]{where} is missing[/] (its disk gone?)").format(where=copies["second"])))
@@ -49,12 +54,13 @@ def status(as_json: JsonOpt = False) -> None:
                     n=copies["clips_short"], wanted=copies["wanted"],
                     hours=copies["oldest_age_hours"])))
         for kind, run in sorted(data["last_verify"].items()):
-            rows.append((f"last {kind} verify",
-                         f"{run['finished_at']}: {run['checked']} checked, "
-                         f"{run['problems']} problems"))
-        console.print(table("avledger status", ["", ""], rows))
+            rows.append((_("last {kind} verify").format(kind=_(VERIFY_KINDS.get(kind, kind))),
+                         _("{finished}: {checked} checked, {problems} problems").format(
+                             finished=run["finished_at"], checked=run["checked"],
+                             problems=run["problems"])))
+        console.print(table(_("avledger status"), ["", ""], rows))
 
     emit(data, as_json, render)
     for line in data["permission_problems"]:
-        err_console.print(f"avledger: warning: {line}", markup=False, highlight=False,
-                          soft_wrap=True)
+        err_console.print(_("avledger: warning: {message}").format(message=line), markup=False,
+                          highlight=False, soft_wrap=True)

@@ -55,7 +55,7 @@ def verify(
     """
     with session() as app_, byte_progress() as progress:
         app_.actor.require(action="verify the store")
-        task = progress.add_task("verifying", total=None)
+        task = progress.add_task(_("verifying"), total=None)
         report = verify_store(
             app_, sample=sample, budget_seconds=budget, workers=workers, seed=seed,
             quarantine=not no_quarantine,
@@ -65,43 +65,51 @@ def verify(
 
     def render() -> None:
         rate = report.bytes / report.seconds / 1e6 if report.seconds else 0.0
-        console.print(f"checked {report.checked} objects, {report.bytes / 1e6:.1f} MB in "
-                      f"{report.seconds:.1f} s ({rate:.0f} MB/s), mode {report.mode}")
+        console.print(_("checked {count} objects, {megabytes} MB in {seconds} s ({rate} MB/s), "
+                        "mode {mode}").format(count=report.checked,
+                                              megabytes=f"{report.bytes / 1e6:.1f}",
+                                              seconds=f"{report.seconds:.1f}",
+                                              rate=f"{rate:.0f}", mode=report.mode))
         if report.not_reached:
-            console.print(f"{report.not_reached} objects not reached within the budget "
-                          "(the next run starts with them)")
+            console.print(_("{count} objects not reached within the budget (the next run "
+                            "starts with them)").format(count=report.not_reached))
         if report.recent_unclaimed:
-            console.print(f"{report.recent_unclaimed} object(s) written in the last minutes are "
-                          "not catalogued yet (an ingest in progress); not counted as orphans")
+            console.print(_("{count} object(s) written in the last minutes are not catalogued "
+                            "yet (an ingest in progress); not counted as orphans").format(
+                                count=report.recent_unclaimed))
         if report.temp_swept:
-            console.print(f"removed {report.temp_swept} temporary file(s) left by interrupted "
-                          "writes (never visible as objects)")
+            console.print(_("removed {count} temporary file(s) left by interrupted writes "
+                            "(never visible as objects)").format(count=report.temp_swept))
         if report.second is not None:
             _second_lines(report.second)
         if report.quarantined_earlier:
-            console.print(f"[red]{report.quarantined_earlier} catalogued object(s) were "
-                          "quarantined by earlier runs and await restoration from another "
-                          "copy[/] ('avledger store restore PATH')")
-        rows = [("missing", d, "in catalog, not on disk") for d in report.missing]
-        rows += [("corrupt", c["object"], c["detail"]) for c in report.corrupt]
-        rows += [("unreadable", c["object"], c["detail"]) for c in report.unreadable]
-        rows += [("orphan", d, "on disk, not in catalog") for d in report.orphans]
-        rows += [("stray", f"objects/{p}", "not an object, or not where its name says")
+            console.print("[red]" + _("{count} catalogued object(s) were quarantined by earlier "
+                                      "runs and await restoration from another copy").format(
+                count=report.quarantined_earlier) + "[/] ('avledger store restore PATH')")
+        rows = [(_("missing"), d, _("in catalog, not on disk")) for d in report.missing]
+        rows += [(_("corrupt"), c["object"], c["detail"]) for c in report.corrupt]
+        rows += [(_("unreadable"), c["object"], c["detail"]) for c in report.unreadable]
+        rows += [(_("orphan"), d, _("on disk, not in catalog")) for d in report.orphans]
+        rows += [(_("stray"), f"objects/{p}", _("not an object, or not where its name says"))
                  for p in report.strays]
         if rows:
-            console.print(table("problems", ["kind", "object", "detail"], rows))
+            console.print(table(_("problems"), [_("kind"), _("object"), _("detail")], rows))
         if report.quarantined:
-            console.print(f"quarantined {len(report.quarantined)} object(s)")
+            console.print(_("quarantined {count} object(s)").format(
+                count=len(report.quarantined)))
         if not report.problems:
-            console.print(_("[green]store OK[/] (every problem found was put right from the "
-                            "other copy)") if report.mended else "[green]store OK[/]")
+            console.print("[green]" + _("store OK") + "[/] " + _(
+                "(every problem found was put right from the other copy)")
+                if report.mended else "[green]" + _("store OK") + "[/]")
 
     emit(report.as_dict(), as_json, render)
     if report.problems:
         raise IntegrityError(
-            f"store verification found {report.problems} problem(s): {report.breakdown()}",
-            hint="see the list above; restore quarantined objects from another copy with "
-                 "'avledger store restore PATH' (an archive disc, the recorder, another store)")
+            _("store verification found {count} problem(s): {breakdown}").format(
+                count=report.problems, breakdown=report.breakdown()),
+            hint=_("see the list above; restore quarantined objects from another copy with "
+                   "'avledger store restore PATH' (an archive disc, the recorder, another "
+                   "store)"))
 
 
 @app.command("restore")
@@ -131,23 +139,26 @@ def restore(
         report = restore_objects(app_, paths, dry_run=dry_run)
 
     def render() -> None:
-        verb = "would restore" if dry_run else "restored"
+        title = (_("would restore {count} object(s)") if dry_run
+                 else _("restored {count} object(s)"))
         rows = [(r["object"], f"{r['size']:,}", r["source"]) for r in report.restored]
         if rows:
-            console.print(table(f"{verb} {len(rows)} object(s)", ["object", "bytes", "from"],
-                                rows))
+            console.print(table(title.format(count=len(rows)),
+                                [_("object"), _("bytes"), _("from")], rows))
         elif not report.wanted:
-            console.print("[green]every catalogued object has a good copy; nothing to restore[/]")
+            console.print("[green]" + _("every catalogued object has a good copy; nothing to "
+                                        "restore") + "[/]")
         else:
-            console.print(f"none of the {report.wanted} object(s) without a good copy is in "
-                          f"the given paths ({report.looked_at} file(s) of a matching size "
-                          "hashed)")
+            console.print(_("none of the {wanted} object(s) without a good copy is in the given "
+                            "paths ({looked} file(s) of a matching size hashed)").format(
+                                wanted=report.wanted, looked=report.looked_at))
 
     emit(report.as_dict(), as_json, render)
     if report.remaining:
         raise IntegrityError(
-            f"{len(report.remaining)} catalogued object(s) still without a good copy",
-            hint="look for another copy: the other archive copy, the recorder, a backup")
+            _("{count} catalogued object(s) still without a good copy").format(
+                count=len(report.remaining)),
+            hint=_("look for another copy: the other archive copy, the recorder, a backup"))
 
 
 def _second_lines(second: SecondCheck) -> None:

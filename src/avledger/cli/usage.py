@@ -13,7 +13,10 @@ from typing import Any
 
 from typer._click.exceptions import BadParameter, MissingParameter, UsageError
 
-TIME_EXAMPLE = "write it as 2026-11-30 or \"2026-11-30 14:00\""
+from avledger.cli.words import click_error
+from avledger.i18n import N_, _
+
+TIME_EXAMPLE = N_("write it as 2026-11-30 or \"2026-11-30 14:00\"")
 _CHOICES = re.compile(r"^(?P<value>.+?) is not one of (?P<choices>.+?)\.?$")
 
 
@@ -23,7 +26,7 @@ def one_line(exc: UsageError) -> str:
     text = _plain(exc)
     hint = ""
     if exc.ctx is not None:
-        hint = f" (hint: see '{exc.ctx.command_path} -h')"
+        hint = _(" (hint: see '{command} -h')").format(command=exc.ctx.command_path)
     return f"{where}{text}{hint}"
 
 
@@ -40,33 +43,36 @@ def _plain(exc: UsageError) -> str:
     cause = exc.__cause__
     errors = getattr(cause, "errors", None)
     if not callable(errors) or not errors():
-        return _sentence(exc.format_message() if isinstance(exc, MissingParameter)
-                         else exc.message)
+        return click_error(_sentence(exc.format_message() if isinstance(exc, MissingParameter)
+                                     else exc.message))
     first: dict[str, Any] = errors()[0]
     kind, value = str(first.get("type", "")), first.get("input")
     shown = f"'{value}'" if isinstance(value, str) else repr(value)
     ctx = first.get("ctx") or {}
     if kind.startswith(("datetime", "date")):
         out_of_range = "range" in str(first.get("msg", ""))
-        return (f"{shown} is not a {'valid ' if out_of_range else ''}date or time; "
-                f"{TIME_EXAMPLE}")
+        problem = (_("{value} is not a valid date or time; {how}") if out_of_range
+                   else _("{value} is not a date or time; {how}"))
+        return problem.format(value=shown, how=_(TIME_EXAMPLE))
     if kind == "value_error":
         said = str(ctx.get("error", first.get("msg", "")))
         match = _CHOICES.match(said)
         if match:
             choices = ", ".join(c.strip().strip("'\"") for c in match["choices"].split(","))
-            return f"{match['value']} is not one of: {choices}"
+            return _("{value} is not one of: {choices}").format(value=match["value"],
+                                                                choices=choices)
         return _sentence(said)
     if kind in ("int_parsing", "int_from_float"):
-        return f"{shown} is not a whole number"
+        return _("{value} is not a whole number").format(value=shown)
     if kind == "float_parsing":
-        return f"{shown} is not a number"
-    bounds = {"greater_than_equal": "at least {ge}", "greater_than": "more than {gt}",
-              "less_than_equal": "at most {le}", "less_than": "less than {lt}"}
+        return _("{value} is not a number").format(value=shown)
+    bounds = {"greater_than_equal": N_("{value} is too small: must be at least {ge}"),
+              "greater_than": N_("{value} is too small: must be more than {gt}"),
+              "less_than_equal": N_("{value} is too large: must be at most {le}"),
+              "less_than": N_("{value} is too large: must be less than {lt}")}
     if kind in bounds:
-        return f"{shown} is too {'small' if kind.startswith('greater') else 'large'}: must " \
-               f"be {bounds[kind].format(**ctx)}"
-    return _sentence(str(first.get("msg", exc.message)))
+        return _(bounds[kind]).format(value=shown, **ctx)
+    return click_error(_sentence(str(first.get("msg", exc.message))))
 
 
 def _sentence(text: str) -> str:

@@ -9,6 +9,7 @@ import typer
 
 from avledger.cli.common import console, load_config, new_app
 from avledger.core.witness import station
+from avledger.i18n import _
 
 app = new_app("Witness another machine's ledger: keep its latest checkpoint, cosign only one "
               "that extends it (C2SP tlog-witness).")
@@ -24,7 +25,7 @@ def init() -> None:
     """
     created, key = station.init_key(load_config())
     if created:
-        console.print("created the witness key; its public key is:", highlight=False)
+        console.print(_("created the witness key; its public key is:"), highlight=False)
     typer.echo(key)
 
 

@@ -20,8 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from avledger.config import schema
 from avledger.errors import ConfigError, RefusedError
 from avledger.i18n import _
@@ -121,6 +119,8 @@ class Config:
 
 def read_yaml(path: Path) -> Any:
     """Safe-load one YAML file; syntax errors become a ConfigError with file and line."""
+    import yaml  # here, not at the top: every start reads Layout to choose the language
+
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:

@@ -469,6 +469,9 @@ SCHEMA = Section(
                 "timezone": Leaf(timezone, "Asia/Shanghai",
                                  "Time zone for display; storage is UTC."),
                 "station": Leaf(non_empty_str, "dock-1", "Name of this dock station."),
+                "language": Leaf(one_of("zh_CN", "en"), "zh_CN",
+                                 "Language of the command line: 'zh_CN' or 'en'. A caller's "
+                                 "locale (LANG=C gives English) and '--lang' come first."),
             },
         ),
         "store": Section(

@@ -4,13 +4,17 @@ The Chinese labels use the regulation's own words (平环〔2019〕185号): 执�
 ledger), 查阅登记簿 (the access register), 24小时 (the hand-in window), 刻录光盘 (archive
 discs), 长期保存 (Art. 16 keeping), 工作记录 (Art. 12 gap records). A key without a label
 prints as the key itself (an access-register category this table does not know yet, say), so
-a new code never breaks a report.
+a new code never breaks a report. The glossary's words (``avledger.glossary``, shared with the
+command line and docs/glossary.md) are labels too (``term.<code>``), and the labels that name a
+glossary term are built from it.
 """
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
+
+from avledger import glossary
 
 LANGS = ("en", "zh")
 
@@ -20,8 +24,9 @@ L: dict[str, tuple[str, str]] = {
                      "执法音像记录年度检查报告"),
     "title.compliance": ("Compliance report: enforcement audio-video records",
                          "执法音像记录管理情况报告"),
-    "title.usage": ("Usage report: body-worn recorders and the usage ledger",
-                    "执法记录仪使用台账报告"),
+    "title.usage": (f"Usage report: body-worn recorders and the "
+                    f"{glossary.term('checkout export').en}",
+                    f"{glossary.term('recorder').zh}{glossary.term('checkout export').zh}报告"),
     "title.clocks": ("Body-worn recorder clock report", "执法记录仪时钟校准报告"),
     "ui.subtitle": ("Body-worn recorders (rule B, Art. 17)",
                     "执法记录仪（音像记录管理制度第十七条）"),
@@ -83,20 +88,22 @@ L: dict[str, tuple[str, str]] = {
                     "(rule B, Art. 7). Its drift is measured every time it docks.",
                     "使用前应将执法记录仪的日期和时间设置为当前时间（第七条）。"
                     "每次接入采集站时测量时钟偏差。"),
-    "section.usage": ("Usage ledger", "使用台账"),
+    "section.usage": (glossary.term("checkout export").en.capitalize(),
+                      glossary.term("checkout export").zh),
     "lead.usage": ("Who had which recorder and when (rule B, Art. 4), footage no checkout "
                    "accounts for (Art. 5), and the work records written when recording "
                    "stopped, with their approval (Art. 12).",
                    "执法记录仪领用、归还登记（第四条），无领用记录的音像记录（第五条），"
                    "以及中断录制时书写的工作记录及其审批情况（第十二条）。"),
     "section.retention": ("Retention, long-term keeping and archive discs",
-                          "保存、清理与刻录光盘"),
+                          "保存期限、长期保存与刻录光盘"),
     "lead.retention": ("Footage is kept 12 months and then cleared (rule B, Art. 15); footage "
                        "of complaints, obstruction and major or sensitive cases is kept "
                        "long-term and burned to disc in two copies (Art. 16).",
                        "音像记录保存12个月，期满后清理（第十五条）；当事人有异议、阻挠执法"
                        "及重大敏感案件的音像记录长期保存，并刻录光盘一式两份（第十六条）。"),
-    "section.access": ("Access register", "查阅登记簿"),
+    "section.access": (glossary.term("access register").en.capitalize(),
+                       glossary.term("access register").zh),
     "lead.access": ("Every look-up or copy of enforcement records is logged in the access "
                     "register (rule A, Arts. 3–8).",
                     "查阅、复制执法记录信息均应在查阅登记簿登记（调阅监督制度第三至八条）。"),
@@ -151,7 +158,7 @@ L: dict[str, tuple[str, str]] = {
     "fig.late_explained": ("Late, explained", "逾期，已说明原因"),
     "fig.late_unexplained": ("Late, no explanation", "逾期，未说明原因"),
     "fig.timing_unknown": ("Cannot be judged", "无法判定"),
-    "fig.overdue_checkouts": ("Overdue checkouts", "逾期未交（次）"),
+    "fig.overdue_checkouts": ("Overdue checkouts", "逾期未交的领用（次）"),
     "fig.overdue_at_end": ("Overdue at period end", "期末仍逾期未交"),
     "fig.measurements": ("Clock checks", "时钟检测次数"),
     "fig.devices_measured": ("Recorders checked", "检测的执法记录仪"),
@@ -171,13 +178,13 @@ L: dict[str, tuple[str, str]] = {
     "fig.still_out": ("Still out at period end", "期末未归还"),
     "fig.clips_unattributed": ("Clips attributed to nobody", "无法归属的记录"),
     "fig.clips_between_checkouts": ("Clips between checkouts", "两次领用之间的记录"),
-    "fig.clips_device_info": ("Clips by device badge only", "仅按设备登记的证号归属"),
+    "fig.clips_device_info": ("Clips by device badge only", "仅按设备登记的证号归属的记录"),
     "fig.clips_without_checkout_rate": ("Footage without a checkout", "无领用记录的占比"),
     "fig.gaps": ("Work records of stopped recording", "中断录制工作记录"),
     "fig.gaps_approved": ("Approved", "已审批"),
     "fig.gaps_pending": ("Awaiting approval", "待审批"),
     "fig.purged": ("Clips cleared", "已清理记录"),
-    "fig.purged_by_sweep": ("By the retention sweep", "期满自动清理"),
+    "fig.purged_by_sweep": ("By the retention sweep", "保存期限期满自动清理"),
     "fig.purged_manually": ("By hand", "人工清理"),
     "fig.bytes_freed": ("Space freed", "释放空间"),
     "fig.pending_now": ("Pending clearing now", "当前待清理"),
@@ -193,7 +200,7 @@ L: dict[str, tuple[str, str]] = {
     "fig.requests": ("Requests", "调阅申请"),
     "fig.views": ("Views", "查阅次数"),
     "fig.copies": ("Copies made", "复制次数"),
-    "fig.packages": ("Copy packages", "复制件包"),
+    "fig.packages": ("Copy packages", "复制包"),
     "fig.ledger_events": ("Ledger events", "保管日志事件"),
     "fig.last_store_verify": ("Last store verification", "最近一次存储校验"),
     "fig.last_store_result": ("Store verification result", "存储校验结果"),
@@ -262,7 +269,7 @@ L: dict[str, tuple[str, str]] = {
     "chart.usage.checkouts_per_month": ("Checkouts per month", "各月领用次数"),
     "chart.usage.gaps_by_reason": ("Work records by reason", "中断录制工作记录（按原因）"),
     "chart.usage.without_checkout_by_device": ("Footage without a checkout (top 20 recorders)",
-                                               "无领用记录的音像记录（前20台）"),
+                                               "无领用记录的音像记录（前20台执法记录仪）"),
     "chart.retention.purged_per_month": ("Clips cleared per month", "各月清理的记录数"),
     "chart.retention.holds_by_reason": ("Long-term keeping by reason", "长期保存（按原因）"),
     "chart.retention.disc_state": ("Archive discs by state", "光盘校验状态"),
@@ -370,7 +377,7 @@ L: dict[str, tuple[str, str]] = {
     "code.never-verified": ("Never verified", "从未校验"),
     "code.verify-due": ("Verification due", "应重新校验"),
     "code.store": ("Evidence store", "证据存储"),
-    "code.ledger": ("Custody ledger", "保管日志"),
+    "code.ledger": (glossary.term("ledger").en.capitalize(), glossary.term("ledger").zh),
     "code.ok": ("OK", "合格"),
     "code.problems": ("Problems found", "发现问题"),
     "code.never": ("Never run", "从未运行"),
@@ -442,8 +449,10 @@ L: dict[str, tuple[str, str]] = {
                     "review'). The sample holds {hours} hours of footage; {done}% of it has been "
                     "reviewed.",
                     "按 {scheme} 方法、随机种子 {seed} 抽取：任何人用同一种子重新抽取，结果相同"
-                    "（见档案室手册“avledger review”）。样本共 {hours} 小时，已检查 {done}%。"),
+                    "（见档案室手册“avledger review”）。"
+                    "样本共 {hours} 小时音像记录，已检查 {done}%。"),
 }
+L.update({f"term.{term.code}": (term.en, term.zh) for term in glossary.terms()})
 
 
 def t(key: str, lang: str, **params: Any) -> str:
