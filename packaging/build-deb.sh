@@ -44,6 +44,10 @@ git -C "$SRC" ls-files -z --cached --others --exclude-standard \
     | (cd "$SRC" && xargs -0 cp --parents -t "$WHEEL_SRC" 2>/dev/null || true)
 "$VENV/bin/python" -m pip wheel --quiet --no-deps -w "$BUILD/wheel" "$WHEEL_SRC"
 "$VENV/bin/python" -m pip install --quiet --no-compile --no-deps "$BUILD"/wheel/avledger-*.whl
+# Installed from a wheel in the build directory: that path is no part of the package.
+INFO=$(echo "$VENV"/lib/python3*/site-packages/avledger-*.dist-info)
+rm -f "$INFO/direct_url.json"
+sed -i '/direct_url\.json/d' "$INFO/RECORD"
 
 echo "build-deb: man pages and bash completion"
 MAN=$STAGE/usr/share/man/man1
