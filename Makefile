@@ -25,7 +25,7 @@ APT_PACKAGES := udev util-linux dosfstools mtools fusefat exfat-fuse exfatprogs 
                 e2fsprogs b3sum xorriso sqlite3 systemd librsvg2-bin fonts-wqy-zenhei \
                 python3 coreutils chromium fonts-noto-cjk poppler-utils \
                 postgresql sudo passwd ffmpeg \
-                python3-venv dpkg-dev lintian man-db adduser
+                python3-venv lintian man-db adduser
 
 # Exact versions and hashes of every dependency: requirements/runtime.lock (the program, and
 # the Debian package's /opt/avledger) and requirements/dev.lock (with the development tools),

@@ -149,7 +149,7 @@ def _run(*cmd: str) -> None:
     subprocess.run(cmd, check=True, capture_output=True, text=True)
 
 
-def _group_exists(name: str) -> bool:
+def group_exists(name: str) -> bool:
     try:
         grp.getgrnam(name)
     except KeyError:
@@ -157,7 +157,7 @@ def _group_exists(name: str) -> bool:
     return True
 
 
-def _user_exists(name: str) -> bool:
+def user_exists(name: str) -> bool:
     try:
         pwd.getpwnam(name)
     except KeyError:
@@ -205,7 +205,7 @@ def set_aside(paths: list[Path]) -> Iterator[None]:
 
 def require_no_login(*logins: str) -> None:
     for login in logins:
-        if _user_exists(login):
+        if user_exists(login):
             raise RuntimeError(f"test login {login} already exists: a previous run was cut off")
 
 
@@ -227,7 +227,7 @@ def remove_accounts(inst: Installation, *, keep_service_group: bool) -> None:
     for group in ["avledger", *inst.created_groups]:
         if group == "avledger" and keep_service_group:
             continue
-        if _group_exists(group):
+        if group_exists(group):
             subprocess.run(["groupdel", group], capture_output=True)
 
 
@@ -237,8 +237,8 @@ def real_installation() -> Iterator[Installation]:
     login in avledger-staff and a second plain login), and take it all away afterwards."""
     inst = Installation()
     require_no_login(inst.staff, inst.other)
-    had_service = _user_exists("avledger")
-    had_staff_group = _group_exists("avledger-staff")
+    had_service = user_exists("avledger")
+    had_staff_group = group_exists("avledger-staff")
     with set_aside(REAL_PATHS), shared_checkout():
         try:
             etc = Path("/etc/avledger")

@@ -9,7 +9,6 @@ loop device), purges it and checks the evidence outlived it.
 
 from __future__ import annotations
 
-import grp
 import json
 import os
 import pwd
@@ -20,7 +19,6 @@ import sqlite3
 import stat
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,11 +34,14 @@ from tests.realinstall import (
     REAL_PATHS,
     Installation,
     add_login,
+    group_exists,
     remove_accounts,
     require_no_login,
     set_aside,
+    user_exists,
 )
 from tests.recorder_tools import make_recorder
+from tests.test_daemon_e2e import _wait
 from tests.udevtools import attach, detach, ensure_udevd, settle
 
 pytestmark = [pytest.mark.slow, pytest.mark.root]
@@ -122,8 +123,8 @@ def inst(deb: Path) -> Iterator[Installation]:
     if _known_to_dpkg():
         raise RuntimeError("the avledger package is already on this machine: a previous run "
                            "was cut off, or the machine runs it (remove it first)")
-    had_service = _user_exists("avledger")
-    had_staff_group = _group_exists("avledger-staff")
+    had_service = user_exists("avledger")
+    had_staff_group = group_exists("avledger-staff")
     with set_aside([*REAL_PATHS, *PACKAGE_PATHS]):
         try:
             _run("apt-get", "install", "-y", "-q", "--no-install-recommends", str(deb))
@@ -136,22 +137,6 @@ def inst(deb: Path) -> Iterator[Installation]:
             if _known_to_dpkg():
                 _run("apt-get", "purge", "-y", "-q", "avledger", check=False)
             remove_accounts(installation, keep_service_group=had_service)
-
-
-def _user_exists(name: str) -> bool:
-    try:
-        pwd.getpwnam(name)
-    except KeyError:
-        return False
-    return True
-
-
-def _group_exists(name: str) -> bool:
-    try:
-        grp.getgrnam(name)
-    except KeyError:
-        return False
-    return True
 
 
 # ---- the package as built -------------------------------------------------------------------
@@ -206,7 +191,7 @@ def test_postinst_made_the_account_directories_and_the_ledger(inst: Installation
         st = path.stat()
         assert st.st_uid == service, path
         assert stat.S_IMODE(st.st_mode) & ~mode == 0, (path, oct(st.st_mode))
-    assert _group_exists("avledger-staff")
+    assert group_exists("avledger-staff")
     status = json.loads(_run("/usr/bin/avledger", "status", "--json").stdout)
     assert status["permission_problems"] == []
     assert _run("/usr/bin/avledger", "ledger", "verify").returncode == 0
@@ -301,15 +286,6 @@ def _docks_done(serial: str) -> list[dict[str, Any]]:
             " WHERE v.serial = ? AND d.state = 'done'", (serial,))]
     finally:
         conn.close()
-
-
-def _wait(cond: Any, timeout: float, what: str) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_the_daemon_as_its_unit_starts_it_ingests_a_docked_recorder(
