@@ -339,6 +339,54 @@ def test_purge_keeps_the_evidence_and_a_reinstall_verifies_it(inst: Installation
     assert KEY.read_bytes() == before[KEY]
 
 
+def test_an_upgrade_migrates_the_catalog_after_copying_it_aside(inst: Installation, deb: Path,
+                                                                tmp_path: Path) -> None:
+    """A newer package whose program brings a new catalog migration: the administrator's
+    configuration is kept, the catalog is copied aside and migrated, the ledger verifies."""
+    newer = _with_migration(deb, tmp_path, "9990_upgrade_check.sql",
+                            "CREATE TABLE upgrade_check (id INTEGER PRIMARY KEY);\n")
+    config = Path("/etc/avledger/avledger.yaml")
+    edited = config.read_text(encoding="utf-8") + "# edited by the administrator\n"
+    config.write_text(edited, encoding="utf-8")
+    backups_before = set(CATALOG.parent.glob("catalog.db.bak-*"))
+    out = _run("apt-get", "install", "-y", "-q", "--no-install-recommends", str(newer))
+    assert "Unpacking avledger" in out.stdout and "over (" in out.stdout, out.stdout[-2000:]
+    backups = set(CATALOG.parent.glob("catalog.db.bak-*")) - backups_before
+    assert len(backups) == 1, backups
+    backup = backups.pop()
+    assert backup.stat().st_uid == pwd.getpwnam("avledger").pw_uid
+    assert not backup.stat().st_mode & 0o007
+    tables = {r[0] for r in sqlite3.connect(f"file:{CATALOG}?mode=ro", uri=True).execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert "upgrade_check" in tables
+    old = {r[0] for r in sqlite3.connect(f"file:{backup}?mode=ro", uri=True).execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert "upgrade_check" not in old and "ledger" in old
+    assert config.read_text(encoding="utf-8") == edited
+    assert _run("/usr/bin/avledger", "ledger", "verify").returncode == 0
+
+
+def _with_migration(deb: Path, tmp_path: Path, name: str, sql: str) -> Path:
+    """The package again, as a newer version whose program carries one more migration."""
+    tree = tmp_path / "tree"
+    _run("dpkg-deb", "--raw-extract", str(deb), str(tree))
+    site = next((tree / "opt/avledger/lib").glob("python3*/site-packages"))
+    migration = site / "avledger/store/migrations" / name
+    migration.write_text(sql, encoding="utf-8")
+    migration.chmod(0o644)
+    digest = _run("md5sum", str(migration)).stdout.split()[0]
+    with open(tree / "DEBIAN/md5sums", "a", encoding="utf-8") as fh:
+        fh.write(f"{digest}  {migration.relative_to(tree)}\n")
+    control = tree / "DEBIAN/control"
+    version = re.search(r"^Version: (\S+)$", control.read_text(), re.M)
+    assert version
+    control.write_text(control.read_text().replace(
+        version.group(0), f"Version: {version.group(1)}+upgrade1"))
+    newer = tmp_path / f"avledger_{version.group(1)}+upgrade1.deb"
+    _run("dpkg-deb", "--root-owner-group", "-Zgzip", "-z1", "--build", str(tree), str(newer))
+    return newer
+
+
 def test_lintian_finds_no_errors(built: Built) -> None:
     """Checked last: lintian has been running since the package was built."""
     stdout, stderr = built.lintian.communicate(timeout=900)
