@@ -178,6 +178,11 @@ def test_the_command_and_its_man_pages_are_installed(inst: Installation) -> None
     assert "avledger-checkout.1" in _run("man", "-w", "avledger-checkout").stdout
     page = _run("man", "avledger-checkout", env=ENV | {"MANWIDTH": "100"}).stdout
     assert "avledger checkout out" in page and "--to" in page
+    completion = Path("/usr/share/bash-completion/completions/avledger").read_text()
+    assert "complete -o default -F _avledger_completion avledger" in completion
+    words = _run("/usr/bin/avledger", env=ENV | {"COMP_WORDS": "avledger chec", "COMP_CWORD": "1",
+                                                 "_AVLEDGER_COMPLETE": "complete_bash"}).stdout
+    assert words.split() == ["checkin", "checkout"], words
     sudoers = Path("/etc/sudoers.d/avledger").stat()
     assert stat.S_IMODE(sudoers.st_mode) == 0o440 and sudoers.st_uid == 0
     _run("visudo", "-cf", "/etc/sudoers.d/avledger")
