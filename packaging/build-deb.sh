@@ -37,11 +37,13 @@ echo "build-deb: virtual environment in $PREFIX ($("$PYTHON" --version))"
 "$PYTHON" -m venv "$VENV"
 "$VENV/bin/python" -m pip install --quiet --no-compile --require-hashes \
     -r "$SRC/requirements/runtime.lock"
-# The project itself from a wheel built out of a copy of what the wheel is made of (nothing is
-# written into the checkout, whatever else lies in it).
+# The project itself from a wheel built out of a copy of what the wheel is made of (the build
+# files and src/; nothing is written into the checkout, whatever else lies in it).
 WHEEL_SRC=$BUILD/src
 mkdir -p "$WHEEL_SRC"
-cp "$SRC/pyproject.toml" "$SRC/README.md" "$WHEEL_SRC/"
+for file in pyproject.toml README.md setup.py setup.cfg MANIFEST.in babel.cfg; do
+    if [ -f "$SRC/$file" ]; then cp "$SRC/$file" "$WHEEL_SRC/"; fi
+done
 (cd "$SRC" && find src \( -name __pycache__ -o -name '*.egg-info' \) -prune -o -type f -print0 \
     | xargs -0 cp --parents -t "$WHEEL_SRC")
 "$VENV/bin/python" -m pip wheel --quiet --no-deps -w "$BUILD/wheel" "$WHEEL_SRC"
