@@ -149,7 +149,7 @@ def _run(*cmd: str) -> None:
     subprocess.run(cmd, check=True, capture_output=True, text=True)
 
 
-def _group_exists(name: str) -> bool:
+def group_exists(name: str) -> bool:
     try:
         grp.getgrnam(name)
     except KeyError:
@@ -157,7 +157,7 @@ def _group_exists(name: str) -> bool:
     return True
 
 
-def _user_exists(name: str) -> bool:
+def user_exists(name: str) -> bool:
     try:
         pwd.getpwnam(name)
     except KeyError:
@@ -180,67 +180,89 @@ personnel:
 
 
 @contextmanager
-def real_installation() -> Iterator[Installation]:
-    """Set up the FHS installation as the manual says (config, init as root, sudoers, a staff
-    login in avledger-staff and a second plain login), and take it all away afterwards."""
-    inst = Installation()
-    for login in (inst.staff, inst.other):
-        if _user_exists(login):
-            raise RuntimeError(f"test login {login} already exists: a previous run was cut off")
+def set_aside(paths: list[Path]) -> Iterator[None]:
+    """Whatever is at ``paths`` moved aside for the duration; what the test left there is
+    removed afterwards and the originals put back."""
     moved: list[Path] = []
-    for path in REAL_PATHS:
-        if _exists(path):
-            if _exists(_backup(path)):
-                raise RuntimeError(f"{_backup(path)} exists: a previous run was cut off")
-            os.rename(path, _backup(path))
-            moved.append(path)
-    had_service = _user_exists("avledger")
-    had_staff_group = _group_exists("avledger-staff")
-    exposed = shared_checkout()
-    exposed.__enter__()
+    for path in paths:
+        if _exists(path) and _exists(_backup(path)):
+            raise RuntimeError(f"{_backup(path)} exists: a previous run was cut off")
     try:
-        etc = Path("/etc/avledger")
-        etc.mkdir(mode=0o755)
-        (etc / "avledger.yaml").write_text(ROSTER_YAML.format(staff=inst.staff),
-                                           encoding="utf-8")
-        os.chmod(etc / "avledger.yaml", 0o644)
-        wrapper = Path("/usr/bin/avledger")
-        wrapper.write_text(WRAPPER, encoding="utf-8")
-        os.chmod(wrapper, 0o755)
-        init = subprocess.run(["/usr/bin/avledger", "init"], capture_output=True, text=True,
-                              env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
-                                   "LANG": "C.UTF-8"}, cwd="/")
-        if init.returncode != 0:
-            raise RuntimeError(f"avledger init failed: {init.stderr}")
-        if not had_service:
-            inst.created_accounts.append("avledger")
-        if not had_staff_group:
-            inst.created_groups.append("avledger-staff")
-        _run("useradd", "--no-create-home", "--shell", "/bin/sh", "--groups",
-             "avledger-staff", inst.staff)
-        inst.created_accounts.append(inst.staff)
-        _run("useradd", "--no-create-home", "--shell", "/bin/sh", inst.other)
-        inst.created_accounts.append(inst.other)
-        subprocess.run(["chpasswd"], input=f"{inst.staff}:{PASSWORD}\n", text=True,
-                       check=True)
-        subprocess.run(["install", "-m", "0440", "-o", "root", "-g", "root", str(SUDOERS),
-                        "/etc/sudoers.d/avledger"], check=True)
-        _run("visudo", "-c")
-        yield inst
+        for path in paths:
+            if _exists(path):
+                os.rename(path, _backup(path))
+                moved.append(path)
+        yield
     finally:
-        for path in REAL_PATHS:
+        for path in paths:
             if path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path, ignore_errors=True)
             elif _exists(path):
                 path.unlink()
-        for login in reversed(inst.created_accounts):
-            Path(f"/run/sudo/ts/{login}").unlink(missing_ok=True)  # sudo's cached password
-            subprocess.run(["userdel", login], capture_output=True)
-        for group in ["avledger", *inst.created_groups]:
-            if group == "avledger" and had_service:
-                continue
-            if _group_exists(group):
-                subprocess.run(["groupdel", group], capture_output=True)
         for path in moved:
             os.rename(_backup(path), path)
-        exposed.__exit__(None, None, None)
+
+
+def require_no_login(*logins: str) -> None:
+    for login in logins:
+        if user_exists(login):
+            raise RuntimeError(f"test login {login} already exists: a previous run was cut off")
+
+
+def add_login(inst: Installation, login: str, *groups: str, password: str | None = None) -> None:
+    """A plain login (no home), in ``groups``, removed by ``remove_accounts``."""
+    _run("useradd", "--no-create-home", "--shell", "/bin/sh",
+         *(["--groups", ",".join(groups)] if groups else []), login)
+    inst.created_accounts.append(login)
+    if password:
+        subprocess.run(["chpasswd"], input=f"{login}:{password}\n", text=True, check=True)
+
+
+def remove_accounts(inst: Installation, *, keep_service_group: bool) -> None:
+    """The logins and groups the test created (the service account's group only if it was
+    created too)."""
+    for login in reversed(inst.created_accounts):
+        Path(f"/run/sudo/ts/{login}").unlink(missing_ok=True)  # sudo's cached password
+        subprocess.run(["userdel", login], capture_output=True)
+    for group in ["avledger", *inst.created_groups]:
+        if group == "avledger" and keep_service_group:
+            continue
+        if group_exists(group):
+            subprocess.run(["groupdel", group], capture_output=True)
+
+
+@contextmanager
+def real_installation() -> Iterator[Installation]:
+    """Set up the FHS installation as the manual says (config, init as root, sudoers, a staff
+    login in avledger-staff and a second plain login), and take it all away afterwards."""
+    inst = Installation()
+    require_no_login(inst.staff, inst.other)
+    had_service = user_exists("avledger")
+    had_staff_group = group_exists("avledger-staff")
+    with set_aside(REAL_PATHS), shared_checkout():
+        try:
+            etc = Path("/etc/avledger")
+            etc.mkdir(mode=0o755)
+            (etc / "avledger.yaml").write_text(ROSTER_YAML.format(staff=inst.staff),
+                                               encoding="utf-8")
+            os.chmod(etc / "avledger.yaml", 0o644)
+            wrapper = Path("/usr/bin/avledger")
+            wrapper.write_text(WRAPPER, encoding="utf-8")
+            os.chmod(wrapper, 0o755)
+            init = subprocess.run(["/usr/bin/avledger", "init"], capture_output=True,
+                                  text=True, env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+                                                  "LANG": "C.UTF-8"}, cwd="/")
+            if init.returncode != 0:
+                raise RuntimeError(f"avledger init failed: {init.stderr}")
+            if not had_service:
+                inst.created_accounts.append("avledger")
+            if not had_staff_group:
+                inst.created_groups.append("avledger-staff")
+            add_login(inst, inst.staff, "avledger-staff", password=PASSWORD)
+            add_login(inst, inst.other)
+            subprocess.run(["install", "-m", "0440", "-o", "root", "-g", "root", str(SUDOERS),
+                            "/etc/sudoers.d/avledger"], check=True)
+            _run("visudo", "-c")
+            yield inst
+        finally:
+            remove_accounts(inst, keep_service_group=had_service)
