@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from avledger.config.profiles import Match, Profile, Seen
 from avledger.core.app import Avledger
@@ -39,7 +39,7 @@ from avledger.core.dock import recorders
 from avledger.core.dock.failed import record_failed_docking
 from avledger.core.dock.ingested import clip_key, not_ingested
 from avledger.core.dock.leftout import media_left_out
-from avledger.core.dock.media import duration
+from avledger.core.dock.media import Duration, duration
 from avledger.core.dock.recognition import profile_for_device, recognise
 from avledger.core.dock.recorder_volume import is_block_device
 from avledger.core.dock.status import INTERRUPTED
@@ -51,13 +51,14 @@ from avledger.core.dock.volume import (
     survey,
 )
 from avledger.core.dock.volume_root import RefusedFile, VolumeRoot
-from avledger.core.ingest import batch
+from avledger.core.ingest import batch, prefetch
 from avledger.core.ingest.attribution import Attribution, Checkout, attribute, device_checkouts
 from avledger.core.ingest.readback import hash_uncached
 from avledger.core.ingest.window import judge
 from avledger.core.retention import store_locks
 from avledger.errors import AvledgerError, DeviceError, StorageError
 from avledger.store import db
+from avledger.store.backend import Progress, Staged
 from avledger.store.local import SourceReadError
 from avledger.timestamps import iso, utcnow
 
@@ -170,6 +171,14 @@ class IngestHooks:
         Checked before each clip and while copying: the clip being copied is abandoned
         safely (the store never shows a partial object) and picked up by the next run."""
         return None
+
+
+@dataclass(frozen=True)
+class Copied:
+    """A clip copied into a staged object, with the duration read from that copy."""
+
+    staged: Staged
+    duration: Duration
 
 
 class IngestStopped(Exception):
@@ -504,44 +513,50 @@ class IngestSession:
                 report.bytes_copied += outcome.size
             self.hooks.clip_finished(outcome)
 
-        for i, clip in enumerate(todo):
-            reason = self.hooks.stop_requested()
-            if reason:
-                state, report.stopped = "cancelled", reason
-                break
-            self.hooks.clip_started(clip)
-            try:
-                if self.verify:  # re-reads the published copy: one clip at a time
-                    outcome = self._one(clip, dev, m, since, checkouts, dock_id)
-                    if outcome.status == "new" and outcome.clip_id:
-                        store_locks.sync_clips(app, [outcome.clip_id], utcnow())
-                    finished(outcome)
-                    continue
-                group.add(self._stage_one(clip, dev, m, since, checkouts, dock_id))
-                if group.full():
-                    self._flush(group, dock_id, finished)
-            except IngestStopped as exc:
-                state, report.stopped = ("removed" if _gone(self.root) else "cancelled"), str(exc)
-                break
-            except SourceReadError as exc:
-                outcome = ClipOutcome(clip.rel, clip.size, "failed", error=exc.message)
-                if _gone(self.root):
-                    finished(outcome)
-                    state, report.stopped = "removed", "the recorder was removed"
-                    for rest in todo[i + 1:]:
-                        report.outcomes.append(ClipOutcome(rest.rel, rest.size, "failed",
-                                                           error="recorder removed"))
+        ahead = prefetch.Prefetch(  # --verify re-reads each copy: one clip at a time
+            todo, lambda c: c.size, self._copy_ahead,
+            lambda left: app.store.discard([c.staged for c in left]),
+            small=-1 if self.verify else prefetch.SMALL)
+        with ahead:
+            for i, (clip, take) in enumerate(ahead):
+                reason = self.hooks.stop_requested()
+                if reason:
+                    state, report.stopped = "cancelled", reason
                     break
-                if self.verify:
-                    self._progress(dock_id, files=1, nbytes=0)
-                else:
-                    group.failed()
-                finished(outcome)
-            except StorageError as exc:
-                state, report.stopped, error = "failed", exc.message, exc
-                report.outcomes.append(ClipOutcome(clip.rel, clip.size, "failed",
-                                                   error=exc.message))
-                break
+                self.hooks.clip_started(clip)
+                try:
+                    if self.verify:  # re-reads the published copy: one clip at a time
+                        outcome = self._one(clip, dev, m, since, checkouts, dock_id)
+                        if outcome.status == "new" and outcome.clip_id:
+                            store_locks.sync_clips(app, [outcome.clip_id], utcnow())
+                        finished(outcome)
+                        continue
+                    group.add(self._stage_one(clip, dev, m, since, checkouts, dock_id, take))
+                    if group.full():
+                        self._flush(group, dock_id, finished)
+                except IngestStopped as exc:
+                    state = "removed" if _gone(self.root) else "cancelled"
+                    report.stopped = str(exc)
+                    break
+                except SourceReadError as exc:
+                    outcome = ClipOutcome(clip.rel, clip.size, "failed", error=exc.message)
+                    if _gone(self.root):
+                        finished(outcome)
+                        state, report.stopped = "removed", "the recorder was removed"
+                        for rest in todo[i + 1:]:
+                            report.outcomes.append(ClipOutcome(rest.rel, rest.size, "failed",
+                                                               error="recorder removed"))
+                        break
+                    if self.verify:
+                        self._progress(dock_id, files=1, nbytes=0)
+                    else:
+                        group.failed()
+                    finished(outcome)
+                except StorageError as exc:
+                    state, report.stopped, error = "failed", exc.message, exc
+                    report.outcomes.append(ClipOutcome(clip.rel, clip.size, "failed",
+                                                       error=exc.message))
+                    break
         try:  # what was staged before a stop or a failure is still committed
             self._flush(group, dock_id, finished)
         except StorageError as exc:
@@ -583,7 +598,24 @@ class IngestSession:
         if reason:
             raise IngestStopped(reason)
 
-    def _copy(self, clip: SourceClip, *, stage: bool = False) -> Any:
+    def _copy_staged(self, clip: SourceClip,
+                     progress: Progress | None | Literal["hooks"] = "hooks") -> Copied:
+        """One clip staged for its group, and its duration read from the staged copy."""
+        staged: Staged = self._copy(clip, stage=True, progress=progress)
+        try:
+            with self.app.store.open_staged(staged) as fh:
+                return Copied(staged, duration(fh, clip.device_start, clip.mtime))
+        except BaseException:
+            self.app.store.discard([staged])
+            raise
+
+    def _copy_ahead(self, clip: SourceClip) -> Copied:
+        """A small clip staged on a prefetch thread: its bytes are reported when the
+        session takes it (``_stage_one``), and a stop is seen before the next clip."""
+        return self._copy_staged(clip, progress=None)
+
+    def _copy(self, clip: SourceClip, *, stage: bool = False,
+              progress: Progress | None | Literal["hooks"] = "hooks") -> Any:
         """Copy one clip — published at once (a PutResult), or staged for its group — read,
         hashed and stored in one pass from one descriptor opened through the volume root:
         what was checked (a regular file of the volume) is what is copied."""
@@ -602,7 +634,8 @@ class IngestSession:
                     os.posix_fadvise(fh.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
             write = self.app.store.stage_stream if stage else self.app.store.put_stream
             try:
-                return write(fh, expected_size=clip.size, progress=self._copied)
+                return write(fh, expected_size=clip.size,
+                             progress=self._copied if progress == "hooks" else progress)
             except SourceReadError as exc:
                 raise SourceReadError(f"{clip.rel}: {exc.message}") from exc
         finally:
@@ -674,10 +707,16 @@ class IngestSession:
 
     def _stage_one(self, clip: SourceClip, dev: recorders.DeviceRow,
                    m: clockcheck.Measurement, since: clockcheck.Anchor | None,
-                   checkouts: list[Checkout], dock_id: int) -> batch.Pending:
-        """Copy one clip into a staged object and decide its rows; they commit with the
-        rest of its group (``_flush``)."""
-        staged = self._copy(clip, stage=True)
+                   checkouts: list[Checkout], dock_id: int,
+                   copied_ahead: Callable[[], Copied] | None = None) -> batch.Pending:
+        """Copy one clip into a staged object (or take the copy made ahead of it) and decide
+        its rows; they commit with the rest of its group (``_flush``)."""
+        if copied_ahead is None:
+            copied = self._copy_staged(clip)
+        else:
+            copied = copied_ahead()  # raises what its copy raised
+            self.hooks.bytes_copied(copied.staged.size)
+        staged, dur = copied.staged, copied.duration
         same = self.app.catalog.conn.execute(
             "SELECT id FROM clips WHERE device_id = ? AND source_path = ? AND digest = ?",
             (dev.id, clip.rel, staged.digest)).fetchone()
@@ -685,8 +724,6 @@ class IngestSession:
             return batch.Pending(clip, staged, ClipOutcome(
                 clip.rel, clip.size, "skipped", clip_id=int(same[0]), digest=staged.digest,
                 reason="same content already ingested"), None)
-        with self.app.store.open_staged(staged) as fh:
-            dur = duration(fh, clip.device_start, clip.mtime)
         now = utcnow()
         times, att, tl = self._decide(clip, dur.seconds, dur.source, m, since, checkouts,
                                       dev.badge_hint, now)
