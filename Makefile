@@ -22,7 +22,7 @@ APT_PACKAGES := udev util-linux dosfstools mtools fusefat exfat-fuse exfatprogs 
                 python3 coreutils chromium fonts-noto-cjk poppler-utils \
                 postgresql sudo passwd ffmpeg
 
-.PHONY: demo test sysdeps install dev bench crash lint clean
+.PHONY: demo test sysdeps install dev bench bench-all crash lint clean
 
 $(BIN)/avledger: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,7 +56,13 @@ test: sysdeps $(VENV)/.dev
 	$(BIN)/lint-imports
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# The speed table (issue 17: ingest, start-up, S3 against their peers) in one run of a few
+# minutes; bench-all runs every bench/*_bench.py (long: the report and retention benches
+# generate a million clips each).
 bench: $(VENV)/.dev
+	$(BIN)/python bench/run_all.py speed s3
+
+bench-all: $(VENV)/.dev
 	$(BIN)/python bench/run_all.py
 
 # The ingest crash tests at full size: 100 SIGKILLs during big clips, 100 during 2,000 tiny
