@@ -260,6 +260,7 @@ class IngestSession:
     """One docking of one recorder: ``run()`` it and read the report."""
 
     vol: VolumeRoot  # the volume root, open while ``run`` runs
+    _open: contextlib.ExitStack  # what uses ``vol`` on other threads, closed before it
 
     def __init__(self, app: Avledger, root: Path, *, profile: str | None = None,
                  source: str | None = None, device_node: str | None = None,
@@ -287,8 +288,9 @@ class IngestSession:
                          self.hooks.choose_profile)
 
     def run(self) -> IngestReport:
-        """Every file is read through one descriptor of the volume root (``VolumeRoot``)."""
-        with VolumeRoot(self.root) as self.vol:
+        """Every file is read through one descriptor of the volume root (``VolumeRoot``);
+        what copies from it on other threads stops before it closes (``_open``)."""
+        with VolumeRoot(self.root) as self.vol, contextlib.ExitStack() as self._open:
             return self._run()
 
     def _run(self) -> IngestReport:
@@ -513,50 +515,50 @@ class IngestSession:
                 report.bytes_copied += outcome.size
             self.hooks.clip_finished(outcome)
 
-        ahead = prefetch.Prefetch(  # --verify re-reads each copy: one clip at a time
+        ahead = self._open.enter_context(prefetch.Prefetch(  # closed below, or by run()
             todo, lambda c: c.size, self._copy_ahead,
             lambda left: app.store.discard([c.staged for c in left]),
-            small=-1 if self.verify else prefetch.SMALL)
-        with ahead:
-            for i, (clip, take) in enumerate(ahead):
-                reason = self.hooks.stop_requested()
-                if reason:
-                    state, report.stopped = "cancelled", reason
-                    break
-                self.hooks.clip_started(clip)
-                try:
-                    if self.verify:  # re-reads the published copy: one clip at a time
-                        outcome = self._one(clip, dev, m, since, checkouts, dock_id)
-                        if outcome.status == "new" and outcome.clip_id:
-                            store_locks.sync_clips(app, [outcome.clip_id], utcnow())
-                        finished(outcome)
-                        continue
-                    group.add(self._stage_one(clip, dev, m, since, checkouts, dock_id, take))
-                    if group.full():
-                        self._flush(group, dock_id, finished)
-                except IngestStopped as exc:
-                    state = "removed" if _gone(self.root) else "cancelled"
-                    report.stopped = str(exc)
-                    break
-                except SourceReadError as exc:
-                    outcome = ClipOutcome(clip.rel, clip.size, "failed", error=exc.message)
-                    if _gone(self.root):
-                        finished(outcome)
-                        state, report.stopped = "removed", "the recorder was removed"
-                        for rest in todo[i + 1:]:
-                            report.outcomes.append(ClipOutcome(rest.rel, rest.size, "failed",
-                                                               error="recorder removed"))
-                        break
-                    if self.verify:
-                        self._progress(dock_id, files=1, nbytes=0)
-                    else:
-                        group.failed()
+            small=-1 if self.verify else prefetch.SMALL))  # --verify: one clip at a time
+        for i, (clip, take) in enumerate(ahead):
+            reason = self.hooks.stop_requested()
+            if reason:
+                state, report.stopped = "cancelled", reason
+                break
+            self.hooks.clip_started(clip)
+            try:
+                if self.verify:  # re-reads the published copy: one clip at a time
+                    outcome = self._one(clip, dev, m, since, checkouts, dock_id)
+                    if outcome.status == "new" and outcome.clip_id:
+                        store_locks.sync_clips(app, [outcome.clip_id], utcnow())
                     finished(outcome)
-                except StorageError as exc:
-                    state, report.stopped, error = "failed", exc.message, exc
-                    report.outcomes.append(ClipOutcome(clip.rel, clip.size, "failed",
-                                                       error=exc.message))
+                    continue
+                group.add(self._stage_one(clip, dev, m, since, checkouts, dock_id, take))
+                if group.full():
+                    self._flush(group, dock_id, finished)
+            except IngestStopped as exc:
+                state = "removed" if _gone(self.root) else "cancelled"
+                report.stopped = str(exc)
+                break
+            except SourceReadError as exc:
+                outcome = ClipOutcome(clip.rel, clip.size, "failed", error=exc.message)
+                if _gone(self.root):
+                    finished(outcome)
+                    state, report.stopped = "removed", "the recorder was removed"
+                    for rest in todo[i + 1:]:
+                        report.outcomes.append(ClipOutcome(rest.rel, rest.size, "failed",
+                                                           error="recorder removed"))
                     break
+                if self.verify:
+                    self._progress(dock_id, files=1, nbytes=0)
+                else:
+                    group.failed()
+                finished(outcome)
+            except StorageError as exc:
+                state, report.stopped, error = "failed", exc.message, exc
+                report.outcomes.append(ClipOutcome(clip.rel, clip.size, "failed",
+                                                   error=exc.message))
+                break
+        ahead.close()  # copies made ahead and not taken are discarded
         try:  # what was staged before a stop or a failure is still committed
             self._flush(group, dock_id, finished)
         except StorageError as exc:
