@@ -37,7 +37,7 @@ UV_VERSION := 0.13.9
 RUNTIME_LOCK := requirements/runtime.lock
 DEV_LOCK := requirements/dev.lock
 
-.PHONY: demo test sysdeps install dev bench crash lint clean lock deb translations catalogs
+.PHONY: demo test sysdeps install dev bench bench-all crash lint clean lock deb translations catalogs
 
 $(BIN)/avledger: pyproject.toml $(RUNTIME_LOCK)
 	$(PYTHON) -m venv $(VENV)
@@ -86,7 +86,13 @@ test: sysdeps $(VENV)/.dev catalogs
 	$(BIN)/lint-imports
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# The speed table (issue 17: ingest, start-up, S3 against their peers) in one run of a few
+# minutes; bench-all runs every bench/*_bench.py (long: the report and retention benches
+# generate a million clips each).
 bench: $(VENV)/.dev
+	$(BIN)/python bench/run_all.py speed s3
+
+bench-all: $(VENV)/.dev
 	$(BIN)/python bench/run_all.py
 
 # The ingest crash tests at full size: 100 SIGKILLs during big clips, 100 during 2,000 tiny

@@ -5,8 +5,10 @@
 It runs the real command, counting the moments named by POINT in its write path, and kills
 itself (SIGKILL, no clean-up of any kind) at the K-th one:
 
-- ``write``: an ``os.write`` of object data (a random byte offset into the copy);
-- ``fsync``: a flush of a file or directory (the group's durability point);
+- ``write``: an ``os.write`` or ``os.sendfile`` of object data (a random byte offset into
+  the copy);
+- ``fsync``: a flush of a file or directory, or a ``syncfs`` of the store's filesystem (the
+  group's durability point);
 - ``link``: an object being linked into place (published);
 - ``commit-before``: a catalog transaction's work done, its commit not yet made;
 - ``commit-after``: a catalog transaction just committed.
@@ -49,8 +51,13 @@ def install(point: str, k: int) -> Counter[str]:
         return call
 
     os.write = counting("write", os.write)
+    os.sendfile = counting("write", os.sendfile)
     os.fsync = counting("fsync", os.fsync)
     os.link = counting("link", os.link)
+
+    from avledger.store import durability
+
+    durability._syncfs = counting("fsync", durability._syncfs)  # type: ignore[assignment]
 
     from avledger.store.catalog import Catalog
 

@@ -4,12 +4,18 @@ Write path (DESIGN.md, Storage): temp file created with O_EXCL in ``<root>/tmp``
 filesystem) → one pass read → hash → write → length check → fsync(file) → link into place
 (never overwrites) → unlink temp → fsync(shard dirs). A crash at any instant leaves at most a
 temp file, which is never visible as an object and is swept later.
+
+A big source is copied by the kernel (``sendfile``: no trip through Python's buffers) and each
+copied range is hashed from the temp file's own pages while the next range is copied, so the
+object's name is the hash of exactly the bytes it holds and the source is still read once.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import functools
+import mmap
 import os
 import queue
 import secrets
@@ -18,7 +24,8 @@ import stat
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -31,7 +38,7 @@ from avledger.store.backend import ObjectStat, Progress, PutResult, Staged, Veri
 from avledger.store.durability import sync_dirs, sync_files
 from avledger.store.writeback import start_writeback
 
-CHUNK = 8 * 1024 * 1024
+CHUNK = 8 * 1024 * 1024  # one read or sendfile; progress and stop requests are seen per chunk
 BUFFERS = 3  # chunks in flight: one being written, the next ones being read
 SMALL = 1024 * 1024  # up to this size a source is read, hashed and written in one go
 PREALLOCATE_FROM = 4 * 1024 * 1024  # reserve big objects' space before copying
@@ -59,6 +66,22 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+@dataclass(frozen=True)
+class _Temp:
+    """A staged object's temp file and the shard folders made for it while staging."""
+
+    path: Path
+    made: tuple[Path, ...] = ()
+
+    def __str__(self) -> str:
+        return str(self.path)
+
+
+def _temp(staged: Staged) -> _Temp:
+    handle = staged.handle
+    return handle if isinstance(handle, _Temp) else _Temp(Path(str(handle)))
 
 
 class SourceReadError(DeviceError):
@@ -118,7 +141,8 @@ class LocalObjectStore:
         self.check_ready()
         tmp_path = self.tmp / f"put-{os.getpid()}-{secrets.token_hex(8)}"
         try:
-            fd = os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            # read as well as written: the copied ranges are hashed from the file's own pages
+            fd = os.open(tmp_path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
         except OSError as exc:
             raise StorageError.from_os(exc, _("creating a temporary file"),
                                        where=_("store")) from exc
@@ -136,12 +160,43 @@ class LocalObjectStore:
                       "bytes, expected {expected_size}").format(
                         written=written, expected_size=expected_size)
                 )
+            digest = hasher.hexdigest()
+            made = self._ready_place(fd, digest)
         except BaseException:
             os.close(fd)
             _unlink_quietly(tmp_path)
             raise
         os.close(fd)
-        return Staged(hasher.hexdigest(), written, tmp_path)
+        return Staged(digest, written, _Temp(tmp_path, made))
+
+    def _ready_place(self, fd: int, digest: str) -> tuple[Path, ...]:
+        """Everything about publishing that needs no flush, done while staging (on the
+        copying thread, not in the group's commit): the temp file gets the object's mode and
+        owner, and its shard folders are made. Returns the folders made."""
+        try:
+            owner = self._store_owner
+            if owner is not None:
+                os.fchown(fd, *owner)
+            os.fchmod(fd, 0o444)
+            return self._make_shards(digest)
+        except OSError as exc:
+            raise StorageError.from_os(exc, _("preparing an object's place"),
+                                       where=_("store")) from exc
+
+    def _make_shards(self, digest: str) -> tuple[Path, ...]:
+        """Make the object's two shard folders where missing; the folders made."""
+        shard2 = self.path_for(digest).parent
+        made: list[Path] = []
+        for d in (shard2.parent, shard2):
+            try:
+                os.mkdir(d, 0o750)
+            except FileExistsError:
+                continue
+            made.append(d)
+            owner = self._store_owner
+            if owner is not None:
+                os.chown(d, *owner)
+        return tuple(made)
 
     def publish(self, staged: Sequence[Staged]) -> list[PutResult]:
         """Make a group of staged objects durable and visible, sharing the flushes.
@@ -153,7 +208,8 @@ class LocalObjectStore:
         """
         if not staged:
             return []
-        paths = [Path(str(s.handle)) for s in staged]
+        temps = [_temp(s) for s in staged]
+        paths = [t.path for t in temps]
         try:
             try:
                 sync_files(paths)
@@ -161,7 +217,8 @@ class LocalObjectStore:
                 raise StorageError.from_os(exc, _("flushing an object to disk"),
                                            where=_("store")) from exc
             results: list[PutResult] = []
-            changed_dirs: dict[Path, None] = {}
+            # folders made while staging: their new entries are flushed with the links
+            changed_dirs: dict[Path, None] = {d.parent: None for t in temps for d in t.made}
             for item, path in zip(staged, paths, strict=True):
                 created = self._link(path, item.digest, item.size, changed_dirs)
                 results.append(PutResult(item.digest, item.size, created))
@@ -177,11 +234,11 @@ class LocalObjectStore:
 
     def discard(self, staged: Sequence[Staged]) -> None:
         for item in staged:
-            _unlink_quietly(Path(str(item.handle)))
+            _unlink_quietly(_temp(item).path)
 
     def open_staged(self, staged: Staged) -> BinaryIO:
         try:
-            return open(Path(str(staged.handle)), "rb")  # noqa: SIM115 - the caller closes
+            return open(_temp(staged).path, "rb")  # noqa: SIM115 - the caller closes
         except FileNotFoundError:  # published meanwhile: the temp is gone, the object is not
             return self.open(staged.digest)
 
@@ -213,44 +270,36 @@ class LocalObjectStore:
               changed_dirs: dict[Path, None]) -> bool:
         """Link one flushed temp file into place; note the directories to flush."""
         final = self.path_for(digest)
-        shard2 = final.parent
-        shard1 = shard2.parent
         try:
-            for d in (shard1, shard2):
-                if not d.exists():
-                    try:
-                        d.mkdir(mode=0o750)
-                        changed_dirs[d.parent] = None
-                    except FileExistsError:
-                        pass
-                    else:
-                        self._give_to_store_owner(d)
-            self._give_to_store_owner(tmp_path)
-            os.chmod(tmp_path, 0o444)
             try:
                 os.link(tmp_path, final)  # atomic, and never overwrites
-            except FileExistsError:
-                existing = final.stat().st_size
-                if existing != size:
-                    raise IntegrityError(
-                        _("object {digest} exists with size {existing}, expected {size}").format(
-                            digest=digest, existing=existing, size=size),
-                        hint=_("run 'avledger store verify' and quarantine it"),
-                    ) from None
-                return False
-            changed_dirs[shard2] = None
+            except FileNotFoundError:  # its shard folders went after staging: made again
+                for d in self._make_shards(digest):
+                    changed_dirs[d.parent] = None
+                os.link(tmp_path, final)
+        except FileExistsError:
+            existing = final.stat().st_size
+            if existing != size:
+                raise IntegrityError(
+                    _("object {digest} exists with size {existing}, expected {size}").format(
+                        digest=digest, existing=existing, size=size),
+                    hint=_("run 'avledger store verify' and quarantine it"),
+                ) from None
+            return False
         except OSError as exc:
             raise StorageError.from_os(exc, _("publishing an object"), where=_("store")) from exc
+        changed_dirs[final.parent] = None
         return True
 
-    def _give_to_store_owner(self, path: Path) -> None:
+    @functools.cached_property
+    def _store_owner(self) -> tuple[int, int] | None:
         """root (the dock daemon) writes on the service account's behalf: what it adds takes
-        the owner of the store's root, so the service account can go on using the store."""
+        the owner of the store's root, so the service account can go on using the store.
+        None when nothing is to be given away (not root, or a store owned by root)."""
         if os.geteuid() != 0:
-            return
+            return None
         owner = os.stat(self.root)
-        if (owner.st_uid, owner.st_gid) != (0, 0):
-            os.chown(path, owner.st_uid, owner.st_gid)
+        return None if (owner.st_uid, owner.st_gid) == (0, 0) else (owner.st_uid, owner.st_gid)
 
     # -- reading ------------------------------------------------------------------------
     def open(self, digest: str) -> BinaryIO:
@@ -466,7 +515,8 @@ def _copy(source: BinaryIO, fd: int, hasher: blake3.blake3, progress: Progress |
         if progress is not None and n:
             progress(n)
         return n
-    return _copy_overlapped(source, fd, hasher, progress)
+    copied = _copy_in_kernel(source, fd, hasher, progress)
+    return copied if copied is not None else _copy_overlapped(source, fd, hasher, progress)
 
 
 def _read_full(source: BinaryIO, buf: bytearray) -> int:
@@ -477,6 +527,83 @@ def _read_full(source: BinaryIO, buf: bytearray) -> int:
             break
         got += n
     return got
+
+
+# errors of a sendfile that come from the store's side; any other is the source's
+STORE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS}
+# sendfile cannot read this source at all: copy it through Python's buffers instead
+NO_SENDFILE_ERRNOS = {errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ESPIPE}
+
+
+def _copy_in_kernel(source: BinaryIO, fd: int, hasher: blake3.blake3,
+                    progress: Progress | None) -> int | None:
+    """Copy with ``sendfile`` and hash each copied range from the temp file's pages on a
+    second thread while the next range is copied; None (nothing copied) when the source
+    cannot be sent this way (no descriptor, or a filesystem without it).
+
+    Each copied range's writeback is started by a third thread (``_hint_writeback``), so the
+    disk writes while the copy goes on and the group's fsync finds little left, but the copy
+    never waits on the disk's queue. Measured on the development VM (the store's write path
+    alone, 1 GiB in 16 clips, page cache dropped, 7-8 alternating rounds, medians): 5.4 s read
+    and written through Python's buffers with the hint given by the copying thread, 1.8 s
+    with sendfile and no hint, 1.4 s with the hint given aside.
+    """
+    try:
+        src = source.fileno()
+        if source.tell() != os.lseek(src, 0, os.SEEK_CUR):
+            return None  # a buffered reader holding bytes read ahead: copy what it gives
+    except (AttributeError, OSError, ValueError):  # an in-memory stream, a pipe
+        return None
+    hashing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="avledger-hash")
+    hashed: Future[None] | None = None
+    copied = 0
+    hint_fd = os.dup(fd)  # the hints may run after the caller closed ``fd``
+    try:
+        while True:
+            try:
+                n = os.sendfile(fd, src, None, CHUNK)
+            except OSError as exc:
+                if copied == 0 and exc.errno in NO_SENDFILE_ERRNOS:
+                    return None
+                if exc.errno in STORE_ERRNOS:
+                    raise StorageError.from_os(exc, _("writing an object"),
+                                               where=_("store")) from exc
+                raise SourceReadError(_("cannot read source after {written} bytes: {error}").format(
+                    written=copied, error=exc.strerror or exc)) from exc
+            if not n:
+                break
+            if hashed is not None:
+                hashed.result()  # ranges are hashed in order
+            hashed = hashing.submit(_hash_range, fd, copied, n, hasher)
+            _hint_writeback().submit(start_writeback, hint_fd, copied, n)
+            copied += n
+            if progress is not None:
+                progress(n)
+        if hashed is not None:
+            hashed.result()  # the digest is read only once every range is hashed
+        return copied
+    finally:
+        hashing.shutdown(wait=True)  # never leave a thread reading a file the caller closes
+        _hint_writeback().submit(os.close, hint_fd)
+
+
+@functools.cache
+def _hint_writeback() -> ThreadPoolExecutor:
+    """The one thread that starts writeback of copied ranges (a hint that may wait on the
+    disk's queue, so it is given aside from the copy; durability still comes from fsync)."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="avledger-writeback")
+
+
+def _hash_range(fd: int, start: int, length: int, hasher: blake3.blake3) -> None:
+    """Hash ``length`` bytes of the file at ``start`` straight from its page cache."""
+    base = start - start % mmap.ALLOCATIONGRANULARITY
+    mapped = mmap.mmap(fd, start + length - base, flags=mmap.MAP_SHARED | mmap.MAP_POPULATE,
+                       prot=mmap.PROT_READ, offset=base)
+    try:
+        with memoryview(mapped)[start - base:] as view:
+            hasher.update(view)
+    finally:
+        mapped.close()
 
 
 def _copy_overlapped(source: BinaryIO, fd: int, hasher: blake3.blake3,

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from avledger.config.profiles import Match, Profile, Seen
 from avledger.core.app import Avledger
@@ -40,7 +40,7 @@ from avledger.core.dock import recorders
 from avledger.core.dock.failed import record_failed_docking
 from avledger.core.dock.ingested import clip_key, not_ingested
 from avledger.core.dock.leftout import media_left_out
-from avledger.core.dock.media import duration
+from avledger.core.dock.media import Duration, duration
 from avledger.core.dock.recognition import profile_for_device, recognise
 from avledger.core.dock.recorder_volume import is_block_device
 from avledger.core.dock.status import INTERRUPTED
@@ -52,7 +52,7 @@ from avledger.core.dock.volume import (
     survey,
 )
 from avledger.core.dock.volume_root import RefusedFile, VolumeRoot
-from avledger.core.ingest import batch
+from avledger.core.ingest import batch, prefetch
 from avledger.core.ingest.attribution import Attribution, Checkout, attribute, device_checkouts
 from avledger.core.ingest.readback import hash_uncached
 from avledger.core.ingest.window import judge
@@ -60,6 +60,7 @@ from avledger.core.retention import proposals, store_locks
 from avledger.errors import AvledgerError, DeviceError, StorageError, english_of
 from avledger.i18n import N_, _
 from avledger.store import db
+from avledger.store.backend import Progress, Staged
 from avledger.store.local import SourceReadError
 from avledger.timestamps import iso, utcnow
 
@@ -178,6 +179,14 @@ class IngestHooks:
         return None
 
 
+@dataclass(frozen=True)
+class Copied:
+    """A clip copied into a staged object, with the duration read from that copy."""
+
+    staged: Staged
+    duration: Duration
+
+
 class IngestStopped(Exception):
     """Raised inside a copy when ``stop_requested`` says so; never escapes the session."""
 
@@ -257,6 +266,7 @@ class IngestSession:
     """One docking of one recorder: ``run()`` it and read the report."""
 
     vol: VolumeRoot  # the volume root, open while ``run`` runs
+    _open: contextlib.ExitStack  # what uses ``vol`` on other threads, closed before it
 
     def __init__(self, app: Avledger, root: Path, *, profile: str | None = None,
                  source: str | None = None, device_node: str | None = None,
@@ -284,8 +294,9 @@ class IngestSession:
                          self.hooks.choose_profile)
 
     def run(self) -> IngestReport:
-        """Every file is read through one descriptor of the volume root (``VolumeRoot``)."""
-        with VolumeRoot(self.root) as self.vol:
+        """Every file is read through one descriptor of the volume root (``VolumeRoot``);
+        what copies from it on other threads stops before it closes (``_open``)."""
+        with VolumeRoot(self.root) as self.vol, contextlib.ExitStack() as self._open:
             return self._run()
 
     def _run(self) -> IngestReport:
@@ -514,7 +525,11 @@ class IngestSession:
                 report.bytes_copied += outcome.size
             self.hooks.clip_finished(outcome)
 
-        for i, clip in enumerate(todo):
+        ahead = self._open.enter_context(prefetch.Prefetch(  # closed below, or by run()
+            todo, lambda c: c.size, self._copy_ahead,
+            lambda left: app.store.discard([c.staged for c in left]),
+            small=-1 if self.verify else prefetch.SMALL))  # --verify: one clip at a time
+        for i, (clip, take) in enumerate(ahead):
             reason = self.hooks.stop_requested()
             if reason:
                 state, report.stopped = "cancelled", reason
@@ -527,11 +542,12 @@ class IngestSession:
                         store_locks.sync_clips(app, [outcome.clip_id], utcnow())
                     finished(outcome)
                     continue
-                group.add(self._stage_one(clip, dev, m, since, checkouts, dock_id))
+                group.add(self._stage_one(clip, dev, m, since, checkouts, dock_id, take))
                 if group.full():
                     self._flush(group, dock_id, finished)
             except IngestStopped as exc:
-                state, report.stopped = ("removed" if _gone(self.root) else "cancelled"), str(exc)
+                state = "removed" if _gone(self.root) else "cancelled"
+                report.stopped = str(exc)
                 break
             except SourceReadError as exc:
                 outcome = ClipOutcome(clip.rel, clip.size, "failed", error=exc.english)
@@ -552,6 +568,7 @@ class IngestSession:
                 report.outcomes.append(ClipOutcome(clip.rel, clip.size, "failed",
                                                    error=exc.english))
                 break
+        ahead.close()  # copies made ahead and not taken are discarded
         try:  # what was staged before a stop or a failure is still committed
             self._flush(group, dock_id, finished)
         except StorageError as exc:
@@ -595,7 +612,24 @@ class IngestSession:
         if reason:
             raise IngestStopped(reason)
 
-    def _copy(self, clip: SourceClip, *, stage: bool = False) -> Any:
+    def _copy_staged(self, clip: SourceClip,
+                     progress: Progress | None | Literal["hooks"] = "hooks") -> Copied:
+        """One clip staged for its group, and its duration read from the staged copy."""
+        staged: Staged = self._copy(clip, stage=True, progress=progress)
+        try:
+            with self.app.store.open_staged(staged) as fh:
+                return Copied(staged, duration(fh, clip.device_start, clip.mtime, clip.kind))
+        except BaseException:
+            self.app.store.discard([staged])
+            raise
+
+    def _copy_ahead(self, clip: SourceClip) -> Copied:
+        """A small clip staged on a prefetch thread: its bytes are reported when the
+        session takes it (``_stage_one``), and a stop is seen before the next clip."""
+        return self._copy_staged(clip, progress=None)
+
+    def _copy(self, clip: SourceClip, *, stage: bool = False,
+              progress: Progress | None | Literal["hooks"] = "hooks") -> Any:
         """Copy one clip — published at once (a PutResult), or staged for its group — read,
         hashed and stored in one pass from one descriptor opened through the volume root:
         what was checked (a regular file of the volume) is what is copied."""
@@ -616,7 +650,8 @@ class IngestSession:
                     os.posix_fadvise(fh.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
             write = self.app.store.stage_stream if stage else self.app.store.put_stream
             try:
-                return write(fh, expected_size=clip.size, progress=self._copied)
+                return write(fh, expected_size=clip.size,
+                             progress=self._copied if progress == "hooks" else progress)
             except SourceReadError as exc:
                 raise SourceReadError(_("{rel}: {error}").format(rel=clip.rel, error=exc.message)
                                       ) from exc
@@ -691,10 +726,16 @@ class IngestSession:
 
     def _stage_one(self, clip: SourceClip, dev: recorders.DeviceRow,
                    m: clockcheck.Measurement, since: clockcheck.Anchor | None,
-                   checkouts: list[Checkout], dock_id: int) -> batch.Pending:
-        """Copy one clip into a staged object and decide its rows; they commit with the
-        rest of its group (``_flush``)."""
-        staged = self._copy(clip, stage=True)
+                   checkouts: list[Checkout], dock_id: int,
+                   copied_ahead: Callable[[], Copied] | None = None) -> batch.Pending:
+        """Copy one clip into a staged object (or take the copy made ahead of it) and decide
+        its rows; they commit with the rest of its group (``_flush``)."""
+        if copied_ahead is None:
+            copied = self._copy_staged(clip)
+        else:
+            copied = copied_ahead()  # raises what its copy raised
+            self.hooks.bytes_copied(copied.staged.size)
+        staged, dur = copied.staged, copied.duration
         same = self.app.catalog.conn.execute(
             "SELECT id FROM clips WHERE device_id = ? AND source_path = ? AND digest = ?",
             (dev.id, clip.rel, staged.digest)).fetchone()
@@ -702,8 +743,6 @@ class IngestSession:
             return batch.Pending(clip, staged, ClipOutcome(
                 clip.rel, clip.size, "skipped", clip_id=int(same[0]), digest=staged.digest,
                 reason=N_("same content already ingested")), None)
-        with self.app.store.open_staged(staged) as fh:
-            dur = duration(fh, clip.device_start, clip.mtime, clip.kind)
         now = utcnow()
         times, att, tl = self._decide(clip, dur.seconds, dur.source, m, since, checkouts,
                                       dev.badge_hint, now)
