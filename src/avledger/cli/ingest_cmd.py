@@ -32,6 +32,7 @@ from avledger.core.ingest.session import (
 )
 from avledger.errors import DeviceError, ProblemsFound
 from avledger.i18n import N_, _, translate_stored
+from avledger.phases import mark
 from avledger.timestamps import display
 
 DockedAtOpt = Annotated[str | None, typer.Option(
@@ -216,11 +217,13 @@ def ingest(
     """
     if (path is None) == (device is None):
         raise typer.BadParameter(_("give either PATH or --device (one of them)"))
+    mark("start-up (imports)")
     with session(daemon=unattended) as app_:
         if unattended:
             identity.require_dock_caller(app_.config, "ingest as the dock (--unattended)")
         app_.actor.require(action="ingest footage")
         tz = app_.config.timezone
+        mark("config + catalog open")
         docked = docked_reference(docked_at, tz)
         with ingest_progress() as progress:
             hooks = ProgressHooks(progress)
@@ -232,7 +235,9 @@ def ingest(
                 assert path is not None
                 report = IngestSession(app_, path, profile=profile, hooks=hooks, verify=verify,
                                        dry_run=dry_run, docked=docked).run()
+    mark("session close")
     emit(report.as_dict(), as_json, lambda: render(report, tz))
+    mark("output")
     if report.stopped and "removed" in report.stopped:
         raise DeviceError(_("{stopped}; {failed} clip(s) not ingested").format(
             stopped=report.stopped, failed=report.failed),

@@ -59,6 +59,7 @@ from avledger.core.ingest.window import judge
 from avledger.core.retention import proposals, store_locks
 from avledger.errors import AvledgerError, DeviceError, StorageError, english_of
 from avledger.i18n import N_, _
+from avledger.phases import mark
 from avledger.store import db
 from avledger.store.backend import Progress, Staged
 from avledger.store.local import SourceReadError
@@ -301,6 +302,7 @@ class IngestSession:
 
     def _run(self) -> IngestReport:
         started = utcnow()
+        mark("before the session")
         profile = self.recognise()
         try:
             who = read_identity(self.vol, profile)
@@ -311,11 +313,13 @@ class IngestSession:
         self.serial = who.serial
         found = survey(self.vol, profile)
         clips = found.clips
+        mark("recognition + survey")
         device = recorders.find(self.app.catalog.conn, who.serial)
         device_id = int(device["id"]) if device else 0
         measurement = clockcheck.take(self.app, device_id, self.vol, profile,
                                       source="dock", device_node=self.device_node,
                                       docked=self.docked)
+        mark("clock read")
         report = IngestReport(self.source, profile.name, who.serial,
                               device_id or None, device is None, who.badge, None,
                               measurement.as_dict(), self.dry_run, self.verify)
@@ -328,6 +332,7 @@ class IngestSession:
         for c in clips:
             if c not in copying:
                 report.outcomes.append(self._skip(c, device_id))
+        mark("plan (what is already in)")
         if self.dry_run:
             self._plan_only(report, todo, who, measurement)
         elif self.hooks.proceed(report, todo):
@@ -513,6 +518,7 @@ class IngestSession:
         checkouts = device_checkouts(conn, dev.id)
         since = clockcheck.last_sync(conn, dev.id, m.anchor_at)
         self.hooks.planned(len(todo), sum(c.size for c in todo))
+        mark("dock start (store ready, rows)")
         state = "done"
         error: Exception | None = None
         group = batch.Group(clips=int(app.config.get("ingest.group_clips")),
@@ -543,6 +549,7 @@ class IngestSession:
                     finished(outcome)
                     continue
                 group.add(self._stage_one(clip, dev, m, since, checkouts, dock_id, take))
+                mark("copy + hash (per clip)")
                 if group.full():
                     self._flush(group, dock_id, finished)
             except IngestStopped as exc:
@@ -577,8 +584,10 @@ class IngestSession:
         with contextlib.suppress(AvledgerError):  # async: the second copies follow now
             copies.catch_up(app)
         report.seconds = (utcnow() - started).total_seconds()
+        mark("flush + commit (last group)")
         try:
             self._finish_dock(report, dock_id, state)
+            mark("finish dock")
         except StorageError:
             if error is None:
                 raise
@@ -766,6 +775,7 @@ class IngestSession:
         except BaseException:
             app.store.discard([p.staged for p in items])
             raise
+        mark("flush (objects durable)")
         second = copies.replicate(app, puts)
         try:
             with app.transaction() as conn:
@@ -777,9 +787,11 @@ class IngestSession:
                            sum(p.clip.size for p in items))
         except ObjectVanished:  # a purge removed identical content meanwhile: one by one
             self._commit_each(items, puts, failed, dock_id)
+        mark("commit (rows + ledger)")
         new = [p.outcome.clip_id for p in items if p.outcome.status == "new"]
         if new:
             store_locks.sync_clips(app, new, utcnow())
+        mark("store locks")
         for item in items:
             finished(item.outcome)
 
