@@ -157,3 +157,19 @@ def test_each_command_help_runs_through_the_lazy_loader(name: str) -> None:
                               "AVLEDGER_HOME": "/nonexistent/avledger-help"})
     assert out.returncode == 0, out.stderr
     assert "Usage: " in out.stdout and name in out.stdout
+
+
+def test_an_ingest_without_a_terminal_loads_only_what_an_ingest_uses(home: Path,
+                                                                      tmp_path: Path) -> None:
+    """The udev unit and scripts run ``ingest`` without a terminal: no progress bars to draw,
+    no witness configured, no disc to restore from, no other backend."""
+    from avledger.config import loader, profiles
+    from avledger.core.simulate.recorder import simulate
+
+    rec = tmp_path / "rec"
+    simulate(rec, profiles.get(loader.load(), "generic"), clips=2, size=200_000)
+    modules = imported_by("ingest", str(rec), "--json")
+    assert "avledger.core.ingest.session" in modules  # the ingest really ran
+    assert loaded(modules, ("rich.progress", "rich.live", "urllib.request", "http.client",
+                            "avledger.core.archive", "avledger.core.reports", "boto3",
+                            "botocore", "psycopg", "pydantic", "pyudev")) == []

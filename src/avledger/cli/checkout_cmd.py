@@ -14,7 +14,7 @@ from avledger.cli import footage_opts
 from avledger.cli.clock_cmd import drift_words
 from avledger.cli.common import JsonOpt, console, emit, new_app, session, table
 from avledger.cli.footage_opts import CategoryOpt, MatterOpt, StepOpt, TagOpt
-from avledger.cli.ingest_cmd import DockedAtOpt, ProgressHooks, docked_reference, ingest_progress
+from avledger.cli.ingest_cmd import DockedAtOpt, docked_reference, progress_hooks
 from avledger.cli.inputs import TIME_FORMATS, ask, interactive, to_utc
 from avledger.core.desk import checkouts, usage
 from avledger.core.desk import docked as docked_mod
@@ -227,9 +227,9 @@ def checkin(
                                                  count=seen.pending_clips, device=device),
                                            default=True)
             if ingest_now:
-                with ingest_progress() as progress:
+                with progress_hooks() as hooks:
                     report, seen = docked_mod.ingest_pending(
-                        app_, docked, device, ProgressHooks(progress),
+                        app_, docked, device, hooks,
                         docked_at=docked_reference(docked_at, app_.config.timezone))
         result = checkouts.check_in(app_, device, note=note, docked=seen,
                                     about=footage_opts.change(category, matter, step, tag,

@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
 
 from avledger.cli.common import DryRunOpt, JsonOpt, console, emit, err_console, session, table
 from avledger.cli.inputs import to_utc
@@ -34,6 +27,9 @@ from avledger.errors import DeviceError, ProblemsFound
 from avledger.i18n import N_, _, translate_stored
 from avledger.phases import mark
 from avledger.timestamps import display
+
+if TYPE_CHECKING:  # rich's progress bars load only when there is a terminal to draw them on
+    from rich.progress import Progress, TaskID
 
 DockedAtOpt = Annotated[str | None, typer.Option(
     "--docked-at", metavar="TIME",
@@ -100,9 +96,29 @@ class ProgressHooks(IngestHooks):
 
 
 def ingest_progress() -> Progress:
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
     return Progress(TextColumn("[bold]{task.description:>28}"), BarColumn(), DownloadColumn(),
                     TransferSpeedColumn(), TimeRemainingColumn(), console=err_console,
                     disable=not err_console.is_terminal)
+
+
+@contextlib.contextmanager
+def progress_hooks() -> Iterator[IngestHooks]:
+    """Progress bars on a terminal; without one (udev unit, a pipe, ``--json`` into a file)
+    the plain hooks: nothing would be drawn, so the progress machinery is not even loaded."""
+    if not err_console.is_terminal:
+        yield IngestHooks()
+        return
+    with ingest_progress() as progress:
+        yield ProgressHooks(progress)
 
 
 def render(report: IngestReport, tz: str) -> None:
@@ -225,8 +241,7 @@ def ingest(
         tz = app_.config.timezone
         mark("config + catalog open")
         docked = docked_reference(docked_at, tz)
-        with ingest_progress() as progress:
-            hooks = ProgressHooks(progress)
+        with progress_hooks() as hooks:
             if device is not None:
                 report = ingest_device(app_, device, profile=profile, hooks=hooks,
                                        verify=verify, dry_run=dry_run,

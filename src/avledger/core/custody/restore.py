@@ -20,8 +20,6 @@ from typing import Any, BinaryIO
 import blake3
 
 from avledger.core.app import Avledger
-from avledger.core.archive import content
-from avledger.core.archive import iso as disc
 from avledger.errors import IntegrityError, NotFoundError
 from avledger.i18n import _
 from avledger.timestamps import iso, utcnow
@@ -179,7 +177,12 @@ def _is_disc(source: Path) -> bool:
 
 def _from_disc(source: Path, wanted: dict[str, int],
                report: RestoreReport) -> Iterator[tuple[Path, str, str]]:
-    """The archive disc's manifest names each clip's BLAKE3: extract only the wanted ones."""
+    """The archive disc's manifest names each clip's BLAKE3: extract only the wanted ones.
+
+    The archive modules load here: an ingest restores from the recorder, never a disc."""
+    from avledger.core.archive import content
+    from avledger.core.archive import iso as disc
+
     on_disc = set(disc.list_files(str(source)))
     if content.MANIFEST not in on_disc:
         raise IntegrityError(_("{source} is a disc image but not an avledger archive disc").format(

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import threading
 import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -95,6 +94,8 @@ def _leaves(conn: db.Connection, size: int) -> list[bytes]:
 
 
 def _post(url: str, body: bytes, timeout: float) -> tuple[int, str]:
+    import urllib.request  # here: HTTP, e-mail parsing and TLS load only with a witness
+
     req = urllib.request.Request(url + protocol.ADD_CHECKPOINT, data=body, method="POST",
                                  headers={"Content-Type": "text/plain; charset=utf-8"})
     try:
@@ -156,6 +157,8 @@ def submit_all(config: Config, conn: db.Connection, *, timeout: float = TIMEOUT,
 def latest(witness: WitnessRef, origin: str, *, timeout: float = TIMEOUT) -> str:
     """The witness's latest cosigned checkpoint of ``origin`` (its cosignature checked);
     OSError when unreachable, ValueError when it answers with nothing valid."""
+    import urllib.request
+
     url = f"{witness.url}{protocol.LATEST}?origin={quote(origin, safe='')}"
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp:
