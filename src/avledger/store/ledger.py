@@ -6,6 +6,7 @@ event records, so a state change without its event (or the reverse) cannot be co
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -43,9 +44,43 @@ class LedgerState:
     frontier: verifier.Frontier
 
 
+# The ledger's state held in memory while a connection appends a batch (``batched``).
+_held: dict[int, LedgerState] = {}
+
+
 def state(conn: db.Connection) -> LedgerState:
+    held = _held.get(id(conn))
+    if held is not None:
+        return held
     row = conn.execute("SELECT size, head, frontier FROM ledger_state WHERE id = 1").fetchone()
     return LedgerState(row[0], row[1], verifier.Frontier.from_json(row[2], row[0]))
+
+
+@contextlib.contextmanager
+def batched(conn: db.Connection) -> Iterator[None]:
+    """Events appended in this block read the ledger's state once and write it once.
+
+    A group of clips commits hundreds of events in one transaction; reading and rewriting
+    the chain's head and Merkle frontier for each cost more than the events themselves. The
+    chain is the same: each event still hashes its predecessor, in order. The state is
+    written on leaving the block, also when an exception leaves it (the events already
+    inserted stay consistent with it; a rolled-back transaction drops both)."""
+    key = id(conn)
+    if key in _held:  # already batching on this connection
+        yield
+        return
+    start = _held[key] = state(conn)
+    try:
+        yield
+    finally:
+        end = _held.pop(key)
+        if end.size != start.size:
+            _write_state(conn, end)
+
+
+def _write_state(conn: db.Connection, st: LedgerState) -> None:
+    conn.execute("UPDATE ledger_state SET size = ?, head = ?, frontier = ? WHERE id = 1",
+                 (st.size, st.head, st.frontier.to_json()))
 
 
 def append(
@@ -69,10 +104,11 @@ def append(
         (seq, when, actor, type, subject, payload_text, st.head, digest),
     )
     st.frontier.push(verifier.leaf_hash(digest))
-    conn.execute(
-        "UPDATE ledger_state SET size = ?, head = ?, frontier = ? WHERE id = 1",
-        (seq, digest, st.frontier.to_json()),
-    )
+    now = LedgerState(seq, digest, st.frontier)
+    if id(conn) in _held:
+        _held[id(conn)] = now  # written once, when the batch ends
+    else:
+        _write_state(conn, now)
     return Event(seq, when, actor, type, subject, stored_payload, st.head, digest)
 
 

@@ -21,7 +21,7 @@ from typing import Generic, TypeVar
 
 SMALL = 1 << 20  # clips up to this size are copied ahead
 WORKERS = 4  # copies in flight at once
-AHEAD = 32  # small clips copied ahead of the one being recorded, at most
+AHEAD = 256  # small clips copied ahead of the one being recorded, at most
 
 Clip = TypeVar("Clip")
 Copied = TypeVar("Copied")

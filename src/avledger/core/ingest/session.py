@@ -61,6 +61,7 @@ from avledger.errors import AvledgerError, DeviceError, StorageError, english_of
 from avledger.i18n import N_, _
 from avledger.phases import mark
 from avledger.store import db
+from avledger.store import ledger as ledger_store
 from avledger.store.backend import Progress, Staged
 from avledger.store.local import SourceReadError
 from avledger.timestamps import iso, utcnow
@@ -778,7 +779,7 @@ class IngestSession:
         mark("flush (objects durable)")
         second = copies.replicate(app, puts)
         try:
-            with app.transaction() as conn:
+            with app.transaction() as conn, ledger_store.batched(conn):
                 for item, put in zip(items, puts, strict=True):
                     if item.record is not None:
                         item.record(conn, put)
