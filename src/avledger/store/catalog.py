@@ -74,6 +74,10 @@ class Catalog:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = ON")
+            # Statement journals and sort space in memory: they only undo one statement of an
+            # open transaction, so on disk they protect nothing, and a group commit of 256
+            # clips wrote ~9,000 pages of them to /var/tmp (strace of 2,000 small clips).
+            conn.execute("PRAGMA temp_store = MEMORY")
         except sqlite3.Error as exc:
             raise self._error(exc, _("opening {path}").format(path=self.path)) from exc
         return conn

@@ -46,8 +46,11 @@ HEX_LEN = 64
 STALE_TEMP_SECONDS = 24 * 3600
 
 
+_HEX = frozenset("0123456789abcdef")
+
+
 def _is_digest(name: str) -> bool:
-    return len(name) == HEX_LEN and all(c in "0123456789abcdef" for c in name)
+    return len(name) == HEX_LEN and _HEX.issuperset(name)
 
 
 def _relative(digest: str) -> str:
@@ -310,7 +313,7 @@ class LocalObjectStore:
                                   "not in the store").format(digest=digest)) from exc
 
     def exists(self, digest: str) -> bool:
-        return self.path_for(digest).exists()
+        return os.path.exists(self.path_for(digest))  # a stat, without pathlib's wrapping
 
     def stat(self, digest: str) -> ObjectStat:
         try:

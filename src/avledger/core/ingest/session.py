@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import json
 import os
 from collections.abc import Callable
@@ -628,7 +629,10 @@ class IngestSession:
         staged: Staged = self._copy(clip, stage=True, progress=progress)
         try:
             with self.app.store.open_staged(staged) as fh:
-                return Copied(staged, duration(fh, clip.device_start, clip.mtime, clip.kind))
+                # a small copy is parsed from memory: one read, not a seek and a read per box
+                source = io.BytesIO(fh.read()) if staged.size <= prefetch.SMALL else fh
+                return Copied(staged, duration(source, clip.device_start, clip.mtime,
+                                               clip.kind))
         except BaseException:
             self.app.store.discard([staged])
             raise
