@@ -130,3 +130,23 @@ def test_shard_folders_are_made_while_staging_and_made_again_if_gone(tmp_path: P
     [put] = store.publish([staged])
     assert put.created and final.read_bytes() == data
     assert store.temp_files() == []
+
+
+def test_shard_folders_known_to_exist_are_made_again_when_gone_by_the_link(
+        tmp_path: Path) -> None:
+    """The store remembers shard folders it has made or found; one removed since (a purge
+    of its last object) is made again when the link finds it gone."""
+    store = _store(tmp_path)
+    data = os.urandom(SIZE)
+    with open(_source(tmp_path, data), "rb", buffering=0) as fh:
+        [first] = store.publish([store.stage_stream(fh, expected_size=SIZE)])
+    final = store.path_for(first.digest)
+    final.unlink()
+    final.parent.rmdir()
+    final.parent.parent.rmdir()
+    with open(_source(tmp_path, data), "rb", buffering=0) as fh:
+        staged = store.stage_stream(fh, expected_size=SIZE)  # folders remembered: not made
+    assert not final.parent.exists()
+    [put] = store.publish([staged])
+    assert put.created and final.read_bytes() == data
+    assert store.temp_files() == []

@@ -101,6 +101,7 @@ class LocalObjectStore:
         self.objects = self.root / "objects"
         self.tmp = self.root / "tmp"
         self.quarantine_dir = self.root / "quarantine"
+        self._shards_seen: set[Path] = set()  # shard folders known to exist (_make_shards)
 
     @property
     def location(self) -> str:
@@ -186,15 +187,23 @@ class LocalObjectStore:
             raise StorageError.from_os(exc, _("preparing an object's place"),
                                        where=_("store")) from exc
 
-    def _make_shards(self, digest: str) -> tuple[Path, ...]:
-        """Make the object's two shard folders where missing; the folders made."""
+    def _make_shards(self, digest: str, *, recheck: bool = False) -> tuple[Path, ...]:
+        """Make the object's two shard folders where missing; the folders made.
+
+        Folders this store has seen exist are not asked for again (thousands of small clips
+        share 256 first-level folders); a link that finds one gone after all asks again
+        (``recheck``)."""
         shard2 = self.path_for(digest).parent
         made: list[Path] = []
         for d in (shard2.parent, shard2):
+            if d in self._shards_seen and not recheck:
+                continue
             try:
                 os.mkdir(d, 0o750)
             except FileExistsError:
+                self._shards_seen.add(d)
                 continue
+            self._shards_seen.add(d)
             made.append(d)
             owner = self._store_owner
             if owner is not None:
@@ -277,7 +286,7 @@ class LocalObjectStore:
             try:
                 os.link(tmp_path, final)  # atomic, and never overwrites
             except FileNotFoundError:  # its shard folders went after staging: made again
-                for d in self._make_shards(digest):
+                for d in self._make_shards(digest, recheck=True):
                     changed_dirs[d.parent] = None
                 os.link(tmp_path, final)
         except FileExistsError:
