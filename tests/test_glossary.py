@@ -19,8 +19,8 @@ REPO = Path(__file__).resolve().parent.parent
 PO = REPO / "src/avledger/locale/zh_CN/LC_MESSAGES/avledger.po"
 # English that names a term without meaning it: "a tamper-evident custody ledger" is the
 # ledger, but "hold" in "holds the clips" is a verb.
-NOT_THE_TERM = re.compile(r"\bholds? (the|its|every|a|copies|what|\{)|\bit holds\b"
-                          r"|\bon hold\b", re.IGNORECASE)
+NOT_THE_TERM = re.compile(r"\bholds? (the|its|every|a|copies|what|no|exactly|\{)|\bit holds\b"
+                          r"|\bon hold\b|\b(not|should|media) holds?\b", re.IGNORECASE)
 # Code, not words: commands and examples, dotted and colon names, exported column lists.
 CODE = re.compile(r"Columns:[^\n]*(\n[^\n]+)*|(avledger|Examples?:)[^\n]*|\b\w+[.:][\w*]+\S*",
                   re.IGNORECASE)
@@ -31,7 +31,7 @@ def _pattern(english: str) -> str:
 
 
 def mentions(english: str, term: glossary.Term) -> bool:
-    text = NOT_THE_TERM.sub(" ", CODE.sub(" ", english))
+    text = NOT_THE_TERM.sub(" ", CODE.sub(" [code] ", english))  # "check store.s3 in" ≠ check in
     for longer in glossary.terms():  # "case handler" is its own term, not "case"
         if longer is not term and term.en in longer.en:
             text = re.sub(_pattern(longer.en), " ", text, flags=re.IGNORECASE)

@@ -265,7 +265,7 @@ def test_a_failed_docking_is_recorded_in_english_and_shown_in_the_chosen_languag
     device.write_bytes(b"")
     with pytest.raises(NotFoundError) as caught:
         ingest_device(app, str(device), profile="nosuch")
-    assert caught.value.message.startswith("没有名为 'nosuch' 的设备配置（已知：")
+    assert caught.value.message.startswith("没有名为 'nosuch' 的设备配置文件（已知：")
     recorded = dock_status(app)["recent"][0]["result"]["error"]
     assert recorded.startswith("no device profile named 'nosuch' (known: ")
     assert recorded.endswith(" (hint: see 'avledger profile list')")
@@ -281,7 +281,7 @@ def test_a_forced_checkout_records_its_problems_in_english_and_a_refusal_shows_t
     low = {"task": "site inspection", "battery_percent": 20, "storage_free_percent": 80}
     with pytest.raises(RefusedError) as caught:
         checkouts.check_out(app, checkouts.CheckoutRequest("SN-8", "0001", **low))
-    assert caught.value.message == ("SN-8 使用前检查未通过：电池电量 20% 低于最低要求 50%"
+    assert caught.value.message == ("SN-8 使用前检查未通过：电量 20% 低于最低要求 50%"
                                     "（desk.min_battery_percent）")
     checkouts.check_out(app, checkouts.CheckoutRequest("SN-8", "0001", force_reason="only one",
                                                        **low))
@@ -330,7 +330,7 @@ def test_daemon_log_of_a_finished_and_a_failed_docking(
     with caplog.at_level(logging.INFO, logger="avledger.daemon"):
         daemon._done(done)
         daemon._done(failed)
-    expected = {"zh_CN": ["/dev/sdx1 完成：序列号 BWR-1，新增 3，跳过 0，失败 0",
+    expected = {"zh_CN": ["/dev/sdx1 完成：序列号 BWR-1，新增 3，已跳过 0，失败 0",
                           "/dev/sdx2：接入失败：no clip 4"],
                 "en": ["/dev/sdx1 done: serial BWR-1, new 3, skipped 0, failed 0",
                        "/dev/sdx2: docking failed: no clip 4"]}
