@@ -165,9 +165,11 @@ def user_exists(name: str) -> bool:
     return True
 
 
+# The test site speaks English (site.language), so that the tests read the program's English.
 ROSTER_YAML = """\
 site:
   unit: 生态环境局 (installation test)
+  language: en
   timezone: Asia/Shanghai
   station: dock-test
 ledger:

@@ -150,3 +150,27 @@ def test_shard_folders_known_to_exist_are_made_again_when_gone_by_the_link(
     [put] = store.publish([staged])
     assert put.created and final.read_bytes() == data
     assert store.temp_files() == []
+
+
+def test_a_shard_folder_made_by_a_discarded_staging_is_flushed_with_the_first_link(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Folders made while staging a clip that is then discarded (or staged ahead on another
+    thread, in a later group) must still reach the disk before an object beneath them is
+    committed: the first publish under them flushes their parents."""
+    store = _store(tmp_path)
+    data = os.urandom(SIZE)
+    with open(_source(tmp_path, data), "rb", buffering=0) as fh:
+        made_them = store.stage_stream(fh, expected_size=SIZE)
+    store.discard([made_them])
+    with open(_source(tmp_path, data), "rb", buffering=0) as fh:
+        later = store.stage_stream(fh, expected_size=SIZE)  # the folders exist: none made
+    flushed: list[Path] = []
+    real = local.sync_dirs
+    monkeypatch.setattr(local, "sync_dirs", lambda dirs: (flushed.extend(dirs), real(dirs)))
+    [put] = store.publish([later])
+    shard2 = store.path_for(put.digest).parent
+    assert {shard2, shard2.parent, shard2.parent.parent} <= set(flushed)
+    flushed.clear()
+    with open(_source(tmp_path, data), "rb", buffering=0) as fh:
+        store.publish([store.stage_stream(fh, expected_size=SIZE)])
+    assert shard2.parent not in flushed  # flushed once is enough

@@ -20,6 +20,7 @@ from tests.access.test_package import SYSTEM_PYTHON, make_package, need
 # What the brief asks to see, by ledger event type.
 MUST = {
     "ingested": "clip.ingested",
+    "tagged": "clip.tagged",
     "viewed": "access.viewing_started",
     "copied into a package": "access.package_sealed",
     "handed over": "access.fulfilled",
@@ -33,9 +34,11 @@ CLERK = {"badge": "0007", "name": "Clerk Cao", "unit": "Equipment desk", "os_use
 
 
 def lived(office: Office, tmp_path: Path) -> int:
-    """One clip of case OPEN: viewed, copied into a package, burned to disc and held."""
+    """One clip of case OPEN: tagged, viewed, copied into a package, burned to disc and held."""
     need("xorriso")
     clip = office.clips["open"][0]
+    office.ok("clips", "tag", str(clip), "--step", "seizure", "--tag", "投诉",
+              "--note", "查封排污口现场")
     view = office.ask("case_handler", "view", "--case", OPEN, actor="handler1")
     result = office.run("access", "fulfil", str(view["id"]), actor="handler1")
     assert result.returncode == 0, result.stderr

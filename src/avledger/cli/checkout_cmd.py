@@ -137,7 +137,7 @@ def out(
     if reason and not force:
         ctx.fail(_("--reason goes with --force."))
     with session() as app_:
-        app_.actor.require(*checkouts.DESK_ROLES, action="check out devices")
+        app_.actor.require(*checkouts.DESK_ROLES, action=_("check out devices"))
         seen = (docked_mod.inspect(app_, docked, expect_serial=device, allow_sync=sync_clock,
                                    docked_at=docked_reference(docked_at,
                                                               app_.config.timezone))
@@ -217,7 +217,7 @@ def checkin(
     """
     report = None
     with session() as app_:
-        app_.actor.require(*checkouts.DESK_ROLES, action="check in devices")
+        app_.actor.require(*checkouts.DESK_ROLES, action=_("check in devices"))
         seen = (docked_mod.inspect(app_, docked, expect_serial=device, clock=False)
                 if docked else None)
         if docked and seen is not None and seen.pending_clips:

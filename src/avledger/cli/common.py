@@ -73,6 +73,7 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
+SHORT_HEADER_CELLS = 10  # a heading of up to five Chinese characters
 SHORT_CELLS = 20  # serial numbers, badges, states, counts: never wrapped
 FOLD_FLOOR = 10  # a long column is never narrower than a date, unless its words are Chinese
 
@@ -93,6 +94,12 @@ def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any
 
     cells = [["" if v is None else str(v) for v in row] for row in rows]
     plain = [[render(v).plain for v in row] for row in cells]
+    if plain:  # a named column empty in every row says nothing: its room goes to the others
+        keep = [i for i, name in enumerate(columns)
+                if not name or any(i < len(row) and row[i].strip() for row in plain)]
+        columns = [columns[i] for i in keep]
+        cells = [[row[i] for i in keep if i < len(row)] for row in cells]
+        plain = [[row[i] for i in keep if i < len(row)] for row in plain]
     values = [[row[i] for row in plain if i < len(row)] for i in range(len(columns))]
     widths = column_widths(columns, values, console.width)
     t = Table(title=title, title_justify="left", header_style="bold")
@@ -121,7 +128,7 @@ def column_widths(columns: Sequence[str], values: Sequence[Sequence[str]],
     natural = [max(n, _cells(c)) for n, c in zip(longest, columns, strict=True)]
     if sum(natural) <= room:
         return natural
-    floor = [max(n if _short(shown) else max(4, min(FOLD_FLOOR, _word(shown))), _word([c]))
+    floor = [max(n if _short(shown) else max(4, min(FOLD_FLOOR, _word(shown))), _header(c))
              for n, shown, c in zip(longest, values, columns, strict=True)]
     if sum(floor) > room:
         return None
@@ -136,6 +143,12 @@ def _cells(text: str) -> int:
     from rich.cells import cell_len
 
     return max((cell_len(line) for line in text.splitlines()), default=0)
+
+
+def _header(name: str) -> int:
+    """The narrowest a column may be for its heading: a short heading (编号, 执法证号) stays on
+    one line; only a long one may fold between words (or Chinese characters)."""
+    return _cells(name) if _cells(name) <= SHORT_HEADER_CELLS else _word([name])
 
 
 def _short(shown: Sequence[str]) -> bool:

@@ -9,6 +9,7 @@ import typer
 
 from avledger.cli.common import STATE, load_config
 from avledger.core import identity
+from avledger.i18n import _
 
 
 def daemon(
@@ -30,6 +31,6 @@ def daemon(
     """
     from avledger.daemon.main import serve, setup_logging
 
-    identity.require_dock_caller(load_config(), "run the dock daemon")
+    identity.require_dock_caller(load_config(), _("run the dock daemon"))
     setup_logging(STATE.verbose)
     raise typer.Exit(serve(load_config, concurrency=concurrency, drop_folders=drop_folder or None))

@@ -77,7 +77,7 @@ def list_(
       avledger device list --unregistered --json
     """
     with session() as app_:
-        app_.actor.require(action="list devices")
+        app_.actor.require(action=_("list devices"))
         devices = registry.listing(app_, unregistered=unregistered,
                                    status=status.value if status else None,
                                    kind=kind.value if kind else None)
@@ -107,7 +107,7 @@ def show(serial: SerialArg, as_json: JsonOpt = False) -> None:
     Example: avledger device show DSJ-A8-0042
     """
     with session() as app_:
-        app_.actor.require(action="look at devices")
+        app_.actor.require(action=_("look at devices"))
         data = registry.details(app_, serial)
         tz = app_.config.timezone
 

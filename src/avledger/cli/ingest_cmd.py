@@ -236,8 +236,8 @@ def ingest(
     mark("start-up (imports)")
     with session(daemon=unattended) as app_:
         if unattended:
-            identity.require_dock_caller(app_.config, "ingest as the dock (--unattended)")
-        app_.actor.require(action="ingest footage")
+            identity.require_dock_caller(app_.config, _("ingest as the dock (--unattended)"))
+        app_.actor.require(action=_("ingest footage"))
         tz = app_.config.timezone
         mark("config + catalog open")
         docked = docked_reference(docked_at, tz)

@@ -188,7 +188,7 @@ def export(
     """
     where, params = _filters(subject, type_, actor, since, until)
     with session() as app_:
-        app_.actor.require(action="export the ledger")
+        app_.actor.require(action=_("export the ledger"))
         ledger_core.prepare_export_dir(out)
         with app_.transaction() as conn:
             app_.record(conn, "ledger.exported", "ledger",
@@ -212,7 +212,7 @@ def checkpoint(as_json: JsonOpt = False) -> None:
     Example: avledger ledger checkpoint --json
     """
     with session() as app_:
-        app_.actor.require(action="sign a ledger checkpoint")
+        app_.actor.require(action=_("sign a ledger checkpoint"))
         cp = app_.checkpoint()
     data = {"size": cp.size, "head": cp.head, "root": cp.root.hex()} if cp else None
     emit(data, as_json, lambda: console.print(

@@ -26,7 +26,7 @@ def list_(
     Example: avledger person list --json
     """
     with session() as app_:
-        app_.actor.require(action="list the roster")
+        app_.actor.require(action=_("list the roster"))
         people = roster.people(app_.config, app_.catalog.conn, include_inactive=not active)
         tz = app_.config.timezone
 
@@ -51,7 +51,7 @@ def show(badge: Annotated[str, typer.Argument(help="Badge number.")],
     Example: avledger person show 0003
     """
     with session() as app_:
-        app_.actor.require(action="look at the roster")
+        app_.actor.require(action=_("look at the roster"))
         data = roster.person_details(app_.config, app_.catalog.conn, badge)
         tz = app_.config.timezone
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from avledger.cli.common import JsonOpt, console, emit, err_console, session, table
 from avledger.core.status import summary
 from avledger.i18n import N_, _
+from avledger.timestamps import display
 
 # What 'last … verify' names (the keys of core.status's summary).
 VERIFY_KINDS = {"store": N_("store"), "ledger": N_("ledger"), "archive": N_("archive")}
@@ -21,6 +22,7 @@ def status(as_json: JsonOpt = False) -> None:
     """
     with session() as app_:
         data = summary(app_)
+        tz = app_.config.timezone
 
     def render() -> None:
         store, clips, ledger = data["store"], data["clips"], data["ledger"]
@@ -56,7 +58,7 @@ def status(as_json: JsonOpt = False) -> None:
         for kind, run in sorted(data["last_verify"].items()):
             rows.append((_("last {kind} verify").format(kind=_(VERIFY_KINDS.get(kind, kind))),
                          _("{finished}: {checked} checked, {problems} problems").format(
-                             finished=run["finished_at"], checked=run["checked"],
+                             finished=display(run["finished_at"], tz), checked=run["checked"],
                              problems=run["problems"])))
         console.print(table(_("avledger status"), ["", ""], rows))
 

@@ -54,7 +54,7 @@ def verify(
       avledger store verify --budget 1800   # a nightly scrub, oldest-verified first
     """
     with session() as app_, byte_progress() as progress:
-        app_.actor.require(action="verify the store")
+        app_.actor.require(action=_("verify the store"))
         task = progress.add_task(_("verifying"), total=None)
         report = verify_store(
             app_, sample=sample, budget_seconds=budget, workers=workers, seed=seed,

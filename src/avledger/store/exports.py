@@ -30,6 +30,9 @@ READERS = {
     "avledger.core.install.relocate": "streams every object into the installation's new store "
                               "(avledger migrate): the footage moves store to store, hashed "
                               "on the way, and reaches no person",
+    "avledger.core.custody.copies": "copies each object into the second store location "
+                                    "(store.copies: 2) and mends either copy from the other, "
+                                    "hashed on the way: store to store, to no person",
 }
 
 # function -> the places allowed to call it ("module" or "module:function")

@@ -102,6 +102,11 @@ class LocalObjectStore:
         self.tmp = self.root / "tmp"
         self.quarantine_dir = self.root / "quarantine"
         self._shards_seen: set[Path] = set()  # shard folders known to exist (_make_shards)
+        # Shard folders made whose own entry (in their parent) is not yet known durable: the
+        # first object published beneath one flushes its parent, whoever made the folder (a
+        # clip staged ahead on another thread, or one whose staging was discarded).
+        self._unflushed: set[Path] = set()
+        self._unflushed_lock = threading.Lock()
 
     @property
     def location(self) -> str:
@@ -204,6 +209,8 @@ class LocalObjectStore:
                 self._shards_seen.add(d)
                 continue
             self._shards_seen.add(d)
+            with self._unflushed_lock:
+                self._unflushed.add(d)
             made.append(d)
             owner = self._store_owner
             if owner is not None:
@@ -234,15 +241,29 @@ class LocalObjectStore:
             for item, path in zip(staged, paths, strict=True):
                 created = self._link(path, item.digest, item.size, changed_dirs)
                 results.append(PutResult(item.digest, item.size, created))
+            new_folders = self._new_folders_above(staged)
+            changed_dirs.update((d.parent, None) for d in new_folders)
             try:
                 sync_dirs(list(changed_dirs))
             except OSError as exc:
                 raise StorageError.from_os(exc, _("publishing an object"),
                                            where=_("store")) from exc
+            with self._unflushed_lock:
+                self._unflushed -= new_folders
         finally:
             for path in paths:
                 _unlink_quietly(path)
         return results
+
+    def _new_folders_above(self, staged: Sequence[Staged]) -> set[Path]:
+        """The shard folders above these objects whose entries are not yet flushed."""
+        with self._unflushed_lock:
+            if not self._unflushed:
+                return set()
+            above = {d for item in staged
+                     for d in (self.path_for(item.digest).parent,
+                               self.path_for(item.digest).parent.parent)}
+            return above & self._unflushed
 
     def discard(self, staged: Sequence[Staged]) -> None:
         for item in staged:

@@ -158,14 +158,17 @@ def problems(config: Config) -> list[str]:
         want = account.uid if rule.owner == "service" else 0
         who = SERVICE_USER if rule.owner == "service" else "root"
         if stat.S_ISLNK(st.st_mode):
-            found.append(f"{rule.path}: is a symbolic link; expected a real file of {who}")
+            found.append(_("{path}: is a symbolic link; expected a real file of {who}").format(
+                path=rule.path, who=who))
             continue
         mode = stat.S_IMODE(st.st_mode)
         if st.st_uid != want:
-            found.append(f"{rule.path}: owned by {_user(st.st_uid)}, should be {who}")
+            found.append(_("{path}: owned by {owner}, should be {who}").format(
+                path=rule.path, owner=_user(st.st_uid), who=who))
         if mode & rule.forbidden:
-            found.append(f"{rule.path}: mode {mode:04o} gives {_who_too(mode & rule.forbidden)};"
-                         f" should be at most {0o777 & ~rule.forbidden:04o}")
+            found.append(_("{path}: mode {mode} gives {too}; should be at most {most}").format(
+                path=rule.path, mode=f"{mode:04o}", too=_who_too(mode & rule.forbidden),
+                most=f"{0o777 & ~rule.forbidden:04o}"))
     return found
 
 
@@ -179,7 +182,7 @@ def _user(uid: int) -> str:
 def _who_too(bits: int) -> str:
     parts = []
     if bits & 0o070:
-        parts.append("group " + ("write" if bits & 0o070 == 0o020 else "access"))
+        parts.append(_("group write") if bits & 0o070 == 0o020 else _("group access"))
     if bits & 0o007:
-        parts.append("others access")
-    return " and ".join(parts)
+        parts.append(_("others access"))
+    return _(" and ").join(parts)
