@@ -73,10 +73,9 @@ def _fsync_dir(path: Path) -> None:
 
 @dataclass(frozen=True)
 class _Temp:
-    """A staged object's temp file and the shard folders made for it while staging."""
+    """A staged object's temp file."""
 
     path: Path
-    made: tuple[Path, ...] = ()
 
     def __str__(self) -> str:
         return str(self.path)
@@ -170,36 +169,35 @@ class LocalObjectStore:
                         written=written, expected_size=expected_size)
                 )
             digest = hasher.hexdigest()
-            made = self._ready_place(fd, digest)
+            self._ready_place(fd, digest)
         except BaseException:
             os.close(fd)
             _unlink_quietly(tmp_path)
             raise
         os.close(fd)
-        return Staged(digest, written, _Temp(tmp_path, made))
+        return Staged(digest, written, _Temp(tmp_path))
 
-    def _ready_place(self, fd: int, digest: str) -> tuple[Path, ...]:
+    def _ready_place(self, fd: int, digest: str) -> None:
         """Everything about publishing that needs no flush, done while staging (on the
         copying thread, not in the group's commit): the temp file gets the object's mode and
-        owner, and its shard folders are made. Returns the folders made."""
+        owner, and its shard folders are made."""
         try:
             owner = self._store_owner
             if owner is not None:
                 os.fchown(fd, *owner)
             os.fchmod(fd, 0o444)
-            return self._make_shards(digest)
+            self._make_shards(digest)
         except OSError as exc:
             raise StorageError.from_os(exc, _("preparing an object's place"),
                                        where=_("store")) from exc
 
-    def _make_shards(self, digest: str, *, recheck: bool = False) -> tuple[Path, ...]:
-        """Make the object's two shard folders where missing; the folders made.
+    def _make_shards(self, digest: str, *, recheck: bool = False) -> None:
+        """Make the object's two shard folders where missing, noting them as not yet flushed.
 
         Folders this store has seen exist are not asked for again (thousands of small clips
         share 256 first-level folders); a link that finds one gone after all asks again
         (``recheck``)."""
         shard2 = self.path_for(digest).parent
-        made: list[Path] = []
         for d in (shard2.parent, shard2):
             if d in self._shards_seen and not recheck:
                 continue
@@ -211,11 +209,9 @@ class LocalObjectStore:
             self._shards_seen.add(d)
             with self._unflushed_lock:
                 self._unflushed.add(d)
-            made.append(d)
             owner = self._store_owner
             if owner is not None:
                 os.chown(d, *owner)
-        return tuple(made)
 
     def publish(self, staged: Sequence[Staged]) -> list[PutResult]:
         """Make a group of staged objects durable and visible, sharing the flushes.
@@ -227,8 +223,7 @@ class LocalObjectStore:
         """
         if not staged:
             return []
-        temps = [_temp(s) for s in staged]
-        paths = [t.path for t in temps]
+        paths = [_temp(s).path for s in staged]
         try:
             try:
                 sync_files(paths)
@@ -236,11 +231,11 @@ class LocalObjectStore:
                 raise StorageError.from_os(exc, _("flushing an object to disk"),
                                            where=_("store")) from exc
             results: list[PutResult] = []
-            # folders made while staging: their new entries are flushed with the links
-            changed_dirs: dict[Path, None] = {d.parent: None for t in temps for d in t.made}
+            changed_dirs: dict[Path, None] = {}
             for item, path in zip(staged, paths, strict=True):
                 created = self._link(path, item.digest, item.size, changed_dirs)
                 results.append(PutResult(item.digest, item.size, created))
+            # folders made beneath the store since the last flush: their entries too
             new_folders = self._new_folders_above(staged)
             changed_dirs.update((d.parent, None) for d in new_folders)
             try:
@@ -307,8 +302,7 @@ class LocalObjectStore:
             try:
                 os.link(tmp_path, final)  # atomic, and never overwrites
             except FileNotFoundError:  # its shard folders went after staging: made again
-                for d in self._make_shards(digest, recheck=True):
-                    changed_dirs[d.parent] = None
+                self._make_shards(digest, recheck=True)
                 os.link(tmp_path, final)
         except FileExistsError:
             existing = final.stat().st_size
