@@ -174,8 +174,9 @@ def emit(data: Any, as_json: bool, render: Callable[[], None]) -> None:
         render()
 
 
-def byte_progress(description: str = "working") -> Progress:
-    """A rich progress bar for byte-counted work (bytes/s and ETA); silent when not a TTY."""
+def byte_progress(description: str = "working", *, label_width: int = 0) -> Progress:
+    """A rich progress bar for byte-counted work (bytes/s and ETA); silent when not a TTY.
+    ``label_width`` right-aligns the task labels in a column that wide (one bar per clip)."""
     from rich.progress import (
         BarColumn,
         DownloadColumn,
@@ -186,7 +187,8 @@ def byte_progress(description: str = "working") -> Progress:
     )
 
     return Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
+        TextColumn(f"[bold]{{task.description:>{label_width}}}" if label_width
+                   else "[bold]{task.description}"), BarColumn(), DownloadColumn(),
         TransferSpeedColumn(), TimeRemainingColumn(), console=err_console,
         disable=not err_console.is_terminal, transient=False,
     )

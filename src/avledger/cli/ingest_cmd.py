@@ -11,7 +11,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.markup import escape
 
-from avledger.cli.common import DryRunOpt, JsonOpt, console, emit, err_console, session, table
+from avledger.cli.common import (
+    DryRunOpt,
+    JsonOpt,
+    byte_progress,
+    console,
+    emit,
+    err_console,
+    session,
+    table,
+)
 from avledger.cli.inputs import to_utc
 from avledger.core import identity
 from avledger.core.clock import check as clockcheck
@@ -96,18 +105,7 @@ class ProgressHooks(IngestHooks):
 
 
 def ingest_progress() -> Progress:
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-        TransferSpeedColumn,
-    )
-
-    return Progress(TextColumn("[bold]{task.description:>28}"), BarColumn(), DownloadColumn(),
-                    TransferSpeedColumn(), TimeRemainingColumn(), console=err_console,
-                    disable=not err_console.is_terminal)
+    return byte_progress(label_width=28)
 
 
 @contextlib.contextmanager
