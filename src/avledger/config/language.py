@@ -13,8 +13,8 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from avledger.config import schema
-from avledger.config.loader import Layout
+from avledger.config.layout import Layout
+from avledger.i18n import CHINESE
 
 _SECTION = re.compile(r"^(?P<key>[A-Za-z_][\w-]*)\s*:")
 _LANGUAGE = re.compile(r"^\s+language\s*:\s*['\"]?(?P<value>[A-Za-z_]+)['\"]?\s*(#.*)?$")
@@ -40,7 +40,7 @@ def site_language(explicit: Path | None, environ: Mapping[str, str]) -> str:
     layout = Layout.discover(environ)
     override = explicit or (Path(environ["AVLEDGER_CONFIG"])
                             if environ.get("AVLEDGER_CONFIG") else None)
-    found = str(schema.defaults()["site"]["language"])
+    found = CHINESE  # the schema's default (site.language)
     for path in (layout.config_file, override):
         if path is None:
             continue

@@ -15,59 +15,22 @@ from __future__ import annotations
 import copy
 import os
 import stat
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from avledger.config import schema
+from avledger.config.layout import SYSTEM_CONFIG, Layout
 from avledger.errors import ConfigError, RefusedError
 from avledger.i18n import _
 
 BUILTIN_DIR = Path(__file__).resolve().parent.parent / "data"
-SYSTEM_CONFIG = Path("/etc/avledger/avledger.yaml")
-SYSTEM_DIRS = {
-    "data": Path("/var/lib/avledger"),
-    "keys": Path("/etc/avledger/keys"),
-    "log": Path("/var/log/avledger"),
-    "run": Path("/run/avledger"),
-    "config_dir": Path("/etc/avledger"),
-}
 # Who may act, what runs on footage, and what a recorder is: never from an override file.
 PROTECTED_KEYS = ("personnel", "access.player", "access.players", "profiles")
 PATH_KEYS = ("store.path", "catalog.path", "catalog.password_file", "ledger.key_path",
              "ledger.checkpoint_file", "daemon.mount_dir", "access.package_dir",
              "store.s3.credentials_file", "witness.key_path", "witness.state_dir",
              "store.second.path")
-
-
-@dataclass(frozen=True)
-class Layout:
-    """Where things live: one home directory in development, FHS paths on a real install."""
-
-    home: Path | None
-    config_file: Path
-    dirs: dict[str, Path]
-
-    @classmethod
-    def discover(cls, environ: Mapping[str, str] | None = None) -> Layout:
-        env = os.environ if environ is None else environ
-        home = env.get("AVLEDGER_HOME")
-        if home:
-            root = Path(home).expanduser().resolve()
-            dirs = {
-                "data": root / "data",
-                "keys": root / "keys",
-                "log": root / "log",
-                "run": root / "run",
-                "config_dir": root,
-            }
-            return cls(root, root / "avledger.yaml", dirs)
-        return cls(None, SYSTEM_CONFIG, dict(SYSTEM_DIRS))
-
-    @property
-    def development(self) -> bool:
-        return self.home is not None
 
 
 @dataclass

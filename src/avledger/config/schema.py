@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from avledger.i18n import _
+from avledger.i18n import CHINESE, LANGUAGES, _
 
 ROLES = ("clerk", "handler", "records_manager", "leader", "auditor", "legal_reviewer")
 
@@ -469,7 +469,7 @@ SCHEMA = Section(
                 "timezone": Leaf(timezone, "Asia/Shanghai",
                                  "Time zone for display; storage is UTC."),
                 "station": Leaf(non_empty_str, "dock-1", "Name of this dock station."),
-                "language": Leaf(one_of("zh_CN", "en"), "zh_CN",
+                "language": Leaf(one_of(*LANGUAGES), CHINESE,
                                  "Language of the command line: 'zh_CN' or 'en'. A caller's "
                                  "locale (LANG=C gives English) and '--lang' come first."),
             },

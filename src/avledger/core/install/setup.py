@@ -10,7 +10,8 @@ from pathlib import Path
 import yaml
 
 from avledger.config import loader
-from avledger.config.loader import Config, Layout
+from avledger.config.layout import Layout
+from avledger.config.loader import Config
 from avledger.config.schema import ROLES
 from avledger.core import identity
 from avledger.core.app import Avledger
