@@ -210,13 +210,22 @@ class LazyCommand:
 
     ``target`` is ``module:attribute``: a Typer app (or a function returning one) for a
     group, the command function for a single command. ``help`` is the first paragraph
-    of the command's own help; tests/test_cli_lazy.py checks the two agree.
+    of the command's own help; tests/test_cli_lazy.py checks the two agree. ``prepare``,
+    also ``module:attribute``, is called with the sub-command's words as typed before
+    ``target`` is imported, to start work that can overlap the import (``ingest`` reads the
+    recorder ahead).
     """
 
     name: str
     kind: Literal["command", "group"]
     target: str
     help: str
+    prepare: str | None = None
+
+    def start_preparing(self, args: Sequence[str]) -> None:
+        if self.prepare is not None:
+            module_name, attribute = self.prepare.split(":")
+            getattr(importlib.import_module(module_name), attribute)(args)
 
     def stub(self) -> TyperCommand:
         """A stand-in carrying only what listings show (name, one-line help)."""
@@ -274,6 +283,12 @@ class LazyGroup(AvledgerGroup):
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         coerce_simple_options_plainly(self.get_params(ctx))
         return super().parse_args(ctx, args)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        entry = self._lazy.get(args[0]) if args else None
+        if entry is not None and not self._listing and not ctx.resilient_parsing:
+            entry.start_preparing(args[1:])
+        return super().resolve_command(ctx, args)
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         entry = self._lazy.get(cmd_name)

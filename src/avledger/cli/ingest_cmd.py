@@ -24,6 +24,7 @@ from avledger.cli.common import (
 from avledger.cli.inputs import to_utc
 from avledger.core import identity
 from avledger.core.clock import check as clockcheck
+from avledger.core.dock import readahead
 from avledger.core.dock.volume import SourceClip
 from avledger.core.ingest.session import (
     ClipOutcome,
@@ -229,25 +230,30 @@ def ingest(
 
       avledger ingest ./copy-of-BWR0042 --docked-at "2026-11-27 16:05:00"
     """
-    if (path is None) == (device is None):
-        raise typer.BadParameter(_("give either PATH or --device (one of them)"))
     mark("start-up (imports)")
-    with session(daemon=unattended) as app_:
-        if unattended:
-            identity.require_dock_caller(app_.config, _("ingest as the dock (--unattended)"))
-        app_.actor.require(action=_("ingest footage"))
-        tz = app_.config.timezone
-        mark("config + catalog open")
-        docked = docked_reference(docked_at, tz)
-        with progress_hooks() as hooks:
-            if device is not None:
-                report = ingest_device(app_, device, profile=profile, hooks=hooks,
-                                       verify=verify, dry_run=dry_run,
-                                       docked_at=docked.at if docked else None)
-            else:
-                assert path is not None
-                report = IngestSession(app_, path, profile=profile, hooks=hooks, verify=verify,
-                                       dry_run=dry_run, docked=docked).run()
+    try:
+        if (path is None) == (device is None):
+            raise typer.BadParameter(_("give either PATH or --device (one of them)"))
+        with session(daemon=unattended) as app_:
+            if unattended:
+                identity.require_dock_caller(app_.config,
+                                             _("ingest as the dock (--unattended)"))
+            app_.actor.require(action=_("ingest footage"))
+            tz = app_.config.timezone
+            mark("config + catalog open")
+            docked = docked_reference(docked_at, tz)
+            with progress_hooks() as hooks:
+                if device is not None:
+                    report = ingest_device(app_, device, profile=profile, hooks=hooks,
+                                           verify=verify, dry_run=dry_run,
+                                           docked_at=docked.at if docked else None)
+                else:
+                    assert path is not None
+                    report = IngestSession(app_, path, profile=profile, hooks=hooks,
+                                           verify=verify, dry_run=dry_run,
+                                           docked=docked).run()
+    finally:
+        readahead.stop()  # started before this module loaded (ingest_early.py), if at all
     mark("session close")
     emit(report.as_dict(), as_json, lambda: render(report, tz))
     mark("output")
