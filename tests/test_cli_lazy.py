@@ -162,7 +162,8 @@ def test_each_command_help_runs_through_the_lazy_loader(name: str) -> None:
 def test_an_ingest_without_a_terminal_loads_only_what_an_ingest_uses(home: Path,
                                                                       tmp_path: Path) -> None:
     """The udev unit and scripts run ``ingest`` without a terminal: no progress bars to draw,
-    no witness configured, no disc to restore from, no other backend."""
+    no witness configured, no disc to restore from, no other backend, and with ``--json``
+    nothing of rich at all (no console to print on)."""
     from avledger.config import loader, profiles
     from avledger.core.simulate.recorder import simulate
 
@@ -170,6 +171,30 @@ def test_an_ingest_without_a_terminal_loads_only_what_an_ingest_uses(home: Path,
     simulate(rec, profiles.get(loader.load(), "generic"), clips=2, size=200_000)
     modules = imported_by("ingest", str(rec), "--json")
     assert "avledger.core.ingest.session" in modules  # the ingest really ran
-    assert loaded(modules, ("rich.progress", "rich.live", "urllib.request", "http.client",
+    assert loaded(modules, ("rich", "urllib.request", "http.client",
                             "avledger.core.archive", "avledger.core.reports", "boto3",
                             "botocore", "psycopg", "pydantic", "pyudev")) == []
+
+
+def test_an_ingest_on_a_terminal_still_draws_its_progress(home: Path, tmp_path: Path) -> None:
+    """rich loads lazily, but a terminal (here one forced the way rich honours, FORCE_COLOR)
+    still gets the progress bars; without one, stderr stays clean."""
+    from avledger.config import loader, profiles
+    from avledger.core.simulate.recorder import simulate
+
+    rec = tmp_path / "rec"
+    simulate(rec, profiles.get(loader.load(), "generic"), clips=2, size=200_000)
+    env = {**os.environ, "LANG": "C", "LC_ALL": "C", "COLUMNS": "120"}
+    env.pop("FORCE_COLOR", None)
+    plain = subprocess.run([sys.executable, "-m", "avledger", "ingest", str(rec)],
+                           capture_output=True, text=True, env=env, timeout=120)
+    assert plain.returncode == 0, plain.stderr
+    assert "kB" not in plain.stderr
+    assert "2" in plain.stdout  # the summary table, printed on the (lazily made) console
+    simulate(tmp_path / "rec2", profiles.get(loader.load(), "generic"), clips=2, size=200_000,
+             serial="BWR-TERM")
+    drawn = subprocess.run([sys.executable, "-m", "avledger", "ingest", str(tmp_path / "rec2")],
+                           capture_output=True, text=True, env={**env, "FORCE_COLOR": "1"},
+                           timeout=120)
+    assert drawn.returncode == 0, drawn.stderr
+    assert "2 clips" in drawn.stderr and "400.0/400.0 kB" in drawn.stderr

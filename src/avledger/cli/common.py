@@ -6,6 +6,7 @@ Commands stay thin: parse options, call one ``core`` function, render with ``emi
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -14,18 +15,44 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 
 if TYPE_CHECKING:  # loaded when a command needs them, not when the module is imported
+    from rich.console import Console
     from rich.progress import Progress
     from rich.table import Table
 
     from avledger.config.loader import Config
     from avledger.core.app import Avledger
 
-console = Console()
-err_console = Console(stderr=True)
+    console: Console  # made on first use (``__getattr__`` below)
+    err_console: Console
 
+_consoles: dict[str, Console] = {}
+
+
+def __getattr__(name: str) -> Any:
+    """``console`` and ``err_console`` are made on first use: a command whose output is JSON,
+    or goes to a pipe with no terminal to draw on, never loads rich's console (an ingest
+    started by udev, a script; tests/test_cli_lazy.py checks it)."""
+    if name not in ("console", "err_console"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if not _consoles:
+        from rich.console import Console
+
+        _consoles.update(console=Console(), err_console=Console(stderr=True))
+        globals().update(_consoles)
+    return _consoles[name]
+
+
+def stderr_is_terminal() -> bool:
+    """Whether progress can be drawn on stderr — asked without loading rich when plainly not
+    (no terminal and none forced by the variables rich honours)."""
+    forced = bool(os.environ.get("FORCE_COLOR")) or os.environ.get("TTY_COMPATIBLE") == "1"
+    try:
+        plain = not forced and not sys.stderr.isatty()
+    except ValueError:  # stderr closed
+        plain = True
+    return False if plain else bool(__getattr__("err_console").is_terminal)
 
 
 @dataclass
@@ -101,7 +128,7 @@ def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any
         cells = [[row[i] for i in keep if i < len(row)] for row in cells]
         plain = [[row[i] for i in keep if i < len(row)] for row in plain]
     values = [[row[i] for row in plain if i < len(row)] for i in range(len(columns))]
-    widths = column_widths(columns, values, console.width)
+    widths = column_widths(columns, values, __getattr__("console").width)
     t = Table(title=title, title_justify="left", header_style="bold")
     if widths is None:  # one block per row
         t.show_header = False
@@ -189,6 +216,6 @@ def byte_progress(description: str = "working", *, label_width: int = 0) -> Prog
     return Progress(
         TextColumn(f"[bold]{{task.description:>{label_width}}}" if label_width
                    else "[bold]{task.description}"), BarColumn(), DownloadColumn(),
-        TransferSpeedColumn(), TimeRemainingColumn(), console=err_console,
-        disable=not err_console.is_terminal, transient=False,
+        TransferSpeedColumn(), TimeRemainingColumn(), console=__getattr__("err_console"),
+        disable=not stderr_is_terminal(), transient=False,
     )

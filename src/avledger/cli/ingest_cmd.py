@@ -9,16 +9,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
 
+from avledger.cli import common
 from avledger.cli.common import (
     DryRunOpt,
     JsonOpt,
     byte_progress,
-    console,
     emit,
-    err_console,
     session,
+    stderr_is_terminal,
     table,
 )
 from avledger.cli.inputs import to_utc
@@ -46,6 +45,13 @@ DockedAtOpt = Annotated[str | None, typer.Option(
     help="When the recorder was docked (site time, or ISO 8601 with an offset): its clock "
          "file is measured against this moment. Without it a folder's drift is unknown (not "
          "read at dock); a --device's docking moment comes from udev.")]
+
+
+def escape(text: str) -> str:
+    """Text shown as it is, never read as rich markup (rich loads only when output is drawn)."""
+    from rich.markup import escape as escaped
+
+    return escaped(text)
 
 
 def docked_reference(text: str | None, tz: str) -> clockcheck.Reference | None:
@@ -113,7 +119,7 @@ def ingest_progress() -> Progress:
 def progress_hooks() -> Iterator[IngestHooks]:
     """Progress bars on a terminal; without one (udev unit, a pipe, ``--json`` into a file)
     the plain hooks: nothing would be drawn, so the progress machinery is not even loaded."""
-    if not err_console.is_terminal:
+    if not stderr_is_terminal():
         yield IngestHooks()
         return
     with ingest_progress() as progress:
@@ -123,13 +129,13 @@ def progress_hooks() -> Iterator[IngestHooks]:
 def render(report: IngestReport, tz: str) -> None:
     t = report.totals()
     clock = report.clock
-    console.print(
+    common.console.print(
         _("recorder {serial} ({profile}{new}) from {source}; badge in device file: {badge}")
         .format(serial=f"[bold]{escape(report.serial)}[/]", profile=report.profile,
                 new=_(", new, unregistered") if report.device_new else "",
                 source=escape(report.source), badge=escape(report.badge_hint or "-")),
         highlight=False)
-    console.print(
+    common.console.print(
         _("clock: drift {drift}; host clock synchronised: {synced}").format(
             drift=clock_line(clock, tz), synced=yes_no(clock.get("host_synced"))),
         highlight=False)
@@ -143,7 +149,7 @@ def render(report: IngestReport, tz: str) -> None:
                  o.badge or "", o.attribution or "",
                  escape(", ".join(o.flags) or translate_stored(o.error or o.reason or "")))
                 for o in listed]
-        console.print(table(None, [_("clip"), _("result"), _("size"),
+        common.console.print(table(None, [_("clip"), _("result"), _("size"),
                                    _("recorded, corrected"), _("drift s"), _("window"),
                                    _("badge"), _("attribution"), _("notes")], rows))
     rate = t["bytes_copied"] / t["seconds"] / 1e6 if t["seconds"] else 0.0
@@ -162,9 +168,9 @@ def render(report: IngestReport, tz: str) -> None:
         summary.insert(0, (_("would ingest (dry run)"), t["planned"]))
     if report.stopped:
         summary.append((_("stopped"), translate_stored(report.stopped)))
-    console.print(table(_("summary"), ["", ""], summary))
+    common.console.print(table(_("summary"), ["", ""], summary))
     if report.left_out:
-        console.print(left_out_text(report.left_out, report.profile), highlight=False)
+        common.console.print(left_out_text(report.left_out, report.profile), highlight=False)
 
 
 def left_out_text(paths: list[str], profile: str) -> str:
