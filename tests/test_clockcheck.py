@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+import pytest
 
 from avledger.core.app import Avledger
 from avledger.core.clock import check as clockcheck
@@ -109,6 +112,27 @@ def test_host_sync_state_says_how() -> None:
     state = clockcheck.host_sync_state()
     assert state.synced in (True, False, None)
     assert state.how
+
+
+def test_an_ingest_starts_no_program(app: Avledger, tmp_path: Path,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """No ``timedatectl`` for the host clock, no ``ldconfig`` to find libc: a docking costs
+    no program start (each is a fork of the whole process, and a D-Bus call for the clock)."""
+    import subprocess
+
+    from avledger.core.ingest.session import ingest
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"a program was started: {args[:1]}")
+
+    monkeypatch.setattr(subprocess, "Popen", refused)
+    monkeypatch.setattr(os, "posix_spawn", refused)
+    state = clockcheck.host_sync_state()
+    assert state.synced in (True, False) and state.how.startswith("adjtimex")
+    rec = tmp_path / "rec"
+    make_recorder(rec, clips=2, size=100_000)
+    report = ingest(app, rec)
+    assert report.totals()["new"] == 2, report.as_dict()
 
 
 def test_clock_read_by_command(app: Avledger, tmp_path: Path) -> None:

@@ -16,8 +16,6 @@ sync and this measurement.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
-import shutil
 import subprocess
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -29,6 +27,7 @@ from avledger.core.app import Avledger
 from avledger.core.dock.volume_root import RefusedFile, VolumeRoot, excerpt, reached
 from avledger.i18n import N_, _, translate_stored
 from avledger.store import db
+from avledger.store.libc import libc_function
 from avledger.timestamps import display, iso, parse_iso, utcnow, zoned_to_utc
 
 MAX_CLOCK_BYTES = 4096
@@ -184,34 +183,26 @@ class _Timex(ctypes.Structure):
 
 
 STA_UNSYNC = 0x0040
-TIME_ERROR = 5
 
 
-def _adjtimex() -> HostSync:
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        tx = _Timex()  # modes = 0: read only
-        state = libc.adjtimex(ctypes.byref(tx))
-    except (OSError, AttributeError) as exc:
-        return HostSync(None, f"adjtimex unavailable: {exc}")
-    if state < 0:
-        return HostSync(None, f"adjtimex failed: errno {ctypes.get_errno()}")
-    synced = state != TIME_ERROR and not tx.status & STA_UNSYNC
-    return HostSync(synced, f"adjtimex (state {state}, maxerror {tx.maxerror} us)")
+MAX_ERROR_SYNCED_US = 16_000_000  # below this the kernel's clock counts as synchronised
 
 
 def host_sync_state() -> HostSync:
-    """Is the host clock synchronised? timedatectl when systemd runs, else the kernel's view."""
-    if shutil.which("timedatectl"):
-        try:
-            done = subprocess.run(["timedatectl", "show", "-p", "NTPSynchronized", "--value"],
-                                  capture_output=True, text=True, timeout=5)
-            value = done.stdout.strip()
-            if done.returncode == 0 and value in ("yes", "no"):
-                return HostSync(value == "yes", "timedatectl NTPSynchronized")
-        except (OSError, subprocess.TimeoutExpired):
-            pass
-    return _adjtimex()
+    """Is the host clock synchronised? The kernel's view (``adjtimex``), judged as systemd's
+    ``timedatectl`` judges ``NTPSynchronized``: a maximum error under 16 s. Asked directly,
+    not through ``timedatectl``: that is a program and a D-Bus call (often starting
+    ``systemd-timedated``) on every docking, for the same answer."""
+    adjtimex = libc_function("adjtimex", [ctypes.c_void_p])
+    if adjtimex is None:
+        return HostSync(None, "adjtimex unavailable")
+    tx = _Timex()  # modes = 0: read only
+    state = adjtimex(ctypes.byref(tx))
+    if state < 0:
+        return HostSync(None, f"adjtimex failed: errno {ctypes.get_errno()}")
+    synced = tx.maxerror < MAX_ERROR_SYNCED_US
+    return HostSync(synced, f"adjtimex (state {state}, maxerror {tx.maxerror} us, "
+                            f"{'unsync flag' if tx.status & STA_UNSYNC else 'sync flag'})")
 
 
 # ---- classification and interpolation ----------------------------------------------------------

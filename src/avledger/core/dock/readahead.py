@@ -32,11 +32,14 @@ before it returns, so no file stays open on a volume about to be unmounted.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import stat
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+
+from avledger.store.libc import libc_function
 
 CHUNK = 4 * 1024 * 1024  # one sendfile; ``stop`` is seen between chunks
 DEFAULT_BUDGET = 1024 * 1024 * 1024  # more than the disk reads during a cold start-up
@@ -122,16 +125,11 @@ def lower_io_priority() -> bool:
     """Put the calling thread's reads in the idle class: the program's own start-up reads
     (its modules, the catalog) go first, the reading ahead takes what the disk has left."""
     number = SYS_IOPRIO_SET.get(os.uname().machine)
-    if number is None:
+    syscall = libc_function("syscall", [ctypes.c_long, ctypes.c_int, ctypes.c_int,
+                                         ctypes.c_int], ctypes.c_long)
+    if number is None or syscall is None:
         return False
-    import ctypes
-
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        done: int = libc.syscall(number, IOPRIO_WHO_PROCESS, 0,
-                                 IOPRIO_CLASS_IDLE << IOPRIO_CLASS_SHIFT)
-    except (OSError, AttributeError):
-        return False
+    done: int = syscall(number, IOPRIO_WHO_PROCESS, 0, IOPRIO_CLASS_IDLE << IOPRIO_CLASS_SHIFT)
     return done == 0
 
 
