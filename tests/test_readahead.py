@@ -196,3 +196,20 @@ def test_the_reading_thread_gives_way_to_the_program_s_own_reads() -> None:
     # the thread that calls it, not the process: this one keeps its class
     assert (libc.syscall(ioprio_get, readahead.IOPRIO_WHO_PROCESS, 0)
             >> readahead.IOPRIO_CLASS_SHIFT) != readahead.IOPRIO_CLASS_IDLE
+
+
+def test_nothing_is_read_ahead_on_fuse(tmp_path: Path) -> None:
+    """FUSE drops a file's pages when it is opened again: reading ahead there would make every
+    byte cross the FUSE daemon twice, so a FUSE folder is left to the copy alone."""
+    from tests.conftest import require_root_tools
+    from tests.loopfuse import fusefat, loop_device
+
+    require_root_tools("losetup", "fusefat", "mkfs.vfat", "mcopy", "fusermount")
+    image = tmp_path / "bwr.img"
+    make_recorder(tmp_path / "tree", clips=2, size=1 << 20, serial="FUSE01", image=image)
+    mnt = tmp_path / "mnt"
+    assert not readahead.on_fuse(tmp_path)
+    with loop_device(image) as dev, fusefat(dev, mnt):
+        assert readahead.on_fuse(mnt)
+        assert readahead.start(mnt) is None
+        assert readahead._current is None

@@ -24,9 +24,10 @@ the recorder (docs/security.md, "Reading ahead"):
   (the start-up's own reads waited behind it: 0.35-0.41 s became 0.74-0.87 s), 1.50 s in
   the idle class.
 
-The reading stops at the budget, at the end of the files, at the first error (a recorder
-pulled out: the ingest reports that itself) or when ``stop`` is called — the ingest calls it
-before it returns, so no file stays open on a volume about to be unmounted.
+Nothing is read ahead on a FUSE file system (see ``on_fuse``). The reading stops at the
+budget, at the end of the files, at the first error (a recorder pulled out: the ingest reports
+that itself) or when ``stop`` is called — the ingest calls it before it returns, so no file
+stays open on a volume about to be unmounted.
 """
 
 from __future__ import annotations
@@ -179,12 +180,32 @@ def budget_for(requested: int = DEFAULT_BUDGET) -> int:
     return requested if available is None else min(requested, available // 4)
 
 
+FUSE_SUPER_MAGIC = 0x65735546
+
+
+def on_fuse(path: Path) -> bool:
+    """Whether ``path`` is on a FUSE file system (``statfs``'s ``f_type``).
+
+    FUSE drops a file's cached pages each time it is opened (unless the file system asks to
+    keep them), so what was read ahead is thrown away when the ingest opens the clip, and
+    every byte crosses the FUSE daemon twice: measured on a fusefat recorder, 537 MB read by
+    the daemon for 269 MB of clips, against 269 MB without reading ahead."""
+    statfs = libc_function("statfs", [ctypes.c_char_p, ctypes.c_void_p])
+    if statfs is None:
+        return False
+    buf = (ctypes.c_long * 32)()  # struct statfs, f_type first; 256 bytes is room enough
+    if statfs(os.fsencode(path), ctypes.byref(buf)) != 0:
+        return False
+    return (buf[0] & 0xFFFFFFFF) == FUSE_SUPER_MAGIC
+
+
 def start(root: Path, budget: int | None = None) -> ReadAhead | None:
-    """Start reading ``root`` ahead (one at a time per process); None when it is no folder."""
+    """Start reading ``root`` ahead (one at a time per process); None when it is no folder
+    or one on FUSE (``on_fuse``)."""
     global _current
     stop()
     try:
-        if not stat.S_ISDIR(os.lstat(root).st_mode):
+        if not stat.S_ISDIR(os.lstat(root).st_mode) or on_fuse(root):
             return None
     except OSError:
         return None
