@@ -296,6 +296,25 @@ def test_a_folder_swapped_for_a_link_cannot_redirect_a_read(tmp_path: Path, home
             vol.read_small("DCIM/CLOCK.TXT", 100)
 
 
+def test_a_folder_read_once_and_then_swapped_for_a_link_is_still_the_one_read(
+        tmp_path: Path, home: Path) -> None:
+    """The volume root keeps the folders it reached open: a link put in a folder's place
+    afterwards redirects nothing (the clips read are those of the folder first reached)."""
+    rec = recorder(tmp_path, clips=1)
+    (rec / CLIP_DIR / "NOTE.TXT").write_bytes(b"the recorder's own\n")
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "100BWR01").mkdir(parents=True)
+    (elsewhere / "100BWR01" / "NOTE.TXT").write_bytes(SECRET)
+    with VolumeRoot(rec) as vol:
+        assert vol.read_small(f"{CLIP_DIR}/NOTE.TXT", 100) == b"the recorder's own\n"
+        os.rename(rec / "DCIM", rec / "DCIM.old")
+        os.symlink(elsewhere, rec / "DCIM")
+        assert vol.read_small(f"{CLIP_DIR}/NOTE.TXT", 100) == b"the recorder's own\n"
+        assert vol.is_regular(f"{CLIP_DIR}/NOTE.TXT")
+        with pytest.raises(DeviceError, match="behind a folder that is a symbolic link"):
+            vol.read_small("DCIM/OTHER.TXT", 100)  # a folder not reached before: refused
+
+
 # ---- drop folders ------------------------------------------------------------------------------
 
 

@@ -174,3 +174,21 @@ def test_a_shard_folder_made_by_a_discarded_staging_is_flushed_with_the_first_li
     with open(_source(tmp_path, data), "rb", buffering=0) as fh:
         store.publish([store.stage_stream(fh, expected_size=SIZE)])
     assert shard2.parent not in flushed  # flushed once is enough
+
+
+def test_a_small_staged_object_carries_its_bytes_and_a_big_one_does_not(tmp_path: Path) -> None:
+    """What parses a small clip after staging it (its duration) reads the bytes copied, not
+    the temp file again; a big clip's bytes are never held in memory."""
+    store = _store(tmp_path)
+    small, big = os.urandom(50_000), os.urandom(SIZE)
+    with open(_source(tmp_path, small), "rb", buffering=0) as fh:
+        staged_small = store.stage_stream(fh, expected_size=len(small))
+    with open(_source(tmp_path, big), "rb", buffering=0) as fh:
+        staged_big = store.stage_stream(fh, expected_size=SIZE)
+    assert staged_small.content == small
+    assert staged_small.digest == blake3.blake3(small).hexdigest()
+    assert staged_big.content is None
+    assert staged_small.without_content().content is None
+    puts = store.publish([staged_small.without_content(), staged_big])
+    assert [p.digest for p in puts] == [staged_small.digest, staged_big.digest]
+    assert store.path_for(staged_small.digest).read_bytes() == small

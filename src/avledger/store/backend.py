@@ -8,7 +8,7 @@ whose Object Lock enforces retention and legal holds in the store itself.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -35,6 +35,12 @@ class Staged:
     digest: str
     size: int
     handle: object
+    # a small object's bytes, as read while staging it: what reads it next (a parser) need
+    # not open it again; the holder drops them once read (``without_content``)
+    content: bytes | None = field(default=None, repr=False, compare=False)
+
+    def without_content(self) -> Staged:
+        return replace(self, content=None) if self.content is not None else self
 
 
 @dataclass(frozen=True)

@@ -158,7 +158,7 @@ class LocalObjectStore:
         try:
             if expected_size is not None and expected_size >= PREALLOCATE_FROM:
                 _preallocate(fd, expected_size)
-            written = _copy(source, fd, hasher, progress, expected_size)
+            written, content = _copy(source, fd, hasher, progress, expected_size)
             if expected_size is not None and written != expected_size:
                 raise SourceReadError(
                     _("source ended early: read {written} of {expected_size} bytes").format(
@@ -175,7 +175,7 @@ class LocalObjectStore:
             _unlink_quietly(tmp_path)
             raise
         os.close(fd)
-        return Staged(digest, written, _Temp(tmp_path))
+        return Staged(digest, written, _Temp(tmp_path), content)
 
     def _ready_place(self, fd: int, digest: str) -> None:
         """Everything about publishing that needs no flush, done while staging (on the
@@ -523,8 +523,9 @@ def _write_all(fd: int, chunk: memoryview) -> None:
 
 
 def _copy(source: BinaryIO, fd: int, hasher: blake3.blake3, progress: Progress | None,
-          expected_size: int | None = None) -> int:
-    """One pass: every byte read is hashed and written, in order; return bytes copied.
+          expected_size: int | None = None) -> tuple[int, bytes | None]:
+    """One pass: every byte read is hashed and written, in order; return bytes copied, and
+    the bytes themselves when the source was small.
 
     A small source (a photo, a short clip) is read whole, hashed and written at once: the
     threads and large buffers of the big path would cost more than the copy itself.
@@ -541,9 +542,11 @@ def _copy(source: BinaryIO, fd: int, hasher: blake3.blake3, progress: Progress |
         _write_all(fd, chunk)
         if progress is not None and n:
             progress(n)
-        return n
+        return n, bytes(chunk)
     copied = _copy_in_kernel(source, fd, hasher, progress)
-    return copied if copied is not None else _copy_overlapped(source, fd, hasher, progress)
+    if copied is None:
+        copied = _copy_overlapped(source, fd, hasher, progress)
+    return copied, None
 
 
 def _read_full(source: BinaryIO, buf: bytearray) -> int:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -107,8 +108,18 @@ class VolumeRoot:
                 else _("the recorder folder {path} cannot be opened: {error}")
             raise DeviceError(message.format(path=self.path, error=exc.strerror or exc)) from exc
         self.dev = os.fstat(self.fd).st_dev
+        # folders reached once, kept open: thousands of clips in one folder are each opened
+        # from its descriptor, not by walking from the root again (the folder first reached
+        # stays the one read from, even if a link later takes its name)
+        self._folders: dict[tuple[str, ...], int] = {}
+        self._folders_lock = threading.Lock()
 
     def close(self) -> None:
+        with self._folders_lock:
+            folders, self._folders = list(self._folders.values()), {}
+        for fd in folders:
+            with suppress(OSError):
+                os.close(fd)
         if self.fd >= 0:
             with suppress(OSError):  # a vanished FUSE volume fails even close()
                 os.close(self.fd)
@@ -122,10 +133,27 @@ class VolumeRoot:
 
     # -- reaching a file ----------------------------------------------------------------------
     def _parent(self, raw: str) -> tuple[int, str]:
-        """A descriptor of ``raw``'s folder (the caller closes it) and the last name."""
+        """A descriptor of ``raw``'s folder (kept open by the volume root: the caller does not
+        close it) and the last name."""
         parts = [p for p in raw.split("/") if p not in ("", ".")]
         if not parts or ".." in parts:
             raise RefusedFile(shown(raw), N_("not a path inside the volume"))
+        folder = tuple(parts[:-1])
+        if not folder:
+            return self.fd, parts[-1]
+        with self._folders_lock:
+            known = self._folders.get(folder)
+        if known is not None:
+            return known, parts[-1]
+        fd = self._reach(raw, parts)
+        with self._folders_lock:
+            known = self._folders.setdefault(folder, fd)
+        if known != fd:  # another thread reached it first
+            os.close(fd)
+        return known, parts[-1]
+
+    def _reach(self, raw: str, parts: list[str]) -> int:
+        """A new descriptor of ``raw``'s folder, reached from the root one name at a time."""
         fd = os.dup(self.fd)
         try:
             for i, part in enumerate(parts[:-1]):
@@ -144,7 +172,7 @@ class VolumeRoot:
         except BaseException:
             os.close(fd)
             raise
-        return fd, parts[-1]
+        return fd
 
     def open_fd(self, raw: str) -> int:
         """A read descriptor of the regular file ``raw``; RefusedFile for anything else.
@@ -152,19 +180,16 @@ class VolumeRoot:
         The file is examined before it is opened (a device node is never opened) and again
         after (what was opened is what was examined)."""
         parent, name = self._parent(raw)
+        before = os.stat(name, dir_fd=parent, follow_symlinks=False)
+        why = refusal(before, self.dev)
+        if why:
+            raise RefusedFile(shown(raw), why)
         try:
-            before = os.stat(name, dir_fd=parent, follow_symlinks=False)
-            why = refusal(before, self.dev)
-            if why:
-                raise RefusedFile(shown(raw), why)
-            try:
-                fd = os.open(name, READ_FLAGS, dir_fd=parent)
-            except OSError as exc:
-                if exc.errno == errno.ELOOP:
-                    raise RefusedFile(shown(raw), N_("a symbolic link")) from exc
-                raise
-        finally:
-            os.close(parent)
+            fd = os.open(name, READ_FLAGS, dir_fd=parent)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise RefusedFile(shown(raw), N_("a symbolic link")) from exc
+            raise
         after = os.fstat(fd)
         why = refusal(after, self.dev) or (
             None if (after.st_ino, after.st_dev) == (before.st_ino, before.st_dev)
@@ -192,8 +217,6 @@ class VolumeRoot:
             return refusal(os.stat(name, dir_fd=parent, follow_symlinks=False), self.dev) is None
         except OSError:
             return False
-        finally:
-            os.close(parent)
 
     def write(self, raw: str, data: bytes) -> None:
         """Create or replace the regular file ``raw`` with ``data``, synced to the medium.
@@ -201,19 +224,16 @@ class VolumeRoot:
         Only a regular file of the volume is ever written: a link, FIFO or device node in its
         place is refused before anything is truncated."""
         parent, name = self._parent(raw)
+        with suppress(FileNotFoundError):
+            why = refusal(os.stat(name, dir_fd=parent, follow_symlinks=False), self.dev)
+            if why:
+                raise RefusedFile(shown(raw), why)
         try:
-            with suppress(FileNotFoundError):
-                why = refusal(os.stat(name, dir_fd=parent, follow_symlinks=False), self.dev)
-                if why:
-                    raise RefusedFile(shown(raw), why)
-            try:
-                fd = os.open(name, WRITE_FLAGS, 0o644, dir_fd=parent)
-            except OSError as exc:
-                if exc.errno in (errno.ELOOP, errno.ENXIO):
-                    raise RefusedFile(shown(raw), N_("not a regular file")) from exc
-                raise
-        finally:
-            os.close(parent)
+            fd = os.open(name, WRITE_FLAGS, 0o644, dir_fd=parent)
+        except OSError as exc:
+            if exc.errno in (errno.ELOOP, errno.ENXIO):
+                raise RefusedFile(shown(raw), N_("not a regular file")) from exc
+            raise
         try:
             why = refusal(os.fstat(fd), self.dev)
             if why:

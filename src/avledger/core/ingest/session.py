@@ -628,6 +628,10 @@ class IngestSession:
         """One clip staged for its group, and its duration read from the staged copy."""
         staged: Staged = self._copy(clip, stage=True, progress=progress)
         try:
+            if staged.content is not None:  # a small copy: parsed from the bytes just copied
+                return Copied(staged.without_content(),
+                              duration(io.BytesIO(staged.content), clip.device_start,
+                                       clip.mtime, clip.kind))
             with self.app.store.open_staged(staged) as fh:
                 # a small copy is parsed from memory: one read, not a seek and a read per box
                 source = io.BytesIO(fh.read()) if staged.size <= prefetch.SMALL else fh
