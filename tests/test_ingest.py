@@ -269,6 +269,30 @@ def test_changed_file_times_confirmed_by_hash(home: Path, tmp_path: Path, cli) -
         assert conn.execute("SELECT COUNT(*) FROM clips").fetchone()[0] == 2
 
 
+def test_changed_file_times_in_a_group_are_found_by_content(home: Path, tmp_path: Path,
+                                                            cli) -> None:  # type: ignore[no-untyped-def]
+    """Without --verify the clips are copied in groups: the group asks once which of its
+    clips' contents this recorder gave before under the same names."""
+    rec = tmp_path / "rec"
+    sim = make_recorder(rec, clips=5, size=30_000)
+    first = ingest_json(cli, str(rec))
+    ids = {c["rel"]: c["clip_id"] for c in first["clips"]}
+    touched = [c.rel for c in sim.clips[:3]]
+    for i, rel in enumerate(touched):  # same bytes, new times
+        os.utime(rec / rel, (1_800_000_000 + i, 1_800_000_000 + i))
+    copy = rec / sim.clips[0].rel
+    renamed = copy.with_name("COPY_" + copy.name)  # the same bytes under another name: new
+    renamed.write_bytes(copy.read_bytes())
+    report = ingest_json(cli, str(rec))
+    by_rel = {c["rel"]: c for c in report["clips"]}
+    assert report["totals"]["new"] == 1 and report["totals"]["skipped"] == 5
+    for rel in touched:
+        assert by_rel[rel]["reason"] == "same content already ingested"
+        assert by_rel[rel]["clip_id"] == ids[rel]
+    assert by_rel[str(renamed.relative_to(rec))]["status"] == "new"
+    assert by_rel[sim.clips[3].rel]["reason"] == "already ingested"
+
+
 def test_verify_rereads_and_duration_falls_back_to_file_times(home: Path, tmp_path: Path,
                                                               cli) -> None:  # type: ignore[no-untyped-def]
     rec = tmp_path / "rec"

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import TypeVar
 
 from avledger.errors import NotFoundError
 from avledger.i18n import _
 from avledger.store import db
+
+T = TypeVar("T")
 
 CLIP_COLUMNS = ("id, device_id, digest, size, source_path, corrected_start, corrected_end,"
                 " device_start, ingested_at, attribution, badge, status")
@@ -34,6 +37,6 @@ def fetch_clips(conn: db.Connection, ids: Sequence[int]) -> dict[int, db.Row]:
     return {i: rows[i] for i in wanted}
 
 
-def chunks(items: Sequence[int], size: int) -> Iterable[list[int]]:
+def chunks(items: Sequence[T], size: int) -> Iterable[list[T]]:
     for start in range(0, len(items), size):
         yield list(items[start:start + size])

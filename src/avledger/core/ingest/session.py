@@ -30,6 +30,7 @@ from typing import Any, Literal
 
 from avledger.config.profiles import Match, Profile, Seen
 from avledger.core.app import Avledger
+from avledger.core.clipref import chunks
 from avledger.core.clips import UNATTRIBUTED
 from avledger.core.clock import check as clockcheck
 from avledger.core.clock import setter as clockset
@@ -68,6 +69,7 @@ from avledger.store.local import SourceReadError
 from avledger.timestamps import iso, utcnow
 
 SEQUENTIAL_HINT_FROM = 1 << 20  # read-ahead hint for big clips; small ones are one read
+IN_LIST = 500  # values in one query's IN (...) list (SQLite's parameter limit)
 
 GONE_ERRNOS = {errno.ENOTCONN, errno.ENODEV, errno.ENXIO, errno.ENOENT, errno.EIO,
                errno.ESHUTDOWN}
@@ -553,7 +555,7 @@ class IngestSession:
                 group.add(self._stage_one(clip, dev, m, since, checkouts, dock_id, take))
                 mark("copy + hash (per clip)")
                 if group.full():
-                    self._flush(group, dock_id, finished)
+                    self._flush(group, dev.id, dock_id, finished)
             except IngestStopped as exc:
                 state = "removed" if _gone(self.root) else "cancelled"
                 report.stopped = str(exc)
@@ -579,7 +581,7 @@ class IngestSession:
                 break
         ahead.close()  # copies made ahead and not taken are discarded
         try:  # what was staged before a stop or a failure is still committed
-            self._flush(group, dock_id, finished)
+            self._flush(group, dev.id, dock_id, finished)
         except StorageError as exc:
             if error is None:
                 state, report.stopped, error = "failed", exc.english, exc
@@ -747,20 +749,14 @@ class IngestSession:
                    checkouts: list[Checkout], dock_id: int,
                    copied_ahead: Callable[[], Copied] | None = None) -> batch.Pending:
         """Copy one clip into a staged object (or take the copy made ahead of it) and decide
-        its rows; they commit with the rest of its group (``_flush``)."""
+        its rows; they commit with the rest of its group (``_flush``), unless the group finds
+        its content already in (``_known_content``)."""
         if copied_ahead is None:
             copied = self._copy_staged(clip)
         else:
             copied = copied_ahead()  # raises what its copy raised
             self.hooks.bytes_copied(copied.staged.size)
         staged, dur = copied.staged, copied.duration
-        same = self.app.catalog.conn.execute(
-            "SELECT id FROM clips WHERE device_id = ? AND source_path = ? AND digest = ?",
-            (dev.id, clip.rel, staged.digest)).fetchone()
-        if same:  # file times differ (another mount, another time zone) but content is known
-            return batch.Pending(clip, staged, ClipOutcome(
-                clip.rel, clip.size, "skipped", clip_id=int(same[0]), digest=staged.digest,
-                reason=N_("same content already ingested")), None)
         now = utcnow()
         times, att, tl = self._decide(clip, dur.seconds, dur.source, m, since, checkouts,
                                       dev.badge_hint, now)
@@ -771,7 +767,7 @@ class IngestSession:
 
         return batch.Pending(clip, staged, outcome, record)
 
-    def _flush(self, group: batch.Group, dock_id: int,
+    def _flush(self, group: batch.Group, device_id: int, dock_id: int,
                finished: Callable[[ClipOutcome], None]) -> None:
         """Publish the group's objects (durable together), then commit all their rows in
         one transaction; then report them."""
@@ -779,6 +775,7 @@ class IngestSession:
         if not items and not failed:
             return
         app = self.app
+        self._known_content(items, device_id)
         try:
             puts = app.store.publish([p.staged for p in items])
         except BaseException:
@@ -803,6 +800,27 @@ class IngestSession:
         mark("store locks")
         for item in items:
             finished(item.outcome)
+
+    def _known_content(self, items: list[batch.Pending], device_id: int) -> None:
+        """Clips of the group whose content this recorder already gave under the same name
+        (its file times differ: another mount, another time zone) are skipped, not recorded
+        again: one query for the whole group."""
+        waiting = {(p.clip.rel, p.staged.digest): p for p in items if p.record is not None}
+        if not waiting:
+            return
+        conn = self.app.catalog.conn
+        digests = sorted({digest for _, digest in waiting})
+        for part in chunks(digests, IN_LIST):
+            marks = ",".join("?" * len(part))
+            for clip_id, rel, digest in conn.execute(
+                    f"SELECT id, source_path, digest FROM clips WHERE device_id = ?"
+                    f" AND digest IN ({marks})", (device_id, *part)).fetchall():
+                item = waiting.get((rel, digest))
+                if item is not None:
+                    item.outcome = ClipOutcome(
+                        item.clip.rel, item.clip.size, "skipped", clip_id=int(clip_id),
+                        digest=digest, reason=N_("same content already ingested"))
+                    item.record = None
 
     def _commit_each(self, items: list[batch.Pending], puts: list[Any], failed: int,
                      dock_id: int) -> None:
