@@ -15,7 +15,7 @@ class Clock:
 
 
 def _item(size: int) -> Pending:
-    return Pending(clip=None, staged=Staged("0" * 64, size, None), outcome=None, record=None)
+    return Pending(clip=None, staged=Staged("0" * 64, size, None), outcome=None, rows=None)
 
 
 def test_closes_on_count_bytes_or_time() -> None:

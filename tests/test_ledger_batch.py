@@ -59,3 +59,30 @@ def test_state_is_written_when_an_exception_leaves_the_batch(app: Avledger) -> N
             pass
     rows, st = _chain(app)
     assert st.size == len(rows) and st.head == rows[-1][1]
+
+
+class _Undo(Exception):
+    pass
+
+
+def test_many_events_in_one_statement_chain_as_one_by_one(app: Avledger) -> None:
+    """``append_many`` (a group's clip.ingested events in a few INSERTs) stores exactly the
+    rows, hashes and state that appending the same events one by one would."""
+    events = [("test.event", f"s:{i}", {"i": i, "name": f"片段{i}", "none": None})
+              for i in range(ledger.ROWS_PER_INSERT + 7)]  # more than one statement
+    try:
+        with app.catalog.write() as conn:
+            for type, subject, payload in events:
+                ledger.append(conn, actor="t", type=type, subject=subject, payload=payload,
+                              ts=WHEN)
+            one_by_one = [e.as_dict() for e in ledger.iter_events(conn)]
+            state_one_by_one = ledger.state(conn)
+            raise _Undo
+    except _Undo:
+        pass
+    with app.catalog.write() as conn, ledger.batched(conn):
+        ledger.append_many(conn, actor="t", events=events, ts=WHEN)
+    assert [e.as_dict() for e in ledger.iter_events(app.catalog.conn)] == one_by_one
+    st = ledger.state(app.catalog.conn)
+    assert (st.size, st.head, st.frontier.root()) == (
+        state_one_by_one.size, state_one_by_one.head, state_one_by_one.frontier.root())

@@ -8,7 +8,7 @@ over any events not yet covered.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -106,6 +106,16 @@ class Avledger:
         self._wrote = True
         return ledger_store.append(conn, actor=who.label, type=type, subject=subject,
                                    payload=payload, ts=ts)
+
+    def record_many(self, conn: db.Connection,
+                    events: Sequence[tuple[str, str, dict[str, Any]]]) -> None:
+        """Several (type, subject, payload) events appended in order in ``conn``'s
+        transaction, as ``record`` would append them one by one."""
+        if not events:
+            return
+        self.actor.require(action=_("make changes ({type})").format(type=events[0][0]))
+        self._wrote = True
+        ledger_store.append_many(conn, actor=self.actor.label, events=events)
 
     def checkpoint(self) -> Any:
         """Sign the ledger as it is now, unless this session found it tampered with, and

@@ -13,7 +13,7 @@ import json
 import os
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
@@ -221,16 +221,32 @@ def register_object(app: Avledger, conn: Any, digest: str, size: int) -> bool:
     the caller must store the content again. Storing content whose earlier copy was
     quarantined puts it back in service: the new copy was hashed while it was written.
     """
-    if not app.store.exists(digest):
-        raise ObjectVanished(_("object {digest} is no longer in "
-                               "the store (purged meanwhile)").format(
-                                 digest=digest),
-                             hint=_("store the content again and retry"))
-    cur = conn.execute(
-        "INSERT INTO objects (digest, size, stored_at) VALUES (?, ?, ?)"
-        " ON CONFLICT (digest) DO UPDATE SET stored_at = excluded.stored_at,"
-        " quarantined_at = NULL, verify_status = NULL, last_verified_at = NULL"
-        " WHERE objects.quarantined_at IS NOT NULL",
-        (digest, size, iso(utcnow())),
-    )
-    return bool(cur.rowcount)
+    return bool(register_objects(app, conn, [(digest, size)]))
+
+
+OBJECTS_PER_INSERT = 200
+
+
+def register_objects(app: Avledger, conn: Any, objects: Sequence[tuple[str, int]]) -> int:
+    """``register_object`` for a group of (digest, size), in a few statements; how many
+    rows changed. ObjectVanished when any of them is no longer in the store."""
+    for digest, _size in objects:
+        if not app.store.exists(digest):
+            raise ObjectVanished(_("object {digest} is no longer in "
+                                   "the store (purged meanwhile)").format(
+                                     digest=digest),
+                                 hint=_("store the content again and retry"))
+    unique = list(dict(objects).items())  # one row per digest: a group may store it twice
+    changed, now = 0, iso(utcnow())
+    for start in range(0, len(unique), OBJECTS_PER_INSERT):
+        part = unique[start:start + OBJECTS_PER_INSERT]
+        cur = conn.execute(
+            "INSERT INTO objects (digest, size, stored_at) VALUES "
+            + ",".join(["(?, ?, ?)"] * len(part)) +
+            " ON CONFLICT (digest) DO UPDATE SET stored_at = excluded.stored_at,"
+            " quarantined_at = NULL, verify_status = NULL, last_verified_at = NULL"
+            " WHERE objects.quarantined_at IS NOT NULL",
+            [value for digest, size in part for value in (digest, size, now)],
+        )
+        changed += max(cur.rowcount, 0)
+    return changed

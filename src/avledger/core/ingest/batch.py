@@ -30,7 +30,7 @@ class Pending:
     clip: Any  # SourceClip
     staged: Staged
     outcome: Any  # ClipOutcome; its status says whether rows are written ("new")
-    record: Callable[[Any, Any], None] | None  # (conn, put) -> None: its rows, when new
+    rows: Any | None  # ClipRows: what its rows are made of, when new
 
 
 @dataclass

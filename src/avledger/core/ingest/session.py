@@ -36,7 +36,7 @@ from avledger.core.clock import check as clockcheck
 from avledger.core.clock import setter as clockset
 from avledger.core.clock import settle as clocksettle
 from avledger.core.custody import copies
-from avledger.core.custody.integrity import ObjectVanished, register_object
+from avledger.core.custody.integrity import ObjectVanished, register_objects
 from avledger.core.custody.restore import copy_state, restore_from_file
 from avledger.core.dock import recorders
 from avledger.core.dock.failed import record_failed_docking
@@ -761,11 +761,8 @@ class IngestSession:
         times, att, tl = self._decide(clip, dur.seconds, dur.source, m, since, checkouts,
                                       dev.badge_hint, now)
         outcome = self._outcome(clip, "new", times, att, tl, digest=staged.digest)
-
-        def record(conn: db.Connection, put: Any) -> None:
-            self._rows(conn, clip, put, dev, m, times, att, tl, outcome, now, dock_id, None)
-
-        return batch.Pending(clip, staged, outcome, record)
+        return batch.Pending(clip, staged, outcome,
+                             ClipRows(clip, dev, m, times, att, tl, outcome, now, dock_id, None))
 
     def _flush(self, group: batch.Group, device_id: int, dock_id: int,
                finished: Callable[[ClipOutcome], None]) -> None:
@@ -785,9 +782,8 @@ class IngestSession:
         second = copies.replicate(app, puts)
         try:
             with app.transaction() as conn, ledger_store.batched(conn):
-                for item, put in zip(items, puts, strict=True):
-                    if item.record is not None:
-                        item.record(conn, put)
+                self._rows_many(conn, [(item.rows, put) for item, put
+                                       in zip(items, puts, strict=True) if item.rows])
                 copies.mark(conn, second)
                 self._bump(conn, dock_id, len(items) + failed,
                            sum(p.clip.size for p in items))
@@ -805,7 +801,7 @@ class IngestSession:
         """Clips of the group whose content this recorder already gave under the same name
         (its file times differ: another mount, another time zone) are skipped, not recorded
         again: one query for the whole group."""
-        waiting = {(p.clip.rel, p.staged.digest): p for p in items if p.record is not None}
+        waiting = {(p.clip.rel, p.staged.digest): p for p in items if p.rows is not None}
         if not waiting:
             return
         conn = self.app.catalog.conn
@@ -820,20 +816,20 @@ class IngestSession:
                     item.outcome = ClipOutcome(
                         item.clip.rel, item.clip.size, "skipped", clip_id=int(clip_id),
                         digest=digest, reason=N_("same content already ingested"))
-                    item.record = None
+                    item.rows = None
 
     def _commit_each(self, items: list[batch.Pending], puts: list[Any], failed: int,
                      dock_id: int) -> None:
         if failed:
             self._progress(dock_id, files=failed, nbytes=0)
         for item, put in zip(items, puts, strict=True):
-            if item.record is None:
+            if item.rows is None:
                 self._progress(dock_id, files=1, nbytes=item.clip.size)
                 continue
             for attempt in range(3):
                 try:
                     with self.app.transaction() as conn:
-                        item.record(conn, put)
+                        self._rows_many(conn, [(item.rows, put)])
                         self._bump(conn, dock_id, 1, item.clip.size)
                     break
                 except ObjectVanished:
@@ -858,41 +854,85 @@ class IngestSession:
               m: clockcheck.Measurement, times: ClipTimes, att: Attribution, tl: Any,
               outcome: ClipOutcome, now: datetime, dock_id: int,
               verified: bool | None) -> None:
-        """The object record, the clip row and its ``clip.ingested`` event (or, when a
-        concurrent ingest of the same recorder got there first, the outcome says so)."""
+        """One clip's rows and event (``_rows_many``)."""
+        self._rows_many(conn, [(ClipRows(clip, dev, m, times, att, tl, outcome, now, dock_id,
+                                         verified), put)])
+
+    def _rows_many(self, conn: db.Connection, items: list[tuple[ClipRows, Any]]) -> None:
+        """The object records, the clip rows and their ``clip.ingested`` events, in a few
+        multi-row statements for a whole group (or, for a clip a concurrent ingest of the same
+        recorder got in first, the outcome says so)."""
         app = self.app
-        register_object(app, conn, put.digest, put.size)
-        cur = conn.execute(
-            "INSERT INTO clips (device_id, digest, size, source_path, source_mtime,"
-            " device_start, device_end, duration_seconds, duration_source, drift_seconds,"
-            " corrected_start, corrected_end, ingested_at, deadline, on_time, checkout_id,"
-            " badge, attribution, flags, dock_id, clock_measurement_id, kind, mark)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (device_id, source_path, size, source_mtime) DO NOTHING RETURNING id",
-            (dev.id, put.digest, put.size, clip.rel, iso(clip.mtime),
-             _iso(times.device_start), _iso(times.device_end), times.duration,
-             times.duration_source, times.drift, _iso(times.corrected_start),
-             _iso(times.corrected_end), iso(now), outcome.deadline,
-             None if tl.on_time is None else int(tl.on_time),
-             att.checkout.id if att.checkout else None, att.badge, att.kind,
-             json.dumps(outcome.flags), dock_id, m.id, clip.kind, clip.mark))
-        inserted = cur.fetchone()
-        if inserted is None:
-            outcome.status, outcome.reason = "skipped", "ingested concurrently"
-            return
-        outcome.clip_id = int(inserted[0])
-        app.record(conn, "clip.ingested", f"clip:{outcome.clip_id}", {
-            "digest": put.digest, "size": put.size, "serial": dev.serial,
+        register_objects(app, conn, [(put.digest, put.size) for _, put in items])
+        ids: dict[str, int] = {}
+        for part in chunks(items, CLIPS_PER_INSERT):
+            ids.update((rel, int(clip_id)) for clip_id, rel in conn.execute(
+                _INSERT_CLIPS + ",".join([_CLIP_VALUES] * len(part)) + _ON_CONFLICT,
+                [value for rows, put in part for value in rows.values(put)]).fetchall())
+        events: list[tuple[str, str, dict[str, Any]]] = []
+        for rows, put in items:
+            outcome, clip = rows.outcome, rows.clip
+            clip_id = ids.get(clip.rel)
+            if clip_id is None:
+                outcome.status, outcome.reason = "skipped", "ingested concurrently"
+                continue
+            outcome.clip_id = clip_id
+            events.append(("clip.ingested", f"clip:{clip_id}", rows.payload(put)))
+            if clip.mark:  # its proposal's event follows its own, as one by one
+                app.record_many(conn, events)
+                events = []
+                proposals.propose(app, conn, clip_id, mark=clip.mark, now=rows.now)
+        app.record_many(conn, events)
+
+
+_INSERT_CLIPS = (
+    "INSERT INTO clips (device_id, digest, size, source_path, source_mtime,"
+    " device_start, device_end, duration_seconds, duration_source, drift_seconds,"
+    " corrected_start, corrected_end, ingested_at, deadline, on_time, checkout_id,"
+    " badge, attribution, flags, dock_id, clock_measurement_id, kind, mark) VALUES ")
+_CLIP_VALUES = "(" + ", ".join(["?"] * 23) + ")"
+_ON_CONFLICT = (" ON CONFLICT (device_id, source_path, size, source_mtime) DO NOTHING"
+                " RETURNING id, source_path")
+CLIPS_PER_INSERT = 100  # rows in one INSERT (23 values each)
+
+
+@dataclass(frozen=True)
+class ClipRows:
+    """What one new clip's catalog row and ``clip.ingested`` event are made of."""
+
+    clip: SourceClip
+    dev: recorders.DeviceRow
+    m: clockcheck.Measurement
+    times: ClipTimes
+    att: Attribution
+    tl: Any
+    outcome: ClipOutcome
+    now: datetime
+    dock_id: int
+    verified: bool | None
+
+    def values(self, put: Any) -> tuple[Any, ...]:
+        clip, times, att, tl = self.clip, self.times, self.att, self.tl
+        return (self.dev.id, put.digest, put.size, clip.rel, iso(clip.mtime),
+                _iso(times.device_start), _iso(times.device_end), times.duration,
+                times.duration_source, times.drift, _iso(times.corrected_start),
+                _iso(times.corrected_end), iso(self.now), self.outcome.deadline,
+                None if tl.on_time is None else int(tl.on_time),
+                att.checkout.id if att.checkout else None, att.badge, att.kind,
+                json.dumps(self.outcome.flags), self.dock_id, self.m.id, clip.kind, clip.mark)
+
+    def payload(self, put: Any) -> dict[str, Any]:
+        clip, times, att, outcome = self.clip, self.times, self.att, self.outcome
+        return {
+            "digest": put.digest, "size": put.size, "serial": self.dev.serial,
             "source_path": clip.rel, "source_mtime": iso(clip.mtime),
             "device_start": outcome.device_start, "corrected_start": outcome.corrected_start,
             "duration_seconds": times.duration, "duration_source": times.duration_source,
-            "drift_seconds": times.drift, "clock_measurement": m.id,
-            "deadline": outcome.deadline, "on_time": tl.on_time, "badge": att.badge,
+            "drift_seconds": times.drift, "clock_measurement": self.m.id,
+            "deadline": outcome.deadline, "on_time": self.tl.on_time, "badge": att.badge,
             "attribution": att.kind, "checkout_id": att.checkout.id if att.checkout else None,
-            "flags": outcome.flags, "dock_id": dock_id, "verified": verified,
-            "kind": clip.kind, "mark": clip.mark})
-        if clip.mark:
-            proposals.propose(app, conn, outcome.clip_id, mark=clip.mark, now=now)
+            "flags": outcome.flags, "dock_id": self.dock_id, "verified": self.verified,
+            "kind": clip.kind, "mark": clip.mark}
 
 
 def _iso(dt: datetime | None) -> str | None:
