@@ -39,6 +39,8 @@ def shown(raw: str) -> str:
     the same every time for the same bytes, with control characters and non-UTF-8 bytes as
     ``\\xNN``."""
     text = os.fsencode(raw).decode("utf-8", errors="backslashreplace")
+    if text.isprintable():  # nearly every name: nothing to escape
+        return text
     return "".join(c if c.isprintable() or c == " " else _escape(c) for c in text)
 
 
