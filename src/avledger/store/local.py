@@ -170,6 +170,10 @@ class LocalObjectStore:
                 )
             digest = hasher.hexdigest()
             self._ready_place(fd, digest)
+            if content is not None:
+                # a small file's writeback starts now, so the disk writes while the next
+                # clips are copied and the group's flush finds little left
+                start_writeback(fd, 0, 0)
         except BaseException:
             os.close(fd)
             _unlink_quietly(tmp_path)
