@@ -78,6 +78,12 @@ def create_key(path: Path) -> bool:
     return True
 
 
+def preload() -> None:
+    """Import what signing needs (``cryptography``), ahead of the first signature."""
+    from cryptography.hazmat.primitives import serialization  # noqa: F401
+    from cryptography.hazmat.primitives.asymmetric import ed25519  # noqa: F401
+
+
 def load_signer(path: Path, name: str) -> Signer:
     return Signer(name, _load_private_key(path))
 

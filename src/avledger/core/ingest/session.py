@@ -513,6 +513,8 @@ class IngestSession:
         app.store.check_ready()
         copies.check_ready(app)
         app.store.sweep_abandoned()
+        if len(todo) > 1:  # enough events that a checkpoint may come due on the way
+            app.prepare_to_sign()
         dev, m, dock_id = self._start_dock(profile, who, measurement, todo, started, refused)
         report.device_id, report.device_new, report.dock_id = dev.id, dev.new, dock_id
         self.dock_id = dock_id
