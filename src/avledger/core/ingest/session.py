@@ -557,7 +557,7 @@ class IngestSession:
                 group.add(self._stage_one(clip, dev, m, since, checkouts, dock_id, take))
                 mark("copy + hash (per clip)")
                 if group.full():
-                    self._flush(group, dev.id, dock_id, finished)
+                    self._flush(group, dock_id, finished)
             except IngestStopped as exc:
                 state = "removed" if _gone(self.root) else "cancelled"
                 report.stopped = str(exc)
@@ -583,7 +583,7 @@ class IngestSession:
                 break
         ahead.close()  # copies made ahead and not taken are discarded
         try:  # what was staged before a stop or a failure is still committed
-            self._flush(group, dev.id, dock_id, finished)
+            self._flush(group, dock_id, finished)
         except StorageError as exc:
             if error is None:
                 state, report.stopped, error = "failed", exc.english, exc
@@ -766,7 +766,7 @@ class IngestSession:
         return batch.Pending(clip, staged, outcome,
                              ClipRows(clip, dev, m, times, att, tl, outcome, now, dock_id, None))
 
-    def _flush(self, group: batch.Group, device_id: int, dock_id: int,
+    def _flush(self, group: batch.Group, dock_id: int,
                finished: Callable[[ClipOutcome], None]) -> None:
         """Publish the group's objects (durable together), then commit all their rows in
         one transaction; then report them."""
@@ -774,7 +774,7 @@ class IngestSession:
         if not items and not failed:
             return
         app = self.app
-        self._known_content(items, device_id)
+        self._known_content(items)
         try:
             puts = app.store.publish([p.staged for p in items])
         except BaseException:
@@ -799,13 +799,14 @@ class IngestSession:
         for item in items:
             finished(item.outcome)
 
-    def _known_content(self, items: list[batch.Pending], device_id: int) -> None:
+    def _known_content(self, items: list[batch.Pending]) -> None:
         """Clips of the group whose content this recorder already gave under the same name
         (its file times differ: another mount, another time zone) are skipped, not recorded
         again: one query for the whole group."""
         waiting = {(p.clip.rel, p.staged.digest): p for p in items if p.rows is not None}
         if not waiting:
             return
+        device_id = next(p.rows.dev.id for p in items if p.rows is not None)  # one recorder
         conn = self.app.catalog.conn
         digests = sorted({digest for _, digest in waiting})
         for part in chunks(digests, IN_LIST):
