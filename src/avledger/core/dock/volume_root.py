@@ -4,8 +4,9 @@ A recorder (or whatever wrote a drop folder) decides what its volume holds: a sy
 named like a clip, a folder that links elsewhere, a FIFO named like the clock file, a device
 node. Every file is therefore reached from one directory descriptor of the volume root, one
 path component at a time with ``O_NOFOLLOW`` (a folder swapped for a link mid-way cannot
-redirect the read), opened ``O_NONBLOCK`` (a FIFO cannot hang the dock) and accepted only when
-``fstat`` says it is a regular file on the volume's own device. Anything else is refused with
+redirect the read; a folder once reached stays open for the files in it), opened
+``O_NONBLOCK`` (a FIFO cannot hang the dock) and accepted only when ``fstat`` says it is a
+regular file on the volume's own device. Anything else is refused with
 a short reason; names are shown in one stable escaped form (bytes that are not UTF-8 and
 control characters as ``\\xNN``), because a name is also something the recorder chose.
 """
