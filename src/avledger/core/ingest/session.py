@@ -777,6 +777,10 @@ class IngestSession:
         app = self.app
         try:
             puts = app.store.publish([p.staged for p in items])
+        except SourceReadError as exc:  # a source failed under a background upload (S3)
+            app.store.discard([p.staged for p in items])
+            self._group_failed(items, failed, dock_id, exc, finished)
+            return
         except BaseException:
             app.store.discard([p.staged for p in items])
             raise
@@ -799,6 +803,14 @@ class IngestSession:
         mark("store locks")
         for item in items:
             finished(item.outcome)
+
+    def _group_failed(self, items: list[batch.Pending], failed: int, dock_id: int,
+                      exc: SourceReadError, finished: Callable[[ClipOutcome], None]) -> None:
+        """None of the group is recorded: each of its clips is reported failed with the
+        error, and a re-run copies them again."""
+        self._progress(dock_id, files=len(items) + failed, nbytes=0)
+        for item in items:
+            finished(ClipOutcome(item.clip.rel, item.clip.size, "failed", error=exc.english))
 
     def _commit_each(self, items: list[batch.Pending], puts: list[Any], failed: int,
                      dock_id: int) -> None:
