@@ -64,6 +64,7 @@ class S3ObjectStore:
     """Content-addressed objects in an S3 bucket with Object Lock."""
 
     locks = True  # the store enforces retention and legal holds itself
+    stages_in_background = True  # uploads run on while the next clip is named
 
     def __init__(self, settings: S3Settings, state_dir: Path, client: Any = None) -> None:
         self.settings = settings

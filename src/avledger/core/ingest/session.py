@@ -526,6 +526,7 @@ class IngestSession:
         group = batch.Group(clips=int(app.config.get("ingest.group_clips")),
                             bytes=int(app.config.get("ingest.group_mib")) << 20,
                             seconds=float(app.config.get("ingest.group_seconds")))
+        closed: batch.Group | None = None  # full, published once the next clip is staged
 
         def finished(outcome: ClipOutcome) -> None:
             report.outcomes.append(outcome)
@@ -550,10 +551,21 @@ class IngestSession:
                         store_locks.sync_clips(app, [outcome.clip_id], utcnow())
                     finished(outcome)
                     continue
-                group.add(self._stage_one(clip, dev, m, since, checkouts, dock_id, take))
+                item = self._stage_one(clip, dev, m, since, checkouts, dock_id, take)
                 mark("copy + hash (per clip)")
+                if closed is not None:  # its uploads ran on while this clip was named
+                    try:
+                        self._flush(closed, dock_id, finished)
+                    except BaseException:
+                        app.store.discard([item.staged])
+                        raise
+                    closed = None
+                group.add(item)
                 if group.full():
-                    self._flush(group, dock_id, finished)
+                    if app.store.stages_in_background:
+                        closed, group = group, group.fresh()
+                    else:
+                        self._flush(group, dock_id, finished)
             except IngestStopped as exc:
                 state = "removed" if _gone(self.root) else "cancelled"
                 report.stopped = str(exc)
@@ -579,6 +591,12 @@ class IngestSession:
                 break
         ahead.close()  # copies made ahead and not taken are discarded
         try:  # what was staged before a stop or a failure is still committed
+            if closed is not None:
+                try:
+                    self._flush(closed, dock_id, finished)
+                except BaseException:
+                    app.store.discard([p.staged for p in group.pending])
+                    raise
             self._flush(group, dock_id, finished)
         except StorageError as exc:
             if error is None:
