@@ -704,7 +704,9 @@ class _ObjectReader(io.RawIOBase):
 
 def _first_pass(source: BinaryIO, part_size: int, progress: Progress | None = None) -> _Pass:
     """BLAKE3 of everything, SHA-256 of everything (or of each part) in one read."""
-    b3 = blake3.blake3(max_threads=blake3.blake3.AUTO)
+    # one hashing thread: BLAKE3 alone outruns the disk, and the upload threads and the
+    # S3 server (often on the same cores) need the others (measured: docs/benchmarks.md)
+    b3 = blake3.blake3()
     sums: list[str] = []
     sha = hashlib.sha256()
     in_part = 0
