@@ -527,6 +527,7 @@ class IngestSession:
                             bytes=int(app.config.get("ingest.group_mib")) << 20,
                             seconds=float(app.config.get("ingest.group_seconds")))
         closed: batch.Group | None = None  # full, published once the next clip is staged
+        self._locks_due: list[int] = []  # new clips whose store locks follow at the end
 
         def finished(outcome: ClipOutcome) -> None:
             report.outcomes.append(outcome)
@@ -601,6 +602,14 @@ class IngestSession:
         except StorageError as exc:
             if error is None:
                 state, report.stopped, error = "failed", exc.english, exc
+        mark("flush + commit (last group)")
+        try:
+            if self._locks_due:
+                store_locks.sync_clips(app, self._locks_due, utcnow())
+        except StorageError as exc:
+            if error is None:
+                state, report.stopped, error = "failed", exc.english, exc
+        mark("store locks")
         with contextlib.suppress(AvledgerError):  # async: the second copies follow now
             copies.catch_up(app)
         report.seconds = (utcnow() - started).total_seconds()
@@ -815,10 +824,9 @@ class IngestSession:
         except ObjectVanished:  # a purge removed identical content meanwhile: one by one
             self._commit_each(items, puts, failed, dock_id)
         mark("commit (rows + ledger)")
-        new = [p.outcome.clip_id for p in items if p.outcome.status == "new"]
-        if new:
-            store_locks.sync_clips(app, new, utcnow())
-        mark("store locks")
+        # the store's locks follow at the end of the run, when the uploads no longer compete
+        # with their round trips (until then each object has the lock it was uploaded with)
+        self._locks_due += [p.outcome.clip_id for p in items if p.outcome.status == "new"]
         for item in items:
             finished(item.outcome)
 

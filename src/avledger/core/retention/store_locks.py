@@ -15,6 +15,7 @@ set the lock leaves the hold unplaced), and by the sweep over every stored clip.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -24,6 +25,8 @@ from avledger.core.retention.facts import Context, clip_rows
 from avledger.core.retention.policy import RetentionPolicy, judge
 
 T = TypeVar("T")
+
+LOCK_THREADS = 8  # objects whose locks are brought in line at once
 
 
 @dataclass
@@ -92,6 +95,7 @@ def _apply(app: Avledger, sharing: dict[str, list[int]], now: datetime,
     ids = [i for clips in sharing.values() for i in clips]
     rows = clip_rows(conn, Context.read(conn, ids), ids)
     floor = now + _horizon(app)
+    wanted: list[tuple[str, datetime, bool]] = []
     for digest, clips in sorted(sharing.items()):
         until = floor
         held = False
@@ -101,8 +105,13 @@ def _apply(app: Avledger, sharing: dict[str, list[int]], now: datetime,
             verdict = judge(row.facts, policy)
             if verdict.expires_at is not None and verdict.expires_at > until:
                 until = verdict.expires_at
+        wanted.append((digest, until, held))
+    # a few round trips per object, each waiting on the store: several objects at once
+    with ThreadPoolExecutor(max_workers=max(1, min(LOCK_THREADS, len(wanted))),
+                            thread_name_prefix="avledger-lock") as pool:
+        changes = list(pool.map(lambda w: app.store.apply_lock(*w), wanted))
+    for (_digest, _until, held), (extended, hold_changed) in zip(wanted, changes, strict=True):
         result.objects += 1
-        extended, hold_changed = app.store.apply_lock(digest, until, held)
         result.retention_extended += extended
         if hold_changed:
             if held:
