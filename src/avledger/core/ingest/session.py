@@ -23,6 +23,7 @@ import io
 import json
 import os
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -527,7 +528,8 @@ class IngestSession:
                             bytes=int(app.config.get("ingest.group_mib")) << 20,
                             seconds=float(app.config.get("ingest.group_seconds")))
         closed: batch.Group | None = None  # full, published once the next clip is staged
-        self._locks_due: list[int] = []  # new clips whose store locks follow at the end
+        self._locking: list[Future[Any]] = []  # store locks of committed groups, being set
+        self._locker: ThreadPoolExecutor | None = None
 
         def finished(outcome: ClipOutcome) -> None:
             report.outcomes.append(outcome)
@@ -603,12 +605,12 @@ class IngestSession:
             if error is None:
                 state, report.stopped, error = "failed", exc.english, exc
         mark("flush + commit (last group)")
-        try:
-            if self._locks_due:
-                store_locks.sync_clips(app, self._locks_due, utcnow())
-        except StorageError as exc:
-            if error is None:
-                state, report.stopped, error = "failed", exc.english, exc
+        for locking in self._locking:  # the store's locks of every committed clip, set
+            try:
+                locking.result()
+            except StorageError as exc:
+                if error is None:
+                    state, report.stopped, error = "failed", exc.english, exc
         mark("store locks")
         with contextlib.suppress(AvledgerError):  # async: the second copies follow now
             copies.catch_up(app)
@@ -824,11 +826,23 @@ class IngestSession:
         except ObjectVanished:  # a purge removed identical content meanwhile: one by one
             self._commit_each(items, puts, failed, dock_id)
         mark("commit (rows + ledger)")
-        # the store's locks follow at the end of the run, when the uploads no longer compete
-        # with their round trips (until then each object has the lock it was uploaded with)
-        self._locks_due += [p.outcome.clip_id for p in items if p.outcome.status == "new"]
+        new = [p.outcome.clip_id for p in items if p.outcome.status == "new"]
+        if new:  # decided now, set on a thread of their own while the next uploads run
+            wanted = store_locks.wanted_locks(app, new, utcnow())
+            if wanted:
+                self._locking.append(self._lock_thread().submit(
+                    store_locks.apply_locks, app.store, wanted))
+        mark("store locks (decided)")
         for item in items:
             finished(item.outcome)
+
+    def _lock_thread(self) -> ThreadPoolExecutor:
+        """The thread that sets the store's locks of committed groups, one group after the
+        other (each sets several objects at once); ended with the session."""
+        if self._locker is None:
+            self._locker = self._open.enter_context(
+                ThreadPoolExecutor(max_workers=1, thread_name_prefix="avledger-locks"))
+        return self._locker
 
     def _group_failed(self, items: list[batch.Pending], failed: int, dock_id: int,
                       exc: SourceReadError, finished: Callable[[ClipOutcome], None]) -> None:
