@@ -191,6 +191,11 @@ def test_a_group_whose_upload_fails_is_reported_failed_and_copied_on_the_next_ru
         app.store.client.put_object = real
         second = ingest(app, rec)
         assert {o.rel for o in second.outcomes if o.status == "new"} == failed
+        # the store's locks were brought to avledger's keeping (a year for recent footage)
+        # before each run returned, not left at the upload's min_retention_days
+        for (digest,) in app.catalog.conn.execute("SELECT digest FROM clips"):
+            until = app.store.lock_state(digest).retain_until
+            assert until is not None and until > datetime.now(UTC) + timedelta(days=300)
     clips = json.loads(_ok("clips", "list", "--json").stdout)
     assert len(clips) == 5
     _ok("ledger", "verify")
