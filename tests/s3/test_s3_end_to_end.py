@@ -146,3 +146,57 @@ def test_sweep_leaves_a_clip_the_store_still_locks_pending(s3_home: Path,
         assert "under COMPLIANCE retention until" in later.skipped[0]["why"]
         status = app.catalog.conn.execute("SELECT status FROM clips WHERE id = 1").fetchone()
         assert status[0] == "pending_purge"
+
+
+def test_a_group_whose_upload_fails_is_reported_failed_and_copied_on_the_next_run(
+        s3_home: Path, tmp_path: Path) -> None:
+    import blake3
+    from botocore.exceptions import ClientError
+
+    from avledger.config import loader
+    from avledger.core.app import Avledger
+    from avledger.core.ingest.session import ingest
+
+    doc = yaml.safe_load((s3_home / "avledger.yaml").read_text())
+    doc.setdefault("ingest", {})["group_clips"] = 2  # several groups, one published late
+    (s3_home / "avledger.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True), "utf-8")
+    _ok("init")
+    rec = tmp_path / "bwr"
+    _ok("simulate", "recorder", str(rec), "--clips", "5", "--size", "64k")
+    files = sorted(p for p in rec.rglob("*") if p.suffix.lower() == ".mp4")
+    assert len(files) == 5
+    bad = files[2]
+    bad_digest = blake3.blake3(bad.read_bytes()).hexdigest()
+    with Avledger.open(loader.load()) as app:
+        real = app.store.client.put_object
+
+        def reject(**kw: Any) -> Any:
+            if kw["Key"].endswith(bad_digest):
+                raise ClientError({"Error": {"Code": "BadDigest", "Message": "checksum"}},
+                                  "PutObject")
+            return real(**kw)
+
+        app.store.client.put_object = reject
+        first = ingest(app, rec)
+        failed = {o.rel for o in first.outcomes if o.status == "failed"}
+        new = {o.rel for o in first.outcomes if o.status == "new"}
+        assert len(first.outcomes) == 5 and failed | new == {o.rel for o in first.outcomes}
+        assert bad.relative_to(rec).as_posix() in failed
+        assert 1 <= len(failed) <= 2, failed  # its group, nothing else
+        assert all("content checksum does not match" in (o.error or "")
+                   for o in first.outcomes if o.status == "failed")
+        rows = {r[0] for r in app.catalog.conn.execute("SELECT source_path FROM clips")}
+        assert rows == new  # the failed group left no row behind
+
+        app.store.client.put_object = real
+        second = ingest(app, rec)
+        assert {o.rel for o in second.outcomes if o.status == "new"} == failed
+        # the store's locks were brought to avledger's keeping (a year for recent footage)
+        # before each run returned, not left at the upload's min_retention_days
+        for (digest,) in app.catalog.conn.execute("SELECT digest FROM clips"):
+            until = app.store.lock_state(digest).retain_until
+            assert until is not None and until > datetime.now(UTC) + timedelta(days=300)
+    clips = json.loads(_ok("clips", "list", "--json").stdout)
+    assert len(clips) == 5
+    _ok("ledger", "verify")
+    _ok("store", "verify")

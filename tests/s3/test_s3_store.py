@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -194,3 +195,78 @@ def test_player_and_disc_staging_get_the_bytes_without_a_local_object(
     staged.parent.mkdir()
     store.link_into(put.digest, staged)
     assert staged.read_bytes() == data and staged.stat().st_mode & 0o777 == 0o444
+
+
+class Gate:
+    """Holds every part upload until released, and says when the first one has begun."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.began = threading.Event()
+        self.release = threading.Event()
+
+    def __call__(self, **kw: Any) -> Any:
+        self.began.set()
+        assert self.release.wait(60), "the test never released the uploads"
+        return self.real(**kw)
+
+
+def test_a_clip_is_named_while_the_one_before_is_uploading(weed: seaweed.Seaweed, bucket: str,
+                                                           tmp_path: Path) -> None:
+    store = make_store(weed, bucket, tmp_path / "state", multipart_threshold=5 * MIB,
+                       part_size=5 * MIB, max_concurrency=2)
+    gate = Gate(store.client.upload_part)
+    store.client.upload_part = gate
+    datas = [os.urandom(6 * MIB), os.urandom(6 * MIB + 3)]
+    staged = []
+    try:
+        for i, data in enumerate(datas):
+            path = tmp_path / f"clip{i}.mp4"
+            path.write_bytes(data)
+            with open(path, "rb", buffering=0) as fh:
+                staged.append(store.stage_stream(fh, expected_size=len(data)))
+            assert gate.began.wait(30)
+        # both named while the first clip's parts are held in flight
+        assert [s.digest for s in staged] == [blake3.blake3(d).hexdigest() for d in datas]
+        assert not any(store.exists(s.digest) for s in staged)
+        with store.open_staged(staged[0]) as fh:  # read from its source meanwhile
+            assert fh.read() == datas[0]
+    finally:
+        gate.release.set()
+    puts = store.publish(staged)
+    assert [(p.digest, p.size, p.created) for p in puts] == [
+        (s.digest, s.size, True) for s in staged]
+    for s in staged:
+        assert store.verify(s.digest, s.size).status == "ok"
+        assert store.lock_state(s.digest).mode == "GOVERNANCE"
+        assert store.upload_state(s.digest) is None
+
+
+def test_a_failed_background_upload_fails_the_group_after_all_ended(
+        weed: seaweed.Seaweed, bucket: str, tmp_path: Path) -> None:
+    from botocore.exceptions import ClientError
+
+    store = make_store(weed, bucket, tmp_path / "state")
+    real = store.client.put_object
+    bad = os.urandom(50_000)
+    bad_key = store.key_for(blake3.blake3(bad).hexdigest())
+
+    def reject(**kw: Any) -> Any:
+        if kw["Key"] == bad_key:
+            raise ClientError({"Error": {"Code": "BadDigest", "Message": "checksum"}},
+                              "PutObject")
+        return real(**kw)
+
+    store.client.put_object = reject
+    staged = []
+    for i, data in enumerate([os.urandom(40_000), bad, os.urandom(60_000)]):
+        path = tmp_path / f"clip{i}.mp4"
+        path.write_bytes(data)
+        with open(path, "rb", buffering=0) as fh:
+            staged.append(store.stage_stream(fh, expected_size=len(data)))
+    with pytest.raises(SourceReadError, match="content checksum does not match"):
+        store.publish(staged)
+    assert not store.exists(staged[1].digest)
+    # the others ended before publish raised: nothing is left running to surprise a re-run
+    assert store.exists(staged[0].digest) and store.exists(staged[2].digest)
+    store.discard(staged)  # harmless after the failure

@@ -60,6 +60,10 @@ class VerifyResult:
 
 class ObjectStore(Protocol):
     locks: bool  # True when the store enforces retention and legal holds itself
+    # True when staging returns with the object still being written in the background
+    # (S3 uploads): publishing a group then waits for it, so the caller names the next
+    # object before publishing the group before it
+    stages_in_background: bool
 
     @property
     def location(self) -> str:

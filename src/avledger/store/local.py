@@ -94,6 +94,7 @@ class LocalObjectStore:
     """Content-addressed objects in a local directory."""
 
     locks = False  # no store-side retention: avledger's own rules are the only guard
+    stages_in_background = False  # staged means written: publish only flushes
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)

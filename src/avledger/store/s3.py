@@ -10,7 +10,9 @@ over the network. So a first pass reads the source once and computes BLAKE3 (the
 SHA-256 (per part for large clips); the upload is skipped when the key exists (dedup). The
 second pass re-reads the just-read clip (from the page cache) and sends it with
 ``ChecksumSHA256``: the server verifies it against what the first pass saw, so a source that
-changed between the passes is rejected by the server, never stored under the wrong name.
+changed between the passes is rejected by the server, never stored under the wrong name. The
+second pass runs in the background (``s3upload``) while the caller names the next clip;
+``publish`` waits for a group's uploads before its rows commit.
 Large clips go up in parts; the upload id is kept in a small state file, so a re-run after an
 interruption asks the server (ListParts) which parts it has and sends only the rest.
 """
@@ -26,7 +28,6 @@ import os
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -45,6 +46,7 @@ from avledger.i18n import _
 from avledger.store.backend import ObjectStat, Progress, PutResult, Staged, VerifyResult
 from avledger.store.local import CHUNK, SourceReadError, _is_digest, _relative
 from avledger.store.s3client import LockState, S3Settings, client_error_code, make_client
+from avledger.store.s3upload import Reread, Sending, Uploader, first_error
 
 STALE_UPLOAD_SECONDS = 24 * 3600
 
@@ -62,12 +64,14 @@ class S3ObjectStore:
     """Content-addressed objects in an S3 bucket with Object Lock."""
 
     locks = True  # the store enforces retention and legal holds itself
+    stages_in_background = True  # uploads run on while the next clip is named
 
     def __init__(self, settings: S3Settings, state_dir: Path, client: Any = None) -> None:
         self.settings = settings
         self.state_dir = Path(state_dir)
         self.client = client or make_client(settings)
         self._ready = False
+        self._uploads: Uploader | None = None
 
     # -- names -------------------------------------------------------------------------
     @property
@@ -130,16 +134,38 @@ class S3ObjectStore:
         self, source: BinaryIO, *, expected_size: int | None = None,
         progress: Progress | None = None,
     ) -> PutResult:
+        return self.publish([self.stage_stream(source, expected_size=expected_size,
+                                               progress=progress)])[0]
+
+    def put_bytes(self, data: bytes) -> PutResult:
+        return self.put_stream(io.BytesIO(data), expected_size=len(data))
+
+    # An upload is durable when S3 acknowledges it. Staging names the clip (the first pass)
+    # and starts its upload in the background; publishing waits until the group's uploads
+    # are acknowledged, so the catalog rows commit only for objects the store holds.
+    def stage_stream(
+        self, source: BinaryIO, *, expected_size: int | None = None,
+        progress: Progress | None = None,
+    ) -> Staged:
+        """Name ``source`` (BLAKE3, and the SHA-256 the server checks) in one read, then
+        upload it in the background from a second read; ``progress`` follows the first."""
         self.check_ready()
         if not _seekable(source):
             with tempfile.TemporaryFile(dir=self._spool_dir()) as spool:
                 _spool(source, spool)
-                return self.put_stream(spool, expected_size=expected_size, progress=progress)
+                return self._stage(spool, expected_size, progress, wait=True)
+        # a source without a descriptor is read again through itself: before returning
+        return self._stage(source, expected_size, progress, wait=not _has_fd(source))
+
+    def _stage(self, source: BinaryIO, expected_size: int | None, progress: Progress | None,
+               *, wait: bool) -> Staged:
+        uploads = self._uploader()
+        uploads.wait_for_room()
         start = source.tell()
         size = source.seek(0, io.SEEK_END) - start
         source.seek(start)
         multipart = size > self.settings.multipart_threshold
-        first = _first_pass(source, self.settings.part_size if multipart else 0)
+        first = _first_pass(source, self.settings.part_size if multipart else 0, progress)
         if expected_size is not None and first.size != expected_size:
             raise SourceReadError(
                 _("source ended early: read {size} of {expected_size} bytes").format(
@@ -154,35 +180,59 @@ class S3ObjectStore:
                     _("object {digest} exists with size {existing}, expected {size}").format(
                         digest=first.digest, existing=existing, size=first.size),
                     hint=_("run 'avledger store verify' and quarantine it"))
-            if progress is not None:
-                progress(first.size)
-            return PutResult(first.digest, first.size, False)
-        source.seek(start)
-        if multipart:
-            self._put_parts(source, first, progress)
-        else:
-            self._put_single(source, first, progress)
-        return PutResult(first.digest, first.size, True)
+            return Staged(first.digest, first.size, PutResult(first.digest, first.size, False))
+        reread = Reread(source, start, None if wait else source.fileno())
+        send = self._put_parts if multipart else self._put_single
+        sending = uploads.start(first.digest, first.size, lambda: send(reread, first), reread)
+        staged = Staged(first.digest, first.size, sending)
+        if wait:  # the caller's own object (or a spool about to go): finished before returning
+            self._settled([staged])
+        return staged
 
-    def put_bytes(self, data: bytes) -> PutResult:
-        return self.put_stream(io.BytesIO(data), expected_size=len(data))
-
-    # An upload is durable when S3 acknowledges it, so staging is storing, and publishing a
-    # group has nothing left to do.
-    def stage_stream(
-        self, source: BinaryIO, *, expected_size: int | None = None,
-        progress: Progress | None = None,
-    ) -> Staged:
-        put = self.put_stream(source, expected_size=expected_size, progress=progress)
-        return Staged(put.digest, put.size, put)
+    def _uploader(self) -> Uploader:
+        if self._uploads is None:
+            window = 2 * self.settings.part_size * max(1, self.settings.max_concurrency)
+            self._uploads = Uploader(self.settings.max_concurrency, window)
+        return self._uploads
 
     def publish(self, staged: Sequence[Staged]) -> list[PutResult]:
-        return [s.handle for s in staged if isinstance(s.handle, PutResult)]
+        """Wait for the group's uploads; if any failed, raise (a store failure before a
+        source's) once all have ended, so the caller records none of the group."""
+        return self._settled(staged)
+
+    def _settled(self, staged: Sequence[Staged]) -> list[PutResult]:
+        results: list[PutResult] = []
+        errors: list[AvledgerError] = []
+        for item in staged:
+            handle = item.handle
+            if isinstance(handle, PutResult):
+                results.append(handle)
+                continue
+            assert isinstance(handle, Sending)
+            try:
+                results.append(PutResult(item.digest, item.size, handle.result()))
+            except AvledgerError as exc:
+                errors.append(exc)
+        if errors:
+            raise first_error(errors)
+        return results
 
     def discard(self, staged: Sequence[Staged]) -> None:
-        return None  # already stored: content-addressed, so a duplicate is harmless
+        """Let the uploads end (content-addressed: an object sent is harmless, and an
+        unfinished multipart upload is resumed by the next put of that clip)."""
+        for item in staged:
+            if isinstance(item.handle, Sending):
+                item.handle.settle()
 
     def open_staged(self, staged: Staged) -> BinaryIO:
+        """The staged clip's bytes: from its source while the upload runs (so reading its
+        duration waits for no upload), from the store once sent."""
+        handle = staged.handle
+        if isinstance(handle, Sending) and handle.source is not None:
+            reopened = handle.source.reopen()
+            if reopened is not None:
+                return reopened
+            handle.result()  # ended: raises its failure, if it failed
         return self.open(staged.digest)
 
     def _lock_args(self) -> dict[str, Any]:
@@ -220,49 +270,40 @@ class S3ObjectStore:
             raise self._error(exc, _("reading the newest checkpoint")) from exc
         return f"s3://{self._bucket}/{key}", body.decode("utf-8")
 
-    def _put_single(self, source: BinaryIO, first: _Pass, progress: Progress | None) -> None:
-        body = source.read(first.size)
-        if len(body) != first.size:
-            raise SourceReadError(_("source changed between the hash pass and the upload"))
+    def _put_single(self, source: Reread, first: _Pass) -> None:
+        body = source.read(0, first.size)
         try:
             self.client.put_object(Bucket=self._bucket, Key=self.key_for(first.digest),
                                    Body=body, ChecksumSHA256=first.sums[0], **self._lock_args())
         except Exception as exc:
             raise self._upload_error(exc, first.digest) from exc
-        if progress is not None:
-            progress(first.size)
 
-    def _put_parts(self, source: BinaryIO, first: _Pass, progress: Progress | None) -> None:
+    def _put_parts(self, source: Reread, first: _Pass) -> None:
+        """Send the parts the server does not hold yet (all of them, unless an earlier
+        upload of this clip is resumed) through the shared part threads, then complete."""
         key = self.key_for(first.digest)
         state = self._resume(first, key)
         done: dict[int, str] = state["done"]
         part_size = self.settings.part_size
         todo = [n for n in range(1, len(first.sums) + 1) if n not in done]
-        if progress is not None and done:
-            progress(min(first.size, len(done) * part_size))
 
-        def send(number: int) -> tuple[int, str, int]:
+        def send(number: int) -> tuple[int, str]:
             offset = (number - 1) * part_size
-            length = min(part_size, first.size - offset)
-            data = os.pread(source.fileno(), length, offset) if _has_fd(source) else \
-                _read_at(source, offset, length)
-            if len(data) != length:
-                raise SourceReadError(_("source changed between the hash pass and the upload"))
+            data = source.read(offset, min(part_size, first.size - offset))
             try:
                 res = self.client.upload_part(
                     Bucket=self._bucket, Key=key, UploadId=state["upload_id"],
                     PartNumber=number, Body=data, ChecksumSHA256=first.sums[number - 1])
             except Exception as exc:
                 raise self._upload_error(exc, first.digest) from exc
-            return number, str(res["ETag"]), length
+            return number, str(res["ETag"])
 
-        workers = 1 if not _has_fd(source) else self.settings.max_concurrency
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            for number, etag, length in pool.map(send, todo):
-                done[number] = etag
-                self._save_state(first.digest, state)
-                if progress is not None:
-                    progress(length)
+        def sent(part: tuple[int, str]) -> None:
+            done[part[0]] = part[1]
+            self._save_state(first.digest, state)
+
+        uploads = self._uploader()
+        Uploader.gather([uploads.part(send, n) for n in todo], sent)
         parts = [{"PartNumber": n, "ETag": done[n], "ChecksumSHA256": first.sums[n - 1]}
                  for n in sorted(done)]
         try:
@@ -661,9 +702,11 @@ class _ObjectReader(io.RawIOBase):
         super().close()
 
 
-def _first_pass(source: BinaryIO, part_size: int) -> _Pass:
+def _first_pass(source: BinaryIO, part_size: int, progress: Progress | None = None) -> _Pass:
     """BLAKE3 of everything, SHA-256 of everything (or of each part) in one read."""
-    b3 = blake3.blake3(max_threads=blake3.blake3.AUTO)
+    # one hashing thread: BLAKE3 alone outruns the disk, and the upload threads and the
+    # S3 server (often on the same cores) need the others (measured: docs/benchmarks.md)
+    b3 = blake3.blake3()
     sums: list[str] = []
     sha = hashlib.sha256()
     in_part = 0
@@ -676,6 +719,8 @@ def _first_pass(source: BinaryIO, part_size: int) -> _Pass:
         view = memoryview(buf)[:n]
         b3.update(view)
         size += n
+        if progress is not None:
+            progress(n)
         if not part_size:
             sha.update(view)
             continue
@@ -720,11 +765,6 @@ def _has_fd(source: BinaryIO) -> bool:
     except (AttributeError, OSError, ValueError):
         return False
     return True
-
-
-def _read_at(source: BinaryIO, offset: int, length: int) -> bytes:
-    source.seek(offset)
-    return source.read(length)
 
 
 def _spool(source: BinaryIO, spool: BinaryIO) -> None:

@@ -59,6 +59,10 @@ class Group:
             or self.staged_bytes >= self.bytes
             or self.clock() - self.opened >= self.seconds)
 
+    def fresh(self) -> Group:
+        """An empty group with the same limits."""
+        return Group(self.clips, self.bytes, self.seconds, self.clock)
+
     def take(self) -> tuple[list[Pending], int]:
         items, failed = self.pending, self.failed_files
         self.pending, self.failed_files, self.staged_bytes = [], 0, 0

@@ -23,6 +23,7 @@ import io
 import json
 import os
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -530,6 +531,9 @@ class IngestSession:
         group = batch.Group(clips=int(app.config.get("ingest.group_clips")),
                             bytes=int(app.config.get("ingest.group_mib")) << 20,
                             seconds=float(app.config.get("ingest.group_seconds")))
+        closed: batch.Group | None = None  # full, published once the next clip is staged
+        self._locking: list[Future[Any]] = []  # store locks of committed groups, being set
+        self._locker: ThreadPoolExecutor | None = None
 
         def finished(outcome: ClipOutcome) -> None:
             report.outcomes.append(outcome)
@@ -554,10 +558,21 @@ class IngestSession:
                         store_locks.sync_clips(app, [outcome.clip_id], utcnow())
                     finished(outcome)
                     continue
-                group.add(self._stage_one(clip, dev, m, since, checkouts, dock_id, take))
+                item = self._stage_one(clip, dev, m, since, checkouts, dock_id, take)
                 mark("copy + hash (per clip)")
+                if closed is not None:  # its uploads ran on while this clip was named
+                    try:
+                        self._flush(closed, dock_id, finished)
+                    except BaseException:
+                        app.store.discard([item.staged])
+                        raise
+                    closed = None
+                group.add(item)
                 if group.full():
-                    self._flush(group, dock_id, finished)
+                    if app.store.stages_in_background:
+                        closed, group = group, group.fresh()
+                    else:
+                        self._flush(group, dock_id, finished)
             except IngestStopped as exc:
                 state = "removed" if _gone(self.root) else "cancelled"
                 report.stopped = str(exc)
@@ -583,10 +598,24 @@ class IngestSession:
                 break
         ahead.close()  # copies made ahead and not taken are discarded
         try:  # what was staged before a stop or a failure is still committed
+            if closed is not None:
+                try:
+                    self._flush(closed, dock_id, finished)
+                except BaseException:
+                    app.store.discard([p.staged for p in group.pending])
+                    raise
             self._flush(group, dock_id, finished)
         except StorageError as exc:
             if error is None:
                 state, report.stopped, error = "failed", exc.english, exc
+        mark("flush + commit (last group)")
+        for locking in self._locking:  # the store's locks of every committed clip, set
+            try:
+                locking.result()
+            except StorageError as exc:
+                if error is None:
+                    state, report.stopped, error = "failed", exc.english, exc
+        mark("store locks")
         with contextlib.suppress(AvledgerError):  # async: the second copies follow now
             copies.catch_up(app)
         report.seconds = (utcnow() - started).total_seconds()
@@ -777,6 +806,10 @@ class IngestSession:
         self._known_content(items)
         try:
             puts = app.store.publish([p.staged for p in items])
+        except SourceReadError as exc:  # a source failed under a background upload (S3)
+            app.store.discard([p.staged for p in items])
+            self._group_failed(items, failed, dock_id, exc, finished)
+            return
         except BaseException:
             app.store.discard([p.staged for p in items])
             raise
@@ -793,9 +826,12 @@ class IngestSession:
             self._commit_each(items, puts, failed, dock_id)
         mark("commit (rows + ledger)")
         new = [p.outcome.clip_id for p in items if p.outcome.status == "new"]
-        if new:
-            store_locks.sync_clips(app, new, utcnow())
-        mark("store locks")
+        if new:  # decided now, set on a thread of their own while the next uploads run
+            wanted = store_locks.wanted_locks(app, new, utcnow())
+            if wanted:
+                self._locking.append(self._lock_thread().submit(
+                    store_locks.apply_locks, app.store, wanted))
+        mark("store locks (decided)")
         for item in items:
             finished(item.outcome)
 
@@ -820,6 +856,22 @@ class IngestSession:
                         item.clip.rel, item.clip.size, "skipped", clip_id=int(clip_id),
                         digest=digest, reason=N_("same content already ingested"))
                     item.rows = None
+
+    def _lock_thread(self) -> ThreadPoolExecutor:
+        """The thread that sets the store's locks of committed groups, one group after the
+        other (each sets several objects at once); ended with the session."""
+        if self._locker is None:
+            self._locker = self._open.enter_context(
+                ThreadPoolExecutor(max_workers=1, thread_name_prefix="avledger-locks"))
+        return self._locker
+
+    def _group_failed(self, items: list[batch.Pending], failed: int, dock_id: int,
+                      exc: SourceReadError, finished: Callable[[ClipOutcome], None]) -> None:
+        """None of the group is recorded: each of its clips is reported failed with the
+        error, and a re-run copies them again."""
+        self._progress(dock_id, files=len(items) + failed, nbytes=0)
+        for item in items:
+            finished(ClipOutcome(item.clip.rel, item.clip.size, "failed", error=exc.english))
 
     def _commit_each(self, items: list[batch.Pending], puts: list[Any], failed: int,
                      dock_id: int) -> None:

@@ -15,6 +15,7 @@ set the lock leaves the hold unplaced), and by the sweep over every stored clip.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -22,8 +23,11 @@ from typing import TypeVar
 from avledger.core.app import Avledger
 from avledger.core.retention.facts import Context, clip_rows
 from avledger.core.retention.policy import RetentionPolicy, judge
+from avledger.store.backend import ObjectStore
 
 T = TypeVar("T")
+
+LOCK_THREADS = 8  # objects whose locks are brought in line at once
 
 
 @dataclass
@@ -49,9 +53,14 @@ def _horizon(app: Avledger) -> timedelta:
 
 def sync_clips(app: Avledger, clip_ids: Iterable[int], now: datetime) -> LockSync:
     """Bring the store's locks on these clips' objects in line with avledger's decision."""
-    result = LockSync()
+    return apply_locks(app.store, wanted_locks(app, clip_ids, now))
+
+
+def wanted_locks(app: Avledger, clip_ids: Iterable[int], now: datetime) -> list[Wanted]:
+    """What each object of these clips should carry (read from the catalog, on the
+    catalog's thread); ``apply_locks`` then sets it, on any thread."""
     if not app.store.locks:
-        return result
+        return []
     conn = app.catalog.conn
     digests: set[str] = set()
     for ids in _chunks(sorted(set(clip_ids)), 500):
@@ -63,6 +72,7 @@ def sync_clips(app: Avledger, clip_ids: Iterable[int], now: datetime) -> LockSyn
         digests |= {r[0] for r in conn.execute(
             f"SELECT digest FROM redactions WHERE status = 'stored' AND clip_id IN ({marks})",
             ids)}
+    wanted: list[Wanted] = []
     for chunk in _chunks(sorted(digests), 500):
         marks = ",".join("?" * len(chunk))
         sharing: dict[str, list[int]] = {}
@@ -71,8 +81,8 @@ def sync_clips(app: Avledger, clip_ids: Iterable[int], now: datetime) -> LockSyn
                 f" UNION SELECT clip_id, digest FROM redactions WHERE status = 'stored'"
                 f" AND digest IN ({marks})", chunk + chunk):
             sharing.setdefault(digest, []).append(int(clip_id))
-        _apply(app, sharing, now, result)
-    return result
+        wanted += _wanted(app, sharing, now)
+    return wanted
 
 
 def sync_all(app: Avledger, now: datetime) -> LockSync:
@@ -85,13 +95,22 @@ def sync_all(app: Avledger, now: datetime) -> LockSync:
     return sync_clips(app, ids, now)
 
 
-def _apply(app: Avledger, sharing: dict[str, list[int]], now: datetime,
-           result: LockSync) -> None:
+@dataclass(frozen=True)
+class Wanted:
+    """The lock one object should carry: retained until ``until``, held or not."""
+
+    digest: str
+    until: datetime
+    held: bool
+
+
+def _wanted(app: Avledger, sharing: dict[str, list[int]], now: datetime) -> list[Wanted]:
     conn = app.catalog.conn
     policy = RetentionPolicy.from_config(app.config)
     ids = [i for clips in sharing.values() for i in clips]
     rows = clip_rows(conn, Context.read(conn, ids), ids)
     floor = now + _horizon(app)
+    wanted: list[Wanted] = []
     for digest, clips in sorted(sharing.items()):
         until = floor
         held = False
@@ -101,11 +120,25 @@ def _apply(app: Avledger, sharing: dict[str, list[int]], now: datetime,
             verdict = judge(row.facts, policy)
             if verdict.expires_at is not None and verdict.expires_at > until:
                 until = verdict.expires_at
+        wanted.append(Wanted(digest, until, held))
+    return wanted
+
+
+def apply_locks(store: ObjectStore, wanted: list[Wanted]) -> LockSync:
+    """Set the wanted locks; a few round trips per object, each waiting on the store, so
+    several objects at once."""
+    result = LockSync()
+    if not wanted:
+        return result
+    with ThreadPoolExecutor(max_workers=min(LOCK_THREADS, len(wanted)),
+                            thread_name_prefix="avledger-lock") as pool:
+        changes = list(pool.map(lambda w: store.apply_lock(w.digest, w.until, w.held), wanted))
+    for want, (extended, hold_changed) in zip(wanted, changes, strict=True):
         result.objects += 1
-        extended, hold_changed = app.store.apply_lock(digest, until, held)
         result.retention_extended += extended
         if hold_changed:
-            if held:
+            if want.held:
                 result.holds_set += 1
             else:
                 result.holds_cleared += 1
+    return result
