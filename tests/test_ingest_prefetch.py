@@ -84,3 +84,40 @@ def test_stopping_early_discards_every_copy_not_taken(taken_before_stop: bool) -
     assert not set(taken) & set(discarded)
     assert sorted(taken + discarded) == sorted(done)  # nothing copied is left behind
     assert "c0" in (taken if taken_before_stop else discarded)
+
+
+def test_the_next_big_clip_is_read_ahead_while_one_is_copied() -> None:
+    """Each big clip after the first is handed to ``warm`` once, when the big clip before it
+    comes up; small clips never are (they are copied ahead whole)."""
+    warmed: list[str] = []
+
+    def warm(clip: str, stop: threading.Event) -> None:
+        warmed.append(clip)
+
+    at_each_big: dict[str, list[str]] = {}
+    sizes = [500, 10, 500, 500, 10, 10, 500]
+    with _prefetch(sizes, lambda c: c, [], warm=warm) as ahead:
+        for clip, take in ahead:
+            if take:
+                take()
+            else:  # the caller copies a big clip; what was handed out so far has run:
+                ahead._warming.submit(lambda: None).result()  # one thread, in order
+                at_each_big[clip] = list(warmed)
+    assert at_each_big == {"c0": ["c2"], "c2": ["c2", "c3"], "c3": ["c2", "c3", "c6"],
+                           "c6": ["c2", "c3", "c6"]}
+
+
+def test_closing_stops_the_reading_ahead_and_waits_for_it() -> None:
+    started, stopped = threading.Event(), threading.Event()
+
+    def warm(clip: str, stop: threading.Event) -> None:
+        started.set()
+        stop.wait()  # a long read, ended only by the stop
+        stopped.set()
+
+    with _prefetch([500, 500], lambda c: c, [], warm=warm) as ahead:
+        for clip, _take in ahead:
+            if clip == "c0":
+                started.wait()
+                break
+    assert stopped.is_set()  # close() set the stop and waited for the reading to end

@@ -14,6 +14,7 @@ import struct
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -213,3 +214,41 @@ def test_nothing_is_read_ahead_on_fuse(tmp_path: Path) -> None:
         assert readahead.on_fuse(mnt)
         assert readahead.start(mnt) is None
         assert readahead._current is None
+
+
+def test_an_ingest_reads_the_next_big_clip_ahead_through_the_volume_root(
+        app: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While a big clip is copied the next one is read ahead — through the same safe open as
+    its copy: a clip swapped for a link after the survey is not followed (the copy then
+    refuses it), and the others go in as they would without reading ahead."""
+    from avledger.core.ingest import session as ingest_session
+
+    rec = tmp_path / "rec"
+    make_recorder(rec, clips=4, size=3 << 20)
+    clips = sorted(p for p in (rec / "DCIM").rglob("*.MP4"))
+    secret = tmp_path / "secret.bin"
+    secret.write_bytes(b"s" * (3 << 20))
+    warmed: list[tuple[str, int]] = []
+    real = readahead.warm_open_file
+
+    def spied(fd: int, limit: int, stop: readahead.threading.Event) -> int:
+        done = real(fd, limit, stop)
+        warmed.append((os.readlink(f"/proc/self/fd/{fd}"), done))
+        return done
+
+    monkeypatch.setattr(readahead, "warm_open_file", spied)
+    real_survey = ingest_session.IngestSession._ingest
+
+    def swap_then_ingest(self: Any, *args: Any) -> None:  # after the survey, before the copy
+        clips[2].unlink()
+        clips[2].symlink_to(secret)
+        return real_survey(self, *args)
+
+    monkeypatch.setattr(ingest_session.IngestSession, "_ingest", swap_then_ingest)
+    with opens_watched(secret) as opened:
+        report = ingest_session.ingest(app, rec)
+    assert opened == []  # neither the reading ahead nor the copy opened the link's target
+    assert [Path(path).name for path, _ in warmed] == [clips[1].name, clips[3].name]
+    assert all(done == 3 << 20 for _, done in warmed)
+    totals = report.totals()
+    assert totals["new"] == 3 and totals["failed"] == 1, report.as_dict()

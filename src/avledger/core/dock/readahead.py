@@ -88,10 +88,20 @@ def read_into_cache(path: Path, limit: int, stop: threading.Event, sink: int) ->
         fd = os.open(path, OPEN_FLAGS)
     except OSError:
         return 0
-    done = 0
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             return 0
+        return send_to_sink(fd, limit, stop, sink)
+    finally:
+        os.close(fd)
+
+
+def send_to_sink(fd: int, limit: int, stop: threading.Event, sink: int) -> int:
+    """Have the kernel read up to ``limit`` bytes of the open file ``fd`` (from its start)
+    into the page cache and drop them into ``sink`` (``/dev/null``); bytes read. A read error
+    (a recorder pulled out) ends it quietly: the copy reports that itself."""
+    done = 0
+    try:
         while done < limit and not stop.is_set():
             n = os.sendfile(sink, fd, done, min(CHUNK, limit - done))
             if not n:
@@ -99,9 +109,20 @@ def read_into_cache(path: Path, limit: int, stop: threading.Event, sink: int) ->
             done += n
     except OSError:
         pass
-    finally:
-        os.close(fd)
     return done
+
+
+def warm_open_file(fd: int, limit: int, stop: threading.Event) -> int:
+    """``send_to_sink`` with a sink of its own: reading one open clip ahead (the ingest reads
+    the next big clip this way while it copies the one before)."""
+    try:
+        sink = os.open(os.devnull, os.O_WRONLY | os.O_CLOEXEC)
+    except OSError:
+        return 0
+    try:
+        return send_to_sink(fd, limit, stop, sink)
+    finally:
+        os.close(sink)
 
 
 def memory_available() -> int | None:

@@ -22,6 +22,7 @@ import errno
 import io
 import json
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -39,7 +40,7 @@ from avledger.core.clock import settle as clocksettle
 from avledger.core.custody import copies
 from avledger.core.custody.integrity import ObjectVanished, register_objects
 from avledger.core.custody.restore import copy_state, restore_from_file
-from avledger.core.dock import recorders
+from avledger.core.dock import readahead, recorders
 from avledger.core.dock.failed import record_failed_docking
 from avledger.core.dock.ingested import clip_key, not_ingested
 from avledger.core.dock.leftout import media_left_out
@@ -71,6 +72,7 @@ from avledger.timestamps import iso, utcnow
 
 SEQUENTIAL_HINT_FROM = 1 << 20  # read-ahead hint for big clips; small ones are one read
 IN_LIST = 500  # values in one query's IN (...) list (SQLite's parameter limit)
+WARM_BYTES = 512 << 20  # of the next big clip, read while the one before it is copied
 
 GONE_ERRNOS = {errno.ENOTCONN, errno.ENODEV, errno.ENXIO, errno.ENOENT, errno.EIO,
                errno.ESHUTDOWN}
@@ -544,7 +546,8 @@ class IngestSession:
         ahead = self._open.enter_context(prefetch.Prefetch(  # closed below, or by run()
             todo, lambda c: c.size, self._copy_ahead,
             lambda left: app.store.discard([c.staged for c in left]),
-            small=-1 if self.verify else prefetch.SMALL))  # --verify: one clip at a time
+            small=-1 if self.verify else prefetch.SMALL,  # --verify: one clip at a time
+            warm=None if self.verify or readahead.on_fuse(self.root) else self._warm))
         for i, (clip, take) in enumerate(ahead):
             reason = self.hooks.stop_requested()
             if reason:
@@ -678,6 +681,22 @@ class IngestSession:
         """A small clip staged on a prefetch thread: its bytes are reported when the
         session takes it (``_stage_one``), and a stop is seen before the next clip."""
         return self._copy_staged(clip, progress=None)
+
+    def _warm(self, clip: SourceClip, stop: threading.Event) -> None:
+        """Read a big clip into the page cache while the one before it is copied, through the
+        same safe open as its copy (``VolumeRoot``); never on FUSE, which would drop the pages
+        when the copy opens the clip again. At most ``WARM_BYTES`` of it (and no more than a
+        quarter of the memory available); a failure is left for the copy to meet and report."""
+        try:
+            fh = self.vol.open(clip.raw)
+        except (RefusedFile, OSError):
+            return
+        try:
+            readahead.warm_open_file(fh.fileno(),
+                                     min(clip.size, readahead.budget_for(WARM_BYTES)), stop)
+        finally:
+            with contextlib.suppress(OSError):  # a vanished FUSE volume fails even close()
+                fh.close()
 
     def _copy(self, clip: SourceClip, *, stage: bool = False,
               progress: Progress | None | Literal["hooks"] = "hooks") -> Any:
