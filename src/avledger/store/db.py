@@ -10,7 +10,7 @@ Rows allow ``row[0]`` and ``row["name"]`` on both.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
 IntegrityError = sqlite3.IntegrityError
@@ -55,3 +55,14 @@ class Connection(Protocol):
 def is_postgres(conn: Connection) -> bool:
     """The few statements that must differ by backend ask this (e.g. the purge)."""
     return getattr(conn, "dialect", "sqlite") == "postgres"
+
+
+def value_lists(rows: Sequence[Sequence[Any]],
+                per_statement: int) -> Iterator[tuple[str, list[Any]]]:
+    """Multi-row ``VALUES`` for ``rows``, ``per_statement`` rows at a time: each statement's
+    placeholders (``(?, ?), (?, ?)``) and its parameters, flat. A group of clips writes hundreds
+    of rows; one statement per row cost more than the rows themselves."""
+    for start in range(0, len(rows), per_statement):
+        part = rows[start:start + per_statement]
+        one = "(" + ", ".join(["?"] * len(part[0])) + ")"
+        yield ",".join([one] * len(part)), [value for row in part for value in row]

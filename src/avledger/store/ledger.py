@@ -137,12 +137,9 @@ def append_many(conn: db.Connection, *, actor: str,
         rows.append((seq, when, actor, type, subject, payload_text, head, digest))
         st.frontier.push(verifier.leaf_hash(digest))
         head = digest
-    for start in range(0, len(rows), ROWS_PER_INSERT):
-        part = rows[start:start + ROWS_PER_INSERT]
-        conn.execute(
-            "INSERT INTO ledger (seq, ts, actor, type, subject, payload, prev_hash, hash)"
-            " VALUES " + ",".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * len(part)),
-            [value for row in part for value in row])
+    for values, params in db.value_lists(rows, ROWS_PER_INSERT):
+        conn.execute("INSERT INTO ledger (seq, ts, actor, type, subject, payload, prev_hash,"
+                     " hash) VALUES " + values, params)
     now = LedgerState(seq, head, st.frontier)
     if id(conn) in _held:
         _held[id(conn)] = now  # written once, when the batch ends

@@ -22,6 +22,7 @@ from avledger.core.app import Avledger
 from avledger.core.custody.copies import SecondCheck, verify_second
 from avledger.errors import NotFoundError, StorageError
 from avledger.i18n import _
+from avledger.store import db
 from avledger.store.backend import VerifyResult
 from avledger.timestamps import iso, utcnow
 
@@ -236,17 +237,15 @@ def register_objects(app: Avledger, conn: Any, objects: Sequence[tuple[str, int]
                                    "the store (purged meanwhile)").format(
                                      digest=digest),
                                  hint=_("store the content again and retry"))
-    unique = list(dict(objects).items())  # one row per digest: a group may store it twice
-    changed, now = 0, iso(utcnow())
-    for start in range(0, len(unique), OBJECTS_PER_INSERT):
-        part = unique[start:start + OBJECTS_PER_INSERT]
+    now = iso(utcnow())
+    # one row per digest: a group may store the same content twice
+    rows = [(digest, size, now) for digest, size in dict(objects).items()]
+    changed = 0
+    for values, params in db.value_lists(rows, OBJECTS_PER_INSERT):
         cur = conn.execute(
-            "INSERT INTO objects (digest, size, stored_at) VALUES "
-            + ",".join(["(?, ?, ?)"] * len(part)) +
+            "INSERT INTO objects (digest, size, stored_at) VALUES " + values +
             " ON CONFLICT (digest) DO UPDATE SET stored_at = excluded.stored_at,"
             " quarantined_at = NULL, verify_status = NULL, last_verified_at = NULL"
-            " WHERE objects.quarantined_at IS NOT NULL",
-            [value for digest, size in part for value in (digest, size, now)],
-        )
+            " WHERE objects.quarantined_at IS NOT NULL", params)
         changed += max(cur.rowcount, 0)
     return changed

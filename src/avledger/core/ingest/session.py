@@ -939,10 +939,10 @@ class IngestSession:
         app = self.app
         register_objects(app, conn, [(put.digest, put.size) for _, put in items])
         ids: dict[str, int] = {}
-        for part in chunks(items, CLIPS_PER_INSERT):
+        for values, params in db.value_lists([rows.values(put) for rows, put in items],
+                                             CLIPS_PER_INSERT):
             ids.update((rel, int(clip_id)) for clip_id, rel in conn.execute(
-                _INSERT_CLIPS + ",".join([_CLIP_VALUES] * len(part)) + _ON_CONFLICT,
-                [value for rows, put in part for value in rows.values(put)]).fetchall())
+                _INSERT_CLIPS + values + _ON_CONFLICT, params).fetchall())
         events: list[tuple[str, str, dict[str, Any]]] = []
         for rows, put in items:
             outcome, clip = rows.outcome, rows.clip
@@ -964,7 +964,6 @@ _INSERT_CLIPS = (
     " device_start, device_end, duration_seconds, duration_source, drift_seconds,"
     " corrected_start, corrected_end, ingested_at, deadline, on_time, checkout_id,"
     " badge, attribution, flags, dock_id, clock_measurement_id, kind, mark) VALUES ")
-_CLIP_VALUES = "(" + ", ".join(["?"] * 23) + ")"
 _ON_CONFLICT = (" ON CONFLICT (device_id, source_path, size, source_mtime) DO NOTHING"
                 " RETURNING id, source_path")
 CLIPS_PER_INSERT = 100  # rows in one INSERT (23 values each)
