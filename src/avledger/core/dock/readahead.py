@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import os
 import stat
 import threading
@@ -80,7 +81,7 @@ def regular_files(root: Path, *, max_depth: int = MAX_DEPTH,
     yield from walk(root, 1)
 
 
-def read_into_cache(path: Path, limit: int, stop: threading.Event, sink: int) -> int:
+def read_into_cache(path: Path, limit: int, stop: threading.Event) -> int:
     """Read up to ``limit`` bytes of one regular file into the page cache; bytes read.
 
     0 when it is not a regular file once open, cannot be opened, or cannot be sent."""
@@ -89,19 +90,19 @@ def read_into_cache(path: Path, limit: int, stop: threading.Event, sink: int) ->
     except OSError:
         return 0
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return 0
-        return send_to_sink(fd, limit, stop, sink)
+        return warm_open_file(fd, limit, stop) if stat.S_ISREG(os.fstat(fd).st_mode) else 0
     finally:
         os.close(fd)
 
 
-def send_to_sink(fd: int, limit: int, stop: threading.Event, sink: int) -> int:
+def warm_open_file(fd: int, limit: int, stop: threading.Event) -> int:
     """Have the kernel read up to ``limit`` bytes of the open file ``fd`` (from its start)
-    into the page cache and drop them into ``sink`` (``/dev/null``); bytes read. A read error
-    (a recorder pulled out) ends it quietly: the copy reports that itself."""
+    into the page cache and drop them into ``/dev/null``; bytes read. A read error (a
+    recorder pulled out) ends it quietly: the copy reports that itself. The ingest reads the
+    next big clip this way while it copies the one before."""
     done = 0
     try:
+        sink = _devnull()
         while done < limit and not stop.is_set():
             n = os.sendfile(sink, fd, done, min(CHUNK, limit - done))
             if not n:
@@ -112,17 +113,10 @@ def send_to_sink(fd: int, limit: int, stop: threading.Event, sink: int) -> int:
     return done
 
 
-def warm_open_file(fd: int, limit: int, stop: threading.Event) -> int:
-    """``send_to_sink`` with a sink of its own: reading one open clip ahead (the ingest reads
-    the next big clip this way while it copies the one before)."""
-    try:
-        sink = os.open(os.devnull, os.O_WRONLY | os.O_CLOEXEC)
-    except OSError:
-        return 0
-    try:
-        return send_to_sink(fd, limit, stop, sink)
-    finally:
-        os.close(sink)
+@functools.cache
+def _devnull() -> int:
+    """One ``/dev/null`` for every read ahead, open for the life of the process."""
+    return os.open(os.devnull, os.O_WRONLY | os.O_CLOEXEC)
 
 
 def memory_available() -> int | None:
@@ -172,17 +166,10 @@ class ReadAhead:
 
     def _run(self) -> None:
         lower_io_priority()
-        try:
-            sink = os.open(os.devnull, os.O_WRONLY | os.O_CLOEXEC)
-        except OSError:
-            return
-        try:
-            for path in regular_files(self.root):
-                if self._stop.is_set() or self.read >= self.budget:
-                    return
-                self.read += read_into_cache(path, self.budget - self.read, self._stop, sink)
-        finally:
-            os.close(sink)
+        for path in regular_files(self.root):
+            if self._stop.is_set() or self.read >= self.budget:
+                return
+            self.read += read_into_cache(path, self.budget - self.read, self._stop)
 
     def wait(self) -> None:
         """Wait until the thread has read its budget or every file (tests)."""
