@@ -9,7 +9,8 @@ itself (SIGKILL, no clean-up of any kind) at the K-th one:
   the copy);
 - ``fsync``: a flush of a file or directory, or a ``syncfs`` of the store's filesystem (the
   group's durability point);
-- ``link``: an object being linked into place (published);
+- ``link``: an object being moved into place (published: renamed without overwrite, or
+  linked where the filesystem cannot);
 - ``commit-before``: a catalog transaction's work done, its commit not yet made;
 - ``commit-after``: a catalog transaction just committed.
 
@@ -53,7 +54,9 @@ def install(point: str, k: int) -> Counter[str]:
     os.write = counting("write", os.write)
     os.sendfile = counting("write", os.sendfile)
     os.fsync = counting("fsync", os.fsync)
-    os.link = counting("link", os.link)
+    from avledger.store.placing import Placer
+
+    Placer.place = counting("link", Placer.place)  # type: ignore[method-assign]
 
     from avledger.store import durability
 

@@ -15,6 +15,7 @@ import blake3
 import pytest
 
 from avledger.errors import DeviceError, StorageError
+from avledger.store import placing
 from avledger.store.local import LocalObjectStore, SourceReadError
 from tests.storetools import object_files
 
@@ -60,12 +61,20 @@ def _retry_works(store: LocalObjectStore, monkeypatch: pytest.MonkeyPatch) -> No
     ("write", 0, errno.EIO, "store I/O error while writing an object"),
     ("fsync", 0, errno.EIO, "store I/O error while flushing an object to disk"),
     ("fsync", 0, errno.ENOSPC, "store disk is full while flushing an object"),
+    ("rename_noreplace", 0, errno.EIO, "store I/O error while publishing an object"),
+    ("rename_noreplace", 0, errno.ENOSPC, "store disk is full while publishing an object"),
     ("link", 0, errno.EIO, "store I/O error while publishing an object"),
     ("link", 0, errno.ENOSPC, "store disk is full while publishing an object"),
 ])
 def test_write_path_fault(store: LocalObjectStore, monkeypatch: pytest.MonkeyPatch, call: str,
                           works: int, err: int, message: str) -> None:
-    monkeypatch.setattr(os, call, _fails_after(works, err, getattr(os, call)))
+    """``link``: a filesystem that cannot rename without overwrite (FUSE, NFS), where the
+    object is linked into place and its temp name then removed."""
+    if call == "rename_noreplace":
+        monkeypatch.setattr(placing, call, _fails_after(works, err, placing.rename_noreplace))
+    else:
+        monkeypatch.setattr(placing, "rename_noreplace", lambda temp, final: False)
+        monkeypatch.setattr(os, call, _fails_after(works, err, getattr(os, call)))
     with pytest.raises(StorageError) as info:
         store.put_bytes(DATA)
     line = info.value.one_line()
@@ -73,6 +82,29 @@ def test_write_path_fault(store: LocalObjectStore, monkeypatch: pytest.MonkeyPat
     assert info.value.exit_code == 7
     _nothing_left(store)
     _retry_works(store, monkeypatch)
+
+
+def test_a_temp_name_left_by_a_failed_unlink_is_swept(store: LocalObjectStore,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Linked into place, its temp name not removed: the object is published all the same,
+    and the name left (a second name of the same read-only file) goes with the sweep."""
+    monkeypatch.setattr(placing, "rename_noreplace", lambda temp, final: False)
+    monkeypatch.setattr(os, "unlink", _fails_after(0, errno.EIO, os.unlink))
+    res = store.put_bytes(DATA)
+    monkeypatch.undo()
+    assert res.created and store.verify(DIGEST, len(DATA)).status == "ok"
+    assert len(store.temp_files()) == 1
+    assert store.sweep_temp(older_than=-60) == 1  # any age
+    assert store.temp_files() == [] and store.verify(DIGEST, len(DATA)).status == "ok"
+
+
+def test_the_same_content_twice_is_one_object_and_no_temp_left(
+        store: LocalObjectStore) -> None:
+    """Renamed without overwrite: the second copy finds the place taken and only its temp
+    file goes."""
+    first, second = store.put_bytes(DATA), store.put_bytes(DATA)
+    assert first.created and not second.created
+    assert store.temp_files() == [] and object_files(store.root) == [store.path_for(DIGEST)]
 
 
 def test_temp_file_cannot_be_created(store: LocalObjectStore,

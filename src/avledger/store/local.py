@@ -2,8 +2,8 @@
 
 Write path (DESIGN.md, Storage): temp file created with O_EXCL in ``<root>/tmp`` (same
 filesystem) → one pass read → hash → write → length check → fsync(file) → link into place
-(never overwrites) → unlink temp → fsync(shard dirs). A crash at any instant leaves at most a
-temp file, which is never visible as an object and is swept later.
+(rename without overwrite, ``store/placing.py``) → fsync(shard dirs). A crash at any instant
+leaves at most a temp file, which is never visible as an object and is swept later.
 
 A big source is copied by the kernel (``sendfile``: no trip through Python's buffers) and each
 copied range is hashed from the temp file's own pages while the next range is copied, so the
@@ -36,6 +36,7 @@ from avledger.errors import DeviceError, IntegrityError, NotFoundError, StorageE
 from avledger.i18n import _
 from avledger.store.backend import ObjectStat, Progress, PutResult, Staged, VerifyResult
 from avledger.store.durability import sync_dirs, sync_files
+from avledger.store.placing import Placer
 from avledger.store.writeback import start_writeback
 
 CHUNK = 8 * 1024 * 1024  # one read or sendfile; progress and stop requests are seen per chunk
@@ -107,6 +108,7 @@ class LocalObjectStore:
         # clip staged ahead on another thread, or one whose staging was discarded).
         self._unflushed: set[Path] = set()
         self._unflushed_lock = threading.Lock()
+        self._placer = Placer()  # renames without overwrite, or links where it cannot
 
     @property
     def location(self) -> str:
@@ -221,14 +223,16 @@ class LocalObjectStore:
     def publish(self, staged: Sequence[Staged]) -> list[PutResult]:
         """Make a group of staged objects durable and visible, sharing the flushes.
 
-        Order (DESIGN.md, Storage): every temp file's data durable → each linked into place
-        (never overwriting) → the directories that changed durable → temps unlinked. So an
+        Order (DESIGN.md, Storage): every temp file's data durable → each moved into place
+        (never overwriting) → the directories that changed durable; the temps of content
+        already in are unlinked. So an
         object is never visible before its bytes are on disk, and the caller commits the
         catalog rows only after this returns.
         """
         if not staged:
             return []
         paths = [_temp(s).path for s in staged]
+        placed: set[int] = set()  # moved into place: no temp name left
         try:
             try:
                 sync_files(paths)
@@ -237,9 +241,11 @@ class LocalObjectStore:
                                            where=_("store")) from exc
             results: list[PutResult] = []
             changed_dirs: dict[Path, None] = {}
-            for item, path in zip(staged, paths, strict=True):
-                created = self._link(path, item.digest, item.size, changed_dirs)
+            for i, (item, path) in enumerate(zip(staged, paths, strict=True)):
+                created = self._place(path, item.digest, item.size, changed_dirs)
                 results.append(PutResult(item.digest, item.size, created))
+                if created:
+                    placed.add(i)
             # folders made beneath the store since the last flush: their entries too
             new_folders = self._new_folders_above(staged)
             changed_dirs.update((d.parent, None) for d in new_folders)
@@ -251,8 +257,9 @@ class LocalObjectStore:
             with self._unflushed_lock:
                 self._unflushed -= new_folders
         finally:
-            for path in paths:
-                _unlink_quietly(path)
+            for i, path in enumerate(paths):
+                if i not in placed:
+                    _unlink_quietly(path)
         return results
 
     def _new_folders_above(self, staged: Sequence[Staged]) -> set[Path]:
@@ -299,16 +306,17 @@ class LocalObjectStore:
 
         return self.put_stream(io.BytesIO(data), expected_size=len(data))
 
-    def _link(self, tmp_path: Path, digest: str, size: int,
-              changed_dirs: dict[Path, None]) -> bool:
-        """Link one flushed temp file into place; note the directories to flush."""
+    def _place(self, tmp_path: Path, digest: str, size: int,
+               changed_dirs: dict[Path, None]) -> bool:
+        """Move one flushed temp file into place; note the directories to flush. False
+        (the temp left) when the same content is already in."""
         final = self.path_for(digest)
         try:
             try:
-                os.link(tmp_path, final)  # atomic, and never overwrites
+                self._placer.place(tmp_path, final)  # atomic, and never overwrites
             except FileNotFoundError:  # its shard folders went after staging: made again
                 self._make_shards(digest, recheck=True)
-                os.link(tmp_path, final)
+                self._placer.place(tmp_path, final)
         except FileExistsError:
             existing = final.stat().st_size
             if existing != size:
