@@ -166,7 +166,8 @@ def test_a_shard_folder_made_by_a_discarded_staging_is_flushed_with_the_first_li
         later = store.stage_stream(fh, expected_size=SIZE)  # the folders exist: none made
     flushed: list[Path] = []
     real = local.sync_dirs
-    monkeypatch.setattr(local, "sync_dirs", lambda dirs: (flushed.extend(dirs), real(dirs)))
+    monkeypatch.setattr(local, "sync_dirs",
+                        lambda dirs: (flushed.extend(map(Path, dirs)), real(dirs)))
     [put] = store.publish([later])
     shard2 = store.path_for(put.digest).parent
     assert {shard2, shard2.parent, shard2.parent.parent} <= set(flushed)

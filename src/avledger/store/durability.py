@@ -29,7 +29,7 @@ FSYNC_THREADS = 16
 SYNCFS_FROM = 64  # paths in one flush from which one syncfs replaces the fsyncs (auto)
 
 
-def _fsync_path(path: Path, flags: int) -> None:
+def _fsync_path(path: str | Path, flags: int) -> None:
     fd = os.open(path, flags)
     try:
         os.fsync(fd)
@@ -37,7 +37,7 @@ def _fsync_path(path: Path, flags: int) -> None:
         os.close(fd)
 
 
-def _fsync_all(paths: Sequence[Path], flags: int) -> None:
+def _fsync_all(paths: Sequence[str | Path], flags: int) -> None:
     if len(paths) == 1:
         _fsync_path(paths[0], flags)
         return
@@ -55,7 +55,7 @@ def _fsync_all(paths: Sequence[Path], flags: int) -> None:
 _SYNCFS: Callable[[int], int] | None = libc_function("syncfs", [ctypes.c_int])
 
 
-def _syncfs(anywhere: Path) -> None:
+def _syncfs(anywhere: str | Path) -> None:
     assert _SYNCFS is not None
     fd = os.open(anywhere, os.O_RDONLY)
     try:
@@ -74,17 +74,17 @@ def method(paths: int) -> str:
     return "syncfs" if wanted == "syncfs" or paths >= SYNCFS_FROM else "fsync"
 
 
-def sync_files(paths: Sequence[Path]) -> None:
+def sync_files(paths: Sequence[str | Path]) -> None:
     """Make the data of ``paths`` (regular files, all on one filesystem) durable."""
     _sync(paths, os.O_RDONLY)
 
 
-def sync_dirs(dirs: Sequence[Path]) -> None:
+def sync_dirs(dirs: Sequence[str | Path]) -> None:
     """Make the entries of ``dirs`` (all on one filesystem) durable."""
     _sync(dirs, os.O_RDONLY | os.O_DIRECTORY)
 
 
-def _sync(paths: Sequence[Path], flags: int) -> None:
+def _sync(paths: Sequence[str | Path], flags: int) -> None:
     if not paths:
         return
     if method(len(paths)) == "syncfs":

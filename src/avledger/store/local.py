@@ -54,6 +54,12 @@ def _is_digest(name: str) -> bool:
     return len(name) == HEX_LEN and _HEX.issuperset(name)
 
 
+def _checked(digest: str) -> str:
+    if not _is_digest(digest):
+        raise NotFoundError(_("not an object id: {digest!r}").format(digest=digest))
+    return digest
+
+
 def _relative(digest: str) -> str:
     """Where an object lives below ``objects/``."""
     return f"{digest[:2]}/{digest[2:4]}/{digest}"
@@ -102,11 +108,14 @@ class LocalObjectStore:
         self.objects = self.root / "objects"
         self.tmp = self.root / "tmp"
         self.quarantine_dir = self.root / "quarantine"
-        self._shards_seen: set[Path] = set()  # shard folders known to exist (_make_shards)
+        # the hot path (thousands of small clips) names folders and objects as strings:
+        # pathlib's parsing cost more than the copy of a 50 KB clip
+        self._objects_dir = str(self.objects)
+        self._shards_seen: set[str] = set()  # shard folders known to exist (_make_shards)
         # Shard folders made whose own entry (in their parent) is not yet known durable: the
         # first object published beneath one flushes its parent, whoever made the folder (a
         # clip staged ahead on another thread, or one whose staging was discarded).
-        self._unflushed: set[Path] = set()
+        self._unflushed: set[str] = set()
         self._unflushed_lock = threading.Lock()
         self._placer = Placer()  # renames without overwrite, or links where it cannot
 
@@ -131,9 +140,16 @@ class LocalObjectStore:
             )
 
     def path_for(self, digest: str) -> Path:
-        if not _is_digest(digest):
-            raise NotFoundError(_("not an object id: {digest!r}").format(digest=digest))
-        return self.objects / _relative(digest)
+        return Path(self._object_file(_checked(digest)))
+
+    def _object_file(self, digest: str) -> str:
+        """``path_for`` as a string, for a digest this store computed (not checked again)."""
+        return f"{self._objects_dir}/{_relative(digest)}"
+
+    def _shard_dirs(self, digest: str) -> tuple[str, str]:
+        """The object's first- and second-level shard folders."""
+        first = f"{self._objects_dir}/{digest[:2]}"
+        return first, f"{first}/{digest[2:4]}"
 
     # -- writing ------------------------------------------------------------------------
     def put_stream(
@@ -204,8 +220,7 @@ class LocalObjectStore:
         Folders this store has seen exist are not asked for again (thousands of small clips
         share 256 first-level folders); a link that finds one gone after all asks again
         (``recheck``)."""
-        shard2 = self.path_for(digest).parent
-        for d in (shard2.parent, shard2):
+        for d in self._shard_dirs(digest):
             if d in self._shards_seen and not recheck:
                 continue
             try:
@@ -240,7 +255,7 @@ class LocalObjectStore:
                 raise StorageError.from_os(exc, _("flushing an object to disk"),
                                            where=_("store")) from exc
             results: list[PutResult] = []
-            changed_dirs: dict[Path, None] = {}
+            changed_dirs: dict[str, None] = {}
             for i, (item, path) in enumerate(zip(staged, paths, strict=True)):
                 created = self._place(path, item.digest, item.size, changed_dirs)
                 results.append(PutResult(item.digest, item.size, created))
@@ -248,7 +263,7 @@ class LocalObjectStore:
                     placed.add(i)
             # folders made beneath the store since the last flush: their entries too
             new_folders = self._new_folders_above(staged)
-            changed_dirs.update((d.parent, None) for d in new_folders)
+            changed_dirs.update((os.path.dirname(d), None) for d in new_folders)
             try:
                 sync_dirs(list(changed_dirs))
             except OSError as exc:
@@ -262,14 +277,12 @@ class LocalObjectStore:
                     _unlink_quietly(path)
         return results
 
-    def _new_folders_above(self, staged: Sequence[Staged]) -> set[Path]:
+    def _new_folders_above(self, staged: Sequence[Staged]) -> set[str]:
         """The shard folders above these objects whose entries are not yet flushed."""
         with self._unflushed_lock:
             if not self._unflushed:
                 return set()
-            above = {d for item in staged
-                     for d in (self.path_for(item.digest).parent,
-                               self.path_for(item.digest).parent.parent)}
+            above = {d for item in staged for d in self._shard_dirs(item.digest)}
             return above & self._unflushed
 
     def discard(self, staged: Sequence[Staged]) -> None:
@@ -307,10 +320,10 @@ class LocalObjectStore:
         return self.put_stream(io.BytesIO(data), expected_size=len(data))
 
     def _place(self, tmp_path: Path, digest: str, size: int,
-               changed_dirs: dict[Path, None]) -> bool:
+               changed_dirs: dict[str, None]) -> bool:
         """Move one flushed temp file into place; note the directories to flush. False
         (the temp left) when the same content is already in."""
-        final = self.path_for(digest)
+        final = self._object_file(digest)
         try:
             try:
                 self._placer.place(tmp_path, final)  # atomic, and never overwrites
@@ -318,7 +331,7 @@ class LocalObjectStore:
                 self._make_shards(digest, recheck=True)
                 self._placer.place(tmp_path, final)
         except FileExistsError:
-            existing = final.stat().st_size
+            existing = os.stat(final).st_size
             if existing != size:
                 raise IntegrityError(
                     _("object {digest} exists with size {existing}, expected {size}").format(
@@ -328,7 +341,7 @@ class LocalObjectStore:
             return False
         except OSError as exc:
             raise StorageError.from_os(exc, _("publishing an object"), where=_("store")) from exc
-        changed_dirs[final.parent] = None
+        changed_dirs[self._shard_dirs(digest)[1]] = None
         return True
 
     @functools.cached_property
@@ -350,7 +363,7 @@ class LocalObjectStore:
                                   "not in the store").format(digest=digest)) from exc
 
     def exists(self, digest: str) -> bool:
-        return os.path.exists(self.path_for(digest))  # a stat, without pathlib's wrapping
+        return os.path.exists(self._object_file(_checked(digest)))  # no pathlib: hot path
 
     def stat(self, digest: str) -> ObjectStat:
         try:

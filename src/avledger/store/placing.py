@@ -26,7 +26,7 @@ _RENAMEAT2 = libc_function("renameat2", [ctypes.c_int, ctypes.c_char_p, ctypes.c
                                          ctypes.c_char_p, ctypes.c_uint])
 
 
-def rename_noreplace(temp: Path, final: Path) -> bool:
+def rename_noreplace(temp: str | Path, final: str | Path) -> bool:
     """Rename ``temp`` to ``final`` unless ``final`` exists (OSError, EEXIST); False, with
     nothing done, where this filesystem or C library cannot."""
     if _RENAMEAT2 is None:
@@ -47,7 +47,7 @@ class Placer:
     def __init__(self) -> None:
         self.renames = True
 
-    def place(self, temp: Path, final: Path) -> None:
+    def place(self, temp: str | Path, final: str | Path) -> None:
         """Move ``temp`` to ``final``; FileExistsError (``temp`` left) when ``final`` exists,
         FileNotFoundError when a folder on either side is missing."""
         if self.renames:

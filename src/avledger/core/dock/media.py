@@ -11,6 +11,8 @@ from typing import BinaryIO
 import mutagen
 from mutagen.mp4 import MP4
 
+from avledger.core.dock.moviebox import movie_seconds
+
 MAX_PLAUSIBLE_SECONDS = 24 * 3600
 
 
@@ -22,8 +24,21 @@ class Duration:
 
 
 def container_duration(source: Path | BinaryIO) -> Duration:
-    """Duration from the movie header; MOV and MP4 share the ISO base media box format."""
+    """Duration from the movie header; MOV and MP4 share the ISO base media box format.
+    Read from the header box alone where it is plain (``moviebox``), else by mutagen."""
     try:
+        if isinstance(source, Path):
+            with open(source, "rb") as fh:
+                seconds = movie_seconds(fh)
+        else:
+            seconds = movie_seconds(source)
+    except OSError:
+        seconds = None
+    if seconds is not None and 0 < seconds <= MAX_PLAUSIBLE_SECONDS:
+        return Duration(seconds, "container")
+    try:
+        if not isinstance(source, Path):
+            source.seek(0)
         info = MP4(source).info  # type: ignore[no-untyped-call]
     except (mutagen.MutagenError, OSError, ValueError, EOFError) as exc:
         return Duration(None, "unknown", f"container unreadable: {exc}")

@@ -2,7 +2,7 @@
 
 ftyp, moov (mvhd + one video trak with tkhd/mdia/mdhd/hdlr/minf/stbl) and mdat: enough for
 any reader (mutagen, ffprobe) to find the duration. Only the simulator writes boxes; reading
-durations goes through mutagen.
+durations goes through ``core/dock/moviebox.py`` (the movie header alone) and mutagen.
 """
 
 from __future__ import annotations
