@@ -1,8 +1,8 @@
 """Local filesystem backend: ``<root>/objects/ab/cd/<blake3-hex>``, read-only objects.
 
 Write path (DESIGN.md, Storage): temp file created with O_EXCL in ``<root>/tmp`` (same
-filesystem) → one pass read → hash → write → length check → fsync(file) → link into place
-(rename without overwrite, ``store/placing.py``) → fsync(shard dirs). A crash at any instant
+filesystem) → one pass read → hash → write → length check → fsync(file) → into place
+(renamed without overwrite, ``store/placing.py``) → fsync(shard dirs). A crash at any instant
 leaves at most a temp file, which is never visible as an object and is swept later.
 
 A big source is copied by the kernel (``sendfile``: no trip through Python's buffers) and each
@@ -240,9 +240,8 @@ class LocalObjectStore:
 
         Order (DESIGN.md, Storage): every temp file's data durable → each moved into place
         (never overwriting) → the directories that changed durable; the temps of content
-        already in are unlinked. So an
-        object is never visible before its bytes are on disk, and the caller commits the
-        catalog rows only after this returns.
+        already in are unlinked. So an object is never visible before its bytes are on disk,
+        and the caller commits the catalog rows only after this returns.
         """
         if not staged:
             return []
