@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from avledger.config.loader import Config
 from avledger.core.ingest.unattended import (
     CLEAR_REFUSED,
     daemon_profiles,
+    load_ahead,
     match_block_device,
     run_docking,
 )
@@ -58,6 +60,9 @@ def serve(load: Callable[[], Config], *, concurrency: int | None = None,
     Path(config.get("daemon.mount_dir")).mkdir(parents=True, exist_ok=True)
     if config.get("daemon.clear_after_ingest"):
         logging.getLogger("avledger.daemon").warning(_(CLEAR_REFUSED))
+    # loaded on a thread so the daemon is ready at once; a docking meanwhile loads what it needs
+    threading.Thread(target=load_ahead, args=(config,), name="avledger-load-ahead",
+                     daemon=True).start()
     holder: dict[str, Daemon] = {}
 
     def runner(job: Job) -> dict[str, Any]:

@@ -14,7 +14,9 @@ recorder and each docking logs that clearing was not done.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -30,6 +32,7 @@ from avledger.core.clock import sync as clocksync
 from avledger.core.ingest.session import IngestHooks, IngestReport, ingest, ingest_device
 from avledger.errors import AvledgerError
 from avledger.i18n import N_, _
+from avledger.store import keys
 
 log = logging.getLogger("avledger.dock")
 
@@ -59,6 +62,20 @@ class UnattendedHooks(IngestHooks):
     def bytes_copied(self, n: int) -> None:
         if self._progress:
             self._progress(n)
+
+
+def load_ahead(config: Config) -> None:
+    """Load, once when the dock daemon starts, what a docking otherwise loads the first time it
+    runs: the signing code (every docking's session signs a checkpoint when it closes), the
+    parser of the times in clip names, and the catalog's code (opened and closed once, which
+    also migrates it now rather than in the first docking). The first dockings after a start
+    — often a whole shift's recorders docked at once — then spend their time copying, not
+    reading cryptography's 15 MB from disk beside four recorders. A failure here is left for
+    the docking to meet and report."""
+    time.strptime("2026", "%Y")  # the first call imports the parser
+    keys.preload()
+    with contextlib.suppress(AvledgerError, OSError), Avledger.open(config, daemon=True):
+        pass
 
 
 def run_docking(config: Config, *, profile: str, stop: Callable[[], str | None],
