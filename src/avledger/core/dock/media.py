@@ -1,15 +1,18 @@
 """Clip duration from the container (MP4/MOV, and audio files, through mutagen), else from
-file times. A photo has no duration: it is a moment, and counts in no footage hours."""
+file times. A photo has no duration: it is a moment, and counts in no footage hours.
+
+mutagen (some twenty modules) loads when a duration is first read, not with this module: an
+ingest imports it on a thread while its first clip is copied (``preload``), and commands that
+never read a container do not load it at all.
+"""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
-
-import mutagen
-from mutagen.mp4 import MP4
 
 MAX_PLAUSIBLE_SECONDS = 24 * 3600
 
@@ -23,6 +26,9 @@ class Duration:
 
 def container_duration(source: Path | BinaryIO) -> Duration:
     """Duration from the movie header; MOV and MP4 share the ISO base media box format."""
+    import mutagen
+    from mutagen.mp4 import MP4
+
     try:
         info = MP4(source).info  # type: ignore[no-untyped-call]
     except (mutagen.MutagenError, OSError, ValueError, EOFError) as exc:
@@ -35,6 +41,8 @@ def container_duration(source: Path | BinaryIO) -> Duration:
 
 def audio_duration(source: Path | BinaryIO) -> Duration:
     """Duration of an audio recording (WAV, MP3, AAC, M4A, AMR …) from its own header."""
+    import mutagen
+
     try:
         if not isinstance(source, Path):
             source.seek(0)
@@ -48,6 +56,14 @@ def audio_duration(source: Path | BinaryIO) -> Duration:
 
 
 STILL = Duration(None, "still", "a photo has no duration")
+
+
+def preload() -> None:
+    """Import the container parser now (an ingest calls this on a thread as copying starts,
+    so the import overlaps the first clip's copy instead of following it). A failure is left
+    for the duration read itself to meet and report."""
+    with contextlib.suppress(ImportError):
+        import mutagen.mp4  # noqa: F401
 
 
 def from_file_times(start: datetime | None, mtime: datetime) -> float | None:
