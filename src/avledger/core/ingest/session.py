@@ -33,7 +33,6 @@ from typing import Any, Literal
 from avledger.config.profiles import Match, Profile, Seen
 from avledger.core.app import Avledger
 from avledger.core.clipref import chunks
-from avledger.core.clips import UNATTRIBUTED
 from avledger.core.clock import check as clockcheck
 from avledger.core.clock import setter as clockset
 from avledger.core.clock import settle as clocksettle
@@ -55,7 +54,13 @@ from avledger.core.dock.volume import (
 )
 from avledger.core.dock.volume_root import RefusedFile, VolumeRoot
 from avledger.core.ingest import batch, prefetch
-from avledger.core.ingest.attribution import Attribution, Checkout, attribute, device_checkouts
+from avledger.core.ingest.attribution import (
+    UNATTRIBUTED,
+    Attribution,
+    Checkout,
+    attribute,
+    device_checkouts,
+)
 from avledger.core.ingest.readback import hash_uncached
 from avledger.core.ingest.window import judge
 from avledger.errors import AvledgerError, DeviceError, StorageError, english_of
@@ -513,10 +518,6 @@ class IngestSession:
         app.store.check_ready()
         copies.check_ready(app)
         app.store.sweep_abandoned()
-        if len(todo) > 1:  # enough events that a checkpoint may come due on the way
-            app.prepare_to_sign()
-        if any(clip.kind != "photo" for clip in todo):  # durations are read after each copy
-            threading.Thread(target=media.preload, name="avledger-preload-media").start()
         dev, m, dock_id = self._start_dock(profile, who, measurement, todo, started, refused)
         report.device_id, report.device_new, report.dock_id = dev.id, dev.new, dock_id
         self.dock_id = dock_id
@@ -527,6 +528,11 @@ class IngestSession:
         since = clockcheck.last_sync(conn, dev.id, m.anchor_at)
         self.hooks.planned(len(todo), sum(c.size for c in todo))
         mark("dock start (store ready, rows)")
+        # the copying starts: what later steps need is imported on threads meanwhile
+        if len(todo) > 1:  # enough events that a checkpoint may come due on the way
+            app.prepare_to_sign()
+        if any(clip.kind != "photo" for clip in todo):  # durations are read after each copy
+            threading.Thread(target=media.preload, name="avledger-preload-media").start()
         state = "done"
         error: Exception | None = None
         group = batch.Group(clips=int(app.config.get("ingest.group_clips")),
