@@ -200,7 +200,7 @@ import json, sys
 from avledger.core.ingest import session
 seen = []
 session.IngestHooks.planned = lambda self, files, size: seen.append(sorted(sys.modules))
-from avledger.cli.launch import run
+from avledger.cli.main import run
 sys.argv = ["avledger", *json.loads(sys.argv[1])]
 try:
     run()
@@ -237,46 +237,6 @@ def test_an_ingest_of_photos_never_loads_the_container_parser(home: Path,
     modules = imported_by("ingest", str(rec), "--json")
     assert "avledger.core.ingest.batch" in modules
     assert loaded(modules, ("mutagen",)) == []
-
-
-# The entry point, with every start of reading ahead noted: its folder, and whether Typer had
-# been imported by then.
-EARLY_START = """
-import json, sys
-from avledger.core.dock import readahead
-starts = []
-real_start = readahead.start
-def noted(root, budget=None):
-    starts.append([str(root), "typer" in sys.modules])
-    return real_start(root, budget)
-readahead.start = noted
-from avledger.cli.launch import run
-sys.argv = ["avledger", *json.loads(sys.argv[1])]
-try:
-    run()
-except SystemExit:
-    pass
-sys.stderr.write("MODULES " + json.dumps(starts) + "\\n")
-"""
-
-
-def test_the_command_starts_reading_the_recorder_before_typer_loads(home: Path,
-                                                                    tmp_path: Path) -> None:
-    """The installed ``avledger`` is the launcher: an ingest's folder is being read ahead
-    before Typer and the command modules are imported, and the group's later request for the
-    same folder keeps that reading instead of starting another."""
-    from importlib.metadata import entry_points
-
-    from avledger.config import loader, profiles
-    from avledger.core.simulate.recorder import simulate
-
-    (script,) = entry_points(group="console_scripts", name="avledger")
-    assert script.value == "avledger.cli.launch:run"
-    rec = tmp_path / "rec"
-    simulate(rec, profiles.get(loader.load(), "generic"), clips=2, size=200_000)
-    starts = reported("--lang", "en", "ingest", str(rec), "--json", probe=EARLY_START)
-    assert sorted(starts) == [[str(rec), False], [str(rec), True]]
-    assert reported("--version", "ingest", str(rec), probe=EARLY_START) == []
 
 
 def test_an_ingest_on_a_terminal_still_draws_its_progress(home: Path, tmp_path: Path) -> None:

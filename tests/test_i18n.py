@@ -19,7 +19,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 from avledger import i18n
-from avledger.cli.early import top_level_option
+from avledger.cli.group import top_level_option
 from avledger.config.language import language_in
 
 REPO = Path(__file__).resolve().parent.parent

@@ -1,5 +1,5 @@
 """``python -m avledger``: the same as the ``avledger`` command."""
 
-from avledger.cli.launch import run
+from avledger.cli.main import run
 
 run()

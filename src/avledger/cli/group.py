@@ -28,7 +28,6 @@ from typer.exceptions import TyperException
 from typer.models import CommandInfo
 
 from avledger import i18n
-from avledger.cli.early import start_early_work, top_level_option
 from avledger.cli.usage import one_line
 from avledger.cli.words import translate_help
 from avledger.errors import AvledgerError, StorageError
@@ -91,6 +90,26 @@ def _fail(exc: AvledgerError) -> NoReturn:
         _stderr_line(traceback.format_exc())
     _stderr_line(_("avledger: error: {message}").format(message=exc.one_line()))
     raise typer.Exit(int(exc.exit_code)) from None
+
+
+VALUED_OPTIONS = ("-c", "--config", "--lang")  # avledger's own options that take a value
+
+
+def top_level_option(argv: Sequence[str], *names: str) -> str | None:
+    """The value of one of avledger's own options (given before the sub-command), if any."""
+    args = list(argv)
+    while args:
+        arg = args.pop(0)
+        for name in names:
+            if arg == name and args:
+                return args[0]
+            if name.startswith("--") and arg.startswith(name + "="):
+                return arg.removeprefix(name + "=")
+        if arg in VALUED_OPTIONS and args:
+            args.pop(0)
+        elif arg == "--" or not arg.startswith("-"):
+            return None
+    return None
 
 
 def choose_language(argv: Sequence[str]) -> None:
@@ -191,15 +210,22 @@ class LazyCommand:
 
     ``target`` is ``module:attribute``: a Typer app (or a function returning one) for a
     group, the command function for a single command. ``help`` is the first paragraph
-    of the command's own help; tests/test_cli_lazy.py checks the two agree. Work a command
-    starts before its module is imported (``ingest`` reads the recorder ahead) is in
-    ``early.EARLY_WORK``.
+    of the command's own help; tests/test_cli_lazy.py checks the two agree. ``prepare``,
+    also ``module:attribute``, is called with the sub-command's words as typed before
+    ``target`` is imported, to start work that can overlap the import (``ingest`` reads the
+    recorder ahead).
     """
 
     name: str
     kind: Literal["command", "group"]
     target: str
     help: str
+    prepare: str | None = None
+
+    def start_preparing(self, args: Sequence[str]) -> None:
+        if self.prepare is not None:
+            module_name, attribute = self.prepare.split(":")
+            getattr(importlib.import_module(module_name), attribute)(args)
 
     def stub(self) -> TyperCommand:
         """A stand-in carrying only what listings show (name, one-line help)."""
@@ -261,7 +287,7 @@ class LazyGroup(AvledgerGroup):
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         entry = self._lazy.get(args[0]) if args else None
         if entry is not None and not self._listing and not ctx.resilient_parsing:
-            start_early_work(entry.name, args[1:])  # begun already when run as a program
+            entry.start_preparing(args[1:])
         return super().resolve_command(ctx, args)
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:

@@ -1,8 +1,8 @@
 """What ``avledger ingest`` starts before its own code loads: reading the recorder ahead.
 
-The entry point calls ``prepare`` with the sub-command's words as typed, before it imports
-Typer, the ingest command and everything that comes with them (``early.EARLY_WORK``). Options
-are not parsed yet, so the folder is found the plain way: the first word that is neither an option
+The top-level group calls ``prepare`` with the sub-command's words as typed, before it imports
+the ingest command and everything that comes with it (``LazyCommand.prepare``). Options are
+not parsed yet, so the folder is found the plain way: the first word that is neither an option
 nor an option's value, when it names a folder. A wrong guess costs a wasted read, never a wrong
 result: the ingest reads and hashes every clip itself (``core/dock/readahead.py``).
 """

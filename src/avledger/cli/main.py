@@ -33,7 +33,7 @@ COMMANDS: tuple[LazyCommand, ...] = (
                 'Run the dock daemon: ingest every recorder docked, unattended.'),
     LazyCommand("ingest", "command", "avledger.cli.ingest_cmd:ingest",
                 "Copy a docked recorder's clips into the evidence store, with their "
-                'custody trail.'),
+                'custody trail.', prepare="avledger.cli.ingest_early:prepare"),
     LazyCommand("checkin", "command", "avledger.cli.checkout_cmd:checkin",
                 'Take DEVICE back: close its checkout and say whether its footage has come in.'),
     LazyCommand("purge", "command", "avledger.cli.retention_cmd:purge",

@@ -171,9 +171,6 @@ class ReadAhead:
                 return
             self.read += read_into_cache(path, self.budget - self.read, self._stop)
 
-    def running(self) -> bool:
-        return self._thread.is_alive() and not self._stop.is_set()
-
     def wait(self) -> None:
         """Wait until the thread has read its budget or every file (tests)."""
         self._thread.join()
@@ -212,11 +209,8 @@ def on_fuse(path: Path) -> bool:
 
 def start(root: Path, budget: int | None = None) -> ReadAhead | None:
     """Start reading ``root`` ahead (one at a time per process); None when it is no folder
-    or one on FUSE (``on_fuse``). A reading of the same folder already under way goes on
-    (the program starts it before it loads, the command line asks again once loaded)."""
+    or one on FUSE (``on_fuse``)."""
     global _current
-    if _current is not None and _current.root == root and _current.running():
-        return _current
     stop()
     try:
         if not stat.S_ISDIR(os.lstat(root).st_mode) or on_fuse(root):
