@@ -212,8 +212,9 @@ sys.stderr.write("MODULES " + json.dumps(seen[0]) + "\\n")
 
 def test_an_ingest_loads_signing_and_container_code_only_once_copying_starts(
         home: Path, tmp_path: Path) -> None:
-    """cryptography (signing) and mutagen (durations) are imported on threads while the first
-    clips are copied, never on the way to the first copy; nor is anything of the list above."""
+    """cryptography and hashlib (signing) and mutagen (durations) are imported on threads while
+    the first clips are copied, never on the way to the first copy; nor is anything of the list
+    above."""
     from avledger.config import loader, profiles
     from avledger.core.simulate.recorder import simulate
 
@@ -221,7 +222,7 @@ def test_an_ingest_loads_signing_and_container_code_only_once_copying_starts(
     simulate(rec, profiles.get(loader.load(), "generic"), clips=2, size=200_000)
     modules = imported_by("ingest", str(rec), "--json", probe=BEFORE_COPYING)
     assert "avledger.core.ingest.batch" in modules  # the probe saw the session at work
-    assert loaded(modules, ("cryptography", "mutagen", "rich", "boto3", "psycopg")
+    assert loaded(modules, ("cryptography", "hashlib", "mutagen", "rich", "boto3", "psycopg")
                   + NOT_FOR_AN_INGEST) == []
     after = imported_by("ingest", str(rec), "--json")  # a second docking: all skipped
     assert "mutagen" not in after  # no clip copied, no duration read
