@@ -39,12 +39,17 @@ sys.stderr.write("MODULES " + json.dumps(sorted(sys.modules)) + "\\n")
 """
 
 
-def imported_by(*args: str, env: dict[str, str] | None = None) -> set[str]:
+def reported(*args: str, probe: str, env: dict[str, str] | None = None) -> Any:
+    """What ``probe`` reports (its line starting ``MODULES``) for ``avledger ARGS``."""
     full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
-    out = subprocess.run([sys.executable, "-c", PROBE, json.dumps(list(args))],
+    out = subprocess.run([sys.executable, "-c", probe, json.dumps(list(args))],
                          capture_output=True, text=True, env=full_env, timeout=120)
     line = next(ln for ln in out.stderr.splitlines() if ln.startswith("MODULES "))
-    return set(json.loads(line.removeprefix("MODULES ")))
+    return json.loads(line.removeprefix("MODULES "))
+
+
+def imported_by(*args: str, env: dict[str, str] | None = None, probe: str = PROBE) -> set[str]:
+    return set(reported(*args, probe=probe, env=env))
 
 
 def loaded(modules: set[str], prefixes: tuple[str, ...]) -> list[str]:
@@ -174,6 +179,68 @@ def test_an_ingest_without_a_terminal_loads_only_what_an_ingest_uses(home: Path,
     assert loaded(modules, ("rich", "urllib.request", "http.client",
                             "avledger.core.archive", "avledger.core.reports", "boto3",
                             "botocore", "psycopg", "pydantic", "pyudev")) == []
+    assert loaded(modules, NOT_FOR_AN_INGEST) == []
+
+
+# What an ingest of a folder, local store, no witness, nothing marked, never needs: the
+# witness client and its HTTP, the migrations' SQL readers, the retention rules (store locks
+# and hold proposals), the block device and failed-docking code, INI device files, the clip
+# queries of the desk, scratch folders and tokens.
+NOT_FOR_AN_INGEST = ("avledger.core.witness", "urllib.error", "urllib.response",
+                     "importlib.resources", "importlib.readers", "zipfile",
+                     "avledger.core.retention", "avledger.core.dock.failed",
+                     "avledger.core.dock.mounting", "avledger.core.dock.recorder_volume",
+                     "avledger.core.clips", "avledger.core.caseref", "configparser",
+                     "tempfile", "secrets")
+
+# Runs an ingest through the entry point and reports what was loaded when its copying was
+# about to start (the ``planned`` hook, called just before the first clip is read).
+BEFORE_COPYING = """
+import json, sys
+from avledger.core.ingest import session
+seen = []
+session.IngestHooks.planned = lambda self, files, size: seen.append(sorted(sys.modules))
+from avledger.cli.main import run
+sys.argv = ["avledger", *json.loads(sys.argv[1])]
+try:
+    run()
+except SystemExit:
+    pass
+sys.stderr.write("MODULES " + json.dumps(seen[0]) + "\\n")
+"""
+
+
+def test_an_ingest_loads_signing_and_container_code_only_once_copying_starts(
+        home: Path, tmp_path: Path) -> None:
+    """cryptography and hashlib (signing) are imported on threads while the first clips are
+    copied, never on the way to the first copy; nor is anything of the list above."""
+    from avledger.config import loader, profiles
+    from avledger.core.simulate.recorder import simulate
+
+    rec = tmp_path / "rec"
+    simulate(rec, profiles.get(loader.load(), "generic"), clips=2, size=200_000)
+    modules = imported_by("ingest", str(rec), "--json", probe=BEFORE_COPYING)
+    assert "avledger.core.ingest.batch" in modules  # the probe saw the session at work
+    assert loaded(modules, ("cryptography", "hashlib", "mutagen", "rich", "boto3", "psycopg")
+                  + NOT_FOR_AN_INGEST) == []
+    after = imported_by("ingest", str(rec), "--json")  # a second docking: all skipped
+    assert "mutagen" not in after  # no clip copied, no duration read
+
+
+@pytest.mark.parametrize("kind", ["video", "photo"])
+def test_an_ingest_of_videos_or_photos_never_loads_mutagen(home: Path, tmp_path: Path,
+                                                           kind: str) -> None:
+    """A video's duration comes from its header boxes (``core/dock/moviebox.py``), a photo has
+    none: mutagen is left for audio files and headers those boxes do not answer."""
+    from avledger.config import loader, profiles
+    from avledger.core.simulate.recorder import simulate
+
+    rec = tmp_path / "rec"
+    simulate(rec, profiles.get(loader.load(), "generic"), clips=2 if kind == "video" else 0,
+             photos=0 if kind == "video" else 2, size=200_000)
+    modules = imported_by("ingest", str(rec), "--json")
+    assert "avledger.core.ingest.batch" in modules
+    assert loaded(modules, ("mutagen",)) == []
 
 
 def test_an_ingest_on_a_terminal_still_draws_its_progress(home: Path, tmp_path: Path) -> None:

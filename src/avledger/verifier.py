@@ -43,9 +43,11 @@ Definitions (see docs/security.md, "The custody ledger"):
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import sys
+
+# hashlib is imported where SHA-256 is used (key ids, package sums): it loads OpenSSL, and
+# avledger imports this module at every start, long before anything is signed or checked.
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Optional
@@ -260,6 +262,7 @@ COSIGNATURE_ALG = 0x04  # C2SP tlog-cosignature: a timestamped Ed25519 cosignatu
 
 
 def key_id(name: str, public_key: bytes, alg: int = ED25519_ALG) -> bytes:
+    import hashlib  # loaded when first needed (see the imports above)
     return hashlib.sha256(name.encode() + b"\n" + bytes([alg]) + public_key).digest()[:4]
 
 
@@ -286,6 +289,7 @@ def parse_verifier_key(text: str, alg: int = ED25519_ALG) -> tuple[str, bytes, b
 def fingerprint(public_key_text: str) -> str:
     """SHA-256 of the key as ``ledger.pub`` holds it (the key line and a newline), in hex:
     the same as ``sha256sum ledger.pub``, and what the cover sheet and disc label print."""
+    import hashlib  # loaded when first needed (see the imports above)
     return hashlib.sha256((public_key_text.strip() + "\n").encode()).hexdigest()
 
 
@@ -612,6 +616,7 @@ SEAL_EVENT = "access.package_sealed"
 
 
 def sha256_file(path: Path) -> str:
+    import hashlib  # loaded when first needed (see the imports above)
     sha = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(4 * 1024 * 1024), b""):
@@ -685,6 +690,8 @@ class _PackageCheck:
         self.check_manifest(manifest)
         events = self.check_excerpt()
         if events is not None:
+            import hashlib  # loaded when first needed (see the imports above)
+
             self.check_seal(manifest, hashlib.sha256(manifest_bytes).hexdigest(), events)
 
     def check_sums(self) -> None:
@@ -1115,6 +1122,7 @@ _ED_BASE: _EdPoint = (_ED_BASE_X, _ED_BASE_Y, 1, _ED_BASE_X * _ED_BASE_Y % _ED_P
 
 def _pure_ed25519_verify(public_key: bytes, signature: bytes, message: bytes) -> bool:
     """Ed25519 signature verification (RFC 8032 5.1.7, cofactorless [S]B == R + [k]A)."""
+    import hashlib  # loaded when first needed (see the imports above)
     public_key, signature, message = bytes(public_key), bytes(signature), bytes(message)
     if len(public_key) != 32 or len(signature) != 64:
         return False

@@ -7,17 +7,15 @@ over any events not yet covered.
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from avledger.config.loader import Config
 from avledger.core import identity
-from avledger.core.witness import client as witness_client
 from avledger.errors import AvledgerError, ConfigError, StorageError
 from avledger.i18n import _
 from avledger.store import checkpoints, db, keys
@@ -28,6 +26,9 @@ from avledger.store.catalogs import open_catalog
 from avledger.store.factory import open_store
 from avledger.store.keys import Signer, load_signer, public_key_path
 from avledger.store.ledger import Event
+
+if TYPE_CHECKING:  # the network side loads only when a witness is configured
+    from avledger.core.witness import client as witness_client
 
 
 @dataclass
@@ -147,6 +148,8 @@ class Avledger:
         try:
             put(size, note)
         except AvledgerError as exc:
+            import logging
+
             logging.getLogger("avledger.ledger").warning(
                 _("checkpoint {size} not written to the bucket: {error}").format(
                     size=size, error=exc.one_line()))
@@ -155,9 +158,12 @@ class Avledger:
         """Bring every configured witness up to the newest checkpoint. The daemon does it in
         the background (a slow witness never holds up ingest); a command waits a few seconds
         at most per witness, and not again in the same run once it proved unreachable. An
-        unreachable witness is brought up to date next time."""
-        if not witness_client.configured(self.config):
+        unreachable witness is brought up to date next time. Without a witness configured
+        the witness client (HTTP, temporary files) is not even loaded."""
+        if not self.config.get("custody.witnesses"):
             return []
+        from avledger.core.witness import client as witness_client
+
         if self.background_witnessing:
             witness_client.submit_in_background(self.config)
             return []

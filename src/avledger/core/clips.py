@@ -16,15 +16,14 @@ from avledger.core.app import Avledger
 from avledger.core.caseref import get_case
 from avledger.core.clipref import chunks
 from avledger.core.footage.checklist import check_category, find_step
+from avledger.core.ingest.attribution import UNATTRIBUTED
 from avledger.errors import NotFoundError, RefusedError
 from avledger.i18n import _
 from avledger.store import db
 from avledger.store import ledger as ledger_store
 from avledger.timestamps import iso
 
-# Clips attributed to nobody: no checkout and no badge, or recorded between two checkouts.
-# ``clips list --unattributed``, ``status`` and the ingest report count the same ones.
-UNATTRIBUTED = ("unattributed", "between-checkouts")
+# ``clips list --unattributed``, ``status`` and the ingest report count the same clips.
 UNATTRIBUTED_SQL = f"attribution IN {UNATTRIBUTED!r}"
 
 CLIP_COLUMNS = (

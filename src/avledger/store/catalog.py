@@ -9,8 +9,8 @@ is ``BEGIN IMMEDIATE`` with a busy timeout and a bounded retry, WAL is set once 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
-import random
 import re
 import sqlite3
 import time
@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 
 from avledger.errors import BusyError, StorageError
@@ -28,22 +27,31 @@ from avledger.store import db
 REBUILDS_TABLES = "-- migration: rebuilds tables"
 BUSY_TIMEOUT_MS = 10_000
 RETRY_SECONDS = 120.0
+MIGRATIONS = Path(__file__).with_name("migrations")  # installed as files (package-data)
+MIGRATION_NAME = re.compile(r"^(\d{4})_(\w+)\.sql$")
 
 
 @dataclass(frozen=True)
 class Migration:
+    """One numbered schema change; its SQL is read only when it is applied (every command
+    asks which are pending, and reading them all cost a file each at every start)."""
+
     version: int
     name: str
-    sql: str
+    source: str | Path  # the SQL itself, or the bundled file that holds it
+
+    @functools.cached_property
+    def sql(self) -> str:
+        return self.source.read_text("utf-8") if isinstance(self.source, Path) else self.source
 
 
 def bundled_migrations() -> list[Migration]:
     found: list[Migration] = []
-    pkg = resources.files("avledger.store") / "migrations"
-    for entry in pkg.iterdir():
-        m = re.match(r"^(\d{4})_(\w+)\.sql$", entry.name)
-        if m:
-            found.append(Migration(int(m.group(1)), m.group(2), entry.read_text("utf-8")))
+    with os.scandir(MIGRATIONS) as entries:
+        for entry in entries:
+            m = MIGRATION_NAME.match(entry.name)
+            if m:
+                found.append(Migration(int(m.group(1)), m.group(2), Path(entry.path)))
     found.sort(key=lambda m: m.version)
     versions = [m.version for m in found]
     if len(set(versions)) != len(versions):
@@ -126,6 +134,8 @@ class Catalog:
                 _rollback(conn)
                 if not self._is_busy(exc) or time.monotonic() > deadline:
                     raise self._error(exc, _("starting a write")) from exc
+                import random  # loaded only when another process holds the catalog
+
                 time.sleep(random.uniform(0.005, 0.05))
         try:
             yield conn

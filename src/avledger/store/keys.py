@@ -79,7 +79,10 @@ def create_key(path: Path) -> bool:
 
 
 def preload() -> None:
-    """Import what signing needs (``cryptography``), ahead of the first signature."""
+    """Import what signing needs (``cryptography``; ``hashlib`` for the key's id), ahead of
+    the first signature."""
+    import hashlib  # noqa: F401
+
     from cryptography.hazmat.primitives import serialization  # noqa: F401
     from cryptography.hazmat.primitives.asymmetric import ed25519  # noqa: F401
 

@@ -18,7 +18,6 @@ import functools
 import mmap
 import os
 import queue
-import secrets
 import shutil
 import stat
 import threading
@@ -166,7 +165,7 @@ class LocalObjectStore:
         """Copy ``source`` into a new temp file in one pass, hashing as it goes; nothing is
         flushed or published yet (``publish`` does both, for a whole group at once)."""
         self.check_ready()
-        tmp_path = self.tmp / f"put-{os.getpid()}-{secrets.token_hex(8)}"
+        tmp_path = self.tmp / f"put-{os.getpid()}-{os.urandom(8).hex()}"
         try:
             # read as well as written: the copied ranges are hashed from the file's own pages
             fd = os.open(tmp_path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)

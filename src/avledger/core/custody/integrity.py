@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -84,6 +83,8 @@ def _candidates(app: Avledger, sample: int | None, seed: int | None) -> list[tup
     ).fetchall()
     items = [(r["digest"], int(r["size"])) for r in rows]
     if sample is not None and sample < len(items):
+        import random  # a sampled verification only
+
         items = random.Random(seed).sample(items, sample)
     return items
 

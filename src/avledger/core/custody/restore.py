@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import stat
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -188,6 +187,8 @@ def _from_disc(source: Path, wanted: dict[str, int],
         raise IntegrityError(_("{source} is a disc image but not an avledger archive disc").format(
                                  source=source),
                              hint=_("mount it and restore from the mounted folder"))
+    import tempfile  # only a restore from a disc image needs a scratch folder
+
     with tempfile.TemporaryDirectory(prefix="avledger-restore-") as tmp:
         disc.extract(str(source), [content.MANIFEST], Path(tmp))
         doc = content.manifest_of((Path(tmp) / content.MANIFEST).read_bytes())

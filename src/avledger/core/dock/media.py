@@ -1,15 +1,18 @@
 """Clip duration from the container (MP4/MOV, and audio files, through mutagen), else from
-file times. A photo has no duration: it is a moment, and counts in no footage hours."""
+file times. A photo has no duration: it is a moment, and counts in no footage hours.
+
+A video's duration is read from its few header boxes (``moviebox``); mutagen (some twenty
+modules) loads only for what they do not answer and for audio files, not with this module: an
+ingest with audio files imports it on a thread while its first clip is copied (``preload``).
+"""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
-
-import mutagen
-from mutagen.mp4 import MP4
 
 from avledger.core.dock.moviebox import movie_seconds
 
@@ -25,7 +28,7 @@ class Duration:
 
 def container_duration(source: Path | BinaryIO) -> Duration:
     """Duration from the movie header; MOV and MP4 share the ISO base media box format.
-    Read from the header box alone where it is plain (``moviebox``), else by mutagen."""
+    Read from the header boxes alone where they are plain (``moviebox``), else by mutagen."""
     try:
         if isinstance(source, Path):
             with open(source, "rb") as fh:
@@ -36,6 +39,9 @@ def container_duration(source: Path | BinaryIO) -> Duration:
         seconds = None
     if seconds is not None and 0 < seconds <= MAX_PLAUSIBLE_SECONDS:
         return Duration(seconds, "container")
+    import mutagen
+    from mutagen.mp4 import MP4
+
     try:
         if not isinstance(source, Path):
             source.seek(0)
@@ -50,6 +56,8 @@ def container_duration(source: Path | BinaryIO) -> Duration:
 
 def audio_duration(source: Path | BinaryIO) -> Duration:
     """Duration of an audio recording (WAV, MP3, AAC, M4A, AMR …) from its own header."""
+    import mutagen
+
     try:
         if not isinstance(source, Path):
             source.seek(0)
@@ -63,6 +71,14 @@ def audio_duration(source: Path | BinaryIO) -> Duration:
 
 
 STILL = Duration(None, "still", "a photo has no duration")
+
+
+def preload() -> None:
+    """Import the audio parser now (an ingest with audio files calls this on a thread as
+    copying starts, so the import overlaps the first clip's copy instead of following it). A failure is left
+    for the duration read itself to meet and report."""
+    with contextlib.suppress(ImportError):
+        import mutagen.mp4  # noqa: F401
 
 
 def from_file_times(start: datetime | None, mtime: datetime) -> float | None:

@@ -6,7 +6,6 @@ FIFO or device node where a clip or the device-info file should be is refused, n
 
 from __future__ import annotations
 
-import configparser
 import json
 import os
 import re
@@ -68,6 +67,8 @@ def parse_keyvalue(text: str) -> dict[str, str]:
 
 
 def parse_ini(text: str, section: str | None) -> dict[str, str]:
+    import configparser  # a few recorders only write their device file as INI
+
     parser = configparser.ConfigParser(interpolation=None, strict=False)
     parser.optionxform = str  # type: ignore[assignment,method-assign]
     try:

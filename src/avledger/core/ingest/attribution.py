@@ -12,6 +12,9 @@ from datetime import datetime
 from avledger.store import db
 from avledger.timestamps import parse_iso
 
+# Clips attributed to nobody: no checkout and no badge, or recorded between two checkouts.
+UNATTRIBUTED = ("unattributed", "between-checkouts")
+
 
 @dataclass(frozen=True)
 class Checkout:

@@ -33,20 +33,17 @@ from typing import Any, Literal
 from avledger.config.profiles import Match, Profile, Seen
 from avledger.core.app import Avledger
 from avledger.core.clipref import chunks
-from avledger.core.clips import UNATTRIBUTED
 from avledger.core.clock import check as clockcheck
 from avledger.core.clock import setter as clockset
 from avledger.core.clock import settle as clocksettle
 from avledger.core.custody import copies
 from avledger.core.custody.integrity import ObjectVanished, register_objects
 from avledger.core.custody.restore import copy_state, restore_from_file
-from avledger.core.dock import readahead, recorders
-from avledger.core.dock.failed import record_failed_docking
+from avledger.core.dock import media, readahead, recorders
 from avledger.core.dock.ingested import clip_key, not_ingested
 from avledger.core.dock.leftout import media_left_out
 from avledger.core.dock.media import Duration, duration
 from avledger.core.dock.recognition import profile_for_device, recognise
-from avledger.core.dock.recorder_volume import is_block_device
 from avledger.core.dock.status import INTERRUPTED
 from avledger.core.dock.volume import (
     RecorderIdentity,
@@ -57,10 +54,15 @@ from avledger.core.dock.volume import (
 )
 from avledger.core.dock.volume_root import RefusedFile, VolumeRoot
 from avledger.core.ingest import batch, prefetch
-from avledger.core.ingest.attribution import Attribution, Checkout, attribute, device_checkouts
+from avledger.core.ingest.attribution import (
+    UNATTRIBUTED,
+    Attribution,
+    Checkout,
+    attribute,
+    device_checkouts,
+)
 from avledger.core.ingest.readback import hash_uncached
 from avledger.core.ingest.window import judge
-from avledger.core.retention import proposals, store_locks
 from avledger.errors import AvledgerError, DeviceError, StorageError, english_of
 from avledger.i18n import N_, _
 from avledger.phases import mark
@@ -516,8 +518,6 @@ class IngestSession:
         app.store.check_ready()
         copies.check_ready(app)
         app.store.sweep_abandoned()
-        if len(todo) > 1:  # enough events that a checkpoint may come due on the way
-            app.prepare_to_sign()
         dev, m, dock_id = self._start_dock(profile, who, measurement, todo, started, refused)
         report.device_id, report.device_new, report.dock_id = dev.id, dev.new, dock_id
         self.dock_id = dock_id
@@ -528,6 +528,11 @@ class IngestSession:
         since = clockcheck.last_sync(conn, dev.id, m.anchor_at)
         self.hooks.planned(len(todo), sum(c.size for c in todo))
         mark("dock start (store ready, rows)")
+        # the copying starts: what later steps need is imported on threads meanwhile
+        if len(todo) > 1:  # enough events that a checkpoint may come due on the way
+            app.prepare_to_sign()
+        if any(clip.kind == "audio" for clip in todo):  # their durations: read by mutagen
+            threading.Thread(target=media.preload, name="avledger-preload-media").start()
         state = "done"
         error: Exception | None = None
         group = batch.Group(clips=int(app.config.get("ingest.group_clips")),
@@ -557,7 +562,9 @@ class IngestSession:
             try:
                 if self.verify:  # re-reads the published copy: one clip at a time
                     outcome = self._one(clip, dev, m, since, checkouts, dock_id)
-                    if outcome.status == "new" and outcome.clip_id:
+                    if outcome.status == "new" and outcome.clip_id and app.store.locks:
+                        from avledger.core.retention import store_locks
+
                         store_locks.sync_clips(app, [outcome.clip_id], utcnow())
                     finished(outcome)
                     continue
@@ -845,7 +852,9 @@ class IngestSession:
             self._commit_each(items, puts, failed, dock_id)
         mark("commit (rows + ledger)")
         new = [p.outcome.clip_id for p in items if p.outcome.status == "new"]
-        if new:  # decided now, set on a thread of their own while the next uploads run
+        if new and app.store.locks:  # decided now, set on a thread of their own while the
+            from avledger.core.retention import store_locks  # next uploads run
+
             wanted = store_locks.wanted_locks(app, new, utcnow())
             if wanted:
                 self._locking.append(self._lock_thread().submit(
@@ -955,6 +964,8 @@ class IngestSession:
             if clip.mark:  # its proposal's event follows its own, as one by one
                 app.record_many(conn, events)
                 events = []
+                from avledger.core.retention import proposals  # loaded for a marked clip only
+
                 proposals.propose(app, conn, clip_id, mark=clip.mark, now=rows.now)
         app.record_many(conn, events)
 
@@ -1049,6 +1060,8 @@ def ingest_device(app: Avledger, device: str, *, profile: str | None = None,
         # it now, so the failure is in dock status and the ledger, not only in a log.
         if not dry_run and (session is None or session.dock_id is None) \
                 and Path(device).exists():
+            from avledger.core.dock.failed import record_failed_docking
+
             record_failed_docking(app, device, exc.stored_line(), label=label,
                                   profile=mount_as.name if mount_as else profile,
                                   serial=session.serial if session else None)
@@ -1059,6 +1072,8 @@ def ingest_target(app: Avledger, target: str, *, profile: str | None = None,
                   hooks: IngestHooks | None = None,
                   docked: clockcheck.Reference | None = None) -> IngestReport:
     """Ingest the recorder at ``target`` (a block device is mounted read-only for it)."""
+    from avledger.core.dock.recorder_volume import is_block_device
+
     if is_block_device(target):
         return ingest_device(app, target, profile=profile, hooks=hooks,
                              docked_at=docked.at if docked else None)
