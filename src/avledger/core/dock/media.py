@@ -75,8 +75,8 @@ STILL = Duration(None, "still", "a photo has no duration")
 
 def preload() -> None:
     """Import the audio parser now (an ingest with audio files calls this on a thread as
-    copying starts, so the import overlaps the first clip's copy instead of following it). A failure is left
-    for the duration read itself to meet and report."""
+    copying starts, so the import overlaps the first clip's copy instead of following it).
+    A failure is left for the duration read itself to meet and report."""
     with contextlib.suppress(ImportError):
         import mutagen.mp4  # noqa: F401
 
