@@ -245,20 +245,17 @@ class LocalObjectStore:
         if not staged:
             return []
         paths = [_temp(s).path for s in staged]
-        placed: set[int] = set()  # moved into place: no temp name left
+        results: list[PutResult] = []  # one per object placed or found in, so far
         try:
             try:
                 sync_files(paths)
             except OSError as exc:
                 raise StorageError.from_os(exc, _("flushing an object to disk"),
                                            where=_("store")) from exc
-            results: list[PutResult] = []
             changed_dirs: dict[str, None] = {}
-            for i, (item, path) in enumerate(zip(staged, paths, strict=True)):
+            for item, path in zip(staged, paths, strict=True):
                 created = self._place(path, item.digest, item.size, changed_dirs)
                 results.append(PutResult(item.digest, item.size, created))
-                if created:
-                    placed.add(i)
             # folders made beneath the store since the last flush: their entries too
             new_folders = self._new_folders_above(staged)
             changed_dirs.update((os.path.dirname(d), None) for d in new_folders)
@@ -269,9 +266,9 @@ class LocalObjectStore:
                                            where=_("store")) from exc
             with self._unflushed_lock:
                 self._unflushed -= new_folders
-        finally:
+        finally:  # a temp moved into place has no name left; the others go
             for i, path in enumerate(paths):
-                if i not in placed:
+                if i >= len(results) or not results[i].created:
                     _unlink_quietly(path)
         return results
 
