@@ -45,12 +45,12 @@ from __future__ import annotations
 import base64
 import json
 import sys
-
-# hashlib is imported where SHA-256 is used (key ids, package sums): it loads OpenSSL, and
-# avledger imports this module at every start, long before anything is signed or checked.
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional
+
+if TYPE_CHECKING:
+    from hashlib import _Hash
 
 ZERO_HASH = "0" * 64
 EVENT_FIELDS = ("seq", "ts", "actor", "type", "subject", "payload")
@@ -261,9 +261,18 @@ ED25519_ALG = 0x01  # C2SP signed-note: an Ed25519 note signature
 COSIGNATURE_ALG = 0x04  # C2SP tlog-cosignature: a timestamped Ed25519 cosignature/v1
 
 
+def _sha(name: str, data: bytes = b"") -> _Hash:
+    """A new ``hashlib`` hash (``sha256``, ``sha512``). hashlib is imported here, on first use:
+    it loads OpenSSL, and avledger imports this module at every start, long before anything
+    is signed or checked (key ids, package sums, signatures)."""
+    import hashlib
+
+    new: Callable[[bytes], _Hash] = getattr(hashlib, name)
+    return new(data)
+
+
 def key_id(name: str, public_key: bytes, alg: int = ED25519_ALG) -> bytes:
-    import hashlib  # loaded when first needed (see the imports above)
-    return hashlib.sha256(name.encode() + b"\n" + bytes([alg]) + public_key).digest()[:4]
+    return _sha("sha256", name.encode() + b"\n" + bytes([alg]) + public_key).digest()[:4]
 
 
 def verifier_key(name: str, public_key: bytes, alg: int = ED25519_ALG) -> str:
@@ -289,8 +298,7 @@ def parse_verifier_key(text: str, alg: int = ED25519_ALG) -> tuple[str, bytes, b
 def fingerprint(public_key_text: str) -> str:
     """SHA-256 of the key as ``ledger.pub`` holds it (the key line and a newline), in hex:
     the same as ``sha256sum ledger.pub``, and what the cover sheet and disc label print."""
-    import hashlib  # loaded when first needed (see the imports above)
-    return hashlib.sha256((public_key_text.strip() + "\n").encode()).hexdigest()
+    return _sha("sha256", (public_key_text.strip() + "\n").encode()).hexdigest()
 
 
 def grouped(hex_text: str) -> str:
@@ -616,8 +624,7 @@ SEAL_EVENT = "access.package_sealed"
 
 
 def sha256_file(path: Path) -> str:
-    import hashlib  # loaded when first needed (see the imports above)
-    sha = hashlib.sha256()
+    sha = _sha("sha256")
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(4 * 1024 * 1024), b""):
             sha.update(chunk)
@@ -690,9 +697,7 @@ class _PackageCheck:
         self.check_manifest(manifest)
         events = self.check_excerpt()
         if events is not None:
-            import hashlib  # loaded when first needed (see the imports above)
-
-            self.check_seal(manifest, hashlib.sha256(manifest_bytes).hexdigest(), events)
+            self.check_seal(manifest, _sha("sha256", manifest_bytes).hexdigest(), events)
 
     def check_sums(self) -> None:
         sums = _read_sums(self.root / "SHA256SUMS", self.problems)
@@ -1122,7 +1127,6 @@ _ED_BASE: _EdPoint = (_ED_BASE_X, _ED_BASE_Y, 1, _ED_BASE_X * _ED_BASE_Y % _ED_P
 
 def _pure_ed25519_verify(public_key: bytes, signature: bytes, message: bytes) -> bool:
     """Ed25519 signature verification (RFC 8032 5.1.7, cofactorless [S]B == R + [k]A)."""
-    import hashlib  # loaded when first needed (see the imports above)
     public_key, signature, message = bytes(public_key), bytes(signature), bytes(message)
     if len(public_key) != 32 or len(signature) != 64:
         return False
@@ -1131,7 +1135,7 @@ def _pure_ed25519_verify(public_key: bytes, signature: bytes, message: bytes) ->
     s = int.from_bytes(signature[32:], "little")
     if a is None or r is None or s >= _ED_L:
         return False
-    k = int.from_bytes(hashlib.sha512(signature[:32] + public_key + message).digest(), "little")
+    k = int.from_bytes(_sha("sha512", signature[:32] + public_key + message).digest(), "little")
     return _ed_equal(_ed_mul(s, _ED_BASE), _ed_add(r, _ed_mul(k % _ED_L, a)))
 
 
