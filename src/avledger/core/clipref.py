@@ -24,7 +24,7 @@ def fetch_clips(conn: db.Connection, ids: Sequence[int]) -> dict[int, db.Row]:
     """Rows of the named clips; NotFoundError naming every id that does not exist."""
     wanted = unique_ids(ids)
     rows: dict[int, db.Row] = {}
-    for chunk in chunks(wanted, 500):
+    for chunk in chunks(wanted, db.IN_LIST):
         marks = ",".join("?" * len(chunk))
         for row in conn.execute(f"SELECT {CLIP_COLUMNS} FROM clips WHERE id IN ({marks})",
                                 chunk):

@@ -57,6 +57,9 @@ def is_postgres(conn: Connection) -> bool:
     return getattr(conn, "dialect", "sqlite") == "postgres"
 
 
+IN_LIST = 500  # values in one query's IN (...) list: well under SQLite's parameter limit
+
+
 def value_lists(rows: Sequence[Sequence[Any]],
                 per_statement: int) -> Iterator[tuple[str, list[Any]]]:
     """Multi-row ``VALUES`` for ``rows``, ``per_statement`` rows at a time: each statement's

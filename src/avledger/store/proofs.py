@@ -18,8 +18,6 @@ from avledger.store import db
 from avledger.store import ledger as ledger_store
 from avledger.store.ledger import Event
 
-CHUNK = 500  # subjects per query (SQLite's parameter limit)
-
 
 class MerkleTree:
     """Merkle subtree roots, memoised, so many proofs over one tree cost O(n) in total."""
@@ -95,8 +93,8 @@ def events_about(conn: db.Connection, subjects: Sequence[str],
     """The ledger events whose subject is one of ``subjects`` (up to seq ``upto``), in order."""
     events: list[Event] = []
     limit = ledger_store.state(conn).size if upto is None else upto
-    for start in range(0, len(subjects), CHUNK):
-        part = list(subjects[start:start + CHUNK])
+    for start in range(0, len(subjects), db.IN_LIST):
+        part = list(subjects[start:start + db.IN_LIST])
         marks = ",".join("?" * len(part))
         events += list(ledger_store.iter_events(
             conn, where=f"subject IN ({marks}) AND seq <= ?", params=(*part, limit)))

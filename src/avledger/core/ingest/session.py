@@ -73,7 +73,6 @@ from avledger.store.local import SourceReadError
 from avledger.timestamps import iso, utcnow
 
 SEQUENTIAL_HINT_FROM = 1 << 20  # read-ahead hint for big clips; small ones are one read
-IN_LIST = 500  # values in one query's IN (...) list (SQLite's parameter limit)
 WARM_BYTES = 512 << 20  # of the next big clip, read while the one before it is copied
 
 GONE_ERRNOS = {errno.ENOTCONN, errno.ENODEV, errno.ENXIO, errno.ENOENT, errno.EIO,
@@ -873,7 +872,7 @@ class IngestSession:
         device_id = next(p.rows.dev.id for p in items if p.rows is not None)  # one recorder
         conn = self.app.catalog.conn
         digests = sorted({digest for _, digest in waiting})
-        for part in chunks(digests, IN_LIST):
+        for part in chunks(digests, db.IN_LIST):
             marks = ",".join("?" * len(part))
             for clip_id, rel, digest in conn.execute(
                     f"SELECT id, source_path, digest FROM clips WHERE device_id = ?"

@@ -80,7 +80,7 @@ def _restricted(ids: Sequence[int] | None) -> Iterator[tuple[str, Sequence[int]]
     if ids is None:
         yield "", ()
         return
-    for chunk in chunks(ids, 500):
+    for chunk in chunks(ids, db.IN_LIST):
         yield f"WHERE clip_id IN ({','.join('?' * len(chunk))})", chunk
 
 
@@ -106,7 +106,7 @@ def expiry_candidates(conn: db.Connection, policy: RetentionPolicy,
 
 def clip_rows(conn: db.Connection, ctx: Context, ids: Sequence[int]) -> dict[int, ClipRow]:
     out: dict[int, ClipRow] = {}
-    for chunk in chunks(ids, 500):
+    for chunk in chunks(ids, db.IN_LIST):
         marks = ",".join("?" * len(chunk))
         for raw in _tuples(conn, f"SELECT {_COLUMNS} FROM clips WHERE id IN ({marks})", chunk):
             row = ctx.row(raw)

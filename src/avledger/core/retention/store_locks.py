@@ -14,18 +14,17 @@ set the lock leaves the hold unplaced), and by the sweep over every stored clip.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TypeVar
 
 from avledger.core.app import Avledger
+from avledger.core.clipref import chunks
 from avledger.core.retention.facts import Context, clip_rows
 from avledger.core.retention.policy import RetentionPolicy, judge
+from avledger.store import db
 from avledger.store.backend import ObjectStore
-
-T = TypeVar("T")
 
 LOCK_THREADS = 8  # objects whose locks are brought in line at once
 
@@ -40,11 +39,6 @@ class LockSync:
     def as_dict(self) -> dict[str, int]:
         return {"objects": self.objects, "retention_extended": self.retention_extended,
                 "legal_holds_set": self.holds_set, "legal_holds_cleared": self.holds_cleared}
-
-
-def _chunks(items: list[T], size: int) -> Iterator[list[T]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
 
 
 def _horizon(app: Avledger) -> timedelta:
@@ -63,17 +57,17 @@ def wanted_locks(app: Avledger, clip_ids: Iterable[int], now: datetime) -> list[
         return []
     conn = app.catalog.conn
     digests: set[str] = set()
-    for ids in _chunks(sorted(set(clip_ids)), 500):
+    for ids in chunks(sorted(set(clip_ids)), db.IN_LIST):
         marks = ",".join("?" * len(ids))
         digests |= {r[0] for r in conn.execute(
             f"SELECT DISTINCT digest FROM clips WHERE id IN ({marks})", ids)}
-    for ids in _chunks(sorted(set(clip_ids)), 500):  # a redaction is kept as its original
+    for ids in chunks(sorted(set(clip_ids)), db.IN_LIST):  # a redaction is kept as its original
         marks = ",".join("?" * len(ids))
         digests |= {r[0] for r in conn.execute(
             f"SELECT digest FROM redactions WHERE status = 'stored' AND clip_id IN ({marks})",
             ids)}
     wanted: list[Wanted] = []
-    for chunk in _chunks(sorted(digests), 500):
+    for chunk in chunks(sorted(digests), db.IN_LIST):
         marks = ",".join("?" * len(chunk))
         sharing: dict[str, list[int]] = {}
         for clip_id, digest in conn.execute(
