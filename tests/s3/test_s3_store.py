@@ -270,3 +270,43 @@ def test_a_failed_background_upload_fails_the_group_after_all_ended(
     # the others ended before publish raised: nothing is left running to surprise a re-run
     assert store.exists(staged[0].digest) and store.exists(staged[2].digest)
     store.discard(staged)  # harmless after the failure
+
+
+def _settings(weed: seaweed.Seaweed, bucket: str) -> Any:
+    from avledger.store.s3client import S3Settings
+
+    return S3Settings(endpoint_url=weed.endpoint, bucket=bucket,
+                      credentials_file=str(weed.credentials_file()))
+
+
+def test_a_store_makes_no_client_until_one_is_needed(weed: seaweed.Seaweed, bucket: str,
+                                                     tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import avledger.store.s3 as s3_module
+
+    made: list[str] = []
+    real = s3_module.make_client
+    monkeypatch.setattr(s3_module, "make_client",
+                        lambda settings: made.append(threading.current_thread().name)
+                        or real(settings))
+    store = S3ObjectStore(_settings(weed, bucket), tmp_path / "state")
+    assert made == []  # a command that never reaches the bucket never imports boto3
+    store.check_ready()
+    assert made == [threading.current_thread().name]
+    store.check_ready()
+    assert store.client is store.client and len(made) == 1
+
+
+
+def test_a_lazy_client_still_refuses_a_bucket_without_object_lock(
+        weed: seaweed.Seaweed, s3: Any, tmp_path: Path) -> None:
+    plain = f"avl-nolock-{os.getpid()}"
+    s3.create_bucket(Bucket=plain)  # no Object Lock
+    store = S3ObjectStore(_settings(weed, plain), tmp_path / "state")
+    with pytest.raises(StorageError, match="Object Lock"):
+        store.put_bytes(b"nowhere")
+    with pytest.raises(StorageError, match="Object Lock"):  # asked again, not forgotten
+        store.check_ready()
+    missing = S3ObjectStore(_settings(weed, f"avl-missing-{os.getpid()}"), tmp_path / "s2")
+    with pytest.raises(StorageError, match="no bucket"):
+        missing.put_bytes(b"nowhere")
