@@ -79,9 +79,9 @@ class S3ObjectStore:
     def client(self) -> Any:
         """The boto3 client, made on first use. Importing boto3 and building a client take
         0.2-0.5 s from a cold disk, which a command that never reaches the bucket need not
-        pay; and an ingest pays it better late than early (measured, docs/benchmarks.md:
-        built when the store opened, the S3 ingest took 5.9 s against 5.5 s, means of 4-8
-        alternating rounds — at the start the import's reads compete with the program's own
+        pay; and an ingest pays it better late than early (docs/benchmarks.md, "S3": built
+        when the store opened, the S3 ingest took 5.9 s against 5.5 s, medians of 4 and 14
+        alternating rounds; at the start the import's reads compete with the program's own
         and with reading the recorder ahead)."""
         if self._client is None:
             with self._client_lock:
