@@ -77,7 +77,7 @@ def test_only_regular_files_are_read_and_links_fifos_never_opened(tmp_path: Path
     assert [p.name for p in files] == ["A0001.MP4", "A0002.MP4"]
 
     with opens_watched(secret, fifo) as opened:
-        ahead = readahead.ReadAhead(root, budget=1 << 30).start()
+        ahead = readahead.ReadAhead(root, budget=1 << 30, min_size=0).start()
         ahead.wait()  # a FIFO opened without O_NONBLOCK would hang here
     assert opened == []
     assert ahead.read == 500_000
@@ -105,7 +105,7 @@ def test_a_device_node_is_never_opened(tmp_path: Path) -> None:
     node = root / "A0001.MP4"
     os.mknod(node, 0o600 | 0o020000, os.makedev(1, 5))  # a character device (/dev/zero)
     with opens_watched(node) as opened:
-        ahead = readahead.ReadAhead(root, budget=1 << 30).start()
+        ahead = readahead.ReadAhead(root, budget=1 << 30, min_size=0).start()
         ahead.wait()
     assert opened == [] and ahead.read == 0
 
@@ -120,10 +120,28 @@ def test_the_walk_and_the_reading_are_bounded(tmp_path: Path) -> None:
     # depth 3 is the folder itself and two below it (as DCIM/100BWR01/ on a recorder)
     assert len(list(readahead.regular_files(deep, max_depth=3))) == 2
     assert len(list(readahead.regular_files(deep, max_files=4))) == 4
-    ahead = readahead.ReadAhead(deep, budget=2500).start()
+    ahead = readahead.ReadAhead(deep, budget=2500, min_size=0).start()
     ahead.wait()
     assert ahead.read == 2500
     assert readahead.budget_for(1 << 50) <= (readahead.memory_available() or 1 << 50) // 4
+
+
+def test_small_files_are_left_to_the_session_and_never_opened(tmp_path: Path) -> None:
+    root = tmp_path / "rec"
+    clips = root / "DCIM" / "100BWR01"
+    clips.mkdir(parents=True)
+    big = clips / "A0001.MP4"
+    big.write_bytes(b"v" * readahead.MIN_SIZE)
+    small = [clips / f"P000{i}.JPG" for i in range(3)]
+    for photo in small:
+        photo.write_bytes(b"p" * 50_000)
+    assert [p.name for p in readahead.regular_files(root, min_size=readahead.MIN_SIZE)] == [
+        "A0001.MP4"]
+    with opens_watched(big, *small) as opened:
+        ahead = readahead.ReadAhead(root, budget=1 << 30).start()
+        ahead.wait()
+    assert opened == ["A0001.MP4"]  # the photos are copied ahead by the session itself
+    assert ahead.read == readahead.MIN_SIZE
 
 
 @pytest.mark.parametrize(("words", "folder"), [
