@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TypeVar
 
 from avledger.errors import NotFoundError
 from avledger.i18n import _
 from avledger.store import db
-
-T = TypeVar("T")
 
 CLIP_COLUMNS = ("id, device_id, digest, size, source_path, corrected_start, corrected_end,"
                 " device_start, ingested_at, attribution, badge, status")
@@ -24,7 +21,7 @@ def fetch_clips(conn: db.Connection, ids: Sequence[int]) -> dict[int, db.Row]:
     """Rows of the named clips; NotFoundError naming every id that does not exist."""
     wanted = unique_ids(ids)
     rows: dict[int, db.Row] = {}
-    for chunk in chunks(wanted, db.IN_LIST):
+    for chunk in db.chunks(wanted):
         marks = ",".join("?" * len(chunk))
         for row in conn.execute(f"SELECT {CLIP_COLUMNS} FROM clips WHERE id IN ({marks})",
                                 chunk):
@@ -36,7 +33,3 @@ def fetch_clips(conn: db.Connection, ids: Sequence[int]) -> dict[int, db.Row]:
                             hint=_("clip numbers are shown by 'avledger clips list'"))
     return {i: rows[i] for i in wanted}
 
-
-def chunks(items: Sequence[T], size: int) -> Iterable[list[T]]:
-    for start in range(0, len(items), size):
-        yield list(items[start:start + size])

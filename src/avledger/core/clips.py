@@ -14,7 +14,6 @@ from typing import Any
 
 from avledger.core.app import Avledger
 from avledger.core.caseref import get_case
-from avledger.core.clipref import chunks
 from avledger.core.footage.checklist import check_category, find_step
 from avledger.core.ingest.attribution import UNATTRIBUTED
 from avledger.errors import NotFoundError, RefusedError
@@ -146,7 +145,7 @@ def _text_clause(conn: db.Connection, term: str) -> tuple[str, list[Any]]:
 
 def _tags_of(conn: db.Connection, ids: list[int]) -> dict[int, list[str]]:
     out: dict[int, list[str]] = {}
-    for chunk in chunks(ids, 500):
+    for chunk in db.chunks(ids):
         marks = ",".join("?" * len(chunk))
         for row in conn.execute(f"SELECT clip_id, tag FROM clip_tags WHERE clip_id IN ({marks})"
                                 " ORDER BY clip_id, tag", chunk):

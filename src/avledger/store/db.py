@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 IntegrityError = sqlite3.IntegrityError
 OperationalError = sqlite3.OperationalError
@@ -58,6 +58,14 @@ def is_postgres(conn: Connection) -> bool:
 
 
 IN_LIST = 500  # values in one query's IN (...) list: well under SQLite's parameter limit
+
+T = TypeVar("T")
+
+
+def chunks(items: Sequence[T], size: int = IN_LIST) -> Iterator[list[T]]:
+    """``items`` in lists of at most ``size`` (by default, one query's IN list)."""
+    for start in range(0, len(items), size):
+        yield list(items[start:start + size])
 
 
 def value_lists(rows: Sequence[Sequence[Any]],

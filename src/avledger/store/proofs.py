@@ -93,8 +93,7 @@ def events_about(conn: db.Connection, subjects: Sequence[str],
     """The ledger events whose subject is one of ``subjects`` (up to seq ``upto``), in order."""
     events: list[Event] = []
     limit = ledger_store.state(conn).size if upto is None else upto
-    for start in range(0, len(subjects), db.IN_LIST):
-        part = list(subjects[start:start + db.IN_LIST])
+    for part in db.chunks(subjects):
         marks = ",".join("?" * len(part))
         events += list(ledger_store.iter_events(
             conn, where=f"subject IN ({marks}) AND seq <= ?", params=(*part, limit)))

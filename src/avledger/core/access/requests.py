@@ -19,7 +19,7 @@ from avledger.core.access import policy as pol
 from avledger.core.access import redactions as red
 from avledger.core.app import Avledger
 from avledger.core.caseref import Case, case_by_id, clips_of_case, get_case
-from avledger.core.clipref import chunks, fetch_clips
+from avledger.core.clipref import fetch_clips
 from avledger.core.identity import Actor, find_person
 from avledger.core.redact.derived import plan
 from avledger.core.redact.spec import Spec
@@ -107,7 +107,7 @@ def facts_for(conn: db.Connection, clip_ids: list[int],
     if case is not None:
         cases[case.number] = pol.CaseFacts(case.number, frozenset(case.handlers),
                                            case.confidentiality)
-    for part in chunks(clip_ids, 500):
+    for part in db.chunks(clip_ids):
         marks = ",".join("?" * len(part))
         for row in conn.execute(
                 "SELECT cc.clip_id, k.id, k.number, k.confidentiality FROM clip_cases cc"

@@ -17,6 +17,7 @@ from avledger.core.app import Avledger
 from avledger.core.desk import roster
 from avledger.errors import NotFoundError, RefusedError
 from avledger.i18n import _
+from avledger.store import db
 from avledger.timestamps import display, iso, parse_iso, utcnow
 
 REASONS = ("device-fault", "battery", "storage", "weather", "obstruction", "force-majeure",
@@ -154,8 +155,7 @@ def _row(app: Avledger, r: Any) -> dict[str, Any]:
 def for_checkouts(app: Avledger, checkout_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     """Gaps grouped by checkout, for the usage ledger."""
     found: dict[int, list[dict[str, Any]]] = {}
-    for start in range(0, len(checkout_ids), 500):
-        ids: list[Any] = list(checkout_ids[start:start + 500])
+    for ids in db.chunks(checkout_ids):
         for gap in _select(app, f"WHERE g.checkout_id IN ({','.join('?' * len(ids))})", ids):
             found.setdefault(gap["checkout_id"], []).append(gap)
     return found

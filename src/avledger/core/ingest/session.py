@@ -32,7 +32,6 @@ from typing import Any, Literal
 
 from avledger.config.profiles import Match, Profile, Seen
 from avledger.core.app import Avledger
-from avledger.core.clipref import chunks
 from avledger.core.clock import check as clockcheck
 from avledger.core.clock import setter as clockset
 from avledger.core.clock import settle as clocksettle
@@ -872,7 +871,7 @@ class IngestSession:
         device_id = next(p.rows.dev.id for p in items if p.rows is not None)  # one recorder
         conn = self.app.catalog.conn
         digests = sorted({digest for _, digest in waiting})
-        for part in chunks(digests, db.IN_LIST):
+        for part in db.chunks(digests):
             marks = ",".join("?" * len(part))
             for clip_id, rel, digest in conn.execute(
                     f"SELECT id, source_path, digest FROM clips WHERE device_id = ?"

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from avledger.core.clipref import chunks
 from avledger.core.retention.held import held_clip_ids
 from avledger.core.retention.policy import CaseLink, ClipFacts, RetentionPolicy
 from avledger.store import db
@@ -80,7 +79,7 @@ def _restricted(ids: Sequence[int] | None) -> Iterator[tuple[str, Sequence[int]]
     if ids is None:
         yield "", ()
         return
-    for chunk in chunks(ids, db.IN_LIST):
+    for chunk in db.chunks(ids):
         yield f"WHERE clip_id IN ({','.join('?' * len(chunk))})", chunk
 
 
@@ -106,7 +105,7 @@ def expiry_candidates(conn: db.Connection, policy: RetentionPolicy,
 
 def clip_rows(conn: db.Connection, ctx: Context, ids: Sequence[int]) -> dict[int, ClipRow]:
     out: dict[int, ClipRow] = {}
-    for chunk in chunks(ids, db.IN_LIST):
+    for chunk in db.chunks(ids):
         marks = ",".join("?" * len(chunk))
         for raw in _tuples(conn, f"SELECT {_COLUMNS} FROM clips WHERE id IN ({marks})", chunk):
             row = ctx.row(raw)

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from avledger.core.app import Avledger
-from avledger.core.clipref import chunks
 from avledger.core.retention.facts import Context, clip_rows
 from avledger.core.retention.policy import RetentionPolicy, judge
 from avledger.store import db
@@ -57,17 +56,18 @@ def wanted_locks(app: Avledger, clip_ids: Iterable[int], now: datetime) -> list[
         return []
     conn = app.catalog.conn
     digests: set[str] = set()
-    for ids in chunks(sorted(set(clip_ids)), db.IN_LIST):
+    wanted_ids = sorted(set(clip_ids))
+    for ids in db.chunks(wanted_ids):
         marks = ",".join("?" * len(ids))
         digests |= {r[0] for r in conn.execute(
             f"SELECT DISTINCT digest FROM clips WHERE id IN ({marks})", ids)}
-    for ids in chunks(sorted(set(clip_ids)), db.IN_LIST):  # a redaction is kept as its original
+    for ids in db.chunks(wanted_ids):  # a redaction is kept as its original
         marks = ",".join("?" * len(ids))
         digests |= {r[0] for r in conn.execute(
             f"SELECT digest FROM redactions WHERE status = 'stored' AND clip_id IN ({marks})",
             ids)}
     wanted: list[Wanted] = []
-    for chunk in chunks(sorted(digests), db.IN_LIST):
+    for chunk in db.chunks(sorted(digests)):
         marks = ",".join("?" * len(chunk))
         sharing: dict[str, list[int]] = {}
         for clip_id, digest in conn.execute(
